@@ -1,0 +1,165 @@
+/**
+ * The one typed API between the renderer (or any client) and the core.
+ *
+ * Commands are request/response calls named `domain.action`; events are pushed by the core.
+ * Both hosts (Electron via the preload, the kiosk host via WebSocket) carry exactly these
+ * shapes, so the renderer cannot tell which host it runs under. This file holds types and
+ * zod schemas only: it runs in the core, the hosts and the renderer alike.
+ */
+import { z } from 'zod';
+
+export const CAPACITIES = [1, 5, 10, 20] as const;
+export type Capacity = (typeof CAPACITIES)[number];
+export const capacitySchema = z.union([z.literal(1), z.literal(5), z.literal(10), z.literal(20)]);
+
+/** Error codes cross the boundary as data; the renderer turns them into words (i18n). */
+export type ErrorCode =
+  | 'request.invalid'
+  | 'request.unknownMethod'
+  | 'internal'
+  | 'storage.full'
+  | 'storage.readonly'
+  | 'storage.corrupt'
+  | 'storage.busy'
+  | 'scan.empty'
+  | 'scan.tooLong'
+  | 'scan.controlCharacters'
+  | 'scan.unrecognized'
+  | 'scan.idCheckFailed'
+  | 'scan.personWithoutIdentity'
+  | 'scan.boxNotAtDesk'
+  | 'tube.alreadyUsed'
+  | 'tube.alreadyOpen'
+  | 'tube.noneOpen'
+  | 'tube.notFound'
+  | 'tube.notVoidable'
+  | 'tube.codeExhausted'
+  | 'person.alreadyInTube'
+  | 'binding.nothingToUndo'
+  | 'confirmation.expired'
+  | 'reason.required'
+  | 'operator.unknownBadge';
+
+export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export type ScanSource = 'wedge' | 'serial' | 'hid' | 'manual' | 'simulator';
+export const scanSourceSchema = z.enum(['wedge', 'serial', 'hid', 'manual', 'simulator']);
+
+/** A person as the screen may show them: the ID number is always masked. */
+export type PersonView = {
+  id: string;
+  name: string | null;
+  maskedIdNumber: string | null;
+  /** What staff read out: the name, else the masked ID, else the masked registration code. */
+  label: string;
+};
+
+export type TubeState = 'open' | 'sealed' | 'voided';
+
+export type BindingView = {
+  id: string;
+  person: PersonView;
+  boundAt: string;
+  repeatConfirmed: boolean;
+};
+
+export type TubeSummary = {
+  id: string;
+  code: string;
+  capacity: Capacity;
+  state: TubeState;
+  count: number;
+  openedAt: string;
+  sealedAt: string | null;
+  voidReason: string | null;
+};
+
+export type TubeView = TubeSummary & { members: BindingView[] };
+
+export type PendingConfirmation = {
+  token: string;
+  person: PersonView;
+  previousTubeCode: string;
+  previousBoundAt: string;
+};
+
+export type OperatorView = { id: string; code: string; name: string };
+
+export type DeskState = {
+  site: { id: string; name: string };
+  station: { id: string; name: string };
+  operator: OperatorView;
+  round: { id: string; name: string };
+  capacity: Capacity;
+  openTube: TubeView | null;
+  recentTubes: TubeSummary[];
+  pending: PendingConfirmation | null;
+  /** Set when the last tube sealed itself at capacity: the desk asks for the next tube. */
+  awaitingNextTube: boolean;
+};
+
+export type ScanOutcome =
+  | { kind: 'tube.opened'; tubeCode: string; capacity: Capacity; sealedPrevious: string | null }
+  | {
+      kind: 'person.bound';
+      person: PersonView;
+      tubeCode: string;
+      count: number;
+      capacity: Capacity;
+      tubeSealed: boolean;
+    }
+  | { kind: 'person.needsConfirmation'; pending: PendingConfirmation }
+  | { kind: 'operator.switched'; operator: OperatorView };
+
+export type UndoOutcome = { tubeCode: string; person: PersonView; count: number; tubeReopened: boolean };
+
+const reasonSchema = z.string().trim().min(1).max(200);
+
+/** Argument schemas, checked by the core on every call whatever the host. */
+export const deskArgs = {
+  'desk.state': z.object({}).strict(),
+  'desk.setCapacity': z.object({ capacity: capacitySchema }).strict(),
+  'scan.submit': z.object({ text: z.string().max(4096), source: scanSourceSchema }).strict(),
+  'tube.new': z.object({}).strict(),
+  'tube.seal': z.object({}).strict(),
+  'tube.void': z.object({ tubeCode: z.string().min(1).max(64), reason: reasonSchema }).strict(),
+  'tube.search': z.object({ query: z.string().max(64) }).strict(),
+  'binding.undo': z.object({ reason: reasonSchema }).strict(),
+  'binding.confirm': z.object({ token: z.string().min(1).max(64) }).strict(),
+  'binding.cancel': z.object({ token: z.string().min(1).max(64) }).strict(),
+} as const;
+
+type Args<K extends keyof typeof deskArgs> = z.infer<(typeof deskArgs)[K]>;
+
+export type DeskHandlers = {
+  'desk.state': { args: Args<'desk.state'>; value: DeskState };
+  'desk.setCapacity': { args: Args<'desk.setCapacity'>; value: DeskState };
+  'scan.submit': { args: Args<'scan.submit'>; value: ScanOutcome };
+  'tube.new': { args: Args<'tube.new'>; value: ScanOutcome };
+  'tube.seal': { args: Args<'tube.seal'>; value: TubeSummary };
+  'tube.void': { args: Args<'tube.void'>; value: TubeSummary };
+  'tube.search': { args: Args<'tube.search'>; value: TubeSummary[] };
+  'binding.undo': { args: Args<'binding.undo'>; value: UndoOutcome };
+  'binding.confirm': { args: Args<'binding.confirm'>; value: ScanOutcome };
+  'binding.cancel': { args: Args<'binding.cancel'>; value: DeskState };
+};
+
+export type Handlers = DeskHandlers;
+export type Method = keyof Handlers;
+export type ArgsOf<M extends Method> = Handlers[M]['args'];
+export type ValueOf<M extends Method> = Handlers[M]['value'];
+
+export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs };
+export const METHODS = Object.keys(argSchemas) as Method[];
+
+export type Events = {
+  'desk.changed': DeskState;
+};
+export type EventName = keyof Events;
+
+/** The client side of the API, implemented by each host's transport. */
+export type StationApi = {
+  call<M extends Method>(method: M, args: ArgsOf<M>): Promise<Result<ValueOf<M>>>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+};

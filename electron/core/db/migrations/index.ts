@@ -1,0 +1,38 @@
+import type { Database } from 'better-sqlite3';
+import { migration0001 } from './0001-initial';
+
+export type Migration = {
+  version: number;
+  name: string;
+  up(db: Database): void;
+};
+
+/** Every migration, in order. A new schema version is a new module appended here. */
+export const MIGRATIONS: readonly Migration[] = [migration0001];
+
+export const LATEST_VERSION = MIGRATIONS.length;
+
+export class DatabaseFromTheFutureError extends Error {
+  constructor(readonly found: number, readonly supported: number) {
+    super(`database schema version ${found} is newer than this Station supports (${supported})`);
+  }
+}
+
+/**
+ * Brings the database to `target` (default: latest) in one transaction: either every pending
+ * migration applies or none does. A database written by a newer Station is refused, never
+ * downgraded or guessed at.
+ */
+export function migrate(db: Database, target: number = LATEST_VERSION, migrations = MIGRATIONS): number {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration list out of order at ${m.name}`);
+  });
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) throw new DatabaseFromTheFutureError(current, migrations.length);
+  if (current >= target) return current;
+  db.transaction(() => {
+    for (const m of migrations.slice(current, target)) m.up(db);
+    db.pragma(`user_version = ${target}`);
+  }).immediate();
+  return target;
+}

@@ -1,0 +1,21 @@
+import pino from 'pino';
+
+/**
+ * One logger per module (`createLogger('serial')`); `console` is not used. Personal data never
+ * reaches a log: scan texts, names, ID numbers and phones are redacted by key wherever they
+ * appear, and modules log classifications and ids, not payloads.
+ */
+const root = pino({
+  level: process.env.STATION_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info'),
+  base: undefined,
+  redact: {
+    paths: ['text', 'raw', 'name', 'idNumber', 'phone', 'payload', '*.text', '*.raw', '*.name', '*.idNumber', '*.phone', '*.payload'],
+    censor: '[redacted]',
+  },
+});
+
+export type Logger = pino.Logger;
+
+export function createLogger(module: string): Logger {
+  return root.child({ module });
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { capacitySchema } from '../../api/contract';
+
+/** A regular expression given as text in a site's configuration; it must compile. */
+const patternSchema = z
+  .string()
+  .min(2)
+  .max(200)
+  .refine((source) => {
+    try {
+      new RegExp(source, 'u');
+      return source.startsWith('^') && source.endsWith('$');
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression anchored with ^ and $');
+
+const fieldNames = z.array(z.string().min(1).max(64)).min(1);
+
+/** Where each person field is found in a payload: the first key present wins. */
+const personFieldsSchema = z
+  .object({
+    idNumber: fieldNames,
+    regCode: fieldNames,
+    name: fieldNames,
+    phone: fieldNames,
+  })
+  .strict();
+
+export const personParserConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('id18') }).strict(),
+  z.object({ kind: z.literal('json'), fields: personFieldsSchema }).strict(),
+  z
+    .object({
+      kind: z.literal('url'),
+      /** Hosts whose links are accepted; empty means any host. */
+      hosts: z.array(z.string().min(1)).default([]),
+      fields: personFieldsSchema,
+    })
+    .strict(),
+  z.object({ kind: z.literal('vcard') }).strict(),
+]);
+export type PersonParserConfig = z.infer<typeof personParserConfigSchema>;
+
+export const siteConfigSchema = z
+  .object({
+    tube: z
+      .object({
+        pattern: patternSchema,
+        /** New tube codes ("new tube" button): prefix + station number (3) + serial. */
+        generate: z.object({ prefix: z.string().regex(/^[A-Z0-9]{0,8}$/), digits: z.number().int().min(6).max(16) }).strict(),
+      })
+      .strict(),
+    box: z.object({ pattern: patternSchema }).strict(),
+    operatorBadge: z.object({ pattern: patternSchema }).strict(),
+    personParsers: z.array(personParserConfigSchema).min(1),
+    defaultCapacity: capacitySchema,
+    scanMaxLength: z.number().int().min(16).max(4096),
+  })
+  .strict();
+export type SiteConfig = z.infer<typeof siteConfigSchema>;
+
+const COMMON_FIELDS = {
+  idNumber: ['idNumber', 'idCard', 'id_card', 'idNo', 'id_no', 'sfzh', 'zjhm', 'id'],
+  regCode: ['regCode', 'code', 'registerCode', 'ybm', 'preRegCode'],
+  name: ['name', 'xm', 'fullName'],
+  phone: ['phone', 'mobile', 'tel', 'sjh'],
+};
+
+/** The embedded demo site: works on first start with no configuration. */
+export const DEMO_SITE_CONFIG: SiteConfig = {
+  tube: { pattern: '^SY\\d{10}$', generate: { prefix: 'SY', digits: 10 } },
+  box: { pattern: '^BX\\d{8}$' },
+  operatorBadge: { pattern: '^OP\\d{4}$' },
+  personParsers: [
+    { kind: 'id18' },
+    { kind: 'json', fields: COMMON_FIELDS },
+    { kind: 'url', hosts: [], fields: COMMON_FIELDS },
+    { kind: 'vcard' },
+  ],
+  defaultCapacity: 10,
+  scanMaxLength: 2048,
+};
+
+export function parseSiteConfig(json: unknown): SiteConfig {
+  const config = siteConfigSchema.parse(json);
+  const sample = `${config.tube.generate.prefix}${'0'.repeat(config.tube.generate.digits)}`;
+  if (!new RegExp(config.tube.pattern, 'u').test(sample)) {
+    throw new Error('tube.generate does not produce codes that match tube.pattern');
+  }
+  return config;
+}

@@ -1,0 +1,37 @@
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test-artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.{ts,tsx,mts}'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-definitions': ['error', 'type'],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The core and device layer run in any host: they never import electron or the DOM.
+    files: ['electron/core/**/*.ts', 'electron/api/**/*.ts', 'electron/kiosk/**/*.ts', 'electron/cli/**/*.ts', 'native/**/*.ts', 'hq/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The core never imports electron; only electron/main and electron/preload do.' }] }],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'electron', '**/core/**', '**/kiosk/**', '**/native/**'], message: 'The renderer talks only to the typed API (electron/api).' }] }],
+    },
+  },
+  {
+    files: ['scripts/**/*.mjs', 'bin/**/*.js', 'test/**/*.ts', 'eslint.config.mjs'],
+    languageOptions: { globals: globals.node },
+    rules: { 'no-console': 'off' },
+  },
+);
