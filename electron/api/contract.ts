@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'tube.noneOpen'
   | 'tube.notFound'
   | 'tube.notVoidable'
+  | 'tube.emptyCannotSeal'
   | 'tube.codeExhausted'
   | 'person.alreadyInTube'
   | 'binding.nothingToUndo'
@@ -100,7 +101,14 @@ export type DeskState = {
 };
 
 export type ScanOutcome =
-  | { kind: 'tube.opened'; tubeCode: string; capacity: Capacity; sealedPrevious: string | null }
+  | {
+      kind: 'tube.opened';
+      tubeCode: string;
+      capacity: Capacity;
+      sealedPrevious: string | null;
+      /** An empty tube left for this one is voided as unused, never sealed. */
+      voidedPrevious: string | null;
+    }
   | {
       kind: 'person.bound';
       person: PersonView;

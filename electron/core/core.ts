@@ -1,0 +1,137 @@
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import {
+  argSchemas,
+  type ArgsOf,
+  type EventName,
+  type Events,
+  type Method,
+  type Result,
+  type ValueOf,
+} from '../api/contract';
+import type { WireEvent } from '../api/wire';
+import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
+import { Writer } from './db/writer';
+import { DomainError } from './errors';
+import { Journal } from './journal';
+import { createLogger } from './log';
+import { SamplingDesk } from './sampling/desk';
+import { ScanRouter } from './scan/router';
+import { ensureStation, type StationIdentity } from './site/bootstrap';
+
+const log = createLogger('core');
+
+export type CoreOptions = {
+  /** The station's data folder; the database is `station.db` inside it. */
+  dataDir: string;
+  now?: () => Date;
+};
+
+/** What each command does, given validated arguments. A thrown DomainError is a refusal. */
+export type HandlerImpl = { [M in Method]: (args: ArgsOf<M>) => Promise<ValueOf<M>> };
+
+/**
+ * The core: owns the database, the writer and the domain services, and exposes the one typed
+ * API (commands + events). Host-neutral: the kiosk host, the Electron utility process, tests
+ * and the CLI all drive it through `call` and `subscribe`.
+ */
+export class StationCore {
+  readonly db: StationDatabase;
+  readonly journal: Journal;
+  readonly writer: Writer;
+  readonly identity: StationIdentity;
+  readonly router: ScanRouter;
+  readonly desk: SamplingDesk;
+  private readonly events = new EventEmitter();
+  private readonly handlers: HandlerImpl;
+  private closed = false;
+
+  constructor(options: CoreOptions) {
+    const now = options.now ?? (() => new Date());
+    this.db = openDatabase(path.join(options.dataDir, 'station.db'));
+    this.journal = new Journal(this.db);
+    this.writer = new Writer(this.db);
+    this.identity = ensureStation(this.db, this.journal, now);
+    this.router = new ScanRouter(this.identity.site.config);
+    this.desk = new SamplingDesk(this.db, this.journal, this.identity, now);
+    this.handlers = this.deskHandlers();
+    this.events.setMaxListeners(100);
+  }
+
+  private deskHandlers(): HandlerImpl {
+    const desk = this.desk;
+    const change = async <T>(fn: () => T): Promise<T> => {
+      const value = await this.writer.run(fn);
+      this.emit('desk.changed', desk.state());
+      return value;
+    };
+    return {
+      'desk.state': async () => desk.state(),
+      'desk.setCapacity': async ({ capacity }) => {
+        await change(() => desk.setCapacity(capacity));
+        return desk.state();
+      },
+      'scan.submit': async ({ text, source }) => {
+        const classified = this.router.classify(text);
+        log.info({ source, kind: classified.ok ? classified.scan.kind : classified.error.code }, 'scan');
+        if (!classified.ok) throw new DomainError(classified.error.code, classified.error.params);
+        const scan = classified.scan;
+        return change(() => desk.scan(scan));
+      },
+      'tube.new': async () => change(() => desk.openTube(desk.newTubeCode())),
+      'tube.seal': async () => change(() => desk.sealOpenTube()),
+      'tube.void': async ({ tubeCode, reason }) => change(() => desk.voidTube(tubeCode, reason)),
+      'tube.search': async ({ query }) => desk.search(query),
+      'binding.undo': async ({ reason }) => change(() => desk.undoLast(reason)),
+      'binding.confirm': async ({ token }) => change(() => desk.confirm(token)),
+      'binding.cancel': async ({ token }) => {
+        desk.cancel(token);
+        const state = desk.state();
+        this.emit('desk.changed', state);
+        return state;
+      },
+    };
+  }
+
+  /** Validates and runs one command. Never throws: refusals and failures come back as data. */
+  async call(method: string, args: unknown): Promise<Result<unknown>> {
+    if (this.closed) return { ok: false, error: { code: 'internal', params: { reason: 'closed' } } };
+    if (!Object.hasOwn(argSchemas, method)) return { ok: false, error: { code: 'request.unknownMethod', params: { method: method.slice(0, 64) } } };
+    const m = method as Method;
+    const parsed = argSchemas[m].safeParse(args ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return { ok: false, error: { code: 'request.invalid', params: { method: m, field: issue?.path.join('.') ?? '', detail: issue?.message ?? '' } } };
+    }
+    try {
+      const handler = this.handlers[m] as (a: unknown) => Promise<unknown>;
+      return { ok: true, value: await handler(parsed.data) };
+    } catch (err) {
+      if (err instanceof DomainError) return { ok: false, error: err.toApiError() };
+      const storage = classifyStorageError(err);
+      log.error({ err, method: m }, 'command failed');
+      return { ok: false, error: storage ?? { code: 'internal' } };
+    }
+  }
+
+  /** Typed convenience for in-process callers (tests, CLI, benchmarks). */
+  invoke<M extends Method>(method: M, args: ArgsOf<M>): Promise<Result<ValueOf<M>>> {
+    return this.call(method, args) as Promise<Result<ValueOf<M>>>;
+  }
+
+  emit<E extends EventName>(event: E, payload: Events[E]): void {
+    this.events.emit('event', { type: 'event', event, payload } as WireEvent);
+  }
+
+  subscribe(listener: (event: WireEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.events.removeAllListeners();
+    this.db.close();
+  }
+}

@@ -1,0 +1,451 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  BindingView,
+  Capacity,
+  DeskState,
+  OperatorView,
+  PendingConfirmation,
+  PersonView,
+  ScanOutcome,
+  TubeSummary,
+  TubeView,
+  UndoOutcome,
+} from '../../api/contract';
+import type { StationDatabase } from '../db/database';
+import { DomainError } from '../errors';
+import type { Journal, JournalKind } from '../journal';
+import { maskCode, maskIdNumber } from '../person/mask';
+import type { PersonPayload } from '../scan/parsers/types';
+import type { ClassifiedScan } from '../scan/router';
+import type { StationIdentity } from '../site/bootstrap';
+
+type TubeRow = {
+  id: string;
+  code: string;
+  capacity: Capacity;
+  state: 'open' | 'sealed' | 'voided';
+  opened_at: string;
+  sealed_at: string | null;
+  seal_cause: 'capacity' | 'next-tube' | 'manual' | null;
+  void_reason: string | null;
+  count: number;
+  seq: number;
+};
+
+type PersonRow = { id: string; id_number: string | null; reg_code: string | null; name: string | null; phone: string | null };
+
+const TUBE_COLUMNS = `t.id, t.code, t.capacity, t.state, t.opened_at, t.sealed_at, t.seal_cause, t.seq,
+  (SELECT c.reason FROM correction c WHERE c.id = t.void_correction_id) AS void_reason,
+  (SELECT COUNT(*) FROM binding b WHERE b.tube_id = t.id AND b.undo_correction_id IS NULL) AS count`;
+
+export const UNUSED_TUBE_REASON = 'unused: next tube scanned';
+
+/** How long a "sampled already this round, bind anyway?" question stays answerable. */
+const CONFIRMATION_TTL_MS = 120_000;
+
+type Pending = PendingConfirmation & { personId: string; tubeId: string; expiresAt: number };
+
+export function personView(row: PersonRow): PersonView {
+  const maskedIdNumber = row.id_number ? maskIdNumber(row.id_number) : null;
+  const label = row.name ?? maskedIdNumber ?? (row.reg_code ? maskCode(row.reg_code) : row.phone ? maskCode(row.phone) : '?');
+  return { id: row.id, name: row.name, maskedIdNumber, label };
+}
+
+function personKey(p: PersonPayload): string | null {
+  if (p.idNumber) return `id:${p.idNumber}`;
+  if (p.regCode) return `reg:${p.regCode}`;
+  if (p.phone) return `tel:${p.phone}`;
+  return null;
+}
+
+/**
+ * The sampling desk: tubes opened by scanning, people bound to the open tube, tubes sealed at
+ * capacity or by the next tube, and corrections (undo, void) that are new records with reasons.
+ * Every method runs inside the writer's transaction; it either completes or changes nothing.
+ */
+export class SamplingDesk {
+  private pending: Pending | null = null;
+
+  constructor(
+    private readonly db: StationDatabase,
+    private readonly journal: Journal,
+    private readonly identity: StationIdentity,
+    private readonly now: () => Date,
+  ) {}
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  operator(): OperatorView {
+    const row = this.db
+      .prepare(
+        `SELECT o.id, o.code, o.name FROM operator o JOIN setting s ON s.key = 'operator.current' AND s.value = o.id`,
+      )
+      .get() as OperatorView | undefined;
+    if (!row) throw new Error('no current operator');
+    return row;
+  }
+
+  round(): { id: string; name: string } {
+    const row = this.db
+      .prepare('SELECT id, name FROM round WHERE closed_at IS NULL ORDER BY started_at DESC, seq DESC LIMIT 1')
+      .get() as { id: string; name: string } | undefined;
+    if (!row) throw new Error('no open round');
+    return row;
+  }
+
+  capacity(): Capacity {
+    const row = this.db.prepare(`SELECT value FROM setting WHERE key = 'desk.capacity'`).get() as { value: string } | undefined;
+    return row ? (Number(row.value) as Capacity) : this.identity.site.config.defaultCapacity;
+  }
+
+  private openTubeRow(): TubeRow | undefined {
+    return this.db
+      .prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? AND t.state = 'open'`)
+      .get(this.identity.station.id) as TubeRow | undefined;
+  }
+
+  private lastTubeRow(): TubeRow | undefined {
+    return this.db
+      .prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? ORDER BY t.seq DESC LIMIT 1`)
+      .get(this.identity.station.id) as TubeRow | undefined;
+  }
+
+  private members(tubeId: string): BindingView[] {
+    const rows = this.db
+      .prepare(
+        `SELECT b.id, b.at, b.repeat_confirmed, p.id AS person_id, p.id_number, p.reg_code, p.name, p.phone
+         FROM binding b JOIN person p ON p.id = b.person_id
+         WHERE b.tube_id = ? AND b.undo_correction_id IS NULL ORDER BY b.seq`,
+      )
+      .all(tubeId) as (PersonRow & { person_id: string; at: string; repeat_confirmed: number })[];
+    return rows.map((r) => ({
+      id: r.id,
+      boundAt: r.at,
+      repeatConfirmed: r.repeat_confirmed === 1,
+      person: personView({ ...r, id: r.person_id }),
+    }));
+  }
+
+  private summary(row: TubeRow): TubeSummary {
+    return {
+      id: row.id,
+      code: row.code,
+      capacity: row.capacity,
+      state: row.state,
+      count: row.count,
+      openedAt: row.opened_at,
+      sealedAt: row.sealed_at,
+      voidReason: row.void_reason,
+    };
+  }
+
+  state(): DeskState {
+    const open = this.openTubeRow();
+    const openTube: TubeView | null = open ? { ...this.summary(open), members: this.members(open.id) } : null;
+    const recent = this.db
+      .prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? ORDER BY t.seq DESC LIMIT 8`)
+      .all(this.identity.station.id) as TubeRow[];
+    const last = recent[0];
+    const pending = this.livePending();
+    return {
+      site: { id: this.identity.site.id, name: this.identity.site.name },
+      station: { id: this.identity.station.id, name: this.identity.station.name },
+      operator: this.operator(),
+      round: this.round(),
+      capacity: this.capacity(),
+      openTube,
+      recentTubes: recent.map((r) => this.summary(r)),
+      pending: pending ? { token: pending.token, person: pending.person, previousTubeCode: pending.previousTubeCode, previousBoundAt: pending.previousBoundAt } : null,
+      awaitingNextTube: !open && last?.state === 'sealed' && last.seal_cause === 'capacity',
+    };
+  }
+
+  search(query: string): TubeSummary[] {
+    const q = query.trim();
+    if (q.length < 2) return [];
+    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = this.db
+      .prepare(
+        `SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? AND (t.code LIKE ? ESCAPE '\\' OR EXISTS (
+           SELECT 1 FROM binding b JOIN person p ON p.id = b.person_id
+           WHERE b.tube_id = t.id AND b.undo_correction_id IS NULL AND p.name LIKE ? ESCAPE '\\'))
+         ORDER BY t.seq DESC LIMIT 20`,
+      )
+      .all(this.identity.station.id, like, like) as TubeRow[];
+    return rows.map((r) => this.summary(r));
+  }
+
+  // ---- changes -----------------------------------------------------------------------------
+
+  private stamp() {
+    return { stationId: this.identity.station.id, operatorId: this.operator().id, at: this.now().toISOString() };
+  }
+
+  setCapacity(capacity: Capacity): void {
+    this.db.prepare(`INSERT INTO setting (key, value) VALUES ('desk.capacity', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(capacity));
+  }
+
+  scan(scan: ClassifiedScan): ScanOutcome {
+    switch (scan.kind) {
+      case 'tube':
+        return this.openTube(scan.code);
+      case 'person':
+        return this.bindPerson(scan.person, scan.format);
+      case 'badge':
+        return this.signIn(scan.code);
+      case 'box':
+        throw new DomainError('scan.boxNotAtDesk', { code: scan.code });
+    }
+  }
+
+  openTube(code: string): ScanOutcome {
+    const existing = this.db.prepare('SELECT state, station_id FROM tube WHERE code = ?').get(code) as { state: string; station_id: string } | undefined;
+    if (existing) {
+      const open = this.openTubeRow();
+      if (open?.code === code) throw new DomainError('tube.alreadyOpen', { code });
+      throw new DomainError('tube.alreadyUsed', { code, state: existing.state });
+    }
+    const previous = this.openTubeRow();
+    // An empty tube left for the next one was never used: it is voided (kept, with the reason),
+    // so it can never be boxed as a sealed sample.
+    if (previous && previous.count === 0) this.correct('tube.void', previous.id, UNUSED_TUBE_REASON, { kind: 'tube.voided', payload: { code: previous.code, count: 0 } });
+    else if (previous) this.seal(previous, 'next-tube');
+    const s = this.stamp();
+    const id = randomUUID();
+    const capacity = this.capacity();
+    const round = this.round();
+    const seq = this.journal.append({ ...s, kind: 'tube.opened', entityId: id, payload: { code, capacity, roundId: round.id } });
+    this.db
+      .prepare(
+        `INSERT INTO tube (id, code, capacity, state, round_id, station_id, operator_id, opened_at, seq)
+         VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)`,
+      )
+      .run(id, code, capacity, round.id, s.stationId, s.operatorId, s.at, seq);
+    this.pending = null;
+    return {
+      kind: 'tube.opened',
+      tubeCode: code,
+      capacity,
+      sealedPrevious: previous && previous.count > 0 ? previous.code : null,
+      voidedPrevious: previous && previous.count === 0 ? previous.code : null,
+    };
+  }
+
+  /** A new tube code from the site's generator: prefix + station number + serial. */
+  newTubeCode(): string {
+    const { prefix, digits } = this.identity.site.config.tube.generate;
+    const serialDigits = digits - 3;
+    const station = String(this.identity.station.number).padStart(3, '0');
+    const row = this.db.prepare(`SELECT value FROM setting WHERE key = 'tube.nextSerial'`).get() as { value: string } | undefined;
+    let serial = row ? Number(row.value) : 1;
+    const taken = this.db.prepare('SELECT 1 FROM tube WHERE code = ?');
+    for (;;) {
+      if (String(serial).length > serialDigits) throw new DomainError('tube.codeExhausted');
+      const code = `${prefix}${station}${String(serial).padStart(serialDigits, '0')}`;
+      serial++;
+      if (!taken.get(code)) {
+        this.db.prepare(`INSERT INTO setting (key, value) VALUES ('tube.nextSerial', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(serial));
+        return code;
+      }
+    }
+  }
+
+  private seal(tube: TubeRow, cause: 'capacity' | 'next-tube' | 'manual'): void {
+    const s = this.stamp();
+    this.journal.append({ ...s, kind: 'tube.sealed', entityId: tube.id, payload: { code: tube.code, count: tube.count, cause } });
+    this.db.prepare(`UPDATE tube SET state = 'sealed', sealed_at = ?, seal_cause = ? WHERE id = ?`).run(s.at, cause, tube.id);
+  }
+
+  sealOpenTube(): TubeSummary {
+    const open = this.openTubeRow();
+    if (!open) throw new DomainError('tube.noneOpen');
+    if (open.count === 0) throw new DomainError('tube.emptyCannotSeal', { code: open.code });
+    this.seal(open, 'manual');
+    return this.summary(this.openTubeRowById(open.id));
+  }
+
+  private openTubeRowById(id: string): TubeRow {
+    return this.db.prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.id = ?`).get(id) as TubeRow;
+  }
+
+  private upsertPerson(payload: PersonPayload, format: string): PersonRow {
+    const key = personKey(payload);
+    if (!key) throw new DomainError('scan.personWithoutIdentity');
+    const found = this.db.prepare('SELECT id, id_number, reg_code, name, phone FROM person WHERE person_key = ?').get(key) as PersonRow | undefined;
+    const s = this.stamp();
+    if (!found) {
+      const id = randomUUID();
+      const seq = this.journal.append({
+        ...s,
+        kind: 'person.registered',
+        entityId: id,
+        payload: { key, idNumber: payload.idNumber, regCode: payload.regCode, name: payload.name, phone: payload.phone, format },
+      });
+      this.db
+        .prepare(
+          `INSERT INTO person (id, person_key, id_number, reg_code, name, phone, source_format, station_id, operator_id, at, seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, key, payload.idNumber, payload.regCode, payload.name, payload.phone, format, s.stationId, s.operatorId, s.at, seq);
+      return { id, id_number: payload.idNumber, reg_code: payload.regCode, name: payload.name, phone: payload.phone };
+    }
+    // A later code may carry what an earlier one lacked (a name, a phone): fill in, never erase.
+    const merged: PersonRow = {
+      id: found.id,
+      id_number: found.id_number ?? payload.idNumber,
+      reg_code: found.reg_code ?? payload.regCode,
+      name: found.name ?? payload.name,
+      phone: found.phone ?? payload.phone,
+    };
+    const changed = (['id_number', 'reg_code', 'name', 'phone'] as const).filter((k) => merged[k] !== found[k]);
+    if (changed.length > 0) {
+      this.journal.append({
+        ...s,
+        kind: 'person.updated',
+        entityId: found.id,
+        payload: { idNumber: merged.id_number, regCode: merged.reg_code, name: merged.name, phone: merged.phone },
+      });
+      this.db
+        .prepare('UPDATE person SET id_number = ?, reg_code = ?, name = ?, phone = ? WHERE id = ?')
+        .run(merged.id_number, merged.reg_code, merged.name, merged.phone, found.id);
+    }
+    return merged;
+  }
+
+  private bindPerson(payload: PersonPayload, format: string): ScanOutcome {
+    const open = this.openTubeRow();
+    if (!open) {
+      const last = this.lastTubeRow();
+      throw new DomainError('tube.noneOpen', last?.state === 'sealed' && last.seal_cause === 'capacity' ? { fullTube: last.code } : undefined);
+    }
+    const person = this.upsertPerson(payload, format);
+    const view = personView(person);
+    const inThisTube = this.db
+      .prepare('SELECT 1 FROM binding WHERE tube_id = ? AND person_id = ? AND undo_correction_id IS NULL')
+      .get(open.id, person.id);
+    if (inThisTube) throw new DomainError('person.alreadyInTube', { person: view.label, code: open.code });
+    const earlier = this.earlierBindingThisRound(person.id, open.id);
+    if (earlier) {
+      this.pending = {
+        token: randomUUID(),
+        person: view,
+        previousTubeCode: earlier.code,
+        previousBoundAt: earlier.at,
+        personId: person.id,
+        tubeId: open.id,
+        expiresAt: Date.now() + CONFIRMATION_TTL_MS,
+      };
+      const { token, previousTubeCode, previousBoundAt } = this.pending;
+      return { kind: 'person.needsConfirmation', pending: { token, person: view, previousTubeCode, previousBoundAt } };
+    }
+    return this.bind(open, person.id, view, false);
+  }
+
+  private earlierBindingThisRound(personId: string, exceptTubeId: string): { code: string; at: string } | undefined {
+    return this.db
+      .prepare(
+        `SELECT t.code, b.at FROM binding b JOIN tube t ON t.id = b.tube_id
+         WHERE b.person_id = ? AND b.round_id = ? AND b.undo_correction_id IS NULL AND t.state != 'voided' AND t.id != ?
+         ORDER BY b.seq DESC LIMIT 1`,
+      )
+      .get(personId, this.round().id, exceptTubeId) as { code: string; at: string } | undefined;
+  }
+
+  private bind(tube: TubeRow, personId: string, person: PersonView, repeatConfirmed: boolean): ScanOutcome {
+    const s = this.stamp();
+    const id = randomUUID();
+    const roundId = this.round().id;
+    const seq = this.journal.append({
+      ...s,
+      kind: 'binding.created',
+      entityId: id,
+      payload: { tubeId: tube.id, tubeCode: tube.code, personId, roundId, repeatConfirmed },
+    });
+    this.db
+      .prepare(
+        `INSERT INTO binding (id, tube_id, person_id, round_id, repeat_confirmed, station_id, operator_id, at, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(id, tube.id, personId, roundId, repeatConfirmed ? 1 : 0, s.stationId, s.operatorId, s.at, seq);
+    const count = tube.count + 1;
+    const full = count >= tube.capacity;
+    if (full) this.seal({ ...tube, count }, 'capacity');
+    this.pending = null;
+    return { kind: 'person.bound', person, tubeCode: tube.code, count, capacity: tube.capacity, tubeSealed: full };
+  }
+
+  private livePending(): Pending | null {
+    if (this.pending && this.pending.expiresAt < Date.now()) this.pending = null;
+    return this.pending;
+  }
+
+  confirm(token: string): ScanOutcome {
+    const pending = this.livePending();
+    const open = this.openTubeRow();
+    if (!pending || pending.token !== token || !open || open.id !== pending.tubeId) {
+      this.pending = null;
+      throw new DomainError('confirmation.expired');
+    }
+    return this.bind(open, pending.personId, pending.person, true);
+  }
+
+  cancel(token: string): void {
+    if (this.pending?.token === token) this.pending = null;
+  }
+
+  /** A correction is a new record with its reason, journalled with the same seq. */
+  private correct(kind: 'binding.undo' | 'tube.void', targetId: string, reason: string, entry: { kind: JournalKind; payload: Record<string, unknown> }): void {
+    const s = this.stamp();
+    const id = randomUUID();
+    const seq = this.journal.append({ ...s, kind: entry.kind, entityId: targetId, payload: { ...entry.payload, reason, correctionId: id } });
+    this.db
+      .prepare('INSERT INTO correction (id, kind, target_id, reason, station_id, operator_id, at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, kind, targetId, reason, s.stationId, s.operatorId, s.at, seq);
+    const mark = kind === 'binding.undo' ? 'UPDATE binding SET undo_correction_id = ? WHERE id = ?' : `UPDATE tube SET state = 'voided', void_correction_id = ? WHERE id = ?`;
+    this.db.prepare(mark).run(id, targetId);
+  }
+
+  /**
+   * Undoes the last binding of the desk's current tube: the open one, or the one that just
+   * sealed itself at capacity (which reopens, since the collector has not moved on yet).
+   */
+  undoLast(reason: string): UndoOutcome {
+    const tube = this.lastTubeRow();
+    const undoable = tube && (tube.state === 'open' || (tube.state === 'sealed' && tube.seal_cause === 'capacity'));
+    if (!tube || !undoable) throw new DomainError('binding.nothingToUndo');
+    const last = this.db
+      .prepare(
+        `SELECT b.id, p.id AS person_id, p.id_number, p.reg_code, p.name, p.phone FROM binding b JOIN person p ON p.id = b.person_id
+         WHERE b.tube_id = ? AND b.undo_correction_id IS NULL ORDER BY b.seq DESC LIMIT 1`,
+      )
+      .get(tube.id) as (PersonRow & { person_id: string }) | undefined;
+    if (!last) throw new DomainError('binding.nothingToUndo');
+    this.correct('binding.undo', last.id, reason, { kind: 'binding.undone', payload: { tubeCode: tube.code } });
+    const reopened = tube.state === 'sealed';
+    if (reopened) {
+      this.journal.append({ ...this.stamp(), kind: 'tube.reopened', entityId: tube.id, payload: { code: tube.code, cause: 'undo' } });
+      this.db.prepare(`UPDATE tube SET state = 'open', sealed_at = NULL, seal_cause = NULL WHERE id = ?`).run(tube.id);
+    }
+    this.pending = null;
+    return { tubeCode: tube.code, person: personView({ ...last, id: last.person_id }), count: tube.count - 1, tubeReopened: reopened };
+  }
+
+  voidTube(code: string, reason: string): TubeSummary {
+    const tube = this.db.prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.code = ? AND t.station_id = ?`).get(code, this.identity.station.id) as
+      | TubeRow
+      | undefined;
+    if (!tube) throw new DomainError('tube.notFound', { code });
+    if (tube.state === 'voided') throw new DomainError('tube.notVoidable', { code });
+    this.correct('tube.void', tube.id, reason, { kind: 'tube.voided', payload: { code, count: tube.count } });
+    this.pending = null;
+    return this.summary(this.openTubeRowById(tube.id));
+  }
+
+  signIn(badge: string): ScanOutcome {
+    const operator = this.db.prepare('SELECT id, code, name FROM operator WHERE badge = ?').get(badge) as OperatorView | undefined;
+    if (!operator) throw new DomainError('operator.unknownBadge', { badge });
+    this.db.prepare(`UPDATE setting SET value = ? WHERE key = 'operator.current'`).run(operator.id);
+    this.journal.append({ ...this.stamp(), kind: 'operator.signedIn', entityId: operator.id, payload: { code: operator.code } });
+    return { kind: 'operator.switched', operator };
+  }
+}
