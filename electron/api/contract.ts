@@ -171,3 +171,11 @@ export type StationApi = {
   call<M extends Method>(method: M, args: ArgsOf<M>): Promise<Result<ValueOf<M>>>;
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 };
+
+/**
+ * What the Electron preload exposes on `window.station`: one function per command, plus one
+ * subscription for events. The renderer wraps either this or the kiosk WebSocket as a StationApi.
+ */
+export type PreloadApi = { [M in Method]: (args: ArgsOf<M>) => Promise<Result<ValueOf<M>>> } & {
+  onEvent(listener: (event: { event: EventName; payload: Events[EventName] }) => void): () => void;
+};
