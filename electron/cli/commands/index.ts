@@ -1,0 +1,5 @@
+import { serve } from './serve';
+import type { CliCommand } from './types';
+
+/** Every `station` subcommand; a new one is one module and one line here. */
+export const COMMANDS: readonly CliCommand[] = [serve];

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { defaultDataDir } from '../../core/paths';
+import { startKioskHost } from '../../kiosk/server';
+import { parseOptions, parsePort } from '../args';
+import type { CliCommand } from './types';
+
+export const DEFAULT_PORT = 4173;
+
+export const serve: CliCommand = {
+  name: 'serve',
+  summary: 'run the kiosk host: the core plus the screen on http://127.0.0.1',
+  usage: 'station serve [--data DIR] [--port N]',
+  async run(argv) {
+    const { values } = parseOptions(argv, { data: { type: 'string' }, port: { type: 'string' } }, this.usage);
+    const dataDir = path.resolve(values.data ?? defaultDataDir());
+    let host;
+    try {
+      host = await startKioskHost({ dataDir, port: parsePort(values.port, DEFAULT_PORT) });
+    } catch (err) {
+      // The usual port is taken (a second Station on this machine): take any free one instead.
+      if (values.port !== undefined || (err as { code?: string }).code !== 'EADDRINUSE') throw err;
+      host = await startKioskHost({ dataDir, port: 0 });
+    }
+    // One line on stdout that scripts and tests wait for.
+    process.stdout.write(`station: listening on ${host.url} (data: ${dataDir})\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        void host.close().then(resolve);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

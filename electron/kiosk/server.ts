@@ -1,0 +1,119 @@
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { StationCore, type CoreOptions } from '../core/core';
+import { createLogger } from '../core/log';
+import { openWireSession } from '../core/transport';
+
+const log = createLogger('kiosk');
+
+/** The renderer's CSP: only our own scripts; the WebSocket back to this host. */
+export const KIOSK_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' data: blob:",
+  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export type KioskOptions = CoreOptions & {
+  port: number;
+  /** Loopback only: the kiosk host is for this machine's browser, never the network. */
+  host?: '127.0.0.1' | 'localhost';
+  /** The built renderer (dist/renderer). */
+  rendererDir?: string;
+  /** An already open core (tests, CLI); otherwise one is opened on `dataDir`. */
+  core?: StationCore;
+};
+
+export type KioskHost = { url: string; core: StationCore; app: FastifyInstance; close(): Promise<void> };
+
+export function defaultRendererDir(): string {
+  // dist/electron/kiosk/server.js -> dist/renderer
+  return path.resolve(__dirname, '..', '..', 'renderer');
+}
+
+/**
+ * The kiosk host: the core under plain Node, the built renderer over HTTP and the typed API over
+ * one WebSocket per page at /api. Browsers in kiosk mode and the end-to-end tests use it.
+ */
+export async function startKioskHost(options: KioskOptions): Promise<KioskHost> {
+  const core = options.core ?? new StationCore(options);
+  const rendererDir = options.rendererDir ?? defaultRendererDir();
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const allowedOrigins = new Set<string>();
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('content-security-policy', KIOSK_CSP);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  app.register(async (scope) => {
+    scope.get('/api', { websocket: true }, (socket, request) => {
+      // Any web page the browser opens could try ws://127.0.0.1:port; only our own page may talk.
+      const origin = request.headers.origin;
+      if (origin !== undefined && !allowedOrigins.has(origin)) {
+        log.warn({ origin }, 'websocket from a foreign origin refused');
+        socket.close(1008, 'origin not allowed');
+        return;
+      }
+      const session = openWireSession(core, (message) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+      });
+      socket.on('message', (data: Buffer) => {
+        let message: unknown;
+        try {
+          message = JSON.parse(data.toString('utf8'));
+        } catch {
+          socket.close(1007, 'not JSON');
+          return;
+        }
+        session.receive(message);
+      });
+      socket.on('close', () => session.close());
+    });
+  });
+
+  app.get('/healthz', async () => ({ ok: true, station: core.identity.station.id }));
+
+  if (fs.existsSync(path.join(rendererDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: rendererDir, index: 'index.html', maxAge: 0 });
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply
+        .type('text/plain; charset=utf-8')
+        .send(`Station: the screen is not built yet (${rendererDir}). Run "npm run build".\nStation：界面尚未构建，请运行 "npm run build"。\n`),
+    );
+  }
+
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ port: options.port, host });
+  } catch (err) {
+    await app.close();
+    if (!options.core) core.close();
+    throw err;
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  const url = `http://${host}:${port}/`;
+  allowedOrigins.add(`http://127.0.0.1:${port}`).add(`http://localhost:${port}`);
+  log.info({ url }, 'kiosk host listening');
+  return {
+    url,
+    core,
+    app,
+    async close() {
+      await app.close();
+      if (!options.core) core.close();
+    },
+  };
+}
