@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { migration0001 } from './0001-initial';
+import { migration0002 } from './0002-upload';
 
 export type Migration = {
   version: number;
@@ -8,7 +9,7 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
