@@ -5,14 +5,18 @@ import pino from 'pino';
  * reaches a log: scan texts, names, ID numbers and phones are redacted by key wherever they
  * appear, and modules log classifications and ids, not payloads.
  */
-const root = pino({
+// Logs go to stderr: stdout belongs to the CLI's own output.
+const root = pino(
+  {
   level: process.env.STATION_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info'),
   base: undefined,
   redact: {
     paths: ['text', 'raw', 'name', 'idNumber', 'phone', 'payload', '*.text', '*.raw', '*.name', '*.idNumber', '*.phone', '*.payload'],
     censor: '[redacted]',
   },
-});
+  },
+  pino.destination(2),
+);
 
 export type Logger = pino.Logger;
 
