@@ -1,0 +1,369 @@
+/**
+ * Station <-> HQ protocol v1 (see /work/notes/hq-protocol.md): zod schemas, types and the
+ * canonical-string, digest and signature helpers both sides use. No server code lives here, so the
+ * station's upload agent imports this file as well as HQ.
+ */
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import type { JournalKind } from '../electron/core/journal';
+
+export const PROTOCOL_VERSION = 1;
+
+export const HQ_PATHS = {
+  enroll: '/api/v1/enroll',
+  batches: '/api/v1/batches',
+  feed: '/api/v1/feed',
+  adminCodes: '/api/v1/admin/codes',
+  adminResults: '/api/v1/admin/results',
+  adminKeyPersons: '/api/v1/admin/keypersons',
+  adminSiteConfig: '/api/v1/admin/site-config',
+} as const;
+
+export const HEADER_STATION_ID = 'x-station-id';
+export const HEADER_TIMESTAMP = 'x-station-timestamp';
+export const HEADER_SIGNATURE = 'x-station-signature';
+
+/** |HQ clock - signed timestamp| beyond this is `timestamp.stale`; signatures are remembered this long. */
+export const REPLAY_WINDOW_MS = 300_000;
+/** Bytes as sent (gzip for batches). */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Bytes after gunzip: bounds a zip bomb. */
+export const MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
+export const MAX_BATCH_RECORDS = 50_000;
+export const MAX_FEED_LIMIT = 1000;
+
+/** Every error HQ answers with, as `{ error, hqTime? }`. */
+export type HqErrorCode =
+  | 'enroll.codeInvalid'
+  | 'enroll.codeUsed'
+  | 'enroll.codeExpired'
+  | 'station.unknown'
+  | 'signature.invalid'
+  | 'timestamp.stale'
+  | 'request.replayed'
+  | 'body.invalid'
+  | 'body.tooLarge'
+  | 'admin.unauthorized'
+  | 'tube.unknown'
+  | 'site.unknown'
+  | 'not.found'
+  | 'internal';
+
+export const hqErrorSchema = z.object({ error: z.string(), hqTime: z.number().optional(), detail: z.string().optional() });
+export type HqError = { error: HqErrorCode; hqTime?: number; detail?: string };
+
+// ---------------------------------------------------------------------------------------------
+// Enrollment
+
+export const enrollRequestSchema = z
+  .object({
+    code: z.string().min(4).max(64),
+    publicKey: z.string().min(40).max(4096),
+    stationName: z.string().min(1).max(200),
+    localStationId: z.string().min(1).max(128),
+  })
+  .strict();
+export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
+
+export const enrollResponseSchema = z.object({
+  type: z.literal('station.enrolled'),
+  stationId: z.string().min(1),
+  siteId: z.string().min(1),
+  siteName: z.string(),
+});
+export type EnrollResponse = z.infer<typeof enrollResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Journal records and their payloads
+
+/**
+ * Every journal kind HQ knows. `retest.sampled` (a single-tube re-test of a member of a positive
+ * pooled tube) and `box.sealed` are written by station features that may land after this list;
+ * a kind the station journals but HQ does not list fails the type check below.
+ */
+export const KNOWN_KINDS = [
+  'site.configured',
+  'station.created',
+  'operator.created',
+  'operator.signedIn',
+  'round.started',
+  'person.registered',
+  'person.updated',
+  'tube.opened',
+  'tube.sealed',
+  'tube.reopened',
+  'tube.voided',
+  'binding.created',
+  'binding.undone',
+  'retest.sampled',
+  'box.sealed',
+] as const;
+export type KnownKind = (typeof KNOWN_KINDS)[number];
+type MissingKinds = Exclude<JournalKind, KnownKind>;
+const everyJournalKindIsKnown: [MissingKinds] extends [never] ? true : MissingKinds = true;
+void everyJournalKindIsKnown;
+
+const id = z.string().min(1).max(128);
+const code = z.string().min(1).max(128);
+const text = z.string().max(1000);
+const optionalText = z.string().max(1000).nullish();
+const count = z.number().int().min(0).max(100_000);
+
+/** Payload shapes HQ validates (and projects). Unknown extra keys are allowed for forward compatibility. */
+export const PAYLOAD_SCHEMAS = {
+  'site.configured': z.object({ name: text, config: z.record(z.string(), z.unknown()) }),
+  'station.created': z.object({ siteId: id, name: text, number: z.number().int().min(0).max(999) }),
+  'operator.created': z.object({ code, name: text, role: z.string().min(1).max(32), badge: optionalText }),
+  'operator.signedIn': z.object({ code }),
+  'round.started': z.object({ siteId: id, name: text }),
+  'person.registered': z.object({
+    key: z.string().min(1).max(256),
+    idNumber: optionalText,
+    regCode: optionalText,
+    name: optionalText,
+    phone: optionalText,
+    format: z.string().min(1).max(32),
+  }),
+  'person.updated': z.object({ idNumber: optionalText, regCode: optionalText, name: optionalText, phone: optionalText }),
+  'tube.opened': z.object({ code, capacity: z.union([z.literal(1), z.literal(5), z.literal(10), z.literal(20)]), roundId: id }),
+  'tube.sealed': z.object({ code, count, cause: z.enum(['capacity', 'next-tube', 'manual']) }),
+  'tube.reopened': z.object({ code, cause: z.string().min(1).max(32) }),
+  'tube.voided': z.object({ code, count, reason: z.string().min(1).max(1000), correctionId: id }),
+  'binding.created': z.object({ tubeId: id, tubeCode: code, personId: id, roundId: id, repeatConfirmed: z.boolean() }),
+  'binding.undone': z.object({ tubeCode: code, reason: z.string().min(1).max(1000), correctionId: id }),
+  /** entityId: the new binding; the person re-tested alone after `originalTubeCode` came back positive. */
+  'retest.sampled': z.object({ originalTubeCode: code, tubeCode: code, personId: id }),
+  /** entityId: the box. */
+  'box.sealed': z.object({ code, count, tubeCodes: z.array(code).max(1000).optional() }),
+} satisfies { [K in KnownKind]: z.ZodType };
+
+export type PayloadOf<K extends KnownKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;
+
+/** A journal entry as it travels (the station's `journal` row without its station id). */
+export const recordSchema = z
+  .object({
+    seq: z.number().int().min(1),
+    kind: z.string().min(1).max(64),
+    entityId: id,
+    operatorId: id,
+    at: z.iso.datetime({ offset: true }),
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+export type BatchRecord = z.infer<typeof recordSchema>;
+
+/** A valid record: envelope, known kind, payload shape. */
+export type ValidRecord = { [K in KnownKind]: Omit<BatchRecord, 'kind' | 'payload'> & { kind: K; payload: PayloadOf<K> } }[KnownKind];
+
+export type RecordCheck = { ok: true; record: ValidRecord } | { ok: false; detail: string };
+
+export function checkRecord(raw: unknown): RecordCheck {
+  const envelope = recordSchema.safeParse(raw);
+  if (!envelope.success) return { ok: false, detail: summarizeIssues(envelope.error) };
+  const kind = envelope.data.kind;
+  if (!(KNOWN_KINDS as readonly string[]).includes(kind)) return { ok: false, detail: `unknown kind ${kind}` };
+  const payload = PAYLOAD_SCHEMAS[kind as KnownKind].safeParse(envelope.data.payload);
+  if (!payload.success) return { ok: false, detail: `${kind}: ${summarizeIssues(payload.error)}` };
+  return { ok: true, record: envelope.data as ValidRecord };
+}
+
+function summarizeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches
+
+/**
+ * The batch envelope. Records are only required to carry an integer `seq` here: a record that is
+ * malformed otherwise is a per-record rejection (`record.invalid`), so the stream moves on.
+ */
+export const batchSchema = z
+  .object({
+    type: z.literal('station.batch'),
+    stationId: id,
+    batchId: z.uuid(),
+    fromSeq: z.number().int().min(1),
+    toSeq: z.number().int().min(1),
+    /** The station's journal head when the batch was frozen (for HQ's lag figure); optional. */
+    headSeq: z.number().int().min(0).optional(),
+    records: z.array(z.looseObject({ seq: z.number().int().min(1) })).min(1).max(MAX_BATCH_RECORDS),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.toSeq - b.fromSeq + 1 !== b.records.length) ctx.addIssue({ code: 'custom', message: 'records do not cover fromSeq..toSeq' });
+    else if (b.records.some((r, i) => r.seq !== b.fromSeq + i)) ctx.addIssue({ code: 'custom', message: 'records are not contiguous in seq order' });
+  });
+export type Batch = z.infer<typeof batchSchema>;
+
+export type RejectionCode = 'record.invalid' | 'record.conflict';
+export const rejectionSchema = z.object({ seq: z.number().int(), code: z.enum(['record.invalid', 'record.conflict']), detail: z.string() });
+export type Rejection = z.infer<typeof rejectionSchema>;
+
+export const ackSchema = z.object({
+  type: z.literal('hq.ack'),
+  batchId: z.string(),
+  stationId: z.string(),
+  ackedThrough: z.number().int().min(0),
+  expectedSeq: z.number().int().min(1),
+  rejections: z.array(rejectionSchema),
+});
+export type Ack = z.infer<typeof ackSchema>;
+
+export const gapSchema = z.object({ type: z.literal('hq.gap'), expectedSeq: z.number().int().min(1) });
+export type Gap = z.infer<typeof gapSchema>;
+
+/** True only for HQ's acknowledgement of this very batch: anything else (a portal page, a proxy's 200) is a failure. */
+export function isAckOf(body: unknown, batch: Pick<Batch, 'batchId' | 'stationId'>): body is Ack {
+  const parsed = ackSchema.safeParse(body);
+  return parsed.success && parsed.data.batchId === batch.batchId && parsed.data.stationId === batch.stationId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feed back to the station
+
+export const tubeResultSchema = z.enum(['negative', 'positive', 'invalid']);
+export type TubeResult = z.infer<typeof tubeResultSchema>;
+
+export const keyPersonSchema = z.object({ idNumber: z.string().min(1).max(64), name: z.string().max(200), reason: z.string().max(500) }).strict();
+
+export const feedItemSchema = z.discriminatedUnion('kind', [
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('tube.result'),
+    payload: z.object({ tubeCode: code, result: tubeResultSchema, at: z.iso.datetime({ offset: true }) }),
+  }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('keyperson.list'),
+    payload: z.object({ listId: id, persons: z.array(keyPersonSchema) }),
+  }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('site.config'),
+    payload: z.object({ siteId: id, name: text, config: z.record(z.string(), z.unknown()) }),
+  }),
+]);
+export type FeedItem = z.infer<typeof feedItemSchema>;
+
+export const feedResponseSchema = z.object({ type: z.literal('hq.feed'), items: z.array(feedItemSchema), nextCursor: z.number().int().min(0) });
+export type FeedResponse = z.infer<typeof feedResponseSchema>;
+
+/** Query of `GET /api/v1/feed`; `head` (optional) is the station's journal head, for HQ's lag figure. */
+export const feedQuerySchema = z
+  .object({
+    after: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(MAX_FEED_LIMIT).default(200),
+    head: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+
+// Admin bodies (bearer `HQ_ADMIN_TOKEN`).
+export const adminCodeRequestSchema = z
+  .object({ siteId: id, siteName: text.optional(), ttlHours: z.number().positive().max(24 * 30).optional() })
+  .strict();
+export const adminResultRequestSchema = z.object({ tubeCode: code, result: tubeResultSchema }).strict();
+export const adminKeyPersonsRequestSchema = z
+  .object({ siteId: id.optional(), listId: id, persons: z.array(keyPersonSchema).max(100_000) })
+  .strict();
+export const adminSiteConfigRequestSchema = z
+  .object({ siteId: id, name: text, config: z.record(z.string(), z.unknown()) })
+  .strict();
+
+// ---------------------------------------------------------------------------------------------
+// Export file (USB stick)
+
+export const exportPayloadSchema = z
+  .object({
+    type: z.literal('station.export'),
+    version: z.literal(1),
+    stationId: id,
+    createdAt: z.iso.datetime({ offset: true }),
+    fromSeq: z.number().int().min(1),
+    toSeq: z.number().int().min(1),
+    headSeq: z.number().int().min(0).optional(),
+    records: z.array(z.looseObject({ seq: z.number().int().min(1) })).min(1),
+    publicKey: z.string().min(40).max(4096),
+  })
+  .strict();
+export type ExportPayload = z.infer<typeof exportPayloadSchema>;
+
+export const exportFileSchema = z.object({ export: z.base64(), signature: z.base64() }).strict();
+export type ExportFile = z.infer<typeof exportFileSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Canonical forms, digests and signatures
+
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** `${METHOD}\n${path-with-query}\n${timestamp}\n${hex sha256 of the body bytes as sent}`. */
+export function canonicalRequest(method: string, pathWithQuery: string, timestamp: string, body: Uint8Array): string {
+  return `${method.toUpperCase()}\n${pathWithQuery}\n${timestamp}\n${sha256Hex(body)}`;
+}
+
+export type SignedHeaders = {
+  [HEADER_STATION_ID]: string;
+  [HEADER_TIMESTAMP]: string;
+  [HEADER_SIGNATURE]: string;
+};
+
+/** Headers for one signed request; `now` is the station's clock corrected by its offset to HQ. */
+export function signRequest(opts: {
+  stationId: string;
+  privateKey: KeyObject | string;
+  method: string;
+  pathWithQuery: string;
+  body: Uint8Array;
+  now: number;
+}): SignedHeaders {
+  const timestamp = String(Math.round(opts.now));
+  const key = typeof opts.privateKey === 'string' ? createPrivateKey(opts.privateKey) : opts.privateKey;
+  const signature = sign(null, Buffer.from(canonicalRequest(opts.method, opts.pathWithQuery, timestamp, opts.body)), key);
+  return { [HEADER_STATION_ID]: opts.stationId, [HEADER_TIMESTAMP]: timestamp, [HEADER_SIGNATURE]: signature.toString('base64') };
+}
+
+export function verifySignature(publicKey: KeyObject | string, message: Uint8Array | string, signatureBase64: string): boolean {
+  try {
+    const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+    return verify(null, typeof message === 'string' ? Buffer.from(message) : message, key, Buffer.from(signatureBase64, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** Ed25519 public key as SPKI PEM, or null when the text is not one. */
+export function parseEd25519PublicKey(pem: string): KeyObject | null {
+  try {
+    const key = createPublicKey(pem);
+    return key.asymmetricKeyType === 'ed25519' ? key : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * JSON with object keys sorted at every level, so equal content gives equal text however the
+ * station ordered its keys. Written here because it is a dozen lines over `JSON.stringify`.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** What "same content" means for a record: kind, entityId, operatorId, at and payload. */
+export function recordContent(record: { kind?: unknown; entityId?: unknown; operatorId?: unknown; at?: unknown; payload?: unknown }): string {
+  return canonicalJson({ kind: record.kind, entityId: record.entityId, operatorId: record.operatorId, at: record.at, payload: record.payload });
+}
+
+export function recordDigest(record: Parameters<typeof recordContent>[0]): string {
+  return sha256Hex(recordContent(record));
+}
