@@ -39,7 +39,9 @@ export type ErrorCode =
   | 'binding.nothingToUndo'
   | 'confirmation.expired'
   | 'reason.required'
-  | 'operator.unknownBadge';
+  | 'operator.unknownBadge'
+  /** Set by a client transport, not the core: the host did not answer (params.sent: 1 if the call may have run). */
+  | 'host.unreachable';
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
