@@ -62,7 +62,7 @@ export class StationCore {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
       const value = await this.writer.run(fn);
-      this.emit('desk.changed', desk.state());
+      if (this.hasSubscribers()) this.emit('desk.changed', desk.state());
       return value;
     };
     return {
@@ -123,6 +123,10 @@ export class StationCore {
     this.events.emit('event', { type: 'event', event, payload } as WireEvent);
   }
 
+  hasSubscribers(): boolean {
+    return this.events.listenerCount('event') > 0;
+  }
+
   subscribe(listener: (event: WireEvent) => void): () => void {
     this.events.on('event', listener);
     return () => this.events.off('event', listener);
@@ -132,6 +136,7 @@ export class StationCore {
     if (this.closed) return;
     this.closed = true;
     this.events.removeAllListeners();
+    this.writer.stop();
     this.db.close();
   }
 }

@@ -11,6 +11,7 @@ import type {
   TubeView,
   UndoOutcome,
 } from '../../api/contract';
+import type { Statement } from 'better-sqlite3';
 import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
 import type { Journal, JournalKind } from '../journal';
@@ -65,6 +66,7 @@ function personKey(p: PersonPayload): string | null {
  */
 export class SamplingDesk {
   private pending: Pending | null = null;
+  private readonly statements = new Map<string, Statement>();
 
   constructor(
     private readonly db: StationDatabase,
@@ -73,11 +75,20 @@ export class SamplingDesk {
     private readonly now: () => Date,
   ) {}
 
+  /** Prepared once, reused: preparing is a large part of a small statement's cost. */
+  private sql(source: string): Statement {
+    let statement = this.statements.get(source);
+    if (!statement) {
+      statement = this.db.prepare(source);
+      this.statements.set(source, statement);
+    }
+    return statement;
+  }
+
   // ---- reads -------------------------------------------------------------------------------
 
   operator(): OperatorView {
-    const row = this.db
-      .prepare(
+    const row = this.sql(
         `SELECT o.id, o.code, o.name FROM operator o JOIN setting s ON s.key = 'operator.current' AND s.value = o.id`,
       )
       .get() as OperatorView | undefined;
@@ -86,33 +97,29 @@ export class SamplingDesk {
   }
 
   round(): { id: string; name: string } {
-    const row = this.db
-      .prepare('SELECT id, name FROM round WHERE closed_at IS NULL ORDER BY started_at DESC, seq DESC LIMIT 1')
+    const row = this.sql('SELECT id, name FROM round WHERE closed_at IS NULL ORDER BY started_at DESC, seq DESC LIMIT 1')
       .get() as { id: string; name: string } | undefined;
     if (!row) throw new Error('no open round');
     return row;
   }
 
   capacity(): Capacity {
-    const row = this.db.prepare(`SELECT value FROM setting WHERE key = 'desk.capacity'`).get() as { value: string } | undefined;
+    const row = this.sql(`SELECT value FROM setting WHERE key = 'desk.capacity'`).get() as { value: string } | undefined;
     return row ? (Number(row.value) as Capacity) : this.identity.site.config.defaultCapacity;
   }
 
   private openTubeRow(): TubeRow | undefined {
-    return this.db
-      .prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? AND t.state = 'open'`)
+    return this.sql(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? AND t.state = 'open'`)
       .get(this.identity.station.id) as TubeRow | undefined;
   }
 
   private lastTubeRow(): TubeRow | undefined {
-    return this.db
-      .prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? ORDER BY t.seq DESC LIMIT 1`)
+    return this.sql(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? ORDER BY t.seq DESC LIMIT 1`)
       .get(this.identity.station.id) as TubeRow | undefined;
   }
 
   private members(tubeId: string): BindingView[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT b.id, b.at, b.repeat_confirmed, p.id AS person_id, p.id_number, p.reg_code, p.name, p.phone
          FROM binding b JOIN person p ON p.id = b.person_id
          WHERE b.tube_id = ? AND b.undo_correction_id IS NULL ORDER BY b.seq`,
@@ -142,8 +149,7 @@ export class SamplingDesk {
   state(): DeskState {
     const open = this.openTubeRow();
     const openTube: TubeView | null = open ? { ...this.summary(open), members: this.members(open.id) } : null;
-    const recent = this.db
-      .prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? ORDER BY t.seq DESC LIMIT 8`)
+    const recent = this.sql(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? ORDER BY t.seq DESC LIMIT 8`)
       .all(this.identity.station.id) as TubeRow[];
     const last = recent[0];
     const pending = this.livePending();
@@ -164,8 +170,7 @@ export class SamplingDesk {
     const q = query.trim();
     if (q.length < 2) return [];
     const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.station_id = ? AND (t.code LIKE ? ESCAPE '\\' OR EXISTS (
            SELECT 1 FROM binding b JOIN person p ON p.id = b.person_id
            WHERE b.tube_id = t.id AND b.undo_correction_id IS NULL AND p.name LIKE ? ESCAPE '\\'))
@@ -182,7 +187,7 @@ export class SamplingDesk {
   }
 
   setCapacity(capacity: Capacity): void {
-    this.db.prepare(`INSERT INTO setting (key, value) VALUES ('desk.capacity', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(capacity));
+    this.sql(`INSERT INTO setting (key, value) VALUES ('desk.capacity', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(capacity));
   }
 
   scan(scan: ClassifiedScan): ScanOutcome {
@@ -199,7 +204,7 @@ export class SamplingDesk {
   }
 
   openTube(code: string): ScanOutcome {
-    const existing = this.db.prepare('SELECT state, station_id FROM tube WHERE code = ?').get(code) as { state: string; station_id: string } | undefined;
+    const existing = this.sql('SELECT state, station_id FROM tube WHERE code = ?').get(code) as { state: string; station_id: string } | undefined;
     if (existing) {
       const open = this.openTubeRow();
       if (open?.code === code) throw new DomainError('tube.alreadyOpen', { code });
@@ -215,8 +220,7 @@ export class SamplingDesk {
     const capacity = this.capacity();
     const round = this.round();
     const seq = this.journal.append({ ...s, kind: 'tube.opened', entityId: id, payload: { code, capacity, roundId: round.id } });
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO tube (id, code, capacity, state, round_id, station_id, operator_id, opened_at, seq)
          VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)`,
       )
@@ -236,15 +240,15 @@ export class SamplingDesk {
     const { prefix, digits } = this.identity.site.config.tube.generate;
     const serialDigits = digits - 3;
     const station = String(this.identity.station.number).padStart(3, '0');
-    const row = this.db.prepare(`SELECT value FROM setting WHERE key = 'tube.nextSerial'`).get() as { value: string } | undefined;
+    const row = this.sql(`SELECT value FROM setting WHERE key = 'tube.nextSerial'`).get() as { value: string } | undefined;
     let serial = row ? Number(row.value) : 1;
-    const taken = this.db.prepare('SELECT 1 FROM tube WHERE code = ?');
+    const taken = this.sql('SELECT 1 FROM tube WHERE code = ?');
     for (;;) {
       if (String(serial).length > serialDigits) throw new DomainError('tube.codeExhausted');
       const code = `${prefix}${station}${String(serial).padStart(serialDigits, '0')}`;
       serial++;
       if (!taken.get(code)) {
-        this.db.prepare(`INSERT INTO setting (key, value) VALUES ('tube.nextSerial', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(serial));
+        this.sql(`INSERT INTO setting (key, value) VALUES ('tube.nextSerial', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(serial));
         return code;
       }
     }
@@ -253,7 +257,7 @@ export class SamplingDesk {
   private seal(tube: TubeRow, cause: 'capacity' | 'next-tube' | 'manual'): void {
     const s = this.stamp();
     this.journal.append({ ...s, kind: 'tube.sealed', entityId: tube.id, payload: { code: tube.code, count: tube.count, cause } });
-    this.db.prepare(`UPDATE tube SET state = 'sealed', sealed_at = ?, seal_cause = ? WHERE id = ?`).run(s.at, cause, tube.id);
+    this.sql(`UPDATE tube SET state = 'sealed', sealed_at = ?, seal_cause = ? WHERE id = ?`).run(s.at, cause, tube.id);
   }
 
   sealOpenTube(): TubeSummary {
@@ -265,13 +269,13 @@ export class SamplingDesk {
   }
 
   private openTubeRowById(id: string): TubeRow {
-    return this.db.prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.id = ?`).get(id) as TubeRow;
+    return this.sql(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.id = ?`).get(id) as TubeRow;
   }
 
   private upsertPerson(payload: PersonPayload, format: string): PersonRow {
     const key = personKey(payload);
     if (!key) throw new DomainError('scan.personWithoutIdentity');
-    const found = this.db.prepare('SELECT id, id_number, reg_code, name, phone FROM person WHERE person_key = ?').get(key) as PersonRow | undefined;
+    const found = this.sql('SELECT id, id_number, reg_code, name, phone FROM person WHERE person_key = ?').get(key) as PersonRow | undefined;
     const s = this.stamp();
     if (!found) {
       const id = randomUUID();
@@ -281,8 +285,7 @@ export class SamplingDesk {
         entityId: id,
         payload: { key, idNumber: payload.idNumber, regCode: payload.regCode, name: payload.name, phone: payload.phone, format },
       });
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO person (id, person_key, id_number, reg_code, name, phone, source_format, station_id, operator_id, at, seq)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -305,8 +308,7 @@ export class SamplingDesk {
         entityId: found.id,
         payload: { idNumber: merged.id_number, regCode: merged.reg_code, name: merged.name, phone: merged.phone },
       });
-      this.db
-        .prepare('UPDATE person SET id_number = ?, reg_code = ?, name = ?, phone = ? WHERE id = ?')
+      this.sql('UPDATE person SET id_number = ?, reg_code = ?, name = ?, phone = ? WHERE id = ?')
         .run(merged.id_number, merged.reg_code, merged.name, merged.phone, found.id);
     }
     return merged;
@@ -320,8 +322,7 @@ export class SamplingDesk {
     }
     const person = this.upsertPerson(payload, format);
     const view = personView(person);
-    const inThisTube = this.db
-      .prepare('SELECT 1 FROM binding WHERE tube_id = ? AND person_id = ? AND undo_correction_id IS NULL')
+    const inThisTube = this.sql('SELECT 1 FROM binding WHERE tube_id = ? AND person_id = ? AND undo_correction_id IS NULL')
       .get(open.id, person.id);
     if (inThisTube) throw new DomainError('person.alreadyInTube', { person: view.label, code: open.code });
     const earlier = this.earlierBindingThisRound(person.id, open.id);
@@ -342,8 +343,7 @@ export class SamplingDesk {
   }
 
   private earlierBindingThisRound(personId: string, exceptTubeId: string): { code: string; at: string } | undefined {
-    return this.db
-      .prepare(
+    return this.sql(
         `SELECT t.code, b.at FROM binding b JOIN tube t ON t.id = b.tube_id
          WHERE b.person_id = ? AND b.round_id = ? AND b.undo_correction_id IS NULL AND t.state != 'voided' AND t.id != ?
          ORDER BY b.seq DESC LIMIT 1`,
@@ -361,8 +361,7 @@ export class SamplingDesk {
       entityId: id,
       payload: { tubeId: tube.id, tubeCode: tube.code, personId, roundId, repeatConfirmed },
     });
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO binding (id, tube_id, person_id, round_id, repeat_confirmed, station_id, operator_id, at, seq)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -398,11 +397,10 @@ export class SamplingDesk {
     const s = this.stamp();
     const id = randomUUID();
     const seq = this.journal.append({ ...s, kind: entry.kind, entityId: targetId, payload: { ...entry.payload, reason, correctionId: id } });
-    this.db
-      .prepare('INSERT INTO correction (id, kind, target_id, reason, station_id, operator_id, at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    this.sql('INSERT INTO correction (id, kind, target_id, reason, station_id, operator_id, at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(id, kind, targetId, reason, s.stationId, s.operatorId, s.at, seq);
     const mark = kind === 'binding.undo' ? 'UPDATE binding SET undo_correction_id = ? WHERE id = ?' : `UPDATE tube SET state = 'voided', void_correction_id = ? WHERE id = ?`;
-    this.db.prepare(mark).run(id, targetId);
+    this.sql(mark).run(id, targetId);
   }
 
   /**
@@ -413,8 +411,7 @@ export class SamplingDesk {
     const tube = this.lastTubeRow();
     const undoable = tube && (tube.state === 'open' || (tube.state === 'sealed' && tube.seal_cause === 'capacity'));
     if (!tube || !undoable) throw new DomainError('binding.nothingToUndo');
-    const last = this.db
-      .prepare(
+    const last = this.sql(
         `SELECT b.id, p.id AS person_id, p.id_number, p.reg_code, p.name, p.phone FROM binding b JOIN person p ON p.id = b.person_id
          WHERE b.tube_id = ? AND b.undo_correction_id IS NULL ORDER BY b.seq DESC LIMIT 1`,
       )
@@ -424,14 +421,14 @@ export class SamplingDesk {
     const reopened = tube.state === 'sealed';
     if (reopened) {
       this.journal.append({ ...this.stamp(), kind: 'tube.reopened', entityId: tube.id, payload: { code: tube.code, cause: 'undo' } });
-      this.db.prepare(`UPDATE tube SET state = 'open', sealed_at = NULL, seal_cause = NULL WHERE id = ?`).run(tube.id);
+      this.sql(`UPDATE tube SET state = 'open', sealed_at = NULL, seal_cause = NULL WHERE id = ?`).run(tube.id);
     }
     this.pending = null;
     return { tubeCode: tube.code, person: personView({ ...last, id: last.person_id }), count: tube.count - 1, tubeReopened: reopened };
   }
 
   voidTube(code: string, reason: string): TubeSummary {
-    const tube = this.db.prepare(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.code = ? AND t.station_id = ?`).get(code, this.identity.station.id) as
+    const tube = this.sql(`SELECT ${TUBE_COLUMNS} FROM tube t WHERE t.code = ? AND t.station_id = ?`).get(code, this.identity.station.id) as
       | TubeRow
       | undefined;
     if (!tube) throw new DomainError('tube.notFound', { code });
@@ -442,9 +439,9 @@ export class SamplingDesk {
   }
 
   signIn(badge: string): ScanOutcome {
-    const operator = this.db.prepare('SELECT id, code, name FROM operator WHERE badge = ?').get(badge) as OperatorView | undefined;
+    const operator = this.sql('SELECT id, code, name FROM operator WHERE badge = ?').get(badge) as OperatorView | undefined;
     if (!operator) throw new DomainError('operator.unknownBadge', { badge });
-    this.db.prepare(`UPDATE setting SET value = ? WHERE key = 'operator.current'`).run(operator.id);
+    this.sql(`UPDATE setting SET value = ? WHERE key = 'operator.current'`).run(operator.id);
     this.journal.append({ ...this.stamp(), kind: 'operator.signedIn', entityId: operator.id, payload: { code: operator.code } });
     return { kind: 'operator.switched', operator };
   }
