@@ -1,0 +1,25 @@
+/** The device layer: drivers, protocol codecs and simulators, one folder per device kind. */
+export { BARCODE_SCANNER_USAGE_PAGE, HidUnavailableError, nodeHidBoundary } from './hid/boundary';
+export type { HidBoundary, HidConnection, HidDeviceInfo } from './hid/boundary';
+export { FakeHid } from './hid/fake';
+export { discoverSerialPorts } from './serial/discover';
+export type { SerialDiscovery, SerialPortInfo } from './serial/discover';
+export { PayloadFramer } from './serial/framer';
+export type { Terminator } from './serial/framer';
+export { classifyPortError, SerialLink } from './serial/link';
+export type { LinkReason, LinkState, LinkStatus } from './serial/link';
+export { openPtyPair } from './serial/pty';
+export type { PtyPair } from './serial/pty';
+export { splitAim, symbologyName } from './scanner/aim';
+export { encodeHidPosReports, HID_POS_LAYOUTS, HidPosAssembler } from './scanner/hid-pos';
+export type { HidPosLayout, HidScan } from './scanner/hid-pos';
+export { HidScanner } from './scanner/hid-scanner';
+export type { HidScannerMatch, HidScannerStatus, HidStatusReason } from './scanner/hid-scanner';
+export { SerialScanner } from './scanner/serial-scanner';
+export { FakeHidScanner, SerialScannerSimulator, SIMULATED_HID_SCANNER } from './scanner/simulator';
+export * from './thermometer/codecs';
+export { BODY_RANGE_C, DEFAULT_STABILIZER, ReadingStabilizer } from './thermometer/stable';
+export type { StabilizerOptions } from './thermometer/stable';
+export { Thermometer } from './thermometer/thermometer';
+export type { ThermometerReading } from './thermometer/thermometer';
+export { ThermometerSimulator } from './thermometer/simulator';

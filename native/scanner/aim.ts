@@ -1,0 +1,34 @@
+/**
+ * AIM symbology identifiers (ISO/IEC 15424): `]` + code character + modifier, e.g. `]C0`
+ * (Code 128), `]Q1` (QR), `]d2` (Data Matrix). They say what was scanned, not what it says.
+ */
+const AIM = /^\]([A-Za-z])([0-9A-Za-z])/;
+
+export type SymbologyText = { text: string; aim: string | null };
+
+/** Splits a leading AIM identifier off a decoded payload. */
+export function splitAim(text: string): SymbologyText {
+  const m = AIM.exec(text);
+  return m ? { text: text.slice(3), aim: m[0] } : { text, aim: null };
+}
+
+export function isAim(id: string): boolean {
+  return id.length === 3 && AIM.test(id);
+}
+
+const NAMES: Record<string, string> = {
+  A: 'code39',
+  C: 'code128',
+  d: 'datamatrix',
+  E: 'ean-upc',
+  F: 'codabar',
+  G: 'code93',
+  I: 'itf',
+  L: 'pdf417',
+  Q: 'qr',
+  z: 'aztec',
+};
+
+export function symbologyName(aim: string | null): string | null {
+  return aim ? (NAMES[aim[1]!] ?? null) : null;
+}
