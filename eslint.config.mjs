@@ -17,9 +17,16 @@ export default tseslint.config(
   },
   {
     // The core and device layer run in any host: they never import electron or the DOM.
-    files: ['electron/core/**/*.ts', 'electron/api/**/*.ts', 'electron/kiosk/**/*.ts', 'electron/cli/**/*.ts', 'native/**/*.ts', 'hq/**/*.ts'],
+    files: ['electron/core/**/*.ts', 'electron/api/**/*.ts', 'electron/kiosk/**/*.ts', 'electron/cli/**/*.ts', 'electron/utility/**/*.ts', 'native/**/*.ts', 'hq/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The core never imports electron; only electron/main and electron/preload do.' }] }],
+    },
+  },
+  {
+    // A sandboxed preload can require only electron at run time; anything else it uses is types.
+    files: ['electron/preload/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '^(?!electron$)', allowTypeImports: true, message: 'The sandboxed preload can require only electron; import types with `import type`.' }] }],
     },
   },
   {

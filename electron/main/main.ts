@@ -1,0 +1,89 @@
+/**
+ * Electron main process: a thin, locked-down host. It starts the core in a utility process,
+ * serves the built renderer from `app://station/` and bridges the window to the core through
+ * one IPC channel. Everything with state or devices lives in the core.
+ *
+ * Development: Electron runs its own Node, so the core's native modules (better-sqlite3,
+ * serialport, node-hid) must be built for Electron's ABI before `npm start` can use Electron:
+ * `npm run rebuild:electron`. That build no longer loads under plain Node (tests, `station serve`);
+ * `npm rebuild` switches back. Packaging (`npm run dist`) rebuilds for Electron by itself.
+ */
+import path from 'node:path';
+import { app, BrowserWindow, session } from 'electron';
+import { createLogger } from '../core/log';
+import { askRetryAfterCoreFailure } from './core-failure.main';
+import { CoreHost } from './core-host.main';
+import { registerStationIpc, sendEvent } from './ipc.main';
+import { dataDirFrom } from './paths.main';
+import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler, registerAppScheme } from './protocol.main';
+import { denyPermissions, installWebContentsGuards, mainWindowOptions } from './security.main';
+
+const log = createLogger('main');
+
+// Compiled layout: dist/electron/{main,preload,utility}/ and dist/renderer/, inside app.asar when packaged.
+const PRELOAD = path.join(__dirname, '..', 'preload', 'preload.js');
+const CORE_PROCESS = path.join(__dirname, '..', 'utility', 'core-process.js');
+const RENDERER_ROOT = path.join(__dirname, '..', '..', 'renderer');
+
+function main(): void {
+  registerAppScheme();
+  app.enableSandbox();
+  // The folder `station serve` uses by default (core/paths.ts), however Electron was launched.
+  app.setPath('userData', path.join(app.getPath('appData'), 'Station'));
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+
+  let window: BrowserWindow | null = null;
+  let failureShown = false;
+  const host = new CoreHost({
+    modulePath: CORE_PROCESS,
+    dataDir: dataDirFrom(process.argv, app.getPath('userData')),
+    onEvent: (event) => sendEvent(window, event),
+    onState: (state) => {
+      log.info({ state: state.kind }, 'core state');
+      if (state.kind !== 'failed' || failureShown) return;
+      failureShown = true;
+      void askRetryAfterCoreFailure(window, state).then((retry) => {
+        failureShown = false;
+        if (retry) host.retry();
+        else app.quit();
+      });
+    },
+  });
+
+  const createWindow = (): BrowserWindow => {
+    const created = new BrowserWindow(mainWindowOptions(PRELOAD, { devTools: !app.isPackaged }));
+    created.once('ready-to-show', () => created.show());
+    created.on('closed', () => {
+      if (window === created) window = null;
+    });
+    void created.loadURL(APP_ENTRY_URL);
+    return created;
+  };
+
+  installWebContentsGuards();
+  app.on('second-instance', () => {
+    if (!window) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', (event) => {
+    if (host.state.kind === 'stopped') return;
+    // The core closes its database first; quitting resumes once it has.
+    event.preventDefault();
+    void host.stop().then(() => app.quit());
+  });
+
+  void app.whenReady().then(() => {
+    denyPermissions(session.defaultSession);
+    session.defaultSession.protocol.handle(APP_SCHEME, createAppProtocolHandler(RENDERER_ROOT));
+    registerStationIpc(host, () => window);
+    host.start();
+    window = createWindow();
+  });
+}
+
+main();

@@ -1,0 +1,46 @@
+/**
+ * The window's only door to the core: `window.station`, one function per command plus one
+ * event subscription. A sandboxed preload can require nothing but `electron`, so the contract
+ * is imported for types only and the command list is written out; `satisfies PreloadApi`
+ * makes a renamed, missing or extra command a build error.
+ */
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { ArgsOf, EventName, Events, Method, PreloadApi, Result, ValueOf } from '../api/contract';
+
+/** Channel names, repeated from ipc.main.ts for the same reason as the command list. */
+const CALL_CHANNEL = 'station.call';
+const EVENT_CHANNEL = 'station.event';
+
+type StationEvent = { event: EventName; payload: Events[EventName] };
+
+function command<M extends Method>(method: M): (args: ArgsOf<M>) => Promise<Result<ValueOf<M>>> {
+  return (args) => ipcRenderer.invoke(CALL_CHANNEL, method, args) as Promise<Result<ValueOf<M>>>;
+}
+
+const api = {
+  'desk.state': command('desk.state'),
+  'desk.setCapacity': command('desk.setCapacity'),
+  'scan.submit': command('scan.submit'),
+  'tube.new': command('tube.new'),
+  'tube.seal': command('tube.seal'),
+  'tube.void': command('tube.void'),
+  'tube.search': command('tube.search'),
+  'binding.undo': command('binding.undo'),
+  'binding.confirm': command('binding.confirm'),
+  'binding.cancel': command('binding.cancel'),
+  'upload.status': command('upload.status'),
+  'upload.enroll': command('upload.enroll'),
+  'upload.syncNow': command('upload.syncNow'),
+  'results.positives': command('results.positives'),
+  'retest.list': command('retest.list'),
+  onEvent(listener: (event: StationEvent) => void): () => void {
+    // The page gets the event's data only, never the IPC event (it carries the sender).
+    const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);
+    ipcRenderer.on(EVENT_CHANNEL, forward);
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+    };
+  },
+} satisfies PreloadApi;
+
+contextBridge.exposeInMainWorld('station', api);

@@ -1,0 +1,35 @@
+/**
+ * Messages between the Electron main process and the core's utility process on the process's
+ * parent port (not the wire: API calls and events travel on the MessagePort the host hands over).
+ * Zod only, so the main process can check the core's messages without loading the core.
+ */
+import { z } from 'zod';
+
+/** Why the core could not start; the host shows it to staff, who must act (free disk, restore). */
+const STARTUP_FAILURE_CODES = ['storage.full', 'storage.readonly', 'storage.corrupt', 'storage.busy', 'storage.newerVersion', 'internal'] as const;
+export type StartupFailureCode = (typeof STARTUP_FAILURE_CODES)[number];
+
+export const hostToCoreSchema = z.discriminatedUnion('type', [
+  /** Opens the database in `dataDir`; the message carries the first client port. */
+  z.object({ type: z.literal('open'), dataDir: z.string().min(1).max(4096) }).strict(),
+  /** Finish what was accepted, close the database, exit. */
+  z.object({ type: z.literal('shutdown') }).strict(),
+]);
+export type HostToCore = z.infer<typeof hostToCoreSchema>;
+
+export const coreToHostSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }).strict(),
+  z
+    .object({
+      type: z.literal('fatal'),
+      error: z
+        .object({
+          code: z.enum(STARTUP_FAILURE_CODES),
+          params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
+export type CoreToHost = z.infer<typeof coreToHostSchema>;
+export type StartupFailure = Extract<CoreToHost, { type: 'fatal' }>['error'];
