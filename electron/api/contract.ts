@@ -7,6 +7,7 @@
  * zod schemas only: it runs in the core, the hosts and the renderer alike.
  */
 import { z } from 'zod';
+import { uploadArgs, type UploadErrorCode, type UploadEvents, type UploadHandlers } from './upload';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -41,7 +42,8 @@ export type ErrorCode =
   | 'reason.required'
   | 'operator.unknownBadge'
   /** Set by a client transport, not the core: the host did not answer (params.sent: 1 if the call may have run). */
-  | 'host.unreachable';
+  | 'host.unreachable'
+  | UploadErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -155,17 +157,17 @@ export type DeskHandlers = {
   'binding.cancel': { args: Args<'binding.cancel'>; value: DeskState };
 };
 
-export type Handlers = DeskHandlers;
+export type Handlers = DeskHandlers & UploadHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
 
-export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs };
+export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
 export type Events = {
   'desk.changed': DeskState;
-};
+} & UploadEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

@@ -9,6 +9,7 @@ import {
   type Result,
   type ValueOf,
 } from '../api/contract';
+import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
 import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
 import { Writer } from './db/writer';
@@ -18,6 +19,8 @@ import { createLogger } from './log';
 import { SamplingDesk } from './sampling/desk';
 import { ScanRouter } from './scan/router';
 import { ensureStation, type StationIdentity } from './site/bootstrap';
+import { uploadHandlers } from './upload/handlers';
+import { UploadService, type UploadOptions } from './upload/service';
 
 const log = createLogger('core');
 
@@ -25,6 +28,8 @@ export type CoreOptions = {
   /** The station's data folder; the database is `station.db` inside it. */
   dataDir: string;
   now?: () => Date;
+  /** The HQ upload agent; it runs only when `upload.start` is set (hosts set it, plain unit tests do not). */
+  upload?: UploadOptions;
 };
 
 /** What each command does, given validated arguments. A thrown DomainError is a refusal. */
@@ -42,6 +47,7 @@ export class StationCore {
   readonly identity: StationIdentity;
   readonly router: ScanRouter;
   readonly desk: SamplingDesk;
+  readonly upload: UploadService;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
   private closed = false;
@@ -54,11 +60,26 @@ export class StationCore {
     this.identity = ensureStation(this.db, this.journal, now);
     this.router = new ScanRouter(this.identity.site.config);
     this.desk = new SamplingDesk(this.db, this.journal, this.identity, now);
-    this.handlers = this.deskHandlers();
+    this.upload = new UploadService(
+      {
+        db: this.db,
+        dataDir: options.dataDir,
+        writer: this.writer,
+        journal: this.journal,
+        identity: this.identity,
+        operatorId: () => this.desk.operator().id,
+        now,
+        onStatus: (status) => this.emit('upload.status', status),
+        onResults: (openRetests) => this.emit('results.changed', { openRetests }),
+      },
+      options.upload,
+    );
+    this.handlers = { ...this.deskHandlers(), ...uploadHandlers(this.upload) };
     this.events.setMaxListeners(100);
+    if (options.upload?.start) this.upload.start();
   }
 
-  private deskHandlers(): HandlerImpl {
+  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers> {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
       const value = await this.writer.run(fn);
@@ -76,14 +97,14 @@ export class StationCore {
         log.info({ source, kind: classified.ok ? classified.scan.kind : classified.error.code }, 'scan');
         if (!classified.ok) throw new DomainError(classified.error.code, classified.error.params);
         const scan = classified.scan;
-        return change(() => desk.scan(scan));
+        return change(() => this.upload.results.afterScan(desk.scan(scan)));
       },
       'tube.new': async () => change(() => desk.openTube(desk.newTubeCode())),
       'tube.seal': async () => change(() => desk.sealOpenTube()),
       'tube.void': async ({ tubeCode, reason }) => change(() => desk.voidTube(tubeCode, reason)),
       'tube.search': async ({ query }) => desk.search(query),
       'binding.undo': async ({ reason }) => change(() => desk.undoLast(reason)),
-      'binding.confirm': async ({ token }) => change(() => desk.confirm(token)),
+      'binding.confirm': async ({ token }) => change(() => this.upload.results.afterScan(desk.confirm(token))),
       'binding.cancel': async ({ token }) => {
         desk.cancel(token);
         const state = desk.state();
@@ -136,6 +157,7 @@ export class StationCore {
     if (this.closed) return;
     this.closed = true;
     this.events.removeAllListeners();
+    this.upload.close();
     this.writer.stop();
     this.db.close();
   }

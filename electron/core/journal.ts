@@ -14,7 +14,8 @@ export type JournalKind =
   | 'tube.reopened'
   | 'tube.voided'
   | 'binding.created'
-  | 'binding.undone';
+  | 'binding.undone'
+  | 'retest.sampled';
 
 export type JournalEntry = {
   seq: number;

@@ -1,0 +1,296 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  HQ_PATHS,
+  MAX_BATCH_RECORDS,
+  MAX_FEED_LIMIT,
+  ackSchema,
+  feedResponseSchema,
+  gapSchema,
+  hqErrorSchema,
+  isAckOf,
+} from '../../../hq/protocol';
+import type { UploadFailureCode } from '../../api/upload';
+import type { Writer } from '../db/writer';
+import { createLogger } from '../log';
+import type { FeedApplied, ResultsDesk } from '../results/results';
+import { DEFAULT_BACKOFF, retryDelay, type BackoffPolicy } from './backoff';
+import { buildBatch, type BatchLimits, type FrozenBatch, type JournalReader } from './batch';
+import { answerJson, type Exchange, type HqClient } from './client';
+import type { HqLink, UploadStore } from './store';
+
+const log = createLogger('upload');
+
+export type AgentTuning = {
+  backoff: BackoffPolicy;
+  limits: BatchLimits;
+  /** Per request, answer included. */
+  timeoutMs: number;
+  /** How often a caught-up agent looks for new journal entries. */
+  idleMs: number;
+  /** How often the feed is pulled while caught up, and at the latest while uploading. */
+  feedIdleMs: number;
+  feedEveryMs: number;
+  feedLimit: number;
+};
+
+export const DEFAULT_TUNING: AgentTuning = {
+  backoff: DEFAULT_BACKOFF,
+  limits: { maxRecords: 5000, maxBytes: 4 * 1024 * 1024 },
+  timeoutMs: 30_000,
+  idleMs: 1000,
+  feedIdleMs: 10_000,
+  feedEveryMs: 60_000,
+  feedLimit: 500,
+};
+
+export type AgentDeps = {
+  link: HqLink;
+  client: HqClient;
+  store: UploadStore;
+  writer: Writer;
+  reader: JournalReader;
+  results: ResultsDesk;
+  tuning: AgentTuning;
+  now: () => Date;
+  /** Called after anything staff may see changed (an ack, a failure, coming online). */
+  onChange(): void;
+  onResults(applied: FeedApplied): void;
+};
+
+type Step = { kind: 'progress' } | { kind: 'idle' } | { kind: 'retry'; retryAfterMs: number | null; quick?: boolean };
+
+/**
+ * Ships the journal to HQ: one frozen batch at a time, in order, until HQ acknowledges it;
+ * then the next. All network work is async and every database change is a small job on the
+ * core's writer, so scanning at the desk never waits for the network.
+ */
+export class UploadAgent {
+  online: boolean | null = null;
+  lastFailure: { code: UploadFailureCode; hqError: string | null; at: string } | null = null;
+  private stopped = false;
+  private running: Promise<void> | null = null;
+  private wake = new AbortController();
+  private readonly abort = new AbortController();
+  private maxRecords: number;
+  private lastFeedAt = 0;
+  private feedWanted = true;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.maxRecords = Math.min(deps.tuning.limits.maxRecords, MAX_BATCH_RECORDS);
+  }
+
+  get clockOffsetMs(): number {
+    return this.deps.client.clock.offsetMs;
+  }
+
+  get isRunning(): boolean {
+    return this.running !== null && !this.stopped;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = this.loop();
+  }
+
+  /** Ends the current wait at once (new records, "sync now"). */
+  kick(): void {
+    this.feedWanted = true;
+    this.wake.abort();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    let attempt = 0;
+    let quickRetries = 0;
+    while (!this.stopped) {
+      let step: Step;
+      try {
+        step = await this.step();
+      } catch (err) {
+        if (this.stopped) break;
+        log.error({ err }, 'upload step failed');
+        step = { kind: 'retry', retryAfterMs: null };
+      }
+      if (this.stopped) break;
+      if (step.kind === 'progress') {
+        attempt = 0;
+        quickRetries = 0;
+        continue;
+      }
+      if (step.kind === 'retry' && step.quick && quickRetries < 3) {
+        quickRetries++;
+        continue;
+      }
+      const delay = step.kind === 'idle' ? this.deps.tuning.idleMs : retryDelay(this.deps.tuning.backoff, attempt++, step.retryAfterMs);
+      if (step.kind === 'idle') {
+        attempt = 0;
+        quickRetries = 0;
+      }
+      await this.pause(delay);
+    }
+  }
+
+  private async pause(ms: number): Promise<void> {
+    if (this.wake.signal.aborted) this.wake = new AbortController();
+    try {
+      await sleep(ms, undefined, { signal: this.wake.signal });
+    } catch {
+      // woken early
+    }
+  }
+
+  private async step(): Promise<Step> {
+    // While a long backlog uploads, results still arrive now and then.
+    if (Date.now() - this.lastFeedAt >= this.deps.tuning.feedEveryMs) await this.pullFeed();
+    const batch = this.deps.store.frozen() ?? (await this.freezeNext());
+    if (batch) return this.send(batch);
+    if (this.feedWanted || Date.now() - this.lastFeedAt >= this.deps.tuning.feedIdleMs) await this.pullFeed();
+    return { kind: 'idle' };
+  }
+
+  private async freezeNext(): Promise<FrozenBatch | null> {
+    const { ackedThrough } = this.deps.store.state();
+    const read = this.deps.reader.read(ackedThrough, { maxRecords: this.maxRecords, maxBytes: this.deps.tuning.limits.maxBytes });
+    if (!read) return null;
+    const batch = await buildBatch(this.deps.link.stationId, this.deps.reader.headSeq(), read);
+    if (this.stopped) return null;
+    const at = this.deps.now().toISOString();
+    const frozen = await this.deps.writer.run(() => this.deps.store.freeze(batch, at));
+    // Another batch was frozen meanwhile (cannot happen with one agent, but the database decides).
+    return frozen ? batch : this.deps.store.frozen();
+  }
+
+  private async send(batch: FrozenBatch): Promise<Step> {
+    const exchange = await this.deps.client.send(
+      'POST',
+      HQ_PATHS.batches,
+      batch.body,
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      this.abort.signal,
+    );
+    if (this.stopped) return { kind: 'idle' };
+    if (exchange.kind === 'network') return this.fail(exchange.reason === 'timeout' ? 'upload.timeout' : 'upload.offline', null, null);
+    const json = answerJson(exchange);
+
+    if (exchange.status === 200 && isAckOf(json, { batchId: batch.batchId, stationId: this.deps.link.stationId })) {
+      const ack = ackSchema.parse(json);
+      this.learnClock(exchange);
+      // HQ may hold more than this batch; the station only counts what it sent in it as acknowledged.
+      const through = Math.min(ack.ackedThrough, batch.toSeq);
+      const rejections = ack.rejections.filter((r) => r.seq >= batch.fromSeq && r.seq <= through);
+      const at = this.deps.now().toISOString();
+      await this.deps.writer.run(() => this.deps.store.acknowledge(batch.batchId, through, rejections, at));
+      if (rejections.length > 0) log.warn({ batchId: batch.batchId, rejected: rejections.length }, 'HQ rejected records');
+      this.online = true;
+      this.lastFailure = null;
+      this.deps.onChange();
+      return { kind: 'progress' };
+    }
+
+    const gap = exchange.status === 409 ? gapSchema.safeParse(json) : null;
+    if (gap?.success) {
+      this.learnClock(exchange);
+      const expected = Math.min(gap.data.expectedSeq, this.deps.store.headSeq() + 1);
+      log.warn({ batchId: batch.batchId, fromSeq: batch.fromSeq, expectedSeq: gap.data.expectedSeq }, 'HQ expects another sequence');
+      await this.deps.writer.run(() => this.deps.store.rewind(expected));
+      this.online = true;
+      this.deps.onChange();
+      return { kind: 'progress' };
+    }
+
+    const hqError = exchange.status >= 400 && exchange.status < 500 ? hqErrorSchema.safeParse(json) : null;
+    if (hqError?.success) {
+      const { error, hqTime } = hqError.data;
+      this.online = true;
+      if (hqTime !== undefined) this.persistClock(this.deps.client.clock.learnExact(hqTime, exchange.sentAt, exchange.receivedAt));
+      else this.learnClock(exchange);
+      if (error === 'timestamp.stale') return this.fail('upload.clockRejected', error, null, true);
+      // Our signature of an earlier attempt reached HQ twice (a duplicating network): sign anew.
+      if (error === 'request.replayed') return this.fail('upload.hqRefused', error, null, true);
+      if (error === 'body.tooLarge' || exchange.status === 413) {
+        this.maxRecords = Math.max(1, Math.floor(batch.recordCount / 2));
+        await this.deps.writer.run(() => this.deps.store.discardFrozen());
+        return this.fail('upload.batchTooLarge', error, null, true);
+      }
+      return this.fail('upload.hqRefused', error, exchange.retryAfterMs);
+    }
+
+    if (exchange.status === 429 || exchange.status >= 500) return this.fail('upload.hqBusy', null, exchange.retryAfterMs);
+    // A captive portal's page, a proxy's answer, a truncated or foreign body: nothing is acknowledged.
+    return this.fail('upload.notHq', null, exchange.retryAfterMs);
+  }
+
+  private learnClock(exchange: Exchange): void {
+    if (exchange.kind !== 'answer' || exchange.dateMs === null) return;
+    this.persistClock(this.deps.client.clock.learnFromDate(exchange.dateMs, exchange.sentAt, exchange.receivedAt));
+  }
+
+  private persistClock(changed: boolean): void {
+    if (!changed) return;
+    const offset = this.deps.client.clock.offsetMs;
+    log.info({ offsetMs: offset }, 'clock offset to HQ');
+    void this.deps.writer.run(() => this.deps.store.saveClockOffset(offset)).catch(() => undefined);
+  }
+
+  private async fail(code: UploadFailureCode, hqError: string | null, retryAfterMs: number | null, quick = false): Promise<Step> {
+    const at = this.deps.now().toISOString();
+    const wasOnline = this.online;
+    const changed = this.lastFailure?.code !== code || this.lastFailure.hqError !== hqError;
+    // Only an answer HQ itself gave (a refusal with its error code) means the station is online.
+    if (code === 'upload.offline' || code === 'upload.timeout' || code === 'upload.notHq' || code === 'upload.hqBusy') this.online = false;
+    this.lastFailure = { code, hqError, at };
+    log.warn({ code, hqError }, 'upload attempt failed');
+    await this.deps.writer.run(() => this.deps.store.recordFailure(hqError ?? code, at));
+    if (changed || wasOnline !== this.online) this.deps.onChange();
+    return { kind: 'retry', retryAfterMs, quick };
+  }
+
+  private async pullFeed(): Promise<void> {
+    this.lastFeedAt = Date.now();
+    this.feedWanted = false;
+    const total: FeedApplied = { results: 0, retestsCreated: 0, keyPersonLists: 0 };
+    for (;;) {
+      const { feedCursor } = this.deps.store.state();
+      const limit = Math.min(this.deps.tuning.feedLimit, MAX_FEED_LIMIT);
+      const query = `${HQ_PATHS.feed}?after=${feedCursor}&limit=${limit}&head=${this.deps.store.headSeq()}`;
+      const exchange = await this.deps.client.send('GET', query, Buffer.alloc(0), {}, this.abort.signal);
+      if (this.stopped) return;
+      const feed = exchange.kind === 'answer' && exchange.status === 200 ? feedResponseSchema.safeParse(answerJson(exchange)) : null;
+      if (!feed?.success) {
+        // The feed can wait for the next round; batches must not wait for it.
+        log.warn({ status: exchange.kind === 'answer' ? exchange.status : exchange.reason }, 'feed pull failed');
+        if (exchange.kind === 'answer') {
+          const err = hqErrorSchema.safeParse(answerJson(exchange));
+          if (err.success && err.data.hqTime !== undefined) {
+            this.persistClock(this.deps.client.clock.learnExact(err.data.hqTime, exchange.sentAt, exchange.receivedAt));
+            this.feedWanted = true;
+          }
+        }
+        return;
+      }
+      this.learnClock(exchange);
+      const items = feed.data.items.filter((i) => i.cursor > feedCursor).sort((a, b) => a.cursor - b.cursor);
+      const next = Math.max(feedCursor, feed.data.nextCursor, ...items.map((i) => i.cursor));
+      const applied = await this.deps.writer.run(() => {
+        const result = this.deps.results.applyFeed(items);
+        this.deps.store.saveFeedCursor(next);
+        return result;
+      });
+      total.results += applied.results;
+      total.retestsCreated += applied.retestsCreated;
+      total.keyPersonLists += applied.keyPersonLists;
+      if (items.length < limit || next === feedCursor) break;
+    }
+    if (!this.online) {
+      this.online = true;
+      this.deps.onChange();
+    }
+    if (total.results + total.keyPersonLists > 0) this.deps.onResults(total);
+  }
+}

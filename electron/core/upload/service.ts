@@ -1,0 +1,174 @@
+import type { UploadStatus } from '../../api/upload';
+import type { StationDatabase } from '../db/database';
+import type { Writer } from '../db/writer';
+import { DomainError } from '../errors';
+import type { Journal } from '../journal';
+import { createLogger } from '../log';
+import { ResultsDesk } from '../results/results';
+import type { StationIdentity } from '../site/bootstrap';
+import { DEFAULT_TUNING, UploadAgent, type AgentTuning } from './agent';
+import { JournalReader } from './batch';
+import { HqClient } from './client';
+import { HqClock } from './clock';
+import { enrollAtHq } from './enroll';
+import { loadPrivateKey } from './keys';
+import { UploadStore } from './store';
+
+const log = createLogger('upload');
+
+export type UploadOptions = {
+  /** Run the upload agent (hosts ask for it; plain unit tests do not). */
+  start?: boolean;
+  /** Overrides the HQ address stored at enrollment (a relay, a test's proxy). */
+  hqUrl?: string;
+  tuning?: Partial<AgentTuning>;
+};
+
+export type UploadServiceDeps = {
+  db: StationDatabase;
+  dataDir: string;
+  writer: Writer;
+  journal: Journal;
+  identity: StationIdentity;
+  operatorId: () => string;
+  now: () => Date;
+  onStatus(status: UploadStatus): void;
+  onResults(openRetests: number): void;
+};
+
+/** How often, at most, staff's status indicator is told about upload progress. */
+const STATUS_EVERY_MS = 250;
+
+/** Enrollment, the upload agent's life, and the status staff see. */
+export class UploadService {
+  readonly store: UploadStore;
+  readonly results: ResultsDesk;
+  private agent: UploadAgent | null = null;
+  private reader: JournalReader | null = null;
+  private wantRunning = false;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly deps: UploadServiceDeps,
+    private readonly options: UploadOptions = {},
+  ) {
+    this.store = new UploadStore(deps.db);
+    this.results = new ResultsDesk(deps.db, deps.journal, deps.identity, deps.operatorId, deps.now);
+  }
+
+  status(): UploadStatus {
+    const link = this.store.link();
+    const state = this.store.state();
+    const headSeq = this.store.headSeq();
+    const failure = this.agent?.lastFailure ?? null;
+    return {
+      enrolled: link !== null,
+      hq: link ? { url: this.options.hqUrl ?? link.hqUrl, stationId: link.stationId, siteName: link.siteName } : null,
+      online: this.agent?.online ?? null,
+      running: this.agent?.isRunning ?? false,
+      headSeq,
+      ackedThrough: state.ackedThrough,
+      waiting: Math.max(0, headSeq - state.ackedThrough),
+      lastSuccessAt: state.lastSuccessAt,
+      lastFailure: failure,
+      clockOffsetMs: this.agent ? this.agent.clockOffsetMs : state.clockOffsetMs,
+      rejectionCount: this.store.rejectionCount(),
+      rejections: this.store.rejections(20),
+      openRetests: this.results.openCount(),
+    };
+  }
+
+  /** Starts the agent now if enrolled, else as soon as enrollment succeeds. */
+  start(): void {
+    this.wantRunning = true;
+    if (this.agent || this.closed) return;
+    const link = this.store.link();
+    if (!link) return;
+    const tuning: AgentTuning = { ...DEFAULT_TUNING, ...this.options.tuning };
+    const clock = new HqClock(this.store.state().clockOffsetMs);
+    const client = new HqClient({
+      baseUrl: this.options.hqUrl ?? link.hqUrl,
+      stationId: link.stationId,
+      privateKey: loadPrivateKey(this.deps.dataDir),
+      clock,
+      timeoutMs: tuning.timeoutMs,
+    });
+    this.reader = new JournalReader(this.deps.db.name);
+    this.agent = new UploadAgent({
+      link,
+      client,
+      store: this.store,
+      writer: this.deps.writer,
+      reader: this.reader,
+      results: this.results,
+      tuning,
+      now: this.deps.now,
+      onChange: () => this.statusChanged(),
+      onResults: () => this.deps.onResults(this.results.openCount()),
+    });
+    this.agent.start();
+    log.info({ hqStationId: link.stationId }, 'upload agent started');
+  }
+
+  syncNow(): UploadStatus {
+    if (!this.store.link()) throw new DomainError('upload.notEnrolled');
+    this.agent?.kick();
+    return this.status();
+  }
+
+  async enroll(args: { hqUrl: string; code: string; stationName?: string }): Promise<UploadStatus> {
+    if (this.store.link()) throw new DomainError('upload.alreadyEnrolled');
+    const enrolled = await enrollAtHq({
+      dataDir: this.deps.dataDir,
+      hqUrl: args.hqUrl,
+      code: args.code,
+      stationName: args.stationName ?? this.deps.identity.station.name,
+      localStationId: this.deps.identity.station.id,
+    });
+    const enrolledAt = this.deps.now().toISOString();
+    await this.deps.writer.run(() =>
+      this.store.saveLink({
+        hqUrl: new URL(args.hqUrl).origin,
+        stationId: enrolled.stationId,
+        siteId: enrolled.siteId,
+        siteName: enrolled.siteName,
+        publicKey: enrolled.publicKey,
+        enrolledAt,
+      }),
+    );
+    log.info({ hqStationId: enrolled.stationId, siteId: enrolled.siteId }, 'station enrolled');
+    if (this.wantRunning) this.start();
+    const status = this.status();
+    this.deps.onStatus(status);
+    return status;
+  }
+
+  /** Tells staff's screens, at most every STATUS_EVERY_MS, that upload progress changed. */
+  private statusChanged(): void {
+    if (this.statusTimer || this.closed) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      if (!this.closed) this.deps.onStatus(this.status());
+    }, STATUS_EVERY_MS);
+    this.statusTimer.unref();
+  }
+
+  /** Stops the agent and waits for its current step to end. */
+  async stop(): Promise<void> {
+    await this.agent?.stop();
+    this.agent = null;
+    this.reader?.close();
+    this.reader = null;
+  }
+
+  /** For the core's synchronous close: the agent stops at its next await and touches nothing after. */
+  close(): void {
+    this.closed = true;
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    void this.agent?.stop();
+    this.agent = null;
+    this.reader?.close();
+    this.reader = null;
+  }
+}

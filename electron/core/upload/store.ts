@@ -1,0 +1,130 @@
+import type { StationDatabase } from '../db/database';
+import type { FrozenBatch } from './batch';
+
+export type HqLink = {
+  hqUrl: string;
+  stationId: string;
+  siteId: string;
+  siteName: string;
+  publicKey: string;
+  enrolledAt: string;
+};
+
+export type UploadStateRow = {
+  ackedThrough: number;
+  clockOffsetMs: number;
+  feedCursor: number;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  lastFailure: string | null;
+};
+
+export type StoredRejection = { seq: number; code: string; detail: string; batchId: string; at: string };
+
+/**
+ * The upload tables. Reads are small single-row lookups on the core's connection; every change
+ * is a function the caller runs through the core's writer, so the one-writer rule holds.
+ */
+export class UploadStore {
+  constructor(private readonly db: StationDatabase) {}
+
+  link(): HqLink | null {
+    const row = this.db
+      .prepare(
+        `SELECT hq_url AS hqUrl, station_id AS stationId, site_id AS siteId, site_name AS siteName, public_key AS publicKey,
+                enrolled_at AS enrolledAt FROM hq_link WHERE id = 1`,
+      )
+      .get() as HqLink | undefined;
+    return row ?? null;
+  }
+
+  state(): UploadStateRow {
+    return this.db
+      .prepare(
+        `SELECT acked_through AS ackedThrough, clock_offset_ms AS clockOffsetMs, feed_cursor AS feedCursor,
+                last_success_at AS lastSuccessAt, last_failure_at AS lastFailureAt, last_failure AS lastFailure
+         FROM upload_state WHERE id = 1`,
+      )
+      .get() as UploadStateRow;
+  }
+
+  frozen(): FrozenBatch | null {
+    const row = this.db
+      .prepare('SELECT batch_id AS batchId, from_seq AS fromSeq, to_seq AS toSeq, record_count AS recordCount, body FROM upload_batch LIMIT 1')
+      .get() as FrozenBatch | undefined;
+    return row ?? null;
+  }
+
+  headSeq(): number {
+    return (this.db.prepare('SELECT IFNULL(MAX(seq), 0) AS seq FROM journal').get() as { seq: number }).seq;
+  }
+
+  rejections(limit: number): (StoredRejection & { kind: string | null })[] {
+    return this.db
+      .prepare(
+        `SELECT r.seq, r.code, r.detail, r.batch_id AS batchId, r.at, j.kind FROM upload_rejection r
+         LEFT JOIN journal j ON j.seq = r.seq ORDER BY r.seq DESC LIMIT ?`,
+      )
+      .all(limit) as (StoredRejection & { kind: string | null })[];
+  }
+
+  rejectionCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM upload_rejection').get() as { n: number }).n;
+  }
+
+  // ---- changes (run inside the writer) -------------------------------------------------------
+
+  saveLink(link: HqLink): void {
+    this.db
+      .prepare(
+        `INSERT INTO hq_link (id, hq_url, station_id, site_id, site_name, public_key, enrolled_at) VALUES (1, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(link.hqUrl, link.stationId, link.siteId, link.siteName, link.publicKey, link.enrolledAt);
+  }
+
+  /** Freezes `batch` unless one is frozen already or the range no longer starts after the acknowledged point. */
+  freeze(batch: FrozenBatch, at: string): boolean {
+    if (this.frozen()) return false;
+    if (batch.fromSeq !== this.state().ackedThrough + 1) return false;
+    this.db
+      .prepare('INSERT INTO upload_batch (batch_id, from_seq, to_seq, record_count, body, frozen_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(batch.batchId, batch.fromSeq, batch.toSeq, batch.recordCount, batch.body, at);
+    return true;
+  }
+
+  /** HQ acknowledged `batchId` through `ackedThrough`: the batch is done and its rejections are kept for staff. */
+  acknowledge(batchId: string, ackedThrough: number, rejections: readonly { seq: number; code: string; detail: string }[], at: string): void {
+    this.db.prepare('DELETE FROM upload_batch WHERE batch_id = ?').run(batchId);
+    this.db
+      .prepare('UPDATE upload_state SET acked_through = MAX(acked_through, ?), last_success_at = ?, last_failure = NULL WHERE id = 1')
+      .run(ackedThrough, at);
+    const insert = this.db.prepare(
+      `INSERT INTO upload_rejection (seq, code, detail, batch_id, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(seq) DO UPDATE SET code = excluded.code, detail = excluded.detail, batch_id = excluded.batch_id, at = excluded.at`,
+    );
+    for (const r of rejections) insert.run(r.seq, r.code, r.detail.slice(0, 500), batchId, at);
+  }
+
+  /** HQ expects `expectedSeq` next (a gap answer): drop the frozen batch and send again from there. */
+  rewind(expectedSeq: number): void {
+    this.db.prepare('DELETE FROM upload_batch').run();
+    this.db.prepare('UPDATE upload_state SET acked_through = ? WHERE id = 1').run(Math.max(0, expectedSeq - 1));
+  }
+
+  /** Drops the frozen batch without acknowledging it (HQ refused its size: it is rebuilt smaller). */
+  discardFrozen(): void {
+    this.db.prepare('DELETE FROM upload_batch').run();
+  }
+
+  recordFailure(code: string, at: string): void {
+    this.db.prepare('UPDATE upload_state SET last_failure = ?, last_failure_at = ? WHERE id = 1').run(code, at);
+  }
+
+  saveClockOffset(offsetMs: number): void {
+    this.db.prepare('UPDATE upload_state SET clock_offset_ms = ? WHERE id = 1').run(offsetMs);
+  }
+
+  saveFeedCursor(cursor: number): void {
+    this.db.prepare('UPDATE upload_state SET feed_cursor = MAX(feed_cursor, ?) WHERE id = 1').run(cursor);
+  }
+}

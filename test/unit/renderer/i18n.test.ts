@@ -1,0 +1,117 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import i18next from 'i18next';
+import { describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../../../electron/api/contract';
+import { translateError } from '../../../renderer/src/i18n/errors';
+
+const I18N_DIR = path.resolve(__dirname, '../../../renderer/src/i18n');
+const LANGUAGES = ['zh-CN', 'en'];
+
+type Tree = { [key: string]: string | Tree };
+
+function load(): Record<string, Record<string, Tree>> {
+  const resources: Record<string, Record<string, Tree>> = {};
+  for (const lang of LANGUAGES) {
+    resources[lang] = {};
+    for (const file of fs.readdirSync(path.join(I18N_DIR, lang))) {
+      if (!file.endsWith('.json')) continue;
+      resources[lang][file.replace(/\.json$/, '')] = JSON.parse(fs.readFileSync(path.join(I18N_DIR, lang, file), 'utf8')) as Tree;
+    }
+  }
+  return resources;
+}
+
+function keys(tree: Tree, prefix = ''): string[] {
+  return Object.entries(tree).flatMap(([k, v]) => (typeof v === 'string' ? [`${prefix}${k}`] : keys(v, `${prefix}${k}.`)));
+}
+
+/**
+ * Every error code with the params the core sends with it. A `Record<ErrorCode, …>`: adding a code
+ * to the contract fails the type check here until it has its words.
+ */
+const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
+  'request.invalid': { method: 'scan.submit', field: 'text', detail: 'too long' },
+  'request.unknownMethod': { method: 'tube.fly' },
+  internal: {},
+  'storage.full': {},
+  'storage.readonly': {},
+  'storage.corrupt': {},
+  'storage.busy': {},
+  'scan.empty': {},
+  'scan.tooLong': { length: 5000, max: 2048 },
+  'scan.controlCharacters': { preview: 'AB C' },
+  'scan.unrecognized': { preview: 'hello-world', length: 11 },
+  'scan.idCheckFailed': { masked: '110105********0018' },
+  'scan.personWithoutIdentity': {},
+  'scan.boxNotAtDesk': { code: 'BX00000001' },
+  'tube.alreadyUsed': { code: 'SY0000000001', state: 'sealed' },
+  'tube.alreadyOpen': { code: 'SY0000000001' },
+  'tube.noneOpen': {},
+  'tube.notFound': { code: 'SY0000000009' },
+  'tube.notVoidable': { code: 'SY0000000001' },
+  'tube.emptyCannotSeal': { code: 'SY0000000001' },
+  'tube.codeExhausted': {},
+  'person.alreadyInTube': { person: '张三', code: 'SY0000000001' },
+  'binding.nothingToUndo': {},
+  'confirmation.expired': {},
+  'reason.required': {},
+  'operator.unknownBadge': { badge: 'OP9999' },
+  'host.unreachable': { sent: 1 },
+  'upload.notEnrolled': {},
+  'upload.alreadyEnrolled': {},
+  'enroll.hqUnreachable': {},
+  'enroll.notHq': { status: 404 },
+  'enroll.codeInvalid': {},
+  'enroll.codeUsed': {},
+  'enroll.codeExpired': {},
+};
+
+describe('renderer translations', () => {
+  const resources = load();
+  const namespaces = Object.keys(resources['zh-CN'] ?? {});
+
+  it('has the same keys in Chinese and English, namespace by namespace', () => {
+    expect(Object.keys(resources.en ?? {}).sort()).toEqual([...namespaces].sort());
+    for (const ns of namespaces) {
+      expect(keys(resources.en?.[ns] ?? {}).sort(), ns).toEqual(keys(resources['zh-CN']?.[ns] ?? {}).sort());
+    }
+  });
+
+  it('has no empty text', () => {
+    for (const lang of LANGUAGES) {
+      for (const ns of namespaces) {
+        const tree = resources[lang]?.[ns] ?? {};
+        for (const key of keys(tree)) {
+          const value = key.split('.').reduce<string | Tree | undefined>((node, k) => (typeof node === 'object' ? node[k] : undefined), tree);
+          expect(typeof value === 'string' && value.trim().length > 0, `${lang} ${ns}:${key}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  for (const lang of LANGUAGES) {
+    it(`words every error code, with its params filled in (${lang})`, async () => {
+      const i18n = i18next.createInstance();
+      await i18n.init({ resources, lng: lang, ns: namespaces, defaultNS: 'common', interpolation: { escapeValue: false }, showSupportNotice: false });
+      const t = i18n.t.bind(i18n) as (k: string | string[], o?: Record<string, unknown>) => string;
+      const unknown = t('common:errors.unknown', { code: 'x' });
+      for (const [code, params] of Object.entries(SAMPLE_PARAMS) as [ErrorCode, Record<string, string | number>][]) {
+        const text = translateError(t, namespaces, { code, params });
+        expect(text, code).not.toBe(unknown.replace('x', code));
+        expect(text, code).not.toContain('{{');
+        expect(text, code).not.toContain('errors.');
+        expect(text.length, code).toBeGreaterThan(8);
+      }
+      // What was scanned is part of the message, so staff know what to check.
+      expect(translateError(t, namespaces, { code: 'scan.unrecognized', params: SAMPLE_PARAMS['scan.unrecognized'] })).toContain('hello-world');
+    });
+  }
+
+  it('falls back to a message naming the code for a code it does not know', async () => {
+    const i18n = i18next.createInstance();
+    await i18n.init({ resources, lng: 'en', ns: namespaces, defaultNS: 'common', showSupportNotice: false });
+    const t = i18n.t.bind(i18n) as (k: string | string[], o?: Record<string, unknown>) => string;
+    expect(translateError(t, namespaces, { code: 'future.thing' as ErrorCode })).toContain('future.thing');
+  });
+});
