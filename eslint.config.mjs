@@ -33,7 +33,8 @@ export default tseslint.config(
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: globals.browser },
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'electron', '**/core/**', '**/kiosk/**', '**/native/**'], message: 'The renderer talks only to the typed API (electron/api).' }] }],
+      // `electron` as a path (not a pattern): a pattern would also match the `electron/api` folder.
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The renderer talks only to the typed API (electron/api).' }], patterns: [{ group: ['node:*', '**/core/**', '**/kiosk/**', '**/native/**', '**/electron/main/**', '**/electron/preload/**', '**/electron/cli/**'], message: 'The renderer talks only to the typed API (electron/api).' }] }],
     },
   },
   {
