@@ -23,12 +23,15 @@ export type WedgeOptions = {
   requireTerminator: boolean;
 };
 
+// 50 ms: USB scanners send a key every 1–10 ms, some Bluetooth ones every 20–40 ms; a person
+// does not type four keys and Enter each within 50 ms. Scanners ship with an Enter suffix, and
+// requiring it keeps a fast typist's word from ever becoming a scan.
 export const DEFAULT_WEDGE_OPTIONS: WedgeOptions = {
-  maxGapMs: 35,
+  maxGapMs: 50,
   minLength: 4,
   terminators: ['Enter', 'Tab'],
   idleTimeoutMs: 120,
-  requireTerminator: false,
+  requireTerminator: true,
 };
 
 /** The value and selection of a text field, to undo what a burst typed into it. */

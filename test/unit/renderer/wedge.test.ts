@@ -221,8 +221,8 @@ describe('keyboard-wedge detection', () => {
     expect(enterOnly.prevented).not.toContain('Tab');
   });
 
-  it('ends a burst without terminator after the idle timeout', () => {
-    const h = harness({ idleTimeoutMs: 100 });
+  it('ends a burst without terminator after the idle timeout, when configured for scanners without suffix', () => {
+    const h = harness({ idleTimeoutMs: 100, requireTerminator: false });
     h.typeText('SY0000000005', 4, null);
     expect(h.scans).toEqual([]);
     h.clock.advance(99);
@@ -231,8 +231,8 @@ describe('keyboard-wedge detection', () => {
     expect(h.scans).toEqual(['SY0000000005']);
   });
 
-  it('gives an unterminated burst back to the field when a terminator is required', () => {
-    const h = harness({ requireTerminator: true, idleTimeoutMs: 100 });
+  it('gives an unterminated burst back to the field by default (a terminator is required)', () => {
+    const h = harness({ idleTimeoutMs: 100 });
     const f = new FakeField('x');
     h.focus(f);
     h.typeText('ab12', 4, null);
@@ -281,7 +281,7 @@ describe('keyboard-wedge detection', () => {
   });
 
   it('treats a slow Enter after a burst as the end by silence, not as part of the scan', () => {
-    const h = harness({ idleTimeoutMs: 100 });
+    const h = harness({ idleTimeoutMs: 100, requireTerminator: false });
     h.typeText('SY0000000007', 4, null);
     h.clock.advance(100);
     expect(h.press({ key: 'Enter', code: 'Enter' }, 200)).toBe(false);

@@ -1,0 +1,33 @@
+import { useTranslation } from 'react-i18next';
+import { useFeedback } from './FeedbackProvider';
+
+/**
+ * The full-width outcome banner. Its text is also the page's live region, so a screen reader
+ * announces every outcome; `data-tone` and `data-seq` let tests and kiosks watch it.
+ */
+export function Banner() {
+  const { current } = useFeedback();
+  const { t } = useTranslation('desk');
+  return (
+    <div
+      className={`banner banner-${current?.tone ?? 'idle'}`}
+      data-testid="banner"
+      data-tone={current?.tone ?? 'idle'}
+      data-seq={current?.id ?? 0}
+      role="status"
+      aria-live="assertive"
+      aria-atomic="true"
+    >
+      {current ? (
+        <>
+          <div className="banner-title" key={current.id}>
+            {current.title}
+          </div>
+          {current.detail ? <div className="banner-detail">{current.detail}</div> : null}
+        </>
+      ) : (
+        <div className="banner-title banner-idle-text">{t('tube.none')}</div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,10 @@
+import type { ComponentType } from 'react';
+import { DeskScreen } from './desk/DeskScreen';
+
+/** A screen of the app: its navigation tab (`titleKey` is an i18n key) and its component. */
+export type Screen = { id: string; titleKey: string; Component: ComponentType };
+
+/** Every screen, in tab order; the first is where the app starts. One line each. */
+export const SCREENS: Screen[] = [
+  { id: 'desk', titleKey: 'desk:title', Component: DeskScreen },
+];

@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const BIN = path.join(ROOT, 'bin', 'station.js');
+
+export type Kiosk = {
+  url: string;
+  dataDir: string;
+  process: ChildProcess;
+  /** Everything the host wrote, for failure messages. */
+  output(): string;
+  /** SIGTERM (a clean shutdown), or another signal; resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+};
+
+export type KioskOptions = {
+  /** The station's data folder; a fresh temporary one by default. */
+  dataDir?: string;
+  /** 0 (default) lets the host pick a free port and report it. */
+  port?: number;
+  startTimeoutMs?: number;
+};
+
+/**
+ * Starts the built kiosk host (`station serve`) as a child process, as a user would, and waits
+ * for the line it prints once it listens. Needs `npm run build` first.
+ */
+export async function startKiosk(options: KioskOptions = {}): Promise<Kiosk> {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) throw new Error('dist/renderer is missing: run "npm run build" first');
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'station-e2e-'));
+  const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(options.port ?? 0)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kiosk host did not start:\n${output}`)), options.startTimeoutMs ?? 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /station: listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`kiosk host exited (${code ?? signal}) before listening:\n${output}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    process: child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
