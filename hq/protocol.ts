@@ -97,6 +97,7 @@ export const KNOWN_KINDS = [
   'binding.undone',
   'retest.sampled',
   'box.sealed',
+  'device.calibrated',
 ] as const;
 export type KnownKind = (typeof KNOWN_KINDS)[number];
 type MissingKinds = Exclude<JournalKind, KnownKind>;
@@ -135,6 +136,7 @@ export const PAYLOAD_SCHEMAS = {
   'retest.sampled': z.object({ originalTubeCode: code, tubeCode: code, personId: id }),
   /** entityId: the box. */
   'box.sealed': z.object({ code, count, tubeCodes: z.array(code).max(1000).optional() }),
+  'device.calibrated': z.object({ previousOffsetC: z.number(), offsetC: z.number(), reason: text }),
 } satisfies { [K in KnownKind]: z.ZodType };
 
 export type PayloadOf<K extends KnownKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;
@@ -360,7 +362,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** What "same content" means for a record: kind, entityId, operatorId, at and payload. */
-export function recordContent(record: { kind?: unknown; entityId?: unknown; operatorId?: unknown; at?: unknown; payload?: unknown }): string {
+export function recordContent(record: Record<string, unknown>): string {
   return canonicalJson({ kind: record.kind, entityId: record.entityId, operatorId: record.operatorId, at: record.at, payload: record.payload });
 }
 

@@ -1,0 +1,210 @@
+/**
+ * HQ's dashboard: server-rendered HTML, no scripts, no external assets (the CSP allows only the
+ * same-origin stylesheet), Simplified Chinese by default and English with `?lang=en`. It
+ * refreshes itself every 30 s with a meta refresh.
+ */
+import type { DashboardData } from './store/types';
+
+export type DashboardLang = 'zh-CN' | 'en';
+
+const TEXT = {
+  'zh-CN': {
+    title: '总部看板',
+    refreshed: '更新时间',
+    today: '今日',
+    stations: '采样台',
+    station: '采样台',
+    site: '采样点',
+    lastContact: '最后联系',
+    acked: '已确认序号',
+    head: '本地序号',
+    lag: '待上传',
+    conflicts: '冲突',
+    rejected: '被拒记录',
+    never: '从未',
+    sitesToday: '今日各采样点',
+    people: '人数',
+    tubes: '管数',
+    boxes: '箱数',
+    coverage: '各轮次覆盖',
+    round: '轮次',
+    known: '已知人员',
+    rate: '覆盖率',
+    positives: '阳性管及复检',
+    tube: '管码',
+    resultAt: '结果时间',
+    members: '混管人员',
+    retested: '已单采复检',
+    open: '待复检',
+    closed: '已闭环',
+    none: '暂无',
+    postResult: '录入检测结果',
+    result: '结果',
+    negative: '阴性',
+    positive: '阳性',
+    invalid: '无效',
+    submit: '提交',
+    'posted.ok': '结果已录入，将下发到采样台。',
+    'posted.tube.unknown': '总部没有这个管码的记录。',
+    'posted.invalid': '请填写管码并选择结果。',
+    login: '登录',
+    token: '管理令牌',
+    loginFailed: '令牌不正确。',
+    other: 'English',
+  },
+  en: {
+    title: 'HQ dashboard',
+    refreshed: 'Updated',
+    today: 'Today',
+    stations: 'Stations',
+    station: 'Station',
+    site: 'Site',
+    lastContact: 'Last contact',
+    acked: 'Acked through',
+    head: 'Station head',
+    lag: 'Waiting',
+    conflicts: 'Conflicts',
+    rejected: 'Rejected',
+    never: 'never',
+    sitesToday: 'Sites today',
+    people: 'People',
+    tubes: 'Tubes',
+    boxes: 'Boxes',
+    coverage: 'Coverage per round',
+    round: 'Round',
+    known: 'Known people',
+    rate: 'Coverage',
+    positives: 'Positive tubes and re-tests',
+    tube: 'Tube',
+    resultAt: 'Result at',
+    members: 'Members',
+    retested: 'Re-tested alone',
+    open: 'open',
+    closed: 'closed',
+    none: 'none yet',
+    postResult: 'Post a tube result',
+    result: 'Result',
+    negative: 'negative',
+    positive: 'positive',
+    invalid: 'invalid',
+    submit: 'Submit',
+    'posted.ok': 'Result recorded; stations will receive it.',
+    'posted.tube.unknown': 'HQ has no record of this tube code.',
+    'posted.invalid': 'Enter a tube code and choose a result.',
+    login: 'Sign in',
+    token: 'Admin token',
+    loginFailed: 'Wrong token.',
+    other: '中文',
+  },
+} as const;
+
+type Key = keyof (typeof TEXT)['en'];
+
+function esc(value: string | number): string {
+  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function time(iso: string | null, lang: DashboardLang, t: (k: Key) => string): string {
+  if (!iso) return t('never');
+  const d = new Date(Date.parse(iso) + 8 * 3600_000);
+  return esc(`${d.toISOString().slice(lang === 'en' ? 0 : 5, 10)} ${d.toISOString().slice(11, 19)}`);
+}
+
+function shell(lang: DashboardLang, title: string, body: string, refresh: boolean): string {
+  return `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+${refresh ? '<meta http-equiv="refresh" content="30">' : ''}<title>${esc(title)}</title><link rel="stylesheet" href="/dashboard.css"></head>
+<body>${body}</body></html>`;
+}
+
+export function renderLogin(lang: DashboardLang, failed: boolean): string {
+  const t = (k: Key): string => TEXT[lang][k];
+  return shell(
+    lang,
+    t('title'),
+    `<main class="login"><h1>${esc(t('title'))}</h1>${failed ? `<p class="notice bad">${esc(t('loginFailed'))}</p>` : ''}
+<form method="post" action="/login?lang=${lang}"><label>${esc(t('token'))} <input type="password" name="token" autocomplete="current-password" required></label>
+<button type="submit">${esc(t('login'))}</button></form></main>`,
+    false,
+  );
+}
+
+export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang; now: number; posted?: string }): string {
+  const { lang } = opts;
+  const t = (k: Key): string => TEXT[lang][k];
+  const nowIso = new Date(opts.now).toISOString();
+  const other = lang === 'en' ? 'zh-CN' : 'en';
+
+  const stationRows = data.stations
+    .map((s) => {
+      const lag = Math.max(0, s.headSeq - s.ackedThrough);
+      const stale = !s.lastContactAt || opts.now - Date.parse(s.lastContactAt) > 15 * 60_000;
+      return `<tr class="${stale ? 'warn' : ''}"><td>${esc(s.name)}</td><td>${esc(s.siteName)}</td><td>${time(s.lastContactAt, lang, t)}</td>
+<td class="n">${s.ackedThrough}</td><td class="n">${s.headSeq}</td><td class="n ${lag > 0 ? 'warn' : ''}">${lag}</td>
+<td class="n ${s.conflicts > 0 ? 'bad' : ''}">${s.conflicts}</td><td class="n ${s.rejected > 0 ? 'bad' : ''}">${s.rejected}</td></tr>`;
+    })
+    .join('');
+  const siteRows = data.sites
+    .map((s) => `<tr><td>${esc(s.siteName)}</td><td class="n">${s.people}</td><td class="n">${s.tubes}</td><td class="n">${s.boxes}</td></tr>`)
+    .join('');
+  const roundRows = data.rounds
+    .map((r) => {
+      const rate = r.knownPeople > 0 ? `${((100 * r.people) / r.knownPeople).toFixed(1)}%` : '–';
+      return `<tr><td>${esc(r.siteName)}</td><td>${esc(r.round)}</td><td class="n">${r.people}</td><td class="n">${r.tubes}</td><td class="n">${r.knownPeople}</td>
+<td class="n">${rate}</td></tr>`;
+    })
+    .join('');
+  const positiveRows = data.positives
+    .map((p) => {
+      const done = p.members > 0 && p.retested >= p.members;
+      return `<tr class="${done ? 'ok' : 'bad'}"><td>${esc(p.tubeCode)}</td><td>${esc(p.siteName)}</td><td>${time(p.at, lang, t)}</td>
+<td class="n">${p.members}</td><td class="n">${p.retested}</td><td>${esc(done ? t('closed') : `${t('open')} ${p.members - p.retested}`)}</td></tr>`;
+    })
+    .join('');
+  const empty = (cols: number): string => `<tr><td colspan="${cols}" class="empty">${esc(t('none'))}</td></tr>`;
+  const postedKey = opts.posted ? (`posted.${opts.posted}` as Key) : null;
+  const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
+
+  const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
+<a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}
+<section><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>
+<th>${esc(t('acked'))}</th><th>${esc(t('head'))}</th><th>${esc(t('lag'))}</th><th>${esc(t('conflicts'))}</th><th>${esc(t('rejected'))}</th></tr></thead>
+<tbody>${stationRows || empty(8)}</tbody></table></section>
+<section><h2>${esc(t('sitesToday'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th><th>${esc(t('boxes'))}</th></tr></thead>
+<tbody>${siteRows || empty(4)}</tbody></table></section>
+<section><h2>${esc(t('coverage'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('round'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th>
+<th>${esc(t('known'))}</th><th>${esc(t('rate'))}</th></tr></thead><tbody>${roundRows || empty(6)}</tbody></table></section>
+<section><h2>${esc(t('positives'))}</h2><table><thead><tr><th>${esc(t('tube'))}</th><th>${esc(t('site'))}</th><th>${esc(t('resultAt'))}</th><th>${esc(t('members'))}</th>
+<th>${esc(t('retested'))}</th><th></th></tr></thead><tbody>${positiveRows || empty(6)}</tbody></table></section>
+<section><h2>${esc(t('postResult'))}</h2><form method="post" action="/dashboard/results?lang=${lang}" class="result">
+<label>${esc(t('tube'))} <input name="tubeCode" required maxlength="128" autocomplete="off"></label>
+<label>${esc(t('result'))} <select name="result"><option value="negative">${esc(t('negative'))}</option><option value="positive">${esc(t('positive'))}</option>
+<option value="invalid">${esc(t('invalid'))}</option></select></label><button type="submit">${esc(t('submit'))}</button></form></section></main>`;
+  return shell(lang, t('title'), body, true);
+}
+
+export const DASHBOARD_CSS = `
+:root { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", system-ui, sans-serif; color: #1b2430; background: #f3f5f8; }
+body { margin: 0; }
+header { display: flex; gap: 1.5rem; align-items: baseline; padding: 1rem 1.5rem; background: #12355b; color: #fff; }
+header h1 { margin: 0; font-size: 1.4rem; }
+header a { color: #cfe3ff; margin-left: auto; }
+main { padding: 1rem 1.5rem; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); }
+main.login { display: block; max-width: 420px; margin: 4rem auto; }
+section { background: #fff; border-radius: 8px; padding: 0.75rem 1rem; box-shadow: 0 1px 3px rgba(0,0,0,0.12); }
+h2 { font-size: 1.05rem; margin: 0.25rem 0 0.5rem; }
+table { width: 100%; border-collapse: collapse; font-size: 0.92rem; }
+th, td { padding: 0.35rem 0.5rem; border-bottom: 1px solid #e3e7ee; text-align: left; }
+th { color: #566273; font-weight: 600; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.empty { color: #8a95a5; text-align: center; }
+tr.warn td:first-child, td.warn { color: #a25a00; font-weight: 600; }
+tr.bad td:first-child, td.bad { color: #b3261e; font-weight: 600; }
+tr.ok td:first-child { color: #1e7b34; }
+.notice { grid-column: 1 / -1; padding: 0.6rem 1rem; border-radius: 6px; margin: 0; }
+.notice.good { background: #e3f4e7; color: #1e5e2e; }
+.notice.bad { background: #fde8e6; color: #8c1d16; }
+form.result, main.login form { display: flex; gap: 0.75rem; flex-wrap: wrap; align-items: center; }
+input, select, button { font-size: 1rem; padding: 0.4rem 0.6rem; }
+button { background: #12355b; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
+`;

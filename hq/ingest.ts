@@ -1,0 +1,178 @@
+/**
+ * The part of ingest both storage backends share: deciding, for one batch, what is new, what is a
+ * re-send, what conflicts and what is invalid, and what the new valid records change in the
+ * dashboard's projections. The backends only read what they hold and write what this decides, so
+ * they cannot drift apart in behaviour.
+ */
+import { randomInt } from 'node:crypto';
+import { checkRecord, canonicalJson, recordDigest, type Rejection, type ValidRecord } from './protocol';
+
+/** Sampling sites in China keep one clock (UTC+8, no daylight saving); "today" means their day. */
+const SITE_UTC_OFFSET_MS = 8 * 3600_000;
+
+export function siteDay(at: string | number | Date): string {
+  const ms = typeof at === 'number' ? at : typeof at === 'string' ? Date.parse(at) : at.getTime();
+  return new Date(ms + SITE_UTC_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** A journal record as HQ keeps it: valid or not, it occupies its seq. */
+export type StoredRecord = {
+  seq: number;
+  kind: string;
+  entityId: string;
+  operatorId: string;
+  at: string;
+  payload: string;
+  digest: string;
+  rejection: Rejection['code'] | null;
+  detail: string | null;
+};
+
+/** What a backend already holds for the overlapping part of a batch. */
+export type HeldRecord = { seq: number; digest: string; rejection: string | null; detail: string | null };
+
+export type ConflictRow = { seq: number; storedDigest: string; receivedDigest: string; received: string };
+
+export type Projection = {
+  persons: { personId: string; personKey: string; at: string }[];
+  rounds: { roundId: string; name: string; at: string }[];
+  tubesOpened: { tubeId: string; code: string; capacity: number; roundId: string; at: string; day: string }[];
+  /** Final state per tube after this batch, in seq order. */
+  tubeStates: { tubeId: string; state: 'open' | 'sealed' | 'voided'; count: number | null }[];
+  bindings: { bindingId: string; tubeId: string; tubeCode: string; personId: string; roundId: string; at: string; day: string }[];
+  bindingsUndone: string[];
+  boxes: { boxId: string; code: string; count: number; at: string; day: string }[];
+  retests: { originalTubeCode: string; tubeCode: string; personId: string; at: string; seq: number }[];
+};
+
+export type IngestPlan = {
+  newRecords: StoredRecord[];
+  conflicts: ConflictRow[];
+  rejections: Rejection[];
+  projection: Projection;
+};
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * `records` are the batch's records in seq order (the envelope guarantees contiguity); `ackedThrough`
+ * is what HQ held before; `held` the stored records for seqs `<= ackedThrough` in this batch.
+ */
+export function planIngest(records: readonly { seq: number }[], ackedThrough: number, held: readonly HeldRecord[]): IngestPlan {
+  const heldBySeq = new Map(held.map((h) => [h.seq, h]));
+  const newRecords: StoredRecord[] = [];
+  const conflicts: ConflictRow[] = [];
+  const rejections: Rejection[] = [];
+  const valid: ValidRecord[] = [];
+  for (const raw of records) {
+    const r = raw as Record<string, unknown> & { seq: number };
+    const digest = recordDigest(r);
+    if (r.seq <= ackedThrough) {
+      const stored = heldBySeq.get(r.seq);
+      if (stored && stored.digest === digest) {
+        if (stored.rejection) rejections.push({ seq: r.seq, code: stored.rejection as Rejection['code'], detail: stored.detail ?? '' });
+      } else {
+        conflicts.push({ seq: r.seq, storedDigest: stored?.digest ?? '', receivedDigest: digest, received: canonicalJson(r) });
+        rejections.push({ seq: r.seq, code: 'record.conflict', detail: 'HQ holds different content for this sequence number' });
+      }
+      continue;
+    }
+    const checked = checkRecord(r);
+    const base = {
+      seq: r.seq,
+      kind: text(r.kind),
+      entityId: text(r.entityId),
+      operatorId: text(r.operatorId),
+      at: text(r.at),
+      payload: canonicalJson(r.payload ?? null),
+      digest,
+    };
+    if (checked.ok) {
+      valid.push(checked.record);
+      newRecords.push({ ...base, rejection: null, detail: null });
+    } else {
+      newRecords.push({ ...base, rejection: 'record.invalid', detail: checked.detail });
+      rejections.push({ seq: r.seq, code: 'record.invalid', detail: checked.detail });
+    }
+  }
+  return { newRecords, conflicts, rejections, projection: project(valid) };
+}
+
+/** What valid new records change in the dashboard's tables. */
+export function project(records: readonly ValidRecord[]): Projection {
+  const p: Projection = {
+    persons: [],
+    rounds: [],
+    tubesOpened: [],
+    tubeStates: [],
+    bindings: [],
+    bindingsUndone: [],
+    boxes: [],
+    retests: [],
+  };
+  const tubeStates = new Map<string, Projection['tubeStates'][number]>();
+  for (const r of records) {
+    switch (r.kind) {
+      case 'person.registered':
+        p.persons.push({ personId: r.entityId, personKey: r.payload.key, at: r.at });
+        break;
+      case 'round.started':
+        p.rounds.push({ roundId: r.entityId, name: r.payload.name, at: r.at });
+        break;
+      case 'tube.opened':
+        p.tubesOpened.push({ tubeId: r.entityId, code: r.payload.code, capacity: r.payload.capacity, roundId: r.payload.roundId, at: r.at, day: siteDay(r.at) });
+        break;
+      case 'tube.sealed':
+        tubeStates.set(r.entityId, { tubeId: r.entityId, state: 'sealed', count: r.payload.count });
+        break;
+      case 'tube.reopened':
+        tubeStates.set(r.entityId, { tubeId: r.entityId, state: 'open', count: tubeStates.get(r.entityId)?.count ?? null });
+        break;
+      case 'tube.voided':
+        tubeStates.set(r.entityId, { tubeId: r.entityId, state: 'voided', count: r.payload.count });
+        break;
+      case 'binding.created':
+        p.bindings.push({
+          bindingId: r.entityId,
+          tubeId: r.payload.tubeId,
+          tubeCode: r.payload.tubeCode,
+          personId: r.payload.personId,
+          roundId: r.payload.roundId,
+          at: r.at,
+          day: siteDay(r.at),
+        });
+        break;
+      case 'binding.undone':
+        p.bindingsUndone.push(r.entityId);
+        break;
+      case 'box.sealed':
+        p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: siteDay(r.at) });
+        break;
+      case 'retest.sampled':
+        p.retests.push({ originalTubeCode: r.payload.originalTubeCode, tubeCode: r.payload.tubeCode, personId: r.payload.personId, at: r.at, seq: r.seq });
+        break;
+      default:
+        break;
+    }
+  }
+  p.tubeStates = [...tubeStates.values()];
+  return p;
+}
+
+/** A human-typeable one-time code (no 0/O, 1/I/L): 12 symbols, about 58 bits. */
+export function newEnrollmentCode(): string {
+  const alphabet = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+  let out = '';
+  for (let i = 0; i < 12; i++) {
+    out += alphabet[randomInt(alphabet.length)];
+    if (i === 3 || i === 7) out += '-';
+  }
+  return out;
+}
+
+/** Codes are compared without dashes, spaces or case, and stored only as a digest. */
+export function normalizeEnrollmentCode(code: string): string {
+  return code.replace(/[\s-]/g, '').toUpperCase();
+}

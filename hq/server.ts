@@ -1,0 +1,364 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { z } from 'zod';
+import { createLogger } from '../electron/core/log';
+import { parseSiteConfig } from '../electron/core/site/config';
+import { renderDashboard, renderLogin, DASHBOARD_CSS, type DashboardLang } from './dashboard';
+import { newEnrollmentCode, normalizeEnrollmentCode, siteDay } from './ingest';
+import {
+  adminCodeRequestSchema,
+  adminKeyPersonsRequestSchema,
+  adminResultRequestSchema,
+  adminSiteConfigRequestSchema,
+  batchSchema,
+  canonicalRequest,
+  enrollRequestSchema,
+  feedQuerySchema,
+  HEADER_SIGNATURE,
+  HEADER_STATION_ID,
+  HEADER_TIMESTAMP,
+  HQ_PATHS,
+  MAX_BODY_BYTES,
+  MAX_DECOMPRESSED_BYTES,
+  parseEd25519PublicKey,
+  REPLAY_WINDOW_MS,
+  tubeResultSchema,
+  verifySignature,
+  type Ack,
+  type EnrollResponse,
+  type FeedResponse,
+  type HqErrorCode,
+  type TubeResult,
+} from './protocol';
+import { openStore } from './store';
+import type { HqStore, StationRow } from './store/types';
+
+const log = createLogger('hq');
+const gunzip = promisify(zlib.gunzip);
+
+export type HqServerOptions = {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  /** Bearer token for the admin endpoints and the dashboard; without one they are closed. */
+  adminToken?: string | undefined;
+  /** HQ's clock (tests move it); defaults to the system clock. */
+  now?: () => number;
+};
+
+export type HqServer = {
+  app: FastifyInstance;
+  store: HqStore;
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+  createEnrollmentCode(siteId: string, siteName?: string, ttlHours?: number): Promise<{ code: string; expiresAt: string }>;
+  postResult(tubeCode: string, result: TubeResult): Promise<{ ok: true } | { ok: false; error: 'tube.unknown' }>;
+};
+
+const DEFAULT_CODE_TTL_HOURS = 24;
+const SESSION_COOKIE = 'hq_session';
+
+class HttpFailure extends Error {
+  constructor(readonly status: number, readonly code: HqErrorCode, readonly detail?: string) {
+    super(code);
+  }
+}
+
+function codeDigest(code: string): string {
+  return createHash('sha256').update(normalizeEnrollmentCode(code)).digest('hex');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+function parseJson<T>(schema: z.ZodType<T>, bytes: Buffer): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new HttpFailure(400, 'body.invalid', 'not JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HttpFailure(400, 'body.invalid', issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid');
+  }
+  return parsed.data;
+}
+
+/** Request bytes after `content-encoding`; gunzip is bounded so a small zip bomb cannot exhaust memory. */
+async function decodedBody(req: FastifyRequest, raw: Buffer): Promise<Buffer> {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding === 'identity') return raw;
+  if (encoding !== 'gzip') throw new HttpFailure(400, 'body.invalid', `unsupported content-encoding ${encoding}`);
+  try {
+    return await gunzip(raw, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
+  } catch (err) {
+    if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new HttpFailure(413, 'body.tooLarge');
+    throw new HttpFailure(400, 'body.invalid', 'body is not valid gzip');
+  }
+}
+
+export async function createHqServer(options: HqServerOptions): Promise<HqServer> {
+  const now = options.now ?? Date.now;
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  const adminToken = options.adminToken && options.adminToken.length > 0 ? options.adminToken : null;
+  const sessionValue = adminToken ? createHmac('sha256', adminToken).update('hq dashboard session').digest('hex') : null;
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, trustProxy: false });
+
+  // Every body stays raw bytes: a signature covers the bytes as sent, so nothing may parse them first.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-hq-time', String(now()));
+    reply.header('cache-control', 'no-store');
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof HttpFailure) return fail(reply, err);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, new HttpFailure(413, 'body.tooLarge'));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return fail(reply, new HttpFailure(err.statusCode, 'body.invalid', err.code));
+    log.error({ err: err.message, code: err.code }, 'request failed');
+    return fail(reply, new HttpFailure(500, 'internal'));
+  });
+  app.setNotFoundHandler((_req, reply) => fail(reply, new HttpFailure(404, 'not.found')));
+
+  function fail(reply: FastifyReply, f: HttpFailure): FastifyReply {
+    const body: { error: HqErrorCode; hqTime: number; detail?: string } = { error: f.code, hqTime: now() };
+    if (f.detail) body.detail = f.detail;
+    return reply.code(f.status).type('application/json').send(body);
+  }
+
+  function rawBody(req: FastifyRequest): Buffer {
+    return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  }
+
+  /** The checks of a signed request, in the protocol's order; nothing is stored unless all pass. */
+  async function authenticate(req: FastifyRequest): Promise<StationRow> {
+    const stationId = req.headers[HEADER_STATION_ID];
+    const station = typeof stationId === 'string' ? await store.station(stationId) : null;
+    if (!station) throw new HttpFailure(401, 'station.unknown');
+    const timestamp = req.headers[HEADER_TIMESTAMP];
+    const signature = req.headers[HEADER_SIGNATURE];
+    if (typeof timestamp !== 'string' || !/^\d{1,16}$/.test(timestamp) || typeof signature !== 'string') throw new HttpFailure(401, 'signature.invalid');
+    const canonical = canonicalRequest(req.method, req.url, timestamp, rawBody(req));
+    if (!verifySignature(station.publicKey, canonical, signature)) throw new HttpFailure(401, 'signature.invalid');
+    const t = now();
+    const signedAt = Number(timestamp);
+    if (Math.abs(t - signedAt) > REPLAY_WINDOW_MS) throw new HttpFailure(401, 'timestamp.stale');
+    // Past the window a replay is already refused as stale, so signatures need only be kept that long.
+    if (!(await store.rememberSignature(signature, signedAt + REPLAY_WINDOW_MS + 1000, t))) throw new HttpFailure(401, 'request.replayed');
+    return station;
+  }
+
+  function isAdmin(req: FastifyRequest): boolean {
+    if (!adminToken || !sessionValue) return false;
+    const auth = req.headers.authorization;
+    if (typeof auth === 'string' && auth.startsWith('Bearer ') && sameSecret(auth.slice(7), adminToken)) return true;
+    const cookie = readCookie(req, SESSION_COOKIE);
+    return cookie !== null && sameSecret(cookie, sessionValue);
+  }
+
+  function requireAdmin(req: FastifyRequest): void {
+    if (!isAdmin(req)) throw new HttpFailure(401, 'admin.unauthorized');
+  }
+
+  async function createEnrollmentCode(siteId: string, siteName?: string, ttlHours = DEFAULT_CODE_TTL_HOURS): Promise<{ code: string; expiresAt: string }> {
+    const at = new Date(now()).toISOString();
+    if (siteName) await store.upsertSite({ id: siteId, name: siteName, config: null, at });
+    else if (!(await store.siteExists(siteId))) throw new HttpFailure(404, 'site.unknown', 'give the site a name the first time');
+    const code = newEnrollmentCode();
+    const expiresAt = new Date(now() + ttlHours * 3600_000).toISOString();
+    await store.createEnrollmentCode({ codeHash: codeDigest(code), siteId, createdAt: at, expiresAt });
+    return { code, expiresAt };
+  }
+
+  async function postResult(tubeCode: string, result: TubeResult): Promise<{ ok: true } | { ok: false; error: 'tube.unknown' }> {
+    const at = new Date(now()).toISOString();
+    const outcome = await store.postResult({ tubeCode, result, at });
+    if (!outcome.ok) return outcome;
+    const payload = JSON.stringify({ tubeCode, result, at });
+    for (const siteId of outcome.sites) await store.addFeedItem({ siteId, stationId: null, kind: 'tube.result', payload, at });
+    log.info({ result }, 'tube result posted');
+    return { ok: true };
+  }
+
+  app.post(HQ_PATHS.enroll, async (req, reply) => {
+    const body = parseJson(enrollRequestSchema, rawBody(req));
+    if (!parseEd25519PublicKey(body.publicKey)) throw new HttpFailure(400, 'body.invalid', 'publicKey must be an Ed25519 SPKI PEM');
+    const outcome = await store.enroll({
+      codeHash: codeDigest(body.code),
+      now: new Date(now()).toISOString(),
+      stationId: randomUUID(),
+      name: body.stationName,
+      localStationId: body.localStationId,
+      publicKey: body.publicKey,
+    });
+    if (!outcome.ok) throw new HttpFailure(403, outcome.error);
+    log.info({ stationId: outcome.station.id, siteId: outcome.station.siteId }, 'station enrolled');
+    const answer: EnrollResponse = { type: 'station.enrolled', stationId: outcome.station.id, siteId: outcome.station.siteId, siteName: outcome.station.siteName };
+    return reply.send(answer);
+  });
+
+  app.post(HQ_PATHS.batches, async (req, reply) => {
+    const station = await authenticate(req);
+    const batch = parseJson(batchSchema, await decodedBody(req, rawBody(req)));
+    if (batch.stationId !== station.id) throw new HttpFailure(400, 'body.invalid', 'batch is for another station');
+    const outcome = await store.ingest({
+      stationId: station.id,
+      batchId: batch.batchId,
+      fromSeq: batch.fromSeq,
+      toSeq: batch.toSeq,
+      headSeq: batch.headSeq,
+      records: batch.records,
+      receivedAt: new Date(now()).toISOString(),
+    });
+    if (outcome.kind === 'gap') return reply.code(409).send({ type: 'hq.gap', expectedSeq: outcome.expectedSeq });
+    if (outcome.rejections.length > 0) log.warn({ stationId: station.id, rejections: outcome.rejections.length }, 'records rejected');
+    const ack: Ack = {
+      type: 'hq.ack',
+      batchId: batch.batchId,
+      stationId: station.id,
+      ackedThrough: outcome.ackedThrough,
+      expectedSeq: outcome.expectedSeq,
+      rejections: outcome.rejections,
+    };
+    return reply.send(ack);
+  });
+
+  app.get(HQ_PATHS.feed, async (req, reply) => {
+    const station = await authenticate(req);
+    const parsed = feedQuerySchema.safeParse(req.query);
+    if (!parsed.success) throw new HttpFailure(400, 'body.invalid', 'bad feed query');
+    const { after, limit, head } = parsed.data;
+    await store.touch(station.id, new Date(now()).toISOString(), head);
+    const rows = await store.feed(station, after, limit);
+    const answer: FeedResponse = {
+      type: 'hq.feed',
+      items: rows.map((r) => ({ cursor: r.cursor, kind: r.kind, payload: JSON.parse(r.payload) }) as FeedResponse['items'][number]),
+      nextCursor: rows.length > 0 ? rows[rows.length - 1]!.cursor : after,
+    };
+    return reply.send(answer);
+  });
+
+  app.post(HQ_PATHS.adminCodes, async (req, reply) => {
+    requireAdmin(req);
+    const body = parseJson(adminCodeRequestSchema, rawBody(req));
+    return reply.send({ siteId: body.siteId, ...(await createEnrollmentCode(body.siteId, body.siteName, body.ttlHours)) });
+  });
+
+  app.post(HQ_PATHS.adminResults, async (req, reply) => {
+    requireAdmin(req);
+    const body = parseJson(adminResultRequestSchema, rawBody(req));
+    const outcome = await postResult(body.tubeCode, body.result);
+    if (!outcome.ok) throw new HttpFailure(404, outcome.error);
+    return reply.send({ ok: true });
+  });
+
+  app.post(HQ_PATHS.adminKeyPersons, async (req, reply) => {
+    requireAdmin(req);
+    const body = parseJson(adminKeyPersonsRequestSchema, rawBody(req));
+    if (body.siteId && !(await store.siteExists(body.siteId))) throw new HttpFailure(404, 'site.unknown');
+    const cursor = await store.addFeedItem({
+      siteId: body.siteId ?? null,
+      stationId: null,
+      kind: 'keyperson.list',
+      payload: JSON.stringify({ listId: body.listId, persons: body.persons }),
+      at: new Date(now()).toISOString(),
+    });
+    return reply.send({ ok: true, cursor });
+  });
+
+  app.post(HQ_PATHS.adminSiteConfig, async (req, reply) => {
+    requireAdmin(req);
+    const body = parseJson(adminSiteConfigRequestSchema, rawBody(req));
+    if (!(await store.siteExists(body.siteId))) throw new HttpFailure(404, 'site.unknown');
+    let config;
+    try {
+      config = parseSiteConfig(body.config);
+    } catch (err) {
+      throw new HttpFailure(400, 'body.invalid', err instanceof Error ? err.message.slice(0, 300) : 'invalid site config');
+    }
+    const at = new Date(now()).toISOString();
+    await store.upsertSite({ id: body.siteId, name: body.name, config: JSON.stringify(config), at });
+    const cursor = await store.addFeedItem({
+      siteId: body.siteId,
+      stationId: null,
+      kind: 'site.config',
+      payload: JSON.stringify({ siteId: body.siteId, name: body.name, config }),
+      at,
+    });
+    return reply.send({ ok: true, cursor });
+  });
+
+  // Dashboard: server-rendered, no scripts, one same-origin stylesheet, a strict CSP.
+  const csp = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  function page(reply: FastifyReply, status: number, html: string): FastifyReply {
+    return reply
+      .code(status)
+      .header('content-security-policy', csp)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .type('text/html; charset=utf-8')
+      .send(html);
+  }
+  function langOf(req: FastifyRequest): DashboardLang {
+    return (req.query as Record<string, unknown>).lang === 'en' ? 'en' : 'zh-CN';
+  }
+
+  app.get('/', async (_req, reply) => reply.redirect('/dashboard', 303));
+  app.get('/dashboard.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(DASHBOARD_CSS));
+  app.get('/login', async (req, reply) => page(reply, 200, renderLogin(langOf(req), false)));
+  app.post('/login', async (req, reply) => {
+    const form = new URLSearchParams(rawBody(req).toString('utf8'));
+    const token = form.get('token') ?? '';
+    if (!adminToken || !sessionValue || !sameSecret(token, adminToken)) return page(reply, 401, renderLogin(langOf(req), true));
+    reply.header('set-cookie', `${SESSION_COOKIE}=${sessionValue}; HttpOnly; SameSite=Strict; Path=/`);
+    return reply.redirect('/dashboard', 303);
+  });
+  app.get('/dashboard', async (req, reply) => {
+    if (!isAdmin(req)) return reply.redirect('/login', 303);
+    const data = await store.dashboard(siteDay(now()));
+    const posted = (req.query as Record<string, unknown>).posted;
+    return page(reply, 200, renderDashboard(data, { lang: langOf(req), now: now(), posted: typeof posted === 'string' ? posted : undefined }));
+  });
+  app.post('/dashboard/results', async (req, reply) => {
+    if (!isAdmin(req)) return reply.redirect('/login', 303);
+    const form = new URLSearchParams(rawBody(req).toString('utf8'));
+    const tubeCode = (form.get('tubeCode') ?? '').trim();
+    const result = tubeResultSchema.safeParse(form.get('result'));
+    const lang = langOf(req);
+    if (!tubeCode || tubeCode.length > 128 || !result.success) return reply.redirect(`/dashboard?lang=${lang}&posted=invalid`, 303);
+    const outcome = await postResult(tubeCode, result.data);
+    return reply.redirect(`/dashboard?lang=${lang}&posted=${outcome.ok ? 'ok' : outcome.error}`, 303);
+  });
+
+  return {
+    app,
+    store,
+    async listen(port, host = '127.0.0.1') {
+      return app.listen({ port, host });
+    },
+    async close() {
+      await app.close();
+      await store.close();
+    },
+    createEnrollmentCode,
+    postResult,
+  };
+}
+
+function readCookie(req: FastifyRequest, name: string): string | null {
+  const header = req.headers.cookie;
+  if (typeof header !== 'string') return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}

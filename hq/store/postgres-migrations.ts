@@ -1,0 +1,159 @@
+import type { PoolClient } from 'pg';
+
+export type PgMigration = { version: number; name: string; up(client: PoolClient): Promise<void> };
+
+/**
+ * HQ's PostgreSQL schema, version by version; the same tables and columns as the SQLite schema
+ * (`sqlite-migrations.ts`), with BIGINT sequence numbers. How it partitions and shards when HQ
+ * outgrows one machine is in hq/README.md.
+ */
+const initial: PgMigration = {
+  version: 1,
+  name: 'hq-initial',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE site (id TEXT PRIMARY KEY, name TEXT NOT NULL, config TEXT, at TEXT NOT NULL);
+
+      CREATE TABLE enrollment_code (
+        code_hash TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        station_id TEXT
+      );
+
+      CREATE TABLE station (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        name TEXT NOT NULL,
+        local_station_id TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        enrolled_at TEXT NOT NULL,
+        acked_through BIGINT NOT NULL DEFAULT 0,
+        head_seq BIGINT NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        conflicts INTEGER NOT NULL DEFAULT 0,
+        last_contact_at TEXT
+      );
+
+      CREATE TABLE seen_signature (signature TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+      CREATE INDEX seen_signature_expiry ON seen_signature(expires_at);
+
+      CREATE TABLE record (
+        station_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        rejection TEXT,
+        detail TEXT,
+        PRIMARY KEY (station_id, seq)
+      );
+
+      CREATE TABLE conflict (
+        id BIGSERIAL PRIMARY KEY,
+        station_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        batch_id TEXT NOT NULL,
+        stored_digest TEXT NOT NULL,
+        received_digest TEXT NOT NULL,
+        received TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX conflict_station ON conflict(station_id, seq);
+
+      CREATE TABLE person (
+        station_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        person_key TEXT NOT NULL,
+        PRIMARY KEY (station_id, person_id)
+      );
+      CREATE INDEX person_site_key ON person(site_id, person_key);
+
+      CREATE TABLE round (
+        station_id TEXT NOT NULL,
+        round_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        PRIMARY KEY (station_id, round_id)
+      );
+
+      CREATE TABLE tube (
+        station_id TEXT NOT NULL,
+        tube_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        capacity INTEGER NOT NULL,
+        round_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        state TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (station_id, tube_id)
+      );
+      CREATE INDEX tube_code ON tube(code);
+      CREATE INDEX tube_site_day ON tube(site_id, day);
+
+      CREATE TABLE binding (
+        station_id TEXT NOT NULL,
+        binding_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        tube_id TEXT NOT NULL,
+        tube_code TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        round_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        at TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (station_id, binding_id)
+      );
+      CREATE INDEX binding_site_day ON binding(site_id, day);
+      CREATE INDEX binding_tube_code ON binding(tube_code);
+      CREATE INDEX binding_round ON binding(station_id, round_id);
+
+      CREATE TABLE box (
+        station_id TEXT NOT NULL,
+        box_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (station_id, box_id)
+      );
+      CREATE INDEX box_site_day ON box(site_id, day);
+
+      CREATE TABLE result (id BIGSERIAL PRIMARY KEY, tube_code TEXT NOT NULL, result TEXT NOT NULL, at TEXT NOT NULL);
+      CREATE INDEX result_tube ON result(tube_code, id);
+
+      CREATE TABLE retest_task (
+        tube_code TEXT NOT NULL,
+        person_key TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        closed_at TEXT,
+        closed_station_id TEXT,
+        closed_seq BIGINT,
+        PRIMARY KEY (tube_code, person_key)
+      );
+      CREATE INDEX retest_task_open ON retest_task(person_key) WHERE closed_at IS NULL;
+
+      CREATE TABLE feed_item (
+        cursor BIGSERIAL PRIMARY KEY,
+        site_id TEXT,
+        station_id TEXT,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+    `);
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial];

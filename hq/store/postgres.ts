@@ -1,0 +1,382 @@
+import pg from 'pg';
+import { planIngest, type HeldRecord, type IngestPlan } from '../ingest';
+import { DASHBOARD_SQL } from './dashboard-sql';
+import { HQ_PG_MIGRATIONS } from './postgres-migrations';
+import type { DashboardData, EnrollOutcome, HqStore, IngestInput, IngestOutcome, ResultOutcome, StationRow } from './types';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+type StationDbRow = {
+  id: string;
+  site_id: string;
+  site_name: string;
+  name: string;
+  local_station_id: string;
+  public_key: string;
+  enrolled_at: string;
+  acked_through: string;
+  head_seq: string;
+  last_contact_at: string | null;
+};
+
+const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.local_station_id, s.public_key, s.enrolled_at,
+  s.acked_through, s.head_seq, s.last_contact_at FROM station s JOIN site ON site.id = s.site_id`;
+
+function toStation(r: StationDbRow): StationRow {
+  return {
+    id: r.id,
+    siteId: r.site_id,
+    siteName: r.site_name,
+    name: r.name,
+    localStationId: r.local_station_id,
+    publicKey: r.public_key,
+    enrolledAt: r.enrolled_at,
+    ackedThrough: Number(r.acked_through),
+    headSeq: Number(r.head_seq),
+    lastContactAt: r.last_contact_at,
+  };
+}
+
+/** `@name` parameters (shared dashboard SQL) to `$1`. */
+function positional(sql: string, names: string[]): string {
+  return sql.replace(/@(\w+)/g, (_m, name: string) => `$${names.indexOf(name) + 1}`);
+}
+
+/** Numbers counted by PostgreSQL arrive as text (BIGINT); the dashboard wants numbers. */
+function numeric<T extends Record<string, unknown>>(rows: Record<string, unknown>[], fields: (keyof T)[]): T[] {
+  return rows.map((r) => {
+    const out: Record<string, unknown> = { ...r };
+    for (const f of fields) out[f as string] = Number(r[f as string]);
+    return out as T;
+  });
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // One HQ process migrates at a time; the others wait for it.
+    await client.query('SELECT pg_advisory_xact_lock(7243001)');
+    await client.query('CREATE TABLE IF NOT EXISTS hq_schema (version INTEGER NOT NULL)');
+    const row = (await client.query<{ version: number }>('SELECT version FROM hq_schema')).rows[0];
+    const current = row?.version ?? 0;
+    if (current > HQ_PG_MIGRATIONS.length) throw new Error(`HQ database schema ${current} is newer than this HQ supports (${HQ_PG_MIGRATIONS.length})`);
+    for (const m of HQ_PG_MIGRATIONS.slice(current)) await m.up(client);
+    if (!row) await client.query('INSERT INTO hq_schema (version) VALUES ($1)', [HQ_PG_MIGRATIONS.length]);
+    else await client.query('UPDATE hq_schema SET version = $1', [HQ_PG_MIGRATIONS.length]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const value = await fn(client);
+    await client.query('COMMIT');
+    return value;
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const CREATE_TASKS = `INSERT INTO retest_task (tube_code, person_key, site_id, created_at)
+  SELECT DISTINCT b.tube_code, p.person_key, b.site_id, $2 FROM binding b
+  JOIN person p ON p.station_id = b.station_id AND p.person_id = b.person_id
+  WHERE b.tube_code = $1 AND b.undone = 0
+  ON CONFLICT DO NOTHING`;
+
+/**
+ * PostgreSQL. Each batch is one transaction that locks its station's row (so batches of one
+ * station apply in order even from several HQ processes) and writes every table with one
+ * multi-row statement: arrays bound as parameters and expanded with `unnest`, which keeps the
+ * round trips per batch constant and the rate near `COPY`.
+ */
+export async function openPostgresStore(connectionString: string): Promise<HqStore> {
+  const pool = new pg.Pool({ connectionString, max: 8 });
+  await migrate(pool);
+
+  async function applyPlan(c: pg.PoolClient, input: IngestInput, siteId: string, plan: IngestPlan): Promise<void> {
+    const st = input.stationId;
+    const recs = plan.newRecords;
+    if (recs.length > 0) {
+      await c.query(
+        `INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest, rejection, detail)
+         SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`,
+        [
+          st,
+          recs.map((r) => r.seq),
+          recs.map((r) => r.kind),
+          recs.map((r) => r.entityId),
+          recs.map((r) => r.operatorId),
+          recs.map((r) => r.at),
+          recs.map((r) => r.payload),
+          recs.map((r) => r.digest),
+          recs.map((r) => r.rejection),
+          recs.map((r) => r.detail),
+        ],
+      );
+    }
+    if (plan.conflicts.length > 0) {
+      await c.query(
+        `INSERT INTO conflict (station_id, seq, batch_id, stored_digest, received_digest, received, at)
+         SELECT $1, u.seq, $2, u.sd, u.rd, u.rc, $3 FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[]) AS u(seq, sd, rd, rc)`,
+        [
+          st,
+          input.batchId,
+          input.receivedAt,
+          plan.conflicts.map((x) => x.seq),
+          plan.conflicts.map((x) => x.storedDigest),
+          plan.conflicts.map((x) => x.receivedDigest),
+          plan.conflicts.map((x) => x.received),
+        ],
+      );
+    }
+    const p = plan.projection;
+    if (p.persons.length > 0) {
+      await c.query(
+        `INSERT INTO person (station_id, person_id, site_id, person_key) SELECT $1, u.id, $2, u.k FROM unnest($3::text[], $4::text[]) AS u(id, k)
+         ON CONFLICT DO NOTHING`,
+        [st, siteId, p.persons.map((x) => x.personId), p.persons.map((x) => x.personKey)],
+      );
+    }
+    if (p.rounds.length > 0) {
+      await c.query(
+        `INSERT INTO round (station_id, round_id, site_id, name, started_at) SELECT $1, u.id, $2, u.n, u.a FROM unnest($3::text[], $4::text[], $5::text[]) AS u(id, n, a)
+         ON CONFLICT DO NOTHING`,
+        [st, siteId, p.rounds.map((x) => x.roundId), p.rounds.map((x) => x.name), p.rounds.map((x) => x.at)],
+      );
+    }
+    if (p.tubesOpened.length > 0) {
+      const t = p.tubesOpened;
+      await c.query(
+        `INSERT INTO tube (station_id, tube_id, site_id, code, capacity, round_id, day, opened_at, state)
+         SELECT $1, u.id, $2, u.code, u.cap, u.round, u.day, u.at, 'open'
+         FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[]) AS u(id, code, cap, round, day, at)
+         ON CONFLICT DO NOTHING`,
+        [st, siteId, t.map((x) => x.tubeId), t.map((x) => x.code), t.map((x) => x.capacity), t.map((x) => x.roundId), t.map((x) => x.day), t.map((x) => x.at)],
+      );
+    }
+    if (p.tubeStates.length > 0) {
+      await c.query(
+        `UPDATE tube t SET state = u.state, count = coalesce(u.count, t.count)
+         FROM unnest($2::text[], $3::text[], $4::int[]) AS u(id, state, count) WHERE t.station_id = $1 AND t.tube_id = u.id`,
+        [st, p.tubeStates.map((x) => x.tubeId), p.tubeStates.map((x) => x.state), p.tubeStates.map((x) => x.count)],
+      );
+    }
+    if (p.bindings.length > 0) {
+      const b = p.bindings;
+      await c.query(
+        `INSERT INTO binding (station_id, binding_id, site_id, tube_id, tube_code, person_id, round_id, day, at)
+         SELECT $1, u.id, $2, u.tube, u.code, u.person, u.round, u.day, u.at
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(id, tube, code, person, round, day, at)
+         ON CONFLICT DO NOTHING`,
+        [
+          st,
+          siteId,
+          b.map((x) => x.bindingId),
+          b.map((x) => x.tubeId),
+          b.map((x) => x.tubeCode),
+          b.map((x) => x.personId),
+          b.map((x) => x.roundId),
+          b.map((x) => x.day),
+          b.map((x) => x.at),
+        ],
+      );
+    }
+    if (p.bindingsUndone.length > 0) {
+      await c.query('UPDATE binding SET undone = 1 WHERE station_id = $1 AND binding_id = ANY($2::text[])', [st, p.bindingsUndone]);
+    }
+    if (p.boxes.length > 0) {
+      const x = p.boxes;
+      await c.query(
+        `INSERT INTO box (station_id, box_id, site_id, code, count, day, at) SELECT $1, u.id, $2, u.code, u.n, u.day, u.at
+         FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[]) AS u(id, code, n, day, at) ON CONFLICT DO NOTHING`,
+        [st, siteId, x.map((v) => v.boxId), x.map((v) => v.code), x.map((v) => v.count), x.map((v) => v.day), x.map((v) => v.at)],
+      );
+    }
+    if (p.bindings.length > 0) {
+      // Bindings that arrive after their tube came back positive still become re-test tasks.
+      const codes = [...new Set(p.bindings.map((b) => b.tubeCode))];
+      const positives = await c.query<{ tube_code: string; at: string }>(
+        `SELECT tube_code, min(at) AS at FROM result WHERE result = 'positive' AND tube_code = ANY($1::text[]) GROUP BY tube_code`,
+        [codes],
+      );
+      for (const pos of positives.rows) await c.query(CREATE_TASKS, [pos.tube_code, pos.at]);
+    }
+    const open = await c.query('SELECT 1 FROM retest_task WHERE closed_at IS NULL LIMIT 1');
+    if (open.rowCount === 0) return;
+    if (p.retests.length > 0) {
+      const r = p.retests;
+      await c.query(
+        `UPDATE retest_task k SET closed_at = u.at, closed_station_id = $1, closed_seq = u.seq
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS u(code, person, at, seq)
+         JOIN person p ON p.station_id = $1 AND p.person_id = u.person
+         WHERE k.closed_at IS NULL AND k.tube_code = u.code AND k.person_key = p.person_key`,
+        [st, r.map((x) => x.originalTubeCode), r.map((x) => x.personId), r.map((x) => x.at), r.map((x) => x.seq)],
+      );
+    }
+    if (p.bindings.length > 0) {
+      const seqByBinding = new Map(plan.newRecords.map((r) => [r.entityId, r.seq]));
+      const b = p.bindings;
+      await c.query(
+        `UPDATE retest_task k SET closed_at = u.at, closed_station_id = $1, closed_seq = u.seq
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS u(person, tube, at, seq)
+         JOIN person p ON p.station_id = $1 AND p.person_id = u.person
+         JOIN tube t ON t.station_id = $1 AND t.tube_id = u.tube AND t.capacity = 1
+         WHERE k.closed_at IS NULL AND k.person_key = p.person_key AND k.created_at <= u.at`,
+        [st, b.map((x) => x.personId), b.map((x) => x.tubeId), b.map((x) => x.at), b.map((x) => seqByBinding.get(x.bindingId) ?? 0)],
+      );
+    }
+  }
+
+  async function one<T extends pg.QueryResultRow>(q: Queryable, sql: string, params: unknown[]): Promise<T | undefined> {
+    return (await q.query<T>(sql, params)).rows[0];
+  }
+
+  const store: HqStore = {
+    backend: 'postgres',
+    async upsertSite(site) {
+      await pool.query(
+        `INSERT INTO site (id, name, config, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
+        [site.id, site.name, site.config, site.at],
+      );
+    },
+    async siteExists(siteId) {
+      return (await one(pool, 'SELECT 1 AS x FROM site WHERE id = $1', [siteId])) !== undefined;
+    },
+    async createEnrollmentCode(c) {
+      await pool.query('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [c.codeHash, c.siteId, c.createdAt, c.expiresAt]);
+    },
+    async enroll(input) {
+      return inTransaction(pool, async (c): Promise<EnrollOutcome> => {
+        const code = await one<{ site_id: string; expires_at: string; used_at: string | null }>(
+          c,
+          'SELECT site_id, expires_at, used_at FROM enrollment_code WHERE code_hash = $1 FOR UPDATE',
+          [input.codeHash],
+        );
+        if (!code) return { ok: false, error: 'enroll.codeInvalid' };
+        if (code.used_at) return { ok: false, error: 'enroll.codeUsed' };
+        if (code.expires_at <= input.now) return { ok: false, error: 'enroll.codeExpired' };
+        await c.query('UPDATE enrollment_code SET used_at = $1, station_id = $2 WHERE code_hash = $3', [input.now, input.stationId, input.codeHash]);
+        await c.query('INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+          input.stationId,
+          code.site_id,
+          input.name,
+          input.localStationId,
+          input.publicKey,
+          input.now,
+        ]);
+        return { ok: true, station: toStation((await one<StationDbRow>(c, `${STATION_SELECT} WHERE s.id = $1`, [input.stationId]))!) };
+      });
+    },
+    async station(id) {
+      const row = await one<StationDbRow>(pool, `${STATION_SELECT} WHERE s.id = $1`, [id]);
+      return row ? toStation(row) : null;
+    },
+    async rememberSignature(signature, expiresAtMs, nowMs) {
+      // Forget expired signatures now and then, not on every request.
+      if (Math.random() < 0.001) await pool.query('DELETE FROM seen_signature WHERE expires_at < $1', [nowMs]);
+      const r = await pool.query('INSERT INTO seen_signature (signature, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [signature, expiresAtMs]);
+      return r.rowCount === 1;
+    },
+    async touch(stationId, at, headSeq) {
+      await pool.query('UPDATE station SET last_contact_at = $1, head_seq = greatest(head_seq, coalesce($2::bigint, 0)) WHERE id = $3', [at, headSeq ?? null, stationId]);
+    },
+    async ingest(input) {
+      return inTransaction(pool, async (c): Promise<IngestOutcome> => {
+        const station = await one<{ site_id: string; acked_through: string }>(c, 'SELECT site_id, acked_through FROM station WHERE id = $1 FOR UPDATE', [input.stationId]);
+        if (!station) throw new Error('ingest for a station that is not enrolled');
+        const acked = Number(station.acked_through);
+        if (input.fromSeq > acked + 1) return { kind: 'gap', expectedSeq: acked + 1 };
+        const held: HeldRecord[] =
+          input.fromSeq <= acked
+            ? (
+                await c.query<{ seq: string; digest: string; rejection: string | null; detail: string | null }>(
+                  'SELECT seq, digest, rejection, detail FROM record WHERE station_id = $1 AND seq BETWEEN $2 AND $3',
+                  [input.stationId, input.fromSeq, Math.min(acked, input.toSeq)],
+                )
+              ).rows.map((r) => ({ ...r, seq: Number(r.seq) }))
+            : [];
+        const plan = planIngest(input.records, acked, held);
+        await applyPlan(c, input, station.site_id, plan);
+        const rejected = plan.newRecords.filter((r) => r.rejection !== null).length;
+        await c.query(
+          `UPDATE station SET acked_through = greatest(acked_through, $1), head_seq = greatest(head_seq, coalesce($2::bigint, 0)),
+             rejected = rejected + $3, conflicts = conflicts + $4, last_contact_at = $5 WHERE id = $6`,
+          [input.toSeq, input.headSeq ?? null, rejected, plan.conflicts.length, input.receivedAt, input.stationId],
+        );
+        const ackedThrough = Math.max(acked, input.toSeq);
+        return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections };
+      });
+    },
+    async postResult(r) {
+      return inTransaction(pool, async (c): Promise<ResultOutcome> => {
+        const sites = (await c.query<{ site_id: string }>('SELECT DISTINCT site_id FROM tube WHERE code = $1', [r.tubeCode])).rows.map((x) => x.site_id);
+        if (sites.length === 0) return { ok: false, error: 'tube.unknown' };
+        await c.query('INSERT INTO result (tube_code, result, at) VALUES ($1, $2, $3)', [r.tubeCode, r.result, r.at]);
+        if (r.result === 'positive') await c.query(CREATE_TASKS, [r.tubeCode, r.at]);
+        return { ok: true, sites };
+      });
+    },
+    async addFeedItem(item) {
+      const row = await one<{ cursor: string }>(pool, 'INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES ($1, $2, $3, $4, $5) RETURNING cursor', [
+        item.siteId,
+        item.stationId,
+        item.kind,
+        item.payload,
+        item.at,
+      ]);
+      return Number(row!.cursor);
+    },
+    async feed(station, after, limit) {
+      const rows = await pool.query<{ cursor: string; kind: string; payload: string }>(
+        `SELECT cursor, kind, payload FROM feed_item
+         WHERE cursor > $1 AND (station_id = $2 OR (station_id IS NULL AND (site_id IS NULL OR site_id = $3)))
+         ORDER BY cursor LIMIT $4`,
+        [after, station.id, station.siteId, limit],
+      );
+      return rows.rows.map((r) => ({ cursor: Number(r.cursor), kind: r.kind, payload: r.payload }));
+    },
+    async dashboard(day) {
+      const stations = numeric<DashboardData['stations'][number]>(
+        (
+          await pool.query(
+            `SELECT s.id, s.name, site.name AS "siteName", s.last_contact_at AS "lastContactAt", s.acked_through AS "ackedThrough",
+               s.head_seq AS "headSeq", s.conflicts, s.rejected
+             FROM station s JOIN site ON site.id = s.site_id ORDER BY site.name, s.name`,
+          )
+        ).rows,
+        ['ackedThrough', 'headSeq', 'conflicts', 'rejected'],
+      );
+      const sites = numeric<DashboardData['sites'][number]>((await pool.query(positional(DASHBOARD_SQL.sites, ['day']), [day])).rows, ['people', 'tubes', 'boxes']);
+      const rounds = numeric<DashboardData['rounds'][number]>((await pool.query(DASHBOARD_SQL.rounds)).rows, ['people', 'tubes', 'knownPeople']);
+      const positives = numeric<DashboardData['positives'][number]>((await pool.query(DASHBOARD_SQL.positives)).rows, ['members', 'retested']);
+      return { day, stations, sites, rounds, positives };
+    },
+    async holdings(stationId) {
+      const r = (await one<{ n: string; max_seq: string }>(pool, 'SELECT count(*) AS n, coalesce(max(seq), 0) AS max_seq FROM record WHERE station_id = $1', [stationId]))!;
+      const c = (await one<{ n: string }>(pool, 'SELECT count(*) AS n FROM conflict WHERE station_id = $1', [stationId]))!;
+      return { records: Number(r.n), conflicts: Number(c.n), maxSeq: Number(r.max_seq) };
+    },
+    async retestTasks(tubeCode) {
+      const rows = await pool.query<{ person_key: string; closed_at: string | null }>('SELECT person_key, closed_at FROM retest_task WHERE tube_code = $1 ORDER BY person_key', [
+        tubeCode,
+      ]);
+      return rows.rows.map((r) => ({ personKey: r.person_key, closed: r.closed_at !== null }));
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,259 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrate } from '../../electron/core/db/migrations';
+import { planIngest, type HeldRecord, type IngestPlan } from '../ingest';
+import type { DashboardData, EnrollOutcome, FeedRow, HqStore, IngestInput, IngestOutcome, NewFeedItem, ResultOutcome, StationRow } from './types';
+import { HQ_SQLITE_MIGRATIONS } from './sqlite-migrations';
+import { DASHBOARD_SQL } from './dashboard-sql';
+
+type StationDbRow = {
+  id: string;
+  site_id: string;
+  site_name: string;
+  name: string;
+  local_station_id: string;
+  public_key: string;
+  enrolled_at: string;
+  acked_through: number;
+  head_seq: number;
+  last_contact_at: string | null;
+};
+
+const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.local_station_id, s.public_key, s.enrolled_at,
+  s.acked_through, s.head_seq, s.last_contact_at FROM station s JOIN site ON site.id = s.site_id`;
+
+function toStation(r: StationDbRow): StationRow {
+  return {
+    id: r.id,
+    siteId: r.site_id,
+    siteName: r.site_name,
+    name: r.name,
+    localStationId: r.local_station_id,
+    publicKey: r.public_key,
+    enrolledAt: r.enrolled_at,
+    ackedThrough: r.acked_through,
+    headSeq: r.head_seq,
+    lastContactAt: r.last_contact_at,
+  };
+}
+
+/**
+ * Embedded SQLite: one file in the data directory, WAL with `synchronous = FULL` (an ack is only
+ * sent for records on stable storage). better-sqlite3 is synchronous, so each call runs in one
+ * transaction without interleaving; the async signatures match the PostgreSQL store.
+ */
+export function openSqliteStore(dataDir: string): HqStore {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'hq.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db, HQ_SQLITE_MIGRATIONS.length, HQ_SQLITE_MIGRATIONS);
+
+  const s = {
+    station: db.prepare<[string], StationDbRow>(`${STATION_SELECT} WHERE s.id = ?`),
+    rememberSignature: db.prepare<[string, number]>('INSERT OR IGNORE INTO seen_signature (signature, expires_at) VALUES (?, ?)'),
+    forgetSignatures: db.prepare<[number]>('DELETE FROM seen_signature WHERE expires_at < ?'),
+    touch: db.prepare<[string, number | null, string]>('UPDATE station SET last_contact_at = ?, head_seq = max(head_seq, coalesce(?, 0)) WHERE id = ?'),
+    held: db.prepare<[string, number, number], HeldRecord>('SELECT seq, digest, rejection, detail FROM record WHERE station_id = ? AND seq BETWEEN ? AND ?'),
+    insertRecord: db.prepare(
+      `INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest, rejection, detail)
+       VALUES (@stationId, @seq, @kind, @entityId, @operatorId, @at, @payload, @digest, @rejection, @detail)`,
+    ),
+    insertConflict: db.prepare(
+      `INSERT INTO conflict (station_id, seq, batch_id, stored_digest, received_digest, received, at)
+       VALUES (@stationId, @seq, @batchId, @storedDigest, @receivedDigest, @received, @at)`,
+    ),
+    advance: db.prepare<[number, number | null, number, number, string, string]>(
+      `UPDATE station SET acked_through = max(acked_through, ?), head_seq = max(head_seq, coalesce(?, 0)),
+         rejected = rejected + ?, conflicts = conflicts + ?, last_contact_at = ? WHERE id = ?`,
+    ),
+    insertPerson: db.prepare('INSERT OR IGNORE INTO person (station_id, person_id, site_id, person_key) VALUES (?, ?, ?, ?)'),
+    insertRound: db.prepare('INSERT OR IGNORE INTO round (station_id, round_id, site_id, name, started_at) VALUES (?, ?, ?, ?, ?)'),
+    insertTube: db.prepare(
+      `INSERT OR IGNORE INTO tube (station_id, tube_id, site_id, code, capacity, round_id, day, opened_at, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
+    ),
+    tubeState: db.prepare('UPDATE tube SET state = ?, count = coalesce(?, count) WHERE station_id = ? AND tube_id = ?'),
+    insertBinding: db.prepare(
+      `INSERT OR IGNORE INTO binding (station_id, binding_id, site_id, tube_id, tube_code, person_id, round_id, day, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    undoBinding: db.prepare('UPDATE binding SET undone = 1 WHERE station_id = ? AND binding_id = ?'),
+    insertBox: db.prepare('INSERT OR IGNORE INTO box (station_id, box_id, site_id, code, count, day, at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    anyOpenTask: db.prepare('SELECT 1 FROM retest_task WHERE closed_at IS NULL LIMIT 1'),
+    closeByRetest: db.prepare(
+      `UPDATE retest_task SET closed_at = ?, closed_station_id = ?, closed_seq = ?
+       WHERE closed_at IS NULL AND tube_code = ? AND person_key = (SELECT person_key FROM person WHERE station_id = ? AND person_id = ?)`,
+    ),
+    closeBySingleTube: db.prepare(
+      `UPDATE retest_task SET closed_at = ?, closed_station_id = ?, closed_seq = ?
+       WHERE closed_at IS NULL AND created_at <= ?
+         AND person_key = (SELECT person_key FROM person WHERE station_id = ? AND person_id = ?)
+         AND EXISTS (SELECT 1 FROM tube WHERE station_id = ? AND tube_id = ? AND capacity = 1)`,
+    ),
+    positiveAmong: db.prepare<[string], { tube_code: string; at: string }>(
+      `SELECT tube_code, min(at) AS at FROM result WHERE result = 'positive' AND tube_code IN (SELECT value FROM json_each(?)) GROUP BY tube_code`,
+    ),
+    createTasks: db.prepare<[at: string, tubeCode: string]>(
+      `INSERT OR IGNORE INTO retest_task (tube_code, person_key, site_id, created_at)
+       SELECT b.tube_code, p.person_key, b.site_id, ? FROM binding b
+       JOIN person p ON p.station_id = b.station_id AND p.person_id = b.person_id
+       WHERE b.tube_code = ? AND b.undone = 0`,
+    ),
+    tubeSites: db.prepare<[string], { site_id: string }>('SELECT DISTINCT site_id FROM tube WHERE code = ?'),
+    insertResult: db.prepare('INSERT INTO result (tube_code, result, at) VALUES (?, ?, ?)'),
+    addFeed: db.prepare<[string | null, string | null, string, string, string], { cursor: number }>(
+      'INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING cursor',
+    ),
+    feed: db.prepare<[number, string, string, number], FeedRow>(
+      `SELECT cursor, kind, payload FROM feed_item
+       WHERE cursor > ? AND (station_id = ? OR (station_id IS NULL AND (site_id IS NULL OR site_id = ?)))
+       ORDER BY cursor LIMIT ?`,
+    ),
+  };
+
+  function applyPlan(input: IngestInput, siteId: string, plan: IngestPlan): void {
+    const st = input.stationId;
+    for (const r of plan.newRecords) s.insertRecord.run({ stationId: st, ...r });
+    for (const c of plan.conflicts) s.insertConflict.run({ stationId: st, batchId: input.batchId, at: input.receivedAt, ...c });
+    const p = plan.projection;
+    for (const x of p.persons) s.insertPerson.run(st, x.personId, siteId, x.personKey);
+    for (const x of p.rounds) s.insertRound.run(st, x.roundId, siteId, x.name, x.at);
+    for (const x of p.tubesOpened) s.insertTube.run(st, x.tubeId, siteId, x.code, x.capacity, x.roundId, x.day, x.at);
+    for (const x of p.tubeStates) s.tubeState.run(x.state, x.count, st, x.tubeId);
+    for (const x of p.bindings) s.insertBinding.run(st, x.bindingId, siteId, x.tubeId, x.tubeCode, x.personId, x.roundId, x.day, x.at);
+    for (const id of p.bindingsUndone) s.undoBinding.run(st, id);
+    for (const x of p.boxes) s.insertBox.run(st, x.boxId, siteId, x.code, x.count, x.day, x.at);
+    if (p.bindings.length > 0) {
+      // Bindings that arrive after their tube came back positive still become re-test tasks.
+      const codes = [...new Set(p.bindings.map((b) => b.tubeCode))];
+      for (const pos of s.positiveAmong.all(JSON.stringify(codes))) s.createTasks.run(pos.at, pos.tube_code);
+    }
+    if (s.anyOpenTask.get()) {
+      for (const x of p.retests) s.closeByRetest.run(x.at, st, x.seq, x.originalTubeCode, st, x.personId);
+      const seqByBinding = new Map(plan.newRecords.map((r) => [r.entityId, r.seq]));
+      for (const b of p.bindings) s.closeBySingleTube.run(b.at, st, seqByBinding.get(b.bindingId) ?? 0, b.at, st, b.personId, st, b.tubeId);
+    }
+  }
+
+  const ingest = db.transaction((input: IngestInput): IngestOutcome => {
+    const station = s.station.get(input.stationId);
+    if (!station) throw new Error('ingest for a station that is not enrolled');
+    const acked = station.acked_through;
+    if (input.fromSeq > acked + 1) return { kind: 'gap', expectedSeq: acked + 1 };
+    const held = input.fromSeq <= acked ? s.held.all(input.stationId, input.fromSeq, Math.min(acked, input.toSeq)) : [];
+    const plan = planIngest(input.records, acked, held);
+    applyPlan(input, station.site_id, plan);
+    const rejected = plan.newRecords.filter((r) => r.rejection !== null).length;
+    s.advance.run(input.toSeq, input.headSeq ?? null, rejected, plan.conflicts.length, input.receivedAt, input.stationId);
+    const ackedThrough = Math.max(acked, input.toSeq);
+    return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections };
+  });
+
+  const enroll = db.transaction((input: Parameters<HqStore['enroll']>[0]): EnrollOutcome => {
+    const code = db.prepare('SELECT site_id, expires_at, used_at FROM enrollment_code WHERE code_hash = ?').get(input.codeHash) as
+      | { site_id: string; expires_at: string; used_at: string | null }
+      | undefined;
+    if (!code) return { ok: false, error: 'enroll.codeInvalid' };
+    if (code.used_at) return { ok: false, error: 'enroll.codeUsed' };
+    if (code.expires_at <= input.now) return { ok: false, error: 'enroll.codeExpired' };
+    db.prepare('UPDATE enrollment_code SET used_at = ?, station_id = ? WHERE code_hash = ?').run(input.now, input.stationId, input.codeHash);
+    db.prepare('INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      input.stationId,
+      code.site_id,
+      input.name,
+      input.localStationId,
+      input.publicKey,
+      input.now,
+    );
+    return { ok: true, station: toStation(s.station.get(input.stationId)!) };
+  });
+
+  const postResult = db.transaction((r: { tubeCode: string; result: string; at: string }): ResultOutcome => {
+    const sites = s.tubeSites.all(r.tubeCode).map((x) => x.site_id);
+    if (sites.length === 0) return { ok: false, error: 'tube.unknown' };
+    s.insertResult.run(r.tubeCode, r.result, r.at);
+    if (r.result === 'positive') s.createTasks.run(r.at, r.tubeCode);
+    return { ok: true, sites };
+  });
+
+  let signaturesSinceSweep = 0;
+
+  const store: HqStore = {
+    backend: 'sqlite',
+    async upsertSite(site) {
+      db.prepare(
+        `INSERT INTO site (id, name, config, at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
+      ).run(site.id, site.name, site.config, site.at);
+    },
+    async siteExists(siteId) {
+      return db.prepare('SELECT 1 FROM site WHERE id = ?').get(siteId) !== undefined;
+    },
+    async createEnrollmentCode(c) {
+      db.prepare('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(c.codeHash, c.siteId, c.createdAt, c.expiresAt);
+    },
+    async enroll(input) {
+      return enroll.immediate(input);
+    },
+    async station(id) {
+      const row = s.station.get(id);
+      return row ? toStation(row) : null;
+    },
+    async rememberSignature(signature, expiresAtMs, nowMs) {
+      if (++signaturesSinceSweep >= 1000) {
+        signaturesSinceSweep = 0;
+        s.forgetSignatures.run(nowMs);
+      }
+      return s.rememberSignature.run(signature, expiresAtMs).changes === 1;
+    },
+    async touch(stationId, at, headSeq) {
+      s.touch.run(at, headSeq ?? null, stationId);
+    },
+    async ingest(input) {
+      return ingest.immediate(input);
+    },
+    async postResult(r) {
+      return postResult.immediate(r);
+    },
+    async addFeedItem(item: NewFeedItem) {
+      return s.addFeed.get(item.siteId, item.stationId, item.kind, item.payload, item.at)!.cursor;
+    },
+    async feed(station, after, limit) {
+      return s.feed.all(after, station.id, station.siteId, limit);
+    },
+    async dashboard(day) {
+      return sqliteDashboard(db, day);
+    },
+    async holdings(stationId) {
+      const r = db.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS maxSeq FROM record WHERE station_id = ?').get(stationId) as { n: number; maxSeq: number };
+      const c = db.prepare('SELECT count(*) AS n FROM conflict WHERE station_id = ?').get(stationId) as { n: number };
+      return { records: r.n, conflicts: c.n, maxSeq: r.maxSeq };
+    },
+    async retestTasks(tubeCode) {
+      return (db.prepare('SELECT person_key, closed_at FROM retest_task WHERE tube_code = ? ORDER BY person_key').all(tubeCode) as { person_key: string; closed_at: string | null }[]).map(
+        (r) => ({ personKey: r.person_key, closed: r.closed_at !== null }),
+      );
+    },
+    async close() {
+      db.close();
+    },
+  };
+  return store;
+}
+
+function sqliteDashboard(db: Database.Database, day: string): DashboardData {
+  const stations = db
+    .prepare(
+      `SELECT s.id, s.name, site.name AS siteName, s.last_contact_at AS lastContactAt, s.acked_through AS ackedThrough,
+         s.head_seq AS headSeq, s.conflicts, s.rejected
+       FROM station s JOIN site ON site.id = s.site_id ORDER BY site.name, s.name`,
+    )
+    .all() as DashboardData['stations'];
+  const sites = db.prepare(DASHBOARD_SQL.sites).all({ day }) as DashboardData['sites'];
+  const rounds = db.prepare(DASHBOARD_SQL.rounds).all() as DashboardData['rounds'];
+  const positives = db.prepare(DASHBOARD_SQL.positives).all() as DashboardData['positives'];
+  return { day, stations, sites, rounds, positives };
+}

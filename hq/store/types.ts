@@ -1,0 +1,82 @@
+/**
+ * The one storage interface of HQ. Two implementations (embedded SQLite, PostgreSQL) behave the
+ * same and pass the same test suite; everything a backend decides beyond reading and writing
+ * lives in `../ingest.ts`.
+ */
+import type { Rejection, TubeResult } from '../protocol';
+
+export type StationRow = {
+  id: string;
+  siteId: string;
+  siteName: string;
+  name: string;
+  localStationId: string;
+  publicKey: string;
+  enrolledAt: string;
+  ackedThrough: number;
+  headSeq: number;
+  lastContactAt: string | null;
+};
+
+export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired';
+export type EnrollOutcome = { ok: true; station: StationRow } | { ok: false; error: EnrollError };
+
+export type IngestInput = {
+  stationId: string;
+  batchId: string;
+  fromSeq: number;
+  toSeq: number;
+  headSeq: number | undefined;
+  records: readonly { seq: number }[];
+  receivedAt: string;
+};
+
+export type IngestOutcome =
+  | { kind: 'gap'; expectedSeq: number }
+  | { kind: 'ack'; ackedThrough: number; expectedSeq: number; rejections: Rejection[] };
+
+export type FeedRow = { cursor: number; kind: string; payload: string };
+
+export type NewFeedItem = { siteId: string | null; stationId: string | null; kind: string; payload: string; at: string };
+
+export type DashboardData = {
+  day: string;
+  stations: {
+    id: string;
+    name: string;
+    siteName: string;
+    lastContactAt: string | null;
+    ackedThrough: number;
+    headSeq: number;
+    conflicts: number;
+    rejected: number;
+  }[];
+  sites: { siteId: string; siteName: string; people: number; tubes: number; boxes: number }[];
+  rounds: { siteName: string; round: string; people: number; tubes: number; knownPeople: number }[];
+  positives: { tubeCode: string; siteName: string; at: string; members: number; retested: number }[];
+};
+
+export type ResultOutcome = { ok: true; sites: string[] } | { ok: false; error: 'tube.unknown' };
+
+export type HqStore = {
+  readonly backend: 'sqlite' | 'postgres';
+  upsertSite(site: { id: string; name: string; config: string | null; at: string }): Promise<void>;
+  siteExists(siteId: string): Promise<boolean>;
+  createEnrollmentCode(code: { codeHash: string; siteId: string; createdAt: string; expiresAt: string }): Promise<void>;
+  /** Consumes the code and creates the station, atomically. */
+  enroll(input: { codeHash: string; now: string; stationId: string; name: string; localStationId: string; publicKey: string }): Promise<EnrollOutcome>;
+  station(id: string): Promise<StationRow | null>;
+  /** False when this signature was already seen (a replay). Forgets signatures past their expiry. */
+  rememberSignature(signature: string, expiresAtMs: number, nowMs: number): Promise<boolean>;
+  touch(stationId: string, at: string, headSeq: number | undefined): Promise<void>;
+  ingest(input: IngestInput): Promise<IngestOutcome>;
+  /** Records the result, creates re-test tasks for a positive pooled tube; the sites whose stations must hear of it. */
+  postResult(result: { tubeCode: string; result: TubeResult; at: string }): Promise<ResultOutcome>;
+  addFeedItem(item: NewFeedItem): Promise<number>;
+  feed(station: StationRow, after: number, limit: number): Promise<FeedRow[]>;
+  dashboard(day: string): Promise<DashboardData>;
+  /** For tests and the import report: what HQ holds of one station. */
+  holdings(stationId: string): Promise<{ records: number; conflicts: number; maxSeq: number }>;
+  retestTasks(tubeCode: string): Promise<{ personKey: string; closed: boolean }[]>;
+  close(): Promise<void>;
+};
