@@ -7,6 +7,7 @@
  * zod schemas only: it runs in the core, the hosts and the renderer alike.
  */
 import { z } from 'zod';
+import { deviceArgs, type DeviceErrorCode, type DeviceEvents, type DeviceHandlers } from './devices';
 import { uploadArgs, type UploadErrorCode, type UploadEvents, type UploadHandlers } from './upload';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
@@ -43,7 +44,8 @@ export type ErrorCode =
   | 'operator.unknownBadge'
   /** Set by a client transport, not the core: the host did not answer (params.sent: 1 if the call may have run). */
   | 'host.unreachable'
-  | UploadErrorCode;
+  | UploadErrorCode
+  | DeviceErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -157,17 +159,18 @@ export type DeskHandlers = {
   'binding.cancel': { args: Args<'binding.cancel'>; value: DeskState };
 };
 
-export type Handlers = DeskHandlers & UploadHandlers;
+export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
 
-export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs };
+export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
 export type Events = {
   'desk.changed': DeskState;
-} & UploadEvents;
+} & UploadEvents &
+  DeviceEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

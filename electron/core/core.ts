@@ -9,6 +9,7 @@ import {
   type Result,
   type ValueOf,
 } from '../api/contract';
+import type { DeviceHandlers, DeviceMode } from '../api/devices';
 import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
 import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
@@ -19,6 +20,8 @@ import { createLogger } from './log';
 import { SamplingDesk } from './sampling/desk';
 import { ScanRouter } from './scan/router';
 import { ensureStation, type StationIdentity } from './site/bootstrap';
+import { deviceHandlers } from './devices/handlers';
+import { DeviceManager, type DeviceManagerOptions } from './devices/manager';
 import { uploadHandlers } from './upload/handlers';
 import { UploadService, type UploadOptions } from './upload/service';
 
@@ -30,6 +33,10 @@ export type CoreOptions = {
   now?: () => Date;
   /** The HQ upload agent; it runs only when `upload.start` is set (hosts set it, plain unit tests do not). */
   upload?: UploadOptions;
+  /** Which devices to open; without it, the stored `devices` setting decides (default real). */
+  devices?: DeviceMode;
+  /** Device manager internals for tests (a fake node-hid, reconnect timing). */
+  deviceOptions?: Omit<DeviceManagerOptions, 'mode'>;
 };
 
 /** What each command does, given validated arguments. A thrown DomainError is a refusal. */
@@ -48,6 +55,7 @@ export class StationCore {
   readonly router: ScanRouter;
   readonly desk: SamplingDesk;
   readonly upload: UploadService;
+  readonly devices: DeviceManager;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
   private closed = false;
@@ -74,12 +82,26 @@ export class StationCore {
       },
       options.upload,
     );
-    this.handlers = { ...this.deskHandlers(), ...uploadHandlers(this.upload) };
+    this.devices = new DeviceManager(
+      {
+        db: this.db,
+        writer: this.writer,
+        journal: this.journal,
+        stationId: this.identity.station.id,
+        operatorId: () => this.desk.operator().id,
+        now,
+        submitScan: (text, source) => this.invoke('scan.submit', { text, source }),
+        emit: (event, payload) => this.emit(event, payload as Events[typeof event]),
+      },
+      { ...options.deviceOptions, mode: options.devices },
+    );
+    this.handlers = { ...this.deskHandlers(), ...uploadHandlers(this.upload), ...deviceHandlers(this.devices) };
     this.events.setMaxListeners(100);
     if (options.upload?.start) this.upload.start();
+    void this.devices.start();
   }
 
-  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers> {
+  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers> {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
       const value = await this.writer.run(fn);
@@ -158,6 +180,8 @@ export class StationCore {
     this.closed = true;
     this.events.removeAllListeners();
     this.upload.close();
+    // Ports and simulators close in the background; callers that must wait await devices.stop().
+    void this.devices.stop();
     this.writer.stop();
     this.db.close();
   }

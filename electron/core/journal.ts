@@ -15,7 +15,8 @@ export type JournalKind =
   | 'tube.voided'
   | 'binding.created'
   | 'binding.undone'
-  | 'retest.sampled';
+  | 'retest.sampled'
+  | 'device.calibrated';
 
 export type JournalEntry = {
   seq: number;

@@ -33,6 +33,13 @@ const api = {
   'upload.syncNow': command('upload.syncNow'),
   'results.positives': command('results.positives'),
   'retest.list': command('retest.list'),
+  'devices.list': command('devices.list'),
+  'devices.discover': command('devices.discover'),
+  'devices.save': command('devices.save'),
+  'devices.remove': command('devices.remove'),
+  'devices.setMode': command('devices.setMode'),
+  'devices.calibrate': command('devices.calibrate'),
+  'devices.simulate': command('devices.simulate'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

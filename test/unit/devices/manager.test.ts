@@ -1,0 +1,190 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DeviceConfig, DeviceEvents } from '../../../electron/api/devices';
+import type { WireEvent } from '../../../electron/api/wire';
+import { StationCore, type CoreOptions } from '../../../electron/core/core';
+import { SIM_HID_SCANNER_ID, SIM_SCANNER_ID, SIM_THERMOMETER_ID } from '../../../electron/core/devices/simulation';
+import { HidUnavailableError, type HidBoundary } from '../../../native/hid/boundary';
+import { FakeHid } from '../../../native/hid/fake';
+import { FakeHidScanner, SerialScannerSimulator, SIMULATED_HID_SCANNER } from '../../../native/scanner/simulator';
+import { ThermometerSimulator } from '../../../native/thermometer/simulator';
+import { ok, refused, tempDir } from '../../helpers/core';
+import { idNumber, tubeCode } from '../../helpers/ids';
+import { ptyFixture, until, type PtyFixture } from '../../helpers/pty';
+
+type Seen = { [E in keyof DeviceEvents]: DeviceEvents[E][] };
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function startCore(options: Omit<CoreOptions, 'dataDir'> & { dataDir?: string }): { core: StationCore; seen: Seen } {
+  const core = new StationCore({ dataDir: options.dataDir ?? tempDir(), ...options, deviceOptions: { retryMs: 20, maxRetryMs: 200, ...options.deviceOptions } });
+  const seen: Seen = { 'device.status': [], 'thermometer.reading': [], 'scan.outcome': [] };
+  core.subscribe((e: WireEvent) => {
+    if (e.event in seen) (seen[e.event as keyof Seen] as unknown[]).push(e.payload);
+  });
+  cleanups.push(async () => {
+    await core.devices.stop();
+    core.close();
+  });
+  return { core, seen };
+}
+
+async function pty(): Promise<PtyFixture> {
+  const f = await ptyFixture();
+  cleanups.push(() => f.close());
+  return f;
+}
+
+const statusOf = (core: StationCore, id: string) => core.devices.list().devices.find((d) => d.config.id === id)?.status.state;
+
+describe('device manager in the core', () => {
+  it('a serial scanner scan goes through scan.submit and its outcome is an event', async () => {
+    const f = await pty();
+    const { core, seen } = startCore({ devices: 'real' });
+    const scanner: DeviceConfig = { id: 'desk-scanner', name: 'Desk scanner', enabled: true, kind: 'scanner', driver: 'serial', path: f.devicePath, baudRate: 9600, terminator: 'crlf', idleMs: 60, aimPrefix: false };
+    await ok(core, 'devices.save', { device: scanner });
+    await until(() => statusOf(core, 'desk-scanner') === 'connected', 5000, 'scanner connected');
+    const sim = await SerialScannerSimulator.open(f.peerPath, 'crlf');
+    cleanups.push(() => sim.close());
+
+    await sim.scan(tubeCode(1));
+    await until(() => seen['scan.outcome'].length === 1, 5000, 'tube outcome');
+    await sim.scan(idNumber(1), 4);
+    await until(() => seen['scan.outcome'].length === 2, 5000, 'person outcome');
+    await sim.scan(tubeCode(1));
+    await until(() => seen['scan.outcome'].length === 3, 5000, 'refusal outcome');
+
+    expect(seen['scan.outcome'].map((o) => [o.id, o.source])).toEqual([
+      ['desk-scanner', 'serial'],
+      ['desk-scanner', 'serial'],
+      ['desk-scanner', 'serial'],
+    ]);
+    expect(seen['scan.outcome'][0]!.result).toMatchObject({ ok: true, value: { kind: 'tube.opened', tubeCode: tubeCode(1) } });
+    expect(seen['scan.outcome'][1]!.result).toMatchObject({ ok: true, value: { kind: 'person.bound', count: 1, tubeCode: tubeCode(1) } });
+    expect(seen['scan.outcome'][2]!.result).toMatchObject({ ok: false, error: { code: 'tube.alreadyOpen' } });
+    const desk = await ok(core, 'desk.state', {});
+    expect(desk.openTube?.members).toHaveLength(1);
+    // The configuration survives a restart of the station.
+    const stored = core.db.prepare(`SELECT value FROM setting WHERE key = 'devices'`).get() as { value: string };
+    expect(JSON.parse(stored.value).devices[0]).toMatchObject({ id: 'desk-scanner', path: f.devicePath });
+  });
+
+  it('re-plugging a device reconnects by itself and every change is a status event', async () => {
+    const f = await pty();
+    const { core, seen } = startCore({ devices: 'real' });
+    await ok(core, 'devices.save', { device: { id: 't1', name: 'Gate thermometer', enabled: true, kind: 'thermometer', driver: 'serial', path: f.devicePath, baudRate: 9600, protocol: 'ascii', offsetC: 0, toleranceC: 0.2, samples: 3, gapMs: 300 } });
+    await until(() => statusOf(core, 't1') === 'connected', 5000, 'connected');
+    await f.unplug();
+    await until(() => statusOf(core, 't1') === 'disconnected', 5000, 'disconnected');
+    await f.plug();
+    await until(() => statusOf(core, 't1') === 'connected', 5000, 'reconnected');
+    const states = seen['device.status'].filter((s) => s.id === 't1').map((s) => s.status.state);
+    expect(states.slice(-3)).toEqual(['connected', 'disconnected', 'connected']);
+    expect(seen['device.status'].find((s) => s.id === 't1' && s.status.state === 'disconnected')?.status.reason).toBe('port.lost');
+  });
+
+  it('thermometer readings are events; a calibration is stored, journalled and applied', async () => {
+    const f = await pty();
+    const { core, seen } = startCore({ devices: 'real' });
+    await ok(core, 'devices.save', { device: { id: 't1', name: 'Gate thermometer', enabled: true, kind: 'thermometer', driver: 'serial', path: f.devicePath, baudRate: 9600, protocol: 'ir9', offsetC: 0, toleranceC: 0.2, samples: 3, gapMs: 300 } });
+    await until(() => statusOf(core, 't1') === 'connected', 5000, 'connected');
+    const sim = await ThermometerSimulator.open(f.peerPath, 'ir9');
+    cleanups.push(() => sim.close());
+    await sim.measure(36.2, 4);
+    await until(() => seen['thermometer.reading'].length === 1, 5000, 'reading');
+    expect(seen['thermometer.reading'][0]).toMatchObject({ id: 't1', celsius: 36.2 });
+
+    const before = core.journal.lastSeq();
+    const view = await ok(core, 'devices.calibrate', { id: 't1', offsetC: 0.5, reason: 'checked against a reference thermometer' });
+    expect(view.config).toMatchObject({ offsetC: 0.5 });
+    const entries = core.journal.readAfter(before, 10);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ kind: 'device.calibrated', entityId: 't1', payload: { previousOffsetC: 0, offsetC: 0.5, reason: 'checked against a reference thermometer' } });
+    const stored = JSON.parse((core.db.prepare(`SELECT value FROM setting WHERE key = 'devices'`).get() as { value: string }).value);
+    expect(stored.devices[0].offsetC).toBe(0.5);
+
+    await new Promise((r) => setTimeout(r, 400));
+    await sim.measure(36.2, 4);
+    await until(() => seen['thermometer.reading'].length === 2, 5000, 'calibrated reading');
+    expect(seen['thermometer.reading'][1]!.celsius).toBe(36.7);
+    expect(core.devices.list().devices.find((d) => d.config.id === 't1')?.lastReading?.celsius).toBe(36.7);
+    expect(await refused(core, 'devices.calibrate', { id: 'nope', offsetC: 0.1, reason: 'x' })).toBe('device.notFound');
+  });
+
+  it('a HID POS scanner at the node-hid boundary scans into the desk', async () => {
+    const hid = new FakeHid();
+    const device = new FakeHidScanner(hid, SIMULATED_HID_SCANNER, 'symbology-trailer');
+    const { core, seen } = startCore({ devices: 'real', deviceOptions: { hid } });
+    await ok(core, 'devices.save', { device: { id: 'h1', name: 'HID scanner', enabled: true, kind: 'scanner', driver: 'hid-pos', vendorId: SIMULATED_HID_SCANNER.vendorId, productId: SIMULATED_HID_SCANNER.productId, serialNumber: null, layout: 'symbology-trailer' } });
+    await until(() => statusOf(core, 'h1') === 'connected', 5000, 'connected');
+    device.scan(tubeCode(7), ']C0');
+    await until(() => seen['scan.outcome'].length === 1, 5000, 'outcome');
+    expect(seen['scan.outcome'][0]).toMatchObject({ id: 'h1', source: 'hid', result: { ok: true, value: { kind: 'tube.opened', tubeCode: tubeCode(7) } } });
+    device.unplug();
+    await until(() => statusOf(core, 'h1') === 'disconnected', 5000, 'unplugged');
+    device.plug();
+    await until(() => statusOf(core, 'h1') === 'connected', 5000, 'replugged');
+  });
+
+  it('a missing HID library or a missing udevadm is a status or a warning, never a crash', async () => {
+    const broken: HidBoundary = {
+      devices: () => Promise.reject(new HidUnavailableError('libusb-1.0.so.0: cannot open shared object file')),
+      open: () => Promise.reject(new HidUnavailableError('libusb-1.0.so.0: cannot open shared object file')),
+    };
+    const { core } = startCore({ devices: 'real', deviceOptions: { hid: broken } });
+    await ok(core, 'devices.save', { device: { id: 'h1', name: 'HID scanner', enabled: true, kind: 'scanner', driver: 'hid-pos', vendorId: 1, productId: 2, serialNumber: null, layout: 'aim-header' } });
+    await until(() => statusOf(core, 'h1') === 'error', 5000, 'error');
+    expect(core.devices.list().devices.find((d) => d.config.id === 'h1')?.status.reason).toBe('hid.unavailable');
+
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const found = await ok(core, 'devices.discover', {});
+      expect(found.warnings.some((w) => w.startsWith('serial.listFailed'))).toBe(true);
+      expect(found.warnings.some((w) => w.startsWith('hid.unavailable'))).toBe(true);
+    } finally {
+      process.env.PATH = path;
+    }
+    expect((await ok(core, 'desk.state', {})).openTube).toBeNull();
+  });
+
+  it('lists the keyboard wedge, keeps devices closed in off mode and ignores unreadable stored settings', async () => {
+    const dataDir = tempDir();
+    const first = startCore({ dataDir, devices: 'off' });
+    await ok(first.core, 'devices.save', { device: { id: 's1', name: 'Scanner', enabled: true, kind: 'scanner', driver: 'serial', path: '/dev/ttyACM9', baudRate: 9600, terminator: 'cr', idleMs: 60, aimPrefix: false } });
+    const listed = await ok(first.core, 'devices.list', {});
+    expect(listed.mode).toBe('off');
+    expect(listed.devices.map((d) => [d.config.id, d.status.state])).toEqual([
+      ['wedge', 'keyboard'],
+      ['s1', 'off'],
+    ]);
+    first.core.db.prepare(`UPDATE setting SET value = '{"mode":"real","devices":[{"id":"bad"}]}' WHERE key = 'devices'`).run();
+    await first.core.devices.stop();
+    first.core.close();
+    const second = startCore({ dataDir });
+    const again = await ok(second.core, 'devices.list', {});
+    expect(again.devices.map((d) => d.config.id)).toEqual(['wedge']);
+    expect(await refused(second.core, 'devices.remove', { id: 's1' })).toBe('device.notFound');
+    expect(await refused(second.core, 'devices.save', { device: { id: 'x', name: 'x', kind: 'scanner', driver: 'serial', path: 'not-a-device' } as unknown as DeviceConfig })).toBe('request.invalid');
+  });
+
+  it('training mode runs simulated devices through the same drivers', async () => {
+    const { core, seen } = startCore({ devices: 'simulated' });
+    await until(() => [SIM_SCANNER_ID, SIM_HID_SCANNER_ID, SIM_THERMOMETER_ID].every((id) => statusOf(core, id) === 'connected'), 5000, 'simulators connected');
+    const listed = await ok(core, 'devices.list', {});
+    expect(listed.mode).toBe('simulated');
+    expect(listed.devices.filter((d) => d.simulated).map((d) => d.config.id).sort()).toEqual([SIM_HID_SCANNER_ID, SIM_SCANNER_ID, SIM_THERMOMETER_ID].sort());
+
+    await ok(core, 'devices.simulate', { id: SIM_SCANNER_ID, scan: tubeCode(3) });
+    await until(() => seen['scan.outcome'].length === 1, 5000, 'simulated serial scan');
+    await ok(core, 'devices.simulate', { id: SIM_HID_SCANNER_ID, scan: idNumber(3) });
+    await until(() => seen['scan.outcome'].length === 2, 5000, 'simulated HID scan');
+    expect(seen['scan.outcome'].map((o) => (o.result.ok ? o.result.value.kind : o.result.error.code))).toEqual(['tube.opened', 'person.bound']);
+    await ok(core, 'devices.simulate', { id: SIM_THERMOMETER_ID, celsius: 37.9 });
+    await until(() => seen['thermometer.reading'].length === 1, 5000, 'simulated reading');
+    expect(seen['thermometer.reading'][0]!.celsius).toBe(37.9);
+    expect(await refused(core, 'devices.simulate', { id: 'wedge', scan: 'x' })).toBe('device.notSimulated');
+  });
+});
