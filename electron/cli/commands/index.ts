@@ -1,5 +1,6 @@
+import { devices } from './devices';
 import { serve } from './serve';
 import type { CliCommand } from './types';
 
 /** Every `station` subcommand; a new one is one module and one line here. */
-export const COMMANDS: readonly CliCommand[] = [serve];
+export const COMMANDS: readonly CliCommand[] = [serve, devices];
