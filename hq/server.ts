@@ -61,7 +61,7 @@ const SESSION_COOKIE = 'hq_session';
 
 class HttpFailure extends Error {
   constructor(readonly status: number, readonly code: HqErrorCode, readonly detail?: string) {
-    super(code);
+    super(detail ? `${code}: ${detail}` : code);
   }
 }
 

@@ -1,6 +1,7 @@
 import { devices } from './devices';
+import { hq } from './hq';
 import { serve } from './serve';
 import type { CliCommand } from './types';
 
 /** Every `station` subcommand; a new one is one module and one line here. */
-export const COMMANDS: readonly CliCommand[] = [serve, devices];
+export const COMMANDS: readonly CliCommand[] = [serve, hq, devices];

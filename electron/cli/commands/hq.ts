@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { importExportFile } from '../../../hq/import';
+import { createHqServer } from '../../../hq/server';
+import { parseOptions, parsePort } from '../args';
+import type { CliCommand } from './types';
+
+export const DEFAULT_HQ_PORT = 8443;
+
+/**
+ * The admin token: `HQ_ADMIN_TOKEN`, else one generated once and kept in the data directory
+ * (mode 0600), so a fresh HQ is never open to anyone and the token is never printed.
+ */
+function adminToken(dataDir: string): { token: string; source: string } {
+  const fromEnv = process.env.HQ_ADMIN_TOKEN;
+  if (fromEnv) return { token: fromEnv, source: 'HQ_ADMIN_TOKEN' };
+  const file = path.join(dataDir, 'admin-token');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return { token: fs.readFileSync(file, 'utf8').trim(), source: file };
+}
+
+async function serveHq(argv: string[], usage: string): Promise<number> {
+  const { values } = parseOptions(argv, { data: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, usage);
+  if (!values.data) throw new Error(`--data is required\nusage: ${usage}`);
+  const dataDir = path.resolve(values.data);
+  const { token, source } = adminToken(dataDir);
+  const databaseUrl = process.env.HQ_DATABASE_URL || undefined;
+  const hq = await createHqServer({ dataDir, databaseUrl, adminToken: token });
+  const url = await hq.listen(parsePort(values.port, DEFAULT_HQ_PORT), values.host ?? '127.0.0.1');
+  // One line on stdout that scripts and tests wait for.
+  process.stdout.write(`hq: listening on ${url} (storage: ${hq.store.backend}, data: ${dataDir}, admin token: ${source})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      void hq.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function code(argv: string[], usage: string): Promise<number> {
+  const { values } = parseOptions(
+    argv,
+    { data: { type: 'string' }, site: { type: 'string' }, 'site-name': { type: 'string' }, 'ttl-hours': { type: 'string' } },
+    usage,
+  );
+  if (!values.data || !values.site) throw new Error(`--data and --site are required\nusage: ${usage}`);
+  const ttl = values['ttl-hours'] === undefined ? undefined : Number(values['ttl-hours']);
+  if (ttl !== undefined && !(ttl > 0 && ttl <= 24 * 30)) throw new Error('--ttl-hours must be more than 0 and at most 720');
+  const hq = await createHqServer({ dataDir: path.resolve(values.data), databaseUrl: process.env.HQ_DATABASE_URL || undefined });
+  try {
+    const created = await hq.createEnrollmentCode(values.site, values['site-name'], ttl);
+    process.stdout.write(`${created.code}\nsite ${values.site}; one-time; expires ${created.expiresAt}\n`);
+    return 0;
+  } finally {
+    await hq.close();
+  }
+}
+
+async function importFile(argv: string[], usage: string): Promise<number> {
+  const { values, positionals } = parseOptions(argv, { data: { type: 'string' } }, usage);
+  const file = positionals[0];
+  if (!values.data || !file) throw new Error(`a file and --data are required\nusage: ${usage}`);
+  const hq = await createHqServer({ dataDir: path.resolve(values.data), databaseUrl: process.env.HQ_DATABASE_URL || undefined });
+  try {
+    const outcome = await importExportFile(hq.store, fs.readFileSync(file));
+    if (!outcome.ok) {
+      process.stderr.write(`hq import: ${outcome.error}${outcome.expectedSeq ? ` (HQ expects seq ${outcome.expectedSeq})` : ''}${outcome.detail ? `: ${outcome.detail}` : ''}\n`);
+      return 1;
+    }
+    process.stdout.write(
+      `imported station ${outcome.stationId} seq ${outcome.fromSeq}..${outcome.toSeq}; acknowledged through ${outcome.ackedThrough}; ${outcome.rejections.length} rejected\n`,
+    );
+    for (const r of outcome.rejections.slice(0, 50)) process.stdout.write(`  seq ${r.seq}: ${r.code} ${r.detail}\n`);
+    return 0;
+  } finally {
+    await hq.close();
+  }
+}
+
+export const hq: CliCommand = {
+  name: 'hq',
+  summary: 'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export',
+  usage: 'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR',
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === 'code') return code(rest, 'station hq code --data DIR --site SITE [--site-name NAME] [--ttl-hours H]');
+    if (sub === 'import') return importFile(rest, 'station hq import FILE --data DIR');
+    return serveHq(argv, 'station hq --data DIR [--port N] [--host 127.0.0.1]');
+  },
+};
