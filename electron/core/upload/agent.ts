@@ -226,9 +226,12 @@ export class UploadAgent {
     return this.fail('upload.notHq', null, exchange.retryAfterMs);
   }
 
+  /** Only from answers known to be HQ's: a portal's clock says nothing about HQ's. */
   private learnClock(exchange: Exchange): void {
-    if (exchange.kind !== 'answer' || exchange.dateMs === null) return;
-    this.persistClock(this.deps.client.clock.learnFromDate(exchange.dateMs, exchange.sentAt, exchange.receivedAt));
+    if (exchange.kind !== 'answer') return;
+    const clock = this.deps.client.clock;
+    if (exchange.hqTimeMs !== null) this.persistClock(clock.learnExact(exchange.hqTimeMs, exchange.sentAt, exchange.receivedAt));
+    else if (exchange.dateMs !== null) this.persistClock(clock.learnFromDate(exchange.dateMs, exchange.sentAt, exchange.receivedAt));
   }
 
   private persistClock(changed: boolean): void {

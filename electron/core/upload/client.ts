@@ -13,6 +13,8 @@ export type Exchange =
       body: Buffer;
       retryAfterMs: number | null;
       dateMs: number | null;
+      /** HQ's clock in ms from its `x-hq-time` header, when the answer carries one. */
+      hqTimeMs: number | null;
       sentAt: number;
       receivedAt: number;
     };
@@ -28,6 +30,8 @@ export type ClientOptions = {
 };
 
 const DEFAULT_MAX_ANSWER = 16 * 1024 * 1024;
+/** HQ stamps every answer with its clock in ms; `Date` has whole seconds only. */
+const HQ_TIME_HEADER = 'x-hq-time';
 
 function networkReason(err: unknown): 'timeout' | 'refused' | 'reset' | 'other' {
   const e = err as { name?: string; cause?: { code?: string; name?: string } };
@@ -95,6 +99,7 @@ export class HqClient {
       const date = response.headers.get('date');
       const dateMs = date === null ? null : Date.parse(date);
       const validDate = dateMs === null || Number.isNaN(dateMs) ? null : dateMs;
+      const hqTime = response.headers.get(HQ_TIME_HEADER);
       return {
         kind: 'answer',
         status: response.status,
@@ -102,6 +107,7 @@ export class HqClient {
         body: answer,
         retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), validDate, receivedAt),
         dateMs: validDate,
+        hqTimeMs: hqTime !== null && /^\d{1,16}$/.test(hqTime) ? Number(hqTime) : null,
         sentAt,
         receivedAt,
       };

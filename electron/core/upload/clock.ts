@@ -5,6 +5,7 @@
  */
 export class HqClock {
   private lastStamp = 0;
+  private lastOffset = 0;
 
   constructor(
     public offsetMs = 0,
@@ -15,19 +16,27 @@ export class HqClock {
     return this.localNow();
   }
 
-  /** HQ time now, strictly increasing so two requests never share a signature. */
+  /**
+   * HQ time now, strictly increasing while the offset holds, so two requests never share a
+   * signature. A corrected offset may move it back (a clock that ran a day ahead).
+   */
   stamp(): number {
-    const t = Math.max(Math.round(this.localNow() + this.offsetMs), this.lastStamp + 1);
+    let t = Math.round(this.localNow() + this.offsetMs);
+    if (this.lastOffset === this.offsetMs && t <= this.lastStamp) t = this.lastStamp + 1;
     this.lastStamp = t;
+    this.lastOffset = this.offsetMs;
     return t;
   }
 
-  /** From an exact HQ time (`hqTime`, ms) seen between sending and receiving. Returns whether the offset changed. */
+  /**
+   * From an exact HQ time (ms) seen between sending and receiving. Returns whether the offset
+   * moved by more than a second (worth keeping across restarts).
+   */
   learnExact(hqTimeMs: number, sentAt: number, receivedAt: number): boolean {
     const offset = Math.round(hqTimeMs - (sentAt + receivedAt) / 2);
-    const changed = offset !== this.offsetMs;
+    const moved = Math.abs(offset - this.offsetMs) > 1000;
     this.offsetMs = offset;
-    return changed;
+    return moved;
   }
 
   /**

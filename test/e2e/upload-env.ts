@@ -1,0 +1,106 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { createHqServer, type HqServer, type HqServerOptions } from '../../hq/server';
+import { recordDigest } from '../../hq/protocol';
+import { StationCore, type CoreOptions } from '../../electron/core/core';
+import { checkCharacter } from '../../electron/core/person/gb11643';
+import type { AgentTuning } from '../../electron/core/upload/agent';
+import { tempDir } from '../helpers/core';
+import { tubeCode } from '../helpers/ids';
+
+/** Retries in milliseconds instead of seconds, so a test sees many of them. */
+export const FAST_TUNING: Partial<AgentTuning> = {
+  backoff: { baseMs: 10, capMs: 200, maxRetryAfterMs: 1500 },
+  timeoutMs: 1500,
+  idleMs: 30,
+  feedIdleMs: 100,
+  feedEveryMs: 2000,
+};
+
+export type RunningHq = { server: HqServer; url: string; dataDir: string };
+
+export async function startHq(options: Partial<HqServerOptions> = {}, port = 0): Promise<RunningHq> {
+  const dataDir = options.dataDir ?? tempDir('hq-test-');
+  const server = await createHqServer({ ...options, dataDir });
+  const url = await server.listen(port);
+  return { server, url, dataDir };
+}
+
+/** A valid ID number for person `n`, unique for n < 20000 (a birth date per n). */
+export function personId(n: number): string {
+  const birth = new Date(Date.UTC(1950, 0, 1) + n * 86_400_000);
+  const ymd = birth.toISOString().slice(0, 10).replace(/-/g, '');
+  const first17 = `110105${ymd}${String(100 + (n % 900)).padStart(3, '0')}`;
+  return first17 + checkCharacter(first17);
+}
+
+/** A station enrolled at `hq` (through `viaUrl`, e.g. a proxy), its agent running when asked. */
+export async function enrolledStation(
+  hq: RunningHq,
+  viaUrl: string,
+  options: Partial<CoreOptions> = {},
+): Promise<StationCore> {
+  const { code } = await hq.server.createEnrollmentCode('site-e2e', '测试社区');
+  const core = new StationCore({ dataDir: tempDir('station-upload-'), ...options });
+  const status = await core.invoke('upload.enroll', { hqUrl: viaUrl, code });
+  if (!status.ok) throw new Error(`enroll failed: ${JSON.stringify(status.error)}`);
+  return core;
+}
+
+/**
+ * `people` bindings in tubes of `capacity`, starting at person/tube `first`. Each tube's scans
+ * are queued together, as a fast desk does; the writer commits them as one group.
+ */
+export async function bindPeople(core: StationCore, people: number, capacity: 5 | 10 | 20 = 10, first = 0): Promise<void> {
+  const scan = (text: string) => core.invoke('scan.submit', { text, source: 'simulator' });
+  await core.invoke('desk.setCapacity', { capacity });
+  for (let start = 0; start < people; start += capacity) {
+    const calls = [scan(tubeCode(first + start / capacity + 1))];
+    for (let i = start; i < Math.min(people, start + capacity); i++) calls.push(scan(personId(first + i)));
+    const results = await Promise.all(calls);
+    const refused = results.find((r) => !r.ok);
+    if (refused && !refused.ok) throw new Error(`scan refused: ${JSON.stringify(refused.error)}`);
+  }
+}
+
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function uploadedAll(core: StationCore): Promise<boolean> {
+  const status = await core.invoke('upload.status', {});
+  return status.ok && status.value.waiting === 0 && status.value.ackedThrough === core.journal.lastSeq();
+}
+
+/** seq -> content digest of every record HQ holds for the station (SQLite backend). */
+export function hqDigests(hqDataDir: string, hqStationId: string): Map<number, string> {
+  const db = new Database(path.join(hqDataDir, 'hq.sqlite'), { readonly: true });
+  try {
+    const rows = db.prepare('SELECT seq, digest FROM record WHERE station_id = ? ORDER BY seq').all(hqStationId) as { seq: number; digest: string }[];
+    return new Map(rows.map((r) => [r.seq, r.digest]));
+  } finally {
+    db.close();
+  }
+}
+
+/** seq -> content digest of the station's whole journal, computed the way HQ does. */
+export function stationDigests(core: StationCore): Map<number, string> {
+  const out = new Map<number, string>();
+  let after = 0;
+  for (;;) {
+    const entries = core.journal.readAfter(after, 5000);
+    if (entries.length === 0) return out;
+    for (const e of entries) out.set(e.seq, recordDigest(e));
+    after = entries[entries.length - 1]!.seq;
+  }
+}
+
+export function hqStationId(core: StationCore): string {
+  const link = core.upload.store.link();
+  if (!link) throw new Error('station not enrolled');
+  return link.stationId;
+}
