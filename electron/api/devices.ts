@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Result, ScanOutcome } from './contract';
 
-export type DeviceErrorCode = 'device.notFound' | 'device.notSimulated' | 'device.unsupported' | 'device.offline';
+export type DeviceErrorCode = 'device.notFound' | 'device.notSimulated' | 'device.unsupported' | 'device.offline' | 'device.printFailed';
 
 export type DeviceKind = 'scanner' | 'thermometer' | 'printer';
 
@@ -141,6 +141,9 @@ export type HidDeviceView = {
   barcodeScanner: boolean;
 };
 
+/** The label as printed, as a PNG data URL (the same 1-bit raster the printer gets). */
+export type TestPrintView = { previewPng: string; printed: boolean; status: DeviceStatus };
+
 export type DiscoveryView = { serial: SerialPortView[]; hid: HidDeviceView[]; warnings: string[] };
 
 const reasonSchema = z.string().trim().min(1).max(200);
@@ -161,6 +164,8 @@ export const deviceArgs = {
     })
     .strict()
     .refine((a) => (a.scan === undefined) !== (a.celsius === undefined), 'either scan or celsius'),
+  /** A sample tube label on a printer; `dryRun` only renders the preview. */
+  'devices.testPrint': z.object({ id, dryRun: z.boolean().default(false) }).strict(),
 } as const;
 
 type Args<K extends keyof typeof deviceArgs> = z.infer<(typeof deviceArgs)[K]>;
@@ -173,6 +178,7 @@ export type DeviceHandlers = {
   'devices.setMode': { args: Args<'devices.setMode'>; value: DevicesView };
   'devices.calibrate': { args: Args<'devices.calibrate'>; value: DeviceView };
   'devices.simulate': { args: Args<'devices.simulate'>; value: DeviceView };
+  'devices.testPrint': { args: Args<'devices.testPrint'>; value: TestPrintView };
 };
 
 export type DeviceEvents = {

@@ -88,6 +88,8 @@ export class StationCore {
         writer: this.writer,
         journal: this.journal,
         stationId: this.identity.station.id,
+        siteName: this.identity.site.name,
+        stationName: this.identity.station.name,
         operatorId: () => this.desk.operator().id,
         now,
         submitScan: (text, source) => this.invoke('scan.submit', { text, source }),

@@ -40,6 +40,7 @@ const api = {
   'devices.setMode': command('devices.setMode'),
   'devices.calibrate': command('devices.calibrate'),
   'devices.simulate': command('devices.simulate'),
+  'devices.testPrint': command('devices.testPrint'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -14,5 +14,6 @@ export function deviceHandlers(devices: DeviceManager): Impl {
     'devices.setMode': async ({ mode }) => devices.setMode(mode),
     'devices.calibrate': async ({ id, offsetC, reason }) => devices.calibrate(id, offsetC, reason),
     'devices.simulate': async ({ id, scan, celsius }) => devices.simulate(id, { scan, celsius }),
+    'devices.testPrint': async ({ id, dryRun }) => devices.testPrint(id, dryRun),
   };
 }

@@ -8,9 +8,11 @@ import {
   type DeviceStatus,
   type DeviceView,
   type DiscoveryView,
+  type TestPrintView,
   type ThermometerReadingView,
 } from '../../api/devices';
 import { nodeHidBoundary, type HidBoundary } from '../../../native/hid/boundary';
+import { PrinterError, type Printer } from '../../../native/printer';
 import { HidScanner } from '../../../native/scanner/hid-scanner';
 import { SerialScanner } from '../../../native/scanner/serial-scanner';
 import { Thermometer } from '../../../native/thermometer/thermometer';
@@ -20,6 +22,7 @@ import { DomainError } from '../errors';
 import type { Journal } from '../journal';
 import { createLogger } from '../log';
 import { discoverDevices } from './discovery';
+import { parsePrinterConfig, testLabel, WatchedPrinter } from './printer';
 import { readDeviceSettings, writeDeviceSettings } from './settings';
 import { startSimulation, type Simulation, type SimulatedDevice } from './simulation';
 
@@ -31,6 +34,8 @@ export type DeviceHost = {
   writer: Writer;
   journal: Journal;
   stationId: string;
+  siteName: string;
+  stationName: string;
   operatorId: () => string;
   now: () => Date;
   /** The same path a scan typed at the desk takes. */
@@ -46,12 +51,14 @@ export type DeviceManagerOptions = {
   /** Reconnect backoff; the default keeps a re-plug under 2 s. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** How often printers are asked for their status. */
+  printerPollMs?: number;
 };
 
 /** The wedge scanner is read by the renderer; it is always listed so staff see every scanner. */
 const WEDGE: DeviceConfig = { id: 'wedge', name: '键盘扫码枪', enabled: true, kind: 'scanner', driver: 'wedge' };
 
-type Driver = SerialScanner | HidScanner | Thermometer;
+type Driver = SerialScanner | HidScanner | Thermometer | WatchedPrinter;
 
 type RunningDevice = {
   config: DeviceConfig;
@@ -105,6 +112,14 @@ export class DeviceManager {
 
   async save(device: DeviceConfig): Promise<DevicesView> {
     const config = deviceConfigSchema.parse(device);
+    if (config.kind === 'printer') {
+      try {
+        config.printer = parsePrinterConfig(config.printer);
+      } catch (err) {
+        const issue = (err as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];
+        throw new DomainError('request.invalid', { method: 'devices.save', field: ['device', 'printer', ...(issue?.path ?? [])].map(String).join('.'), detail: issue?.message ?? 'invalid' });
+      }
+    }
     if (this.running.get(config.id)?.simulated || config.id === WEDGE.id) throw new DomainError('device.unsupported', { id: config.id });
     await this.host.writer.run(() => {
       const settings = readDeviceSettings(this.host.db);
@@ -176,6 +191,39 @@ export class DeviceManager {
     return this.view(device);
   }
 
+  /** Renders a sample tube label and, unless `dryRun`, prints it; the preview is the printed raster. */
+  async testPrint(id: string, dryRun: boolean): Promise<TestPrintView> {
+    const device = this.running.get(id);
+    if (device?.config.kind !== 'printer') throw new DomainError('device.notFound', { id });
+    const watched = device.driver instanceof WatchedPrinter ? device.driver : null;
+    if (!watched) throw new DomainError('device.offline', { id });
+    const { plan, previewPng } = testLabel(watched.printer.config.dpi, {
+      code: 'TEST-0000',
+      siteName: this.host.siteName,
+      stationName: this.host.stationName,
+      pool: '10:1',
+      date: this.host.now().toISOString().slice(0, 10),
+    });
+    if (dryRun) return { previewPng, printed: false, status: device.status };
+    try {
+      await watched.printer.print({ label: plan });
+    } catch (err) {
+      const fault = err instanceof PrinterError ? err.fault : 'transport-error';
+      throw new DomainError('device.printFailed', { id, fault });
+    }
+    return { previewPng, printed: true, status: await watched.poll() };
+  }
+
+  /**
+   * The printer labels go to: the first enabled, connected printer (else the first one at all).
+   * For the label commands (print on tube open, reprint).
+   */
+  defaultPrinter(): Printer | null {
+    const printers = [...this.running.values()].filter((d) => d.driver instanceof WatchedPrinter);
+    const chosen = printers.find((d) => d.status.state === 'connected') ?? printers[0];
+    return chosen?.driver instanceof WatchedPrinter ? chosen.driver.printer : null;
+  }
+
   // ---- lifecycle ---------------------------------------------------------------------------
 
   private serial(fn: () => Promise<void>): Promise<void> {
@@ -236,7 +284,11 @@ export class DeviceManager {
         d.on('reading', (r) => this.onReading(device, r.celsius, r.at));
         device.driver = d;
       } else {
-        return this.setStatus(device, { state: 'error', reason: 'printer.driverMissing' });
+        const d = new WatchedPrinter(parsePrinterConfig(config.printer), this.options.printerPollMs);
+        d.on('status', (s) => this.setStatus(device, s));
+        device.driver = d;
+        d.start();
+        return;
       }
       const driver = device.driver;
       driver.on('status', (s: { state: DeviceStatus['state']; reason?: string }) => this.setStatus(device, s.reason ? { state: s.state, reason: s.reason } : { state: s.state }));

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DeviceConfig } from '../../api/devices';
 import { FakeHid } from '../../../native/hid/fake';
+import { PrinterSimulator } from '../../../native/printer/simulator';
 import { openPtyPair, type PtyPair } from '../../../native/serial/pty';
 import { FakeHidScanner, SerialScannerSimulator, SIMULATED_HID_SCANNER } from '../../../native/scanner/simulator';
 import { ThermometerSimulator } from '../../../native/thermometer/simulator';
@@ -24,11 +25,13 @@ export type Simulation = { devices: SimulatedDevice[]; hid: FakeHid; close(): Pr
 export const SIM_SCANNER_ID = 'sim-serial-scanner';
 export const SIM_HID_SCANNER_ID = 'sim-hid-scanner';
 export const SIM_THERMOMETER_ID = 'sim-thermometer';
+export const SIM_PRINTER_ID = 'sim-printer';
 
 /**
  * The simulated devices of training mode (and `npm start` on the demo site): a serial scanner
  * and a thermometer on socat pty pairs, driven through the same drivers as real ones, and a
- * HID POS scanner at the node-hid boundary.
+ * HID POS scanner at the node-hid boundary, and a ZPL printer on a local TCP 9100 simulator
+ * that keeps every job.
  */
 export async function startSimulation(): Promise<Simulation> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'station-sim-'));
@@ -106,6 +109,24 @@ export async function startSimulation(): Promise<Simulation> {
     const sim = await ThermometerSimulator.open(thermoPty.peerPath, 'ir9');
     closers.push(() => sim.close());
     devices.push({ config: thermoConfig, unavailable: null, measure: (c) => sim.measure(c) });
+  }
+
+  try {
+    const printer = await PrinterSimulator.start();
+    closers.push(() => printer.close());
+    devices.push({
+      config: {
+        id: SIM_PRINTER_ID,
+        name: '模拟标签打印机',
+        enabled: true,
+        kind: 'printer',
+        driver: 'printer',
+        printer: { language: 'zpl', transport: { kind: 'tcp', host: '127.0.0.1', port: printer.port }, dpi: 203 },
+      },
+      unavailable: null,
+    });
+  } catch (err) {
+    log.warn({ detail: err instanceof Error ? err.message.slice(0, 120) : String(err) }, 'printer simulator unavailable');
   }
 
   return {

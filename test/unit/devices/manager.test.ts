@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceConfig, DeviceEvents } from '../../../electron/api/devices';
 import type { WireEvent } from '../../../electron/api/wire';
 import { StationCore, type CoreOptions } from '../../../electron/core/core';
-import { SIM_HID_SCANNER_ID, SIM_SCANNER_ID, SIM_THERMOMETER_ID } from '../../../electron/core/devices/simulation';
+import { SIM_HID_SCANNER_ID, SIM_PRINTER_ID, SIM_SCANNER_ID, SIM_THERMOMETER_ID } from '../../../electron/core/devices/simulation';
+import { PrinterSimulator } from '../../../native/printer/simulator';
 import { HidUnavailableError, type HidBoundary } from '../../../native/hid/boundary';
 import { FakeHid } from '../../../native/hid/fake';
 import { FakeHidScanner, SerialScannerSimulator, SIMULATED_HID_SCANNER } from '../../../native/scanner/simulator';
@@ -172,10 +173,14 @@ describe('device manager in the core', () => {
 
   it('training mode runs simulated devices through the same drivers', async () => {
     const { core, seen } = startCore({ devices: 'simulated' });
-    await until(() => [SIM_SCANNER_ID, SIM_HID_SCANNER_ID, SIM_THERMOMETER_ID].every((id) => statusOf(core, id) === 'connected'), 5000, 'simulators connected');
+    const simulated = [SIM_SCANNER_ID, SIM_HID_SCANNER_ID, SIM_THERMOMETER_ID, SIM_PRINTER_ID];
+    await until(() => simulated.every((id) => statusOf(core, id) === 'connected'), 5000, 'simulators connected');
     const listed = await ok(core, 'devices.list', {});
     expect(listed.mode).toBe('simulated');
-    expect(listed.devices.filter((d) => d.simulated).map((d) => d.config.id).sort()).toEqual([SIM_HID_SCANNER_ID, SIM_SCANNER_ID, SIM_THERMOMETER_ID].sort());
+    expect(listed.devices.filter((d) => d.simulated).map((d) => d.config.id).sort()).toEqual([...simulated].sort());
+    const printed = await ok(core, 'devices.testPrint', { id: SIM_PRINTER_ID, dryRun: false });
+    expect(printed.printed).toBe(true);
+    expect(printed.previewPng).toMatch(/^data:image\/png;base64,/);
 
     await ok(core, 'devices.simulate', { id: SIM_SCANNER_ID, scan: tubeCode(3) });
     await until(() => seen['scan.outcome'].length === 1, 5000, 'simulated serial scan');
@@ -186,5 +191,41 @@ describe('device manager in the core', () => {
     await until(() => seen['thermometer.reading'].length === 1, 5000, 'simulated reading');
     expect(seen['thermometer.reading'][0]!.celsius).toBe(37.9);
     expect(await refused(core, 'devices.simulate', { id: 'wedge', scan: 'x' })).toBe('device.notSimulated');
+  });
+});
+
+describe('label printers in the device manager', () => {
+  it('polls a printer, reports faults in words-ready reasons and prints a test label', async () => {
+    const printer = await PrinterSimulator.start();
+    cleanups.push(() => printer.close());
+    const { core, seen } = startCore({ devices: 'real', deviceOptions: { printerPollMs: 50 } });
+    const config = { language: 'zpl', transport: { kind: 'tcp', host: '127.0.0.1', port: printer.port }, dpi: 300 };
+    await ok(core, 'devices.save', { device: { id: 'p1', name: 'Desk printer', enabled: true, kind: 'printer', driver: 'printer', printer: config } });
+    await until(() => statusOf(core, 'p1') === 'connected', 5000, 'printer ready');
+    expect(core.devices.defaultPrinter()?.config.dpi).toBe(300);
+
+    const preview = await ok(core, 'devices.testPrint', { id: 'p1', dryRun: true });
+    expect(preview.printed).toBe(false);
+    expect(printer.jobs).toHaveLength(0);
+    const printed = await ok(core, 'devices.testPrint', { id: 'p1', dryRun: false });
+    expect(printed.printed).toBe(true);
+    await until(() => printer.jobs.length === 1, 5000, 'job received');
+    expect(PrinterSimulator.renderJobPng(printer.jobs[0]!)).toHaveLength(1);
+
+    printer.faults.add('paper-out');
+    await until(() => statusOf(core, 'p1') === 'error', 5000, 'paper out seen');
+    expect(seen['device.status'].filter((s) => s.id === 'p1').at(-1)?.status).toEqual({ state: 'error', reason: 'printer.paper-out' });
+    printer.faults.delete('paper-out');
+    await until(() => statusOf(core, 'p1') === 'connected', 5000, 'paper back');
+
+    printer.silent = true;
+    await until(() => statusOf(core, 'p1') === 'disconnected', 5000, 'silence is a fault');
+    expect(core.devices.list().devices.find((d) => d.config.id === 'p1')?.status.reason).toBe('printer.no-answer');
+  });
+
+  it('refuses a printer configuration its driver does not accept', async () => {
+    const { core } = startCore({ devices: 'off' });
+    const result = await core.invoke('devices.save', { device: { id: 'p1', name: 'Bad', enabled: true, kind: 'printer', driver: 'printer', printer: { language: 'pcl', transport: { kind: 'tcp', host: '127.0.0.1' } } } });
+    expect(result).toMatchObject({ ok: false, error: { code: 'request.invalid', params: { field: 'device.printer.language' } } });
   });
 });

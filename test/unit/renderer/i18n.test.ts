@@ -62,6 +62,7 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'device.notSimulated': { id: 'scanner-1' },
   'device.unsupported': { id: 'wedge' },
   'device.offline': { id: 'scanner-1' },
+  'device.printFailed': { id: 'printer-1', fault: 'paper-out' },
   'upload.notEnrolled': {},
   'upload.alreadyEnrolled': {},
   'enroll.hqUnreachable': {},
