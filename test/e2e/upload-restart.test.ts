@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StationCore } from '../../electron/core/core';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
+import { FAST_TUNING, bindPeople, enrolledStation, hqDigests, hqStationId, startHq, stationDigests, uploadedAll, waitFor, type RunningHq } from './upload-env';
+
+let hq: RunningHq | undefined;
+let proxy: FaultProxy | undefined;
+const cores: StationCore[] = [];
+
+afterEach(async () => {
+  for (const c of cores.splice(0)) c.close();
+  await proxy?.close();
+  await hq?.server.close();
+  proxy = undefined;
+  hq = undefined;
+});
+
+describe('upload across restarts and gaps', () => {
+  it('resends the frozen batch byte for byte after a restart, from the last acknowledged record', async () => {
+    hq = await startHq();
+    proxy = await startFaultProxy({ target: hq.url });
+    proxy.force('pass');
+    const first = await enrolledStation(hq, proxy.url, { upload: { tuning: FAST_TUNING } });
+    cores.push(first);
+    await bindPeople(first, 200, 10);
+    const dataDir = path.dirname(first.db.name);
+    // HQ stores every batch but no answer gets back: each batch stays frozen, unacknowledged.
+    proxy.force('resetAfter');
+    first.upload.start();
+    await waitFor('the frozen batch sent twice', () => [...proxy!.batchSends.values()].some((n) => n >= 2));
+    const frozen = first.upload.store.frozen();
+    expect(frozen).not.toBeNull();
+    expect(first.upload.store.state().ackedThrough).toBe(0);
+    first.close();
+    cores.length = 0;
+
+    proxy.force(null);
+    const second = new StationCore({ dataDir, upload: { start: true, tuning: FAST_TUNING } });
+    cores.push(second);
+    await waitFor('everything acknowledged after the restart', () => uploadedAll(second));
+    const sentBodies = proxy.batchBodies.get(frozen!.batchId);
+    expect(sentBodies?.size).toBe(1);
+    expect(proxy.batchSends.get(frozen!.batchId)).toBeGreaterThanOrEqual(3);
+    expect([...hqDigests(hq.dataDir, hqStationId(second)).entries()]).toEqual([...stationDigests(second).entries()]);
+  });
+
+  it('sends again from the sequence HQ expects when HQ answers with a gap', async () => {
+    hq = await startHq();
+    const core = await enrolledStation(hq, hq.url, { upload: { tuning: FAST_TUNING } });
+    cores.push(core);
+    await bindPeople(core, 100, 10);
+    // The station believes HQ holds the first 50 records (a restored HQ backup, say); HQ holds none.
+    await core.writer.run(() => core.db.prepare('UPDATE upload_state SET acked_through = 50').run());
+    core.upload.start();
+    await waitFor('everything acknowledged', () => uploadedAll(core));
+    expect([...hqDigests(hq.dataDir, hqStationId(core)).entries()]).toEqual([...stationDigests(core).entries()]);
+  });
+});
