@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { deviceArgs, type DeviceErrorCode, type DeviceEvents, type DeviceHandlers } from './devices';
 import { uploadArgs, type UploadErrorCode, type UploadEvents, type UploadHandlers } from './upload';
+import { labelArgs, type LabelEvents, type LabelHandlers } from './labels';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -159,18 +160,19 @@ export type DeskHandlers = {
   'binding.cancel': { args: Args<'binding.cancel'>; value: DeskState };
 };
 
-export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers;
+export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
 
-export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs };
+export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs, ...labelArgs };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
 export type Events = {
   'desk.changed': DeskState;
 } & UploadEvents &
-  DeviceEvents;
+  DeviceEvents &
+  LabelEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

@@ -10,6 +10,7 @@ import {
   type ValueOf,
 } from '../api/contract';
 import type { DeviceHandlers, DeviceMode } from '../api/devices';
+import type { LabelHandlers } from '../api/labels';
 import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
 import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
@@ -22,6 +23,8 @@ import { ScanRouter } from './scan/router';
 import { ensureStation, type StationIdentity } from './site/bootstrap';
 import { deviceHandlers } from './devices/handlers';
 import { DeviceManager, type DeviceManagerOptions } from './devices/manager';
+import { labelHandlers } from './labels/handlers';
+import { LabelService } from './labels/service';
 import { uploadHandlers } from './upload/handlers';
 import { UploadService, type UploadOptions } from './upload/service';
 
@@ -56,6 +59,7 @@ export class StationCore {
   readonly desk: SamplingDesk;
   readonly upload: UploadService;
   readonly devices: DeviceManager;
+  readonly labels: LabelService;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
   private closed = false;
@@ -97,13 +101,14 @@ export class StationCore {
       },
       { ...options.deviceOptions, mode: options.devices },
     );
-    this.handlers = { ...this.deskHandlers(), ...uploadHandlers(this.upload), ...deviceHandlers(this.devices) };
+    this.labels = new LabelService({ db: this.db, identity: this.identity, now, onJob: (job) => this.emit('label.job', job) });
+    this.handlers = { ...this.deskHandlers(), ...uploadHandlers(this.upload), ...deviceHandlers(this.devices), ...labelHandlers(this.labels) };
     this.events.setMaxListeners(100);
     if (options.upload?.start) this.upload.start();
     void this.devices.start();
   }
 
-  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers> {
+  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers> {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
       const value = await this.writer.run(fn);
@@ -121,9 +126,10 @@ export class StationCore {
         log.info({ source, kind: classified.ok ? classified.scan.kind : classified.error.code }, 'scan');
         if (!classified.ok) throw new DomainError(classified.error.code, classified.error.params);
         const scan = classified.scan;
-        return change(() => this.upload.results.afterScan(desk.scan(scan)));
+        // The tube label prints after the commit and never holds up or undoes the opening.
+        return this.labels.afterScan(await change(() => this.upload.results.afterScan(desk.scan(scan))));
       },
-      'tube.new': async () => change(() => desk.openTube(desk.newTubeCode())),
+      'tube.new': async () => this.labels.afterScan(await change(() => desk.openTube(desk.newTubeCode()))),
       'tube.seal': async () => change(() => desk.sealOpenTube()),
       'tube.void': async ({ tubeCode, reason }) => change(() => desk.voidTube(tubeCode, reason)),
       'tube.search': async ({ query }) => desk.search(query),
@@ -184,6 +190,7 @@ export class StationCore {
     this.upload.close();
     // Ports and simulators close in the background; callers that must wait await devices.stop().
     void this.devices.stop();
+    void this.labels.close();
     this.writer.stop();
     this.db.close();
   }

@@ -41,6 +41,11 @@ const api = {
   'devices.calibrate': command('devices.calibrate'),
   'devices.simulate': command('devices.simulate'),
   'devices.testPrint': command('devices.testPrint'),
+  'label.preview': command('label.preview'),
+  'label.print': command('label.print'),
+  'label.reprint': command('label.reprint'),
+  'label.printerStatus': command('label.printerStatus'),
+  'label.setPrintOnOpen': command('label.setPrintOnOpen'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -1,0 +1,254 @@
+import type { ScanOutcome } from '../../api/contract';
+import { deviceSettingsSchema } from '../../api/devices';
+import type { LabelFault, LabelPreview, LabelPrintResult, LabelTemplateName, PrinterStatusView } from '../../api/labels';
+import { bitmapToPng, layoutLabel, loadTemplates, pngDataUrl, renderLabel, type Dpi, type LabelData, type LabelPlan, type LabelTemplate } from '../../../native/label';
+import { faultOf, openPrinter, printerConfigSchema, type Printer, type PrinterConfig, type PrinterStatus } from '../../../native/printer';
+import type { StationDatabase } from '../db/database';
+import { DomainError } from '../errors';
+import { createLogger } from '../log';
+import type { StationIdentity } from '../site/bootstrap';
+
+const log = createLogger('labels');
+
+/** Setting keys: `labels.printOnOpen` ('true' | 'false'), `labels.printer` (printer config JSON). */
+export const PRINT_ON_OPEN_SETTING = 'labels.printOnOpen';
+export const PRINTER_SETTING = 'labels.printer';
+
+/** What a box held, for the box label and manifest; boxes are kept by the boxing module. */
+export type BoxContents = { tubes: { code: string; count: number }[] };
+
+export type LabelServiceOptions = {
+  db: StationDatabase;
+  identity: StationIdentity;
+  now: () => Date;
+  /** Reports each finished job (the core emits `label.job`). */
+  onJob: (result: LabelPrintResult & { at: string; trigger: 'tube.opened' | 'request' }) => void;
+  /** The box's tubes; until boxing exists, a box label lists none. */
+  boxContents?: (boxCode: string) => BoxContents;
+  /** A printer to use instead of the configured one (tests, the device manager's own instance). */
+  printer?: () => Printer | null;
+  templateDir?: string;
+};
+
+function statusView(s: PrinterStatus): PrinterStatusView {
+  return { state: s.state, faults: s.faults, printing: s.printing, checkedAt: s.checkedAt };
+}
+
+/** 10混1 for pooled tubes; a single-person tube reads 单管. */
+export function poolText(capacity: number): string {
+  return capacity === 1 ? '单管' : `${capacity}混1`;
+}
+
+/** The local calendar date (labels are read at the desk, in local time). */
+function localDate(at: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())}`;
+}
+
+/**
+ * Labels in the core: previews, printing and reprinting, and the tube label printed after a
+ * tube opens. Printing happens after the opening is committed and never blocks or undoes it: a
+ * failure is reported (`label.job` with the fault) and the label can be reprinted.
+ */
+export class LabelService {
+  private readonly templates: Map<string, LabelTemplate>;
+  private opened: { key: string; printer: Printer } | null = null;
+
+  constructor(private readonly options: LabelServiceOptions) {
+    this.templates = loadTemplates(options.templateDir);
+  }
+
+  private setting(key: string): string | null {
+    const row = this.options.db.prepare('SELECT value FROM setting WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  /**
+   * The printer configuration: the first enabled printer in the device manager's `devices`
+   * setting, else the `labels.printer` setting. Invalid stored values read as "no printer".
+   */
+  printerConfig(): PrinterConfig | null {
+    const candidates: unknown[] = [];
+    const devices = this.setting('devices');
+    if (devices) {
+      try {
+        const parsed = deviceSettingsSchema.safeParse(JSON.parse(devices));
+        if (parsed.success && parsed.data.mode !== 'off') {
+          for (const d of parsed.data.devices) if (d.kind === 'printer' && d.enabled) candidates.push(d.printer);
+        }
+      } catch {
+        log.warn('devices setting is not JSON');
+      }
+    }
+    const own = this.setting(PRINTER_SETTING);
+    if (own) {
+      try {
+        candidates.push(JSON.parse(own));
+      } catch {
+        log.warn('labels.printer setting is not JSON');
+      }
+    }
+    for (const c of candidates) {
+      const parsed = printerConfigSchema.safeParse(c);
+      if (parsed.success) return parsed.data;
+    }
+    return null;
+  }
+
+  private printer(): Printer | null {
+    if (this.options.printer) return this.options.printer();
+    const config = this.printerConfig();
+    if (!config) return null;
+    const key = JSON.stringify(config);
+    if (this.opened?.key !== key) {
+      const previous = this.opened?.printer;
+      void previous?.close().catch(() => undefined);
+      this.opened = { key, printer: openPrinter(config) };
+    }
+    return this.opened.printer;
+  }
+
+  printOnOpen(): boolean {
+    const stored = this.setting(PRINT_ON_OPEN_SETTING);
+    if (stored !== null) return stored === 'true';
+    return this.printer() !== null;
+  }
+
+  setPrintOnOpen(enabled: boolean): { enabled: boolean } {
+    this.options.db
+      .prepare(`INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+      .run(PRINT_ON_OPEN_SETTING, String(enabled));
+    return { enabled };
+  }
+
+  private template(name: LabelTemplateName, subject: 'tube' | 'box'): LabelTemplate {
+    const t = this.templates.get(name);
+    if (!t || t.subject !== subject) throw new DomainError('request.invalid', { method: 'label', field: 'template', detail: `${name} is not a ${subject} label` });
+    return t;
+  }
+
+  private tubeData(code: string): LabelData {
+    const row = this.options.db
+      .prepare('SELECT t.code, t.capacity, t.opened_at AS openedAt, s.name AS station FROM tube t JOIN station s ON s.id = t.station_id WHERE t.code = ?')
+      .get(code) as { code: string; capacity: number; openedAt: string; station: string } | undefined;
+    if (!row) throw new DomainError('tube.notFound', { code });
+    return {
+      code: row.code,
+      siteName: this.options.identity.site.name,
+      stationName: row.station,
+      date: localDate(new Date(row.openedAt)),
+      pool: poolText(row.capacity),
+    };
+  }
+
+  private boxData(code: string): LabelData {
+    if (!new RegExp(this.options.identity.site.config.box.pattern, 'u').test(code)) {
+      throw new DomainError('scan.unrecognized', { preview: code.slice(0, 16), length: code.length });
+    }
+    const contents = this.options.boxContents?.(code) ?? { tubes: [] };
+    return {
+      code,
+      siteName: this.options.identity.site.name,
+      stationName: this.options.identity.station.name,
+      date: localDate(this.options.now()),
+      tubeCount: String(contents.tubes.length),
+      personCount: String(contents.tubes.reduce((sum, t) => sum + t.count, 0)),
+      tubes: contents.tubes.map((t) => `${t.code}  ${t.count}人`),
+    };
+  }
+
+  /** The laid-out label for a tube or box code, at the printer's (or the given) resolution. */
+  plan(target: { tubeCode?: string; boxCode?: string; template?: LabelTemplateName }, dpi?: Dpi): { plan: LabelPlan; code: string; template: LabelTemplateName } {
+    const config = this.printerConfig();
+    const resolution: Dpi = dpi ?? config?.dpi ?? 203;
+    const size = config?.labelSize;
+    const fit = (t: LabelTemplate): LabelTemplate => (size ? { ...t, widthMm: size.widthMm, heightMm: size.heightMm } : t);
+    if (target.tubeCode !== undefined) {
+      const name = target.template ?? 'tube';
+      return { plan: layoutLabel(fit(this.template(name, 'tube')), this.tubeData(target.tubeCode), resolution), code: target.tubeCode, template: name };
+    }
+    const code = target.boxCode ?? '';
+    const name = target.template ?? 'box';
+    return { plan: layoutLabel(fit(this.template(name, 'box')), this.boxData(code), resolution), code, template: name };
+  }
+
+  preview(target: { tubeCode?: string; boxCode?: string; template?: LabelTemplateName }, dpi?: Dpi): LabelPreview {
+    const { plan, code, template } = this.plan(target, dpi);
+    return {
+      code,
+      template,
+      dpi: plan.dpi,
+      widthMm: Math.round(((plan.width * 25.4) / plan.dpi) * 10) / 10,
+      heightMm: Math.round(((plan.height * 25.4) / plan.dpi) * 10) / 10,
+      png: pngDataUrl(bitmapToPng(renderLabel(plan))),
+    };
+  }
+
+  async print(
+    target: { tubeCode?: string; boxCode?: string; template?: LabelTemplateName },
+    trigger: 'tube.opened' | 'request' = 'request',
+  ): Promise<LabelPrintResult> {
+    const { plan, code, template } = this.plan(target);
+    const printer = this.printer();
+    let result: LabelPrintResult;
+    if (!printer) {
+      result = { code, template, printed: false, fault: 'no-printer', status: null };
+    } else {
+      let fault: LabelFault | null = null;
+      try {
+        await printer.print({ label: plan });
+      } catch (err) {
+        fault = faultOf(err);
+        log.warn({ fault, template }, 'label not printed');
+      }
+      const status = await printer.status();
+      const shown = status.state === 'unknown' ? null : statusView(status);
+      // A job the transport took but a printer that reports paper out did not print it either.
+      fault ??= status.state === 'fault' ? (status.faults[0] ?? null) : null;
+      result = { code, template, printed: fault === null, fault, status: shown };
+    }
+    this.options.onJob({ ...result, at: this.options.now().toISOString(), trigger });
+    return result;
+  }
+
+  /** Reprints a tube's tube label, or a box's box label. */
+  reprint(code: string): Promise<LabelPrintResult> {
+    const isTube = this.options.db.prepare('SELECT 1 FROM tube WHERE code = ?').get(code) !== undefined;
+    if (isTube) return this.print({ tubeCode: code });
+    if (new RegExp(this.options.identity.site.config.box.pattern, 'u').test(code)) return this.print({ boxCode: code });
+    throw new DomainError('tube.notFound', { code });
+  }
+
+  async printerStatus(): Promise<PrinterStatusView | null> {
+    const printer = this.printer();
+    return printer ? statusView(await printer.status()) : null;
+  }
+
+  /**
+   * Called with a desk outcome after its transaction committed: a newly opened tube gets its
+   * label in the background. Returns the outcome untouched, whatever the printer does.
+   */
+  afterScan<T extends ScanOutcome>(outcome: T): T {
+    if (outcome.kind === 'tube.opened' && this.printOnOpen()) {
+      this.print({ tubeCode: outcome.tubeCode }, 'tube.opened').catch((err: unknown) => {
+        log.error({ err }, 'tube label failed');
+        this.options.onJob({
+          code: outcome.tubeCode,
+          template: 'tube',
+          printed: false,
+          fault: 'printer-error',
+          status: null,
+          at: this.options.now().toISOString(),
+          trigger: 'tube.opened',
+        });
+      });
+    }
+    return outcome;
+  }
+
+  async close(): Promise<void> {
+    const p = this.opened?.printer;
+    this.opened = null;
+    await p?.close().catch(() => undefined);
+  }
+}
