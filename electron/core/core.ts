@@ -101,7 +101,13 @@ export class StationCore {
       },
       { ...options.deviceOptions, mode: options.devices },
     );
-    this.labels = new LabelService({ db: this.db, identity: this.identity, now, onJob: (job) => this.emit('label.job', job) });
+    this.labels = new LabelService({
+      db: this.db,
+      identity: this.identity,
+      now,
+      onJob: (job) => this.emit('label.job', job),
+      devicePrinter: () => this.devices.defaultPrinter(),
+    });
     this.handlers = { ...this.deskHandlers(), ...uploadHandlers(this.upload), ...deviceHandlers(this.devices), ...labelHandlers(this.labels) };
     this.events.setMaxListeners(100);
     if (options.upload?.start) this.upload.start();

@@ -1,5 +1,4 @@
 import type { ScanOutcome } from '../../api/contract';
-import { deviceSettingsSchema } from '../../api/devices';
 import type { LabelFault, LabelPreview, LabelPrintResult, LabelTemplateName, PrinterStatusView } from '../../api/labels';
 import { bitmapToPng, layoutLabel, loadTemplates, pngDataUrl, renderLabel, type Dpi, type LabelData, type LabelPlan, type LabelTemplate } from '../../../native/label';
 import { faultOf, openPrinter, printerConfigSchema, type Printer, type PrinterConfig, type PrinterStatus } from '../../../native/printer';
@@ -25,8 +24,8 @@ export type LabelServiceOptions = {
   onJob: (result: LabelPrintResult & { at: string; trigger: 'tube.opened' | 'request' }) => void;
   /** The box's tubes; until boxing exists, a box label lists none. */
   boxContents?: (boxCode: string) => BoxContents;
-  /** A printer to use instead of the configured one (tests, the device manager's own instance). */
-  printer?: () => Printer | null;
+  /** The device manager's printer (configured devices, or the simulated one in training mode). */
+  devicePrinter?: () => Printer | null;
   templateDir?: string;
 };
 
@@ -63,41 +62,28 @@ export class LabelService {
     return row?.value ?? null;
   }
 
-  /**
-   * The printer configuration: the first enabled printer in the device manager's `devices`
-   * setting, else the `labels.printer` setting. Invalid stored values read as "no printer".
-   */
-  printerConfig(): PrinterConfig | null {
-    const candidates: unknown[] = [];
-    const devices = this.setting('devices');
-    if (devices) {
-      try {
-        const parsed = deviceSettingsSchema.safeParse(JSON.parse(devices));
-        if (parsed.success && parsed.data.mode !== 'off') {
-          for (const d of parsed.data.devices) if (d.kind === 'printer' && d.enabled) candidates.push(d.printer);
-        }
-      } catch {
-        log.warn('devices setting is not JSON');
-      }
-    }
+  /** The `labels.printer` setting, for a station whose device list has no printer. */
+  private ownConfig(): PrinterConfig | null {
     const own = this.setting(PRINTER_SETTING);
-    if (own) {
-      try {
-        candidates.push(JSON.parse(own));
-      } catch {
-        log.warn('labels.printer setting is not JSON');
-      }
-    }
-    for (const c of candidates) {
-      const parsed = printerConfigSchema.safeParse(c);
+    if (!own) return null;
+    try {
+      const parsed = printerConfigSchema.safeParse(JSON.parse(own));
       if (parsed.success) return parsed.data;
+      log.warn({ issue: parsed.error.issues[0]?.path.join('.') }, 'labels.printer setting invalid');
+    } catch {
+      log.warn('labels.printer setting is not JSON');
     }
     return null;
   }
 
+  /**
+   * The printer labels go to: the device manager's (so one driver owns a serial port or a
+   * device file), else one opened here from `labels.printer`.
+   */
   private printer(): Printer | null {
-    if (this.options.printer) return this.options.printer();
-    const config = this.printerConfig();
+    const device = this.options.devicePrinter?.() ?? null;
+    if (device) return device;
+    const config = this.ownConfig();
     if (!config) return null;
     const key = JSON.stringify(config);
     if (this.opened?.key !== key) {
@@ -106,6 +92,10 @@ export class LabelService {
       this.opened = { key, printer: openPrinter(config) };
     }
     return this.opened.printer;
+  }
+
+  printerConfig(): PrinterConfig | null {
+    return this.printer()?.config ?? null;
   }
 
   printOnOpen(): boolean {

@@ -108,18 +108,22 @@ describe('printing on tube open', () => {
     expect(labelJobs().map((j) => j.trigger)).toEqual(['request']);
   });
 
-  it('takes the printer from the device manager\'s devices setting when one is configured there', async () => {
-    setting('devices', {
-      mode: 'off',
-      devices: [],
-    });
-    useSimulator();
-    expect(core.labels.printerConfig()?.transport).toMatchObject({ port: sim.port });
-    setting('devices', {
-      mode: 'real',
-      devices: [{ id: 'p1', name: '标签打印机', kind: 'printer', driver: 'printer', printer: { language: 'tspl', dpi: 300, transport: { kind: 'tcp', host: '127.0.0.1', port: sim.port } } }],
-    });
-    expect(core.labels.printerConfig()).toMatchObject({ language: 'tspl', dpi: 300 });
-    expect(await ok(core, 'label.printerStatus', {})).toMatchObject({ state: 'ready' });
+  it('uses the device manager\'s printer when one is configured there, before labels.printer', async () => {
+    const other = await PrinterSimulator.start();
+    try {
+      setting('labels.printer', { language: 'zpl', transport: { kind: 'tcp', host: '127.0.0.1', port: other.port } });
+      expect(core.labels.printerConfig()?.transport).toMatchObject({ port: other.port });
+      await ok(core, 'devices.save', {
+        device: { id: 'p1', name: '标签打印机', enabled: true, kind: 'printer', driver: 'printer', printer: { language: 'tspl', dpi: 300, transport: { kind: 'tcp', host: '127.0.0.1', port: sim.port } } },
+      });
+      await expect.poll(() => core.labels.printerConfig()?.language).toBe('tspl');
+      expect(core.labels.printerConfig()?.dpi).toBe(300);
+      await ok(core, 'scan.submit', { text: tubeCode(61), source: 'manual' });
+      await ok(core, 'label.print', { tubeCode: tubeCode(61) });
+      await expect.poll(() => sim.jobs.some((j) => j.bytes.toString('latin1').startsWith('SIZE 50 mm,25 mm'))).toBe(true);
+      expect(other.jobs).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
   });
 });
