@@ -9,17 +9,19 @@ export const DEFAULT_PORT = 4173;
 export const serve: CliCommand = {
   name: 'serve',
   summary: 'run the kiosk host: the core plus the screen on http://127.0.0.1',
-  usage: 'station serve [--data DIR] [--port N]',
+  usage: 'station serve [--data DIR] [--port N] [--hq URL]',
   async run(argv) {
-    const { values } = parseOptions(argv, { data: { type: 'string' }, port: { type: 'string' } }, this.usage);
+    const { values } = parseOptions(argv, { data: { type: 'string' }, port: { type: 'string' }, hq: { type: 'string' } }, this.usage);
     const dataDir = path.resolve(values.data ?? defaultDataDir());
+    // The host runs the upload agent once the station is enrolled; --hq overrides the enrolled HQ address.
+    const upload = { start: true, hqUrl: values.hq };
     let host;
     try {
-      host = await startKioskHost({ dataDir, port: parsePort(values.port, DEFAULT_PORT) });
+      host = await startKioskHost({ dataDir, port: parsePort(values.port, DEFAULT_PORT), upload });
     } catch (err) {
       // The usual port is taken (a second Station on this machine): take any free one instead.
       if (values.port !== undefined || (err as { code?: string }).code !== 'EADDRINUSE') throw err;
-      host = await startKioskHost({ dataDir, port: 0 });
+      host = await startKioskHost({ dataDir, port: 0, upload });
     }
     // One line on stdout that scripts and tests wait for.
     process.stdout.write(`station: listening on ${host.url} (data: ${dataDir})\n`);

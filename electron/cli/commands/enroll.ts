@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { StationCore } from '../../core/core';
+import { defaultDataDir } from '../../core/paths';
+import { parseOptions } from '../args';
+import type { CliCommand } from './types';
+
+export const enroll: CliCommand = {
+  name: 'enroll',
+  summary: 'link this station to HQ with a one-time enrollment code (the key pair is made here)',
+  usage: 'station enroll [--data DIR] --hq URL --code CODE [--name NAME]',
+  async run(argv) {
+    const { values } = parseOptions(
+      argv,
+      { data: { type: 'string' }, hq: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' } },
+      this.usage,
+    );
+    if (!values.hq || !values.code) throw new Error(`--hq and --code are required\nusage: ${this.usage}`);
+    const core = new StationCore({ dataDir: path.resolve(values.data ?? defaultDataDir()) });
+    try {
+      const result = await core.invoke('upload.enroll', { hqUrl: values.hq, code: values.code, stationName: values.name });
+      if (!result.ok) {
+        const params = result.error.params ? ` ${JSON.stringify(result.error.params)}` : '';
+        process.stderr.write(`station: enrollment refused: ${result.error.code}${params}\n`);
+        return 1;
+      }
+      const hq = result.value.hq!;
+      process.stdout.write(`station: enrolled at ${hq.url} as ${hq.stationId} (site ${hq.siteName})\n`);
+      return 0;
+    } finally {
+      core.close();
+    }
+  },
+};

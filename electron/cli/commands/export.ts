@@ -1,0 +1,24 @@
+import path from 'node:path';
+import { defaultDataDir } from '../../core/paths';
+import { writeExportFile } from '../../core/upload/export';
+import { parseOptions } from '../args';
+import type { CliCommand } from './types';
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: 'write a signed file of every record HQ has not acknowledged (for a USB stick)',
+  usage: 'station export [--data DIR] --out FILE',
+  async run(argv) {
+    const { values } = parseOptions(argv, { data: { type: 'string' }, out: { type: 'string' } }, this.usage);
+    if (!values.out) throw new Error(`--out is required\nusage: ${this.usage}`);
+    const dataDir = path.resolve(values.data ?? defaultDataDir());
+    const out = path.resolve(values.out);
+    const summary = await writeExportFile(dataDir, out);
+    if (!summary) {
+      process.stdout.write('station: nothing to export, HQ has acknowledged every record\n');
+      return 0;
+    }
+    process.stdout.write(`station: exported records ${summary.fromSeq}..${summary.toSeq} (${summary.records}) to ${out}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,55 @@
+import { sign } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { openDatabase } from '../db/database';
+import { JournalReader } from './batch';
+import { loadPrivateKey } from './keys';
+import { UploadStore } from './store';
+
+const gzip = promisify(zlib.gzip);
+
+export type ExportSummary = { fromSeq: number; toSeq: number; records: number; bytes: number };
+
+export class ExportError extends Error {
+  constructor(readonly code: 'export.noDatabase' | 'upload.notEnrolled') {
+    super(code === 'export.noDatabase' ? 'no station database in this data folder' : 'this station is not enrolled at HQ: run "station enroll" first');
+  }
+}
+
+/**
+ * Writes everything HQ has not acknowledged to `outFile`, signed with the station's key, for a
+ * USB stick when the network is gone for days (protocol "Export file"). The upload state is not
+ * touched: the agent still uploads these records later and HQ deduplicates whichever copy
+ * arrives second. Returns null when nothing is waiting (no file is written).
+ */
+export async function writeExportFile(dataDir: string, outFile: string, now: () => Date = () => new Date()): Promise<ExportSummary | null> {
+  const dbFile = path.join(dataDir, 'station.db');
+  if (!fs.existsSync(dbFile)) throw new ExportError('export.noDatabase');
+  const db = openDatabase(dbFile);
+  let reader: JournalReader | null = null;
+  try {
+    const store = new UploadStore(db);
+    const link = store.link();
+    if (!link) throw new ExportError('upload.notEnrolled');
+    reader = new JournalReader(dbFile);
+    const headSeq = reader.headSeq();
+    const read = reader.read(store.state().ackedThrough, { maxRecords: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
+    if (!read) return null;
+    const json = `{"type":"station.export","version":1,"stationId":${JSON.stringify(link.stationId)},"createdAt":${JSON.stringify(
+      now().toISOString(),
+    )},"fromSeq":${read.fromSeq},"toSeq":${read.toSeq},"headSeq":${headSeq},"records":${read.recordsJson},"publicKey":${JSON.stringify(link.publicKey)}}`;
+    const gz = await gzip(json);
+    const signature = sign(null, gz, loadPrivateKey(dataDir));
+    const file = JSON.stringify({ export: gz.toString('base64'), signature: signature.toString('base64') });
+    // Written aside and renamed: a stick pulled out mid-write never holds half a file under the final name.
+    const partial = `${outFile}.partial`;
+    fs.writeFileSync(partial, file, { mode: 0o600 });
+    fs.renameSync(partial, outFile);
+    return { fromSeq: read.fromSeq, toSeq: read.toSeq, records: read.count, bytes: Buffer.byteLength(file) };
+  } finally {
+    reader?.close();
+    db.close();
+  }
+}
