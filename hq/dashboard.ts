@@ -167,7 +167,7 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
 <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}
-<section><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>
+<section class="wide"><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>
 <th>${esc(t('acked'))}</th><th>${esc(t('head'))}</th><th>${esc(t('lag'))}</th><th>${esc(t('conflicts'))}</th><th>${esc(t('rejected'))}</th></tr></thead>
 <tbody>${stationRows || empty(8)}</tbody></table></section>
 <section><h2>${esc(t('sitesToday'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th><th>${esc(t('boxes'))}</th></tr></thead>
@@ -189,13 +189,16 @@ body { margin: 0; }
 header { display: flex; gap: 1.5rem; align-items: baseline; padding: 1rem 1.5rem; background: #12355b; color: #fff; }
 header h1 { margin: 0; font-size: 1.4rem; }
 header a { color: #cfe3ff; margin-left: auto; }
-main { padding: 1rem 1.5rem; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); }
+main { padding: 1rem 1.5rem; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(600px, 1fr)); }
+section { overflow-x: auto; }
+section.wide { grid-column: 1 / -1; }
 main.login { display: block; max-width: 420px; margin: 4rem auto; }
 section { background: #fff; border-radius: 8px; padding: 0.75rem 1rem; box-shadow: 0 1px 3px rgba(0,0,0,0.12); }
 h2 { font-size: 1.05rem; margin: 0.25rem 0 0.5rem; }
 table { width: 100%; border-collapse: collapse; font-size: 0.92rem; }
 th, td { padding: 0.35rem 0.5rem; border-bottom: 1px solid #e3e7ee; text-align: left; }
-th { color: #566273; font-weight: 600; }
+th { color: #566273; font-weight: 600; white-space: nowrap; }
+td { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: #8a95a5; text-align: center; }
 tr.warn td:first-child, td.warn { color: #a25a00; font-weight: 600; }

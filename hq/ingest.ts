@@ -5,7 +5,7 @@
  * they cannot drift apart in behaviour.
  */
 import { randomInt } from 'node:crypto';
-import { checkRecord, canonicalJson, recordDigest, type Rejection, type ValidRecord } from './protocol';
+import { checkRecord, canonicalJson, recordContentParts, sha256Hex, type Rejection, type ValidRecord } from './protocol';
 
 /** Sampling sites in China keep one clock (UTC+8, no daylight saving); "today" means their day. */
 const SITE_UTC_OFFSET_MS = 8 * 3600_000;
@@ -68,7 +68,8 @@ export function planIngest(records: readonly { seq: number }[], ackedThrough: nu
   const valid: ValidRecord[] = [];
   for (const raw of records) {
     const r = raw as Record<string, unknown> & { seq: number };
-    const digest = recordDigest(r);
+    const content = recordContentParts(r);
+    const digest = sha256Hex(content.content);
     if (r.seq <= ackedThrough) {
       const stored = heldBySeq.get(r.seq);
       if (stored && stored.digest === digest) {
@@ -86,7 +87,7 @@ export function planIngest(records: readonly { seq: number }[], ackedThrough: nu
       entityId: text(r.entityId),
       operatorId: text(r.operatorId),
       at: text(r.at),
-      payload: canonicalJson(r.payload ?? null),
+      payload: content.payload,
       digest,
     };
     if (checked.ok) {

@@ -312,6 +312,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   }
 
   app.get('/', async (_req, reply) => reply.redirect('/dashboard', 303));
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   app.get('/dashboard.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(DASHBOARD_CSS));
   app.get('/login', async (req, reply) => page(reply, 200, renderLogin(langOf(req), false)));
   app.post('/login', async (req, reply) => {
