@@ -67,7 +67,7 @@ function uploadProgress(dataDir: string): { ackedThrough: number; head: number; 
 describe('upload survives crashes (real processes)', () => {
   it('station killed with SIGKILL mid-upload and HQ killed mid-batch: HQ ends with exactly the journal', async () => {
     const hqDir = tempDir('hq-crash-');
-    let hq = await startHqProcess(hqDir, 0);
+    const hq = await startHqProcess(hqDir, 0);
     const hqPort = Number(new URL(hq.url).port);
     proxy = await startFaultProxy({ target: hq.url, delayMs: 250 });
 
@@ -108,7 +108,8 @@ describe('upload survives crashes (real processes)', () => {
     });
     await killed(hq.child);
     await new Promise((r) => setTimeout(r, 500));
-    hq = await startHqProcess(hqDir, hqPort);
+    // The new process is ended with the others after the test.
+    await startHqProcess(hqDir, hqPort);
 
     await waitFor('every record acknowledged', () => {
       const now = uploadProgress(dataDir);
