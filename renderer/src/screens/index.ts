@@ -1,5 +1,6 @@
 import type { ComponentType } from 'react';
 import { DeskScreen } from './desk/DeskScreen';
+import { DevicesScreen } from './devices/DevicesScreen';
 
 /** A screen of the app: its navigation tab (`titleKey` is an i18n key) and its component. */
 export type Screen = { id: string; titleKey: string; Component: ComponentType };
@@ -7,4 +8,5 @@ export type Screen = { id: string; titleKey: string; Component: ComponentType };
 /** Every screen, in tab order; the first is where the app starts. One line each. */
 export const SCREENS: Screen[] = [
   { id: 'desk', titleKey: 'desk:title', Component: DeskScreen },
+  { id: 'devices', titleKey: 'devices:title', Component: DevicesScreen },
 ];
