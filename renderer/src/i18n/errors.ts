@@ -9,5 +9,6 @@ export type Translate = (keys: string | string[], options?: Record<string, unkno
  */
 export function translateError(t: Translate, namespaces: readonly string[], error: ApiError): string {
   const keys = [...namespaces.map((ns) => `${ns}:errors.${error.code}`), 'common:errors.unknown'];
-  return t(keys, { ...error.params, code: error.code });
+  // `errorCode`, not `code`: many errors carry a `code` param of their own (a tube code).
+  return t(keys, { ...error.params, errorCode: error.code });
 }

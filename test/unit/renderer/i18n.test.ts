@@ -100,13 +100,21 @@ describe('renderer translations', () => {
       const i18n = i18next.createInstance();
       await i18n.init({ resources, lng: lang, ns: namespaces, defaultNS: 'common', interpolation: { escapeValue: false }, showSupportNotice: false });
       const t = i18n.t.bind(i18n) as (k: string | string[], o?: Record<string, unknown>) => string;
-      const unknown = t('common:errors.unknown', { code: 'x' });
+      const unknown = t('common:errors.unknown', { errorCode: 'x' });
       for (const [code, params] of Object.entries(SAMPLE_PARAMS) as [ErrorCode, Record<string, string | number>][]) {
         const text = translateError(t, namespaces, { code, params });
         expect(text, code).not.toBe(unknown.replace('x', code));
         expect(text, code).not.toContain('{{');
         expect(text, code).not.toContain('errors.');
         expect(text.length, code).toBeGreaterThan(8);
+        // Each param the message names shows up with its own value.
+        const template = namespaces
+          .map((ns) => `errors.${code}`.split('.').reduce<string | Tree | undefined>((node, k) => (typeof node === 'object' ? node[k] : undefined), resources[lang]?.[ns]))
+          .find((v): v is string => typeof v === 'string');
+        expect(template, code).toBeDefined();
+        for (const [name, value] of Object.entries(params)) {
+          if (template?.includes(`{{${name}}}`)) expect(text, `${code} ${name}`).toContain(String(value));
+        }
       }
       // What was scanned is part of the message, so staff know what to check.
       expect(translateError(t, namespaces, { code: 'scan.unrecognized', params: SAMPLE_PARAMS['scan.unrecognized'] })).toContain('hello-world');

@@ -58,7 +58,15 @@ export function DeskScreen() {
 
   return (
     <div className="desk">
-      <TubePanel desk={desk} mode={actions.mode} />
+      <div className="desk-main">
+        <TubePanel desk={desk} mode={actions.mode} />
+        <section className="side-block" aria-labelledby="recent-heading">
+          <h2 id="recent-heading" className="side-heading">
+            {t('recent.heading')}
+          </h2>
+          {desk.recentTubes.length === 0 ? <p className="muted">{t('recent.empty')}</p> : <TubeList tubes={desk.recentTubes} testId="recent-tubes" />}
+        </section>
+      </div>
       <aside className="desk-side">
         <div className="actions" role="toolbar" aria-label={t('title')}>
           <button type="button" className="btn btn-big btn-primary" data-testid="new-tube" onClick={() => void actions.newTube()}>
@@ -77,12 +85,6 @@ export function DeskScreen() {
         <CapacitySelector value={desk.capacity} onChange={(c) => void actions.setCapacity(c)} />
         <ManualEntry inputRef={manualRef} onSubmit={(text) => actions.submitScan(text, 'manual')} />
         <TubeSearch inputRef={searchRef} search={actions.search} />
-        <section className="side-block" aria-labelledby="recent-heading">
-          <h2 id="recent-heading" className="side-heading">
-            {t('recent.heading')}
-          </h2>
-          {desk.recentTubes.length === 0 ? <p className="muted">{t('recent.empty')}</p> : <TubeList tubes={desk.recentTubes} testId="recent-tubes" />}
-        </section>
       </aside>
       <ConfirmDialog pending={desk.pending} onConfirm={(token) => void actions.confirm(token)} onCancel={(token, label) => void actions.cancel(token, label)} />
       <ReasonDialog kind="undo" open={dialog === 'undo'} subject={undoSubject} onSubmit={(reason) => actions.undo(reason)} onClose={() => setDialog(null)} />
