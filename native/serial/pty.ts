@@ -4,6 +4,23 @@ import { createLogger } from '../../electron/core/log';
 const log = createLogger('pty');
 
 /**
+ * socat children still running. A host that exits without waiting for the devices to close
+ * (process.exit in a signal handler) must not leave them behind, so they die with this process.
+ */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+  });
+}
+
+/**
  * A socat pseudo-terminal pair: bytes written to one end come out of the other, as if a device
  * were plugged in. `devicePath` is what the station opens; the simulator talks on `peerPath`.
  * Both are stable symlinks, like /dev/serial/by-id, so closing and reopening the pair (an
@@ -24,6 +41,7 @@ export async function openPtyPair(devicePath: string, peerPath: string, timeoutM
     ['-d', '-d', `pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${peerPath}`],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  track(child);
   const ptys = await new Promise<[string, string]>((resolve, reject) => {
     const found: string[] = [];
     let stderr = '';
