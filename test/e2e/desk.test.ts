@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { launchBrowser } from './helpers/browser';
-import { apiCalls, bannerSeq, nextOutcome, openDesk, recordApiCalls, scan } from './helpers/desk-page';
+import { apiCalls, bannerSeq, nextOutcome, openDesk, recordApiCalls, scan, type PageGlobals } from './helpers/desk-page';
 import { startKiosk, type Kiosk } from './helpers/kiosk';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
@@ -120,7 +120,7 @@ describe('sampling desk in a real browser against the kiosk host', () => {
     const seq = await bannerSeq(page);
     await page.keyboard.press('F3');
     const search = page.getByTestId('search-input');
-    await expect.poll(() => search.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => search.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement)).toBe(true);
     await page.keyboard.type('Wang', { delay: 120 });
     await expect.poll(() => page.getByTestId('search-results').innerText()).toContain(tubeCode(1));
     expect(await search.inputValue()).toBe('Wang');
