@@ -22,6 +22,7 @@ type BuilderConfig = {
   nsis?: { oneClick?: boolean; perMachine?: boolean; allowToChangeInstallationDirectory?: boolean; deleteAppDataOnUninstall?: boolean };
   linux?: { target?: Target[]; category?: string; maintainer?: string; icon?: string };
   deb?: { depends?: string[] };
+  electronFuses?: Record<string, boolean>;
 };
 
 let validate: ValidateFunction;
@@ -83,6 +84,15 @@ describe('electron-builder.yml', () => {
     );
     expect(config.npmRebuild).not.toBe(false);
     expect(config.buildDependenciesFromSource).toBe(true);
+  });
+
+  it('locks the shipped Electron binary down with fuses', () => {
+    expect(config.electronFuses).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      onlyLoadAppFromAsar: true,
+    });
   });
 
   it('ships the compiled app and the runtime resources, not sources or tests', () => {
