@@ -1,0 +1,197 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StationCore } from '../../../electron/core/core';
+import type { UploadStatus } from '../../../electron/api/upload';
+import { tempDir } from '../../helpers/core';
+
+type Seen = { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer; at: number };
+type Answer = { status: number; type?: string; body: string; headers?: Record<string, string> };
+type Script = (req: Seen, batch: { batchId: string; stationId: string; fromSeq: number; toSeq: number } | null) => Answer;
+
+let server: http.Server | undefined;
+let core: StationCore | undefined;
+afterEach(async () => {
+  core?.close();
+  core = undefined;
+  if (server) await new Promise<void>((r) => server!.close(() => r()));
+  server = undefined;
+});
+
+const FAST = { backoff: { baseMs: 5, capMs: 40, maxRetryAfterMs: 5000 }, timeoutMs: 1000, idleMs: 20, feedIdleMs: 60_000, feedEveryMs: 60_000 };
+const ENROLLED = { type: 'station.enrolled', stationId: 'hq-st-1', siteId: 'site-1', siteName: '测试社区' };
+const json = (status: number, body: unknown, headers?: Record<string, string>): Answer => ({ status, type: 'application/json', body: JSON.stringify(body), headers });
+const ack = (b: { batchId: string; toSeq: number }, extra: object = {}) =>
+  json(200, { type: 'hq.ack', batchId: b.batchId, stationId: 'hq-st-1', ackedThrough: b.toSeq, expectedSeq: b.toSeq + 1, rejections: [], ...extra });
+
+/** A scripted stand-in for HQ: answers what each test needs, records what the station sent. */
+async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const s: Seen = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks), at: Date.now() };
+      seen.push(s);
+      let answer: Answer;
+      if (req.url === '/api/v1/enroll') answer = json(200, ENROLLED);
+      else if (req.url?.startsWith('/api/v1/feed')) answer = json(200, { type: 'hq.feed', items: [], nextCursor: 0 });
+      else {
+        const batch = req.url === '/api/v1/batches' ? (JSON.parse(gunzipSync(s.body).toString('utf8')) as Parameters<Script>[1]) : null;
+        answer = script(s, batch);
+      }
+      res.writeHead(answer.status, { 'content-type': answer.type ?? 'text/plain', ...answer.headers });
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, seen };
+}
+
+async function enrolledCore(url: string, dataDir = tempDir()): Promise<StationCore> {
+  const c = new StationCore({ dataDir, upload: { tuning: FAST } });
+  const r = await c.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' });
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return c;
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const batches = (seen: Seen[]) => seen.filter((s) => s.url === '/api/v1/batches');
+const status = (): UploadStatus => core!.upload.status();
+
+describe('upload agent against a scripted HQ', () => {
+  it('treats an ack of another batch, a truncated ack and a portal page as failures', async () => {
+    let mode: 'wrongId' | 'truncated' | 'portal' | 'ok' = 'wrongId';
+    const hq = await stubHq((_req, b) => {
+      if (mode === 'wrongId') return ack({ batchId: '00000000-0000-4000-8000-000000000000', toSeq: b!.toSeq });
+      if (mode === 'truncated') return { status: 200, type: 'application/json', body: JSON.stringify(ack(b!).body).slice(0, 40) };
+      if (mode === 'portal') return { status: 200, type: 'text/html', body: '<html>login</html>' };
+      return ack(b!);
+    });
+    core = await enrolledCore(hq.url);
+    core.upload.start();
+    for (const m of ['wrongId', 'truncated', 'portal'] as const) {
+      mode = m;
+      const before = batches(hq.seen).length;
+      await until(() => batches(hq.seen).length >= before + 3, `${m} answers`);
+      expect(core.upload.store.state().ackedThrough, m).toBe(0);
+      expect(status().lastFailure?.code, m).toBe('upload.notHq');
+    }
+    mode = 'ok';
+    await until(() => status().waiting === 0, 'acknowledged');
+    expect(status()).toMatchObject({ online: true, lastFailure: null, ackedThrough: core.journal.lastSeq() });
+  });
+
+  it('corrects its clock from HQ when told its timestamp is stale, and signs with HQ time after', async () => {
+    const hqAhead = 3 * 86_400_000;
+    let stale = true;
+    const hq = await stubHq((req, b) => {
+      if (stale) {
+        stale = false;
+        return json(401, { error: 'timestamp.stale', hqTime: Date.now() + hqAhead });
+      }
+      const answer = ack(b!);
+      answer.headers = { 'x-hq-time': String(Date.now() + hqAhead), date: new Date(Date.now() + hqAhead).toUTCString() };
+      return answer;
+    });
+    core = await enrolledCore(hq.url);
+    core.upload.start();
+    await until(() => status().waiting === 0, 'acknowledged');
+    const [first, second] = batches(hq.seen);
+    expect(Math.abs(Number(first!.headers['x-station-timestamp']) - first!.at)).toBeLessThan(60_000);
+    expect(Math.abs(Number(second!.headers['x-station-timestamp']) - (second!.at + hqAhead))).toBeLessThan(60_000);
+    // The same frozen bytes, signed anew.
+    expect(second!.body.equals(first!.body)).toBe(true);
+    expect(second!.headers['x-station-signature']).not.toBe(first!.headers['x-station-signature']);
+    expect(core.upload.store.state().clockOffsetMs).toBeGreaterThan(hqAhead - 60_000);
+  });
+
+  it('waits as long as Retry-After asks before sending again', async () => {
+    let busy = true;
+    const hq = await stubHq((_req, b) => {
+      if (busy) {
+        busy = false;
+        return { status: 503, type: 'text/html', body: 'busy', headers: { 'retry-after': '1' } };
+      }
+      return ack(b!);
+    });
+    core = await enrolledCore(hq.url);
+    core.upload.start();
+    await until(() => status().waiting === 0, 'acknowledged');
+    const [first, second] = batches(hq.seen);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+    expect(second!.body.equals(first!.body)).toBe(true);
+  });
+
+  it('keeps the records HQ rejected, with their codes, for staff', async () => {
+    const hq = await stubHq((_req, b) => ack(b!, { rejections: [{ seq: 2, code: 'record.invalid', detail: 'payload.name: too long' }] }));
+    core = await enrolledCore(hq.url);
+    core.upload.start();
+    await until(() => status().waiting === 0, 'acknowledged');
+    expect(status()).toMatchObject({ rejectionCount: 1, rejections: [{ seq: 2, kind: 'station.created', code: 'record.invalid', detail: 'payload.name: too long' }] });
+  });
+
+  it('rebuilds a smaller batch when HQ says the body is too large', async () => {
+    const sizes: number[] = [];
+    const hq = await stubHq((_req, b) => {
+      sizes.push(b!.toSeq - b!.fromSeq + 1);
+      return sizes.length === 1 ? json(413, { error: 'body.tooLarge', hqTime: Date.now() }) : ack(b!);
+    });
+    core = await enrolledCore(hq.url);
+    core.upload.start();
+    await until(() => status().waiting === 0, 'acknowledged');
+    expect(sizes[0]).toBe(core.journal.lastSeq());
+    expect(sizes[1]).toBe(Math.floor(sizes[0]! / 2));
+  });
+});
+
+describe('enrollment', () => {
+  it('keeps the private key in the data folder (0600) and sends only the public key', async () => {
+    const hq = await stubHq(() => json(500, {}));
+    const dataDir = tempDir();
+    core = await enrolledCore(hq.url, dataDir);
+    const sent = JSON.parse(hq.seen[0]!.body.toString('utf8')) as Record<string, string>;
+    expect(Object.keys(sent).sort()).toEqual(['code', 'localStationId', 'publicKey', 'stationName']);
+    expect(sent.publicKey).toContain('BEGIN PUBLIC KEY');
+    expect(hq.seen[0]!.body.toString('utf8')).not.toContain('PRIVATE');
+    const keyFile = path.join(dataDir, 'station-key.pem');
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(keyFile, 'utf8')).toContain('BEGIN PRIVATE KEY');
+    expect(status()).toMatchObject({ enrolled: true, hq: { stationId: 'hq-st-1', siteName: '测试社区' } });
+    const again = await core.invoke('upload.enroll', { hqUrl: hq.url, code: 'ABCD-1234' });
+    expect(!again.ok && again.error.code).toBe('upload.alreadyEnrolled');
+  });
+
+  it('reports HQ refusals and non-HQ answers as their own errors, keeping no key', async () => {
+    const dataDir = tempDir();
+    let answer: Answer = json(403, { error: 'enroll.codeUsed', hqTime: Date.now() });
+    server = http.createServer((_req, res) => {
+      res.writeHead(answer.status, { 'content-type': answer.type ?? 'text/plain' });
+      res.end(answer.body);
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    core = new StationCore({ dataDir });
+    const used = await core.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' });
+    expect(!used.ok && used.error.code).toBe('enroll.codeUsed');
+    answer = { status: 200, type: 'text/html', body: '<html>portal</html>' };
+    const portal = await core.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' });
+    expect(!portal.ok && portal.error).toEqual({ code: 'enroll.notHq', params: { status: 200 } });
+    const closed = await core.invoke('upload.enroll', { hqUrl: 'http://127.0.0.1:1', code: 'ABCD-1234' });
+    expect(!closed.ok && closed.error.code).toBe('enroll.hqUnreachable');
+    expect(fs.readdirSync(dataDir).filter((f) => f.includes('key'))).toEqual([]);
+    expect(status().enrolled).toBe(false);
+    const sync = await core.invoke('upload.syncNow', {});
+    expect(!sync.ok && sync.error.code).toBe('upload.notEnrolled');
+  });
+});

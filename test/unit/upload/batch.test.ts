@@ -1,0 +1,55 @@
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { batchSchema, recordDigest } from '../../../hq/protocol';
+import type { StationCore } from '../../../electron/core/core';
+import { JournalReader, buildBatch } from '../../../electron/core/upload/batch';
+import { openCore, ok } from '../../helpers/core';
+import { idNumber, tubeCode } from '../../helpers/ids';
+
+let core: StationCore | undefined;
+let reader: JournalReader | undefined;
+afterEach(() => {
+  reader?.close();
+  core?.close();
+});
+
+async function journalOf(bindings: number): Promise<StationCore> {
+  const c = openCore();
+  await ok(c, 'scan.submit', { text: tubeCode(1), source: 'manual' });
+  for (let i = 1; i <= bindings; i++) await ok(c, 'scan.submit', { text: idNumber(i), source: 'manual' });
+  return c;
+}
+
+describe('upload batches', () => {
+  it('reads contiguous records after the acknowledged point, bounded by count', async () => {
+    core = await journalOf(4);
+    reader = new JournalReader(core.db.name);
+    const head = core.journal.lastSeq();
+    expect(reader.headSeq()).toBe(head);
+    const read = reader.read(2, { maxRecords: 3, maxBytes: 1 << 20 });
+    expect(read).toMatchObject({ fromSeq: 3, toSeq: 5, count: 3 });
+    expect(reader.read(head, { maxRecords: 10, maxBytes: 1 << 20 })).toBeNull();
+  });
+
+  it('bounds a batch by bytes but always carries at least one record', async () => {
+    core = await journalOf(6);
+    reader = new JournalReader(core.db.name);
+    const one = reader.read(0, { maxRecords: 100, maxBytes: 10 });
+    expect(one).toMatchObject({ fromSeq: 1, toSeq: 1, count: 1 });
+    const some = reader.read(0, { maxRecords: 100, maxBytes: 1500 })!;
+    expect(some.count).toBeGreaterThan(1);
+    expect(some.count).toBeLessThan(core.journal.lastSeq());
+    expect(Buffer.byteLength(some.recordsJson)).toBeLessThanOrEqual(1500);
+  });
+
+  it('builds a gzip body HQ accepts, with records exactly as journalled', async () => {
+    core = await journalOf(3);
+    reader = new JournalReader(core.db.name);
+    const head = core.journal.lastSeq();
+    const batch = await buildBatch('hq-station-1', head, reader.read(0, { maxRecords: 100, maxBytes: 1 << 20 })!);
+    const parsed = batchSchema.parse(JSON.parse(gunzipSync(batch.body).toString('utf8')));
+    expect(parsed).toMatchObject({ stationId: 'hq-station-1', batchId: batch.batchId, fromSeq: 1, toSeq: head, headSeq: head });
+    const journal = core.journal.readAfter(0, 100);
+    expect(parsed.records.map((r) => recordDigest(r))).toEqual(journal.map((e) => recordDigest(e)));
+  });
+});
