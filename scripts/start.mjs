@@ -33,7 +33,9 @@ if (electron) {
   const child = spawn(electron, [path.join(root, 'dist', 'electron', 'main', 'main.js'), ...passThrough], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  const server = spawn(process.execPath, [path.join(root, 'bin', 'station.js'), 'serve', ...passThrough], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The demo runs on simulated devices (training mode) unless told otherwise.
+  const devices = passThrough.includes('--devices') ? [] : ['--devices', 'simulated'];
+  const server = spawn(process.execPath, [path.join(root, 'bin', 'station.js'), 'serve', ...devices, ...passThrough], { stdio: ['ignore', 'pipe', 'inherit'] });
   let browser = null;
   const stop = () => {
     browser?.kill();
