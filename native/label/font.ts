@@ -14,6 +14,7 @@ export const FONT_CELL = 16;
 /** Unifont's baseline sits 14 of the 16 rows down. */
 const BASELINE_ROWS = 14;
 const FONT_NAME = 'STATION-UNIFONT';
+const REPLACEMENT = 0xfffd;
 
 type Glyph = { bitmap: Bitmap; advance: number };
 
@@ -40,7 +41,9 @@ type Point = { x: number; y: number };
 function outline(codePoint: number, scale: number): { polygons: Point[][]; advance: number } {
   const id = font();
   const size = unitSize * scale;
-  const paths = bwipjs.FontLib.getpaths(id, codePoint, size, size);
+  // A character the font lacks (a rare name outside the BMP…) prints as U+FFFD, never crashes.
+  const paths = bwipjs.FontLib.getpaths(id, codePoint, size, size) ?? bwipjs.FontLib.getpaths(id, REPLACEMENT, size, size);
+  if (!paths) return { polygons: [], advance: 8 * scale };
   const baseline = BASELINE_ROWS * scale;
   const polygons: Point[][] = [];
   let current: Point[] = [];
