@@ -48,7 +48,7 @@ export function TubePanel({ desk, mode }: { desk: DeskState; mode: (capacity: De
               <span className="member-index">{i + 1}</span>
               <span className="member-label">{m.person.label}</span>
               <span className="member-id">{m.person.name ? m.person.maskedIdNumber : ''}</span>
-              {m.repeatConfirmed ? <span className="member-repeat">{t('member.repeat')}</span> : null}
+              <span>{m.repeatConfirmed ? <span className="member-repeat">{t('member.repeat')}</span> : null}</span>
               <span className="member-time">{formatTime(m.boundAt, language)}</span>
             </li>
           ))}

@@ -1,4 +1,5 @@
-import { useTranslation } from 'react-i18next';
+import { useStationTranslation } from '../i18n';
+import type { Message } from './feedback';
 import { useFeedback } from './FeedbackProvider';
 
 /**
@@ -7,7 +8,8 @@ import { useFeedback } from './FeedbackProvider';
  */
 export function Banner() {
   const { current } = useFeedback();
-  const { t } = useTranslation('desk');
+  const { t, errorText } = useStationTranslation('desk');
+  const words = (m: Message) => ('error' in m ? errorText(m.error) : t(m.key, m.params));
   return (
     <div
       className={`banner banner-${current?.tone ?? 'idle'}`}
@@ -21,9 +23,9 @@ export function Banner() {
       {current ? (
         <>
           <div className="banner-title" key={current.id}>
-            {current.title}
+            {words(current.title)}
           </div>
-          {current.detail ? <div className="banner-detail">{current.detail}</div> : null}
+          {current.detail.length > 0 ? <div className="banner-detail">{current.detail.map(words).join(' ')}</div> : null}
         </>
       ) : (
         <div className="banner-title banner-idle-text">{t('tube.none')}</div>
