@@ -84,7 +84,7 @@ export class CoreHost {
 
   /** After a failure staff chose to try again: a fresh start with a fresh crash budget. */
   retry(): void {
-    if (this.current.kind !== 'failed') return;
+    if (this.current.kind !== 'failed' || this.stopping) return;
     this.crashTimes = [];
     this.spawn();
   }
