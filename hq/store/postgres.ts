@@ -97,8 +97,9 @@ const CREATE_TASKS = `INSERT INTO retest_task (tube_code, person_key, site_id, c
 /**
  * PostgreSQL. Each batch is one transaction that locks its station's row (so batches of one
  * station apply in order even from several HQ processes) and writes every table with one
- * multi-row statement: arrays bound as parameters and expanded with `unnest`, which keeps the
- * round trips per batch constant and the rate near `COPY`.
+ * multi-row statement: the rows bound as one JSON parameter and expanded with
+ * `json_to_recordset` (or arrays with `unnest` for the small tables), which keeps the round trips
+ * per batch constant and avoids the client's per-element array quoting.
  */
 export async function openPostgresStore(connectionString: string): Promise<HqStore> {
   const pool = new pg.Pool({ connectionString, max: 8 });
@@ -106,23 +107,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
 
   async function applyPlan(c: pg.PoolClient, input: IngestInput, siteId: string, plan: IngestPlan): Promise<void> {
     const st = input.stationId;
-    const recs = plan.newRecords;
-    if (recs.length > 0) {
+    if (plan.newRecords.length > 0) {
       await c.query(
         `INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest, rejection, detail)
-         SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`,
-        [
-          st,
-          recs.map((r) => r.seq),
-          recs.map((r) => r.kind),
-          recs.map((r) => r.entityId),
-          recs.map((r) => r.operatorId),
-          recs.map((r) => r.at),
-          recs.map((r) => r.payload),
-          recs.map((r) => r.digest),
-          recs.map((r) => r.rejection),
-          recs.map((r) => r.detail),
-        ],
+         SELECT $1, x.seq, x.kind, x."entityId", x."operatorId", x.at, x.payload, x.digest, x.rejection, x.detail
+         FROM json_to_recordset($2::json) AS x(seq bigint, kind text, "entityId" text, "operatorId" text, at text, payload text, digest text, rejection text, detail text)`,
+        [st, JSON.stringify(plan.newRecords)],
       );
     }
     if (plan.conflicts.length > 0) {
@@ -143,9 +133,10 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     const p = plan.projection;
     if (p.persons.length > 0) {
       await c.query(
-        `INSERT INTO person (station_id, person_id, site_id, person_key) SELECT $1, u.id, $2, u.k FROM unnest($3::text[], $4::text[]) AS u(id, k)
+        `INSERT INTO person (station_id, person_id, site_id, person_key)
+         SELECT $1, x."personId", $2, x."personKey" FROM json_to_recordset($3::json) AS x("personId" text, "personKey" text)
          ON CONFLICT DO NOTHING`,
-        [st, siteId, p.persons.map((x) => x.personId), p.persons.map((x) => x.personKey)],
+        [st, siteId, JSON.stringify(p.persons)],
       );
     }
     if (p.rounds.length > 0) {
@@ -173,23 +164,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       );
     }
     if (p.bindings.length > 0) {
-      const b = p.bindings;
       await c.query(
         `INSERT INTO binding (station_id, binding_id, site_id, tube_id, tube_code, person_id, round_id, day, at)
-         SELECT $1, u.id, $2, u.tube, u.code, u.person, u.round, u.day, u.at
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(id, tube, code, person, round, day, at)
+         SELECT $1, x."bindingId", $2, x."tubeId", x."tubeCode", x."personId", x."roundId", x.day, x.at
+         FROM json_to_recordset($3::json) AS x("bindingId" text, "tubeId" text, "tubeCode" text, "personId" text, "roundId" text, day text, at text)
          ON CONFLICT DO NOTHING`,
-        [
-          st,
-          siteId,
-          b.map((x) => x.bindingId),
-          b.map((x) => x.tubeId),
-          b.map((x) => x.tubeCode),
-          b.map((x) => x.personId),
-          b.map((x) => x.roundId),
-          b.map((x) => x.day),
-          b.map((x) => x.at),
-        ],
+        [st, siteId, JSON.stringify(p.bindings)],
       );
     }
     if (p.bindingsUndone.length > 0) {
