@@ -1,5 +1,6 @@
 import type { ComponentType } from 'react';
 import { DevicesIndicator } from '../screens/devices/DevicesIndicator';
+import { UploadIndicator } from '../upload/UploadIndicator';
 import { ConnectionIndicator } from './ConnectionIndicator';
 
 /** An indicator in the status bar (connection, devices, upload…): a small self-contained component. */
@@ -9,4 +10,5 @@ export type StatusIndicator = { id: string; Indicator: ComponentType };
 export const STATUS_INDICATORS: StatusIndicator[] = [
   { id: 'connection', Indicator: ConnectionIndicator },
   { id: 'devices', Indicator: DevicesIndicator },
+  { id: 'upload', Indicator: UploadIndicator },
 ];

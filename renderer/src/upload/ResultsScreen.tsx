@@ -1,0 +1,177 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { ApiError } from '../../../electron/api/contract';
+import type { PositiveTubeView, RetestTaskView } from '../../../electron/api/upload';
+import { useConnection, useStation } from '../app/station';
+import { formatTime } from '../desk/format';
+import { useStationTranslation } from '../i18n';
+import { useUploadStatus } from './useUploadStatus';
+import { failureText, rejectionText } from './words';
+import './upload.css';
+
+/** Results and re-tests change after a feed pull or a binding; ask again at most this often. */
+const REFRESH_AFTER_CHANGE_MS = 500;
+
+function useResults(): { positives: PositiveTubeView[]; retests: RetestTaskView[] } {
+  const client = useStation();
+  const connection = useConnection();
+  const [positives, setPositives] = useState<PositiveTubeView[]>([]);
+  const [retests, setRetests] = useState<RetestTaskView[]>([]);
+  const refresh = useCallback(() => {
+    void client.call('results.positives', {}).then((r) => r.ok && setPositives(r.value));
+    void client.call('retest.list', { state: 'all' }).then((r) => r.ok && setRetests(r.value));
+  }, [client]);
+  useEffect(() => {
+    if (connection === 'online') refresh();
+  }, [connection, refresh]);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const later = () => {
+      if (timer === null) timer = setTimeout(() => ((timer = null), refresh()), REFRESH_AFTER_CHANGE_MS);
+    };
+    const offResults = client.on('results.changed', later);
+    const offDesk = client.on('desk.changed', later);
+    return () => {
+      if (timer !== null) clearTimeout(timer);
+      offResults();
+      offDesk();
+    };
+  }, [client, refresh]);
+  return { positives, retests };
+}
+
+/**
+ * HQ's answers at the desk: the upload's state with every record HQ rejected, positive pooled
+ * tubes with their members, and the single-tube re-tests they ask for.
+ */
+export function ResultsScreen() {
+  const client = useStation();
+  const { t, language, errorText } = useStationTranslation('upload');
+  const { status, refresh } = useUploadStatus();
+  const { positives, retests } = useResults();
+  const [error, setError] = useState<ApiError | null>(null);
+  const [hqUrl, setHqUrl] = useState('');
+  const [code, setCode] = useState('');
+  const time = (iso: string | null) => (iso ? formatTime(iso, language) : t('common:time.none'));
+
+  const enroll = (e: FormEvent) => {
+    e.preventDefault();
+    void client.call('upload.enroll', { hqUrl: hqUrl.trim(), code: code.trim() }).then((r) => {
+      setError(r.ok ? null : r.error);
+      if (r.ok) refresh();
+    });
+  };
+  const syncNow = () => void client.call('upload.syncNow', {}).then((r) => (r.ok ? refresh() : setError(r.error)));
+  const startSingle = () => void client.call('desk.setCapacity', { capacity: 1 }).then((r) => !r.ok && setError(r.error));
+  const open = retests.filter((r) => r.state === 'open');
+
+  return (
+    <div className="results" data-testid="results-screen">
+      <div>
+        <section aria-labelledby="positives-heading">
+          <h2 id="positives-heading">{t('panel.positives')}</h2>
+          {positives.length === 0 ? <p className="muted">{t('panel.noPositives')}</p> : null}
+          {positives.map((p) => (
+            <div key={p.tubeCode} data-testid="positive-tube">
+              <p>
+                <span className="positive-code">{p.tubeCode}</span> <small>{t('panel.resultAt', { time: time(p.resultAt) })}</small>
+              </p>
+              {p.knownHere ? (
+                <table>
+                  <tbody>
+                    {p.members.map((m) => (
+                      <tr key={m.person.id}>
+                        <td>{m.person.label}</td>
+                        <td>{m.person.maskedIdNumber ?? ''}</td>
+                        <td className={m.retest?.state === 'sampled' ? 'retest-sampled' : 'retest-open'}>
+                          {m.retest ? t(`panel.state.${m.retest.state}`) : ''}
+                          {m.retest?.sampledTubeCode ? ` · ${t('panel.sampledInto', { code: m.retest.sampledTubeCode })}` : ''}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              ) : (
+                <p className="muted">{t('panel.membersUnknown')}</p>
+              )}
+            </div>
+          ))}
+        </section>
+        <section aria-labelledby="retests-heading">
+          <h2 id="retests-heading">
+            {t('panel.retests')} ({open.length})
+          </h2>
+          <p>{t('panel.howTo')}</p>
+          <button type="button" className="btn btn-big btn-primary" data-testid="start-single" disabled={open.length === 0} onClick={startSingle}>
+            {t('panel.startSingle')}
+          </button>
+          {retests.length === 0 ? <p className="muted">{t('panel.noRetests')}</p> : null}
+          <table>
+            <tbody>
+              {retests.map((r) => (
+                <tr key={r.id} data-testid="retest-task" data-state={r.state}>
+                  <td>{r.person.label}</td>
+                  <td>{r.person.maskedIdNumber ?? ''}</td>
+                  <td>{r.sourceTubeCode}</td>
+                  <td className={r.state === 'open' ? 'retest-open' : 'retest-sampled'}>
+                    {t(`panel.state.${r.state}`)}
+                    {r.sampledTubeCode ? ` · ${t('panel.sampledInto', { code: r.sampledTubeCode })}` : ''}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      </div>
+      <div>
+        <section aria-labelledby="upload-heading">
+          <h2 id="upload-heading">{t('indicator.details')}</h2>
+          {error ? (
+            <p className="results-error" role="alert">
+              {errorText(error)}
+            </p>
+          ) : null}
+          {status && !status.enrolled ? (
+            <form onSubmit={enroll}>
+              <h3>{t('enroll.title')}</h3>
+              <label>
+                {t('enroll.hqUrl')}
+                <input value={hqUrl} onChange={(e) => setHqUrl(e.target.value)} inputMode="url" required />
+              </label>
+              <label>
+                {t('enroll.code')}
+                <input value={code} onChange={(e) => setCode(e.target.value)} required />
+              </label>
+              <button type="submit" className="btn btn-big btn-primary">
+                {t('enroll.submit')}
+              </button>
+            </form>
+          ) : null}
+          {status?.enrolled ? (
+            <>
+              <p>{t('enroll.done', { site: status.hq?.siteName ?? '' })}</p>
+              <p>
+                {t(`indicator.${status.online === true ? 'online' : status.online === false ? 'offline' : 'connecting'}`)} ·{' '}
+                {status.waiting > 0 ? t('indicator.waiting', { count: status.waiting }) : t('indicator.allSent')}
+              </p>
+              <p>{status.lastSuccessAt ? t('indicator.lastSuccess', { time: time(status.lastSuccessAt) }) : t('indicator.never')}</p>
+              {status.lastFailure ? <p className="results-error">{failureText(t, status.lastFailure)}</p> : null}
+              <button type="button" className="btn" onClick={syncNow}>
+                {t('panel.syncNow')}
+              </button>
+              {status.rejectionCount > 0 ? (
+                <>
+                  <h3>{t('indicator.rejected', { count: status.rejectionCount })}</h3>
+                  <ul className="rejection-list" data-testid="rejections">
+                    {status.rejections.map((r) => (
+                      <li key={r.seq}>{rejectionText(t, r)}</li>
+                    ))}
+                  </ul>
+                </>
+              ) : null}
+            </>
+          ) : null}
+        </section>
+      </div>
+    </div>
+  );
+}
