@@ -1,0 +1,132 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { StationClient } from '../../../renderer/src/api/client';
+import { createSocketClient, type SocketLike } from '../../../renderer/src/api/websocket';
+
+type Call = { type: 'call'; id: number; method: string; args: unknown };
+
+/** A stand-in kiosk host: answers calls with `answer`, can push events, go away and come back. */
+async function fakeHost(port = 0, answer: (call: Call) => unknown = (call) => ({ ok: true, value: call.method })) {
+  const server = new WebSocketServer({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const received: Call[] = [];
+  server.on('connection', (socket) => {
+    socket.on('message', (data) => {
+      const call = JSON.parse(String(data)) as Call;
+      received.push(call);
+      const result = answer(call);
+      if (result !== undefined) socket.send(JSON.stringify({ type: 'result', id: call.id, result }));
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    received,
+    push(event: string, payload: unknown) {
+      for (const socket of server.clients) socket.send(JSON.stringify({ type: 'event', event, payload }));
+    },
+    async close() {
+      for (const socket of server.clients) socket.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const clients: StationClient[] = [];
+const hosts: { close(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const h of hosts.splice(0)) await h.close();
+});
+
+function connect(port: number, options: { queueTimeoutMs?: number; answerTimeoutMs?: number } = {}): StationClient {
+  const client = createSocketClient({
+    url: `ws://127.0.0.1:${port}/api`,
+    createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    retryDelaysMs: [50],
+    ...options,
+  });
+  clients.push(client);
+  return client;
+}
+
+function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() > deadline) return reject(new Error('condition not met in time'));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+describe('kiosk WebSocket client', () => {
+  it('answers each call by id and delivers events to their listeners', async () => {
+    const host = await fakeHost();
+    hosts.push(host);
+    const client = connect(host.port);
+    const seen: unknown[] = [];
+    client.on('desk.changed', (payload) => seen.push(payload));
+    const [a, b] = await Promise.all([client.call('desk.state', {}), client.call('tube.search', { query: 'SY' })]);
+    expect(a).toEqual({ ok: true, value: 'desk.state' });
+    expect(b).toEqual({ ok: true, value: 'tube.search' });
+    expect(client.connection()).toBe('online');
+    host.push('desk.changed', { marker: 1 });
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([{ marker: 1 }]);
+  });
+
+  it('holds calls made before the link is up and sends them once it is', async () => {
+    const host = await fakeHost();
+    hosts.push(host);
+    const client = connect(host.port);
+    expect(client.connection()).toBe('connecting');
+    const result = await client.call('desk.state', {});
+    expect(result.ok).toBe(true);
+    expect(host.received.map((c) => c.method)).toEqual(['desk.state']);
+  });
+
+  it('goes offline when the host goes away, fails a call in flight as unreachable, and reconnects by itself', async () => {
+    let hold = false;
+    const host = await fakeHost(0, (call) => (hold ? undefined : { ok: true, value: call.method }));
+    const port = host.port;
+    const client = connect(port, { queueTimeoutMs: 5000 });
+    const states: string[] = [];
+    client.onConnection((c) => states.push(c));
+    await client.call('desk.state', {});
+
+    hold = true;
+    const inFlight = client.call('scan.submit', { text: 'SY0000000001', source: 'wedge' });
+    await until(() => host.received.length === 2);
+    await host.close();
+    expect(await inFlight).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 1 } } });
+    await until(() => client.connection() === 'offline');
+
+    // A call made while offline waits for the host to come back, then goes through.
+    const waiting = client.call('desk.state', {});
+    const back = await fakeHost(port);
+    hosts.push(back);
+    expect(await waiting).toEqual({ ok: true, value: 'desk.state' });
+    expect(client.connection()).toBe('online');
+    expect(states).toEqual(['online', 'offline', 'online']);
+  });
+
+  it('fails a call clearly when the host stays away longer than the queue waits', async () => {
+    const host = await fakeHost();
+    const port = host.port;
+    await host.close();
+    const client = connect(port, { queueTimeoutMs: 100 });
+    expect(await client.call('desk.state', {})).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 0 } } });
+  });
+
+  it('ignores messages that are not wire messages', async () => {
+    const host = await fakeHost(0, (call) => (call.method === 'desk.state' ? { nonsense: true } : { ok: true, value: 1 }));
+    hosts.push(host);
+    const client = connect(host.port, { answerTimeoutMs: 200 });
+    expect(await client.call('desk.state', {})).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 1 } } });
+    expect(await client.call('tube.search', { query: 'x' })).toEqual({ ok: true, value: 1 });
+  });
+});
