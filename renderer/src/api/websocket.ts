@@ -16,7 +16,7 @@ export type SocketLike = {
 export type SocketClientOptions = {
   url: string;
   createSocket: (url: string) => SocketLike;
-  /** How long a call made while disconnected waits for the link to come back. */
+  /** How long a call made before the first connection waits for it. */
   queueTimeoutMs?: number;
   /** How long a sent call waits for its answer. */
   answerTimeoutMs?: number;
@@ -47,9 +47,10 @@ const OPEN = 1;
 
 /**
  * The kiosk host's transport: one WebSocket to `/api`, reconnected automatically when the host
- * restarts. A call made while offline waits for the link (up to `queueTimeoutMs`); a call whose
- * answer is lost with the link fails with `host.unreachable` (sent: 1, it may have run), so no
- * call ever vanishes without an answer.
+ * restarts. A call made while the page is still connecting waits for the link (up to
+ * `queueTimeoutMs`); once the link was lost, calls fail at once with `host.unreachable` (sent: 0)
+ * rather than run seconds later behind the staff's back, and a call whose answer is lost with
+ * the link fails with sent: 1 (it may have run). No call ever vanishes without an answer.
  */
 export function createSocketClient(options: SocketClientOptions): StationClient {
   const queueTimeoutMs = options.queueTimeoutMs ?? 8_000;
@@ -159,7 +160,7 @@ export function createSocketClient(options: SocketClientOptions): StationClient 
   return {
     call<M extends Method>(method: M, args: ArgsOf<M>): Promise<Result<ValueOf<M>>> {
       return new Promise<Result<unknown>>((resolve) => {
-        if (closed) return resolve(unreachable(false));
+        if (closed || connection === 'offline') return resolve(unreachable(false));
         const item: Queued = { method, args, resolve, cancelTimer: () => undefined };
         if (socket && socket.readyState === OPEN) {
           transmit(item);

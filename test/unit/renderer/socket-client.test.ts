@@ -89,7 +89,7 @@ describe('kiosk WebSocket client', () => {
     expect(host.received.map((c) => c.method)).toEqual(['desk.state']);
   });
 
-  it('goes offline when the host goes away, fails a call in flight as unreachable, and reconnects by itself', async () => {
+  it('goes offline when the host goes away, fails calls in flight and while offline as unreachable, and reconnects by itself', async () => {
     let hold = false;
     const host = await fakeHost(0, (call) => (hold ? undefined : { ok: true, value: call.method }));
     const port = host.port;
@@ -105,12 +105,13 @@ describe('kiosk WebSocket client', () => {
     expect(await inFlight).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 1 } } });
     await until(() => client.connection() === 'offline');
 
-    // A call made while offline waits for the host to come back, then goes through.
-    const waiting = client.call('desk.state', {});
+    // While offline a call fails at once: staff are told to scan again, so it must not run later.
+    expect(await client.call('desk.state', {})).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 0 } } });
     const back = await fakeHost(port);
     hosts.push(back);
-    expect(await waiting).toEqual({ ok: true, value: 'desk.state' });
-    expect(client.connection()).toBe('online');
+    await until(() => client.connection() === 'online');
+    expect(await client.call('desk.state', {})).toEqual({ ok: true, value: 'desk.state' });
+    expect(back.received.map((c) => c.method)).toEqual(['desk.state']);
     expect(states).toEqual(['online', 'offline', 'online']);
   });
 
