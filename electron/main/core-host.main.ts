@@ -6,6 +6,7 @@
 import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
 import { z } from 'zod';
 import type { Method, Result } from '../api/contract';
+import type { DeviceMode } from '../api/devices';
 import type { WireEvent, WireRequest } from '../api/wire';
 import { createLogger } from '../core/log';
 import { coreToHostSchema, type HostToCore, type StartupFailure } from '../utility/core-protocol';
@@ -23,6 +24,10 @@ export type CoreHostOptions = {
   /** The compiled `electron/utility/core-process.js`. */
   modulePath: string;
   dataDir: string;
+  /** Overrides the stored device mode for this run. */
+  devices?: DeviceMode;
+  /** Overrides the enrolled HQ address for this run. */
+  hqUrl?: string;
   onEvent(event: WireEvent): void;
   onState(state: CoreHostState): void;
   /** A call unanswered this long is answered `host.unreachable` (it may still commit). */
@@ -142,7 +147,8 @@ export class CoreHost {
     child.on('message', (message: unknown) => this.control(child, message));
     child.on('error', (type, location) => log.error({ type, location }, 'core process fatal error'));
     child.once('exit', (code) => this.exited(child, code));
-    const open: HostToCore = { type: 'open', dataDir: this.options.dataDir };
+    const { dataDir, devices, hqUrl } = this.options;
+    const open: HostToCore = { type: 'open', dataDir, ...(devices && { devices }), ...(hqUrl && { hqUrl }) };
     child.postMessage(open, [port2]);
   }
 

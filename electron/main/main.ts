@@ -14,7 +14,7 @@ import { createLogger } from '../core/log';
 import { askRetryAfterCoreFailure } from './core-failure.main';
 import { CoreHost } from './core-host.main';
 import { registerStationIpc, sendEvent } from './ipc.main';
-import { dataDirFrom } from './paths.main';
+import { launchOptionsFrom } from './launch-options.main';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler, registerAppScheme } from './protocol.main';
 import { denyPermissions, installWebContentsGuards, mainWindowOptions } from './security.main';
 
@@ -39,7 +39,7 @@ function main(): void {
   let failureShown = false;
   const host = new CoreHost({
     modulePath: CORE_PROCESS,
-    dataDir: dataDirFrom(process.argv, app.getPath('userData')),
+    ...launchOptionsFrom(process.argv, app.getPath('userData')),
     onEvent: (event) => sendEvent(window, event),
     onState: (state) => {
       log.info({ state: state.kind }, 'core state');

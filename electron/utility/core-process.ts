@@ -9,7 +9,7 @@ import { classifyStorageError } from '../core/db/database';
 import { DatabaseFromTheFutureError } from '../core/db/migrations';
 import { createLogger } from '../core/log';
 import { openWireSession, type WireSession } from '../core/transport';
-import { hostToCoreSchema, type CoreToHost, type StartupFailure, type StartupFailureCode } from './core-protocol';
+import { hostToCoreSchema, type CoreToHost, type HostToCore, type StartupFailure, type StartupFailureCode } from './core-protocol';
 
 const log = createLogger('core-process');
 
@@ -58,13 +58,13 @@ export function runCoreProcess(parent: ParentPort, exit: (code: number) => void 
     port.start();
   };
 
-  const open = (dataDir: string): void => {
+  const open = ({ dataDir, devices, hqUrl }: Extract<HostToCore, { type: 'open' }>): void => {
     if (core) {
       log.warn('open received twice; the database is already open');
       return;
     }
     try {
-      core = new StationCore({ dataDir });
+      core = new StationCore({ dataDir, devices, upload: { start: true, hqUrl } });
       parent.postMessage({ type: 'ready' });
     } catch (err) {
       log.error({ err }, 'core failed to start');
@@ -101,7 +101,7 @@ export function runCoreProcess(parent: ParentPort, exit: (code: number) => void 
     }
     const message = parsed.data;
     if (message.type === 'open') {
-      open(message.dataDir);
+      open(message);
       for (const port of event.ports) attach(port);
     } else {
       void shutdown();

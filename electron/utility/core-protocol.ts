@@ -4,14 +4,28 @@
  * Zod only, so the main process can check the core's messages without loading the core.
  */
 import { z } from 'zod';
+import { deviceModeSchema } from '../api/devices';
 
 /** Why the core could not start; the host shows it to staff, who must act (free disk, restore). */
 const STARTUP_FAILURE_CODES = ['storage.full', 'storage.readonly', 'storage.corrupt', 'storage.busy', 'storage.newerVersion', 'internal'] as const;
 export type StartupFailureCode = (typeof STARTUP_FAILURE_CODES)[number];
 
+/** An HQ address given on the command line, overriding the enrolled one (a relay, a test's proxy). */
+export const hqUrlSchema = z.url({ protocol: /^https?$/ }).max(512);
+
 export const hostToCoreSchema = z.discriminatedUnion('type', [
-  /** Opens the database in `dataDir`; the message carries the first client port. */
-  z.object({ type: z.literal('open'), dataDir: z.string().min(1).max(4096) }).strict(),
+  /**
+   * Opens the database in `dataDir` and starts the upload agent; the message carries the first
+   * client port. `devices` and `hqUrl` override the stored device mode and HQ address for this run.
+   */
+  z
+    .object({
+      type: z.literal('open'),
+      dataDir: z.string().min(1).max(4096),
+      devices: deviceModeSchema.optional(),
+      hqUrl: hqUrlSchema.optional(),
+    })
+    .strict(),
   /** Finish what was accepted, close the database, exit. */
   z.object({ type: z.literal('shutdown') }).strict(),
 ]);

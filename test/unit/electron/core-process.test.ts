@@ -59,7 +59,7 @@ describe('core utility process', () => {
     const proc = startCoreProcess();
     cleanup = () => proc.running.shutdown();
     const { port1, port2 } = new MessageChannelMain();
-    proc.send({ type: 'open', dataDir }, [port2]);
+    proc.send({ type: 'open', dataDir, devices: 'off' }, [port2]);
     expect(proc.toHost).toEqual([{ type: 'ready' }]);
     expect(fs.existsSync(path.join(dataDir, 'station.db'))).toBe(true);
 
@@ -68,6 +68,7 @@ describe('core utility process', () => {
     expect(opened).toMatchObject({ ok: true, value: { kind: 'tube.opened', tubeCode: tubeCode(1) } });
     const bound = await client.call('scan.submit', { text: idNumber(1), source: 'wedge' });
     expect(bound).toMatchObject({ ok: true, value: { kind: 'person.bound', count: 1, tubeCode: tubeCode(1) } });
+    expect(await client.call('devices.list', {})).toMatchObject({ ok: true, value: { mode: 'off' } });
     expect(await client.call('tube.explode', {})).toMatchObject({ ok: false, error: { code: 'request.unknownMethod' } });
     const deskChanges = () => client.events.filter((e) => e.type === 'event' && e.event === 'desk.changed');
     await until(() => deskChanges().length >= 2);

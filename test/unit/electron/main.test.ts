@@ -19,7 +19,7 @@ const dataDir = path.join(tempDir(), 'desk-data');
 const argv = process.argv;
 
 beforeAll(async () => {
-  process.argv = ['/opt/Station/station', '--no-sandbox', '--data', dataDir];
+  process.argv = ['/opt/Station/station', '--no-sandbox', '--data', dataDir, '--devices', 'off'];
   utilityProcess.program = (parent, exit) => void runCoreProcess(parent, exit);
   await import('../../../electron/main/main.js');
 });
@@ -49,7 +49,7 @@ describe('Electron main process', () => {
     expect(utilityProcess.children).toHaveLength(0);
   });
 
-  it('when ready: denies permissions, serves app://, starts the core on the --data folder and opens a locked-down window on the app', async () => {
+  it('when ready: denies permissions, serves app://, starts the core with the command line’s options and opens a locked-down window on the app', async () => {
     app.becomeReady();
     await until(() => BrowserWindow.instances.length === 1);
     expect(session.defaultSession.permissionCheckHandler?.(null, 'media', 'app://station', {})).toBe(false);
@@ -57,7 +57,7 @@ describe('Electron main process', () => {
 
     const [child] = utilityProcess.children;
     expect(child?.modulePath).toBe(path.resolve(__dirname, '../../../electron/utility/core-process.js'));
-    expect(child?.received[0]).toEqual({ type: 'open', dataDir });
+    expect(child?.received[0]).toEqual({ type: 'open', dataDir, devices: 'off' });
 
     const window = mainWindow();
     expect(window.options.webPreferences).toMatchObject({
