@@ -99,6 +99,7 @@ function headers(contentType: string): Headers {
     'content-type': contentType,
     'content-security-policy': APP_CSP,
     'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
     'cache-control': 'no-cache',
   });
 }

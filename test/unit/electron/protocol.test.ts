@@ -46,6 +46,7 @@ describe('app:// protocol', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toBe(APP_CSP);
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
     const script = await get('app://station/assets/app.js');
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect((await get('app://station/')).status).toBe(200);
