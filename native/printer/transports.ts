@@ -50,7 +50,7 @@ export type PrinterTransport = {
  * Raw TCP (port 9100, "JetDirect"): one connection per job or query, closed after it, because
  * most printers serve one connection at a time and drop idle ones.
  */
-export function tcpTransport(host: string, port: number, connectTimeoutMs = 3000): PrinterTransport {
+export function tcpTransport(host: string, port: number, connectTimeoutMs = 3000, idleTimeoutMs = 15_000): PrinterTransport {
   const connect = () =>
     new Promise<net.Socket>((resolve, reject) => {
       const socket = net.createConnection({ host, port });
@@ -73,8 +73,16 @@ export function tcpTransport(host: string, port: number, connectTimeoutMs = 3000
     async write(bytes) {
       const socket = await connect();
       await new Promise<void>((resolve, reject) => {
+        // A printer that stops reading (paper out, paused with a full buffer) must not hang the job.
+        socket.setTimeout(idleTimeoutMs, () => {
+          socket.destroy();
+          reject(new PrinterError('no-answer', `printer stopped reading for ${idleTimeoutMs} ms`));
+        });
         socket.once('error', (err) => reject(wrap(err)));
-        socket.end(bytes, () => resolve());
+        socket.end(bytes, () => {
+          socket.setTimeout(0);
+          resolve();
+        });
       });
       // The printer closes its side when it has read everything; do not wait on it forever.
       const closer = setTimeout(() => socket.destroy(), 2000);
@@ -165,15 +173,19 @@ export function serialTransport(path: string, baudRate: number): PrinterTranspor
  * path must not become a regular file). Replies are read non-blocking and polled, so a printer
  * that never answers cannot park a thread of the libuv pool in read().
  */
-export function usbDeviceTransport(path: string): PrinterTransport {
+export function usbDeviceTransport(path: string, stallTimeoutMs = 15_000): PrinterTransport {
+  // Non-blocking writes too: usblp blocks write() while the printer takes no data (paper out).
   const writeAll = async (handle: fs.promises.FileHandle, bytes: Uint8Array) => {
     let offset = 0;
+    let lastProgress = Date.now();
     while (offset < bytes.length) {
       try {
         const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
         offset += bytesWritten;
+        if (bytesWritten > 0) lastProgress = Date.now();
       } catch (err) {
         if ((err as { code?: string }).code !== 'EAGAIN') throw err;
+        if (Date.now() - lastProgress > stallTimeoutMs) throw new PrinterError('no-answer', `printer took no data for ${stallTimeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 10));
       }
     }
@@ -184,7 +196,7 @@ export function usbDeviceTransport(path: string): PrinterTransport {
     async write(bytes) {
       let handle: fs.promises.FileHandle | null = null;
       try {
-        handle = await fs.promises.open(path, fs.constants.O_WRONLY);
+        handle = await fs.promises.open(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
         await writeAll(handle, bytes);
       } catch (err) {
         throw wrap(err);

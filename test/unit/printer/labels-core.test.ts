@@ -47,6 +47,12 @@ describe('label.preview', () => {
     }
   });
 
+  it('follows the printer\'s resolution and loaded label size', async () => {
+    setting('labels.printer', { language: 'tspl', dpi: 300, labelSize: { widthMm: 60, heightMm: 30 }, transport: { kind: 'tcp', host: '127.0.0.1', port: sim.port } });
+    await ok(core, 'scan.submit', { text: tubeCode(13), source: 'manual' });
+    expect(await ok(core, 'label.preview', { tubeCode: tubeCode(13) })).toMatchObject({ dpi: 300, widthMm: 60, heightMm: 30 });
+  });
+
   it('refuses an unknown tube, a box template for a tube, and a code that is not a box code', async () => {
     expect((await core.invoke('label.preview', { tubeCode: tubeCode(99) })).ok).toBe(false);
     await ok(core, 'scan.submit', { text: tubeCode(12), source: 'manual' });

@@ -68,6 +68,17 @@ describe('raw TCP 9100', () => {
     expect(await t.query(Buffer.from('silence'), (r) => r.length >= 1, 200)).toBeNull();
   });
 
+  it('a printer that stops reading fails the job with "no-answer" instead of hanging', async () => {
+    const server = net.createServer((socket) => socket.pause());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const sockets: net.Socket[] = [];
+    server.on('connection', (s) => sockets.push(s));
+    cleanups.push(() => sockets.forEach((s) => s.destroy()));
+    const t = tcpTransport('127.0.0.1', (server.address() as net.AddressInfo).port, 1000, 300);
+    expect((await rejection(t.write(Buffer.alloc(64 * 1024 * 1024)))).fault).toBe('no-answer');
+  });
+
   it('a refused connection is "disconnected"', async () => {
     const server = await listener(() => null);
     const port = server.port;
@@ -114,6 +125,14 @@ describe('USB printer device file', () => {
     const missing = path.join(dir, 'lp1');
     expect((await rejection(usbDeviceTransport(missing).write(Buffer.from('x')))).fault).toBe('disconnected');
     expect(fs.existsSync(missing)).toBe(false);
+  });
+
+  it('a device that takes no more data fails the job with "no-answer" instead of blocking a thread', async () => {
+    const pty = await ptyFixture();
+    cleanups.push(() => pty.close());
+    // Nobody reads the far end: the pty and socat's buffers fill, then writes would block.
+    const t = usbDeviceTransport(pty.devicePath, 300);
+    expect((await rejection(t.write(Buffer.alloc(8 * 1024 * 1024, 0x41)))).fault).toBe('no-answer');
   });
 
   it('maps a directory (EISDIR) to a transport error rather than success', async () => {
