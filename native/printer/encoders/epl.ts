@@ -29,8 +29,9 @@ function nativeElement(el: PlanElement): Uint8Array | string {
       if (!isPrintableAscii(el.text)) return eplGraphic(elementGraphic(el, 0));
       return `A${el.x},${el.y},0,${residentFont(el.height)},1,1,N,${quote(el.text)}\r\n`;
     case 'code128':
-      // Barcode type 1: Code 128 with automatic A/B/C subsets; N = no human-readable line.
-      return `B${el.x},${el.y},0,1,${el.module},${el.module},${el.height},N,${quote(el.value)}\r\n`;
+      // Barcode type 1: Code 128 with automatic A/B/C subsets (the wide bar width is ignored for
+      // it but must be in range); N = no human-readable line.
+      return `B${el.x},${el.y},0,1,${el.module},${Math.max(4, el.module * 2)},${el.height},N,${quote(el.value)}\r\n`;
     case 'matrix':
       return eplGraphic(elementGraphic(el, 0));
     case 'rect':

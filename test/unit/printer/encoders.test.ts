@@ -132,7 +132,7 @@ describe('EPL', () => {
   });
 
   it('native: B command with Code 128 (type 1) and module dots', () => {
-    expect(latin1(encodeLabel('epl', tubePlan(203), { mode: 'native' }))).toMatch(/B\d+,\d+,0,1,2,2,\d+,N,"SY0000000042"\r\n/);
+    expect(latin1(encodeLabel('epl', tubePlan(203), { mode: 'native' }))).toMatch(/B\d+,\d+,0,1,2,4,\d+,N,"SY0000000042"\r\n/);
   });
 });
 
