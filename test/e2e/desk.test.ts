@@ -7,6 +7,7 @@ import { idNumber, tubeCode } from '../helpers/ids';
 import { launchBrowser } from './helpers/browser';
 import { apiCalls, bannerSeq, nextOutcome, openDesk, recordApiCalls, scan, type PageGlobals } from './helpers/desk-page';
 import { startKiosk, type Kiosk } from './helpers/kiosk';
+import { scannerBurst } from './helpers/scanner';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 
@@ -149,6 +150,32 @@ describe('sampling desk in a real browser against the kiosk host', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('takes a burst typed into an active Chinese IME for a scan, and leaves no composed text behind', async () => {
+    await page.keyboard.press('F3');
+    const search = page.getByTestId('search-input');
+    expect(await search.inputValue()).toBe('Wang');
+    const before = await bannerSeq(page);
+    await scannerBurst(page, idNumber(15), { ime: true });
+    const bound = await nextOutcome(page, before);
+    expect(bound.tone, bound.text).toBe('accepted');
+    expect(bound.text).toContain('5/10');
+    await page.waitForTimeout(300);
+    expect(await search.inputValue()).toBe('Wang');
+    await page.keyboard.press('Escape');
+  });
+
+  it('leaves a person out when the repeat question is answered with Esc', async () => {
+    const asked = await scan(page, idNumber(4));
+    expect(asked.tone).toBe('confirm');
+    await page.getByTestId('confirm-dialog').waitFor();
+    const before = await bannerSeq(page);
+    await page.keyboard.press('Escape');
+    const cancelled = await nextOutcome(page, before);
+    expect(cancelled.text).toContain('已取消');
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('tube-count').innerText()).toBe('5/10');
+  });
+
   it('agrees with the database on disk', async () => {
     const db = new Database(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
     try {
@@ -167,6 +194,7 @@ describe('sampling desk in a real browser against the kiosk host', () => {
         [idNumber(3), 1],
         [idNumber(13), 0],
         [idNumber(14), 0],
+        [idNumber(15), 0],
       ]);
       expect(active[0]?.name).toBe('Wang Fang');
 
@@ -177,11 +205,11 @@ describe('sampling desk in a real browser against the kiosk host', () => {
 
       // The screen lists exactly the open tube's active members, in order, masked.
       const shown = await members();
-      expect(shown).toHaveLength(4);
+      expect(shown).toHaveLength(5);
       active
         .filter((b) => b.code === tubeCode(2))
         .forEach((b, i) => expect(shown[i]).toContain(b.id_number.slice(-4)));
-      expect(await page.getByTestId('tube-count').innerText()).toBe('4/10');
+      expect(await page.getByTestId('tube-count').innerText()).toBe('5/10');
     } finally {
       db.close();
     }
@@ -194,6 +222,32 @@ describe('sampling desk in a real browser against the kiosk host', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'desk-en.png') });
     await page.getByTestId('language-toggle').click();
     expect(fs.statSync(path.join(ARTIFACTS, 'desk.png')).size).toBeGreaterThan(10_000);
+  });
+
+  it('voids a tube scanned into the void dialog (the scan fills the field, it does not open the tube)', async () => {
+    const submitted = await apiCalls(page, 'scan.submit');
+    await page.keyboard.press('F9');
+    const dialog = page.getByTestId('reason-dialog-void');
+    await dialog.waitFor();
+    const code = dialog.locator('input[type=text]').first();
+    expect(await code.inputValue()).toBe(tubeCode(2));
+    await scannerBurst(page, tubeCode(1));
+    await expect.poll(() => code.inputValue()).toBe(tubeCode(1));
+    expect(await apiCalls(page, 'scan.submit')).toBe(submitted);
+    const before = await bannerSeq(page);
+    await page.keyboard.press('3');
+    await page.keyboard.press('Enter');
+    const voided = await nextOutcome(page, before);
+    expect(voided.text).toContain(`${tubeCode(1)} 已作废`);
+    expect(voided.text).toContain('样本污染');
+    const db = new Database(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare(`SELECT t.state, c.reason FROM tube t JOIN correction c ON c.id = t.void_correction_id WHERE t.code = ?`).get(tubeCode(1));
+      expect(row).toEqual({ state: 'voided', reason: '样本污染' });
+    } finally {
+      db.close();
+    }
+    await expect.poll(() => page.getByTestId('recent-tubes').innerText()).toContain('已作废');
   });
 
   it('ran without page errors (CSP violations, exceptions)', () => {

@@ -46,7 +46,18 @@ async function session(page: Page): Promise<CDPSession> {
  * busy page never stretches a burst). Keys with Shift come with Shift presses, as scanners send
  * them. All keys are queued at once, as a scanner's USB reports are.
  */
-export async function scannerBurst(page: Page, text: string, options: { keyMs?: number; terminator?: 'Enter' | 'Tab' | null } = {}): Promise<void> {
+export type BurstOptions = {
+  keyMs?: number;
+  terminator?: 'Enter' | 'Tab' | null;
+  /**
+   * Plays the burst into an active Chinese pinyin IME, as Chromium reports it: every keydown is
+   * `key: 'Process'` (keyCode 229), the IME composes the letters in the focused field, and Enter
+   * commits them as typed.
+   */
+  ime?: boolean;
+};
+
+export async function scannerBurst(page: Page, text: string, options: BurstOptions = {}): Promise<void> {
   const cdp = await session(page);
   const keyMs = options.keyMs ?? SCANNER_KEY_MS;
   const terminator = options.terminator === undefined ? 'Enter' : options.terminator;
@@ -54,8 +65,23 @@ export async function scannerBurst(page: Page, text: string, options: { keyMs?: 
   const sends: Promise<unknown>[] = [];
   let step = 0;
   const at = () => start + (step * keyMs) / 1000;
+  let composition = '';
   const press = (k: Key, text?: string) => {
     const modifiers = k.shift ? 8 : 0;
+    if (options.ime) {
+      const down = { key: 'Process', code: k.code, windowsVirtualKeyCode: 229, modifiers, timestamp: at() };
+      sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'rawKeyDown', ...down }));
+      if (k.key === 'Enter') {
+        sends.push(cdp.send('Input.insertText', { text: composition }));
+        composition = '';
+      } else {
+        composition += text ?? '';
+        sends.push(cdp.send('Input.imeSetComposition', { text: composition, selectionStart: composition.length, selectionEnd: composition.length }));
+      }
+      sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: k.key, code: k.code, windowsVirtualKeyCode: k.vk, modifiers, timestamp: at() + 0.001 }));
+      step++;
+      return;
+    }
     if (k.shift) sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'rawKeyDown', key: 'Shift', code: 'ShiftLeft', windowsVirtualKeyCode: 16, modifiers, timestamp: at() - 0.001 }));
     sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: k.key, code: k.code, windowsVirtualKeyCode: k.vk, modifiers, text, unmodifiedText: text, timestamp: at() }));
     sends.push(cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: k.key, code: k.code, windowsVirtualKeyCode: k.vk, modifiers, timestamp: at() + 0.001 }));
