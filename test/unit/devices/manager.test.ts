@@ -194,6 +194,25 @@ describe('device manager in the core', () => {
   });
 });
 
+describe('training mode without socat', () => {
+  it('marks the serial simulators unavailable and keeps the others running', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    let core: StationCore;
+    try {
+      core = startCore({ devices: 'simulated' }).core;
+      await ok(core, 'devices.list', {});
+    } finally {
+      process.env.PATH = path;
+    }
+    const byId = new Map(core.devices.list().devices.map((d) => [d.config.id, d.status]));
+    expect(byId.get(SIM_SCANNER_ID)).toEqual({ state: 'error', reason: 'simulator.unavailable' });
+    expect(byId.get(SIM_THERMOMETER_ID)).toEqual({ state: 'error', reason: 'simulator.unavailable' });
+    await until(() => statusOf(core, SIM_HID_SCANNER_ID) === 'connected', 5000, 'HID simulator');
+    expect(await refused(core, 'devices.simulate', { id: SIM_SCANNER_ID, scan: 'x' })).toBe('device.offline');
+  });
+});
+
 describe('label printers in the device manager', () => {
   it('polls a printer, reports faults in words-ready reasons and prints a test label', async () => {
     const printer = await PrinterSimulator.start();
