@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { Bitmap } from '../label/bitmap';
 import { bitmapToPng } from '../label/png';
 import { createLogger } from '../../electron/core/log';
-import { renderZpl } from './zpl-render';
+import { renderJobBytes } from './raster-decode';
 
 const log = createLogger('printer-simulator');
 
@@ -27,7 +27,8 @@ const ETX = '\x03';
 /**
  * A TCP 9100 label printer on 127.0.0.1, for tests and training mode: keeps every job,
  * answers ZPL ~HS / ~HQES, TSPL <ESC>!? and ESC/POS DLE EOT queries with the configured
- * faults, and renders ZPL jobs to PNG so what was "printed" can be looked at and decoded.
+ * faults, and renders jobs to PNG (ZPL; the raster graphics of TSPL, EPL and ESC/POS) so what
+ * was "printed" can be looked at and decoded.
  */
 export class PrinterSimulator extends EventEmitter<{ job: [SimulatedJob] }> {
   readonly jobs: SimulatedJob[] = [];
@@ -133,9 +134,9 @@ export class PrinterSimulator extends EventEmitter<{ job: [SimulatedJob] }> {
     });
   }
 
-  /** The labels of a ZPL job as bitmaps (raster ^GF jobs decode back to their bitmap). */
+  /** The labels of a job as bitmaps: ZPL rendered, TSPL/EPL/ESC-POS raster graphics decoded. */
   static renderJob(job: SimulatedJob): Bitmap[] {
-    return renderZpl(job.bytes.toString('latin1'));
+    return renderJobBytes(job.bytes);
   }
 
   static renderJobPng(job: SimulatedJob): Buffer[] {

@@ -38,6 +38,19 @@ describe.each([203, 300] as const)('tube label at %i dpi', (dpi: Dpi) => {
     await printer.close();
   });
 
+  it.each(['tspl', 'epl', 'escpos'] as const)('%s raster job through the simulator decodes to the tube code', async (language) => {
+    const code = tubeCode(dpi * 100 + language.length);
+    const printer = openPrinter({ language, dpi, transport: { kind: 'tcp', host: '127.0.0.1', port: sim.port } });
+    const before = sim.jobs.length;
+    await printer.print({ label: layoutLabel(template, data(code), dpi) });
+    const jobs = await sim.waitForJobs(before + 1);
+    const [png] = PrinterSimulator.renderJobPng(jobs[before]!);
+    expect(png).toBeDefined();
+    saveArtifact(`tube-${language}-raster-${dpi}.png`, png!);
+    expect(zbarDecode(png!)).toEqual([code]);
+    await printer.close();
+  });
+
   it('the PNG preview decodes to the tube code', () => {
     const code = tubeCode(dpi * 10 + 3);
     const png = labelPng(renderLabel(layoutLabel(template, data(code), dpi)));
