@@ -73,6 +73,7 @@ export class UploadAgent {
   private readonly abort = new AbortController();
   private maxRecords: number;
   private lastFeedAt = 0;
+  private ahead: { afterSeq: number; maxRecords: number; batch: Promise<FrozenBatch | null> } | null = null;
   private feedWanted = true;
 
   constructor(private readonly deps: AgentDeps) {
@@ -154,12 +155,19 @@ export class UploadAgent {
     return { kind: 'idle' };
   }
 
+  /** Reads and compresses the batch after `afterSeq` (not yet frozen: nothing is stored). */
+  private prepare(afterSeq: number): Promise<FrozenBatch | null> {
+    const read = this.deps.reader.read(afterSeq, { maxRecords: this.maxRecords, maxBytes: this.deps.tuning.limits.maxBytes });
+    return read ? buildBatch(this.deps.link.stationId, this.deps.reader.headSeq(), read) : Promise.resolve(null);
+  }
+
   private async freezeNext(): Promise<FrozenBatch | null> {
     const { ackedThrough } = this.deps.store.state();
-    const read = this.deps.reader.read(ackedThrough, { maxRecords: this.maxRecords, maxBytes: this.deps.tuning.limits.maxBytes });
-    if (!read) return null;
-    const batch = await buildBatch(this.deps.link.stationId, this.deps.reader.headSeq(), read);
-    if (this.stopped) return null;
+    const ahead = this.ahead;
+    this.ahead = null;
+    const usable = ahead && ahead.afterSeq === ackedThrough && ahead.maxRecords === this.maxRecords;
+    const batch = (usable ? await ahead.batch : null) ?? (await this.prepare(ackedThrough));
+    if (!batch || this.stopped) return null;
     const at = this.deps.now().toISOString();
     const frozen = await this.deps.writer.run(() => this.deps.store.freeze(batch, at));
     // Another batch was frozen meanwhile (cannot happen with one agent, but the database decides).
@@ -167,13 +175,18 @@ export class UploadAgent {
   }
 
   private async send(batch: FrozenBatch): Promise<Step> {
-    const exchange = await this.deps.client.send(
+    const sending = this.deps.client.send(
       'POST',
       HQ_PATHS.batches,
       batch.body,
       { 'content-type': 'application/json', 'content-encoding': 'gzip' },
       this.abort.signal,
     );
+    // While HQ works on this batch, the next one is read and compressed; it is frozen only after this ack.
+    if (!this.ahead || this.ahead.afterSeq !== batch.toSeq) {
+      this.ahead = { afterSeq: batch.toSeq, maxRecords: this.maxRecords, batch: this.prepare(batch.toSeq).catch(() => null) };
+    }
+    const exchange = await sending;
     if (this.stopped) return { kind: 'idle' };
     if (exchange.kind === 'network') return this.fail(exchange.reason === 'timeout' ? 'upload.timeout' : 'upload.offline', null, null);
     const json = answerJson(exchange);
