@@ -46,8 +46,10 @@ export function TubePanel({ desk, mode }: { desk: DeskState; mode: (capacity: De
           {tube.members.map((m, i) => (
             <li key={m.id} className={`member ${i === tube.members.length - 1 ? 'member-last' : ''}`} data-testid="member">
               <span className="member-index">{i + 1}</span>
-              <span className="member-label">{m.person.label}</span>
-              <span className="member-id">{m.person.name ? m.person.maskedIdNumber : ''}</span>
+              <span className="member-who">
+                <span className="member-label">{m.person.label}</span>
+                {m.person.name && m.person.maskedIdNumber ? <span className="member-id">{m.person.maskedIdNumber}</span> : null}
+              </span>
               <span>{m.repeatConfirmed ? <span className="member-repeat">{t('member.repeat')}</span> : null}</span>
               <span className="member-time">{formatTime(m.boundAt, language)}</span>
             </li>
