@@ -72,12 +72,18 @@ describe('sampling desk in a real browser against the kiosk host', () => {
     await scan(page, idNumber(12));
     await expect.poll(() => page.getByTestId('tube-count').innerText()).toBe('2/10');
 
-    const before = await bannerSeq(page);
     await page.keyboard.press('F8');
     const dialog = page.getByTestId('reason-dialog-undo');
     await dialog.waitFor();
     expect(await dialog.innerText()).toContain(tubeCode(2));
+    // A scan while the undo window is open would change who "the last person" is: refused.
+    const submitted = await apiCalls(page, 'scan.submit');
+    const refused = await scan(page, idNumber(16));
+    expect(refused.tone).toBe('rejected');
+    expect(await dialog.innerText()).toContain('撤销窗口打开时扫码不会被记录');
+    expect(await apiCalls(page, 'scan.submit')).toBe(submitted);
     await page.keyboard.press('2');
+    const before = await bannerSeq(page);
     await page.keyboard.press('Enter');
     const undone = await nextOutcome(page, before);
     expect(undone.tone).toBe('info');

@@ -1,4 +1,5 @@
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useFeedback } from '../feedback/FeedbackProvider';
 import { useScanCapture } from '../scanner/ScanCapture';
 import { useStationTranslation } from '../i18n';
 import { Modal } from './Modal';
@@ -44,8 +45,14 @@ function ReasonForm({ kind, subject, initialTubeCode, onSubmit, onClose }: Props
   const otherRef = useRef<HTMLInputElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
 
-  // While voiding, scanning a tube fills in which tube, rather than opening it.
-  useScanCapture(kind === 'void' ? (text) => setTubeCode(text.trim()) : null);
+  const { show } = useFeedback();
+  // While voiding, scanning a tube fills in which tube, rather than opening it. While undoing, a
+  // scan is refused: binding someone now would make "the last person" someone else.
+  useScanCapture((text) => {
+    if (kind === 'void') return setTubeCode(text.trim());
+    setProblem(t('reason.scanIgnored'));
+    show('rejected', { key: 'desk:reason.scanIgnored' });
+  });
 
   const submit = async () => {
     if (busy) return;
