@@ -10,6 +10,12 @@ function textFieldOf(target: EventTarget | null): TextField | null {
   return null;
 }
 
+/** Fields with an IME composition in progress (tracked from composition events). */
+const composing = new WeakSet<EventTarget>();
+function isComposing(el: TextField): boolean {
+  return composing.has(el);
+}
+
 /** How long after a scan late IME commits are undone. */
 const HOLD_MS = 150;
 
@@ -60,11 +66,6 @@ function wedgeField(el: TextField): WedgeField {
       setTimeout(stop, HOLD_MS);
     },
   };
-}
-
-const composing = new WeakSet<EventTarget>();
-function isComposing(el: TextField): boolean {
-  return composing.has(el);
 }
 
 /**
