@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { planIngest, type HeldRecord, type IngestPlan } from '../ingest';
+import { from as copyFrom } from 'pg-copy-streams';
+import { planIngest, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
 import { DASHBOARD_SQL } from './dashboard-sql';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
 import type { DashboardData, EnrollOutcome, HqStore, IngestInput, IngestOutcome, ResultOutcome, StationRow } from './types';
@@ -35,6 +38,20 @@ function toStation(r: StationDbRow): StationRow {
     headSeq: Number(r.head_seq),
     lastContactAt: r.last_contact_at,
   };
+}
+
+/** One field in COPY's text format: backslash escapes, `\N` for NULL. */
+function copyField(value: string | number | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+/** Streams rows into `table` with COPY, the fastest way into PostgreSQL. */
+async function copyRows(c: pg.PoolClient, table: string, columns: string[], rows: (string | number | null)[][]): Promise<void> {
+  let text = '';
+  for (const row of rows) text += `${row.map(copyField).join('\t')}\n`;
+  await pipeline(Readable.from([Buffer.from(text)]), c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
 }
 
 /** `@name` parameters (shared dashboard SQL) to `$1`. */
@@ -108,11 +125,13 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
   async function applyPlan(c: pg.PoolClient, input: IngestInput, siteId: string, plan: IngestPlan): Promise<void> {
     const st = input.stationId;
     if (plan.newRecords.length > 0) {
-      await c.query(
-        `INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest, rejection, detail)
-         SELECT $1, x.seq, x.kind, x."entityId", x."operatorId", x.at, x.payload, x.digest, x.rejection, x.detail
-         FROM json_to_recordset($2::json) AS x(seq bigint, kind text, "entityId" text, "operatorId" text, at text, payload text, digest text, rejection text, detail text)`,
-        [st, JSON.stringify(plan.newRecords)],
+      // Only sequence numbers above the station's acknowledged seq (its row is locked) get here, so
+      // none can exist yet: COPY, with no conflict handling, is safe.
+      await copyRows(
+        c,
+        'record',
+        ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail'],
+        plan.newRecords.map((r) => [st, r.seq, r.kind, r.entityId, r.operatorId, r.at, r.payload, r.digest, r.rejection, r.detail]),
       );
     }
     if (plan.conflicts.length > 0) {
@@ -347,6 +366,15 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       const r = (await one<{ n: string; max_seq: string }>(pool, 'SELECT count(*) AS n, coalesce(max(seq), 0) AS max_seq FROM record WHERE station_id = $1', [stationId]))!;
       const c = (await one<{ n: string }>(pool, 'SELECT count(*) AS n FROM conflict WHERE station_id = $1', [stationId]))!;
       return { records: Number(r.n), conflicts: Number(c.n), maxSeq: Number(r.max_seq) };
+    },
+    async record(stationId, seq) {
+      const row = await one<StoredRecord & { seq: string }>(
+        pool,
+        `SELECT seq, kind, entity_id AS "entityId", operator_id AS "operatorId", at, payload, digest, rejection, detail
+         FROM record WHERE station_id = $1 AND seq = $2`,
+        [stationId, seq],
+      );
+      return row ? { ...row, seq: Number(row.seq) } : null;
     },
     async retestTasks(tubeCode) {
       const rows = await pool.query<{ person_key: string; closed_at: string | null }>('SELECT person_key, closed_at FROM retest_task WHERE tube_code = $1 ORDER BY person_key', [

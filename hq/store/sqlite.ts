@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { migrate } from '../../electron/core/db/migrations';
-import { planIngest, type HeldRecord, type IngestPlan } from '../ingest';
+import { planIngest, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
 import type { DashboardData, EnrollOutcome, FeedRow, HqStore, IngestInput, IngestOutcome, NewFeedItem, ResultOutcome, StationRow } from './types';
 import { HQ_SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { DASHBOARD_SQL } from './dashboard-sql';
@@ -231,6 +231,12 @@ export function openSqliteStore(dataDir: string): HqStore {
       const r = db.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS maxSeq FROM record WHERE station_id = ?').get(stationId) as { n: number; maxSeq: number };
       const c = db.prepare('SELECT count(*) AS n FROM conflict WHERE station_id = ?').get(stationId) as { n: number };
       return { records: r.n, conflicts: c.n, maxSeq: r.maxSeq };
+    },
+    async record(stationId, seq) {
+      const row = db
+        .prepare('SELECT seq, kind, entity_id AS entityId, operator_id AS operatorId, at, payload, digest, rejection, detail FROM record WHERE station_id = ? AND seq = ?')
+        .get(stationId, seq) as StoredRecord | undefined;
+      return row ?? null;
     },
     async retestTasks(tubeCode) {
       return (db.prepare('SELECT person_key, closed_at FROM retest_task WHERE tube_code = ? ORDER BY person_key').all(tubeCode) as { person_key: string; closed_at: string | null }[]).map(

@@ -3,6 +3,7 @@
  * same and pass the same test suite; everything a backend decides beyond reading and writing
  * lives in `../ingest.ts`.
  */
+import type { StoredRecord } from '../ingest';
 import type { Rejection, TubeResult } from '../protocol';
 
 export type StationRow = {
@@ -77,6 +78,8 @@ export type HqStore = {
   dashboard(day: string): Promise<DashboardData>;
   /** For tests and the import report: what HQ holds of one station. */
   holdings(stationId: string): Promise<{ records: number; conflicts: number; maxSeq: number }>;
+  /** One stored record, as HQ holds it (for staff looking into a conflict, and tests). */
+  record(stationId: string, seq: number): Promise<StoredRecord | null>;
   retestTasks(tubeCode: string): Promise<{ personKey: string; closed: boolean }[]>;
   close(): Promise<void>;
 };

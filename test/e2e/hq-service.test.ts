@@ -107,6 +107,18 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect(await holdings(station)).toEqual({ records: 50, conflicts: 0, maxSeq: 50 });
     });
 
+    it('stores payloads byte for byte, escapes and all', async () => {
+      const station = await enrolled();
+      const records = samplingJournal(4);
+      const tricky = '反斜杠 \\ 制表\t换行\n回车\r "引号" \\N 😀';
+      records[2] = { ...records[2]!, payload: { ...records[2]!.payload, name: tricky } };
+      expect(ackSchema.parse((await station.upload(records)).json).rejections).toEqual([]);
+      const stored = await hq.store.record(station.stationId, 3);
+      expect(JSON.parse(stored!.payload)).toEqual(records[2]!.payload);
+      expect(stored).toMatchObject({ seq: 3, kind: 'person.registered', entityId: records[2]!.entityId, rejection: null });
+      expect(ackSchema.parse((await station.upload(records)).json).rejections).toEqual([]);
+    });
+
     it('rejects each kind of bad request with its own error and stores nothing', async () => {
       const station = await enrolled();
       const records = samplingJournal(20);
