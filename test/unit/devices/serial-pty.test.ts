@@ -61,6 +61,8 @@ describe('serial scanner over a real pty', () => {
     const reasons: string[] = [];
     scanner.on('status', (st) => reasons.push(st.reason ?? st.state));
     const peer = await openPeer(f.peerPath);
+    peer.on('error', () => undefined);
+    cleanups.push(() => new Promise<void>((resolve) => (peer.isOpen ? peer.close(() => resolve()) : resolve())));
     await writeAll(peer, Buffer.from('T20260000', 'latin1'));
     await new Promise((r) => setTimeout(r, 50));
     await f.unplug();
