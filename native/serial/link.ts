@@ -120,6 +120,8 @@ export class SerialLink extends EventEmitter<LinkEvents> {
   private watch(port: SerialPort): void {
     const opened = deviceNumber(this.options.path);
     this.stopWatch();
+    // Windows COM ports have no device node to look at; there the read loop's errors suffice.
+    if (opened === null) return;
     this.watchdog = setInterval(() => {
       if (this.port !== port) return this.stopWatch();
       const now = deviceNumber(this.options.path);
