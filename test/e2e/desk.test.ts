@@ -256,6 +256,49 @@ describe('sampling desk in a real browser against the kiosk host', () => {
     await expect.poll(() => page.getByTestId('recent-tubes').innerText()).toContain('已作废');
   });
 
+  it('seals with F4, opens a generated tube with F2, refuses to seal it empty, and runs single (1:1) tubes', async () => {
+    let before = await bannerSeq(page);
+    await page.keyboard.press('F4');
+    const sealed = await nextOutcome(page, before);
+    expect(sealed.tone).toBe('full');
+    expect(sealed.text).toContain(`${tubeCode(2)} 已封管`);
+
+    before = await bannerSeq(page);
+    await page.keyboard.press('F2');
+    const opened = await nextOutcome(page, before);
+    expect(opened.tone).toBe('info');
+    const generated = await page.getByTestId('tube-code').innerText();
+    expect(generated).toMatch(/^SY\d{10}$/);
+    expect(opened.text).toContain(generated);
+
+    before = await bannerSeq(page);
+    await page.keyboard.press('F4');
+    const refused = await nextOutcome(page, before);
+    expect(refused.tone).toBe('rejected');
+    expect(refused.text).toContain(`试管 ${generated} 还是空的`);
+
+    await page.getByTestId('capacity').getByRole('button', { name: '单采' }).click();
+    await expect.poll(() => page.getByTestId('capacity').getByRole('button', { name: '单采' }).getAttribute('aria-pressed')).toBe('true');
+    await scan(page, tubeCode(3));
+    const single = await scan(page, idNumber(17));
+    expect(single.tone).toBe('full');
+    expect(single.text).toContain('1/1');
+
+    const db = new Database(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT code, state, seal_cause, capacity FROM tube ORDER BY seq').all();
+      expect(rows).toEqual([
+        { code: tubeCode(1), state: 'voided', seal_cause: 'capacity', capacity: 10 },
+        { code: tubeCode(2), state: 'sealed', seal_cause: 'manual', capacity: 10 },
+        // The empty generated tube was left for the next one: voided as unused, never sealed.
+        { code: generated, state: 'voided', seal_cause: null, capacity: 10 },
+        { code: tubeCode(3), state: 'sealed', seal_cause: 'capacity', capacity: 1 },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('ran without page errors (CSP violations, exceptions)', () => {
     expect(pageErrors).toEqual([]);
   });
