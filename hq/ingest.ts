@@ -15,6 +15,20 @@ export function siteDay(at: string | number | Date): string {
   return new Date(ms + SITE_UTC_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** The records of a batch share a few hours: their site day is computed once per UTC hour. */
+const dayByUtcHour = new Map<string, string>();
+function recordDay(at: string): string {
+  if (!at.endsWith('Z') || at.length < 13) return siteDay(at);
+  const hour = at.slice(0, 13);
+  let day = dayByUtcHour.get(hour);
+  if (day === undefined) {
+    if (dayByUtcHour.size > 10_000) dayByUtcHour.clear();
+    day = siteDay(`${hour}:00:00Z`);
+    dayByUtcHour.set(hour, day);
+  }
+  return day;
+}
+
 /** A journal record as HQ keeps it: valid or not, it occupies its seq. */
 export type StoredRecord = {
   seq: number;
@@ -123,7 +137,7 @@ export function project(records: readonly ValidRecord[]): Projection {
         p.rounds.push({ roundId: r.entityId, name: r.payload.name, at: r.at });
         break;
       case 'tube.opened':
-        p.tubesOpened.push({ tubeId: r.entityId, code: r.payload.code, capacity: r.payload.capacity, roundId: r.payload.roundId, at: r.at, day: siteDay(r.at) });
+        p.tubesOpened.push({ tubeId: r.entityId, code: r.payload.code, capacity: r.payload.capacity, roundId: r.payload.roundId, at: r.at, day: recordDay(r.at) });
         break;
       case 'tube.sealed':
         tubeStates.set(r.entityId, { tubeId: r.entityId, state: 'sealed', count: r.payload.count });
@@ -142,14 +156,14 @@ export function project(records: readonly ValidRecord[]): Projection {
           personId: r.payload.personId,
           roundId: r.payload.roundId,
           at: r.at,
-          day: siteDay(r.at),
+          day: recordDay(r.at),
         });
         break;
       case 'binding.undone':
         p.bindingsUndone.push(r.entityId);
         break;
       case 'box.sealed':
-        p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: siteDay(r.at) });
+        p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: recordDay(r.at) });
         break;
       case 'retest.sampled':
         p.retests.push({ originalTubeCode: r.payload.originalTubeCode, tubeCode: r.payload.tubeCode, personId: r.payload.personId, at: r.at, seq: r.seq });

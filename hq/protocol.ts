@@ -189,6 +189,12 @@ function summarizeIssues(error: z.ZodError): string {
  * The batch envelope. Records are only required to carry an integer `seq` here: a record that is
  * malformed otherwise is a per-record rejection (`record.invalid`), so the stream moves on.
  */
+/** A record at the envelope level: any object with an integer `seq`; checked, not copied (batches are large). */
+const sequencedSchema = z.custom<{ seq: number }>(
+  (r) => typeof r === 'object' && r !== null && !Array.isArray(r) && Number.isInteger((r as { seq?: unknown }).seq) && (r as { seq: number }).seq >= 1,
+  'a record needs an integer seq >= 1',
+);
+
 export const batchSchema = z
   .object({
     type: z.literal('station.batch'),
@@ -198,7 +204,7 @@ export const batchSchema = z
     toSeq: z.number().int().min(1),
     /** The station's journal head when the batch was frozen (for HQ's lag figure); optional. */
     headSeq: z.number().int().min(0).optional(),
-    records: z.array(z.looseObject({ seq: z.number().int().min(1) })).min(1).max(MAX_BATCH_RECORDS),
+    records: z.array(sequencedSchema).min(1).max(MAX_BATCH_RECORDS),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -293,7 +299,7 @@ export const exportPayloadSchema = z
     fromSeq: z.number().int().min(1),
     toSeq: z.number().int().min(1),
     headSeq: z.number().int().min(0).optional(),
-    records: z.array(z.looseObject({ seq: z.number().int().min(1) })).min(1),
+    records: z.array(sequencedSchema).min(1),
     publicKey: z.string().min(40).max(4096),
   })
   .strict();

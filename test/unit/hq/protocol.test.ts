@@ -2,6 +2,7 @@ import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newEnrollmentCode, normalizeEnrollmentCode, planIngest, siteDay } from '../../../hq/ingest';
 import {
+  batchSchema,
   canonicalJson,
   canonicalRequest,
   checkRecord,
@@ -59,6 +60,18 @@ describe('signed requests', () => {
   });
 });
 
+describe('batch envelope', () => {
+  const base = { type: 'station.batch', stationId: 'st-1', batchId: '5b3c7c4e-8a0d-4d0a-9a57-2d5d1c3e7f10', fromSeq: 4, toSeq: 5 };
+
+  it('needs contiguous records that each carry an integer seq, and nothing else at that level', () => {
+    expect(batchSchema.safeParse({ ...base, records: [{ seq: 4 }, { seq: 5, anything: true }] }).success).toBe(true);
+    for (const records of [[{ seq: 4 }, { seq: 6 }], [{ seq: 4 }, {}], [{ seq: 4 }, [5]], [{ seq: 4 }, { seq: 4.5 }], [{ seq: 4 }], []]) {
+      expect(batchSchema.safeParse({ ...base, records }).success, JSON.stringify(records)).toBe(false);
+    }
+    expect(batchSchema.safeParse({ ...base, records: [{ seq: 4 }, { seq: 5 }], extra: 1 }).success).toBe(false);
+  });
+});
+
 describe('record validation', () => {
   it('accepts every record the sampling desk journals', () => {
     for (const r of samplingJournal(60)) expect(checkRecord(r), r.kind).toMatchObject({ ok: true });
@@ -106,6 +119,16 @@ describe('site day and enrollment codes', () => {
   it('counts days in the sites’ time zone (UTC+8)', () => {
     expect(siteDay('2026-11-22T15:59:59.999Z')).toBe('2026-11-22');
     expect(siteDay('2026-11-22T16:00:00.000Z')).toBe('2026-11-23');
+  });
+
+  it('dates each binding by its site day, whatever offset the station wrote', () => {
+    const binding = samplingJournal(4)[3]!;
+    const days = ['2026-11-22T15:59:59.999Z', '2026-11-22T16:00:00.000Z', '2026-11-22T23:30:00.000+08:00', '2026-11-23T00:30:00.000+08:00'].map((at) => {
+      const record: BatchRecord = { ...binding, at };
+      const plan = planIngest([record], binding.seq - 1, []);
+      return plan.projection.bindings[0]!.day;
+    });
+    expect(days).toEqual(['2026-11-22', '2026-11-23', '2026-11-22', '2026-11-23']);
   });
 
   it('makes unambiguous codes that survive case, spaces and dashes', () => {
