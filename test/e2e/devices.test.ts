@@ -93,4 +93,16 @@ describe('devices in a real browser against the kiosk host', () => {
     await page.waitForSelector('[data-testid=devices-indicator][data-problems="0"]');
     expect(pageErrors).toEqual([]);
   });
+
+  it('changes a configured device from the Devices screen and it keeps working', async () => {
+    await page.getByTestId('edit-desk-scanner').click();
+    const form = page.getByTestId('device-form');
+    await form.getByLabel('名称').fill('一号台扫码枪');
+    await page.getByTestId('device-form-save').click();
+    await expect.poll(() => page.getByTestId('device-desk-scanner').innerText()).toContain('一号台扫码枪');
+    await page.waitForSelector('[data-testid=device-desk-scanner][data-state=connected]', { timeout: 10_000 });
+    await page.getByRole('button', { name: '采样台' }).click();
+    await scanner.scan(idNumber(42));
+    await expect.poll(() => page.getByTestId('member').count(), { timeout: 10_000 }).toBe(2);
+  });
 });

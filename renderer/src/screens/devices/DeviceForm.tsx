@@ -17,35 +17,55 @@ function slug(text: string): string {
   return `${base || 'device'}-${Date.now().toString(36).slice(-4)}`;
 }
 
+type PrinterFields = { language?: (typeof LANGUAGES)[number]; dpi?: 203 | 300; transport?: { kind?: string; host?: string; port?: number; path?: string; baudRate?: number } };
+
+/** Where a configured device is, so editing it keeps its port or USB ids. */
+export function sourceOf(config: DeviceConfig): DeviceSource | null {
+  if (config.kind === 'scanner' && config.driver === 'hid-pos')
+    return { kind: 'hid', vendorId: config.vendorId, productId: config.productId, serialNumber: config.serialNumber, label: config.name };
+  if (config.kind === 'printer') {
+    const transport = (config.printer as PrinterFields).transport;
+    if (transport?.kind === 'tcp') return { kind: 'network' };
+    return transport?.kind === 'serial' && transport.path ? { kind: 'serial', path: transport.path, label: transport.path } : null;
+  }
+  if (config.driver === 'serial') return { kind: 'serial', path: config.path, label: config.path };
+  return null;
+}
+
 /**
- * Settings for a device picked from the discovered list: staff choose what it is and how it
- * talks; the port or USB ids come from the pick, never typed by hand.
+ * Settings for a device picked from the discovered list (or one being changed): staff choose what
+ * it is and how it talks; the port or USB ids come from the pick, never typed by hand.
  */
-export function DeviceForm({ source, onSave, onCancel }: { source: DeviceSource; onSave: (device: DeviceConfig) => void; onCancel: () => void }) {
+export function DeviceForm({ source, initial, onSave, onCancel }: { source: DeviceSource; initial?: DeviceConfig; onSave: (device: DeviceConfig) => void; onCancel: () => void }) {
   const { t } = useStationTranslation('devices');
-  const kinds: Kind[] = source.kind === 'hid' ? ['scanner'] : source.kind === 'network' ? ['printer'] : ['scanner', 'thermometer', 'printer'];
+  const kinds: Kind[] = initial ? [initial.kind] : source.kind === 'hid' ? ['scanner'] : source.kind === 'network' ? ['printer'] : ['scanner', 'thermometer', 'printer'];
+  const printer: PrinterFields = initial?.kind === 'printer' ? (initial.printer as PrinterFields) : {};
   const [kind, setKind] = useState<Kind>(kinds[0]!);
-  const [name, setName] = useState(source.kind === 'network' ? t('kind.printer') : source.label);
-  const [baudRate, setBaudRate] = useState(9600);
-  const [terminator, setTerminator] = useState<'cr' | 'lf' | 'crlf' | 'none'>('cr');
-  const [aimPrefix, setAimPrefix] = useState(false);
-  const [layout, setLayout] = useState<'aim-header' | 'symbology-trailer'>('aim-header');
-  const [protocol, setProtocol] = useState<'ascii' | 'ir9' | 'modbus'>('ir9');
-  const [language, setLanguage] = useState<(typeof LANGUAGES)[number]>('zpl');
-  const [dpi, setDpi] = useState<203 | 300>(203);
-  const [host, setHost] = useState('');
-  const [tcpPort, setTcpPort] = useState(9100);
+  const [name, setName] = useState(initial?.name ?? (source.kind === 'network' ? t('kind.printer') : source.label));
+  const [baudRate, setBaudRate] = useState(initial && 'baudRate' in initial ? initial.baudRate : (printer.transport?.baudRate ?? 9600));
+  const [terminator, setTerminator] = useState<'cr' | 'lf' | 'crlf' | 'none'>(initial && 'terminator' in initial ? initial.terminator : 'cr');
+  const [aimPrefix, setAimPrefix] = useState(initial && 'aimPrefix' in initial ? initial.aimPrefix : false);
+  const [layout, setLayout] = useState<'aim-header' | 'symbology-trailer'>(initial && 'layout' in initial ? initial.layout : 'aim-header');
+  const [protocol, setProtocol] = useState<'ascii' | 'ir9' | 'modbus'>(initial?.kind === 'thermometer' ? initial.protocol : 'ir9');
+  const [language, setLanguage] = useState<(typeof LANGUAGES)[number]>(printer.language ?? 'zpl');
+  const [dpi, setDpi] = useState<203 | 300>(printer.dpi ?? 203);
+  const [host, setHost] = useState(printer.transport?.host ?? '');
+  const [tcpPort, setTcpPort] = useState(printer.transport?.port ?? 9100);
 
   const build = (): DeviceConfig => {
-    const common = { id: slug(name), name: name.trim() || t(`kind.${kind}`), enabled: true };
+    const common = { id: initial?.id ?? slug(name), name: name.trim() || t(`kind.${kind}`), enabled: initial?.enabled ?? true };
     if (source.kind === 'hid') return { ...common, kind: 'scanner', driver: 'hid-pos', vendorId: source.vendorId, productId: source.productId, serialNumber: source.serialNumber, layout };
     if (kind === 'printer') {
       const transport = source.kind === 'network' ? { kind: 'tcp', host: host.trim(), port: tcpPort } : { kind: 'serial', path: source.path, baudRate };
       return { ...common, kind: 'printer', driver: 'printer', printer: { language, dpi, transport } };
     }
     if (source.kind !== 'serial') throw new Error('a serial device needs a port');
-    if (kind === 'thermometer') return { ...common, kind: 'thermometer', driver: 'serial', path: source.path, baudRate, protocol, offsetC: 0, toleranceC: 0.2, samples: 3, gapMs: 1500 };
-    return { ...common, kind: 'scanner', driver: 'serial', path: source.path, baudRate, terminator, idleMs: 60, aimPrefix };
+    if (kind === 'thermometer') {
+      // Calibration and burst settings are kept: the offset changes only through calibration.
+      const kept = initial?.kind === 'thermometer' ? initial : { offsetC: 0, toleranceC: 0.2, samples: 3, gapMs: 1500 };
+      return { ...common, kind: 'thermometer', driver: 'serial', path: source.path, baudRate, protocol, offsetC: kept.offsetC, toleranceC: kept.toleranceC, samples: kept.samples, gapMs: kept.gapMs };
+    }
+    return { ...common, kind: 'scanner', driver: 'serial', path: source.path, baudRate, terminator, idleMs: initial && 'idleMs' in initial ? initial.idleMs : 60, aimPrefix };
   };
 
   const submit = (e: FormEvent) => {

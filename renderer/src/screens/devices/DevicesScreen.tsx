@@ -3,7 +3,7 @@ import type { ApiError } from '../../../../electron/api/contract';
 import type { DeviceConfig, DeviceMode, DevicesView, DeviceView, DiscoveryView, TestPrintView } from '../../../../electron/api/devices';
 import { useStation } from '../../app/station';
 import { useStationTranslation } from '../../i18n';
-import { DeviceForm, type DeviceSource } from './DeviceForm';
+import { DeviceForm, sourceOf, type DeviceSource } from './DeviceForm';
 import { useDevices } from './useDevices';
 import './devices.css';
 
@@ -80,6 +80,22 @@ function DeviceCard({ device, run, onListChange }: { device: DeviceView; run: Ru
   const { t } = useStationTranslation('devices');
   const client = useStation();
   const { config, status } = device;
+  const [editing, setEditing] = useState(false);
+  const editSource = device.simulated ? null : sourceOf(config);
+  const save = async (next: DeviceConfig) => {
+    const list = await run(client.call('devices.save', { device: next }));
+    if (list) {
+      onListChange(list);
+      setEditing(false);
+    }
+  };
+  if (editing && editSource) {
+    return (
+      <li className="device-card" data-testid={`device-${config.id}`} data-state={status.state}>
+        <DeviceForm source={editSource} initial={config} onSave={(d) => void save(d)} onCancel={() => setEditing(false)} />
+      </li>
+    );
+  }
   const tone = status.state === 'connected' || status.state === 'keyboard' ? 'ok' : status.state === 'connecting' || status.state === 'off' ? 'wait' : 'bad';
   const reading = device.lastReading;
   return (
@@ -107,6 +123,11 @@ function DeviceCard({ device, run, onListChange }: { device: DeviceView; run: Ru
       {device.simulated && (config.kind === 'scanner' || config.kind === 'thermometer') ? <SimulateControls device={device} run={run} /> : null}
       {config.kind === 'thermometer' ? <Calibration device={device} run={run} /> : null}
       {config.kind === 'printer' ? <TestPrint device={device} run={run} /> : null}
+      {editSource ? (
+        <button type="button" className="btn" onClick={() => setEditing(true)} data-testid={`edit-${config.id}`}>
+          {t('list.edit')}
+        </button>
+      ) : null}
       {!device.simulated && config.id !== 'wedge' ? (
         <button
           type="button"
