@@ -95,7 +95,9 @@ export function planIngest(records: readonly { seq: number }[], ackedThrough: nu
       continue;
     }
     const checked = checkRecord(r);
-    const base = {
+    if (checked.ok) valid.push(checked.record);
+    else rejections.push({ seq: r.seq, code: 'record.invalid', detail: checked.detail });
+    newRecords.push({
       seq: r.seq,
       kind: text(r.kind),
       entityId: text(r.entityId),
@@ -103,14 +105,9 @@ export function planIngest(records: readonly { seq: number }[], ackedThrough: nu
       at: text(r.at),
       payload: content.payload,
       digest,
-    };
-    if (checked.ok) {
-      valid.push(checked.record);
-      newRecords.push({ ...base, rejection: null, detail: null });
-    } else {
-      newRecords.push({ ...base, rejection: 'record.invalid', detail: checked.detail });
-      rejections.push({ seq: r.seq, code: 'record.invalid', detail: checked.detail });
-    }
+      rejection: checked.ok ? null : 'record.invalid',
+      detail: checked.ok ? null : checked.detail,
+    });
   }
   return { newRecords, conflicts, rejections, projection: project(valid) };
 }
