@@ -1,4 +1,4 @@
-import type { ApiError, ArgsOf, EventName, Events, Method, Result, StationApi, ValueOf } from '../../../electron/api/contract';
+import type { ApiError, EventName, Events, StationApi } from '../../../electron/api/contract';
 
 /** Whether the screen can reach the core right now. */
 export type Connection = 'connecting' | 'online' | 'offline';
@@ -31,5 +31,3 @@ export class EventHub {
     for (const listener of set) (listener as (p: unknown) => void)(payload);
   }
 }
-
-export type { ArgsOf, Method, Result, ValueOf };
