@@ -222,6 +222,9 @@ describe('sampling desk in a real browser against the kiosk host', () => {
   });
 
   it('saves screenshots of the desk in Chinese and English', async () => {
+    const bound = await scan(page, idNumber(18));
+    expect(bound.text).toContain('6/10');
+    await page.waitForTimeout(400);
     await page.screenshot({ path: path.join(ARTIFACTS, 'desk.png') });
     await page.getByTestId('language-toggle').click();
     await expect.poll(() => page.getByTestId('tube-panel').innerText()).toContain('Current tube');
