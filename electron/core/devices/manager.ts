@@ -248,9 +248,8 @@ export class DeviceManager {
     if (!configured.some((d) => d.kind === 'scanner' && d.driver === 'wedge')) entries.push({ config: WEDGE, simulated: null });
     if (this.mode === 'simulated') {
       this.simulation = await startSimulation();
+      // Training touches no real device: no real labels or tubes are used up.
       for (const s of this.simulation.devices) entries.push({ config: s.config, simulated: s });
-      // Printers have their own simulator (TCP 9100); configured ones stay usable in training.
-      for (const c of configured) if (c.kind === 'printer') entries.push({ config: c, simulated: null });
     } else {
       for (const c of configured) entries.push({ config: c, simulated: null });
     }
