@@ -15,20 +15,3 @@ export function splitAim(text: string): SymbologyText {
 export function isAim(id: string): boolean {
   return id.length === 3 && AIM.test(id);
 }
-
-const NAMES: Record<string, string> = {
-  A: 'code39',
-  C: 'code128',
-  d: 'datamatrix',
-  E: 'ean-upc',
-  F: 'codabar',
-  G: 'code93',
-  I: 'itf',
-  L: 'pdf417',
-  Q: 'qr',
-  z: 'aztec',
-};
-
-export function symbologyName(aim: string | null): string | null {
-  return aim ? (NAMES[aim[1]!] ?? null) : null;
-}

@@ -12,8 +12,6 @@ import { isAim, splitAim } from './aim';
  */
 export type HidPosLayout = 'aim-header' | 'symbology-trailer';
 
-export const HID_POS_LAYOUTS: readonly HidPosLayout[] = ['aim-header', 'symbology-trailer'];
-
 export const SCANNED_DATA_REPORT_ID = 0x02;
 export const REPORT_LENGTH = 64;
 
