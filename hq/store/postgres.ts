@@ -54,6 +54,23 @@ async function copyRows(c: pg.PoolClient, table: string, columns: string[], rows
   await pipeline(Readable.from([Buffer.from(text)]), c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
 }
 
+/**
+ * Projection rows come from new records, so in the usual case none exists yet and COPY is safe.
+ * A station that journals one entity twice makes COPY fail on the key; then the rows go in again
+ * skipping those HQ has, and the savepoint keeps the batch's transaction alive.
+ */
+async function copyNew(c: pg.PoolClient, table: string, columns: string[], rows: (string | number | null)[][], fallbackSql: string, fallbackParams: unknown[]): Promise<void> {
+  await c.query('SAVEPOINT projection');
+  try {
+    await copyRows(c, table, columns, rows);
+    await c.query('RELEASE SAVEPOINT projection');
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err;
+    await c.query('ROLLBACK TO SAVEPOINT projection');
+    await c.query(fallbackSql, fallbackParams);
+  }
+}
+
 /** `@name` parameters (shared dashboard SQL) to `$1`. */
 function positional(sql: string, names: string[]): string {
   return sql.replace(/@(\w+)/g, (_m, name: string) => `$${names.indexOf(name) + 1}`);
@@ -151,7 +168,11 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     }
     const p = plan.projection;
     if (p.persons.length > 0) {
-      await c.query(
+      await copyNew(
+        c,
+        'person',
+        ['station_id', 'person_id', 'site_id', 'person_key'],
+        p.persons.map((x) => [st, x.personId, siteId, x.personKey]),
         `INSERT INTO person (station_id, person_id, site_id, person_key)
          SELECT $1, x."personId", $2, x."personKey" FROM json_to_recordset($3::json) AS x("personId" text, "personKey" text)
          ON CONFLICT DO NOTHING`,
@@ -166,13 +187,16 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       );
     }
     if (p.tubesOpened.length > 0) {
-      const t = p.tubesOpened;
-      await c.query(
+      await copyNew(
+        c,
+        'tube',
+        ['station_id', 'tube_id', 'site_id', 'code', 'capacity', 'round_id', 'day', 'opened_at', 'state'],
+        p.tubesOpened.map((x) => [st, x.tubeId, siteId, x.code, x.capacity, x.roundId, x.day, x.at, 'open']),
         `INSERT INTO tube (station_id, tube_id, site_id, code, capacity, round_id, day, opened_at, state)
-         SELECT $1, u.id, $2, u.code, u.cap, u.round, u.day, u.at, 'open'
-         FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[]) AS u(id, code, cap, round, day, at)
+         SELECT $1, x."tubeId", $2, x.code, x.capacity, x."roundId", x.day, x.at, 'open'
+         FROM json_to_recordset($3::json) AS x("tubeId" text, code text, capacity int, "roundId" text, day text, at text)
          ON CONFLICT DO NOTHING`,
-        [st, siteId, t.map((x) => x.tubeId), t.map((x) => x.code), t.map((x) => x.capacity), t.map((x) => x.roundId), t.map((x) => x.day), t.map((x) => x.at)],
+        [st, siteId, JSON.stringify(p.tubesOpened)],
       );
     }
     if (p.tubeStates.length > 0) {
@@ -183,7 +207,11 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       );
     }
     if (p.bindings.length > 0) {
-      await c.query(
+      await copyNew(
+        c,
+        'binding',
+        ['station_id', 'binding_id', 'site_id', 'tube_id', 'tube_code', 'person_id', 'round_id', 'day', 'at'],
+        p.bindings.map((x) => [st, x.bindingId, siteId, x.tubeId, x.tubeCode, x.personId, x.roundId, x.day, x.at]),
         `INSERT INTO binding (station_id, binding_id, site_id, tube_id, tube_code, person_id, round_id, day, at)
          SELECT $1, x."bindingId", $2, x."tubeId", x."tubeCode", x."personId", x."roundId", x.day, x.at
          FROM json_to_recordset($3::json) AS x("bindingId" text, "tubeId" text, "tubeCode" text, "personId" text, "roundId" text, day text, at text)

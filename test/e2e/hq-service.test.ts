@@ -119,6 +119,18 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect(ackSchema.parse((await station.upload(records)).json).rejections).toEqual([]);
     });
 
+    it('is not stuck by a station that journals one entity twice', async () => {
+      const station = await enrolled();
+      const records = samplingJournal(5);
+      const again = (seq: number, from: BatchRecord): BatchRecord => ({ ...from, seq, at: new Date(Date.parse(from.at) + 1000).toISOString() });
+      const repeated = [...records, again(6, records[1]!), again(7, records[2]!), again(8, records[3]!)];
+      expect(ackSchema.parse((await station.upload(repeated.slice(0, 3))).json).ackedThrough).toBe(3);
+      expect(ackSchema.parse((await station.upload(repeated.slice(3))).json)).toMatchObject({ ackedThrough: 8, rejections: [] });
+      const dash = await hq.store.dashboard(new Date(Date.parse(records[3]!.at) + 8 * 3600_000).toISOString().slice(0, 10));
+      expect(dash.sites[0]).toMatchObject({ people: 1, tubes: 1 });
+      expect(await holdings(station)).toEqual({ records: 8, conflicts: 0, maxSeq: 8 });
+    });
+
     it('rejects each kind of bad request with its own error and stores nothing', async () => {
       const station = await enrolled();
       const records = samplingJournal(20);
