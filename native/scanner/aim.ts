@@ -4,10 +4,11 @@
  */
 const AIM = /^\]([A-Za-z])([0-9A-Za-z])/;
 
-export type SymbologyText = { text: string; aim: string | null };
+/** What a scanner read: the text, and the AIM identifier when the scanner sent one. */
+export type DecodedScan = { text: string; aim: string | null };
 
 /** Splits a leading AIM identifier off a decoded payload. */
-export function splitAim(text: string): SymbologyText {
+export function splitAim(text: string): DecodedScan {
   const m = AIM.exec(text);
   return m ? { text: text.slice(3), aim: m[0] } : { text, aim: null };
 }

@@ -1,4 +1,4 @@
-import { isAim, splitAim } from './aim';
+import { isAim, splitAim, type DecodedScan } from './aim';
 
 /**
  * Byte layouts of the HID POS "scanned data" input report (report ID 0x02, 64 bytes with the
@@ -23,10 +23,8 @@ const SPEC: Record<HidPosLayout, { dataAt: number; maxData: number }> = {
 /** Longest scan kept: the router refuses anything longer anyway. */
 const MAX_SCAN_BYTES = 4096;
 
-export type HidScan = { text: string; aim: string | null };
-
 export type ReportResult =
-  | { kind: 'scan'; scan: HidScan }
+  | { kind: 'scan'; scan: DecodedScan }
   | { kind: 'partial' }
   | { kind: 'ignored'; reason: 'unknownReport' | 'malformed' | 'tooLong' };
 

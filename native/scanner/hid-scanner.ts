@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { createLogger } from '../../electron/core/log';
 import { BARCODE_SCANNER_USAGE_PAGE, HidUnavailableError, type HidBoundary, type HidConnection, type HidDeviceInfo } from '../hid/boundary';
 import type { LinkStatus } from '../serial/link';
-import { HidPosAssembler, type HidPosLayout, type HidScan } from './hid-pos';
+import type { DecodedScan } from './aim';
+import { HidPosAssembler, type HidPosLayout } from './hid-pos';
 
 const log = createLogger('hid-scanner');
 
@@ -21,7 +22,7 @@ export type HidStatusReason = 'hid.unavailable' | 'hid.missing' | 'hid.busy' | '
 
 export type HidScannerStatus = { state: LinkStatus['state']; reason?: HidStatusReason; detail?: string };
 
-type Events = { scan: [HidScan]; status: [HidScannerStatus] };
+type Events = { scan: [DecodedScan]; status: [HidScannerStatus] };
 
 export function matchesScanner(d: HidDeviceInfo, m: HidScannerMatch): boolean {
   return d.vendorId === m.vendorId && d.productId === m.productId && (!m.serialNumber || d.serialNumber === m.serialNumber);

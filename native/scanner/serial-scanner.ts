@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { PayloadFramer, type Terminator } from '../serial/framer';
 import { SerialLink, type LinkStatus } from '../serial/link';
-import { splitAim } from './aim';
-import type { HidScan } from './hid-pos';
+import { splitAim, type DecodedScan } from './aim';
 
 export type SerialScannerOptions = {
   path: string;
@@ -16,7 +15,7 @@ export type SerialScannerOptions = {
   maxRetryMs?: number;
 };
 
-type Events = { scan: [HidScan]; status: [LinkStatus] };
+type Events = { scan: [DecodedScan]; status: [LinkStatus] };
 
 /** A USB CDC (serial) scanner: payloads cut at the terminator, decoded as UTF-8 when whole. */
 export class SerialScanner extends EventEmitter<Events> {

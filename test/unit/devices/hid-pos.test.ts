@@ -4,7 +4,7 @@ import { FakeHid } from '../../../native/hid/fake';
 import { encodeHidPosReports, HidPosAssembler, REPORT_LENGTH } from '../../../native/scanner/hid-pos';
 import { HidScanner } from '../../../native/scanner/hid-scanner';
 import { FakeHidScanner, SIMULATED_HID_SCANNER } from '../../../native/scanner/simulator';
-import type { HidScan } from '../../../native/scanner/hid-pos';
+import type { DecodedScan } from '../../../native/scanner/aim';
 import { until } from '../../helpers/pty';
 
 /** A report written out byte by byte, as in the vendor manuals, not through the encoder. */
@@ -82,7 +82,7 @@ describe('HID scanner driver at the node-hid boundary', () => {
     const hid = new FakeHid();
     const device = new FakeHidScanner(hid, SIMULATED_HID_SCANNER, 'aim-header');
     const scanner = new HidScanner({ boundary: hid, match: { vendorId: SIMULATED_HID_SCANNER.vendorId, productId: SIMULATED_HID_SCANNER.productId }, layout: 'aim-header', retryMs: 20, maxRetryMs: 100 });
-    const scans: HidScan[] = [];
+    const scans: DecodedScan[] = [];
     const states: string[] = [];
     scanner.on('scan', (s) => scans.push(s));
     scanner.on('status', (s) => states.push(s.reason ? `${s.state}:${s.reason}` : s.state));

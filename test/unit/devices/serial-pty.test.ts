@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SerialScanner } from '../../../native/scanner/serial-scanner';
 import { SerialScannerSimulator, openPeer, writeAll } from '../../../native/scanner/simulator';
-import type { HidScan } from '../../../native/scanner/hid-pos';
+import type { DecodedScan } from '../../../native/scanner/aim';
 import type { Terminator } from '../../../native/serial/framer';
 import { encodeIr9, encodeModbusReply } from '../../../native/thermometer/codecs';
 import { Thermometer, type ThermometerReading } from '../../../native/thermometer/thermometer';
@@ -21,7 +21,7 @@ async function pty(): Promise<PtyFixture> {
 
 async function scannerOn(f: PtyFixture, terminator: Terminator, aimPrefix = false) {
   const scanner = new SerialScanner({ path: f.devicePath, baudRate: 9600, terminator, idleMs: 40, aimPrefix, retryMs: 20, maxRetryMs: 200 });
-  const scans: HidScan[] = [];
+  const scans: DecodedScan[] = [];
   scanner.on('scan', (s) => scans.push(s));
   scanner.start();
   cleanups.push(() => scanner.stop());
