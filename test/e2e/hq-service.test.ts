@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importExportFile } from '../../hq/import';
-import { HQ_PATHS, ackSchema, feedResponseSchema, MAX_DECOMPRESSED_BYTES, REPLAY_WINDOW_MS, type BatchRecord } from '../../hq/protocol';
+import { HQ_PATHS, ackSchema, feedResponseSchema, MAX_BODY_BYTES, MAX_DECOMPRESSED_BYTES, REPLAY_WINDOW_MS, type BatchRecord } from '../../hq/protocol';
 import { createHqServer, type HqServer } from '../../hq/server';
 import { tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
@@ -247,6 +247,9 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect((await station.send(station.sign('POST', HQ_PATHS.batches, foreign))).json.error).toBe('body.invalid');
       const holes = zlib.gzipSync(JSON.stringify({ type: 'station.batch', stationId: station.stationId, batchId: crypto.randomUUID(), fromSeq: 1, toSeq: 3, records: [records[0], records[2]] }));
       expect((await station.send(station.sign('POST', HQ_PATHS.batches, holes))).json.error).toBe('body.invalid');
+      const huge = await station.send(station.sign('POST', HQ_PATHS.batches, Buffer.alloc(MAX_BODY_BYTES + 1, 0x20)));
+      expect(huge.status).toBe(413);
+      expect(huge.json.error).toBe('body.tooLarge');
       const bomb = zlib.gzipSync(Buffer.alloc(MAX_DECOMPRESSED_BYTES + 1024, 0x20), { level: 9 });
       const bombed = await station.send(station.sign('POST', HQ_PATHS.batches, bomb));
       expect(bombed.status).toBe(413);
@@ -359,6 +362,7 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
   describe('dashboard', () => {
     it('renders stations, sites today, coverage and positives behind the admin token', async () => {
       const station = await enrolled('site-a', '东门采样台');
+      await enrolled('site-a', '<script>alert(1)</script>');
       await station.upload(samplingJournal(48, { at: new Date(clock) }), { headSeq: 60 });
       await admin(HQ_PATHS.adminResults, { tubeCode: 'SY0010000002', result: 'positive' });
       const anonymous = await fetch(`${base}/dashboard`, { redirect: 'manual' });
@@ -371,9 +375,11 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect(html).toContain('东门采样台');
       expect(html).toContain('SY0010000002');
       expect(html).toContain('总部看板');
+      expect(html).not.toContain('<script');
+      expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
       const dash = await hq.store.dashboard(new Date(clock + 8 * 3600_000).toISOString().slice(0, 10));
       expect(dash.sites).toEqual([{ siteId: 'site-a', siteName: '采样点 site-a', people: 21, tubes: 3, boxes: 0 }]);
-      expect(dash.stations[0]).toMatchObject({ ackedThrough: 48, headSeq: 60 });
+      expect(dash.stations.find((s) => s.id === station.stationId)).toMatchObject({ ackedThrough: 48, headSeq: 60 });
       expect(dash.rounds).toEqual([{ siteName: '采样点 site-a', round: '第1轮', people: 21, tubes: 3, knownPeople: 21 }]);
       const en = await (await fetch(`${base}/dashboard?lang=en`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
       expect(en).toContain('HQ dashboard');
