@@ -78,8 +78,15 @@ describe('sampling desk in a real browser against the kiosk host', () => {
     expect(await dialog.innerText()).toContain(tubeCode(2));
     // A scan while the undo window is open would change who "the last person" is: refused.
     const submitted = await apiCalls(page, 'scan.submit');
+    await page.keyboard.press('3');
+    await expect.poll(() => dialog.locator('input[type=radio]:checked').getAttribute('value')).toBe('wrongTube');
+    // A key pressed within the wedge's 50 ms of a burst counts as the burst's first key; a person
+    // takes longer than that between choosing a reason and scanning.
+    await page.waitForTimeout(200);
     const refused = await scan(page, idNumber(16));
     expect(refused.tone).toBe('rejected');
+    // The burst's first digit (1) does not stay picked as the reason.
+    expect(await dialog.locator('input[type=radio]:checked').getAttribute('value')).toBe('wrongTube');
     expect(await dialog.innerText()).toContain('撤销窗口打开时扫码不会被记录');
     expect(await apiCalls(page, 'scan.submit')).toBe(submitted);
     await page.keyboard.press('2');

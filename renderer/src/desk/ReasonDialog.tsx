@@ -44,12 +44,17 @@ function ReasonForm({ kind, subject, initialTubeCode, onSubmit, onClose }: Props
   const [busy, setBusy] = useState(false);
   const otherRef = useRef<HTMLInputElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
+  // The first key of a scanner burst reaches the form before the burst is recognised; if it was
+  // a digit it picked a reason, which the scan must not leave picked.
+  const lastPick = useRef<{ previous: string; at: number } | null>(null);
 
   const { show } = useFeedback();
   // While voiding, scanning a tube fills in which tube, rather than opening it. While undoing, a
   // scan is refused: binding someone now would make "the last person" someone else.
   useScanCapture((text) => {
     if (kind === 'void') return setTubeCode(text.trim());
+    if (lastPick.current && performance.now() - lastPick.current.at < 1000) setChoice(lastPick.current.previous);
+    lastPick.current = null;
     setProblem(t('reason.scanIgnored'));
     show('rejected', { key: 'desk:reason.scanIgnored' });
   });
@@ -87,6 +92,7 @@ function ReasonForm({ kind, subject, initialTubeCode, onSubmit, onClose }: Props
       e.preventDefault();
       const picked = n <= presets.length ? presets[n - 1] : OTHER;
       if (!picked) return;
+      lastPick.current = { previous: choice, at: performance.now() };
       setChoice(picked);
       setProblem(null);
       if (picked === OTHER) otherRef.current?.focus();
