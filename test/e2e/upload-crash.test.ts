@@ -93,7 +93,11 @@ describe('upload survives crashes (real processes)', () => {
     proxy.setWeights({ delay: 1 });
     station = await startStationProcess(dataDir, ['--hq', proxy.url]);
     await waitFor('the first batch acknowledged', () => uploadProgress(dataDir).ackedThrough > 0);
-    await waitFor('the next batch in flight', () => uploadProgress(dataDir).frozen !== null);
+    // Frozen and on its way: the proxy holds the request while the station dies.
+    await waitFor('the next batch in flight', () => {
+      const frozen = uploadProgress(dataDir).frozen;
+      return frozen !== null && (proxy!.batchSends.get(frozen) ?? 0) >= 1;
+    });
     const inFlight = uploadProgress(dataDir);
     await killed(station.child);
     expect(uploadProgress(dataDir).frozen).toBe(inFlight.frozen);
@@ -104,7 +108,7 @@ describe('upload survives crashes (real processes)', () => {
     // HQ dies while a batch waits in the proxy on its way to it, and comes back on the same port.
     await waitFor('another batch in flight', () => {
       const now = uploadProgress(dataDir);
-      return now.frozen !== null && now.frozen !== inFlight.frozen;
+      return now.frozen !== null && now.frozen !== inFlight.frozen && (proxy!.batchSends.get(now.frozen) ?? 0) >= 1;
     });
     await killed(hq.child);
     await new Promise((r) => setTimeout(r, 500));
