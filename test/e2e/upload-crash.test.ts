@@ -126,7 +126,7 @@ describe('upload survives crashes (real processes)', () => {
     const link = new Database(path.join(dataDir, 'station.db'), { readonly: true });
     const { station_id: stationId } = link.prepare('SELECT station_id FROM hq_link').get() as { station_id: string };
     link.close();
-    const held = hqDigests(hqDir, stationId);
+    const held = await hqDigests({ dataDir: hqDir, databaseUrl: undefined }, stationId);
     expect(held.size).toBe(digests.size);
     expect([...held.entries()]).toEqual([...digests.entries()]);
   });

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
+import pg from 'pg';
 import { createHqServer, type HqServer, type HqServerOptions } from '../../hq/server';
 import { recordDigest } from '../../hq/protocol';
 import { StationCore, type CoreOptions } from '../../electron/core/core';
@@ -17,13 +18,14 @@ export const FAST_TUNING: Partial<AgentTuning> = {
   feedEveryMs: 2000,
 };
 
-export type RunningHq = { server: HqServer; url: string; dataDir: string };
+export type RunningHq = { server: HqServer; url: string; dataDir: string; databaseUrl: string | undefined };
 
+/** HQ in this process: embedded SQLite, or PostgreSQL when `databaseUrl` is given. */
 export async function startHq(options: Partial<HqServerOptions> = {}, port = 0): Promise<RunningHq> {
   const dataDir = options.dataDir ?? tempDir('hq-test-');
   const server = await createHqServer({ ...options, dataDir });
   const url = await server.listen(port);
-  return { server, url, dataDir };
+  return { server, url, dataDir, databaseUrl: options.databaseUrl };
 }
 
 /** A valid ID number for person `n`, unique for n < 20000 (a birth date per n). */
@@ -76,9 +78,19 @@ export async function uploadedAll(core: StationCore): Promise<boolean> {
   return status.ok && status.value.waiting === 0 && status.value.ackedThrough === core.journal.lastSeq();
 }
 
-/** seq -> content digest of every record HQ holds for the station (SQLite backend). */
-export function hqDigests(hqDataDir: string, hqStationId: string): Map<number, string> {
-  const db = new Database(path.join(hqDataDir, 'hq.sqlite'), { readonly: true });
+/** seq -> content digest of every record HQ holds for the station, read from its database. */
+export async function hqDigests(hq: Pick<RunningHq, 'dataDir' | 'databaseUrl'>, hqStationId: string): Promise<Map<number, string>> {
+  if (hq.databaseUrl) {
+    const client = new pg.Client({ connectionString: hq.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ seq: string; digest: string }>('SELECT seq, digest FROM record WHERE station_id = $1 ORDER BY seq', [hqStationId]);
+      return new Map(rows.map((r) => [Number(r.seq), r.digest]));
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new Database(path.join(hq.dataDir, 'hq.sqlite'), { readonly: true });
   try {
     const rows = db.prepare('SELECT seq, digest FROM record WHERE station_id = ? ORDER BY seq').all(hqStationId) as { seq: number; digest: string }[];
     return new Map(rows.map((r) => [r.seq, r.digest]));

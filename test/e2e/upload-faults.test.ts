@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { StationCore } from '../../electron/core/core';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
+import { startPostgres, type PgCluster } from '../helpers/postgres';
 import {
   FAST_TUNING,
   bindPeople,
@@ -17,6 +18,16 @@ import {
 let hq: RunningHq | undefined;
 let proxy: FaultProxy | undefined;
 let core: StationCore | undefined;
+let cluster: PgCluster | undefined;
+
+async function postgres(): Promise<PgCluster> {
+  cluster ??= await startPostgres();
+  return cluster;
+}
+
+afterAll(async () => {
+  await cluster?.stop();
+});
 
 afterEach(async () => {
   core?.close();
@@ -28,45 +39,47 @@ afterEach(async () => {
 });
 
 /** HQ holds exactly the station's journal: every seq, each once, with the same content. */
-function expectHqHoldsJournal(station: StationCore, running: RunningHq): void {
+async function expectHqHoldsJournal(station: StationCore, running: RunningHq): Promise<void> {
   const ours = stationDigests(station);
-  const theirs = hqDigests(running.dataDir, hqStationId(station));
+  const theirs = await hqDigests(running, hqStationId(station));
   expect(theirs.size).toBe(ours.size);
   expect([...theirs.entries()]).toEqual([...ours.entries()]);
 }
 
 describe('upload through a faulty network', () => {
-  it('after 10,000 bindings HQ holds exactly the station records: none lost, none twice, retries byte-identical', async () => {
-    hq = await startHq();
-    proxy = await startFaultProxy({
-      target: hq.url,
-      seed: 20221122,
-      delayMs: 150,
-      retryAfterSeconds: 1,
-      weights: { pass: 10, drop: 0.3, delay: 1, duplicate: 1, truncate: 1, resetBefore: 1, resetAfter: 1, error500: 1, busy503: 0.3, portal: 1 },
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    it(`after 10,000 bindings HQ (${backend}) holds exactly the station records: none lost, none twice, retries byte-identical`, async () => {
+      hq = await startHq(backend === 'postgres' ? { databaseUrl: await (await postgres()).createDatabase() } : {});
+      proxy = await startFaultProxy({
+        target: hq.url,
+        seed: 20221122,
+        delayMs: 150,
+        retryAfterSeconds: 1,
+        weights: { pass: 10, drop: 0.3, delay: 1, duplicate: 1, truncate: 1, resetBefore: 1, resetAfter: 1, error500: 1, busy503: 0.3, portal: 1 },
+      });
+      proxy.force('pass');
+      core = await enrolledStation(hq, proxy.url, { upload: { start: true, tuning: { ...FAST_TUNING, limits: { maxRecords: 100, maxBytes: 64 * 1024 } } } });
+      proxy.force(null);
+
+      await bindPeople(core, 10_000, 10);
+      const station = core;
+      await waitFor('every record acknowledged', () => uploadedAll(station), 240_000);
+
+      await expectHqHoldsJournal(core, hq);
+      const holdings = await hq.server.store.holdings(hqStationId(core));
+      expect(holdings).toMatchObject({ records: core.journal.lastSeq(), maxSeq: core.journal.lastSeq(), conflicts: 0 });
+      const bindings = core.db.prepare(`SELECT COUNT(*) AS n FROM journal WHERE kind = 'binding.created'`).get() as { n: number };
+      expect(bindings.n).toBe(10_000);
+      // Every fault happened, and each batch went out with the same bytes however often it was sent.
+      for (const fault of ['drop', 'delay', 'duplicate', 'truncate', 'resetBefore', 'resetAfter', 'error500', 'busy503', 'portal'] as const) {
+        expect(proxy.counts[fault], fault).toBeGreaterThan(0);
+      }
+      for (const [batchId, bodies] of proxy.batchBodies) expect(bodies.size, batchId).toBe(1);
+      expect([...proxy.batchSends.values()].some((n) => n > 1)).toBe(true);
+      const status = await core.invoke('upload.status', {});
+      expect(status.ok && status.value).toMatchObject({ waiting: 0, rejectionCount: 0, online: true });
     });
-    proxy.force('pass');
-    core = await enrolledStation(hq, proxy.url, { upload: { start: true, tuning: { ...FAST_TUNING, limits: { maxRecords: 100, maxBytes: 64 * 1024 } } } });
-    proxy.force(null);
-
-    await bindPeople(core, 10_000, 10);
-    const station = core;
-    await waitFor('every record acknowledged', () => uploadedAll(station), 240_000);
-
-    expectHqHoldsJournal(core, hq);
-    const holdings = await hq.server.store.holdings(hqStationId(core));
-    expect(holdings).toMatchObject({ records: core.journal.lastSeq(), maxSeq: core.journal.lastSeq(), conflicts: 0 });
-    const bindings = core.db.prepare(`SELECT COUNT(*) AS n FROM journal WHERE kind = 'binding.created'`).get() as { n: number };
-    expect(bindings.n).toBe(10_000);
-    // Every fault happened, and each batch went out with the same bytes however often it was sent.
-    for (const fault of ['drop', 'delay', 'duplicate', 'truncate', 'resetBefore', 'resetAfter', 'error500', 'busy503', 'portal'] as const) {
-      expect(proxy.counts[fault], fault).toBeGreaterThan(0);
-    }
-    for (const [batchId, bodies] of proxy.batchBodies) expect(bodies.size, batchId).toBe(1);
-    expect([...proxy.batchSends.values()].some((n) => n > 1)).toBe(true);
-    const status = await core.invoke('upload.status', {});
-    expect(status.ok && status.value).toMatchObject({ waiting: 0, rejectionCount: 0, online: true });
-  });
+  }
 
   it('a captive portal answer acknowledges nothing; staff see it is not HQ', async () => {
     hq = await startHq();
@@ -88,7 +101,7 @@ describe('upload through a faulty network', () => {
 
     proxy.force(null);
     await waitFor('everything acknowledged once the portal is gone', () => uploadedAll(station));
-    expectHqHoldsJournal(core, hq);
+    await expectHqHoldsJournal(core, hq);
   });
 
   for (const [label, skewMs] of [
@@ -102,7 +115,7 @@ describe('upload through a faulty network', () => {
       await bindPeople(core, 50, 10);
       const station = core;
       await waitFor('every record acknowledged', () => uploadedAll(station));
-      expectHqHoldsJournal(core, hq);
+      await expectHqHoldsJournal(core, hq);
       expect(Math.abs(core.upload.status().clockOffsetMs - skewMs)).toBeLessThan(60_000);
     });
   }

@@ -42,7 +42,7 @@ describe('upload across restarts and gaps', () => {
     const sentBodies = proxy.batchBodies.get(frozen!.batchId);
     expect(sentBodies?.size).toBe(1);
     expect(proxy.batchSends.get(frozen!.batchId)).toBeGreaterThanOrEqual(3);
-    expect([...hqDigests(hq.dataDir, hqStationId(second)).entries()]).toEqual([...stationDigests(second).entries()]);
+    expect([...(await hqDigests(hq, hqStationId(second))).entries()]).toEqual([...stationDigests(second).entries()]);
   });
 
   it('sends again from the sequence HQ expects when HQ answers with a gap', async () => {
@@ -54,6 +54,6 @@ describe('upload across restarts and gaps', () => {
     await core.writer.run(() => core.db.prepare('UPDATE upload_state SET acked_through = 50').run());
     core.upload.start();
     await waitFor('everything acknowledged', () => uploadedAll(core));
-    expect([...hqDigests(hq.dataDir, hqStationId(core)).entries()]).toEqual([...stationDigests(core).entries()]);
+    expect([...(await hqDigests(hq, hqStationId(core))).entries()]).toEqual([...stationDigests(core).entries()]);
   });
 });
