@@ -1,0 +1,83 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tubeCode } from '../helpers/ids';
+import { launchBrowser } from './helpers/browser';
+import { openDesk, scan } from './helpers/desk-page';
+import { startKiosk, type Kiosk } from './helpers/kiosk';
+import { personId, startHq, type RunningHq } from './upload-env';
+
+/**
+ * What staff see of the upload, in a real browser against the kiosk host: the status-bar
+ * indicator on every screen, enrollment from the results screen, and a positive pooled tube
+ * with its re-tests.
+ */
+describe('upload status and results on screen', () => {
+  let hq: RunningHq;
+  let kiosk: Kiosk;
+  let browser: Browser;
+  let page: Page;
+  const indicator = () => page.getByTestId('upload-indicator');
+
+  beforeAll(async () => {
+    hq = await startHq();
+    kiosk = await startKiosk();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await openDesk(page, kiosk.url, 'zh-CN');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await kiosk?.stop();
+    await hq?.server.close();
+  });
+
+  it('links the desk to HQ from the results screen, then shows every record uploaded', async () => {
+    await expect.poll(() => indicator().getAttribute('data-state')).toBe('not-enrolled');
+    expect(await indicator().innerText()).toContain('未接入总部');
+    await page.getByRole('button', { name: '结果与上传' }).click();
+    const { code } = await hq.server.createEnrollmentCode('site-screen', '屏幕测试社区');
+    await page.getByLabel('总部地址').fill(hq.url);
+    await page.getByLabel('接入码').fill(code);
+    await page.getByRole('button', { name: '接入', exact: true }).click();
+    await expect.poll(() => indicator().getAttribute('data-state'), { timeout: 20_000 }).toBe('online');
+    await expect.poll(() => indicator().getAttribute('data-waiting'), { timeout: 20_000 }).toBe('0');
+    expect(await indicator().innerText()).toContain('已全部上传');
+    expect(await page.getByTestId('results-screen').innerText()).toContain('已接入总部：屏幕测试社区');
+  });
+
+  it('lists the members of a positive pooled tube with their open re-tests', async () => {
+    await page.getByRole('button', { name: '采样台' }).click();
+    await page.getByTestId('tube-panel').waitFor();
+    await scan(page, tubeCode(1));
+    for (let i = 0; i < 3; i++) await scan(page, personId(i));
+    // HQ knows the tube once the desk's records have arrived; until then it refuses the result.
+    await expect.poll(() => hq.server.postResult(tubeCode(1), 'positive'), { timeout: 20_000 }).toEqual({ ok: true });
+
+    await page.getByRole('button', { name: '结果与上传' }).click();
+    await expect.poll(() => page.getByTestId('retest-task').count(), { timeout: 30_000 }).toBe(3);
+    expect(await page.getByTestId('positive-tube').innerText()).toContain(tubeCode(1));
+    // Members are shown masked, never with a full ID number.
+    expect(await page.getByTestId('results-screen').innerText()).not.toContain(personId(0));
+    expect(await indicator().innerText()).toContain('待复检 3 人');
+  });
+
+  it('shows a record HQ rejected, with the reason in Chinese, on every screen', async () => {
+    // HQ accepts everything this station writes; a rejection is put in place as the agent stores one.
+    const db = new Database(path.join(kiosk.dataDir, 'station.db'));
+    db.pragma('busy_timeout = 5000');
+    db.prepare(`INSERT INTO upload_rejection (seq, code, detail, batch_id, at) VALUES (2, 'record.invalid', 'name: too long', 'b', ?)`).run(
+      new Date().toISOString(),
+    );
+    db.close();
+    await page.getByRole('button', { name: '采样台' }).click();
+    await scan(page, personId(3));
+    await expect.poll(() => indicator().getAttribute('data-rejected'), { timeout: 20_000 }).toBe('1');
+    expect(await page.getByTestId('upload-rejected').innerText()).toContain('记录格式不被总部接受');
+    await page.getByRole('button', { name: '结果与上传' }).click();
+    expect(await page.getByTestId('rejections').innerText()).toContain('第 2 条 station.created');
+    expect(await indicator().getAttribute('data-rejected')).toBe('1');
+  });
+});
