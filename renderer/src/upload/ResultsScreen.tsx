@@ -81,7 +81,7 @@ export function ResultsScreen() {
                     {p.members.map((m) => (
                       <tr key={m.person.id}>
                         <td>{m.person.label}</td>
-                        <td>{m.person.maskedIdNumber ?? ''}</td>
+                        <td>{m.person.name ? (m.person.maskedIdNumber ?? '') : ''}</td>
                         <td className={m.retest?.state === 'sampled' ? 'retest-sampled' : 'retest-open'}>
                           {m.retest ? t(`panel.state.${m.retest.state}`) : ''}
                           {m.retest?.sampledTubeCode ? ` · ${t('panel.sampledInto', { code: m.retest.sampledTubeCode })}` : ''}
@@ -110,7 +110,7 @@ export function ResultsScreen() {
               {retests.map((r) => (
                 <tr key={r.id} data-testid="retest-task" data-state={r.state}>
                   <td>{r.person.label}</td>
-                  <td>{r.person.maskedIdNumber ?? ''}</td>
+                  <td>{r.person.name ? (r.person.maskedIdNumber ?? '') : ''}</td>
                   <td>{r.sourceTubeCode}</td>
                   <td className={r.state === 'open' ? 'retest-open' : 'retest-sampled'}>
                     {t(`panel.state.${r.state}`)}
