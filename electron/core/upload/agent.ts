@@ -73,7 +73,7 @@ export class UploadAgent {
   private readonly abort = new AbortController();
   private maxRecords: number;
   private lastFeedAt = 0;
-  private ahead: { afterSeq: number; maxRecords: number; batch: Promise<FrozenBatch | null> } | null = null;
+  private ahead: { afterSeq: number; maxRecords: number; headSeq: number; batch: Promise<FrozenBatch | null> } | null = null;
   private feedWanted = true;
 
   constructor(private readonly deps: AgentDeps) {
@@ -166,7 +166,10 @@ export class UploadAgent {
     const ahead = this.ahead;
     this.ahead = null;
     const usable = ahead && ahead.afterSeq === ackedThrough && ahead.maxRecords === this.maxRecords;
-    const batch = (usable ? await ahead.batch : null) ?? (await this.prepare(ackedThrough));
+    let batch = usable ? await ahead.batch : null;
+    // Read ahead when the journal ended there, and it has grown since (HQ was away for hours): read again.
+    if (batch && batch.toSeq === ahead?.headSeq && this.deps.reader.headSeq() > batch.toSeq) batch = null;
+    batch ??= await this.prepare(ackedThrough);
     if (!batch || this.stopped) return null;
     const at = this.deps.now().toISOString();
     const frozen = await this.deps.writer.run(() => this.deps.store.freeze(batch, at));
@@ -184,7 +187,8 @@ export class UploadAgent {
     );
     // While HQ works on this batch, the next one is read and compressed; it is frozen only after this ack.
     if (!this.ahead || this.ahead.afterSeq !== batch.toSeq) {
-      this.ahead = { afterSeq: batch.toSeq, maxRecords: this.maxRecords, batch: this.prepare(batch.toSeq).catch(() => null) };
+      const headSeq = this.deps.reader.headSeq();
+      this.ahead = { afterSeq: batch.toSeq, maxRecords: this.maxRecords, headSeq, batch: this.prepare(batch.toSeq).catch(() => null) };
     }
     const exchange = await sending;
     if (this.stopped) return { kind: 'idle' };
