@@ -139,7 +139,7 @@ export class StationCore {
       'tube.seal': async () => change(() => desk.sealOpenTube()),
       'tube.void': async ({ tubeCode, reason }) => change(() => desk.voidTube(tubeCode, reason)),
       'tube.search': async ({ query }) => desk.search(query),
-      'binding.undo': async ({ reason }) => change(() => desk.undoLast(reason)),
+      'binding.undo': async ({ reason }) => change(() => this.upload.results.afterUndo(desk.undoLast(reason))),
       'binding.confirm': async ({ token }) => change(() => this.upload.results.afterScan(desk.confirm(token))),
       'binding.cancel': async ({ token }) => {
         desk.cancel(token);

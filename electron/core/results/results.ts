@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FeedItem } from '../../../hq/protocol';
-import type { ScanOutcome } from '../../api/contract';
+import type { ScanOutcome, UndoOutcome } from '../../api/contract';
 import type { PositiveTubeView, RetestState, RetestTaskView } from '../../api/upload';
 import type { StationDatabase } from '../db/database';
 import type { Journal } from '../journal';
@@ -120,6 +120,20 @@ export class ResultsDesk {
         )
         .run(outcome.tubeCode, binding.id, at, seq, task.id);
     }
+    return outcome;
+  }
+
+  /**
+   * An undone re-test binding reopens its task, so the person is asked for again. The journal
+   * already says why: `binding.undone` of the binding `retest.sampled` named.
+   */
+  afterUndo(outcome: UndoOutcome): UndoOutcome {
+    this.db
+      .prepare(
+        `UPDATE retest_task SET state = 'open', sampled_tube_code = NULL, sampled_binding_id = NULL, sampled_at = NULL, sampled_seq = NULL
+         WHERE state = 'sampled' AND person_id = ? AND sampled_tube_code = ?`,
+      )
+      .run(outcome.person.id, outcome.tubeCode);
     return outcome;
   }
 

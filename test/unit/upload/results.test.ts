@@ -62,6 +62,9 @@ describe('results from HQ', () => {
     expect(sampled.map((t) => [t.sourceTubeCode, t.sampledTubeCode])).toEqual([[tubeCode(1), tubeCode(3)]]);
     const last = core.journal.readAfter(core.journal.lastSeq() - 1, 1)[0]!;
     expect(last).toMatchObject({ kind: 'retest.sampled', payload: { originalTubeCode: tubeCode(1), tubeCode: tubeCode(3) } });
+    // Undone (wrong person scanned): the task is open again.
+    await ok(core, 'binding.undo', { reason: '扫错人' });
+    expect((await ok(core, 'retest.list', { state: 'open' })).length).toBe(2);
   });
 
   it('keeps key-person lists, a list sent again replacing the earlier one', async () => {
