@@ -17,6 +17,8 @@ import { personId } from '../e2e/upload-env';
  */
 const RECORDS = Number(process.env.UPLOAD_BENCH_RECORDS ?? 1_000_000);
 const ADMIN = 'upload-bench-admin';
+/** Records per batch; the agent's default unless UPLOAD_BENCH_BATCH says otherwise. */
+const LIMITS = { ...DEFAULT_TUNING.limits, maxRecords: Number(process.env.UPLOAD_BENCH_BATCH ?? DEFAULT_TUNING.limits.maxRecords) };
 
 let cluster: PgCluster | null = null;
 const children: ChildProcess[] = [];
@@ -93,7 +95,7 @@ async function uploadRun(backend: 'sqlite' | 'postgres'): Promise<void> {
     body: JSON.stringify({ siteId: 'bench-site', siteName: '基准采样点' }),
   });
   const { code } = (await codeAnswer.json()) as { code: string };
-  const core = new StationCore({ dataDir: tempDir('station-bench-'), upload: { tuning: { idleMs: 20, feedIdleMs: 60_000 } } });
+  const core = new StationCore({ dataDir: tempDir('station-bench-'), upload: { tuning: { idleMs: 20, feedIdleMs: 60_000, limits: LIMITS } } });
   try {
     const enrolled = await core.invoke('upload.enroll', { hqUrl, code });
     if (!enrolled.ok) throw new Error(`enroll failed: ${enrolled.error.code}`);
@@ -121,7 +123,7 @@ async function uploadRun(backend: 'sqlite' | 'postgres'): Promise<void> {
     report(`Upload, one station -> HQ (${backend}) over loopback, ${head.toLocaleString('en')} records`, [
       ['records/s end to end', Math.round(head / seconds).toLocaleString('en')],
       ['upload time', `${seconds.toFixed(1)} s`],
-      ['batch limits', `${DEFAULT_TUNING.limits.maxRecords} records / ${mb(DEFAULT_TUNING.limits.maxBytes)} JSON`],
+      ['batch limits', `${LIMITS.maxRecords} records / ${mb(LIMITS.maxBytes)} JSON`],
       ['rejections', String(status.rejectionCount)],
       ['agent process RSS: before / peak', `${mb(base.rss)} / ${mb(peakRss)}`],
       ['agent process heap: before / peak', `${mb(base.heapUsed)} / ${mb(peakHeap)}`],
