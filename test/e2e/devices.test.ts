@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { ptyFixture, type PtyFixture } from '../helpers/pty';
 import { launchBrowser } from './helpers/browser';
-import { openDesk } from './helpers/desk-page';
+import { bannerSeq, nextOutcome, openDesk } from './helpers/desk-page';
 import { startKiosk, type Kiosk } from './helpers/kiosk';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
@@ -67,8 +67,15 @@ describe('devices in a real browser against the kiosk host', () => {
     await page.waitForSelector('[data-testid=devices-indicator][data-problems="0"]');
     await scanner.scan(tubeCode(41));
     await expect.poll(() => page.getByTestId('tube-code').innerText(), { timeout: 10_000 }).toBe(tubeCode(41));
+    await expect.poll(() => page.getByTestId('banner').innerText(), { timeout: 10_000 }).toContain(tubeCode(41));
+    const before = await bannerSeq(page);
     await scanner.scan(idNumber(41));
     await expect.poll(() => page.getByTestId('member').count(), { timeout: 10_000 }).toBe(1);
+    // The serial scan gets the same banner (colour and sound) as a typed one.
+    expect(await nextOutcome(page, before)).toMatchObject({ tone: 'accepted' });
+    const again = await bannerSeq(page);
+    await scanner.scan(idNumber(41));
+    expect(await nextOutcome(page, again)).toMatchObject({ tone: 'rejected' });
     // Masked on screen, as every person is.
     expect(await page.getByTestId('member').innerText()).not.toContain(idNumber(41));
     await page.screenshot({ path: path.join(ARTIFACTS, 'devices-desk-serial-scan.png') });

@@ -67,8 +67,18 @@ export function useDeskActions() {
     [show],
   );
 
+  /** A scan from a serial or HID scanner: the core already ran it; show it like a typed one. */
+  const showDeviceScan = useCallback(
+    (result: Result<ScanOutcome>) => {
+      if (result.ok) showOutcome(result.value);
+      else show('rejected', m('outcome.rejected'), { error: result.error });
+    },
+    [show, showOutcome],
+  );
+
   return useMemo(
     () => ({
+      showDeviceScan,
       submitScan: (text: string, source: ScanSource) => run(client.call('scan.submit', { text, source }), showOutcome),
       newTube: () => run(client.call('tube.new', {}), showOutcome),
       seal: () => run(client.call('tube.seal', {}), (tube) => show('full', m('outcome.sealed', { code: tube.code }), m('outcome.sealedDetail', { count: tube.count }))),
@@ -91,7 +101,7 @@ export function useDeskActions() {
       search: (query: string) => client.call('tube.search', { query }),
       mode,
     }),
-    [client, run, showOutcome, show, mode],
+    [client, run, showOutcome, showDeviceScan, show, mode],
   );
 }
 

@@ -8,6 +8,7 @@ import { TubeList } from '../../desk/TubeList';
 import { TubePanel } from '../../desk/TubePanel';
 import { TubeSearch } from '../../desk/TubeSearch';
 import { useDeskActions } from '../../desk/useDeskActions';
+import { useStation } from '../../app/station';
 import { useStationTranslation } from '../../i18n';
 
 type OpenDialog = 'undo' | 'void' | null;
@@ -22,6 +23,7 @@ export function DeskScreen() {
   const actions = useDeskActions();
   const { t } = useStationTranslation('desk');
   const [dialog, setDialog] = useState<OpenDialog>(null);
+  const client = useStation();
   const searchRef = useRef<HTMLInputElement>(null);
   const manualRef = useRef<HTMLInputElement>(null);
 
@@ -44,6 +46,9 @@ export function DeskScreen() {
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
   }, [actions]);
+
+  // Serial and HID scanners reach the core directly; their outcomes get the same colour and sound.
+  useEffect(() => client.on('scan.outcome', ({ result }) => actions.showDeviceScan(result)), [client, actions]);
 
   if (!desk) return <div className="loading">{t('common:connection.connectingBanner')}</div>;
 
