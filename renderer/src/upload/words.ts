@@ -4,7 +4,9 @@ type T = (key: string | string[], options?: Record<string, unknown>) => string;
 
 /** Why the last upload failed, in the screen's language. */
 export function failureText(t: T, failure: NonNullable<UploadStatus['lastFailure']>): string {
-  return t(`upload:failure.${failure.code}`, { hqError: failure.hqError ?? '' });
+  // HQ's own error code, when it gave one, says more than the kind of failure.
+  const keys = failure.hqError ? [`upload:hqError.${failure.hqError}`, `upload:failure.${failure.code}`] : [`upload:failure.${failure.code}`];
+  return t(keys, { hqError: failure.hqError ?? '' });
 }
 
 /** A record HQ rejected, with the reason in the screen's language (HQ's code; its detail is for support). */
