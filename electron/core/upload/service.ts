@@ -38,6 +38,8 @@ export type UploadServiceDeps = {
 
 /** How often, at most, staff's status indicator is told about upload progress. */
 const STATUS_EVERY_MS = 250;
+/** How often a station that is not enrolled yet looks whether it has been. */
+const ENROLL_WATCH_MS = 5000;
 
 /** Enrollment, the upload agent's life, and the status staff see. */
 export class UploadService {
@@ -47,6 +49,7 @@ export class UploadService {
   private reader: JournalReader | null = null;
   private wantRunning = false;
   private statusTimer: NodeJS.Timeout | null = null;
+  private enrollWatch: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
@@ -84,7 +87,13 @@ export class UploadService {
     this.wantRunning = true;
     if (this.agent || this.closed) return;
     const link = this.store.link();
-    if (!link) return;
+    if (!link) {
+      // Enrolled from another process (`station enroll` while the app runs): noticed within seconds.
+      this.enrollWatch ??= setInterval(() => this.start(), ENROLL_WATCH_MS).unref();
+      return;
+    }
+    if (this.enrollWatch) clearInterval(this.enrollWatch);
+    this.enrollWatch = null;
     const tuning: AgentTuning = { ...DEFAULT_TUNING, ...this.options.tuning };
     const clock = new HqClock(this.store.state().clockOffsetMs);
     const client = new HqClient({
@@ -156,6 +165,8 @@ export class UploadService {
 
   /** Stops the agent and waits for its current step to end. */
   async stop(): Promise<void> {
+    if (this.enrollWatch) clearInterval(this.enrollWatch);
+    this.enrollWatch = null;
     await this.agent?.stop();
     this.agent = null;
     this.reader?.close();
@@ -166,6 +177,7 @@ export class UploadService {
   close(): void {
     this.closed = true;
     if (this.statusTimer) clearTimeout(this.statusTimer);
+    if (this.enrollWatch) clearInterval(this.enrollWatch);
     void this.agent?.stop();
     this.agent = null;
     this.reader?.close();

@@ -156,6 +156,19 @@ describe('upload agent against a scripted HQ', () => {
 });
 
 describe('enrollment', () => {
+  it('a running station enrolled from another process (station enroll) starts uploading by itself', async () => {
+    const hq = await stubHq((_req, b) => ack(b!));
+    const dataDir = tempDir();
+    core = new StationCore({ dataDir, upload: { start: true, tuning: FAST } });
+    expect(status()).toMatchObject({ enrolled: false, running: false });
+    const other = new StationCore({ dataDir });
+    const enrolled = await other.invoke('upload.enroll', { hqUrl: hq.url, code: 'ABCD-1234' });
+    other.close();
+    expect(enrolled.ok).toBe(true);
+    await until(() => batches(hq.seen).length > 0 && status().waiting === 0, 'uploaded after enrollment elsewhere');
+    expect(status()).toMatchObject({ enrolled: true, running: true });
+  });
+
   it('keeps the private key in the data folder (0600) and sends only the public key', async () => {
     const hq = await stubHq(() => json(500, {}));
     const dataDir = tempDir();
