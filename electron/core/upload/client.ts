@@ -25,11 +25,10 @@ export type ClientOptions = {
   privateKey: KeyObject;
   clock: HqClock;
   timeoutMs: number;
-  /** Answers larger than this are cut off and so fail to parse: a portal cannot fill memory. */
-  maxAnswerBytes?: number;
 };
 
-const DEFAULT_MAX_ANSWER = 16 * 1024 * 1024;
+/** Answers larger than this are cut off and so fail to parse: a portal cannot fill memory. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 /** HQ stamps every answer with its clock in ms; `Date` has whole seconds only. */
 const HQ_TIME_HEADER = 'x-hq-time';
 
@@ -64,11 +63,7 @@ async function readBounded(response: Response, limit: number): Promise<Buffer> {
  * acknowledgement is the agent's job.
  */
 export class HqClient {
-  private readonly maxAnswerBytes: number;
-
-  constructor(private readonly options: ClientOptions) {
-    this.maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER;
-  }
+  constructor(private readonly options: ClientOptions) {}
 
   get clock(): HqClock {
     return this.options.clock;
@@ -94,7 +89,7 @@ export class HqClient {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         redirect: 'manual',
       });
-      const answer = await readBounded(response, this.maxAnswerBytes);
+      const answer = await readBounded(response, MAX_ANSWER_BYTES);
       const receivedAt = this.options.clock.local();
       const date = response.headers.get('date');
       const dateMs = date === null ? null : Date.parse(date);

@@ -12,11 +12,6 @@ const gzip = promisify(zlib.gzip);
 
 export type ExportSummary = { fromSeq: number; toSeq: number; records: number; bytes: number };
 
-export class ExportError extends Error {
-  constructor(readonly code: 'export.noDatabase' | 'upload.notEnrolled') {
-    super(code === 'export.noDatabase' ? 'no station database in this data folder' : 'this station is not enrolled at HQ: run "station enroll" first');
-  }
-}
 
 /**
  * Writes everything HQ has not acknowledged to `outFile`, signed with the station's key, for a
@@ -26,13 +21,13 @@ export class ExportError extends Error {
  */
 export async function writeExportFile(dataDir: string, outFile: string, now: () => Date = () => new Date()): Promise<ExportSummary | null> {
   const dbFile = path.join(dataDir, 'station.db');
-  if (!fs.existsSync(dbFile)) throw new ExportError('export.noDatabase');
+  if (!fs.existsSync(dbFile)) throw new Error(`no station database in ${dataDir}`);
   const db = openDatabase(dbFile);
   let reader: JournalReader | null = null;
   try {
     const store = new UploadStore(db);
     const link = store.link();
-    if (!link) throw new ExportError('upload.notEnrolled');
+    if (!link) throw new Error('this station is not enrolled at HQ: run "station enroll" first');
     reader = new JournalReader(dbFile);
     const headSeq = reader.headSeq();
     const read = reader.read(store.state().ackedThrough, { maxRecords: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
