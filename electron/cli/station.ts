@@ -3,7 +3,7 @@ import { COMMANDS } from './commands';
 
 function help(): string {
   const lines = ['Station: sampling desks, gate checkpoints and kiosks', '', 'usage: station <command> [options]', ''];
-  for (const c of COMMANDS) lines.push(`  ${c.usage.padEnd(52)} ${c.summary}`);
+  for (const c of COMMANDS) lines.push(`  ${c.usage}`, `      ${c.summary}`, '');
   return lines.join('\n');
 }
 
