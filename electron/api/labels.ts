@@ -55,6 +55,8 @@ export type LabelPrintResult = {
   status: PrinterStatusView | null;
 };
 
+export type LabelSettings = { printOnOpen: boolean; hasPrinter: boolean };
+
 const code = z.string().trim().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'printable ASCII');
 const template = z.enum(LABEL_TEMPLATES);
 
@@ -72,6 +74,8 @@ export const labelArgs = {
   /** Prints again whatever label `code` had: a tube's tube label, a box's box label. */
   'label.reprint': z.object({ code }).strict(),
   'label.printerStatus': z.object({}).strict(),
+  /** What the desk shows: whether tube labels print on open, and whether there is a printer. */
+  'label.settings': z.object({}).strict(),
   /** The `labels.printOnOpen` setting. */
   'label.setPrintOnOpen': z.object({ enabled: z.boolean() }).strict(),
 } as const;
@@ -83,6 +87,7 @@ export type LabelHandlers = {
   'label.print': { args: Args<'label.print'>; value: LabelPrintResult };
   'label.reprint': { args: Args<'label.reprint'>; value: LabelPrintResult };
   'label.printerStatus': { args: Args<'label.printerStatus'>; value: PrinterStatusView | null };
+  'label.settings': { args: Args<'label.settings'>; value: LabelSettings };
   'label.setPrintOnOpen': { args: Args<'label.setPrintOnOpen'>; value: { enabled: boolean } };
 };
 

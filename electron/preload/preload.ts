@@ -45,6 +45,7 @@ const api = {
   'label.print': command('label.print'),
   'label.reprint': command('label.reprint'),
   'label.printerStatus': command('label.printerStatus'),
+  'label.settings': command('label.settings'),
   'label.setPrintOnOpen': command('label.setPrintOnOpen'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).

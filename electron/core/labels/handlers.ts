@@ -11,6 +11,7 @@ export function labelHandlers(labels: LabelService): Impl {
     'label.print': async (target) => labels.print(target),
     'label.reprint': async ({ code }) => labels.reprint(code),
     'label.printerStatus': async () => labels.printerStatus(),
+    'label.settings': async () => ({ printOnOpen: labels.printOnOpen(), hasPrinter: labels.printerConfig() !== null }),
     'label.setPrintOnOpen': async ({ enabled }) => labels.setPrintOnOpen(enabled),
   };
 }
