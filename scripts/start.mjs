@@ -59,7 +59,10 @@ if (electron) {
     if (chromium && hasDisplay) {
       const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'station-kiosk-'));
       console.log(`station: opening ${url} in Chromium (app mode)`);
-      browser = spawn(chromium, [`--app=${url}`, `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--start-maximized'], { stdio: 'ignore' });
+      const args = [`--app=${url}`, `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-features=Translate', '--start-maximized'];
+      // Chromium refuses to start as root with its sandbox (kiosk images often run as root).
+      if (process.getuid?.() === 0) args.push('--no-sandbox');
+      browser = spawn(chromium, args, { stdio: 'ignore' });
       browser.on('exit', () => {
         browser = null;
         console.log(`station: the window was closed; Station keeps running at ${url} (Ctrl+C to stop)`);
