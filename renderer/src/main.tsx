@@ -7,6 +7,7 @@ import { StationProvider } from './app/station';
 import { DeskStateProvider } from './desk/DeskStateProvider';
 import { FeedbackProvider } from './feedback/FeedbackProvider';
 import { initI18n } from './i18n';
+import { LabelJobsProvider } from './labels/LabelJobsProvider';
 import './styles.css';
 
 const i18n = initI18n();
@@ -20,7 +21,9 @@ createRoot(root).render(
       <StationProvider client={client}>
         <DeskStateProvider>
           <FeedbackProvider>
-            <App />
+            <LabelJobsProvider>
+              <App />
+            </LabelJobsProvider>
           </FeedbackProvider>
         </DeskStateProvider>
       </StationProvider>

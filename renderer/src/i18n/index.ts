@@ -60,7 +60,13 @@ export function setLanguage(lng: Language): void {
 export function useStationTranslation(ns: string | string[] = 'common') {
   const { t, i18n } = useTranslation(ns);
   const errorText = useCallback(
-    (error: ApiError) => translateError(i18n.t.bind(i18n) as (k: string | string[], o?: Record<string, unknown>) => string, NAMESPACES, error),
+    (error: ApiError) => {
+      const translate = i18n.t.bind(i18n) as (k: string | string[], o?: Record<string, unknown>) => string;
+      // A printer fault travels as a code (`paper-out`); staff read the desk's words for it.
+      const fault = error.params?.fault;
+      const params = typeof fault === 'string' ? { ...error.params, fault: translate(`labels:printer.fault.${fault}`, { defaultValue: fault }) } : error.params;
+      return translateError(translate, NAMESPACES, { ...error, params });
+    },
     [i18n],
   );
   return { t, i18n, language: i18n.language as Language, errorText };

@@ -10,12 +10,15 @@ import { TubeSearch } from '../../desk/TubeSearch';
 import { useDeskActions } from '../../desk/useDeskActions';
 import { useStation } from '../../app/station';
 import { useStationTranslation } from '../../i18n';
+import { useLabelJobs } from '../../labels/LabelJobsProvider';
+import { PrintOnOpenToggle } from '../../labels/PrintOnOpenToggle';
+import { PrintStrip, REPRINT_KEY } from '../../labels/PrintStrip';
 
 type OpenDialog = 'undo' | 'void' | null;
 
 /**
  * The sampling desk: the open tube, big, and everything else one key away (F2 new tube, F3
- * search, F4 seal, F7 type a code, F8 undo, F9 void). Scans themselves need no focus at all:
+ * search, F4 seal, F6 reprint a label, F7 type a code, F8 undo, F9 void). Scans themselves need no focus at all:
  * the wedge listener catches them anywhere.
  */
 export function DeskScreen() {
@@ -26,6 +29,10 @@ export function DeskScreen() {
   const client = useStation();
   const searchRef = useRef<HTMLInputElement>(null);
   const manualRef = useRef<HTMLInputElement>(null);
+  const labels = useLabelJobs();
+  // F6 reprints what did not print; with nothing pending, the open (else the latest) tube's label.
+  const reprintTarget = desk?.openTube?.code ?? desk?.recentTubes[0]?.code ?? null;
+  const reprintNow = labels.unprinted.length > 0 ? labels.reprintUnprinted : reprintTarget ? () => labels.reprint(reprintTarget) : null;
 
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
@@ -34,6 +41,7 @@ export function DeskScreen() {
         F2: () => void actions.newTube(),
         F3: () => searchRef.current?.focus(),
         F4: () => void actions.seal(),
+        [REPRINT_KEY]: () => void reprintNow?.(),
         F7: () => manualRef.current?.focus(),
         F8: () => setDialog('undo'),
         F9: () => setDialog('void'),
@@ -45,7 +53,7 @@ export function DeskScreen() {
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, [actions]);
+  }, [actions, reprintNow]);
 
   // Serial and HID scanners reach the core directly; their outcomes get the same colour and sound.
   useEffect(() => client.on('scan.outcome', ({ result }) => actions.showDeviceScan(result)), [client, actions]);
@@ -65,11 +73,12 @@ export function DeskScreen() {
     <div className="desk">
       <div className="desk-main">
         <TubePanel desk={desk} mode={actions.mode} />
+        <PrintStrip tubeCode={reprintTarget} />
         <section className="side-block" aria-labelledby="recent-heading">
           <h2 id="recent-heading" className="side-heading">
             {t('recent.heading')}
           </h2>
-          {desk.recentTubes.length === 0 ? <p className="muted">{t('recent.empty')}</p> : <TubeList tubes={desk.recentTubes} testId="recent-tubes" />}
+          {desk.recentTubes.length === 0 ? <p className="muted">{t('recent.empty')}</p> : <TubeList tubes={desk.recentTubes} testId="recent-tubes" onReprint={labels.settings?.hasPrinter ? (code) => void labels.reprint(code) : undefined} />}
         </section>
       </div>
       <aside className="desk-side">
@@ -88,6 +97,7 @@ export function DeskScreen() {
           </button>
         </div>
         <CapacitySelector value={desk.capacity} onChange={(c) => void actions.setCapacity(c)} />
+        <PrintOnOpenToggle />
         <ManualEntry inputRef={manualRef} onSubmit={(text) => actions.submitScan(text, 'manual')} />
         <TubeSearch inputRef={searchRef} search={actions.search} />
       </aside>

@@ -1,4 +1,5 @@
 import { useStationTranslation } from '../../i18n';
+import { deviceReasonText } from '../../labels/words';
 import { useDevices } from './useDevices';
 
 /** Status-bar summary, on every screen: all devices fine, or how many need attention. */
@@ -11,7 +12,7 @@ export function DevicesIndicator() {
   const connecting = problems.length > 0 && problems.every((d) => d.status.state === 'connecting');
   const tone = problems.length === 0 ? 'ok' : connecting ? 'wait' : 'bad';
   const first = problems[0];
-  const title = first ? `${first.config.name}: ${t(`state.${first.status.state}`)}${first.status.reason ? ` (${t(`reason.${first.status.reason}`)})` : ''}` : undefined;
+  const title = first ? `${first.config.name}: ${t(`state.${first.status.state}`)}${first.status.reason ? ` (${deviceReasonText(t, first.status.reason)})` : ''}` : undefined;
   return (
     <span className={`indicator indicator-${tone}`} data-testid="devices-indicator" data-problems={problems.length} title={title}>
       <span className="indicator-dot" aria-hidden="true" />

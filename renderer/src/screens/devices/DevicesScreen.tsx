@@ -3,6 +3,7 @@ import type { ApiError } from '../../../../electron/api/contract';
 import type { DeviceConfig, DeviceMode, DevicesView, DeviceView, DiscoveryView, TestPrintView } from '../../../../electron/api/devices';
 import { useStation } from '../../app/station';
 import { useStationTranslation } from '../../i18n';
+import { deviceReasonText } from '../../labels/words';
 import { DeviceForm, sourceOf, type DeviceSource } from './DeviceForm';
 import { useDevices } from './useDevices';
 import './devices.css';
@@ -110,7 +111,7 @@ function DeviceCard({ device, run, onListChange }: { device: DeviceView; run: Ru
       <div className={`device-status device-status-${tone}`} data-testid={`device-status-${config.id}`}>
         <span className="device-status-dot" aria-hidden="true" />
         {t(`state.${status.state}`)}
-        {status.reason ? <span className="device-reason"> — {t(`reason.${status.reason}`, { defaultValue: status.reason })}</span> : null}
+        {status.reason ? <span className="device-reason"> — {deviceReasonText(t, status.reason)}</span> : null}
       </div>
       <p className="device-detail">{describe(config)}</p>
       {config.kind === 'thermometer' ? (
