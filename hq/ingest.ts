@@ -56,7 +56,8 @@ export type Projection = {
   bindings: { bindingId: string; tubeId: string; tubeCode: string; personId: string; roundId: string; at: string; day: string }[];
   bindingsUndone: string[];
   boxes: { boxId: string; code: string; count: number; at: string; day: string }[];
-  retests: { originalTubeCode: string; tubeCode: string; personId: string; at: string; seq: number }[];
+  /** `bindingId`: the single-tube binding that sampled the member (the record's entity). */
+  retests: { originalTubeCode: string; tubeCode: string; personId: string; bindingId: string; at: string; seq: number }[];
 };
 
 export type IngestPlan = {
@@ -163,7 +164,14 @@ export function project(records: readonly ValidRecord[]): Projection {
         p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: recordDay(r.at) });
         break;
       case 'retest.sampled':
-        p.retests.push({ originalTubeCode: r.payload.originalTubeCode, tubeCode: r.payload.tubeCode, personId: r.payload.personId, at: r.at, seq: r.seq });
+        p.retests.push({
+          originalTubeCode: r.payload.originalTubeCode,
+          tubeCode: r.payload.tubeCode,
+          personId: r.payload.personId,
+          bindingId: r.entityId,
+          at: r.at,
+          seq: r.seq,
+        });
         break;
       default:
         break;

@@ -156,4 +156,16 @@ const initial: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial];
+/** Which binding closed a re-test task, so undoing that binding at the station reopens it. */
+const retestClosedBinding: PgMigration = {
+  version: 2,
+  name: 'hq-retest-closed-binding',
+  async up(client) {
+    await client.query(`
+      ALTER TABLE retest_task ADD COLUMN closed_binding_id TEXT;
+      CREATE INDEX retest_task_closed_binding ON retest_task(closed_station_id, closed_binding_id) WHERE closed_at IS NOT NULL;
+    `);
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding];

@@ -239,28 +239,46 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       );
       for (const pos of positives.rows) await c.query(CREATE_TASKS, [pos.tube_code, pos.at]);
     }
-    const open = await c.query('SELECT 1 FROM retest_task WHERE closed_at IS NULL LIMIT 1');
-    if (open.rowCount === 0) return;
-    if (p.retests.length > 0) {
-      const r = p.retests;
+    // An undone binding no longer samples anyone: tasks it closed open again, and one made and
+    // undone within this batch closes nothing.
+    const undone = new Set(p.bindingsUndone);
+    if (p.bindingsUndone.length > 0) {
       await c.query(
-        `UPDATE retest_task k SET closed_at = u.at, closed_station_id = $1, closed_seq = u.seq
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS u(code, person, at, seq)
-         JOIN person p ON p.station_id = $1 AND p.person_id = u.person
-         WHERE k.closed_at IS NULL AND k.tube_code = u.code AND k.person_key = p.person_key`,
-        [st, r.map((x) => x.originalTubeCode), r.map((x) => x.personId), r.map((x) => x.at), r.map((x) => x.seq)],
+        `UPDATE retest_task SET closed_at = NULL, closed_station_id = NULL, closed_seq = NULL, closed_binding_id = NULL
+         WHERE closed_at IS NOT NULL AND closed_station_id = $1 AND closed_binding_id = ANY($2::text[])`,
+        [st, p.bindingsUndone],
       );
     }
-    if (p.bindings.length > 0) {
-      const seqByBinding = new Map(plan.newRecords.map((r) => [r.entityId, r.seq]));
-      const b = p.bindings;
+    const open = await c.query('SELECT 1 FROM retest_task WHERE closed_at IS NULL LIMIT 1');
+    if (open.rowCount === 0) return;
+    const retests = p.retests.filter((x) => !undone.has(x.bindingId));
+    if (retests.length > 0) {
+      const r = retests;
       await c.query(
-        `UPDATE retest_task k SET closed_at = u.at, closed_station_id = $1, closed_seq = u.seq
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS u(person, tube, at, seq)
+        `UPDATE retest_task k SET closed_at = u.at, closed_station_id = $1, closed_seq = u.seq, closed_binding_id = u.binding
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(code, person, at, seq, binding)
+         JOIN person p ON p.station_id = $1 AND p.person_id = u.person
+         WHERE k.closed_at IS NULL AND k.tube_code = u.code AND k.person_key = p.person_key`,
+        [st, r.map((x) => x.originalTubeCode), r.map((x) => x.personId), r.map((x) => x.at), r.map((x) => x.seq), r.map((x) => x.bindingId)],
+      );
+    }
+    const b = p.bindings.filter((x) => !undone.has(x.bindingId));
+    if (b.length > 0) {
+      const seqByBinding = new Map(plan.newRecords.map((r) => [r.entityId, r.seq]));
+      await c.query(
+        `UPDATE retest_task k SET closed_at = u.at, closed_station_id = $1, closed_seq = u.seq, closed_binding_id = u.binding
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(person, tube, at, seq, binding)
          JOIN person p ON p.station_id = $1 AND p.person_id = u.person
          JOIN tube t ON t.station_id = $1 AND t.tube_id = u.tube AND t.capacity = 1
          WHERE k.closed_at IS NULL AND k.person_key = p.person_key AND k.created_at <= u.at`,
-        [st, b.map((x) => x.personId), b.map((x) => x.tubeId), b.map((x) => x.at), b.map((x) => seqByBinding.get(x.bindingId) ?? 0)],
+        [
+          st,
+          b.map((x) => x.personId),
+          b.map((x) => x.tubeId),
+          b.map((x) => x.at),
+          b.map((x) => seqByBinding.get(x.bindingId) ?? 0),
+          b.map((x) => x.bindingId),
+        ],
       );
     }
   }

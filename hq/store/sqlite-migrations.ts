@@ -157,4 +157,16 @@ const initial: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial];
+/** Which binding closed a re-test task, so undoing that binding at the station reopens it. */
+const retestClosedBinding: Migration = {
+  version: 2,
+  name: 'hq-retest-closed-binding',
+  up(db) {
+    db.exec(`
+      ALTER TABLE retest_task ADD COLUMN closed_binding_id TEXT;
+      CREATE INDEX retest_task_closed_binding ON retest_task(closed_station_id, closed_binding_id) WHERE closed_at IS NOT NULL;
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding];

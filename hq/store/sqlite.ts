@@ -84,14 +84,18 @@ export function openSqliteStore(dataDir: string): HqStore {
     insertBox: db.prepare('INSERT OR IGNORE INTO box (station_id, box_id, site_id, code, count, day, at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     anyOpenTask: db.prepare('SELECT 1 FROM retest_task WHERE closed_at IS NULL LIMIT 1'),
     closeByRetest: db.prepare(
-      `UPDATE retest_task SET closed_at = ?, closed_station_id = ?, closed_seq = ?
+      `UPDATE retest_task SET closed_at = ?, closed_station_id = ?, closed_seq = ?, closed_binding_id = ?
        WHERE closed_at IS NULL AND tube_code = ? AND person_key = (SELECT person_key FROM person WHERE station_id = ? AND person_id = ?)`,
     ),
     closeBySingleTube: db.prepare(
-      `UPDATE retest_task SET closed_at = ?, closed_station_id = ?, closed_seq = ?
+      `UPDATE retest_task SET closed_at = ?, closed_station_id = ?, closed_seq = ?, closed_binding_id = ?
        WHERE closed_at IS NULL AND created_at <= ?
          AND person_key = (SELECT person_key FROM person WHERE station_id = ? AND person_id = ?)
          AND EXISTS (SELECT 1 FROM tube WHERE station_id = ? AND tube_id = ? AND capacity = 1)`,
+    ),
+    reopenByUndo: db.prepare<[string, string]>(
+      `UPDATE retest_task SET closed_at = NULL, closed_station_id = NULL, closed_seq = NULL, closed_binding_id = NULL
+       WHERE closed_at IS NOT NULL AND closed_station_id = ? AND closed_binding_id = ?`,
     ),
     positiveAmong: db.prepare<[string], { tube_code: string; at: string }>(
       `SELECT tube_code, min(at) AS at FROM result WHERE result = 'positive' AND tube_code IN (SELECT value FROM json_each(?)) GROUP BY tube_code`,
@@ -131,10 +135,16 @@ export function openSqliteStore(dataDir: string): HqStore {
       const codes = [...new Set(p.bindings.map((b) => b.tubeCode))];
       for (const pos of s.positiveAmong.all(JSON.stringify(codes))) s.createTasks.run(pos.at, pos.tube_code);
     }
+    // An undone binding no longer samples anyone: tasks it closed open again, and one made and
+    // undone within this batch closes nothing.
+    const undone = new Set(p.bindingsUndone);
+    for (const id of p.bindingsUndone) s.reopenByUndo.run(st, id);
     if (s.anyOpenTask.get()) {
-      for (const x of p.retests) s.closeByRetest.run(x.at, st, x.seq, x.originalTubeCode, st, x.personId);
+      for (const x of p.retests) if (!undone.has(x.bindingId)) s.closeByRetest.run(x.at, st, x.seq, x.bindingId, x.originalTubeCode, st, x.personId);
       const seqByBinding = new Map(plan.newRecords.map((r) => [r.entityId, r.seq]));
-      for (const b of p.bindings) s.closeBySingleTube.run(b.at, st, seqByBinding.get(b.bindingId) ?? 0, b.at, st, b.personId, st, b.tubeId);
+      for (const b of p.bindings) {
+        if (!undone.has(b.bindingId)) s.closeBySingleTube.run(b.at, st, seqByBinding.get(b.bindingId) ?? 0, b.bindingId, b.at, st, b.personId, st, b.tubeId);
+      }
     }
   }
 

@@ -314,6 +314,55 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       const dash = await hq.store.dashboard('2000-01-01');
       expect(dash.positives).toEqual([expect.objectContaining({ tubeCode: 'SY0010000001', members: 10, retested: 2 })]);
     });
+
+    it('reopens a re-test task when the station undoes the binding that closed it', async () => {
+      const station = await enrolled('site-a');
+      await station.upload(samplingJournal(22));
+      expect((await admin(HQ_PATHS.adminResults, { tubeCode: 'SY0010000001', result: 'positive' })).status).toBe(200);
+      const at = new Date(clock + 1000).toISOString();
+      const next = (seq: number, kind: string, entityId: string, payload: Record<string, unknown>): BatchRecord => ({ seq, kind, entityId, operatorId: 'op-1', at, payload });
+      const bind = (seq: number, n: number, person: string): BatchRecord =>
+        next(seq, 'binding.created', `binding-single-${n}`, { tubeId: `tube-single-${n}`, tubeCode: `SY001900000${n}`, personId: person, roundId: 'round-1', repeatConfirmed: true });
+      const undo = (seq: number, n: number, person: string): BatchRecord =>
+        next(seq, 'binding.undone', `binding-single-${n}`, { tubeCode: `SY001900000${n}`, reason: `wrong person (${person})`, correctionId: `correction-${seq}` });
+      const open = (seq: number, n: number): BatchRecord => next(seq, 'tube.opened', `tube-single-${n}`, { code: `SY001900000${n}`, capacity: 1, roundId: 'round-1' });
+      const closed = async (): Promise<number> => (await hq.store.retestTasks('SY0010000001')).filter((t) => t.closed).length;
+      const retested = async (): Promise<number> => (await hq.store.dashboard('2000-01-01')).positives[0]!.retested;
+      const upload = async (records: BatchRecord[]): Promise<void> => {
+        expect(ackSchema.parse((await station.upload(records)).json).rejections).toEqual([]);
+      };
+
+      // person-1 closed by `retest.sampled`, person-2 by the single-tube binding alone.
+      await upload([
+        open(23, 1),
+        bind(24, 1, 'person-1'),
+        next(25, 'retest.sampled', 'binding-single-1', { originalTubeCode: 'SY0010000001', tubeCode: 'SY0019000001', personId: 'person-1' }),
+        open(26, 2),
+        bind(27, 2, 'person-2'),
+      ]);
+      expect(await closed()).toBe(2);
+      expect(await retested()).toBe(2);
+
+      await upload([undo(28, 1, 'person-1'), undo(29, 2, 'person-2')]);
+      expect(await closed()).toBe(0);
+      expect(await retested()).toBe(0);
+
+      // Sampled again after the undo, and within one batch sampled, undone and sampled once more.
+      await upload([
+        open(30, 3),
+        bind(31, 3, 'person-1'),
+        next(32, 'retest.sampled', 'binding-single-3', { originalTubeCode: 'SY0010000001', tubeCode: 'SY0019000003', personId: 'person-1' }),
+        open(33, 4),
+        bind(34, 4, 'person-2'),
+        undo(35, 4, 'person-2'),
+        open(36, 5),
+        bind(37, 5, 'person-2'),
+      ]);
+      expect(await closed()).toBe(2);
+      // The binding undone within that batch closed nothing, so its undo sent again reopens nothing.
+      await upload([undo(38, 4, 'person-2')]);
+      expect(await retested()).toBe(2);
+    });
   });
 
   describe('export file import', () => {
