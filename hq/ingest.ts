@@ -5,7 +5,7 @@
  * they cannot drift apart in behaviour.
  */
 import { randomInt } from 'node:crypto';
-import { checkRecord, canonicalJson, recordContentParts, sha256Hex, type Rejection, type ValidRecord } from './protocol';
+import { canonicalJson, inspectRecord, sha256Hex, type Rejection, type ValidRecord } from './protocol';
 
 /** Sampling sites in China keep one clock (UTC+8, no daylight saving); "today" means their day. */
 const SITE_UTC_OFFSET_MS = 8 * 3600_000;
@@ -83,8 +83,8 @@ export function planIngest(records: readonly { seq: number }[], ackedThrough: nu
   const valid: ValidRecord[] = [];
   for (const raw of records) {
     const r = raw as Record<string, unknown> & { seq: number };
-    const content = recordContentParts(r);
-    const digest = sha256Hex(content.content);
+    const inspected = inspectRecord(r);
+    const digest = sha256Hex(inspected.content);
     if (r.seq <= ackedThrough) {
       const stored = heldBySeq.get(r.seq);
       if (stored && stored.digest === digest) {
@@ -95,7 +95,7 @@ export function planIngest(records: readonly { seq: number }[], ackedThrough: nu
       }
       continue;
     }
-    const checked = checkRecord(r);
+    const checked = inspected.check;
     if (checked.ok) valid.push(checked.record);
     else rejections.push({ seq: r.seq, code: 'record.invalid', detail: checked.detail });
     newRecords.push({
@@ -104,7 +104,7 @@ export function planIngest(records: readonly { seq: number }[], ackedThrough: nu
       entityId: text(r.entityId),
       operatorId: text(r.operatorId),
       at: text(r.at),
-      payload: content.payload,
+      payload: inspected.payload,
       digest,
       rejection: checked.ok ? null : 'record.invalid',
       detail: checked.ok ? null : checked.detail,
