@@ -47,6 +47,8 @@ export type HqErrorCode =
   | 'tube.unknown'
   | 'site.unknown'
   | 'not.found'
+  /** 503 with `Retry-After`: HQ has as many batches in hand as it takes at once. */
+  | 'hq.busy'
   | 'internal';
 
 export const hqErrorSchema = z.object({ error: z.string(), hqTime: z.number().optional(), detail: z.string().optional() });

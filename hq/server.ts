@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { createLogger } from '../electron/core/log';
 import { parseSiteConfig } from '../electron/core/site/config';
 import { renderDashboard, renderLogin, DASHBOARD_CSS, type DashboardLang } from './dashboard';
@@ -45,6 +45,13 @@ export type HqServerOptions = {
   adminToken?: string | undefined;
   /** HQ's clock (tests move it); defaults to the system clock. */
   now?: () => number;
+  /**
+   * Batches HQ takes at once (default `HQ_MAX_INGEST_IN_FLIGHT` or 8); one more is answered 503
+   * `hq.busy` with `Retry-After`, before its body is read, rather than queued behind the others.
+   */
+  maxIngestInFlight?: number;
+  /** The `Retry-After` (seconds) of a busy answer; stations wait at least that long (default 2). */
+  busyRetryAfterSeconds?: number;
 };
 
 export type HqServer = {
@@ -52,11 +59,16 @@ export type HqServer = {
   store: HqStore;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
+  /** Batch requests being received or ingested right now. */
+  ingestInFlight(): number;
   createEnrollmentCode(siteId: string, siteName?: string, ttlHours?: number): Promise<{ code: string; expiresAt: string }>;
   postResult(tubeCode: string, result: TubeResult): Promise<{ ok: true } | { ok: false; error: 'tube.unknown' }>;
 };
 
 const DEFAULT_CODE_TTL_HOURS = 24;
+const DEFAULT_MAX_INGEST_IN_FLIGHT = 8;
+const DEFAULT_BUSY_RETRY_AFTER_SECONDS = 2;
+const inFlightLimitSchema = z.coerce.number().int().min(0).max(10_000);
 const SESSION_COOKIE = 'hq_session';
 
 class HttpFailure extends Error {
@@ -113,6 +125,23 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   // Every body stays raw bytes: a signature covers the bytes as sent, so nothing may parse them first.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+
+  const envLimit = inFlightLimitSchema.safeParse(process.env.HQ_MAX_INGEST_IN_FLIGHT);
+  const maxIngestInFlight = options.maxIngestInFlight ?? (envLimit.success ? envLimit.data : DEFAULT_MAX_INGEST_IN_FLIGHT);
+  const busyRetryAfter = String(options.busyRetryAfterSeconds ?? DEFAULT_BUSY_RETRY_AFTER_SECONDS);
+  let ingestInFlight = 0;
+
+  // Counted from the request's head, so a batch still arriving holds its place; its socket
+  // closing (answered or abandoned) gives the place back.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'POST' || req.routeOptions.url !== HQ_PATHS.batches) return;
+    if (ingestInFlight >= maxIngestInFlight) {
+      reply.header('retry-after', busyRetryAfter);
+      return fail(reply, new HttpFailure(503, 'hq.busy'));
+    }
+    ingestInFlight++;
+    reply.raw.once('close', () => ingestInFlight--);
+  });
 
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-hq-time', String(now()));
@@ -342,6 +371,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   return {
     app,
     store,
+    ingestInFlight: () => ingestInFlight,
     async listen(port, host = '127.0.0.1') {
       return app.listen({ port, host });
     },

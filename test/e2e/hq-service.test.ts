@@ -1,5 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importExportFile } from '../../hq/import';
@@ -10,6 +11,12 @@ import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { SimStation, samplingJournal } from '../unit/hq/fixtures';
 
 const ADMIN = 'test-admin-token';
+
+/** Waits for a condition HQ reaches on its own (a request's head arriving, a socket closing). */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+}
 let cluster: PgCluster | null = null;
 
 beforeAll(async () => {
@@ -256,6 +263,41 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect(bombed.json.error).toBe('body.tooLarge');
       expect(await holdings(station)).toEqual({ records: 0, conflicts: 0, maxSeq: 0 });
       expect(await holdings(other)).toEqual({ records: 0, conflicts: 0, maxSeq: 0 });
+    });
+
+    it('answers 503 hq.busy with Retry-After past its in-flight limit, and takes batches again once one ends', async () => {
+      const databaseUrl = backend === 'postgres' ? await cluster!.createDatabase() : undefined;
+      const busy = await createHqServer({ dataDir: tempDir('hq-busy-'), databaseUrl, now: () => clock, maxIngestInFlight: 1, busyRetryAfterSeconds: 7 });
+      const busyBase = await busy.listen(0);
+      const held = http.request(`${busyBase}${HQ_PATHS.batches}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+      held.on('error', () => undefined);
+      try {
+        const { code } = await busy.createEnrollmentCode('site-a', '幸福社区');
+        const station = new SimStation(busyBase);
+        expect((await station.enroll(code)).status).toBe(200);
+        // A batch whose body is still arriving holds the one place.
+        held.write('{"type":');
+        await until(() => busy.ingestInFlight() === 1);
+        const records = samplingJournal(5);
+        const refused = await station.upload(records);
+        expect(refused.status).toBe(503);
+        expect(refused.json).toEqual({ error: 'hq.busy', hqTime: clock });
+        const again = await station.send(station.sign('POST', HQ_PATHS.batches, station.batchBody(records).body));
+        expect(again.headers.get('retry-after')).toBe('7');
+        expect(again.headers.get('x-hq-time')).toBe(String(clock));
+        expect(await busy.store.holdings(station.stationId)).toEqual({ records: 0, conflicts: 0, maxSeq: 0 });
+        // Signed requests other than batches are not held up.
+        expect((await station.feed(0)).status).toBe(200);
+        held.destroy();
+        await until(() => busy.ingestInFlight() === 0);
+        const accepted = await station.upload(records);
+        expect(accepted.status).toBe(200);
+        expect(ackSchema.parse(accepted.json).ackedThrough).toBe(5);
+        expect(busy.ingestInFlight()).toBe(0);
+      } finally {
+        held.destroy();
+        await busy.close();
+      }
     });
   });
 
