@@ -161,14 +161,20 @@ export class UploadAgent {
     return read ? buildBatch(this.deps.link.stationId, this.deps.reader.headSeq(), read) : Promise.resolve(null);
   }
 
-  private async freezeNext(): Promise<FrozenBatch | null> {
-    const { ackedThrough } = this.deps.store.state();
+  /** The batch read ahead after `afterSeq`, when it is still what would be read now. */
+  private async takeAhead(afterSeq: number): Promise<FrozenBatch | null> {
     const ahead = this.ahead;
     this.ahead = null;
-    const usable = ahead && ahead.afterSeq === ackedThrough && ahead.maxRecords === this.maxRecords;
-    let batch = usable ? await ahead.batch : null;
+    const usable = ahead && ahead.afterSeq === afterSeq && ahead.maxRecords === this.maxRecords;
+    const batch = usable ? await ahead.batch : null;
     // Read ahead when the journal ended there, and it has grown since (HQ was away for hours): read again.
-    if (batch && batch.toSeq === ahead?.headSeq && this.deps.reader.headSeq() > batch.toSeq) batch = null;
+    if (batch && batch.toSeq === ahead?.headSeq && this.deps.reader.headSeq() > batch.toSeq) return null;
+    return batch;
+  }
+
+  private async freezeNext(): Promise<FrozenBatch | null> {
+    const { ackedThrough } = this.deps.store.state();
+    let batch = await this.takeAhead(ackedThrough);
     batch ??= await this.prepare(ackedThrough);
     if (!batch || this.stopped) return null;
     const at = this.deps.now().toISOString();
@@ -202,7 +208,13 @@ export class UploadAgent {
       const through = Math.min(ack.ackedThrough, batch.toSeq);
       const rejections = ack.rejections.filter((r) => r.seq >= batch.fromSeq && r.seq <= through);
       const at = this.deps.now().toISOString();
-      await this.deps.writer.run(() => this.deps.store.acknowledge(batch.batchId, through, rejections, at));
+      // The next batch (read while HQ worked) is frozen in the ack's own transaction: one commit, and
+      // atomic, so a restart finds either this batch frozen and unacknowledged or the next one frozen.
+      const next = through === batch.toSeq && !this.stopped ? await this.takeAhead(through) : null;
+      await this.deps.writer.run(() => {
+        this.deps.store.acknowledge(batch.batchId, through, rejections, at);
+        if (next) this.deps.store.freeze(next, at);
+      });
       if (rejections.length > 0) log.warn({ batchId: batch.batchId, rejected: rejections.length }, 'HQ rejected records');
       this.online = true;
       this.lastFailure = null;
