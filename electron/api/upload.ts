@@ -43,6 +43,8 @@ export type UploadStatus = {
   rejectionCount: number;
   rejections: UploadRejectionView[];
   openRetests: number;
+  /** HQ sent a site configuration this station cannot use: it keeps its own until a usable one comes. */
+  siteConfigRejection: { at: string; detail: string } | null;
 };
 
 export type RetestState = 'open' | 'sampled';

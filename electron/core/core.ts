@@ -55,11 +55,11 @@ export class StationCore {
   readonly journal: Journal;
   readonly writer: Writer;
   readonly identity: StationIdentity;
-  readonly router: ScanRouter;
   readonly desk: SamplingDesk;
   readonly upload: UploadService;
   readonly devices: DeviceManager;
   readonly labels: LabelService;
+  private currentRouter: ScanRouter;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
   private closed = false;
@@ -70,7 +70,7 @@ export class StationCore {
     this.journal = new Journal(this.db);
     this.writer = new Writer(this.db);
     this.identity = ensureStation(this.db, this.journal, now);
-    this.router = new ScanRouter(this.identity.site.config);
+    this.currentRouter = new ScanRouter(this.identity.site.config);
     this.desk = new SamplingDesk(this.db, this.journal, this.identity, now);
     this.upload = new UploadService(
       {
@@ -83,6 +83,7 @@ export class StationCore {
         now,
         onStatus: (status) => this.emit('upload.status', status),
         onResults: (openRetests) => this.emit('results.changed', { openRetests }),
+        onSiteConfig: (site) => this.useSiteConfig(site),
       },
       options.upload,
     );
@@ -112,6 +113,24 @@ export class StationCore {
     this.events.setMaxListeners(100);
     if (options.upload?.start) this.upload.start();
     void this.devices.start();
+  }
+
+  /** Classifies scans by the site's current configuration. */
+  get router(): ScanRouter {
+    return this.currentRouter;
+  }
+
+  /**
+   * A site configuration the writer has stored (from HQ): from the next scan on, codes are
+   * classified, tubes numbered and the default capacity taken from it. Router and identity are
+   * swapped together in one synchronous step, so no scan sees one without the other.
+   */
+  useSiteConfig(site: StationIdentity['site']): void {
+    const router = new ScanRouter(site.config);
+    this.identity.site = site;
+    this.currentRouter = router;
+    log.info({ siteId: site.id }, 'site configuration in use');
+    if (this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
   }
 
   private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers> {

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { ZodError } from 'zod';
 import type { FeedItem } from '../../../hq/protocol';
 import type { ScanOutcome, UndoOutcome } from '../../api/contract';
 import type { PositiveTubeView, RetestState, RetestTaskView } from '../../api/upload';
 import type { StationDatabase } from '../db/database';
 import type { Journal } from '../journal';
 import { personView } from '../sampling/desk';
+import { ScanRouter } from '../scan/router';
 import type { StationIdentity } from '../site/bootstrap';
+import { parseSiteConfig } from '../site/config';
 
 type PersonColumns = { person_id: string; id_number: string | null; reg_code: string | null; name: string | null; phone: string | null };
 
@@ -18,7 +21,29 @@ type TaskRow = PersonColumns & {
   sampled_at: string | null;
 };
 
-export type FeedApplied = { results: number; retestsCreated: number; keyPersonLists: number };
+export type FeedApplied = {
+  results: number;
+  retestsCreated: number;
+  keyPersonLists: number;
+  /** The last site configuration from HQ stored here: the running core switches to it once committed. */
+  site?: StationIdentity['site'];
+  /** Site configurations from HQ this station could not use (it kept its own). */
+  siteRejected?: number;
+};
+
+/** A site configuration from HQ that this station refused, shown to staff until a usable one comes. */
+export type SiteConfigRejection = { at: string; detail: string };
+
+const SITE_REJECTED_KEY = 'site.configRejected';
+
+/** The first reason a configuration is unusable, short enough for a status line. */
+function configProblem(err: unknown): string {
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}`.slice(0, 300) : 'invalid';
+  }
+  return (err instanceof Error ? err.message : String(err)).slice(0, 300);
+}
 
 const TASK_SELECT = `SELECT r.id, r.source_tube_code, r.state, r.created_at, r.sampled_tube_code, r.sampled_at,
   p.id AS person_id, p.id_number, p.reg_code, p.name, p.phone
@@ -65,10 +90,49 @@ export class ResultsDesk {
         const insert = this.db.prepare('INSERT OR REPLACE INTO key_person (list_id, id_number, name, reason) VALUES (?, ?, ?, ?)');
         for (const p of item.payload.persons) insert.run(item.payload.listId, p.idNumber, p.name || null, p.reason);
         applied.keyPersonLists++;
+      } else if (item.kind === 'site.config') {
+        const site = this.storeSiteConfig(item.payload.name, item.payload.config, at);
+        if (site) applied.site = site;
+        else applied.siteRejected = (applied.siteRejected ?? 0) + 1;
       }
-      // `site.config` is applied by the site-configuration feature; the cursor still moves past it.
     }
     return applied;
+  }
+
+  /**
+   * HQ's configuration for this site, stored and journalled as `site.configured` when this
+   * station can use it; otherwise the current one stays and staff are told why.
+   */
+  private storeSiteConfig(name: string, raw: Record<string, unknown>, at: string): StationIdentity['site'] | null {
+    let config;
+    try {
+      config = parseSiteConfig(raw);
+      // The scan router compiles the patterns the same way; a config it cannot use is refused here.
+      new ScanRouter(config);
+    } catch (err) {
+      const rejection: SiteConfigRejection = { at, detail: configProblem(err) };
+      this.db
+        .prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+        .run(SITE_REJECTED_KEY, JSON.stringify(rejection));
+      return null;
+    }
+    const site = { id: this.identity.site.id, name, config };
+    this.db.prepare('UPDATE site SET name = ?, config = ?, at = ? WHERE id = ?').run(name, JSON.stringify(config), at, site.id);
+    this.journal.append({
+      stationId: this.identity.station.id,
+      operatorId: this.operatorId(),
+      at,
+      kind: 'site.configured',
+      entityId: site.id,
+      payload: { name, config },
+    });
+    this.db.prepare('DELETE FROM setting WHERE key = ?').run(SITE_REJECTED_KEY);
+    return site;
+  }
+
+  siteConfigRejection(): SiteConfigRejection | null {
+    const row = this.db.prepare('SELECT value FROM setting WHERE key = ?').get(SITE_REJECTED_KEY) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as SiteConfigRejection) : null;
   }
 
   /** One open re-test per member of a positive pooled tube filled here; a single tube needs none. */

@@ -317,12 +317,14 @@ export class UploadAgent {
       total.results += applied.results;
       total.retestsCreated += applied.retestsCreated;
       total.keyPersonLists += applied.keyPersonLists;
+      if (applied.site) total.site = applied.site;
+      if (applied.siteRejected) total.siteRejected = (total.siteRejected ?? 0) + applied.siteRejected;
       if (items.length < limit || next === feedCursor) break;
     }
-    if (!this.online) {
+    if (!this.online || total.siteRejected) {
       this.online = true;
       this.deps.onChange();
     }
-    if (total.results + total.keyPersonLists > 0) this.deps.onResults(total);
+    if (total.results + total.keyPersonLists > 0 || total.site) this.deps.onResults(total);
   }
 }

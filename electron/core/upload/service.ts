@@ -34,6 +34,8 @@ export type UploadServiceDeps = {
   now: () => Date;
   onStatus(status: UploadStatus): void;
   onResults(openRetests: number): void;
+  /** A site configuration from HQ is stored: the core switches to it. */
+  onSiteConfig(site: StationIdentity['site']): void;
 };
 
 /** How often, at most, staff's status indicator is told about upload progress. */
@@ -79,6 +81,7 @@ export class UploadService {
       rejectionCount: this.store.rejectionCount(),
       rejections: this.store.rejections(20),
       openRetests: this.results.openCount(),
+      siteConfigRejection: this.results.siteConfigRejection(),
     };
   }
 
@@ -114,7 +117,10 @@ export class UploadService {
       tuning,
       now: this.deps.now,
       onChange: () => this.statusChanged(),
-      onResults: () => this.deps.onResults(this.results.openCount()),
+      onResults: (applied) => {
+        if (applied.site) this.deps.onSiteConfig(applied.site);
+        if (applied.results + applied.keyPersonLists > 0) this.deps.onResults(this.results.openCount());
+      },
     });
     this.agent.start();
     log.info({ hqStationId: link.stationId }, 'upload agent started');

@@ -155,6 +155,11 @@ export function ResultsScreen() {
               </p>
               <p>{status.lastSuccessAt ? t('indicator.lastSuccess', { time: time(status.lastSuccessAt) }) : t('indicator.never')}</p>
               {status.lastFailure ? <p className="results-error">{failureText(t, status.lastFailure)}</p> : null}
+              {status.siteConfigRejection ? (
+                <p className="results-error" data-testid="site-config-rejection">
+                  {t('siteConfig.rejected', { detail: status.siteConfigRejection.detail })}
+                </p>
+              ) : null}
               <button type="button" className="btn" onClick={syncNow}>
                 {t('panel.syncNow')}
               </button>

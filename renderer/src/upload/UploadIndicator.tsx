@@ -21,10 +21,11 @@ export function UploadIndicator() {
     );
   }
   const state = status.online === true ? 'online' : status.online === false ? 'offline' : 'connecting';
-  const tone = status.rejectionCount > 0 || state === 'offline' ? 'bad' : state === 'online' ? 'ok' : 'wait';
+  const tone = status.rejectionCount > 0 || status.siteConfigRejection || state === 'offline' ? 'bad' : state === 'online' ? 'ok' : 'wait';
   const last = status.lastSuccessAt ? t('indicator.lastSuccess', { time: formatTime(status.lastSuccessAt, language) }) : t('indicator.never');
   const latest = status.rejections[0];
-  const title = [last, status.lastFailure ? failureText(t, status.lastFailure) : null, latest ? rejectionText(t, latest) : null].filter(Boolean).join('\n');
+  const siteConfig = status.siteConfigRejection ? t('siteConfig.rejected', { detail: status.siteConfigRejection.detail }) : null;
+  const title = [last, status.lastFailure ? failureText(t, status.lastFailure) : null, latest ? rejectionText(t, latest) : null, siteConfig].filter(Boolean).join('\n');
   return (
     <span
       className={`indicator indicator-${tone}`}
@@ -42,6 +43,11 @@ export function UploadIndicator() {
         <span className="upload-rejected" data-testid="upload-rejected">
           {t('indicator.rejected', { count: status.rejectionCount })}
           {latest ? `: ${rejectionText(t, latest)}` : ''}
+        </span>
+      ) : null}
+      {status.siteConfigRejection ? (
+        <span className="upload-rejected" data-testid="site-config-rejected">
+          {t('indicator.siteConfigRejected')}
         </span>
       ) : null}
       {status.openRetests > 0 ? <span className="upload-retests">{t('indicator.openRetests', { count: status.openRetests })}</span> : null}

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedItem } from '../../../hq/protocol';
 import type { StationCore } from '../../../electron/core/core';
-import { openCore, ok } from '../../helpers/core';
+import { DEMO_SITE_CONFIG } from '../../../electron/core/site/config';
+import { openCore, ok, refused, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 let core: StationCore | undefined;
@@ -73,5 +74,49 @@ describe('results from HQ', () => {
     await apply([list(1, [{ idNumber: idNumber(1), name: '甲', reason: '密接' }, { idNumber: idNumber(2), name: '乙', reason: '次密接' }])]);
     await apply([list(2, [{ idNumber: idNumber(3), name: '丙', reason: '入境' }])]);
     expect(core.db.prepare('SELECT id_number, reason FROM key_person ORDER BY id_number').all()).toEqual([{ id_number: idNumber(3), reason: '入境' }]);
+  });
+
+  describe('site configuration from HQ', () => {
+    const siteConfig = (cursor: number, config: Record<string, unknown>): FeedItem => ({ cursor, kind: 'site.config', payload: { siteId: 'site-hq', name: '幸福社区', config } });
+    const abTubes = { ...DEMO_SITE_CONFIG, tube: { pattern: '^(SY\\d{10}|AB\\d{8})$', generate: { prefix: 'AB', digits: 8 } }, defaultCapacity: 5 };
+    const siteRow = () => core!.db.prepare('SELECT name, config FROM site').get() as { name: string; config: string };
+
+    it('stores a usable one, journals site.configured, and the core classifies, numbers tubes and sizes them by it', async () => {
+      const dataDir = tempDir();
+      core = openCore(dataDir);
+      expect(await refused(core, 'scan.submit', scan('AB12345678'))).toBe('scan.unrecognized');
+      const applied = await apply([siteConfig(1, abTubes)]);
+      expect(applied.site).toEqual({ id: core.identity.site.id, name: '幸福社区', config: abTubes });
+      expect(JSON.parse(siteRow().config)).toEqual(abTubes);
+      expect(core.journal.readAfter(core.journal.lastSeq() - 1, 1)[0]).toMatchObject({ kind: 'site.configured', payload: { name: '幸福社区', config: abTubes } });
+      core.useSiteConfig(applied.site!);
+      expect(await ok(core, 'scan.submit', scan('AB12345678'))).toMatchObject({ kind: 'tube.opened', tubeCode: 'AB12345678', capacity: 5 });
+      expect((await ok(core, 'desk.state', {})).capacity).toBe(5);
+      expect(await ok(core, 'tube.new', {})).toMatchObject({ kind: 'tube.opened', tubeCode: expect.stringMatching(/^AB\d{8}$/) });
+      // The stored configuration is the one a restart starts with.
+      core.close();
+      core = openCore(dataDir);
+      expect(core.router.classify('AB87654321')).toMatchObject({ ok: true, scan: { kind: 'tube' } });
+    });
+
+    it('keeps the current one when HQ sends one it cannot use, and tells staff until a usable one comes', async () => {
+      core = openCore();
+      const before = siteRow();
+      const lastSeq = core.journal.lastSeq();
+      const broken = { ...abTubes, tube: { pattern: 'AB\\d{8}', generate: { prefix: 'AB', digits: 8 } } };
+      const applied = await apply([siteConfig(1, broken)]);
+      expect(applied).toMatchObject({ siteRejected: 1 });
+      expect(applied.site).toBeUndefined();
+      expect(siteRow()).toEqual(before);
+      expect(core.journal.lastSeq()).toBe(lastSeq);
+      expect(await refused(core, 'scan.submit', scan('AB12345678'))).toBe('scan.unrecognized');
+      const status = await ok(core, 'upload.status', {});
+      expect(status.siteConfigRejection).toMatchObject({ detail: expect.stringContaining('tube.pattern') });
+      // A generator whose codes its own pattern refuses is not usable either.
+      await apply([siteConfig(2, { ...abTubes, tube: { pattern: '^AB\\d{8}$', generate: { prefix: 'SY', digits: 10 } } })]);
+      expect((await ok(core, 'upload.status', {})).siteConfigRejection?.detail).toContain('tube.generate');
+      await apply([siteConfig(3, abTubes)]);
+      expect((await ok(core, 'upload.status', {})).siteConfigRejection).toBeNull();
+    });
   });
 });
