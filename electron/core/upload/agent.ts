@@ -156,9 +156,9 @@ export class UploadAgent {
   }
 
   /** Reads and compresses the batch after `afterSeq` (not yet frozen: nothing is stored). */
-  private prepare(afterSeq: number): Promise<FrozenBatch | null> {
-    const read = this.deps.reader.read(afterSeq, { maxRecords: this.maxRecords, maxBytes: this.deps.tuning.limits.maxBytes });
-    return read ? buildBatch(this.deps.link.stationId, this.deps.reader.headSeq(), read) : Promise.resolve(null);
+  private async prepare(afterSeq: number): Promise<FrozenBatch | null> {
+    const read = await this.deps.reader.readSliced(afterSeq, { maxRecords: this.maxRecords, maxBytes: this.deps.tuning.limits.maxBytes });
+    return read ? buildBatch(this.deps.link.stationId, this.deps.reader.headSeq(), read) : null;
   }
 
   /** The batch read ahead after `afterSeq`, when it is still what would be read now. */

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 
@@ -24,6 +25,43 @@ export type BatchLimits = {
 
 type JournalRow = { seq: number; kind: string; entity_id: string; operator_id: string; at: string; payload: string };
 
+export type JournalRead = { fromSeq: number; toSeq: number; count: number; recordsJson: string };
+
+/** Rows per query of `readSliced`: a few ms of work, then the event loop is free again. */
+const SLICE_ROWS = 500;
+
+/** The records of one batch as they are read: contiguous from `afterSeq + 1`, within the limits. */
+class BatchText {
+  private readonly parts: string[] = [];
+  private bytes = 2;
+  private fromSeq = 0;
+  lastSeq: number;
+
+  constructor(private readonly limits: BatchLimits, afterSeq: number) {
+    this.lastSeq = afterSeq;
+  }
+
+  /** Adds `row` when it belongs to the batch; false once the batch is complete. Payloads are JSON text already and are spliced in as they are. */
+  add(row: JournalRow): boolean {
+    if (row.seq !== this.lastSeq + 1) return false;
+    const record = `{"seq":${row.seq},"kind":${JSON.stringify(row.kind)},"entityId":${JSON.stringify(row.entity_id)},"operatorId":${JSON.stringify(
+      row.operator_id,
+    )},"at":${JSON.stringify(row.at)},"payload":${row.payload}}`;
+    const size = Buffer.byteLength(record) + 1;
+    if (this.parts.length > 0 && this.bytes + size > this.limits.maxBytes) return false;
+    this.parts.push(record);
+    this.bytes += size;
+    if (this.parts.length === 1) this.fromSeq = row.seq;
+    this.lastSeq = row.seq;
+    return this.parts.length < this.limits.maxRecords;
+  }
+
+  result(): JournalRead | null {
+    if (this.parts.length === 0) return null;
+    return { fromSeq: this.fromSeq, toSeq: this.lastSeq, count: this.parts.length, recordsJson: `[${this.parts.join(',')}]` };
+  }
+}
+
 /**
  * Reads the journal for upload on its own read-only connection: WAL readers never block the
  * writer, and a batch read is one indexed range scan.
@@ -31,12 +69,14 @@ type JournalRow = { seq: number; kind: string; entity_id: string; operator_id: s
 export class JournalReader {
   private readonly db: Database.Database;
   private readonly range: Database.Statement<[number], JournalRow>;
+  private readonly slice: Database.Statement<[number, number], JournalRow>;
   private readonly head: Database.Statement<[], { seq: number }>;
 
   constructor(file: string) {
     this.db = new Database(file, { readonly: true, fileMustExist: true });
     this.db.pragma('busy_timeout = 5000');
     this.range = this.db.prepare('SELECT seq, kind, entity_id, operator_id, at, payload FROM journal WHERE seq > ? ORDER BY seq');
+    this.slice = this.db.prepare('SELECT seq, kind, entity_id, operator_id, at, payload FROM journal WHERE seq > ? ORDER BY seq LIMIT ?');
     this.head = this.db.prepare('SELECT IFNULL(MAX(seq), 0) AS seq FROM journal');
   }
 
@@ -44,31 +84,25 @@ export class JournalReader {
     return this.head.get()!.seq;
   }
 
+  /** The records after `afterSeq` within the limits, as the JSON text of the batch's `records` array. */
+  read(afterSeq: number, limits: BatchLimits): JournalRead | null {
+    const text = new BatchText(limits, afterSeq);
+    for (const row of this.range.iterate(afterSeq)) if (!text.add(row)) break;
+    return text.result();
+  }
+
   /**
-   * The records after `afterSeq` within the limits, as the JSON text of the batch's `records`
-   * array. Payloads are stored as JSON text already and are spliced in as they are.
+   * The same as `read`, a slice of rows at a time with the event loop free in between: a batch of
+   * thousands of records never holds the desk, nor the request the agent has just started sending.
    */
-  read(afterSeq: number, limits: BatchLimits): { fromSeq: number; toSeq: number; count: number; recordsJson: string } | null {
-    const parts: string[] = [];
-    let bytes = 2;
-    let fromSeq = 0;
-    let toSeq = 0;
-    for (const row of this.range.iterate(afterSeq)) {
-      if (parts.length > 0 && row.seq !== toSeq + 1) break;
-      if (parts.length === 0 && row.seq !== afterSeq + 1) break;
-      const record = `{"seq":${row.seq},"kind":${JSON.stringify(row.kind)},"entityId":${JSON.stringify(row.entity_id)},"operatorId":${JSON.stringify(
-        row.operator_id,
-      )},"at":${JSON.stringify(row.at)},"payload":${row.payload}}`;
-      const size = Buffer.byteLength(record) + 1;
-      if (parts.length > 0 && bytes + size > limits.maxBytes) break;
-      parts.push(record);
-      bytes += size;
-      if (parts.length === 1) fromSeq = row.seq;
-      toSeq = row.seq;
-      if (parts.length >= limits.maxRecords) break;
+  async readSliced(afterSeq: number, limits: BatchLimits): Promise<JournalRead | null> {
+    const text = new BatchText(limits, afterSeq);
+    for (;;) {
+      const rows = this.slice.all(text.lastSeq, SLICE_ROWS);
+      for (const row of rows) if (!text.add(row)) return text.result();
+      if (rows.length < SLICE_ROWS) return text.result();
+      await setImmediate();
     }
-    if (parts.length === 0) return null;
-    return { fromSeq, toSeq, count: parts.length, recordsJson: `[${parts.join(',')}]` };
   }
 
   close(): void {
@@ -80,7 +114,7 @@ export class JournalReader {
 export async function buildBatch(
   stationId: string,
   headSeq: number,
-  read: { fromSeq: number; toSeq: number; count: number; recordsJson: string },
+  read: JournalRead,
 ): Promise<FrozenBatch> {
   const batchId = randomUUID();
   const json = `{"type":"station.batch","stationId":${JSON.stringify(stationId)},"batchId":"${batchId}","fromSeq":${read.fromSeq},"toSeq":${

@@ -52,4 +52,28 @@ describe('upload batches', () => {
     const journal = core.journal.readAfter(0, 100);
     expect(parsed.records.map((r) => recordDigest(r))).toEqual(journal.map((e) => recordDigest(e)));
   });
+
+  it('reads the same batch a slice at a time as in one scan, across slice boundaries and limits', async () => {
+    core = await journalOf(1);
+    const insert = core.db.prepare('INSERT INTO journal (seq, station_id, kind, entity_id, operator_id, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const first = core.journal.lastSeq() + 1;
+    core.db.transaction(() => {
+      for (let seq = first; seq < first + 1300; seq++) {
+        insert.run(seq, core!.identity.station.id, 'operator.signedIn', `op-${seq}`, `op-${seq}`, new Date().toISOString(), JSON.stringify({ code: `C${seq}` }));
+      }
+    })();
+    reader = new JournalReader(core.db.name);
+    const head = core.journal.lastSeq();
+    for (const [after, limits] of [
+      [0, { maxRecords: 5000, maxBytes: 1 << 20 }],
+      [3, { maxRecords: 1001, maxBytes: 1 << 20 }],
+      [0, { maxRecords: 500, maxBytes: 1 << 20 }],
+      [10, { maxRecords: 5000, maxBytes: 40_000 }],
+      [head - 1, { maxRecords: 5000, maxBytes: 1 << 20 }],
+      [head, { maxRecords: 5000, maxBytes: 1 << 20 }],
+    ] as const) {
+      expect(await reader.readSliced(after, limits)).toEqual(reader.read(after, limits));
+    }
+    expect((await reader.readSliced(0, { maxRecords: 5000, maxBytes: 1 << 20 }))!.toSeq).toBe(head);
+  });
 });
