@@ -16,7 +16,7 @@ export function TubeList({ tubes, testId, onReprint }: { tubes: TubeSummary[]; t
             {tube.count}/{tube.capacity}
           </span>
           <span className="tube-row-time">{formatTime(tube.sealedAt ?? tube.openedAt, language)}</span>
-          {onReprint ? (
+          {onReprint && tube.state !== 'voided' ? (
             <button
               type="button"
               className="btn tube-row-reprint"

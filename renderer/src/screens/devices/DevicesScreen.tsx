@@ -248,7 +248,14 @@ function TestPrint({ device, run }: { device: DeviceView; run: Run }) {
       {result ? (
         <figure className="device-preview">
           <img src={result.previewPng} alt={t('testPrint.preview')} data-testid={`preview-image-${device.config.id}`} />
-          {result.printed ? <figcaption className="device-ok">{t('testPrint.printed')}</figcaption> : null}
+          {result.printed && result.status.state === 'error' && result.status.reason ? (
+            // The job went out but the printer reports a fault (paper out…): it did not print.
+            <figcaption className="devices-error" role="alert" data-testid={`test-print-fault-${device.config.id}`}>
+              {t('testPrint.notPrinted', { fault: deviceReasonText(t, result.status.reason) })}
+            </figcaption>
+          ) : result.printed ? (
+            <figcaption className="device-ok">{t('testPrint.printed')}</figcaption>
+          ) : null}
         </figure>
       ) : null}
     </div>
