@@ -1,41 +1,25 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import type { ApiError } from '../../../electron/api/contract';
 import type { PositiveTubeView, RetestTaskView } from '../../../electron/api/upload';
-import { useConnection, useStation } from '../app/station';
+import { useStation } from '../app/station';
 import { formatTime } from '../desk/format';
 import { useStationTranslation } from '../i18n';
+import { useRefresh } from './useRefresh';
 import { useUploadStatus } from './useUploadStatus';
+
+const RESULT_EVENTS = ['results.changed', 'desk.changed'] as const;
 import { failureText, rejectionText } from './words';
 import './upload.css';
 
-/** Results and re-tests change after a feed pull or a binding; ask again at most this often. */
-const REFRESH_AFTER_CHANGE_MS = 500;
-
 function useResults(): { positives: PositiveTubeView[]; retests: RetestTaskView[] } {
   const client = useStation();
-  const connection = useConnection();
   const [positives, setPositives] = useState<PositiveTubeView[]>([]);
   const [retests, setRetests] = useState<RetestTaskView[]>([]);
   const refresh = useCallback(() => {
     void client.call('results.positives', {}).then((r) => r.ok && setPositives(r.value));
     void client.call('retest.list', { state: 'all' }).then((r) => r.ok && setRetests(r.value));
   }, [client]);
-  useEffect(() => {
-    if (connection === 'online') refresh();
-  }, [connection, refresh]);
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const later = () => {
-      if (timer === null) timer = setTimeout(() => ((timer = null), refresh()), REFRESH_AFTER_CHANGE_MS);
-    };
-    const offResults = client.on('results.changed', later);
-    const offDesk = client.on('desk.changed', later);
-    return () => {
-      if (timer !== null) clearTimeout(timer);
-      offResults();
-      offDesk();
-    };
-  }, [client, refresh]);
+  useRefresh(refresh, RESULT_EVENTS);
   return { positives, retests };
 }
 

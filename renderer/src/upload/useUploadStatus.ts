@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { UploadStatus } from '../../../electron/api/upload';
-import { useConnection, useStation } from '../app/station';
+import { useStation } from '../app/station';
+import { useRefresh } from './useRefresh';
 
-/** After a scan the waiting count changes; ask again at most this often. */
-const REFRESH_AFTER_CHANGE_MS = 500;
+/** A scan adds records to wait; a feed pull changes results. */
+const REFRESH_EVENTS = ['desk.changed', 'results.changed'] as const;
 
 /**
  * The upload status as the core reports it: fetched when the link comes up, pushed by
@@ -11,7 +12,6 @@ const REFRESH_AFTER_CHANGE_MS = 500;
  */
 export function useUploadStatus(): { status: UploadStatus | null; refresh: () => void } {
   const client = useStation();
-  const connection = useConnection();
   const [status, setStatus] = useState<UploadStatus | null>(null);
 
   const refresh = useCallback(() => {
@@ -20,25 +20,8 @@ export function useUploadStatus(): { status: UploadStatus | null; refresh: () =>
     });
   }, [client]);
 
-  useEffect(() => {
-    if (connection === 'online') refresh();
-  }, [connection, refresh]);
-
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const later = () => {
-      if (timer === null) timer = setTimeout(() => ((timer = null), refresh()), REFRESH_AFTER_CHANGE_MS);
-    };
-    const offStatus = client.on('upload.status', setStatus);
-    const offDesk = client.on('desk.changed', later);
-    const offResults = client.on('results.changed', later);
-    return () => {
-      if (timer !== null) clearTimeout(timer);
-      offStatus();
-      offDesk();
-      offResults();
-    };
-  }, [client, refresh]);
+  useRefresh(refresh, REFRESH_EVENTS);
+  useEffect(() => client.on('upload.status', setStatus), [client]);
 
   return { status, refresh };
 }
