@@ -57,9 +57,9 @@ export function openSqliteStore(dataDir: string): HqStore {
     forgetSignatures: db.prepare<[number]>('DELETE FROM seen_signature WHERE expires_at < ?'),
     touch: db.prepare<[string, number | null, string]>('UPDATE station SET last_contact_at = ?, head_seq = max(head_seq, coalesce(?, 0)) WHERE id = ?'),
     held: db.prepare<[string, number, number], HeldRecord>('SELECT seq, digest, rejection, detail FROM record WHERE station_id = ? AND seq BETWEEN ? AND ?'),
-    insertRecord: db.prepare(
-      `INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest, rejection, detail)
-       VALUES (@stationId, @seq, @kind, @entityId, @operatorId, @at, @payload, @digest, @rejection, @detail)`,
+    // Positional parameters: this runs once per record, and binding by name costs an object per row.
+    insertRecord: db.prepare<[string, number, string, string, string, string, string, string, string | null, string | null]>(
+      `INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest, rejection, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertConflict: db.prepare(
       `INSERT INTO conflict (station_id, seq, batch_id, stored_digest, received_digest, received, at)
@@ -120,7 +120,7 @@ export function openSqliteStore(dataDir: string): HqStore {
 
   function applyPlan(input: IngestInput, siteId: string, plan: IngestPlan): void {
     const st = input.stationId;
-    for (const r of plan.newRecords) s.insertRecord.run({ stationId: st, ...r });
+    for (const r of plan.newRecords) s.insertRecord.run(st, r.seq, r.kind, r.entityId, r.operatorId, r.at, r.payload, r.digest, r.rejection, r.detail);
     for (const c of plan.conflicts) s.insertConflict.run({ stationId: st, batchId: input.batchId, at: input.receivedAt, ...c });
     const p = plan.projection;
     for (const x of p.persons) s.insertPerson.run(st, x.personId, siteId, x.personKey);
