@@ -80,7 +80,18 @@ function sum8(bytes: Buffer): number {
   return s;
 }
 
-export function ir9Decoder(): ThermometerDecoder {
+/** What a binary protocol finds at one offset of the buffer. */
+type FrameStep =
+  | { step: 'resync' } // not the start of a frame: try one byte further
+  | { step: 'more' } // may be a frame, not all here yet
+  | { step: 'reject'; length: number | null } // a corrupted frame (or an error reply of `length` bytes)
+  | { step: 'frame'; length: number; celsius: number };
+
+/**
+ * The loop every binary codec shares: look for a frame at each offset, keep a partial one for the
+ * next chunk, count what is rejected, and never keep more than MAX_BUFFER bytes of garbage.
+ */
+function binaryDecoder(minLength: number, readAt: (buf: Buffer, at: number) => FrameStep): ThermometerDecoder {
   let buf: Buffer = Buffer.alloc(0);
   const stats: DecoderStats = { frames: 0, rejected: 0 };
   return {
@@ -89,26 +100,39 @@ export function ir9Decoder(): ThermometerDecoder {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       const out: number[] = [];
       let at = 0;
-      while (buf.length - at >= IR9_LENGTH) {
-        if (buf[at] !== 0x66 || buf[at + 1] !== 0x66) {
-          at++;
-          continue;
+      scan: while (buf.length - at >= minLength) {
+        const found = readAt(buf, at);
+        switch (found.step) {
+          case 'resync':
+            at++;
+            break;
+          case 'more':
+            break scan;
+          case 'reject':
+            stats.rejected++;
+            at += found.length ?? 1;
+            break;
+          case 'frame':
+            stats.frames++;
+            out.push(found.celsius);
+            at += found.length;
+            break;
         }
-        const frame = buf.subarray(at, at + IR9_LENGTH);
-        if (frame[3] !== 0x04 || sum8(frame.subarray(0, 8)) !== frame[8]) {
-          // Not a frame after all (or corrupted): resynchronise one byte further.
-          stats.rejected++;
-          at++;
-          continue;
-        }
-        stats.frames++;
-        out.push(frame.readUInt16BE(4) / 100);
-        at += IR9_LENGTH;
       }
       buf = Buffer.from(buf.subarray(Math.max(at, buf.length - MAX_BUFFER)));
       return out;
     },
   };
+}
+
+export function ir9Decoder(): ThermometerDecoder {
+  return binaryDecoder(IR9_LENGTH, (buf, at) => {
+    if (buf[at] !== 0x66 || buf[at + 1] !== 0x66) return { step: 'resync' };
+    const frame = buf.subarray(at, at + IR9_LENGTH);
+    // Not a frame after all (or corrupted): resynchronise one byte further.
+    if (frame[3] !== 0x04 || sum8(frame.subarray(0, 8)) !== frame[8]) return { step: 'reject', length: null };
+    return { step: 'frame', length: IR9_LENGTH, celsius: frame.readUInt16BE(4) / 100 };
+  });
 }
 
 // ---- Modbus RTU holding register ----------------------------------------------------------
@@ -165,43 +189,17 @@ export function parseModbusRequest(frame: Buffer, o: ModbusOptions): { register:
 }
 
 export function modbusDecoder(o: ModbusOptions = DEFAULT_MODBUS): ThermometerDecoder {
-  let buf: Buffer = Buffer.alloc(0);
-  const stats: DecoderStats = { frames: 0, rejected: 0 };
-  return {
-    stats,
-    push(chunk) {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      const out: number[] = [];
-      let at = 0;
-      while (buf.length - at >= 5) {
-        if (buf[at] !== o.address || (buf[at + 1]! & 0x7f) !== 0x03) {
-          at++;
-          continue;
-        }
-        // Exception reply: address, 0x83, code, CRC.
-        const length = buf[at + 1] === 0x83 ? 5 : 5 + buf[at + 2]!;
-        // One register is asked for, so a reply carries exactly two data bytes.
-        if (buf[at + 1] === 0x03 && buf[at + 2] !== 2) {
-          at++;
-          continue;
-        }
-        if (buf.length - at < length) break;
-        const frame = buf.subarray(at, at + length);
-        if (crc16Modbus(frame.subarray(0, length - 2)) !== frame.readUInt16LE(length - 2)) {
-          stats.rejected++;
-          at++;
-          continue;
-        }
-        at += length;
-        if (frame[1] === 0x83) {
-          stats.rejected++;
-          continue;
-        }
-        stats.frames++;
-        out.push(frame.readInt16BE(3) / o.scale);
-      }
-      buf = Buffer.from(buf.subarray(Math.max(at, buf.length - MAX_BUFFER)));
-      return out;
-    },
-  };
+  return binaryDecoder(5, (buf, at) => {
+    if (buf[at] !== o.address || (buf[at + 1]! & 0x7f) !== 0x03) return { step: 'resync' };
+    // Exception reply: address, 0x83, code, CRC.
+    const exception = buf[at + 1] === 0x83;
+    const length = exception ? 5 : 5 + buf[at + 2]!;
+    // One register is asked for, so a reply carries exactly two data bytes.
+    if (!exception && buf[at + 2] !== 2) return { step: 'resync' };
+    if (buf.length - at < length) return { step: 'more' };
+    const frame = buf.subarray(at, at + length);
+    if (crc16Modbus(frame.subarray(0, length - 2)) !== frame.readUInt16LE(length - 2)) return { step: 'reject', length: null };
+    if (exception) return { step: 'reject', length };
+    return { step: 'frame', length, celsius: frame.readInt16BE(3) / o.scale };
+  });
 }
