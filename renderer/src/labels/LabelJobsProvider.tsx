@@ -57,11 +57,16 @@ export function LabelJobsProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (connection !== 'online') return;
     let live = true;
-    void client.call('label.settings', {}).then((result) => {
-      if (live && result.ok) setSettings(result.value);
-    });
+    const load = () =>
+      void client.call('label.settings', {}).then((result) => {
+        if (live && result.ok) setSettings(result.value);
+      });
+    load();
+    // A printer added, removed or switched on the Devices screen changes what the desk offers.
+    const off = client.on('device.status', ({ kind }) => kind === 'printer' && load());
     return () => {
       live = false;
+      off();
     };
   }, [client, connection]);
 

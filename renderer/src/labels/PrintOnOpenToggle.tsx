@@ -5,7 +5,8 @@ import { useLabelJobs } from './LabelJobsProvider';
 export function PrintOnOpenToggle() {
   const { t } = useStationTranslation('labels');
   const { settings, setPrintOnOpen } = useLabelJobs();
-  if (!settings) return null;
+  // A station without a label printer keeps its desk free of printing controls.
+  if (!settings?.hasPrinter) return null;
   const on = settings.printOnOpen;
   return (
     <div className="side-block">
