@@ -12,3 +12,10 @@ export function translateError(t: Translate, namespaces: readonly string[], erro
   // `errorCode`, not `code`: many errors carry a `code` param of their own (a tube code).
   return t(keys, { ...error.params, errorCode: error.code });
 }
+
+/** A printer fault travels as a code (`paper-out`); staff read the desk's words for it (labels.json). */
+export function withFaultWords(t: Translate, error: ApiError): ApiError {
+  const fault = error.params?.fault;
+  if (typeof fault !== 'string') return error;
+  return { ...error, params: { ...error.params, fault: t(`labels:printer.fault.${fault}`, { defaultValue: fault }) } };
+}

@@ -2,7 +2,7 @@ import i18next from 'i18next';
 import { useCallback } from 'react';
 import { initReactI18next, useTranslation } from 'react-i18next';
 import type { ApiError } from '../../../electron/api/contract';
-import { translateError } from './errors';
+import { translateError, withFaultWords } from './errors';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -62,10 +62,7 @@ export function useStationTranslation(ns: string | string[] = 'common') {
   const errorText = useCallback(
     (error: ApiError) => {
       const translate = i18n.t.bind(i18n) as (k: string | string[], o?: Record<string, unknown>) => string;
-      // A printer fault travels as a code (`paper-out`); staff read the desk's words for it.
-      const fault = error.params?.fault;
-      const params = typeof fault === 'string' ? { ...error.params, fault: translate(`labels:printer.fault.${fault}`, { defaultValue: fault }) } : error.params;
-      return translateError(translate, NAMESPACES, { ...error, params });
+      return translateError(translate, NAMESPACES, withFaultWords(translate, error));
     },
     [i18n],
   );
