@@ -7,6 +7,9 @@ import './labels.css';
 /** The key that reprints at the desk (F2–F4 and F7–F9 are the desk's own). */
 export const REPRINT_KEY = 'F6';
 
+/** How many of the other unprinted codes the warning names (the newest); the count says the rest. */
+const SHOWN_CODES = 4;
+
 /**
  * What the label printer did, under the open tube: a quiet line when a label printed; a warning
  * in words with a Reprint button (F6) when one did not. It never takes focus and never opens a
@@ -34,7 +37,7 @@ export function PrintStrip({ tubeCode }: { tubeCode: string | null }) {
         <div className="print-words">
           <strong className="print-title">{t('job.failed', { code: lastFailure.code, fault: faultText(t, lastFailure.fault ?? 'printer-error') })}</strong>
           <span className="print-hint">
-            {others.length > 0 ? `${t('job.alsoUnprinted', { count: others.length, codes: others.join('、') })} ` : ''}
+            {others.length > 0 ? `${t('job.alsoUnprinted', { count: others.length, codes: `${others.length > SHOWN_CODES ? '…' : ''}${others.slice(-SHOWN_CODES).join('、')}` })} ` : ''}
             {reprinting ? t('job.reprinting', { code: reprinting }) : t('job.reprintHint', { key: REPRINT_KEY })}
           </span>
           {refusal ? <span className="print-hint">{errorText(refusal)}</span> : null}
