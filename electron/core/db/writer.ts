@@ -12,7 +12,7 @@ type Job = { fn: () => unknown; resolve: (value: unknown) => void; reject: (err:
  */
 /** Checkpoint after this long without a commit, or after this many commits under steady load. */
 const CHECKPOINT_IDLE_MS = 300;
-const CHECKPOINT_EVERY_COMMITS = 2000;
+const CHECKPOINT_EVERY_COMMITS = 256;
 
 export class Writer {
   private queue: Job[] = [];
