@@ -5,40 +5,10 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { planIngest, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
 import { DASHBOARD_SQL } from './dashboard-sql';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
-import type { DashboardData, EnrollOutcome, HqStore, IngestInput, IngestOutcome, ResultOutcome, StationRow } from './types';
+import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
+import type { DashboardData, EnrollOutcome, HqStore, IngestInput, IngestOutcome, ResultOutcome } from './types';
 
 type Queryable = pg.Pool | pg.PoolClient;
-
-type StationDbRow = {
-  id: string;
-  site_id: string;
-  site_name: string;
-  name: string;
-  local_station_id: string;
-  public_key: string;
-  enrolled_at: string;
-  acked_through: string;
-  head_seq: string;
-  last_contact_at: string | null;
-};
-
-const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.local_station_id, s.public_key, s.enrolled_at,
-  s.acked_through, s.head_seq, s.last_contact_at FROM station s JOIN site ON site.id = s.site_id`;
-
-function toStation(r: StationDbRow): StationRow {
-  return {
-    id: r.id,
-    siteId: r.site_id,
-    siteName: r.site_name,
-    name: r.name,
-    localStationId: r.local_station_id,
-    publicKey: r.public_key,
-    enrolledAt: r.enrolled_at,
-    ackedThrough: Number(r.acked_through),
-    headSeq: Number(r.head_seq),
-    lastContactAt: r.last_contact_at,
-  };
-}
 
 /** One field in COPY's text format: backslash escapes, `\N` for NULL. */
 function copyField(value: string | number | null): string {

@@ -3,40 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { migrate } from '../../electron/core/db/migrations';
 import { planIngest, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
-import type { DashboardData, EnrollOutcome, FeedRow, HqStore, IngestInput, IngestOutcome, NewFeedItem, ResultOutcome, StationRow } from './types';
+import type { DashboardData, EnrollOutcome, FeedRow, HqStore, IngestInput, IngestOutcome, NewFeedItem, ResultOutcome } from './types';
 import { HQ_SQLITE_MIGRATIONS } from './sqlite-migrations';
+import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
 import { DASHBOARD_SQL } from './dashboard-sql';
-
-type StationDbRow = {
-  id: string;
-  site_id: string;
-  site_name: string;
-  name: string;
-  local_station_id: string;
-  public_key: string;
-  enrolled_at: string;
-  acked_through: number;
-  head_seq: number;
-  last_contact_at: string | null;
-};
-
-const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.local_station_id, s.public_key, s.enrolled_at,
-  s.acked_through, s.head_seq, s.last_contact_at FROM station s JOIN site ON site.id = s.site_id`;
-
-function toStation(r: StationDbRow): StationRow {
-  return {
-    id: r.id,
-    siteId: r.site_id,
-    siteName: r.site_name,
-    name: r.name,
-    localStationId: r.local_station_id,
-    publicKey: r.public_key,
-    enrolledAt: r.enrolled_at,
-    ackedThrough: r.acked_through,
-    headSeq: r.head_seq,
-    lastContactAt: r.last_contact_at,
-  };
-}
 
 /**
  * Embedded SQLite: one file in the data directory, WAL with `synchronous = FULL` (an ack is only
@@ -151,7 +121,7 @@ export function openSqliteStore(dataDir: string): HqStore {
   const ingest = db.transaction((input: IngestInput): IngestOutcome => {
     const station = s.station.get(input.stationId);
     if (!station) throw new Error('ingest for a station that is not enrolled');
-    const acked = station.acked_through;
+    const acked = Number(station.acked_through);
     if (input.fromSeq > acked + 1) return { kind: 'gap', expectedSeq: acked + 1 };
     const held = input.fromSeq <= acked ? s.held.all(input.stationId, input.fromSeq, Math.min(acked, input.toSeq)) : [];
     const plan = planIngest(input.records, acked, held);

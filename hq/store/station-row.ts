@@ -1,0 +1,33 @@
+import type { StationRow } from './types';
+
+/** A station as both stores read it; PostgreSQL returns BIGINT columns as strings. */
+export type StationDbRow = {
+  id: string;
+  site_id: string;
+  site_name: string;
+  name: string;
+  local_station_id: string;
+  public_key: string;
+  enrolled_at: string;
+  acked_through: number | string;
+  head_seq: number | string;
+  last_contact_at: string | null;
+};
+
+export const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.local_station_id, s.public_key, s.enrolled_at,
+  s.acked_through, s.head_seq, s.last_contact_at FROM station s JOIN site ON site.id = s.site_id`;
+
+export function toStation(r: StationDbRow): StationRow {
+  return {
+    id: r.id,
+    siteId: r.site_id,
+    siteName: r.site_name,
+    name: r.name,
+    localStationId: r.local_station_id,
+    publicKey: r.public_key,
+    enrolledAt: r.enrolled_at,
+    ackedThrough: Number(r.acked_through),
+    headSeq: Number(r.head_seq),
+    lastContactAt: r.last_contact_at,
+  };
+}
