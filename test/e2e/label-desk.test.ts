@@ -1,16 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StationCore } from '../../electron/core/core';
-import { writeDeviceSettings } from '../../electron/core/devices/settings';
 import { PrinterSimulator } from '../../native/printer/simulator';
-import { tempDir } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { zbarDecode } from '../helpers/printer-sim';
-import { launchBrowser } from './helpers/browser';
-import { openDesk, scan } from './helpers/desk-page';
-import { startKiosk, type Kiosk } from './helpers/kiosk';
+import { scan } from './helpers/desk-page';
+import { startPrinterDesk, type PrinterDesk } from './helpers/printer-desk';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 const PRINTER_ID = 'desk-printer';
@@ -27,8 +23,7 @@ function decodedJob(job: Parameters<typeof PrinterSimulator.renderJobPng>[0]): s
  * and the print-on-open switch.
  */
 describe('label printing at the sampling desk', () => {
-  let kiosk: Kiosk;
-  let browser: Browser;
+  let desk: PrinterDesk;
   let page: Page;
   let sim: PrinterSimulator;
 
@@ -43,36 +38,12 @@ describe('label printing at the sampling desk', () => {
   };
 
   beforeAll(async () => {
-    sim = await PrinterSimulator.start();
-    const dataDir = tempDir('station-e2e-label-desk-');
-    const setup = new StationCore({ dataDir, devices: 'off' });
-    await setup.writer.run(() =>
-      writeDeviceSettings(setup.db, {
-        mode: 'real',
-        devices: [
-          {
-            id: PRINTER_ID,
-            name: '标签打印机',
-            enabled: true,
-            kind: 'printer',
-            driver: 'printer',
-            printer: { language: 'zpl', dpi: 203, mode: 'raster', transport: { kind: 'tcp', host: '127.0.0.1', port: sim.port }, statusTimeoutMs: 800 },
-          },
-        ],
-      }),
-    );
-    await setup.devices.stop();
-    setup.close();
-    kiosk = await startKiosk({ dataDir });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-    await openDesk(page, kiosk.url, 'zh-CN');
+    desk = await startPrinterDesk(PRINTER_ID);
+    ({ page, sim } = desk);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await kiosk?.stop();
-    await sim?.close();
+    await desk?.close();
   });
 
   it('a tube opened prints its label and the desk says so quietly', async () => {

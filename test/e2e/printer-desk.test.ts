@@ -1,15 +1,11 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StationCore } from '../../electron/core/core';
-import { writeDeviceSettings } from '../../electron/core/devices/settings';
 import { PrinterSimulator } from '../../native/printer/simulator';
-import { tempDir } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { saveArtifact, zbarDecode } from '../helpers/printer-sim';
-import { launchBrowser } from './helpers/browser';
-import { openDesk, scan } from './helpers/desk-page';
-import { startKiosk, type Kiosk } from './helpers/kiosk';
+import { scan } from './helpers/desk-page';
+import { startPrinterDesk, type PrinterDesk } from './helpers/printer-desk';
 
 /**
  * The sampling desk in a real browser against the kiosk host, with a ZPL label printer on a TCP
@@ -17,42 +13,17 @@ import { startKiosk, type Kiosk } from './helpers/kiosk';
  * desk from opening tubes and binding people.
  */
 describe('tube labels printed from the sampling desk', () => {
-  let kiosk: Kiosk;
-  let browser: Browser;
+  let desk: PrinterDesk;
   let page: Page;
   let sim: PrinterSimulator;
 
   beforeAll(async () => {
-    sim = await PrinterSimulator.start();
-    const dataDir = tempDir('station-e2e-printer-');
-    const setup = new StationCore({ dataDir, devices: 'off' });
-    await setup.writer.run(() =>
-      writeDeviceSettings(setup.db, {
-        mode: 'real',
-        devices: [
-          {
-            id: 'desk-printer',
-            name: '标签打印机',
-            enabled: true,
-            kind: 'printer',
-            driver: 'printer',
-            printer: { language: 'zpl', dpi: 203, mode: 'raster', transport: { kind: 'tcp', host: '127.0.0.1', port: sim.port }, statusTimeoutMs: 800 },
-          },
-        ],
-      }),
-    );
-    await setup.devices.stop();
-    setup.close();
-    kiosk = await startKiosk({ dataDir });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-    await openDesk(page, kiosk.url, 'zh-CN');
+    desk = await startPrinterDesk('desk-printer');
+    ({ page, sim } = desk);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await kiosk?.stop();
-    await sim?.close();
+    await desk?.close();
   });
 
   it('scanning a tube at the desk prints its label, and the label decodes to the tube code', async () => {
