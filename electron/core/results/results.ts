@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
 import type { FeedItem } from '../../../hq/protocol';
 import type { ScanOutcome, UndoOutcome } from '../../api/contract';
 import type { PositiveTubeView, RetestState, RetestTaskView } from '../../api/upload';
 import type { StationDatabase } from '../db/database';
+import { newId } from '../ids';
 import type { Journal } from '../journal';
 import { personView } from '../sampling/desk';
 import { ScanRouter } from '../scan/router';
@@ -147,7 +147,7 @@ export class ResultsDesk {
        VALUES (?, ?, ?, 'open', ?, (SELECT IFNULL(MAX(seq), 0) FROM journal))`,
     );
     let created = 0;
-    for (const m of members) created += insert.run(randomUUID(), m.person_id, tubeCode, at).changes;
+    for (const m of members) created += insert.run(newId(), m.person_id, tubeCode, at).changes;
     return created;
   }
 

@@ -14,6 +14,7 @@ import type {
 import type { Statement } from 'better-sqlite3';
 import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
+import { newId } from '../ids';
 import type { Journal, JournalKind } from '../journal';
 import { maskCode, maskIdNumber } from '../person/mask';
 import type { PersonPayload } from '../scan/parsers/types';
@@ -216,7 +217,7 @@ export class SamplingDesk {
     if (previous && previous.count === 0) this.correct('tube.void', previous.id, UNUSED_TUBE_REASON, { kind: 'tube.voided', payload: { code: previous.code, count: 0 } });
     else if (previous) this.seal(previous, 'next-tube');
     const s = this.stamp();
-    const id = randomUUID();
+    const id = newId();
     const capacity = this.capacity();
     const round = this.round();
     const seq = this.journal.append({ ...s, kind: 'tube.opened', entityId: id, payload: { code, capacity, roundId: round.id } });
@@ -278,7 +279,7 @@ export class SamplingDesk {
     const found = this.sql('SELECT id, id_number, reg_code, name, phone FROM person WHERE person_key = ?').get(key) as PersonRow | undefined;
     const s = this.stamp();
     if (!found) {
-      const id = randomUUID();
+      const id = newId();
       const seq = this.journal.append({
         ...s,
         kind: 'person.registered',
@@ -353,7 +354,7 @@ export class SamplingDesk {
 
   private bind(tube: TubeRow, personId: string, person: PersonView, repeatConfirmed: boolean): ScanOutcome {
     const s = this.stamp();
-    const id = randomUUID();
+    const id = newId();
     const roundId = this.round().id;
     const seq = this.journal.append({
       ...s,
@@ -395,7 +396,7 @@ export class SamplingDesk {
   /** A correction is a new record with its reason, journalled with the same seq. */
   private correct(kind: 'binding.undo' | 'tube.void', targetId: string, reason: string, entry: { kind: JournalKind; payload: Record<string, unknown> }): void {
     const s = this.stamp();
-    const id = randomUUID();
+    const id = newId();
     const seq = this.journal.append({ ...s, kind: entry.kind, entityId: targetId, payload: { ...entry.payload, reason, correctionId: id } });
     this.sql('INSERT INTO correction (id, kind, target_id, reason, station_id, operator_id, at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(id, kind, targetId, reason, s.stationId, s.operatorId, s.at, seq);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../ids';
 import type { StationDatabase } from '../db/database';
 import type { Journal } from '../journal';
 import { DEMO_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './config';
@@ -29,9 +29,9 @@ export function ensureStation(db: StationDatabase, journal: Journal, now: () => 
   }
   const at = now().toISOString();
   const siteId = 'demo-site';
-  const stationId = randomUUID();
-  const operatorId = randomUUID();
-  const roundId = randomUUID();
+  const stationId = newId();
+  const operatorId = newId();
+  const roundId = newId();
   const station = { id: stationId, name: '演示采样台 1', number: 1 };
   const site = { id: siteId, name: '演示社区采样点', config: DEMO_SITE_CONFIG };
   db.transaction(() => {
