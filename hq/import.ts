@@ -55,6 +55,7 @@ export async function importExportFile(store: HqStore, fileBytes: Buffer, now: (
       headSeq: exp.headSeq ?? exp.toSeq,
       records,
       receivedAt: now().toISOString(),
+      siteId: station.siteId,
     });
     if (outcome.kind === 'gap') return { ok: false, error: 'import.gap', expectedSeq: outcome.expectedSeq };
     ackedThrough = outcome.ackedThrough;

@@ -5,7 +5,8 @@
  * they cannot drift apart in behaviour.
  */
 import { randomInt } from 'node:crypto';
-import { canonicalJson, inspectRecord, sha256Hex, type Rejection, type ValidRecord } from './protocol';
+import { setImmediate } from 'node:timers/promises';
+import { canonicalJson, inspectRecord, sha256Hex, type InspectedRecord, type Rejection, type ValidRecord } from './protocol';
 
 /** Sampling sites in China keep one clock (UTC+8, no daylight saving); "today" means their day. */
 const SITE_UTC_OFFSET_MS = 8 * 3600_000;
@@ -73,18 +74,23 @@ function text(value: unknown): string {
 
 /**
  * `records` are the batch's records in seq order (the envelope guarantees contiguity); `ackedThrough`
- * is what HQ held before; `held` the stored records for seqs `<= ackedThrough` in this batch.
+ * is what HQ held before; `held` the stored records for seqs `<= ackedThrough` in this batch;
+ * `checks` the records already inspected (`inspectSliced`), when they were.
  */
-export function planIngest(records: readonly { seq: number }[], ackedThrough: number, held: readonly HeldRecord[]): IngestPlan {
+export function planIngest(
+  records: readonly { seq: number }[],
+  ackedThrough: number,
+  held: readonly HeldRecord[],
+  checks: readonly Inspected[] = records.map(inspect),
+): IngestPlan {
   const heldBySeq = new Map(held.map((h) => [h.seq, h]));
   const newRecords: StoredRecord[] = [];
   const conflicts: ConflictRow[] = [];
   const rejections: Rejection[] = [];
   const valid: ValidRecord[] = [];
-  for (const raw of records) {
-    const r = raw as Record<string, unknown> & { seq: number };
-    const inspected = inspectRecord(r);
-    const digest = sha256Hex(inspected.content);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as Record<string, unknown> & { seq: number };
+    const { inspected, digest } = checks[i]!;
     if (r.seq <= ackedThrough) {
       const stored = heldBySeq.get(r.seq);
       if (stored && stored.digest === digest) {
@@ -111,6 +117,30 @@ export function planIngest(records: readonly { seq: number }[], ackedThrough: nu
     });
   }
   return { newRecords, conflicts, rejections, projection: project(valid) };
+}
+
+/** A record checked, with its canonical content's digest: the costly part of planning, done once per record. */
+export type Inspected = { inspected: InspectedRecord; digest: string };
+
+function inspect(raw: { seq: number }): Inspected {
+  const inspected = inspectRecord(raw as Record<string, unknown>);
+  return { inspected, digest: sha256Hex(inspected.content) };
+}
+
+/** Records inspected per turn of the event loop by `inspectSliced` (a few ms). */
+const INSPECT_SLICE = 500;
+
+/**
+ * `records` inspected a slice at a time, the event loop free in between: a batch being prepared
+ * does not hold up the database round trips of the batch before it.
+ */
+export async function inspectSliced(records: readonly { seq: number }[]): Promise<Inspected[]> {
+  const out: Inspected[] = [];
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % INSPECT_SLICE === 0) await setImmediate();
+    out.push(inspect(records[i]!));
+  }
+  return out;
 }
 
 /** What valid new records change in the dashboard's tables. */

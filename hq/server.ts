@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { z } from 'zod';
 import { createLogger } from '../electron/core/log';
 import { parseSiteConfig } from '../electron/core/site/config';
+import { BatchOrder } from './batch-order';
 import { renderDashboard, renderLogin, DASHBOARD_CSS, type DashboardLang } from './dashboard';
 import { newEnrollmentCode, normalizeEnrollmentCode, siteDay } from './ingest';
 import {
@@ -50,6 +51,8 @@ export type HqServerOptions = {
   maxIngestInFlight?: number;
   /** The `Retry-After` (seconds) of a busy answer; stations wait at least that long (default 2). */
   busyRetryAfterSeconds?: number;
+  /** How long a batch that came ahead of its station's previous one waits for it (ms, default 10 s). */
+  orderWaitMs?: number;
 };
 
 export type HqServer = {
@@ -133,6 +136,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   const maxIngestInFlight = options.maxIngestInFlight ?? (envLimit.success ? envLimit.data : DEFAULT_MAX_INGEST_IN_FLIGHT);
   const busyRetryAfter = String(options.busyRetryAfterSeconds ?? DEFAULT_BUSY_RETRY_AFTER_SECONDS);
   let ingestInFlight = 0;
+  const order = new BatchOrder(options.orderWaitMs);
 
   // Counted from the request's head, so a batch still arriving holds its place; its socket
   // closing (answered or abandoned) gives the place back.
@@ -144,6 +148,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     }
     ingestInFlight++;
     reply.raw.once('close', () => ingestInFlight--);
+    const stationId = req.headers[HEADER_STATION_ID];
+    if (typeof stationId === 'string' && stationId.length <= 200) reply.raw.once('close', order.begin(stationId));
   });
 
   app.addHook('onSend', async (_req, reply) => {
@@ -241,15 +247,19 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const station = await authenticate(req);
     const batch = parseJson(batchSchema, await decodedBody(req, rawBody(req)));
     if (batch.stationId !== station.id) throw new HttpFailure(400, 'body.invalid', 'batch is for another station');
-    const outcome = await store.ingest({
-      stationId: station.id,
-      batchId: batch.batchId,
-      fromSeq: batch.fromSeq,
-      toSeq: batch.toSeq,
-      headSeq: batch.headSeq,
-      records: batch.records,
-      receivedAt: new Date(now()).toISOString(),
-    });
+    // A station keeps two batches in flight: the second may get here first and waits for the first.
+    const outcome = await order.ingest(station.id, () =>
+      store.ingest({
+        stationId: station.id,
+        batchId: batch.batchId,
+        fromSeq: batch.fromSeq,
+        toSeq: batch.toSeq,
+        headSeq: batch.headSeq,
+        records: batch.records,
+        receivedAt: new Date(now()).toISOString(),
+        siteId: station.siteId,
+      }),
+    );
     if (outcome.kind === 'gap') return reply.code(409).send({ type: 'hq.gap', expectedSeq: outcome.expectedSeq });
     if (outcome.rejections.length > 0) log.warn({ stationId: station.id, rejections: outcome.rejections.length }, 'records rejected');
     const ack: Ack = {

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { planIngest, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
+import { inspectSliced, planIngest, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
 import { DASHBOARD_SQL } from './dashboard-sql';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
 import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
@@ -10,17 +11,35 @@ import type { DashboardData, EnrollOutcome, HqStore, IngestInput, IngestOutcome,
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 /** One field in COPY's text format: backslash escapes, `\N` for NULL. */
 function copyField(value: string | number | null): string {
   if (value === null) return '\\N';
   if (typeof value === 'number') return String(value);
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
-/** Streams rows into `table` with COPY, the fastest way into PostgreSQL. */
-async function copyRows(c: pg.PoolClient, table: string, columns: string[], rows: (string | number | null)[][]): Promise<void> {
+/** Rows per turn of the event loop while COPY text is built outside a transaction. */
+const COPY_SLICE = 1000;
+
+/** Rows in COPY's text format, null when there are none; `sliced`: the event loop is let go every COPY_SLICE rows. */
+async function copyText(rows: (string | number | null)[][], sliced: boolean): Promise<string | null> {
+  if (rows.length === 0) return null;
   let text = '';
-  for (const row of rows) text += `${row.map(copyField).join('\t')}\n`;
+  for (let i = 0; i < rows.length; i++) {
+    if (sliced && i > 0 && i % COPY_SLICE === 0) await setImmediate();
+    const row = rows[i]!;
+    text += copyField(row[0] ?? null);
+    for (let j = 1; j < row.length; j++) text += `\t${copyField(row[j] ?? null)}`;
+    text += '\n';
+  }
+  return text;
+}
+
+/** Streams rows (COPY text) into `table` with COPY, the fastest way into PostgreSQL. */
+async function copyRows(c: pg.PoolClient, table: string, columns: string[], text: string): Promise<void> {
   await pipeline(Readable.from([Buffer.from(text)]), c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
 }
 
@@ -29,16 +48,37 @@ async function copyRows(c: pg.PoolClient, table: string, columns: string[], rows
  * A station that journals one entity twice makes COPY fail on the key; then the rows go in again
  * skipping those HQ has, and the savepoint keeps the batch's transaction alive.
  */
-async function copyNew(c: pg.PoolClient, table: string, columns: string[], rows: (string | number | null)[][], fallbackSql: string, fallbackParams: unknown[]): Promise<void> {
+async function copyNew(c: pg.PoolClient, table: string, columns: string[], text: string, fallbackSql: string, fallbackParams: unknown[]): Promise<void> {
   await c.query('SAVEPOINT projection');
   try {
-    await copyRows(c, table, columns, rows);
+    await copyRows(c, table, columns, text);
     await c.query('RELEASE SAVEPOINT projection');
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err;
     await c.query('ROLLBACK TO SAVEPOINT projection');
     await c.query(fallbackSql, fallbackParams);
   }
+}
+
+/** A batch's plan and the COPY text of the rows it adds, for a given acknowledged point and site. */
+type Prepared = { acked: number; siteId: string; plan: IngestPlan; record: string | null; person: string | null; tube: string | null; binding: string | null };
+
+async function prepare(input: IngestInput, acked: number, held: readonly HeldRecord[], siteId: string, checks: readonly Inspected[], sliced: boolean): Promise<Prepared> {
+  const st = input.stationId;
+  const plan = planIngest(input.records, acked, held, checks);
+  const p = plan.projection;
+  return {
+    acked,
+    siteId,
+    plan,
+    record: await copyText(
+      plan.newRecords.map((r) => [st, r.seq, r.kind, r.entityId, r.operatorId, r.at, r.payload, r.digest, r.rejection, r.detail]),
+      sliced,
+    ),
+    person: await copyText(p.persons.map((x) => [st, x.personId, siteId, x.personKey]), sliced),
+    tube: await copyText(p.tubesOpened.map((x) => [st, x.tubeId, siteId, x.code, x.capacity, x.roundId, x.day, x.at, 'open']), sliced),
+    binding: await copyText(p.bindings.map((x) => [st, x.bindingId, siteId, x.tubeId, x.tubeCode, x.personId, x.roundId, x.day, x.at]), sliced),
+  };
 }
 
 /** `@name` parameters (shared dashboard SQL) to `$1`. */
@@ -109,17 +149,13 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
   const pool = new pg.Pool({ connectionString, max: 8 });
   await migrate(pool);
 
-  async function applyPlan(c: pg.PoolClient, input: IngestInput, siteId: string, plan: IngestPlan): Promise<void> {
+  async function applyPlan(c: pg.PoolClient, input: IngestInput, prepared: Prepared): Promise<void> {
+    const { plan, siteId } = prepared;
     const st = input.stationId;
-    if (plan.newRecords.length > 0) {
+    if (prepared.record !== null) {
       // Only sequence numbers above the station's acknowledged seq (its row is locked) get here, so
       // none can exist yet: COPY, with no conflict handling, is safe.
-      await copyRows(
-        c,
-        'record',
-        ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail'],
-        plan.newRecords.map((r) => [st, r.seq, r.kind, r.entityId, r.operatorId, r.at, r.payload, r.digest, r.rejection, r.detail]),
-      );
+      await copyRows(c, 'record', ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail'], prepared.record);
     }
     if (plan.conflicts.length > 0) {
       await c.query(
@@ -137,12 +173,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       );
     }
     const p = plan.projection;
-    if (p.persons.length > 0) {
+    if (prepared.person !== null) {
       await copyNew(
         c,
         'person',
         ['station_id', 'person_id', 'site_id', 'person_key'],
-        p.persons.map((x) => [st, x.personId, siteId, x.personKey]),
+        prepared.person,
         `INSERT INTO person (station_id, person_id, site_id, person_key)
          SELECT $1, x."personId", $2, x."personKey" FROM json_to_recordset($3::json) AS x("personId" text, "personKey" text)
          ON CONFLICT DO NOTHING`,
@@ -156,12 +192,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         [st, siteId, p.rounds.map((x) => x.roundId), p.rounds.map((x) => x.name), p.rounds.map((x) => x.at)],
       );
     }
-    if (p.tubesOpened.length > 0) {
+    if (prepared.tube !== null) {
       await copyNew(
         c,
         'tube',
         ['station_id', 'tube_id', 'site_id', 'code', 'capacity', 'round_id', 'day', 'opened_at', 'state'],
-        p.tubesOpened.map((x) => [st, x.tubeId, siteId, x.code, x.capacity, x.roundId, x.day, x.at, 'open']),
+        prepared.tube,
         `INSERT INTO tube (station_id, tube_id, site_id, code, capacity, round_id, day, opened_at, state)
          SELECT $1, x."tubeId", $2, x.code, x.capacity, x."roundId", x.day, x.at, 'open'
          FROM json_to_recordset($3::json) AS x("tubeId" text, code text, capacity int, "roundId" text, day text, at text)
@@ -176,12 +212,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         [st, p.tubeStates.map((x) => x.tubeId), p.tubeStates.map((x) => x.state), p.tubeStates.map((x) => x.count)],
       );
     }
-    if (p.bindings.length > 0) {
+    if (prepared.binding !== null) {
       await copyNew(
         c,
         'binding',
         ['station_id', 'binding_id', 'site_id', 'tube_id', 'tube_code', 'person_id', 'round_id', 'day', 'at'],
-        p.bindings.map((x) => [st, x.bindingId, siteId, x.tubeId, x.tubeCode, x.personId, x.roundId, x.day, x.at]),
+        prepared.binding,
         `INSERT INTO binding (station_id, binding_id, site_id, tube_id, tube_code, person_id, round_id, day, at)
          SELECT $1, x."bindingId", $2, x."tubeId", x."tubeCode", x."personId", x."roundId", x.day, x.at
          FROM json_to_recordset($3::json) AS x("bindingId" text, "tubeId" text, "tubeCode" text, "personId" text, "roundId" text, day text, at text)
@@ -308,6 +344,11 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       await pool.query('UPDATE station SET last_contact_at = $1, head_seq = greatest(head_seq, coalesce($2::bigint, 0)) WHERE id = $3', [at, headSeq ?? null, stationId]);
     },
     async ingest(input) {
+      // Before the station's row is locked, the batch is planned for the usual case (it starts right
+      // after what HQ holds): the next batch's work then overlaps the one holding the lock.
+      // Inspecting and building rows is let go of in slices so that batch's round trips are not held up.
+      const checks = await inspectSliced(input.records);
+      const usual = input.siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], input.siteId, checks, true) : null;
       return inTransaction(pool, async (c): Promise<IngestOutcome> => {
         const station = await one<{ site_id: string; acked_through: string }>(c, 'SELECT site_id, acked_through FROM station WHERE id = $1 FOR UPDATE', [input.stationId]);
         if (!station) throw new Error('ingest for a station that is not enrolled');
@@ -322,8 +363,10 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
                 )
               ).rows.map((r) => ({ ...r, seq: Number(r.seq) }))
             : [];
-        const plan = planIngest(input.records, acked, held);
-        await applyPlan(c, input, station.site_id, plan);
+        const prepared =
+          usual && usual.acked === acked && usual.siteId === station.site_id ? usual : await prepare(input, acked, held, station.site_id, checks, false);
+        const plan = prepared.plan;
+        await applyPlan(c, input, prepared);
         const rejected = plan.newRecords.filter((r) => r.rejection !== null).length;
         await c.query(
           `UPDATE station SET acked_through = greatest(acked_through, $1), head_seq = greatest(head_seq, coalesce($2::bigint, 0)),

@@ -30,6 +30,8 @@ export type IngestInput = {
   headSeq: number | undefined;
   records: readonly { seq: number }[];
   receivedAt: string;
+  /** The station's site as HQ knew it when the request was checked: lets a backend prepare rows before it locks the station. */
+  siteId?: string;
 };
 
 export type IngestOutcome =

@@ -46,11 +46,13 @@ describe('HQ under load', () => {
       const status = await station.invoke('upload.status', {});
       return status.ok && status.value.lastFailure?.code === 'upload.hqBusy';
     });
-    const busyBatches = [...proxy.batchSends.entries()].filter(([id]) => !sendsBefore.has(id));
-    expect(busyBatches).toHaveLength(1);
+    // The first batch in line, and perhaps the one sent behind it (records kept coming).
+    const busyBatches = [...proxy.batchSends.keys()].filter((id) => !sendsBefore.has(id));
+    expect(busyBatches.length).toBeGreaterThanOrEqual(1);
+    expect(busyBatches.length).toBeLessThanOrEqual(2);
     // Long enough for hundreds of backoff retries; HQ asked for an hour.
     await sleep(500);
-    expect(proxy.batchSends.get(busyBatches[0]![0])).toBe(1);
+    for (const id of busyBatches) expect(proxy.batchSends.get(id)).toBe(1);
     const status = await core.invoke('upload.status', {});
     expect(status.ok && status.value).toMatchObject({ online: false, lastFailure: { code: 'upload.hqBusy' } });
     expect(status.ok && status.value.waiting).toBeGreaterThan(0);

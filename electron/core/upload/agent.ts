@@ -23,6 +23,8 @@ const log = createLogger('upload');
 export type AgentTuning = {
   backoff: BackoffPolicy;
   limits: BatchLimits;
+  /** Frozen batches sent before the first of them is acknowledged (1: one at a time). */
+  window: number;
   /** Per request, answer included. */
   timeoutMs: number;
   /** How often a caught-up agent looks for new journal entries. */
@@ -36,6 +38,7 @@ export type AgentTuning = {
 export const DEFAULT_TUNING: AgentTuning = {
   backoff: DEFAULT_BACKOFF,
   limits: { maxRecords: 5000, maxBytes: 4 * 1024 * 1024 },
+  window: 2,
   timeoutMs: 30_000,
   idleMs: 1000,
   feedIdleMs: 10_000,
@@ -60,8 +63,16 @@ export type AgentDeps = {
 type Step = { kind: 'progress' } | { kind: 'idle' } | { kind: 'retry'; retryAfterMs: number | null; quick?: boolean };
 
 /**
- * Ships the journal to HQ: one frozen batch at a time, in order, until HQ acknowledges it;
- * then the next. All network work is async and every database change is a small job on the
+ * One send of a frozen batch. `asHead`: sent when every record before it was acknowledged, so
+ * what HQ answers about the sequence (a gap) is about this batch alone.
+ */
+type Sent = { batch: FrozenBatch; asHead: boolean; exchange: Promise<Exchange> };
+
+/**
+ * Ships the journal to HQ in frozen batches, in order. Up to `window` consecutive batches are
+ * frozen and on their way at once, so HQ is storing one while the next arrives, but they are
+ * settled strictly in order: the first is acknowledged (or retried, or rewound) before anything
+ * after it counts. All network work is async and every database change is a small job on the
  * core's writer, so scanning at the desk never waits for the network.
  */
 export class UploadAgent {
@@ -75,9 +86,13 @@ export class UploadAgent {
   private lastFeedAt = 0;
   private ahead: { afterSeq: number; maxRecords: number; headSeq: number; batch: Promise<FrozenBatch | null> } | null = null;
   private feedWanted = true;
+  /** Requests of the frozen batches, by batch id; an answer waits here until its batch is first in line. */
+  private readonly sent = new Map<string, Sent>();
+  private readonly window: number;
 
   constructor(private readonly deps: AgentDeps) {
     this.maxRecords = Math.min(deps.tuning.limits.maxRecords, MAX_BATCH_RECORDS);
+    this.window = Math.max(1, Math.floor(deps.tuning.window));
   }
 
   get clockOffsetMs(): number {
@@ -149,16 +164,62 @@ export class UploadAgent {
   private async step(): Promise<Step> {
     // While a long backlog uploads, results still arrive now and then.
     if (Date.now() - this.lastFeedAt >= this.deps.tuning.feedEveryMs) await this.pullFeed();
-    const batch = this.deps.store.frozen() ?? (await this.freezeNext());
-    if (batch) return this.send(batch);
-    if (this.feedWanted || Date.now() - this.lastFeedAt >= this.deps.tuning.feedIdleMs) await this.pullFeed();
-    return { kind: 'idle' };
+    const chain = await this.fillWindow();
+    const head = chain[0];
+    if (!head || this.stopped) {
+      if (this.feedWanted || Date.now() - this.lastFeedAt >= this.deps.tuning.feedIdleMs) await this.pullFeed();
+      return { kind: 'idle' };
+    }
+    const { ackedThrough } = this.deps.store.state();
+    for (const batch of chain) if (!this.sent.has(batch.batchId)) this.launch(batch, batch.fromSeq === ackedThrough + 1);
+    // While HQ works on these, the batch after them is read and compressed; it is frozen only when there is room.
+    this.readAhead(chain[chain.length - 1]!.toSeq);
+    const sent = this.sent.get(head.batchId)!;
+    const exchange = await sent.exchange;
+    this.sent.delete(head.batchId);
+    if (this.stopped) return { kind: 'idle' };
+    return this.settle(sent, exchange, chain);
+  }
+
+  /** The frozen batches, after freezing more until the window is full or the journal ends. */
+  private async fillWindow(): Promise<FrozenBatch[]> {
+    const chain = this.deps.store.frozen();
+    while (chain.length < this.window && !this.stopped) {
+      const after = chain.length > 0 ? chain[chain.length - 1]!.toSeq : this.deps.store.state().ackedThrough;
+      const batch = (await this.takeAhead(after)) ?? (await this.prepare(after));
+      if (!batch || this.stopped) break;
+      const at = this.deps.now().toISOString();
+      // The database decides: a batch that no longer follows on (cannot happen with one agent) is not frozen.
+      if (!(await this.deps.writer.run(() => this.deps.store.freeze(batch, at)))) break;
+      chain.push(batch);
+    }
+    // Requests of batches dropped since (a rewind, a smaller size) are no longer waited for.
+    const frozen = new Set(chain.map((b) => b.batchId));
+    for (const id of this.sent.keys()) if (!frozen.has(id)) this.sent.delete(id);
+    return chain;
+  }
+
+  private launch(batch: FrozenBatch, asHead: boolean): void {
+    const exchange = this.deps.client.send(
+      'POST',
+      HQ_PATHS.batches,
+      batch.body,
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      this.abort.signal,
+    );
+    this.sent.set(batch.batchId, { batch, asHead, exchange });
   }
 
   /** Reads and compresses the batch after `afterSeq` (not yet frozen: nothing is stored). */
   private async prepare(afterSeq: number): Promise<FrozenBatch | null> {
     const read = await this.deps.reader.readSliced(afterSeq, { maxRecords: this.maxRecords, maxBytes: this.deps.tuning.limits.maxBytes });
     return read ? buildBatch(this.deps.link.stationId, this.deps.reader.headSeq(), read) : null;
+  }
+
+  private readAhead(afterSeq: number): void {
+    if (this.ahead && this.ahead.afterSeq === afterSeq && this.ahead.maxRecords === this.maxRecords) return;
+    const headSeq = this.deps.reader.headSeq();
+    this.ahead = headSeq > afterSeq ? { afterSeq, maxRecords: this.maxRecords, headSeq, batch: this.prepare(afterSeq).catch(() => null) } : null;
   }
 
   /** The batch read ahead after `afterSeq`, when it is still what would be read now. */
@@ -172,33 +233,14 @@ export class UploadAgent {
     return batch;
   }
 
-  private async freezeNext(): Promise<FrozenBatch | null> {
-    const { ackedThrough } = this.deps.store.state();
-    let batch = await this.takeAhead(ackedThrough);
-    batch ??= await this.prepare(ackedThrough);
-    if (!batch || this.stopped) return null;
-    const at = this.deps.now().toISOString();
-    const frozen = await this.deps.writer.run(() => this.deps.store.freeze(batch, at));
-    // Another batch was frozen meanwhile (cannot happen with one agent, but the database decides).
-    return frozen ? batch : this.deps.store.frozen();
-  }
-
-  private async send(batch: FrozenBatch): Promise<Step> {
-    const sending = this.deps.client.send(
-      'POST',
-      HQ_PATHS.batches,
-      batch.body,
-      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-      this.abort.signal,
-    );
-    // While HQ works on this batch, the next one is read and compressed; it is frozen only after this ack.
-    if (!this.ahead || this.ahead.afterSeq !== batch.toSeq) {
-      const headSeq = this.deps.reader.headSeq();
-      this.ahead = { afterSeq: batch.toSeq, maxRecords: this.maxRecords, headSeq, batch: this.prepare(batch.toSeq).catch(() => null) };
+  /** What the answer to the first batch in line means; `chain` is every frozen batch, that one first. */
+  private async settle(sent: Sent, exchange: Exchange, chain: readonly FrozenBatch[]): Promise<Step> {
+    const { batch, asHead } = sent;
+    if (exchange.kind === 'network') {
+      // Sent behind a batch that was not yet acknowledged: send it again now that it is first.
+      if (!asHead) return { kind: 'progress' };
+      return this.fail(exchange.reason === 'timeout' ? 'upload.timeout' : 'upload.offline', null, null);
     }
-    const exchange = await sending;
-    if (this.stopped) return { kind: 'idle' };
-    if (exchange.kind === 'network') return this.fail(exchange.reason === 'timeout' ? 'upload.timeout' : 'upload.offline', null, null);
     const json = answerJson(exchange);
 
     if (exchange.status === 200 && isAckOf(json, { batchId: batch.batchId, stationId: this.deps.link.stationId })) {
@@ -208,11 +250,13 @@ export class UploadAgent {
       const through = Math.min(ack.ackedThrough, batch.toSeq);
       const rejections = ack.rejections.filter((r) => r.seq >= batch.fromSeq && r.seq <= through);
       const at = this.deps.now().toISOString();
-      // The next batch (read while HQ worked) is frozen in the ack's own transaction: one commit, and
-      // atomic, so a restart finds either this batch frozen and unacknowledged or the next one frozen.
-      const next = through === batch.toSeq && !this.stopped ? await this.takeAhead(through) : null;
+      // The batch read ahead is frozen in the ack's own transaction (one commit, and atomic: a restart
+      // finds either this batch still frozen or it acknowledged and the next one frozen).
+      const last = chain[chain.length - 1]!;
+      const room = through === batch.toSeq && chain.length - 1 < this.window && !this.stopped;
+      const next = room ? await this.takeAhead(last.toSeq) : null;
       await this.deps.writer.run(() => {
-        this.deps.store.acknowledge(batch.batchId, through, rejections, at);
+        this.deps.store.acknowledge(batch, through, rejections, at);
         if (next) this.deps.store.freeze(next, at);
       });
       if (rejections.length > 0) log.warn({ batchId: batch.batchId, rejected: rejections.length }, 'HQ rejected records');
@@ -225,9 +269,12 @@ export class UploadAgent {
     const gap = exchange.status === 409 ? gapSchema.safeParse(json) : null;
     if (gap?.success) {
       this.learnClock(exchange);
+      // HQ had not yet stored the batch before it: that one is acknowledged now, so send this again.
+      if (!asHead) return { kind: 'progress' };
       const expected = Math.min(gap.data.expectedSeq, this.deps.store.headSeq() + 1);
       log.warn({ batchId: batch.batchId, fromSeq: batch.fromSeq, expectedSeq: gap.data.expectedSeq }, 'HQ expects another sequence');
       await this.deps.writer.run(() => this.deps.store.rewind(expected));
+      this.sent.clear();
       this.online = true;
       this.deps.onChange();
       return { kind: 'progress' };
@@ -239,17 +286,19 @@ export class UploadAgent {
       this.online = true;
       if (hqTime !== undefined) this.persistClock(this.deps.client.clock.learnExact(hqTime, exchange.sentAt, exchange.receivedAt));
       else this.learnClock(exchange);
+      if (error === 'body.tooLarge' || exchange.status === 413) {
+        this.maxRecords = Math.max(1, Math.floor(batch.recordCount / 2));
+        await this.deps.writer.run(() => this.deps.store.discardFrom(batch.fromSeq));
+        return this.fail('upload.batchTooLarge', error, null, true);
+      }
+      if (!asHead) return { kind: 'progress' };
       if (error === 'timestamp.stale') return this.fail('upload.clockRejected', error, null, true);
       // Our signature of an earlier attempt reached HQ twice (a duplicating network): sign anew.
       if (error === 'request.replayed') return this.fail('upload.hqRefused', error, null, true);
-      if (error === 'body.tooLarge' || exchange.status === 413) {
-        this.maxRecords = Math.max(1, Math.floor(batch.recordCount / 2));
-        await this.deps.writer.run(() => this.deps.store.discardFrozen());
-        return this.fail('upload.batchTooLarge', error, null, true);
-      }
       return this.fail('upload.hqRefused', error, exchange.retryAfterMs);
     }
 
+    if (!asHead) return { kind: 'progress' };
     if (exchange.status === 429 || exchange.status >= 500) return this.fail('upload.hqBusy', null, exchange.retryAfterMs);
     // A captive portal's page, a proxy's answer, a truncated or foreign body: nothing is acknowledged.
     return this.fail('upload.notHq', null, exchange.retryAfterMs);

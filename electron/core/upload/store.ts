@@ -48,11 +48,11 @@ export class UploadStore {
       .get() as UploadStateRow;
   }
 
-  frozen(): FrozenBatch | null {
-    const row = this.db
-      .prepare('SELECT batch_id AS batchId, from_seq AS fromSeq, to_seq AS toSeq, record_count AS recordCount, body FROM upload_batch LIMIT 1')
-      .get() as FrozenBatch | undefined;
-    return row ?? null;
+  /** The frozen batches, in order: a contiguous run starting right after the acknowledged point. */
+  frozen(): FrozenBatch[] {
+    return this.db
+      .prepare('SELECT batch_id AS batchId, from_seq AS fromSeq, to_seq AS toSeq, record_count AS recordCount, body FROM upload_batch ORDER BY from_seq')
+      .all() as FrozenBatch[];
   }
 
   headSeq(): number {
@@ -82,19 +82,29 @@ export class UploadStore {
       .run(link.hqUrl, link.stationId, link.siteId, link.siteName, link.publicKey, link.enrolledAt);
   }
 
-  /** Freezes `batch` unless one is frozen already or the range no longer starts after the acknowledged point. */
+  /** Freezes `batch` after the frozen ones, unless it does not start right after the last of them (or after the acknowledged point). */
   freeze(batch: FrozenBatch, at: string): boolean {
-    if (this.frozen()) return false;
-    if (batch.fromSeq !== this.state().ackedThrough + 1) return false;
+    const last = this.db.prepare('SELECT MAX(to_seq) AS toSeq FROM upload_batch').get() as { toSeq: number | null };
+    if (batch.fromSeq !== (last.toSeq ?? this.state().ackedThrough) + 1) return false;
     this.db
       .prepare('INSERT INTO upload_batch (batch_id, from_seq, to_seq, record_count, body, frozen_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(batch.batchId, batch.fromSeq, batch.toSeq, batch.recordCount, batch.body, at);
     return true;
   }
 
-  /** HQ acknowledged `batchId` through `ackedThrough`: the batch is done and its rejections are kept for staff. */
-  acknowledge(batchId: string, ackedThrough: number, rejections: readonly { seq: number; code: string; detail: string }[], at: string): void {
-    this.db.prepare('DELETE FROM upload_batch WHERE batch_id = ?').run(batchId);
+  /**
+   * HQ acknowledged `batch` through `ackedThrough`: the batch is done and its rejections are kept for
+   * staff. Acknowledged short of its end (HQ holds less than it was sent), the frozen batches after it
+   * no longer follow on and are dropped, to be read again from there.
+   */
+  acknowledge(
+    batch: Pick<FrozenBatch, 'batchId' | 'toSeq'>,
+    ackedThrough: number,
+    rejections: readonly { seq: number; code: string; detail: string }[],
+    at: string,
+  ): void {
+    if (ackedThrough < batch.toSeq) this.db.prepare('DELETE FROM upload_batch').run();
+    else this.db.prepare('DELETE FROM upload_batch WHERE batch_id = ? OR to_seq <= ?').run(batch.batchId, ackedThrough);
     this.db
       .prepare('UPDATE upload_state SET acked_through = MAX(acked_through, ?), last_success_at = ?, last_failure = NULL WHERE id = 1')
       .run(ackedThrough, at);
@@ -102,18 +112,18 @@ export class UploadStore {
       `INSERT INTO upload_rejection (seq, code, detail, batch_id, at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(seq) DO UPDATE SET code = excluded.code, detail = excluded.detail, batch_id = excluded.batch_id, at = excluded.at`,
     );
-    for (const r of rejections) insert.run(r.seq, r.code, r.detail.slice(0, 500), batchId, at);
+    for (const r of rejections) insert.run(r.seq, r.code, r.detail.slice(0, 500), batch.batchId, at);
   }
 
-  /** HQ expects `expectedSeq` next (a gap answer): drop the frozen batch and send again from there. */
+  /** HQ expects `expectedSeq` next (a gap answer): drop the frozen batches and send again from there. */
   rewind(expectedSeq: number): void {
     this.db.prepare('DELETE FROM upload_batch').run();
     this.db.prepare('UPDATE upload_state SET acked_through = ? WHERE id = 1').run(Math.max(0, expectedSeq - 1));
   }
 
-  /** Drops the frozen batch without acknowledging it (HQ refused its size: it is rebuilt smaller). */
-  discardFrozen(): void {
-    this.db.prepare('DELETE FROM upload_batch').run();
+  /** Drops the frozen batches from `fromSeq` on without acknowledging them (HQ refused a size: they are rebuilt smaller). */
+  discardFrom(fromSeq: number): void {
+    this.db.prepare('DELETE FROM upload_batch WHERE from_seq >= ?').run(fromSeq);
   }
 
   recordFailure(code: string, at: string): void {
