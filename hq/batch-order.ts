@@ -38,6 +38,13 @@ export class BatchOrder {
     };
   }
 
+  /** Batches waiting here for the one before them, of every station. */
+  waiting(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.waiters.size;
+    return n;
+  }
+
   /** Batch requests of `stationId` in flight here right now. */
   inFlight(stationId: string): number {
     return this.lanes.get(stationId)?.requests ?? 0;

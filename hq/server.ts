@@ -62,6 +62,8 @@ export type HqServer = {
   close(): Promise<void>;
   /** Batch requests being received or ingested right now. */
   ingestInFlight(): number;
+  /** Batches waiting for their station's previous batch to be stored. */
+  batchesWaiting(): number;
   createEnrollmentCode(siteId: string, siteName?: string, ttlHours?: number): Promise<{ code: string; expiresAt: string }>;
   postResult(tubeCode: string, result: TubeResult): Promise<{ ok: true } | { ok: false; error: 'tube.unknown' }>;
 };
@@ -385,6 +387,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     app,
     store,
     ingestInFlight: () => ingestInFlight,
+    batchesWaiting: () => order.waiting(),
     async listen(port, host = '127.0.0.1') {
       return app.listen({ port, host });
     },

@@ -192,6 +192,64 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect(await holdings(station)).toEqual({ records: 10, conflicts: 0, maxSeq: 10 });
     });
 
+    /** A batch request whose body is only partly sent: HQ counts it in flight until it is finished or dropped. */
+    function partialBatch(station: SimStation, records: BatchRecord[]): { finish(): Promise<{ status: number; json: Record<string, unknown> }>; drop(): void } {
+      const req = station.sign('POST', HQ_PATHS.batches, station.batchBody(records).body);
+      const url = new URL(`${base}${HQ_PATHS.batches}`);
+      let pending: http.ClientRequest | undefined;
+      const answered = new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+        const r = http.request(url, { method: 'POST', headers: { ...req.headers, 'content-length': String(req.body.length) } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) as Record<string, unknown> }));
+        });
+        r.on('error', reject);
+        r.write(req.body.subarray(0, 10));
+        pending = r;
+      });
+      return {
+        finish: () => {
+          pending!.end(req.body.subarray(10));
+          return answered;
+        },
+        drop: () => {
+          answered.catch(() => undefined);
+          pending!.destroy();
+        },
+      };
+    }
+
+    it('stores a batch that arrives before the one ahead of it right after that one', async () => {
+      const station = await enrolled();
+      const records = samplingJournal(200);
+      const first = partialBatch(station, records.slice(0, 100));
+      await until(() => hq.ingestInFlight() === 1);
+      const second = station.upload(records.slice(100, 200));
+      // The second batch starts after what HQ holds: it waits, rather than being answered with a gap.
+      await until(() => hq.batchesWaiting() === 1);
+      expect(await holdings(station)).toEqual({ records: 0, conflicts: 0, maxSeq: 0 });
+      expect(ackSchema.parse((await first.finish()).json)).toMatchObject({ ackedThrough: 100 });
+      const answer = await second;
+      expect(answer.status).toBe(200);
+      expect(ackSchema.parse(answer.json)).toMatchObject({ ackedThrough: 200, expectedSeq: 201 });
+      expect(await holdings(station)).toEqual({ records: 200, conflicts: 0, maxSeq: 200 });
+    });
+
+    it('answers the waiting batch with the gap when the one ahead of it never arrives', async () => {
+      const station = await enrolled();
+      const records = samplingJournal(200);
+      const first = partialBatch(station, records.slice(0, 100));
+      await until(() => hq.ingestInFlight() === 1);
+      const second = station.upload(records.slice(100, 200));
+      await until(() => hq.batchesWaiting() === 1);
+      first.drop();
+      const { status, json } = await second;
+      expect(status).toBe(409);
+      expect(json).toEqual({ type: 'hq.gap', expectedSeq: 1 });
+      expect(hq.batchesWaiting()).toBe(0);
+      expect(await holdings(station)).toEqual({ records: 0, conflicts: 0, maxSeq: 0 });
+    });
+
     it('acknowledges duplicate and overlapping batches again without storing twice', async () => {
       const station = await enrolled();
       const records = samplingJournal(30);

@@ -7,10 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
 import type { UploadStatus } from '../../../electron/api/upload';
 import { tempDir } from '../../helpers/core';
+import { bindPeople } from '../../e2e/upload-env';
 
 type Seen = { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer; at: number };
 type Answer = { status: number; type?: string; body: string; headers?: Record<string, string> };
-type Script = (req: Seen, batch: { batchId: string; stationId: string; fromSeq: number; toSeq: number } | null) => Answer;
+type Script = (req: Seen, batch: { batchId: string; stationId: string; fromSeq: number; toSeq: number } | null) => Answer | Promise<Answer>;
 
 let server: http.Server | undefined;
 let core: StationCore | undefined;
@@ -33,7 +34,7 @@ async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
   server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const s: Seen = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks), at: Date.now() };
       seen.push(s);
       let answer: Answer;
@@ -41,7 +42,7 @@ async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
       else if (req.url?.startsWith('/api/v1/feed')) answer = json(200, { type: 'hq.feed', items: [], nextCursor: 0 });
       else {
         const batch = req.url === '/api/v1/batches' ? (JSON.parse(gunzipSync(s.body).toString('utf8')) as Parameters<Script>[1]) : null;
-        answer = script(s, batch);
+        answer = await script(s, batch);
       }
       res.writeHead(answer.status, { 'content-type': answer.type ?? 'text/plain', ...answer.headers });
       res.end(answer.body);
@@ -51,8 +52,8 @@ async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
   return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, seen };
 }
 
-async function enrolledCore(url: string, dataDir = tempDir()): Promise<StationCore> {
-  const c = new StationCore({ dataDir, upload: { tuning: FAST } });
+async function enrolledCore(url: string, dataDir = tempDir(), tuning: object = {}): Promise<StationCore> {
+  const c = new StationCore({ dataDir, upload: { tuning: { ...FAST, ...tuning } } });
   const r = await c.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return c;
@@ -152,6 +153,96 @@ describe('upload agent against a scripted HQ', () => {
     await until(() => status().waiting === 0, 'acknowledged');
     expect(sizes[0]).toBe(core.journal.lastSeq());
     expect(sizes[1]).toBe(Math.floor(sizes[0]! / 2));
+  });
+});
+
+describe('two batches on their way at once', () => {
+  type Batch = NonNullable<Parameters<Script>[1]>;
+  /** Batches of 4 records, and enough records for several. */
+  async function pipelinedCore(url: string): Promise<StationCore> {
+    const c = await enrolledCore(url, tempDir(), { limits: { maxRecords: 4, maxBytes: 1024 * 1024 } });
+    await bindPeople(c, 10, 5);
+    return c;
+  }
+  const sent = (seen: Seen[]) => batches(seen).map((s) => JSON.parse(gunzipSync(s.body).toString('utf8')) as Batch);
+
+  it('sends the next frozen batch before the first is acknowledged, and counts acknowledgements only in order', async () => {
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+    let firstId: string | null = null;
+    const hq = await stubHq(async (_req, b) => {
+      if (firstId === null || b!.batchId === firstId) {
+        firstId = b!.batchId;
+        await firstHeld;
+      }
+      return ack(b!);
+    });
+    core = await pipelinedCore(hq.url);
+    core.upload.start();
+    // The second batch arrives and is acknowledged while the first is still unanswered.
+    await until(() => batches(hq.seen).length === 2, 'the second batch sent');
+    const [first, second] = sent(hq.seen);
+    expect(second!.fromSeq).toBe(first!.toSeq + 1);
+    expect(core.upload.store.frozen().map((b) => b.batchId)).toEqual([first!.batchId, second!.batchId]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(core.upload.store.state().ackedThrough).toBe(0);
+    expect(batches(hq.seen)).toHaveLength(2);
+    releaseFirst();
+    await until(() => status().waiting === 0, 'everything acknowledged');
+    // Every batch sent once, in order, contiguous.
+    const all = sent(hq.seen);
+    expect(new Set(all.map((b) => b.batchId)).size).toBe(all.length);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.fromSeq).toBe(all[i - 1]!.toSeq + 1);
+    expect(all[all.length - 1]!.toSeq).toBe(core.journal.lastSeq());
+  });
+
+  it('sends the second batch again, byte for byte, when HQ answered it with a gap because the first had failed', async () => {
+    let firstId: string | null = null;
+    let firstTries = 0;
+    const hq = await stubHq(async (_req, b) => {
+      firstId ??= b!.batchId;
+      if (b!.batchId === firstId && ++firstTries === 1) {
+        // The first is lost on the way; HQ holds nothing, so the second is a gap.
+        await new Promise((r) => setTimeout(r, 50));
+        return { status: 502, type: 'text/html', body: 'bad gateway' };
+      }
+      if (b!.batchId !== firstId && firstTries < 2) return json(409, { type: 'hq.gap', expectedSeq: 1 });
+      return ack(b!);
+    });
+    core = await pipelinedCore(hq.url);
+    core.upload.start();
+    await until(() => status().waiting === 0, 'everything acknowledged');
+    const all = sent(hq.seen);
+    const [first, second] = all;
+    // Not rewound: the same two frozen batches went again, and nothing was read anew for their range.
+    expect(all.filter((b) => b.batchId === first!.batchId)).toHaveLength(2);
+    const secondSends = batches(hq.seen).filter((_s, i) => all[i]!.batchId === second!.batchId);
+    expect(secondSends).toHaveLength(2);
+    expect(secondSends[1]!.body.equals(secondSends[0]!.body)).toBe(true);
+    expect(all.filter((b) => b.fromSeq === second!.fromSeq && b.batchId !== second!.batchId)).toHaveLength(0);
+    expect(core.upload.store.state().ackedThrough).toBe(core.journal.lastSeq());
+  });
+
+  it('rewinds when HQ answers the first batch in line with a gap (HQ lost what it had acknowledged)', async () => {
+    let lost = true;
+    let expected = 1;
+    const hq = await stubHq((_req, b) => {
+      if (lost && b!.fromSeq > 1) {
+        lost = false;
+        return json(409, { type: 'hq.gap', expectedSeq: 1 });
+      }
+      if (b!.fromSeq > expected) return json(409, { type: 'hq.gap', expectedSeq: expected });
+      expected = Math.max(expected, b!.toSeq + 1);
+      return ack(b!);
+    });
+    core = await pipelinedCore(hq.url);
+    // The station believes HQ holds its first 8 records.
+    await core.writer.run(() => core!.db.prepare('UPDATE upload_state SET acked_through = 8').run());
+    core.upload.start();
+    await until(() => status().waiting === 0 && !lost, 'everything acknowledged');
+    const all = sent(hq.seen);
+    expect(all.some((b) => b.fromSeq === 1)).toBe(true);
+    expect(core.upload.store.state().ackedThrough).toBe(core.journal.lastSeq());
   });
 });
 
