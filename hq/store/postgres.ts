@@ -45,20 +45,25 @@ async function copyRows(c: pg.PoolClient, table: string, columns: string[], text
 
 /**
  * Projection rows come from new records, so in the usual case none exists yet and COPY is safe.
- * A station that journals one entity twice makes COPY fail on the key; then the rows go in again
- * skipping those HQ has, and the savepoint keeps the batch's transaction alive.
+ * A station that journals one entity twice makes COPY fail on the key (`UNIQUE_VIOLATION`); the
+ * whole batch then runs again with `skipExisting`, inserting those rows while skipping the ones HQ
+ * has. (A savepoint around each COPY would do the same in place, at three more round trips per
+ * table on every batch, all of them while the station's row is locked.)
  */
-async function copyNew(c: pg.PoolClient, table: string, columns: string[], text: string, fallbackSql: string, fallbackParams: unknown[]): Promise<void> {
-  await c.query('SAVEPOINT projection');
-  try {
-    await copyRows(c, table, columns, text);
-    await c.query('RELEASE SAVEPOINT projection');
-  } catch (err) {
-    if ((err as { code?: string }).code !== '23505') throw err;
-    await c.query('ROLLBACK TO SAVEPOINT projection');
-    await c.query(fallbackSql, fallbackParams);
-  }
+async function copyNew(
+  c: pg.PoolClient,
+  skipExisting: boolean,
+  table: string,
+  columns: string[],
+  text: string,
+  fallbackSql: string,
+  fallbackParams: unknown[],
+): Promise<void> {
+  if (skipExisting) await c.query(fallbackSql, fallbackParams);
+  else await copyRows(c, table, columns, text);
 }
+
+const UNIQUE_VIOLATION = '23505';
 
 /** A batch's plan and the COPY text of the rows it adds, for a given acknowledged point and site. */
 type Prepared = { acked: number; siteId: string; plan: IngestPlan; record: string | null; person: string | null; tube: string | null; binding: string | null };
@@ -149,7 +154,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
   const pool = new pg.Pool({ connectionString, max: 8 });
   await migrate(pool);
 
-  async function applyPlan(c: pg.PoolClient, input: IngestInput, prepared: Prepared): Promise<void> {
+  async function applyPlan(c: pg.PoolClient, input: IngestInput, prepared: Prepared, skipExisting: boolean): Promise<void> {
     const { plan, siteId } = prepared;
     const st = input.stationId;
     if (prepared.record !== null) {
@@ -176,6 +181,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     if (prepared.person !== null) {
       await copyNew(
         c,
+        skipExisting,
         'person',
         ['station_id', 'person_id', 'site_id', 'person_key'],
         prepared.person,
@@ -195,6 +201,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     if (prepared.tube !== null) {
       await copyNew(
         c,
+        skipExisting,
         'tube',
         ['station_id', 'tube_id', 'site_id', 'code', 'capacity', 'round_id', 'day', 'opened_at', 'state'],
         prepared.tube,
@@ -215,6 +222,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     if (prepared.binding !== null) {
       await copyNew(
         c,
+        skipExisting,
         'binding',
         ['station_id', 'binding_id', 'site_id', 'tube_id', 'tube_code', 'person_id', 'round_id', 'day', 'at'],
         prepared.binding,
@@ -349,7 +357,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       // Inspecting and building rows is let go of in slices so that batch's round trips are not held up.
       const checks = await inspectSliced(input.records);
       const usual = input.siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], input.siteId, checks, true) : null;
-      return inTransaction(pool, async (c): Promise<IngestOutcome> => {
+      const attempt = (skipExisting: boolean) => inTransaction(pool, async (c): Promise<IngestOutcome> => {
         const station = await one<{ site_id: string; acked_through: string }>(c, 'SELECT site_id, acked_through FROM station WHERE id = $1 FOR UPDATE', [input.stationId]);
         if (!station) throw new Error('ingest for a station that is not enrolled');
         const acked = Number(station.acked_through);
@@ -366,7 +374,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         const prepared =
           usual && usual.acked === acked && usual.siteId === station.site_id ? usual : await prepare(input, acked, held, station.site_id, checks, false);
         const plan = prepared.plan;
-        await applyPlan(c, input, prepared);
+        await applyPlan(c, input, prepared, skipExisting);
         const rejected = plan.newRecords.filter((r) => r.rejection !== null).length;
         await c.query(
           `UPDATE station SET acked_through = greatest(acked_through, $1), head_seq = greatest(head_seq, coalesce($2::bigint, 0)),
@@ -376,6 +384,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         const ackedThrough = Math.max(acked, input.toSeq);
         return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections };
       });
+      try {
+        return await attempt(false);
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+        return attempt(true);
+      }
     },
     async postResult(r) {
       return inTransaction(pool, async (c): Promise<ResultOutcome> => {
