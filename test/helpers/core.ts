@@ -5,8 +5,9 @@ import { StationCore } from '../../electron/core/core';
 import type { ArgsOf, Method, ValueOf } from '../../electron/api/contract';
 
 /** A fresh data directory for one test. */
+/** A fresh temporary folder, under the run's root when vitest made one (removed when the run ends). */
 export function tempDir(prefix = 'station-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.STATION_TEST_TMP ?? os.tmpdir(), prefix));
 }
 
 export function openCore(dataDir = tempDir()): StationCore {
