@@ -64,6 +64,21 @@ async function copyNew(
 }
 
 const UNIQUE_VIOLATION = '23505';
+/** A batch with its rows in waiting for the station's lock, and a locked one waiting for one of those rows: PostgreSQL ends one. */
+const DEADLOCK_DETECTED = '40P01';
+
+/** Thrown inside a transaction to roll it back; `outcome` is the answer when there is one (a gap). */
+class Rollback extends Error {
+  constructor(readonly outcome: IngestOutcome | null) {
+    super('rolled back');
+  }
+}
+
+async function lockStation(c: pg.PoolClient, stationId: string): Promise<{ site_id: string; acked_through: string }> {
+  const row = (await c.query<{ site_id: string; acked_through: string }>('SELECT site_id, acked_through FROM station WHERE id = $1 FOR UPDATE', [stationId])).rows[0];
+  if (!row) throw new Error('ingest for a station that is not enrolled');
+  return row;
+}
 
 /** A batch's plan and the COPY text of the rows it adds, for a given acknowledged point and site. */
 type Prepared = { acked: number; siteId: string; plan: IngestPlan; record: string | null; person: string | null; tube: string | null; binding: string | null };
@@ -154,12 +169,13 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
   const pool = new pg.Pool({ connectionString, max: 8 });
   await migrate(pool);
 
-  async function applyPlan(c: pg.PoolClient, input: IngestInput, prepared: Prepared, skipExisting: boolean): Promise<void> {
+  /** The rows the batch adds: its records and the projection rows of new entities. */
+  async function insertRows(c: pg.PoolClient, input: IngestInput, prepared: Prepared, skipExisting: boolean): Promise<void> {
     const { plan, siteId } = prepared;
     const st = input.stationId;
     if (prepared.record !== null) {
-      // Only sequence numbers above the station's acknowledged seq (its row is locked) get here, so
-      // none can exist yet: COPY, with no conflict handling, is safe.
+      // Only sequence numbers above the station's acknowledged seq get here, so none can exist yet
+      // (one being stored at this moment makes this wait for it, then fail on the key): COPY is safe.
       await copyRows(c, 'record', ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail'], prepared.record);
     }
     if (plan.conflicts.length > 0) {
@@ -212,13 +228,6 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         [st, siteId, JSON.stringify(p.tubesOpened)],
       );
     }
-    if (p.tubeStates.length > 0) {
-      await c.query(
-        `UPDATE tube t SET state = u.state, count = coalesce(u.count, t.count)
-         FROM unnest($2::text[], $3::text[], $4::int[]) AS u(id, state, count) WHERE t.station_id = $1 AND t.tube_id = u.id`,
-        [st, p.tubeStates.map((x) => x.tubeId), p.tubeStates.map((x) => x.state), p.tubeStates.map((x) => x.count)],
-      );
-    }
     if (prepared.binding !== null) {
       await copyNew(
         c,
@@ -233,9 +242,6 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         [st, siteId, JSON.stringify(p.bindings)],
       );
     }
-    if (p.bindingsUndone.length > 0) {
-      await c.query('UPDATE binding SET undone = 1 WHERE station_id = $1 AND binding_id = ANY($2::text[])', [st, p.bindingsUndone]);
-    }
     if (p.boxes.length > 0) {
       const x = p.boxes;
       await c.query(
@@ -243,6 +249,26 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
          FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[]) AS u(id, code, n, day, at) ON CONFLICT DO NOTHING`,
         [st, siteId, x.map((v) => v.boxId), x.map((v) => v.code), x.map((v) => v.count), x.map((v) => v.day), x.map((v) => v.at)],
       );
+    }
+  }
+
+  /**
+   * What the batch changes in rows HQ already had (tube states, undone bindings, re-test tasks):
+   * only with the station's row locked, so that every earlier batch of the station is committed.
+   */
+  async function applyChanges(c: pg.PoolClient, input: IngestInput, prepared: Prepared): Promise<void> {
+    const { plan } = prepared;
+    const st = input.stationId;
+    const p = plan.projection;
+    if (p.tubeStates.length > 0) {
+      await c.query(
+        `UPDATE tube t SET state = u.state, count = coalesce(u.count, t.count)
+         FROM unnest($2::text[], $3::text[], $4::int[]) AS u(id, state, count) WHERE t.station_id = $1 AND t.tube_id = u.id`,
+        [st, p.tubeStates.map((x) => x.tubeId), p.tubeStates.map((x) => x.state), p.tubeStates.map((x) => x.count)],
+      );
+    }
+    if (p.bindingsUndone.length > 0) {
+      await c.query('UPDATE binding SET undone = 1 WHERE station_id = $1 AND binding_id = ANY($2::text[])', [st, p.bindingsUndone]);
     }
     if (p.bindings.length > 0) {
       // Bindings that arrive after their tube came back positive still become re-test tasks.
@@ -352,43 +378,79 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       await pool.query('UPDATE station SET last_contact_at = $1, head_seq = greatest(head_seq, coalesce($2::bigint, 0)) WHERE id = $3', [at, headSeq ?? null, stationId]);
     },
     async ingest(input) {
-      // Before the station's row is locked, the batch is planned for the usual case (it starts right
-      // after what HQ holds): the next batch's work then overlaps the one holding the lock.
-      // Inspecting and building rows is let go of in slices so that batch's round trips are not held up.
+      // Before anything is locked, the batch is planned for the usual case (it starts right after
+      // what HQ holds), in slices so that another batch's round trips are not held up meanwhile.
       const checks = await inspectSliced(input.records);
       const usual = input.siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], input.siteId, checks, true) : null;
-      const attempt = (skipExisting: boolean) => inTransaction(pool, async (c): Promise<IngestOutcome> => {
-        const station = await one<{ site_id: string; acked_through: string }>(c, 'SELECT site_id, acked_through FROM station WHERE id = $1 FOR UPDATE', [input.stationId]);
-        if (!station) throw new Error('ingest for a station that is not enrolled');
-        const acked = Number(station.acked_through);
-        if (input.fromSeq > acked + 1) return { kind: 'gap', expectedSeq: acked + 1 };
-        const held: HeldRecord[] =
-          input.fromSeq <= acked
-            ? (
-                await c.query<{ seq: string; digest: string; rejection: string | null; detail: string | null }>(
-                  'SELECT seq, digest, rejection, detail FROM record WHERE station_id = $1 AND seq BETWEEN $2 AND $3',
-                  [input.stationId, input.fromSeq, Math.min(acked, input.toSeq)],
-                )
-              ).rows.map((r) => ({ ...r, seq: Number(r.seq) }))
-            : [];
-        const prepared =
-          usual && usual.acked === acked && usual.siteId === station.site_id ? usual : await prepare(input, acked, held, station.site_id, checks, false);
-        const plan = prepared.plan;
-        await applyPlan(c, input, prepared, skipExisting);
-        const rejected = plan.newRecords.filter((r) => r.rejection !== null).length;
-        await c.query(
-          `UPDATE station SET acked_through = greatest(acked_through, $1), head_seq = greatest(head_seq, coalesce($2::bigint, 0)),
-             rejected = rejected + $3, conflicts = conflicts + $4, last_contact_at = $5 WHERE id = $6`,
-          [input.toSeq, input.headSeq ?? null, rejected, plan.conflicts.length, input.receivedAt, input.stationId],
-        );
-        const ackedThrough = Math.max(acked, input.toSeq);
-        return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections };
-      });
+
+      const advance = (c: pg.PoolClient, plan: IngestPlan, acked: number): Promise<IngestOutcome> =>
+        c
+          .query(
+            `UPDATE station SET acked_through = greatest(acked_through, $1), head_seq = greatest(head_seq, coalesce($2::bigint, 0)),
+               rejected = rejected + $3, conflicts = conflicts + $4, last_contact_at = $5 WHERE id = $6`,
+            [input.toSeq, input.headSeq ?? null, plan.newRecords.filter((r) => r.rejection !== null).length, plan.conflicts.length, input.receivedAt, input.stationId],
+          )
+          .then(() => {
+            const ackedThrough = Math.max(acked, input.toSeq);
+            return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections };
+          });
+
+      /**
+       * A batch after everything HQ holds: its rows go in first and only then is the station's row
+       * locked and the acknowledged point checked. So the next batch's rows go in while this one
+       * waits for the one before it; only the check, the changes to older rows and the commit take
+       * turns. Anything unexpected under the lock rolls the rows back.
+       */
+      const rowsFirst = (ready: Prepared) =>
+        inTransaction(pool, async (c): Promise<IngestOutcome> => {
+          await insertRows(c, input, ready, false);
+          const station = await lockStation(c, input.stationId);
+          const acked = Number(station.acked_through);
+          if (acked + 1 < input.fromSeq) throw new Rollback({ kind: 'gap', expectedSeq: acked + 1 });
+          if (acked !== ready.acked || station.site_id !== ready.siteId) throw new Rollback(null);
+          await applyChanges(c, input, ready);
+          return advance(c, ready.plan, acked);
+        });
+
+      /** Any batch, the station's row locked first: what HQ holds of it is read and re-acknowledged. */
+      const lockedFirst = (skipExisting: boolean) =>
+        inTransaction(pool, async (c): Promise<IngestOutcome> => {
+          const station = await lockStation(c, input.stationId);
+          const acked = Number(station.acked_through);
+          if (input.fromSeq > acked + 1) return { kind: 'gap', expectedSeq: acked + 1 };
+          const held: HeldRecord[] =
+            input.fromSeq <= acked
+              ? (
+                  await c.query<{ seq: string; digest: string; rejection: string | null; detail: string | null }>(
+                    'SELECT seq, digest, rejection, detail FROM record WHERE station_id = $1 AND seq BETWEEN $2 AND $3',
+                    [input.stationId, input.fromSeq, Math.min(acked, input.toSeq)],
+                  )
+                ).rows.map((r) => ({ ...r, seq: Number(r.seq) }))
+              : [];
+          const prepared =
+            usual && usual.acked === acked && usual.siteId === station.site_id ? usual : await prepare(input, acked, held, station.site_id, checks, false);
+          await insertRows(c, input, prepared, skipExisting);
+          await applyChanges(c, input, prepared);
+          return advance(c, prepared.plan, acked);
+        });
+
+      const peek = await one<{ acked_through: string }>(pool, 'SELECT acked_through FROM station WHERE id = $1', [input.stationId]);
+      if (!peek) throw new Error('ingest for a station that is not enrolled');
+      if (usual && input.fromSeq > Number(peek.acked_through)) {
+        try {
+          return await rowsFirst(usual);
+        } catch (err) {
+          if (err instanceof Rollback && err.outcome) return err.outcome;
+          // Its range or a projection row was stored meanwhile (a duplicate send, an entity journalled twice): the locked way decides.
+          const code = (err as { code?: string }).code;
+          if (!(err instanceof Rollback) && code !== UNIQUE_VIOLATION && code !== DEADLOCK_DETECTED) throw err;
+        }
+      }
       try {
-        return await attempt(false);
+        return await lockedFirst(false);
       } catch (err) {
         if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
-        return attempt(true);
+        return lockedFirst(true);
       }
     },
     async postResult(r) {
