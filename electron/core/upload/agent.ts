@@ -92,7 +92,7 @@ export class UploadAgent {
 
   constructor(private readonly deps: AgentDeps) {
     this.maxRecords = Math.min(deps.tuning.limits.maxRecords, MAX_BATCH_RECORDS);
-    this.window = Math.max(1, Math.floor(deps.tuning.window));
+    this.window = Math.max(1, Math.floor(deps.tuning.window) || 1);
   }
 
   get clockOffsetMs(): number {

@@ -8,8 +8,9 @@ import type { Migration } from './index';
  *   database.
  * - `upload_state`: how far HQ has acknowledged the journal, the clock offset learnt from HQ,
  *   the feed cursor and what staff see (last success, last failure). One row.
- * - `upload_batch`: the batch in flight, frozen before its first send: its id, range and the
- *   exact gzip bytes, so every retry, even after a restart, sends the same bytes.
+ * - `upload_batch`: the batches in flight (a contiguous run right after the acknowledged point),
+ *   each frozen before its first send: its id, range and the exact gzip bytes, so every retry,
+ *   even after a restart, sends the same bytes.
  * - `upload_rejection`: records HQ processed but rejected, with the code staff see translated.
  * - `hq_result`, `retest_task`: tube results pulled from HQ and the single-tube re-tests a
  *   positive pooled tube creates for its members.
