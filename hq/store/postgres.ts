@@ -4,6 +4,7 @@ import { setImmediate } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { inspectSliced, planIngest, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
+import { MAX_BATCH_RECORDS } from '../protocol';
 import { DASHBOARD_SQL } from './dashboard-sql';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
 import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
@@ -436,7 +437,10 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
 
       const peek = await one<{ acked_through: string }>(pool, 'SELECT acked_through FROM station WHERE id = $1', [input.stationId]);
       if (!peek) throw new Error('ingest for a station that is not enrolled');
-      if (usual && input.fromSeq > Number(peek.acked_through)) {
+      // A batch at most one batch ahead of what HQ holds (its predecessor may be on its way) goes
+      // rows first; one further ahead is a gap, answered without writing anything.
+      const ahead = input.fromSeq - 1 - Number(peek.acked_through);
+      if (usual && ahead >= 0 && ahead <= MAX_BATCH_RECORDS) {
         try {
           return await rowsFirst(usual);
         } catch (err) {
