@@ -58,9 +58,9 @@ async function copyNew(
   columns: string[],
   text: string,
   fallbackSql: string,
-  fallbackParams: unknown[],
+  fallbackParams: () => unknown[],
 ): Promise<void> {
-  if (skipExisting) await c.query(fallbackSql, fallbackParams);
+  if (skipExisting) await c.query(fallbackSql, fallbackParams());
   else await copyRows(c, table, columns, text);
 }
 
@@ -205,7 +205,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         `INSERT INTO person (station_id, person_id, site_id, person_key)
          SELECT $1, x."personId", $2, x."personKey" FROM json_to_recordset($3::json) AS x("personId" text, "personKey" text)
          ON CONFLICT DO NOTHING`,
-        [st, siteId, JSON.stringify(p.persons)],
+        () => [st, siteId, JSON.stringify(p.persons)],
       );
     }
     if (p.rounds.length > 0) {
@@ -226,7 +226,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
          SELECT $1, x."tubeId", $2, x.code, x.capacity, x."roundId", x.day, x.at, 'open'
          FROM json_to_recordset($3::json) AS x("tubeId" text, code text, capacity int, "roundId" text, day text, at text)
          ON CONFLICT DO NOTHING`,
-        [st, siteId, JSON.stringify(p.tubesOpened)],
+        () => [st, siteId, JSON.stringify(p.tubesOpened)],
       );
     }
     if (prepared.binding !== null) {
@@ -240,7 +240,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
          SELECT $1, x."bindingId", $2, x."tubeId", x."tubeCode", x."personId", x."roundId", x.day, x.at
          FROM json_to_recordset($3::json) AS x("bindingId" text, "tubeId" text, "tubeCode" text, "personId" text, "roundId" text, day text, at text)
          ON CONFLICT DO NOTHING`,
-        [st, siteId, JSON.stringify(p.bindings)],
+        () => [st, siteId, JSON.stringify(p.bindings)],
       );
     }
     if (p.boxes.length > 0) {
