@@ -219,14 +219,20 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       };
     }
 
-    it('stores a batch that arrives before the one ahead of it right after that one', async () => {
+    /** Records 1-100 still arriving at HQ, and 101-200 sent in full behind them: the second starts after what HQ holds. */
+    async function secondAheadOfFirst() {
       const station = await enrolled();
       const records = samplingJournal(200);
       const first = partialBatch(station, records.slice(0, 100));
       await until(() => hq.ingestInFlight() === 1);
       const second = station.upload(records.slice(100, 200));
-      // The second batch starts after what HQ holds: it waits, rather than being answered with a gap.
+      // It waits, rather than being answered with a gap.
       await until(() => hq.batchesWaiting() === 1);
+      return { station, first, second };
+    }
+
+    it('stores a batch that arrives before the one ahead of it right after that one', async () => {
+      const { station, first, second } = await secondAheadOfFirst();
       expect(await holdings(station)).toEqual({ records: 0, conflicts: 0, maxSeq: 0 });
       expect(ackSchema.parse((await first.finish()).json)).toMatchObject({ ackedThrough: 100 });
       const answer = await second;
@@ -236,12 +242,7 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
     });
 
     it('answers the waiting batch with the gap when the one ahead of it never arrives', async () => {
-      const station = await enrolled();
-      const records = samplingJournal(200);
-      const first = partialBatch(station, records.slice(0, 100));
-      await until(() => hq.ingestInFlight() === 1);
-      const second = station.upload(records.slice(100, 200));
-      await until(() => hq.batchesWaiting() === 1);
+      const { station, first, second } = await secondAheadOfFirst();
       first.drop();
       const { status, json } = await second;
       expect(status).toBe(409);
