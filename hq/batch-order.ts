@@ -45,11 +45,6 @@ export class BatchOrder {
     return n;
   }
 
-  /** Batch requests of `stationId` in flight here right now. */
-  inFlight(stationId: string): number {
-    return this.lanes.get(stationId)?.requests ?? 0;
-  }
-
   /**
    * Runs `ingest` and, while it answers with a gap and another batch of the same station is in
    * flight here, runs it again each time one of them is stored or ends, until the wait is over.
