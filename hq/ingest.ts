@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
+import type { EnrollError } from './store/types';
 import { canonicalJson, inspectRecord, sha256Hex, type InspectedRecord, type Rejection, type ValidRecord } from './protocol';
 
 /** Sampling sites in China keep one clock (UTC+8, no daylight saving); "today" means their day. */
@@ -220,6 +221,14 @@ export function newEnrollmentCode(): string {
     if (i === 3 || i === 7) out += '-';
   }
   return out;
+}
+
+/** The stored enrollment code when it can enroll a station now, otherwise why not. */
+export function usableEnrollmentCode<C extends { used_at: string | null; expires_at: string }>(code: C | undefined, now: string): C | EnrollError {
+  if (!code) return 'enroll.codeInvalid';
+  if (code.used_at) return 'enroll.codeUsed';
+  if (code.expires_at <= now) return 'enroll.codeExpired';
+  return code;
 }
 
 /** Codes are compared without dashes, spaces or case, and stored only as a digest. */

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { inspectSliced, planIngest, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
+import { inspectSliced, planIngest, usableEnrollmentCode, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
 import { MAX_BATCH_RECORDS } from '../protocol';
 import { DASHBOARD_SQL } from './dashboard-sql';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
@@ -350,13 +350,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
           'SELECT site_id, expires_at, used_at FROM enrollment_code WHERE code_hash = $1 FOR UPDATE',
           [input.codeHash],
         );
-        if (!code) return { ok: false, error: 'enroll.codeInvalid' };
-        if (code.used_at) return { ok: false, error: 'enroll.codeUsed' };
-        if (code.expires_at <= input.now) return { ok: false, error: 'enroll.codeExpired' };
+        const usable = usableEnrollmentCode(code, input.now);
+        if (typeof usable === 'string') return { ok: false, error: usable };
         await c.query('UPDATE enrollment_code SET used_at = $1, station_id = $2 WHERE code_hash = $3', [input.now, input.stationId, input.codeHash]);
         await c.query('INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6)', [
           input.stationId,
-          code.site_id,
+          usable.site_id,
           input.name,
           input.localStationId,
           input.publicKey,

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { migrate } from '../../electron/core/db/migrations';
-import { planIngest, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
+import { planIngest, usableEnrollmentCode, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
 import type { DashboardData, EnrollOutcome, FeedRow, HqStore, IngestInput, IngestOutcome, NewFeedItem, ResultOutcome } from './types';
 import { HQ_SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
@@ -136,13 +136,12 @@ export function openSqliteStore(dataDir: string): HqStore {
     const code = db.prepare('SELECT site_id, expires_at, used_at FROM enrollment_code WHERE code_hash = ?').get(input.codeHash) as
       | { site_id: string; expires_at: string; used_at: string | null }
       | undefined;
-    if (!code) return { ok: false, error: 'enroll.codeInvalid' };
-    if (code.used_at) return { ok: false, error: 'enroll.codeUsed' };
-    if (code.expires_at <= input.now) return { ok: false, error: 'enroll.codeExpired' };
+    const usable = usableEnrollmentCode(code, input.now);
+    if (typeof usable === 'string') return { ok: false, error: usable };
     db.prepare('UPDATE enrollment_code SET used_at = ?, station_id = ? WHERE code_hash = ?').run(input.now, input.stationId, input.codeHash);
     db.prepare('INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)').run(
       input.stationId,
-      code.site_id,
+      usable.site_id,
       input.name,
       input.localStationId,
       input.publicKey,
