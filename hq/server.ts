@@ -33,7 +33,7 @@ import {
   type TubeResult,
 } from './protocol';
 import { openStore } from './store';
-import type { HqStore, StationRow } from './store/types';
+import type { HqStore, IngestInput, StationRow } from './store/types';
 
 const log = createLogger('hq');
 
@@ -249,19 +249,19 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const station = await authenticate(req);
     const batch = parseJson(batchSchema, await decodedBody(req, rawBody(req)));
     if (batch.stationId !== station.id) throw new HttpFailure(400, 'body.invalid', 'batch is for another station');
+    const input: IngestInput = {
+      stationId: station.id,
+      batchId: batch.batchId,
+      fromSeq: batch.fromSeq,
+      toSeq: batch.toSeq,
+      headSeq: batch.headSeq,
+      records: batch.records,
+      receivedAt: new Date(now()).toISOString(),
+      siteId: station.siteId,
+    };
     // A station keeps two batches in flight: the second may get here first and waits for the first.
-    const outcome = await order.ingest(station.id, () =>
-      store.ingest({
-        stationId: station.id,
-        batchId: batch.batchId,
-        fromSeq: batch.fromSeq,
-        toSeq: batch.toSeq,
-        headSeq: batch.headSeq,
-        records: batch.records,
-        receivedAt: new Date(now()).toISOString(),
-        siteId: station.siteId,
-      }),
-    );
+    // Each try passes the same input, so a store can keep the work it did on it.
+    const outcome = await order.ingest(station.id, () => store.ingest(input));
     if (outcome.kind === 'gap') return reply.code(409).send({ type: 'hq.gap', expectedSeq: outcome.expectedSeq });
     if (outcome.rejections.length > 0) log.warn({ stationId: station.id, rejections: outcome.rejections.length }, 'records rejected');
     const ack: Ack = {

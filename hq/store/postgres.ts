@@ -328,6 +328,24 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     return (await q.query<T>(sql, params)).rows[0];
   }
 
+  /**
+   * Before anything is locked, the batch is inspected and planned for the usual case (it starts
+   * right after what HQ holds), in slices so that another batch's round trips are not held up.
+   * Kept per input: a batch waiting for the one before it is tried again with the same input.
+   */
+  const early = new WeakMap<IngestInput, Promise<{ checks: Inspected[]; usual: Prepared | null }>>();
+  function planned(input: IngestInput): Promise<{ checks: Inspected[]; usual: Prepared | null }> {
+    let work = early.get(input);
+    if (!work) {
+      work = inspectSliced(input.records).then(async (checks) => ({
+        checks,
+        usual: input.siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], input.siteId, checks, true) : null,
+      }));
+      early.set(input, work);
+    }
+    return work;
+  }
+
   const store: HqStore = {
     backend: 'postgres',
     async upsertSite(site) {
@@ -378,10 +396,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       await pool.query('UPDATE station SET last_contact_at = $1, head_seq = greatest(head_seq, coalesce($2::bigint, 0)) WHERE id = $3', [at, headSeq ?? null, stationId]);
     },
     async ingest(input) {
-      // Before anything is locked, the batch is planned for the usual case (it starts right after
-      // what HQ holds), in slices so that another batch's round trips are not held up meanwhile.
-      const checks = await inspectSliced(input.records);
-      const usual = input.siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], input.siteId, checks, true) : null;
+      const { checks, usual } = await planned(input);
 
       const advance = (c: pg.PoolClient, plan: IngestPlan, acked: number): Promise<IngestOutcome> =>
         c
