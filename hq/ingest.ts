@@ -6,8 +6,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
-import type { EnrollError } from './store/types';
 import { canonicalJson, inspectRecord, sha256Hex, type InspectedRecord, type Rejection, type ValidRecord } from './protocol';
+import type { EnrollError } from './store/types';
 
 /** Sampling sites in China keep one clock (UTC+8, no daylight saving); "today" means their day. */
 const SITE_UTC_OFFSET_MS = 8 * 3600_000;
