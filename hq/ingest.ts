@@ -91,7 +91,7 @@ export function planIngest(
   const valid: ValidRecord[] = [];
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as Record<string, unknown> & { seq: number };
-    const { inspected, digest } = checks[i]!;
+    const { check: checked, payload, digest } = checks[i]!;
     if (r.seq <= ackedThrough) {
       const stored = heldBySeq.get(r.seq);
       if (stored && stored.digest === digest) {
@@ -102,7 +102,6 @@ export function planIngest(
       }
       continue;
     }
-    const checked = inspected.check;
     if (checked.ok) valid.push(checked.record);
     else rejections.push({ seq: r.seq, code: 'record.invalid', detail: checked.detail });
     newRecords.push({
@@ -111,7 +110,7 @@ export function planIngest(
       entityId: text(r.entityId),
       operatorId: text(r.operatorId),
       at: text(r.at),
-      payload: inspected.payload,
+      payload,
       digest,
       rejection: checked.ok ? null : 'record.invalid',
       detail: checked.ok ? null : checked.detail,
@@ -120,12 +119,16 @@ export function planIngest(
   return { newRecords, conflicts, rejections, projection: project(valid) };
 }
 
-/** A record checked, with its canonical content's digest: the costly part of planning, done once per record. */
-export type Inspected = { inspected: InspectedRecord; digest: string };
+/**
+ * A record checked, with its canonical payload and its content's digest: the costly part of
+ * planning, done once per record. The canonical content itself is not kept: a batch's checks live
+ * as long as its request, and only the digest of that text is ever needed.
+ */
+export type Inspected = { check: InspectedRecord['check']; payload: string; digest: string };
 
 function inspect(raw: { seq: number }): Inspected {
   const inspected = inspectRecord(raw as Record<string, unknown>);
-  return { inspected, digest: sha256Hex(inspected.content) };
+  return { check: inspected.check, payload: inspected.payload, digest: sha256Hex(inspected.content) };
 }
 
 /** Records inspected per turn of the event loop by `inspectSliced` (a few ms). */
