@@ -287,10 +287,16 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     const { plan } = prepared;
     const st = input.stationId;
     const p = plan.projection;
+    // Every join below names the keys it looks up with `= ANY(array)` as well: joined only to
+    // `unnest`, PostgreSQL plans to read every row of the station (its row estimate for one
+    // station is old and small) and hash them, once per batch, so each batch cost more than the
+    // last (measured: 15 ms per batch at 23,000 tubes). With the array in the index condition it
+    // reads just those keys.
     if (p.tubeStates.length > 0) {
       await c.query(
         `UPDATE tube t SET state = u.state, count = coalesce(u.count, t.count)
-         FROM unnest($2::text[], $3::text[], $4::int[]) AS u(id, state, count) WHERE t.station_id = $1 AND t.tube_id = u.id`,
+         FROM unnest($2::text[], $3::text[], $4::int[]) AS u(id, state, count)
+         WHERE t.station_id = $1 AND t.tube_id = ANY($2::text[]) AND t.tube_id = u.id`,
         [st, p.tubeStates.map((x) => x.tubeId), p.tubeStates.map((x) => x.state), p.tubeStates.map((x) => x.count)],
       );
     }
@@ -324,7 +330,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       await c.query(
         `UPDATE retest_task k SET closed_at = u.at, closed_station_id = $1, closed_seq = u.seq, closed_binding_id = u.binding
          FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(code, person, at, seq, binding)
-         JOIN person p ON p.station_id = $1 AND p.person_id = u.person
+         JOIN person p ON p.station_id = $1 AND p.person_id = ANY($3::text[]) AND p.person_id = u.person
          WHERE k.closed_at IS NULL AND k.tube_code = u.code AND k.person_key = p.person_key`,
         [st, r.map((x) => x.originalTubeCode), r.map((x) => x.personId), r.map((x) => x.at), r.map((x) => x.seq), r.map((x) => x.bindingId)],
       );
@@ -335,8 +341,8 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       await c.query(
         `UPDATE retest_task k SET closed_at = u.at, closed_station_id = $1, closed_seq = u.seq, closed_binding_id = u.binding
          FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(person, tube, at, seq, binding)
-         JOIN person p ON p.station_id = $1 AND p.person_id = u.person
-         JOIN tube t ON t.station_id = $1 AND t.tube_id = u.tube AND t.capacity = 1
+         JOIN person p ON p.station_id = $1 AND p.person_id = ANY($2::text[]) AND p.person_id = u.person
+         JOIN tube t ON t.station_id = $1 AND t.tube_id = ANY($3::text[]) AND t.tube_id = u.tube AND t.capacity = 1
          WHERE k.closed_at IS NULL AND k.person_key = p.person_key AND k.created_at <= u.at`,
         [
           st,
