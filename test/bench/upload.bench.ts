@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { afterAll, beforeAll, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { newId } from '../../electron/core/ids';
@@ -35,8 +36,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function startHqProcess(databaseUrl: string | undefined): Promise<string> {
-  const child = spawn(process.execPath, [STATION_BIN, 'hq', '--data', tempDir('hq-bench-'), '--port', '0'], {
+async function startHqProcess(databaseUrl: string | undefined, dataDir: string): Promise<string> {
+  const child = spawn(process.execPath, [STATION_BIN, 'hq', '--data', dataDir, '--port', '0'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HQ_ADMIN_TOKEN: ADMIN, HQ_DATABASE_URL: databaseUrl ?? '', STATION_LOG_LEVEL: 'warn' },
@@ -89,14 +90,16 @@ function fillJournal(core: StationCore, records: number): void {
 
 async function uploadRun(backend: 'sqlite' | 'postgres'): Promise<void> {
   const databaseUrl = backend === 'postgres' ? await cluster!.createDatabase() : undefined;
-  const hqUrl = await startHqProcess(databaseUrl);
+  const hqDir = tempDir('hq-bench-');
+  const stationDir = tempDir('station-bench-');
+  const hqUrl = await startHqProcess(databaseUrl, hqDir);
   const codeAnswer = await fetch(new URL('/api/v1/admin/codes', hqUrl), {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
     body: JSON.stringify({ siteId: 'bench-site', siteName: '基准采样点' }),
   });
   const { code } = (await codeAnswer.json()) as { code: string };
-  const core = new StationCore({ dataDir: tempDir('station-bench-'), upload: { tuning: { idleMs: 20, feedIdleMs: 60_000, limits: LIMITS } } });
+  const core = new StationCore({ dataDir: stationDir, upload: { tuning: { idleMs: 20, feedIdleMs: 60_000, limits: LIMITS } } });
   try {
     const enrolled = await core.invoke('upload.enroll', { hqUrl, code });
     if (!enrolled.ok) throw new Error(`enroll failed: ${enrolled.error.code}`);
@@ -134,7 +137,15 @@ async function uploadRun(backend: 'sqlite' | 'postgres'): Promise<void> {
   } finally {
     core.close();
     const child = children.pop();
-    child?.kill('SIGTERM');
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    // The next run starts on a quiet disk: without this, the kernel was still writing this run's
+    // gigabyte of files back while the next one ran, and its figure fell by a fifth.
+    fs.rmSync(hqDir, { recursive: true, force: true });
+    fs.rmSync(stationDir, { recursive: true, force: true });
+    execFileSync('sync');
   }
 }
 

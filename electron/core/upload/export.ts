@@ -32,9 +32,10 @@ export async function writeExportFile(dataDir: string, outFile: string, now: () 
     const headSeq = reader.headSeq();
     const read = reader.read(store.state().ackedThrough, { maxRecords: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
     if (!read) return null;
-    const json = `{"type":"station.export","version":1,"stationId":${JSON.stringify(link.stationId)},"createdAt":${JSON.stringify(
+    const head = `{"type":"station.export","version":1,"stationId":${JSON.stringify(link.stationId)},"createdAt":${JSON.stringify(
       now().toISOString(),
-    )},"fromSeq":${read.fromSeq},"toSeq":${read.toSeq},"headSeq":${headSeq},"records":${read.recordsJson},"publicKey":${JSON.stringify(link.publicKey)}}`;
+    )},"fromSeq":${read.fromSeq},"toSeq":${read.toSeq},"headSeq":${headSeq},"records":`;
+    const json = Buffer.concat([Buffer.from(head), read.records, Buffer.from(`,"publicKey":${JSON.stringify(link.publicKey)}}`)]);
     const gz = await gzip(json);
     const signature = sign(null, gz, loadPrivateKey(dataDir));
     const file = JSON.stringify({ export: gz.toString('base64'), signature: signature.toString('base64') });

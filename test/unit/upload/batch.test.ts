@@ -39,7 +39,7 @@ describe('upload batches', () => {
     const some = reader.read(0, { maxRecords: 100, maxBytes: 1500 })!;
     expect(some.count).toBeGreaterThan(1);
     expect(some.count).toBeLessThan(core.journal.lastSeq());
-    expect(Buffer.byteLength(some.recordsJson)).toBeLessThanOrEqual(1500);
+    expect(some.records.length).toBeLessThanOrEqual(1500);
   });
 
   it('builds a gzip body HQ accepts, with records exactly as journalled', async () => {
@@ -51,6 +51,23 @@ describe('upload batches', () => {
     expect(parsed).toMatchObject({ stationId: 'hq-station-1', batchId: batch.batchId, fromSeq: 1, toSeq: head, headSeq: head });
     const journal = core.journal.readAfter(0, 100);
     expect(parsed.records.map((r) => recordDigest(r))).toEqual(journal.map((e) => recordDigest(e)));
+  });
+
+  it('writes every journalled text back exactly, whatever characters it holds', async () => {
+    core = await journalOf(1);
+    const tricky = '引号" 反斜杠\\ 换行\n 制表\t 控制\u0001\u001f 😀 \u2028\u2029 \\u0041 </script>';
+    const seq = core.journal.lastSeq() + 1;
+    const at = new Date().toISOString();
+    const payload = { name: tricky, nested: { list: [tricky, null, 1.5, true] } };
+    core.db
+      .prepare('INSERT INTO journal (seq, station_id, kind, entity_id, operator_id, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(seq, core.identity.station.id, 'operator.signedIn', `e-${tricky}`, `o-${tricky}`, at, JSON.stringify(payload));
+    reader = new JournalReader(core.db.name);
+    const read = reader.read(seq - 1, { maxRecords: 10, maxBytes: 1 << 20 })!;
+    expect(read.records.length).toBe(Buffer.byteLength(read.records.toString('utf8')));
+    expect(JSON.parse(read.records.toString('utf8'))).toEqual([
+      { seq, kind: 'operator.signedIn', entityId: `e-${tricky}`, operatorId: `o-${tricky}`, at, payload },
+    ]);
   });
 
   it('reads the same batch a slice at a time as in one scan, across slice boundaries and limits', async () => {
