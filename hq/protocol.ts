@@ -254,8 +254,10 @@ function fastRecord(raw: Record<string, unknown>): InspectedRecord | null {
   for (const k in raw) if (Object.hasOwn(raw, k)) keys++;
   if (keys !== ENVELOPE_KEYS) return null;
   const p = payload as Record<string, unknown>;
-  let present = 0;
-  let json = '{';
+  // Joined rather than concatenated: the payload text is kept until the batch is stored, and a
+  // concatenated string is a chain of pieces that each young-generation collection copies; `join`
+  // makes one flat string.
+  const parts: string[] = [];
   for (const f of fields) {
     const v = p[f.name];
     if (v === undefined) {
@@ -263,11 +265,14 @@ function fastRecord(raw: Record<string, unknown>): InspectedRecord | null {
       continue;
     }
     if (!(f.optional && v === null) && !f.check(v)) return null;
-    present++;
-    if (json.length > 1) json += ',';
-    json += `${f.json}:${JSON.stringify(v)}`;
+    parts.push(`${f.json}:${JSON.stringify(v)}`);
   }
-  json += '}';
+  const present = parts.length;
+  if (present > 0) {
+    parts[0] = `{${parts[0]}`;
+    parts[present - 1] += '}';
+  }
+  const json = present > 0 ? parts.join(',') : '{}';
   let payloadKeys = 0;
   for (const k in p) if (Object.hasOwn(p, k)) payloadKeys++;
   if (payloadKeys !== present) return null;
