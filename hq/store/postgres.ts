@@ -187,10 +187,9 @@ const CREATE_TASKS = `INSERT INTO retest_task (tube_code, person_key, site_id, c
 
 /**
  * PostgreSQL. Each batch is one transaction that locks its station's row (so batches of one
- * station apply in order even from several HQ processes) and writes every table with one
- * multi-row statement: the rows bound as one JSON parameter and expanded with
- * `json_to_recordset` (or arrays with `unnest` for the small tables), which keeps the round trips
- * per batch constant and avoids the client's per-element array quoting.
+ * station apply in order even from several HQ processes). New records and projection rows go in
+ * with COPY; the few changes to rows HQ already had are one statement per table over arrays
+ * (`unnest`), which keeps the round trips per batch constant.
  */
 export async function openPostgresStore(connectionString: string): Promise<HqStore> {
   const pool = new pg.Pool({ connectionString, max: 8 });

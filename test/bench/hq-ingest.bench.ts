@@ -37,8 +37,11 @@ async function enroll(hq: HqServer, base: string): Promise<SimStation> {
   return station;
 }
 
-/** Straight into the store: one transaction per batch, as the HTTP handler does after its checks. */
-async function storeIngest(store: HqStore, stationId: string, journal: Journal): Promise<number> {
+/**
+ * Straight into the store: one transaction per batch, with the input the HTTP handler builds after
+ * its checks (the station's site included, which lets the store plan a batch before locking).
+ */
+async function storeIngest(store: HqStore, stationId: string, siteId: string, journal: Journal): Promise<number> {
   const start = performance.now();
   for (let i = 0; i < journal.length; i += BATCH) {
     const records = journal.slice(i, i + BATCH);
@@ -50,6 +53,7 @@ async function storeIngest(store: HqStore, stationId: string, journal: Journal):
       headSeq: journal.length,
       records,
       receivedAt: new Date().toISOString(),
+      siteId,
     });
     if (out.kind !== 'ack') throw new Error('unexpected gap');
   }
@@ -114,7 +118,7 @@ it(`HQ ingest of ${RECORDS.toLocaleString('en')} records: PostgreSQL vs psql \\c
 
   const pgStoreHq = await createHqServer({ dataDir: tempDir('hq-bench-'), databaseUrl: await cluster.createDatabase() });
   const pgStation = await enroll(pgStoreHq, await pgStoreHq.listen(0));
-  const pgStore = await storeIngest(pgStoreHq.store, pgStation.stationId, journal);
+  const pgStore = await storeIngest(pgStoreHq.store, pgStation.stationId, 'bench-site', journal);
   await pgStoreHq.close();
 
   const pgHttpHq = await createHqServer({ dataDir: tempDir('hq-bench-'), databaseUrl: await cluster.createDatabase() });
@@ -126,7 +130,7 @@ it(`HQ ingest of ${RECORDS.toLocaleString('en')} records: PostgreSQL vs psql \\c
 
   const liteStoreHq = await createHqServer({ dataDir: tempDir('hq-bench-') });
   const liteStation = await enroll(liteStoreHq, await liteStoreHq.listen(0));
-  const liteStore = await storeIngest(liteStoreHq.store, liteStation.stationId, journal);
+  const liteStore = await storeIngest(liteStoreHq.store, liteStation.stationId, 'bench-site', journal);
   await liteStoreHq.close();
 
   const liteHttpHq = await createHqServer({ dataDir: tempDir('hq-bench-') });
