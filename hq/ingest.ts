@@ -91,7 +91,7 @@ export function planIngest(
   const valid: ValidRecord[] = [];
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as Record<string, unknown> & { seq: number };
-    const { check: checked, payload, digest } = checks[i]!;
+    const { check: checked, digest } = checks[i]!;
     if (r.seq <= ackedThrough) {
       const stored = heldBySeq.get(r.seq);
       if (stored && stored.digest === digest) {
@@ -104,19 +104,25 @@ export function planIngest(
     }
     if (checked.ok) valid.push(checked.record);
     else rejections.push({ seq: r.seq, code: 'record.invalid', detail: checked.detail });
-    newRecords.push({
-      seq: r.seq,
-      kind: text(r.kind),
-      entityId: text(r.entityId),
-      operatorId: text(r.operatorId),
-      at: text(r.at),
-      payload,
-      digest,
-      rejection: checked.ok ? null : 'record.invalid',
-      detail: checked.ok ? null : checked.detail,
-    });
+    newRecords.push(storedRecord(r, checks[i]!));
   }
   return { newRecords, conflicts, rejections, projection: project(valid) };
+}
+
+/** A new record as HQ stores it, from the record as sent and its inspection. */
+export function storedRecord(raw: { seq: number }, { check, payload, digest }: Inspected): StoredRecord {
+  const r = raw as Record<string, unknown> & { seq: number };
+  return {
+    seq: r.seq,
+    kind: text(r.kind),
+    entityId: text(r.entityId),
+    operatorId: text(r.operatorId),
+    at: text(r.at),
+    payload,
+    digest,
+    rejection: check.ok ? null : 'record.invalid',
+    detail: check.ok ? null : check.detail,
+  };
 }
 
 /**
@@ -136,13 +142,19 @@ const INSPECT_SLICE = 500;
 
 /**
  * `records` inspected a slice at a time, the event loop free in between: a batch being prepared
- * does not hold up the database round trips of the batch before it.
+ * does not hold up the database round trips of the batch before it. `onSlice` sees each slice's
+ * records (`from` to `to`, exclusive) as soon as they are inspected.
  */
-export async function inspectSliced(records: readonly { seq: number }[]): Promise<Inspected[]> {
+export async function inspectSliced(
+  records: readonly { seq: number }[],
+  onSlice?: (from: number, to: number, checks: readonly Inspected[]) => void,
+): Promise<Inspected[]> {
   const out: Inspected[] = [];
-  for (let i = 0; i < records.length; i++) {
-    if (i > 0 && i % INSPECT_SLICE === 0) await setImmediate();
-    out.push(inspect(records[i]!));
+  for (let from = 0; from < records.length; from += INSPECT_SLICE) {
+    if (from > 0) await setImmediate();
+    const to = Math.min(records.length, from + INSPECT_SLICE);
+    for (let i = from; i < to; i++) out.push(inspect(records[i]!));
+    onSlice?.(from, to, out);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { inspectSliced, planIngest, usableEnrollmentCode, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
+import { inspectSliced, planIngest, storedRecord, usableEnrollmentCode, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
 import { MAX_BATCH_RECORDS } from '../protocol';
 import { DASHBOARD_SQL } from './dashboard-sql';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
@@ -54,9 +54,56 @@ async function copyData<T>(items: readonly T[], line: (item: T) => string, slice
   return buf.subarray(0, used);
 }
 
-/** Streams rows (COPY text) into `table` with COPY, the fastest way into PostgreSQL. */
-async function copyRows(c: pg.PoolClient, table: string, columns: string[], data: Buffer): Promise<void> {
-  await pipeline(Readable.from([data]), c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+/** Streams rows (COPY text, in one or more chunks) into `table` with COPY, the fastest way into PostgreSQL. */
+async function copyRows(c: pg.PoolClient, table: string, columns: string[], data: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
+  await pipeline(Readable.from(data), c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+}
+
+const RECORD_COLUMNS = ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail'];
+
+/** A stored record's row in COPY text; `st` is the station id already passed through `copyField`. */
+function recordLine(st: string): (r: StoredRecord) => string {
+  const f = copyField;
+  return (r) => `${st}\t${r.seq}\t${f(r.kind)}\t${f(r.entityId)}\t${f(r.operatorId)}\t${f(r.at)}\t${f(r.payload)}\t${r.digest}\t${f(r.rejection)}\t${f(r.detail)}`;
+}
+
+/**
+ * A batch's record rows in COPY text, a chunk per inspected slice, while the batch is still being
+ * inspected. A batch that starts right after what HQ holds begins its transaction with these rows
+ * as they come, so PostgreSQL takes them in while HQ inspects the rest, instead of one waiting for
+ * the other. Kept whole, so a batch tried again (it waited for the one before it) reads them again.
+ */
+class RecordRows {
+  readonly chunks: Buffer[] = [];
+  private done = false;
+  private failure: unknown = null;
+  private waiting: (() => void)[] = [];
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.wake();
+  }
+
+  end(failure: unknown = null): void {
+    this.done = true;
+    this.failure = failure;
+    this.wake();
+  }
+
+  async *read(): AsyncGenerator<Buffer> {
+    for (let i = 0; ; i++) {
+      while (i >= this.chunks.length && !this.done) await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (i < this.chunks.length) yield this.chunks[i]!;
+      else if (this.failure !== null) throw this.failure;
+      else return;
+    }
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
+  }
 }
 
 /**
@@ -76,7 +123,7 @@ async function copyNew(
   fallbackParams: () => unknown[],
 ): Promise<void> {
   if (skipExisting) await c.query(fallbackSql, fallbackParams());
-  else await copyRows(c, table, columns, data);
+  else await copyRows(c, table, columns, [data]);
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -97,23 +144,29 @@ async function lockStation(c: pg.PoolClient, stationId: string): Promise<{ site_
 }
 
 /** A batch's plan and the COPY data of the rows it adds, for a given acknowledged point and site. */
-type Prepared = { acked: number; siteId: string; plan: IngestPlan; record: Buffer | null; person: Buffer | null; tube: Buffer | null; binding: Buffer | null };
+type Prepared = { acked: number; siteId: string; plan: IngestPlan; record: Buffer[] | null; person: Buffer | null; tube: Buffer | null; binding: Buffer | null };
 
-async function prepare(input: IngestInput, acked: number, held: readonly HeldRecord[], siteId: string, checks: readonly Inspected[], sliced: boolean): Promise<Prepared> {
+/** `record`: the record rows' COPY text when it was built already (`RecordRows`). */
+async function prepare(
+  input: IngestInput,
+  acked: number,
+  held: readonly HeldRecord[],
+  siteId: string,
+  checks: readonly Inspected[],
+  sliced: boolean,
+  record?: Buffer[],
+): Promise<Prepared> {
   const st = copyField(input.stationId);
   const site = copyField(siteId);
   const f = copyField;
   const plan = planIngest(input.records, acked, held, checks);
   const p = plan.projection;
+  const recordData = record ?? (await copyData(plan.newRecords, recordLine(st), sliced));
   return {
     acked,
     siteId,
     plan,
-    record: await copyData(
-      plan.newRecords,
-      (r) => `${st}\t${r.seq}\t${f(r.kind)}\t${f(r.entityId)}\t${f(r.operatorId)}\t${f(r.at)}\t${f(r.payload)}\t${r.digest}\t${f(r.rejection)}\t${f(r.detail)}`,
-      sliced,
-    ),
+    record: recordData === null ? null : Array.isArray(recordData) ? recordData : [recordData],
     person: await copyData(p.persons, (x) => `${st}\t${f(x.personId)}\t${site}\t${f(x.personKey)}`, sliced),
     tube: await copyData(
       p.tubesOpened,
@@ -197,13 +250,16 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
 
   /** The rows the batch adds: its records and the projection rows of new entities. */
   async function insertRows(c: pg.PoolClient, input: IngestInput, prepared: Prepared, skipExisting: boolean): Promise<void> {
+    // Only sequence numbers above the station's acknowledged seq get here, so none can exist yet
+    // (one being stored at this moment makes this wait for it, then fail on the key): COPY is safe.
+    if (prepared.record !== null) await copyRows(c, 'record', RECORD_COLUMNS, prepared.record);
+    await insertRest(c, input, prepared, skipExisting);
+  }
+
+  /** What the batch adds besides its record rows: conflicts and the projection rows of new entities. */
+  async function insertRest(c: pg.PoolClient, input: IngestInput, prepared: Prepared, skipExisting: boolean): Promise<void> {
     const { plan, siteId } = prepared;
     const st = input.stationId;
-    if (prepared.record !== null) {
-      // Only sequence numbers above the station's acknowledged seq get here, so none can exist yet
-      // (one being stored at this moment makes this wait for it, then fail on the key): COPY is safe.
-      await copyRows(c, 'record', ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail'], prepared.record);
-    }
     if (plan.conflicts.length > 0) {
       await c.query(
         `INSERT INTO conflict (station_id, seq, batch_id, stored_digest, received_digest, received, at)
@@ -361,17 +417,36 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
 
   /**
    * Before anything is locked, the batch is inspected and planned for the usual case (it starts
-   * right after what HQ holds), in slices so that another batch's round trips are not held up.
+   * right after what HQ holds), in slices so that another batch's round trips are not held up;
+   * in that case its record rows are ready slice by slice (`rows`) while the rest is inspected.
    * Kept per input: a batch waiting for the one before it is tried again with the same input.
    */
-  const early = new WeakMap<IngestInput, Promise<{ checks: Inspected[]; usual: Prepared | null }>>();
-  function planned(input: IngestInput): Promise<{ checks: Inspected[]; usual: Prepared | null }> {
+  type Early = { rows: RecordRows | null; done: Promise<{ checks: Inspected[]; usual: Prepared | null }> };
+  const early = new WeakMap<IngestInput, Early>();
+  function planned(input: IngestInput): Early {
     let work = early.get(input);
     if (!work) {
-      work = inspectSliced(input.records).then(async (checks) => ({
-        checks,
-        usual: input.siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], input.siteId, checks, true) : null,
-      }));
+      const siteId = input.siteId;
+      const rows = siteId !== undefined ? new RecordRows() : null;
+      const line = recordLine(copyField(input.stationId));
+      const done = inspectSliced(input.records, (from, to, checks) => {
+        if (!rows) return;
+        let chunk = '';
+        for (let i = from; i < to; i++) chunk += `${line(storedRecord(input.records[i]!, checks[i]!))}\n`;
+        rows.push(Buffer.from(chunk));
+      }).then(
+        async (checks) => {
+          rows?.end();
+          return { checks, usual: rows && siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], siteId, checks, true, rows.chunks) : null };
+        },
+        (err: unknown) => {
+          rows?.end(err);
+          throw err;
+        },
+      );
+      // Awaited by ingest; a transaction that fails first must not leave it unhandled.
+      done.catch(() => undefined);
+      work = { rows, done };
       early.set(input, work);
     }
     return work;
@@ -427,7 +502,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       await pool.query('UPDATE station SET last_contact_at = $1, head_seq = greatest(head_seq, coalesce($2::bigint, 0)) WHERE id = $3', [at, headSeq ?? null, stationId]);
     },
     async ingest(input) {
-      const { checks, usual } = await planned(input);
+      const work = planned(input);
 
       const advance = (c: pg.PoolClient, plan: IngestPlan, acked: number): Promise<IngestOutcome> =>
         c
@@ -447,9 +522,11 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
        * waits for the one before it; only the check, the changes to older rows and the commit take
        * turns. Anything unexpected under the lock rolls the rows back.
        */
-      const rowsFirst = (ready: Prepared) =>
+      const rowsFirst = (rows: RecordRows) =>
         inTransaction(pool, async (c): Promise<IngestOutcome> => {
-          await insertRows(c, input, ready, false);
+          await copyRows(c, 'record', RECORD_COLUMNS, rows.read());
+          const ready = (await work.done).usual!;
+          await insertRest(c, input, ready, false);
           const station = await lockStation(c, input.stationId);
           const acked = Number(station.acked_through);
           if (acked + 1 < input.fromSeq) throw new Rollback({ kind: 'gap', expectedSeq: acked + 1 });
@@ -461,6 +538,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       /** Any batch, the station's row locked first: what HQ holds of it is read and re-acknowledged. */
       const lockedFirst = (skipExisting: boolean) =>
         inTransaction(pool, async (c): Promise<IngestOutcome> => {
+          const { checks, usual } = await work.done;
           const station = await lockStation(c, input.stationId);
           const acked = Number(station.acked_through);
           if (input.fromSeq > acked + 1) return { kind: 'gap', expectedSeq: acked + 1 };
@@ -485,9 +563,9 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       // A batch at most one batch ahead of what HQ holds (its predecessor may be on its way) goes
       // rows first; one further ahead is a gap, answered without writing anything.
       const ahead = input.fromSeq - 1 - Number(peek.acked_through);
-      if (usual && ahead >= 0 && ahead <= MAX_BATCH_RECORDS) {
+      if (work.rows && ahead >= 0 && ahead <= MAX_BATCH_RECORDS) {
         try {
-          return await rowsFirst(usual);
+          return await rowsFirst(work.rows);
         } catch (err) {
           if (err instanceof Rollback && err.outcome) return err.outcome;
           // Its range or a projection row was stored meanwhile (a duplicate send, an entity journalled twice): the locked way decides.
