@@ -161,12 +161,12 @@ async function prepare(
   const f = copyField;
   const plan = planIngest(input.records, acked, held, checks);
   const p = plan.projection;
-  const recordData = record ?? (await copyData(plan.newRecords, recordLine(st), sliced));
+  const built = record ? null : await copyData(plan.newRecords, recordLine(st), sliced);
   return {
     acked,
     siteId,
     plan,
-    record: recordData === null ? null : Array.isArray(recordData) ? recordData : [recordData],
+    record: record ?? (built === null ? null : [built]),
     person: await copyData(p.persons, (x) => `${st}\t${f(x.personId)}\t${site}\t${f(x.personKey)}`, sliced),
     tube: await copyData(
       p.tubesOpened,

@@ -26,7 +26,7 @@ export type BatchLimits = {
 /**
  * One journal row as a batch record's JSON, built by SQLite as UTF-8 bytes. The journal's text
  * stays bytes from the database to gzip: read as strings, every batch was decoded to UTF-16 field
- * by field, spliced, and encoded back for gzip (measured: half the station's upload time).
+ * by field, spliced, and encoded back for gzip (measured: about half the time of reading a batch).
  * Every column is NOT NULL (STRICT table) and `payload` is JSON text as journalled.
  */
 const RECORD_JSON = [
