@@ -50,6 +50,26 @@ const TEXT = {
     login: '登录',
     token: '管理令牌',
     loginFailed: '令牌不正确。',
+    conflictsTitle: '重复管码（多个采样台使用同一管码）',
+    conflictTubes: '使用该管码的采样台',
+    detected: '发现时间',
+    status: '状态',
+    unresolved: '待处理：结果暂不下发',
+    resolvedAs: '已认定为',
+    resolve: '认定',
+    note: '说明',
+    stationEdit: '采样台编号与名称',
+    number: '编号',
+    name: '名称',
+    save: '保存',
+    'posted.tube.ambiguous': '该管码在多个采样台使用过，请先在“重复管码”中认定是哪一支管，再录入结果。',
+    'posted.station.ok': '已保存，采样台将在下次同步时更新。',
+    'posted.station.numberTaken': '该编号已被本采样点的其他采样台使用过，请换一个编号。',
+    'posted.station.unknown': '没有这个采样台。',
+    'posted.station.invalid': '编号须为 1–999，名称 1–60 个字。',
+    'posted.conflict.ok': '已认定，结果将只发给这支管的人员。',
+    'posted.conflict.invalid': '请选择采样台并填写说明。',
+    'posted.conflict.unknown': '没有这个重复管码或该采样台没有使用它。',
     other: 'English',
   },
   en: {
@@ -94,6 +114,26 @@ const TEXT = {
     login: 'Sign in',
     token: 'Admin token',
     loginFailed: 'Wrong token.',
+    conflictsTitle: 'Tube codes opened at more than one station',
+    conflictTubes: 'Opened at',
+    detected: 'Detected',
+    status: 'Status',
+    unresolved: 'to resolve: results held back',
+    resolvedAs: 'means the tube of',
+    resolve: 'Resolve',
+    note: 'Note',
+    stationEdit: 'Station number and name',
+    number: 'No.',
+    name: 'Name',
+    save: 'Save',
+    'posted.tube.ambiguous': 'This tube code was opened at more than one station: resolve it under “Tube codes opened at more than one station” first.',
+    'posted.station.ok': 'Saved; the station takes it at its next sync.',
+    'posted.station.numberTaken': 'Another station of this site has (or had) that number; choose another.',
+    'posted.station.unknown': 'No such station.',
+    'posted.station.invalid': 'The number must be 1–999 and the name 1–60 characters.',
+    'posted.conflict.ok': 'Resolved: results go to the members of that tube only.',
+    'posted.conflict.invalid': 'Choose a station and write a note.',
+    'posted.conflict.unknown': 'No such conflict, or that station did not open the code.',
     other: '中文',
   },
 } as const;
@@ -139,7 +179,7 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
     .map((s) => {
       const lag = Math.max(0, s.headSeq - s.ackedThrough);
       const stale = !s.lastContactAt || opts.now - Date.parse(s.lastContactAt) > 15 * 60_000;
-      return `<tr class="${stale ? 'warn' : ''}"><td>${esc(s.name)}</td><td>${esc(s.siteName)}</td><td>${time(s.lastContactAt, lang, t)}</td>
+      return `<tr class="${stale ? 'warn' : ''}"><td class="n">${s.number}</td><td>${esc(s.name)}</td><td>${esc(s.siteName)}</td><td>${time(s.lastContactAt, lang, t)}</td>
 <td class="n">${s.ackedThrough}</td><td class="n">${s.headSeq}</td><td class="n ${lag > 0 ? 'warn' : ''}">${lag}</td>
 <td class="n ${s.conflicts > 0 ? 'bad' : ''}">${s.conflicts}</td><td class="n ${s.rejected > 0 ? 'bad' : ''}">${s.rejected}</td></tr>`;
     })
@@ -161,15 +201,37 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
 <td class="n">${p.members}</td><td class="n">${p.retested}</td><td>${esc(done ? t('closed') : `${t('open')} ${p.members - p.retested}`)}</td></tr>`;
     })
     .join('');
+  const stationOptions = data.stations.map((s) => `<option value="${esc(s.id)}">${esc(`${s.siteName} · ${s.number} · ${s.name}`)}</option>`).join('');
+  const stationForm = data.stations.length
+    ? `<form method="post" action="/dashboard/stations?lang=${lang}" class="result"><strong>${esc(t('stationEdit'))}</strong>
+<select name="stationId">${stationOptions}</select><label>${esc(t('number'))} <input name="number" inputmode="numeric" pattern="[0-9]{1,3}" size="4"></label>
+<label>${esc(t('name'))} <input name="name" maxlength="60"></label><button type="submit">${esc(t('save'))}</button></form>`
+    : '';
+  const conflictRows = data.tubeConflicts
+    .map((c) => {
+      const tubes = c.tubes.map((x) => `${esc(x.stationName)} (${x.stationNumber}) ${time(x.openedAt, lang, t)}`).join('<br>');
+      const chosen = c.resolved ? c.tubes.find((x) => x.stationId === c.resolved?.stationId && x.tubeId === c.resolved.tubeId) : undefined;
+      const status = chosen ? `${esc(t('resolvedAs'))} ${esc(chosen.stationName)}: ${esc(c.resolved?.note ?? '')}` : esc(t('unresolved'));
+      const options = c.tubes.map((x) => `<option value="${esc(x.stationId)}">${esc(`${x.stationNumber} · ${x.stationName}`)}</option>`).join('');
+      const form = `<form method="post" action="/dashboard/conflicts?lang=${lang}" class="inline"><input type="hidden" name="code" value="${esc(c.code)}">
+<select name="stationId">${options}</select><input name="note" maxlength="500" placeholder="${esc(t('note'))}" required><button type="submit">${esc(t('resolve'))}</button></form>`;
+      return `<tr class="${chosen ? 'ok' : 'bad'}"><td>${esc(c.code)}</td><td>${tubes}</td><td>${time(c.detectedAt, lang, t)}</td><td>${status}</td><td>${form}</td></tr>`;
+    })
+    .join('');
+  const conflictSection = data.tubeConflicts.length
+    ? `<section class="wide" data-section="conflicts"><h2>${esc(t('conflictsTitle'))}</h2><table><thead><tr><th>${esc(t('tube'))}</th><th>${esc(t('conflictTubes'))}</th>
+<th>${esc(t('detected'))}</th><th>${esc(t('status'))}</th><th></th></tr></thead><tbody>${conflictRows}</tbody></table></section>`
+    : '';
   const empty = (cols: number): string => `<tr><td colspan="${cols}" class="empty">${esc(t('none'))}</td></tr>`;
   const postedKey = opts.posted ? (`posted.${opts.posted}` as Key) : null;
-  const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
+  const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
 <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}
-<section class="wide"><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>
+<section class="wide"><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('number'))}</th><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>
 <th>${esc(t('acked'))}</th><th>${esc(t('head'))}</th><th>${esc(t('lag'))}</th><th>${esc(t('conflicts'))}</th><th>${esc(t('rejected'))}</th></tr></thead>
-<tbody>${stationRows || empty(8)}</tbody></table></section>
+<tbody>${stationRows || empty(9)}</tbody></table>${stationForm}</section>
+${conflictSection}
 <section><h2>${esc(t('sitesToday'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th><th>${esc(t('boxes'))}</th></tr></thead>
 <tbody>${siteRows || empty(4)}</tbody></table></section>
 <section><h2>${esc(t('coverage'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('round'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th>
@@ -207,6 +269,7 @@ tr.ok td:first-child { color: #1e7b34; }
 .notice { grid-column: 1 / -1; padding: 0.6rem 1rem; border-radius: 6px; margin: 0; }
 .notice.good { background: #e3f4e7; color: #1e5e2e; }
 .notice.bad { background: #fde8e6; color: #8c1d16; }
+form.inline { display: flex; gap: 0.4rem; align-items: center; }
 form.result, main.login form { display: flex; gap: 0.75rem; flex-wrap: wrap; align-items: center; }
 input, select, button { font-size: 1rem; padding: 0.4rem 0.6rem; }
 button { background: #12355b; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }

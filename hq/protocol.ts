@@ -17,6 +17,8 @@ export const HQ_PATHS = {
   adminResults: '/api/v1/admin/results',
   adminKeyPersons: '/api/v1/admin/keypersons',
   adminSiteConfig: '/api/v1/admin/site-config',
+  adminStations: '/api/v1/admin/stations',
+  adminTubeConflicts: '/api/v1/admin/tube-conflicts',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -37,6 +39,8 @@ export type HqErrorCode =
   | 'enroll.codeInvalid'
   | 'enroll.codeUsed'
   | 'enroll.codeExpired'
+  /** Every station number 1-999 of the site has been given. */
+  | 'enroll.siteFull'
   | 'station.unknown'
   | 'signature.invalid'
   | 'timestamp.stale'
@@ -45,7 +49,10 @@ export type HqErrorCode =
   | 'body.tooLarge'
   | 'admin.unauthorized'
   | 'tube.unknown'
+  /** The tube code was opened at more than one station; staff must say which tube a result is for. */
+  | 'tube.ambiguous'
   | 'site.unknown'
+  | 'station.numberTaken'
   | 'not.found'
   /** 503 with `Retry-After`: HQ has as many batches in hand as it takes at once. */
   | 'hq.busy'
@@ -67,11 +74,17 @@ export const enrollRequestSchema = z
   .strict();
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
 
+/** A station's number within its site: generated tube codes carry it, so it is never shared. */
+export const stationNumberSchema = z.number().int().min(1).max(999);
+export const stationNameSchema = z.string().trim().min(1).max(60);
+
 export const enrollResponseSchema = z.object({
   type: z.literal('station.enrolled'),
   stationId: z.string().min(1),
   siteId: z.string().min(1),
   siteName: z.string(),
+  stationNumber: stationNumberSchema,
+  stationName: stationNameSchema,
 });
 export type EnrollResponse = z.infer<typeof enrollResponseSchema>;
 
@@ -86,6 +99,7 @@ export type EnrollResponse = z.infer<typeof enrollResponseSchema>;
 export const KNOWN_KINDS = [
   'site.configured',
   'station.created',
+  'station.identified',
   'operator.created',
   'operator.signedIn',
   'round.started',
@@ -116,6 +130,8 @@ const count = z.number().int().min(0).max(100_000);
 export const PAYLOAD_SCHEMAS = {
   'site.configured': z.object({ name: text, config: z.record(z.string(), z.unknown()) }),
   'station.created': z.object({ siteId: id, name: text, number: z.number().int().min(0).max(999) }),
+  /** entityId: the station's own id; HQ gave it this site, number and name (at enrollment or later). */
+  'station.identified': z.object({ siteId: id, number: stationNumberSchema, name: text }),
   'operator.created': z.object({ code, name: text, role: z.string().min(1).max(32), badge: optionalText }),
   'operator.signedIn': z.object({ code }),
   'round.started': z.object({ siteId: id, name: text }),
@@ -360,11 +376,23 @@ export type TubeResult = z.infer<typeof tubeResultSchema>;
 
 export const keyPersonSchema = z.object({ idNumber: z.string().min(1).max(64), name: z.string().max(200), reason: z.string().max(500) }).strict();
 
+/** The site's key for "sampled in this round" marks: 32 random bytes, base64url. */
+export const markKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
+const conflictTubeSchema = z.object({ stationNumber: stationNumberSchema, stationName: text, openedAt: z.iso.datetime({ offset: true }) });
+
 export const feedItemSchema = z.discriminatedUnion('kind', [
   z.object({
     cursor: z.number().int(),
     kind: z.literal('tube.result'),
-    payload: z.object({ tubeCode: code, result: tubeResultSchema, at: z.iso.datetime({ offset: true }) }),
+    payload: z.object({
+      tubeCode: code,
+      result: tubeResultSchema,
+      at: z.iso.datetime({ offset: true }),
+      /** Which tube the result is for, when HQ knows it: a station holding another tube under this code ignores it. */
+      stationId: id.optional(),
+      tubeId: id.optional(),
+    }),
   }),
   z.object({
     cursor: z.number().int(),
@@ -376,11 +404,53 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
     kind: z.literal('site.config'),
     payload: z.object({ siteId: id, name: text, config: z.record(z.string(), z.unknown()) }),
   }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('site.keys'),
+    payload: z.object({ siteId: id, markKey: markKeySchema }),
+  }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('station.identity'),
+    payload: z.object({ siteId: id, siteName: text, number: stationNumberSchema, name: stationNameSchema }),
+  }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('tube.conflict'),
+    payload: z.object({
+      code,
+      /** This station's tube under the code. */
+      tubeId: id,
+      openedAt: z.iso.datetime({ offset: true }),
+      /** Opened after another station's: this station's desk shows it. */
+      later: z.boolean(),
+      others: z.array(conflictTubeSchema).min(1).max(50),
+      /** Staff at HQ said which tube the code means (results go to that tube only). */
+      resolved: z.object({ stationNumber: stationNumberSchema, stationName: text, mine: z.boolean(), note: text }).nullable(),
+    }),
+  }),
 ]);
 export type FeedItem = z.infer<typeof feedItemSchema>;
+export type FeedKind = FeedItem['kind'];
 
-export const feedResponseSchema = z.object({ type: z.literal('hq.feed'), items: z.array(feedItemSchema), nextCursor: z.number().int().min(0) });
-export type FeedResponse = z.infer<typeof feedResponseSchema>;
+/**
+ * The feed as it travels: each item is checked on its own (`parseFeedItem`), so an item of a kind
+ * this station does not know yet (a newer HQ) is skipped instead of stopping the whole feed.
+ */
+export const feedResponseSchema = z.object({
+  type: z.literal('hq.feed'),
+  items: z.array(z.object({ cursor: z.number().int(), kind: z.string().max(64), payload: z.unknown() })),
+  nextCursor: z.number().int().min(0),
+});
+export type FeedResponse = { type: 'hq.feed'; items: FeedItem[]; nextCursor: number };
+
+export type FeedItemCheck = { ok: true; item: FeedItem } | { ok: false; cursor: number; kind: string; detail: string };
+
+export function parseFeedItem(raw: { cursor: number; kind: string; payload: unknown }): FeedItemCheck {
+  const parsed = feedItemSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, item: parsed.data };
+  return { ok: false, cursor: raw.cursor, kind: raw.kind, detail: summarizeIssues(parsed.error) };
+}
 
 /** Query of `GET /api/v1/feed`; `head` (optional) is the station's journal head, for HQ's lag figure. */
 export const feedQuerySchema = z
@@ -402,6 +472,12 @@ export const adminKeyPersonsRequestSchema = z
 export const adminSiteConfigRequestSchema = z
   .object({ siteId: id, name: text, config: z.record(z.string(), z.unknown()) })
   .strict();
+export const adminStationRequestSchema = z
+  .object({ stationId: id, number: stationNumberSchema.optional(), name: stationNameSchema.optional() })
+  .strict()
+  .refine((b) => b.number !== undefined || b.name !== undefined, 'give a number, a name or both');
+/** Staff say which station's tube a duplicated pre-printed code means; results then go to that tube only. */
+export const adminTubeConflictResolveSchema = z.object({ code, stationId: id, note: z.string().trim().min(1).max(500) }).strict();
 
 // ---------------------------------------------------------------------------------------------
 // Export file (USB stick)

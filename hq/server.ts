@@ -12,6 +12,8 @@ import {
   adminKeyPersonsRequestSchema,
   adminResultRequestSchema,
   adminSiteConfigRequestSchema,
+  adminStationRequestSchema,
+  adminTubeConflictResolveSchema,
   batchSchema,
   canonicalRequest,
   enrollRequestSchema,
@@ -33,7 +35,9 @@ import {
   type TubeResult,
 } from './protocol';
 import { openStore } from './store';
-import type { HqStore, IngestInput, StationRow } from './store/types';
+import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutcome } from './store/types';
+import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } from './domains/conflicts';
+import { updateStation as updateStationIn } from './domains/stations';
 
 const log = createLogger('hq');
 
@@ -65,7 +69,11 @@ export type HqServer = {
   /** Batches waiting for their station's previous batch to be stored. */
   batchesWaiting(): number;
   createEnrollmentCode(siteId: string, siteName?: string, ttlHours?: number): Promise<{ code: string; expiresAt: string }>;
-  postResult(tubeCode: string, result: TubeResult): Promise<{ ok: true } | { ok: false; error: 'tube.unknown' }>;
+  postResult(tubeCode: string, result: TubeResult): Promise<ResultOutcome>;
+  /** Renumbers or renames a station; it hears of it through the feed. */
+  updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome>;
+  /** Says which station's tube a code opened at several stations means. */
+  resolveTubeConflict(input: { code: string; stationId: string; note: string }): Promise<ResolveOutcome>;
 };
 
 const DEFAULT_CODE_TTL_HOURS = 24;
@@ -218,14 +226,22 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     return { code, expiresAt };
   }
 
-  async function postResult(tubeCode: string, result: TubeResult): Promise<{ ok: true } | { ok: false; error: 'tube.unknown' }> {
+  async function postResult(tubeCode: string, result: TubeResult): Promise<ResultOutcome> {
     const at = new Date(now()).toISOString();
     const outcome = await store.postResult({ tubeCode, result, at });
-    if (!outcome.ok) return outcome;
-    const payload = JSON.stringify({ tubeCode, result, at });
-    for (const siteId of outcome.sites) await store.addFeedItem({ siteId, stationId: null, kind: 'tube.result', payload, at });
-    log.info({ result }, 'tube result posted');
-    return { ok: true };
+    if (outcome.ok) log.info({ result }, 'tube result posted');
+    else log.warn({ error: outcome.error }, 'tube result refused');
+    return outcome;
+  }
+
+  async function updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome> {
+    const at = new Date(now()).toISOString();
+    return store.sql.transaction((tx) => updateStationIn(tx, { ...input, at }));
+  }
+
+  async function resolveTubeConflict(input: { code: string; stationId: string; note: string }): Promise<ResolveOutcome> {
+    const at = new Date(now()).toISOString();
+    return store.sql.transaction((tx) => resolveTubeConflictIn(tx, { ...input, at }));
   }
 
   app.post(HQ_PATHS.enroll, async (req, reply) => {
@@ -235,13 +251,19 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       codeHash: codeDigest(body.code),
       now: new Date(now()).toISOString(),
       stationId: randomUUID(),
-      name: body.stationName,
       localStationId: body.localStationId,
       publicKey: body.publicKey,
     });
     if (!outcome.ok) throw new HttpFailure(403, outcome.error);
     log.info({ stationId: outcome.station.id, siteId: outcome.station.siteId }, 'station enrolled');
-    const answer: EnrollResponse = { type: 'station.enrolled', stationId: outcome.station.id, siteId: outcome.station.siteId, siteName: outcome.station.siteName };
+    const answer: EnrollResponse = {
+      type: 'station.enrolled',
+      stationId: outcome.station.id,
+      siteId: outcome.station.siteId,
+      siteName: outcome.station.siteName,
+      stationNumber: outcome.station.number,
+      stationName: outcome.station.name,
+    };
     return reply.send(answer);
   });
 
@@ -300,6 +322,23 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     requireAdmin(req);
     const body = parseJson(adminResultRequestSchema, rawBody(req));
     const outcome = await postResult(body.tubeCode, body.result);
+    if (!outcome.ok && outcome.error === 'tube.ambiguous') throw new HttpFailure(409, outcome.error, `opened at: ${outcome.stations.join(', ')}`);
+    if (!outcome.ok) throw new HttpFailure(404, outcome.error);
+    return reply.send({ ok: true });
+  });
+
+  app.post(HQ_PATHS.adminStations, async (req, reply) => {
+    requireAdmin(req);
+    const body = parseJson(adminStationRequestSchema, rawBody(req));
+    const outcome = await updateStation(body);
+    if (!outcome.ok) throw new HttpFailure(outcome.error === 'station.unknown' ? 404 : 409, outcome.error);
+    return reply.send({ ok: true, station: { id: outcome.station.id, number: outcome.station.number, name: outcome.station.name } });
+  });
+
+  app.post(`${HQ_PATHS.adminTubeConflicts}/resolve`, async (req, reply) => {
+    requireAdmin(req);
+    const body = parseJson(adminTubeConflictResolveSchema, rawBody(req));
+    const outcome = await resolveTubeConflict(body);
     if (!outcome.ok) throw new HttpFailure(404, outcome.error);
     return reply.send({ ok: true });
   });
@@ -382,6 +421,30 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const outcome = await postResult(tubeCode, result.data);
     return reply.redirect(`/dashboard?lang=${lang}&posted=${outcome.ok ? 'ok' : outcome.error}`, 303);
   });
+  app.post('/dashboard/stations', async (req, reply) => {
+    if (!isAdmin(req)) return reply.redirect('/login', 303);
+    const form = new URLSearchParams(rawBody(req).toString('utf8'));
+    const lang = langOf(req);
+    const number = (form.get('number') ?? '').trim();
+    const name = (form.get('name') ?? '').trim();
+    const parsed = adminStationRequestSchema.safeParse({
+      stationId: form.get('stationId') ?? '',
+      ...(number ? { number: Number(number) } : {}),
+      ...(name ? { name } : {}),
+    });
+    if (!parsed.success) return reply.redirect(`/dashboard?lang=${lang}&posted=station.invalid`, 303);
+    const outcome = await updateStation(parsed.data);
+    return reply.redirect(`/dashboard?lang=${lang}&posted=station.${outcome.ok ? 'ok' : outcome.error.replace('station.', '')}`, 303);
+  });
+  app.post('/dashboard/conflicts', async (req, reply) => {
+    if (!isAdmin(req)) return reply.redirect('/login', 303);
+    const form = new URLSearchParams(rawBody(req).toString('utf8'));
+    const lang = langOf(req);
+    const parsed = adminTubeConflictResolveSchema.safeParse({ code: form.get('code') ?? '', stationId: form.get('stationId') ?? '', note: form.get('note') ?? '' });
+    if (!parsed.success) return reply.redirect(`/dashboard?lang=${lang}&posted=conflict.invalid`, 303);
+    const outcome = await resolveTubeConflict(parsed.data);
+    return reply.redirect(`/dashboard?lang=${lang}&posted=conflict.${outcome.ok ? 'ok' : 'unknown'}`, 303);
+  });
 
   return {
     app,
@@ -397,6 +460,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     },
     createEnrollmentCode,
     postResult,
+    updateStation,
+    resolveTubeConflict,
   };
 }
 

@@ -94,9 +94,22 @@ export type PendingConfirmation = {
 
 export type OperatorView = { id: string; code: string; name: string };
 
+/** A pre-printed tube code HQ found opened here and at another station of the site. */
+export type TubeConflictView = {
+  code: string;
+  openedAt: string;
+  /** This station opened it after another one did. */
+  later: boolean;
+  others: { stationNumber: number; stationName: string; openedAt: string }[];
+  /** Which tube HQ's staff said the code means; results go to that tube only. */
+  resolved: { stationNumber: number; stationName: string; mine: boolean; note: string } | null;
+  receivedAt: string;
+};
+
 export type DeskState = {
   site: { id: string; name: string };
-  station: { id: string; name: string };
+  /** The station's number within its site (HQ gives it; generated tube codes carry it). */
+  station: { id: string; name: string; number: number };
   operator: OperatorView;
   round: { id: string; name: string };
   capacity: Capacity;
@@ -105,6 +118,8 @@ export type DeskState = {
   pending: PendingConfirmation | null;
   /** Set when the last tube sealed itself at capacity: the desk asks for the next tube. */
   awaitingNextTube: boolean;
+  /** Tube codes this desk opened after another desk of the site did, not yet resolved at HQ. */
+  conflicts: TubeConflictView[];
 };
 
 export type ScanOutcome =
@@ -143,6 +158,7 @@ export const deskArgs = {
   'binding.undo': z.object({ reason: reasonSchema }).strict(),
   'binding.confirm': z.object({ token: z.string().min(1).max(64) }).strict(),
   'binding.cancel': z.object({ token: z.string().min(1).max(64) }).strict(),
+  'tube.conflicts': z.object({}).strict(),
 } as const;
 
 type Args<K extends keyof typeof deskArgs> = z.infer<(typeof deskArgs)[K]>;
@@ -158,6 +174,8 @@ export type DeskHandlers = {
   'binding.undo': { args: Args<'binding.undo'>; value: UndoOutcome };
   'binding.confirm': { args: Args<'binding.confirm'>; value: ScanOutcome };
   'binding.cancel': { args: Args<'binding.cancel'>; value: DeskState };
+  /** Every tube code HQ found opened here and at another station, resolved or not. */
+  'tube.conflicts': { args: Args<'tube.conflicts'>; value: TubeConflictView[] };
 };
 
 export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers;

@@ -22,7 +22,8 @@ export type UploadErrorCode =
   | 'enroll.notHq'
   | 'enroll.codeInvalid'
   | 'enroll.codeUsed'
-  | 'enroll.codeExpired';
+  | 'enroll.codeExpired'
+  | 'enroll.siteFull';
 
 /** A record HQ processed but did not accept; `code` is HQ's (`record.invalid`, `record.conflict`). */
 export type UploadRejectionView = { seq: number; kind: string | null; code: string; detail: string; at: string };

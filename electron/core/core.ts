@@ -18,9 +18,11 @@ import { Writer } from './db/writer';
 import { DomainError } from './errors';
 import { Journal } from './journal';
 import { createLogger } from './log';
+import { FeedApplier, type FeedEffects } from './feed/feed';
 import { SamplingDesk } from './sampling/desk';
 import { ScanRouter } from './scan/router';
 import { ensureStation, type StationIdentity } from './site/bootstrap';
+import { SiteIdentity } from './site/identity';
 import { deviceHandlers } from './devices/handlers';
 import { DeviceManager, type DeviceManagerOptions } from './devices/manager';
 import { labelHandlers } from './labels/handlers';
@@ -59,6 +61,8 @@ export class StationCore {
   readonly upload: UploadService;
   readonly devices: DeviceManager;
   readonly labels: LabelService;
+  readonly feed = new FeedApplier();
+  readonly siteIdentity: SiteIdentity;
   private currentRouter: ScanRouter;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
@@ -71,7 +75,12 @@ export class StationCore {
     this.writer = new Writer(this.db);
     this.identity = ensureStation(this.db, this.journal, now);
     this.currentRouter = new ScanRouter(this.identity.site.config);
+    const identity = this.identity;
     this.desk = new SamplingDesk(this.db, this.journal, this.identity, now);
+    const operatorId = () => this.desk.operator().id;
+    this.siteIdentity = new SiteIdentity(this.db, this.journal, this.identity, operatorId);
+    this.feed.register(this.siteIdentity.feedHandlers());
+    this.feed.register(this.desk.conflicts.feedHandlers());
     this.upload = new UploadService(
       {
         db: this.db,
@@ -79,11 +88,12 @@ export class StationCore {
         writer: this.writer,
         journal: this.journal,
         identity: this.identity,
-        operatorId: () => this.desk.operator().id,
+        operatorId,
         now,
+        feed: this.feed,
+        siteIdentity: this.siteIdentity,
         onStatus: (status) => this.emit('upload.status', status),
-        onResults: (openRetests) => this.emit('results.changed', { openRetests }),
-        onSiteConfig: (site) => this.useSiteConfig(site),
+        onFeed: (effects) => this.afterFeed(effects),
       },
       options.upload,
     );
@@ -93,9 +103,14 @@ export class StationCore {
         writer: this.writer,
         journal: this.journal,
         stationId: this.identity.station.id,
-        siteName: this.identity.site.name,
-        stationName: this.identity.station.name,
-        operatorId: () => this.desk.operator().id,
+        // Read when a test label is printed: HQ may rename the station or the site meanwhile.
+        get siteName() {
+          return identity.site.name;
+        },
+        get stationName() {
+          return identity.station.name;
+        },
+        operatorId,
         now,
         submitScan: (text, source) => this.invoke('scan.submit', { text, source }),
         emit: (event, payload) => this.emit(event, payload as Events[typeof event]),
@@ -133,6 +148,18 @@ export class StationCore {
     if (this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
   }
 
+  /** What a committed page of the feed changed, acted on: identity and configuration in use, events. */
+  private afterFeed(effects: FeedEffects): void {
+    if (effects.identity) {
+      this.identity.site = effects.identity.site;
+      this.identity.station = effects.identity.station;
+      log.info({ siteId: effects.identity.site.id, number: effects.identity.station.number }, 'station identity from HQ');
+    }
+    if (effects.site) this.useSiteConfig(effects.site);
+    else if ((effects.identity || effects.conflicts > 0) && this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
+    if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
+  }
+
   private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers> {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
@@ -158,6 +185,7 @@ export class StationCore {
       'tube.seal': async () => change(() => desk.sealOpenTube()),
       'tube.void': async ({ tubeCode, reason }) => change(() => desk.voidTube(tubeCode, reason)),
       'tube.search': async ({ query }) => desk.search(query),
+      'tube.conflicts': async () => desk.conflicts.all(),
       'binding.undo': async ({ reason }) => change(() => this.upload.results.afterUndo(desk.undoLast(reason))),
       'binding.confirm': async ({ token }) => change(() => this.upload.results.afterScan(desk.confirm(token))),
       'binding.cancel': async ({ token }) => {

@@ -4,6 +4,7 @@ import type { StationDatabase } from './db/database';
 export type JournalKind =
   | 'site.configured'
   | 'station.created'
+  | 'station.identified'
   | 'operator.created'
   | 'operator.signedIn'
   | 'round.started'

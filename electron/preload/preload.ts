@@ -28,6 +28,7 @@ const api = {
   'binding.undo': command('binding.undo'),
   'binding.confirm': command('binding.confirm'),
   'binding.cancel': command('binding.cancel'),
+  'tube.conflicts': command('tube.conflicts'),
   'upload.status': command('upload.status'),
   'upload.enroll': command('upload.enroll'),
   'upload.syncNow': command('upload.syncNow'),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { PoolClient } from 'pg';
 
 export type PgMigration = { version: number; name: string; up(client: PoolClient): Promise<void> };
@@ -168,4 +169,59 @@ const retestClosedBinding: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding];
+/** Many desks at one site: the same tables and backfill as SQLite's `hq-site-desks`. */
+const siteDesks: PgMigration = {
+  version: 3,
+  name: 'hq-site-desks',
+  async up(client) {
+    await client.query(`
+      ALTER TABLE site ADD COLUMN mark_key TEXT;
+      ALTER TABLE station ADD COLUMN number INTEGER;
+      CREATE TABLE station_number (
+        site_id TEXT NOT NULL,
+        number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 999),
+        station_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (site_id, number)
+      );
+      CREATE TABLE code_holder (code TEXT PRIMARY KEY, station_id TEXT NOT NULL, tube_id TEXT NOT NULL);
+      CREATE TABLE tube_conflict (
+        code TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        detected_at TEXT NOT NULL,
+        resolved_station_id TEXT,
+        resolved_tube_id TEXT,
+        resolved_at TEXT,
+        resolved_note TEXT
+      );
+      ALTER TABLE result ADD COLUMN station_id TEXT;
+      ALTER TABLE result ADD COLUMN tube_id TEXT;
+    `);
+    const at = new Date().toISOString();
+    const feed = 'INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES ($1, $2, $3, $4, $5)';
+    const sites = (await client.query<{ id: string; name: string }>('SELECT id, name FROM site ORDER BY id')).rows;
+    for (const site of sites) {
+      const key = randomBytes(32).toString('base64url');
+      await client.query('UPDATE site SET mark_key = $1 WHERE id = $2', [key, site.id]);
+      await client.query(feed, [site.id, null, 'site.keys', JSON.stringify({ siteId: site.id, markKey: key }), at]);
+      const stations = (await client.query<{ id: string; name: string }>('SELECT id, name FROM station WHERE site_id = $1 ORDER BY enrolled_at, id', [site.id])).rows;
+      for (const [i, st] of stations.entries()) {
+        const number = i + 1;
+        await client.query('UPDATE station SET number = $1 WHERE id = $2', [number, st.id]);
+        await client.query('INSERT INTO station_number (site_id, number, station_id, at) VALUES ($1, $2, $3, $4)', [site.id, number, st.id, at]);
+        await client.query(feed, [site.id, st.id, 'station.identity', JSON.stringify({ siteId: site.id, siteName: site.name, number, name: st.name.slice(0, 60) }), at]);
+      }
+    }
+    await client.query(`
+      CREATE UNIQUE INDEX station_site_number ON station(site_id, number);
+      INSERT INTO code_holder (code, station_id, tube_id)
+        SELECT DISTINCT ON (code) code, station_id, tube_id FROM tube ORDER BY code, opened_at ON CONFLICT DO NOTHING;
+    `);
+    await client.query(
+      `INSERT INTO tube_conflict (code, site_id, detected_at) SELECT code, min(site_id), $1 FROM tube GROUP BY code HAVING count(*) > 1`,
+      [at],
+    );
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks];

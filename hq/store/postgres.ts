@@ -3,12 +3,16 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { inspectSliced, planIngest, storedRecord, usableEnrollmentCode, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
+import { afterBatch } from '../domains';
+import { dashboardData } from '../domains/dashboard';
+import { postResult } from '../domains/results';
+import { enrollStation, ensureSiteKeys } from '../domains/stations';
+import { inspectSliced, planIngest, storedRecord, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
 import { MAX_BATCH_RECORDS } from '../protocol';
-import { DASHBOARD_SQL } from './dashboard-sql';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
 import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
-import type { DashboardData, EnrollOutcome, HqStore, IngestInput, IngestOutcome, ResultOutcome } from './types';
+import { postgresDb, postgresTx } from './sql';
+import type { HqStore, IngestInput, IngestOutcome } from './types';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -181,20 +185,6 @@ async function prepare(
   };
 }
 
-/** `@name` parameters (shared dashboard SQL) to `$1`. */
-function positional(sql: string, names: string[]): string {
-  return sql.replace(/@(\w+)/g, (_m, name: string) => `$${names.indexOf(name) + 1}`);
-}
-
-/** Numbers counted by PostgreSQL arrive as text (BIGINT); the dashboard wants numbers. */
-function numeric<T extends Record<string, unknown>>(rows: Record<string, unknown>[], fields: (keyof T)[]): T[] {
-  return rows.map((r) => {
-    const out: Record<string, unknown> = { ...r };
-    for (const f of fields) out[f as string] = Number(r[f as string]);
-    return out as T;
-  });
-}
-
 async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
@@ -232,10 +222,11 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
   }
 }
 
+// A result names its tube (station_id, tube_id); one from before HQ did (NULLs) is for every tube under the code.
 const CREATE_TASKS = `INSERT INTO retest_task (tube_code, person_key, site_id, created_at)
   SELECT DISTINCT b.tube_code, p.person_key, b.site_id, $2 FROM binding b
   JOIN person p ON p.station_id = b.station_id AND p.person_id = b.person_id
-  WHERE b.tube_code = $1 AND b.undone = 0
+  WHERE b.tube_code = $1 AND b.undone = 0 AND ($3::text IS NULL OR (b.station_id = $3 AND b.tube_id = $4))
   ON CONFLICT DO NOTHING`;
 
 /**
@@ -339,6 +330,11 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
    * only with the station's row locked, so that every earlier batch of the station is committed.
    */
   async function applyChanges(c: pg.PoolClient, input: IngestInput, prepared: Prepared): Promise<void> {
+    await applyOwnChanges(c, input, prepared);
+    await afterBatch(postgresTx(c), { stationId: input.stationId, siteId: prepared.siteId, plan: prepared.plan, at: input.receivedAt });
+  }
+
+  async function applyOwnChanges(c: pg.PoolClient, input: IngestInput, prepared: Prepared): Promise<void> {
     const { plan } = prepared;
     const st = input.stationId;
     const p = plan.projection;
@@ -361,11 +357,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     if (p.bindings.length > 0) {
       // Bindings that arrive after their tube came back positive still become re-test tasks.
       const codes = [...new Set(p.bindings.map((b) => b.tubeCode))];
-      const positives = await c.query<{ tube_code: string; at: string }>(
-        `SELECT tube_code, min(at) AS at FROM result WHERE result = 'positive' AND tube_code = ANY($1::text[]) GROUP BY tube_code`,
+      const positives = await c.query<{ tube_code: string; station_id: string | null; tube_id: string | null; at: string }>(
+        `SELECT tube_code, station_id, tube_id, min(at) AS at FROM result WHERE result = 'positive' AND tube_code = ANY($1::text[])
+         GROUP BY tube_code, station_id, tube_id`,
         [codes],
       );
-      for (const pos of positives.rows) await c.query(CREATE_TASKS, [pos.tube_code, pos.at]);
+      for (const pos of positives.rows) await c.query(CREATE_TASKS, [pos.tube_code, pos.at, pos.station_id, pos.tube_id]);
     }
     // An undone binding no longer samples anyone: tasks it closed open again, and one made and
     // undone within this batch closes nothing.
@@ -452,14 +449,20 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     return work;
   }
 
+  const sql = postgresDb(pool);
+
   const store: HqStore = {
     backend: 'postgres',
+    sql,
     async upsertSite(site) {
-      await pool.query(
-        `INSERT INTO site (id, name, config, at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
-        [site.id, site.name, site.config, site.at],
-      );
+      await sql.transaction(async (tx) => {
+        await tx.run(
+          `INSERT INTO site (id, name, config, at) VALUES (@id, @name, @config, @at)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
+          { id: site.id, name: site.name, config: site.config, at: site.at },
+        );
+        await ensureSiteKeys(tx, site.id, site.at);
+      });
     },
     async siteExists(siteId) {
       return (await one(pool, 'SELECT 1 AS x FROM site WHERE id = $1', [siteId])) !== undefined;
@@ -468,25 +471,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       await pool.query('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [c.codeHash, c.siteId, c.createdAt, c.expiresAt]);
     },
     async enroll(input) {
-      return inTransaction(pool, async (c): Promise<EnrollOutcome> => {
-        const code = await one<{ site_id: string; expires_at: string; used_at: string | null }>(
-          c,
-          'SELECT site_id, expires_at, used_at FROM enrollment_code WHERE code_hash = $1 FOR UPDATE',
-          [input.codeHash],
-        );
-        const usable = usableEnrollmentCode(code, input.now);
-        if (typeof usable === 'string') return { ok: false, error: usable };
-        await c.query('UPDATE enrollment_code SET used_at = $1, station_id = $2 WHERE code_hash = $3', [input.now, input.stationId, input.codeHash]);
-        await c.query('INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-          input.stationId,
-          usable.site_id,
-          input.name,
-          input.localStationId,
-          input.publicKey,
-          input.now,
-        ]);
-        return { ok: true, station: toStation((await one<StationDbRow>(c, `${STATION_SELECT} WHERE s.id = $1`, [input.stationId]))!) };
-      });
+      return sql.transaction((tx) => enrollStation(tx, input));
     },
     async station(id) {
       const row = await one<StationDbRow>(pool, `${STATION_SELECT} WHERE s.id = $1`, [id]);
@@ -581,13 +566,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       }
     },
     async postResult(r) {
-      return inTransaction(pool, async (c): Promise<ResultOutcome> => {
-        const sites = (await c.query<{ site_id: string }>('SELECT DISTINCT site_id FROM tube WHERE code = $1', [r.tubeCode])).rows.map((x) => x.site_id);
-        if (sites.length === 0) return { ok: false, error: 'tube.unknown' };
-        await c.query('INSERT INTO result (tube_code, result, at) VALUES ($1, $2, $3)', [r.tubeCode, r.result, r.at]);
-        if (r.result === 'positive') await c.query(CREATE_TASKS, [r.tubeCode, r.at]);
-        return { ok: true, sites };
-      });
+      return sql.transaction((tx) => postResult(tx, r));
     },
     async addFeedItem(item) {
       const row = await one<{ cursor: string }>(pool, 'INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES ($1, $2, $3, $4, $5) RETURNING cursor', [
@@ -609,20 +588,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       return rows.rows.map((r) => ({ cursor: Number(r.cursor), kind: r.kind, payload: r.payload }));
     },
     async dashboard(day) {
-      const stations = numeric<DashboardData['stations'][number]>(
-        (
-          await pool.query(
-            `SELECT s.id, s.name, site.name AS "siteName", s.last_contact_at AS "lastContactAt", s.acked_through AS "ackedThrough",
-               s.head_seq AS "headSeq", s.conflicts, s.rejected
-             FROM station s JOIN site ON site.id = s.site_id ORDER BY site.name, s.name`,
-          )
-        ).rows,
-        ['ackedThrough', 'headSeq', 'conflicts', 'rejected'],
-      );
-      const sites = numeric<DashboardData['sites'][number]>((await pool.query(positional(DASHBOARD_SQL.sites, ['day']), [day])).rows, ['people', 'tubes', 'boxes']);
-      const rounds = numeric<DashboardData['rounds'][number]>((await pool.query(DASHBOARD_SQL.rounds)).rows, ['people', 'tubes', 'knownPeople']);
-      const positives = numeric<DashboardData['positives'][number]>((await pool.query(DASHBOARD_SQL.positives)).rows, ['members', 'retested']);
-      return { day, stations, sites, rounds, positives };
+      return sql.read((tx) => dashboardData(tx, day));
     },
     async holdings(stationId) {
       const r = (await one<{ n: string; max_seq: string }>(pool, 'SELECT count(*) AS n, coalesce(max(seq), 0) AS max_seq FROM record WHERE station_id = $1', [stationId]))!;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Migration } from '../../electron/core/db/migrations';
 
 /**
@@ -169,4 +170,60 @@ const retestClosedBinding: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding];
+/**
+ * Many desks at one site: each station's number within its site (a number once given is never
+ * given to another station of the site, so old tube codes stay unique), the site's key for
+ * "sampled in this round" marks, the first holder of every tube code and the codes opened at
+ * more than one station, and which tube a result is for.
+ */
+const siteDesks: Migration = {
+  version: 3,
+  name: 'hq-site-desks',
+  up(db) {
+    db.exec(`
+      ALTER TABLE site ADD COLUMN mark_key TEXT;
+      ALTER TABLE station ADD COLUMN number INTEGER;
+      CREATE TABLE station_number (
+        site_id TEXT NOT NULL,
+        number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 999),
+        station_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (site_id, number)
+      ) STRICT;
+      CREATE TABLE code_holder (code TEXT PRIMARY KEY, station_id TEXT NOT NULL, tube_id TEXT NOT NULL) STRICT, WITHOUT ROWID;
+      CREATE TABLE tube_conflict (
+        code TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        detected_at TEXT NOT NULL,
+        resolved_station_id TEXT,
+        resolved_tube_id TEXT,
+        resolved_at TEXT,
+        resolved_note TEXT
+      ) STRICT;
+      ALTER TABLE result ADD COLUMN station_id TEXT;
+      ALTER TABLE result ADD COLUMN tube_id TEXT;
+    `);
+    const at = new Date().toISOString();
+    const feed = db.prepare('INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES (?, ?, ?, ?, ?)');
+    for (const site of db.prepare('SELECT id, name FROM site ORDER BY id').all() as { id: string; name: string }[]) {
+      const key = randomBytes(32).toString('base64url');
+      db.prepare('UPDATE site SET mark_key = ? WHERE id = ?').run(key, site.id);
+      feed.run(site.id, null, 'site.keys', JSON.stringify({ siteId: site.id, markKey: key }), at);
+      const stations = db.prepare('SELECT id, name FROM station WHERE site_id = ? ORDER BY enrolled_at, id').all(site.id) as { id: string; name: string }[];
+      stations.forEach((st, i) => {
+        const number = i + 1;
+        db.prepare('UPDATE station SET number = ? WHERE id = ?').run(number, st.id);
+        db.prepare('INSERT INTO station_number (site_id, number, station_id, at) VALUES (?, ?, ?, ?)').run(site.id, number, st.id, at);
+        feed.run(site.id, st.id, 'station.identity', JSON.stringify({ siteId: site.id, siteName: site.name, number, name: st.name.slice(0, 60) }), at);
+      });
+    }
+    db.exec(`
+      CREATE UNIQUE INDEX station_site_number ON station(site_id, number);
+      INSERT OR IGNORE INTO code_holder (code, station_id, tube_id) SELECT code, station_id, tube_id FROM tube ORDER BY opened_at;
+      INSERT INTO tube_conflict (code, site_id, detected_at)
+        SELECT code, min(site_id), '${at}' FROM tube GROUP BY code HAVING count(*) > 1;
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks];

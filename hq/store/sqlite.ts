@@ -2,11 +2,15 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { migrate } from '../../electron/core/db/migrations';
-import { planIngest, usableEnrollmentCode, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
-import type { DashboardData, EnrollOutcome, FeedRow, HqStore, IngestInput, IngestOutcome, NewFeedItem, ResultOutcome } from './types';
+import { afterBatch } from '../domains';
+import { dashboardData } from '../domains/dashboard';
+import { postResult } from '../domains/results';
+import { enrollStation, ensureSiteKeys } from '../domains/stations';
+import { planIngest, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
+import type { FeedRow, HqStore, IngestInput, IngestOutcome, NewFeedItem } from './types';
+import { SqliteLock, sqliteDb } from './sql';
 import { HQ_SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
-import { DASHBOARD_SQL } from './dashboard-sql';
 
 /**
  * Embedded SQLite: one file in the data directory, WAL with `synchronous = FULL` (an ack is only
@@ -67,17 +71,17 @@ export function openSqliteStore(dataDir: string): HqStore {
       `UPDATE retest_task SET closed_at = NULL, closed_station_id = NULL, closed_seq = NULL, closed_binding_id = NULL
        WHERE closed_at IS NOT NULL AND closed_station_id = ? AND closed_binding_id = ?`,
     ),
-    positiveAmong: db.prepare<[string], { tube_code: string; at: string }>(
-      `SELECT tube_code, min(at) AS at FROM result WHERE result = 'positive' AND tube_code IN (SELECT value FROM json_each(?)) GROUP BY tube_code`,
+    positiveAmong: db.prepare<[string], { tube_code: string; station_id: string | null; tube_id: string | null; at: string }>(
+      `SELECT tube_code, station_id, tube_id, min(at) AS at FROM result WHERE result = 'positive' AND tube_code IN (SELECT value FROM json_each(?))
+       GROUP BY tube_code, station_id, tube_id`,
     ),
-    createTasks: db.prepare<[at: string, tubeCode: string]>(
+    // A result names its tube (station_id, tube_id); one from before HQ did (NULLs) is for every tube under the code.
+    createTasks: db.prepare<[at: string, tubeCode: string, stationId: string | null, tubeId: string | null]>(
       `INSERT OR IGNORE INTO retest_task (tube_code, person_key, site_id, created_at)
-       SELECT b.tube_code, p.person_key, b.site_id, ? FROM binding b
+       SELECT b.tube_code, p.person_key, b.site_id, ?1 FROM binding b
        JOIN person p ON p.station_id = b.station_id AND p.person_id = b.person_id
-       WHERE b.tube_code = ? AND b.undone = 0`,
+       WHERE b.tube_code = ?2 AND b.undone = 0 AND (?3 IS NULL OR (b.station_id = ?3 AND b.tube_id = ?4))`,
     ),
-    tubeSites: db.prepare<[string], { site_id: string }>('SELECT DISTINCT site_id FROM tube WHERE code = ?'),
-    insertResult: db.prepare('INSERT INTO result (tube_code, result, at) VALUES (?, ?, ?)'),
     addFeed: db.prepare<[string | null, string | null, string, string, string], { cursor: number }>(
       'INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING cursor',
     ),
@@ -103,7 +107,7 @@ export function openSqliteStore(dataDir: string): HqStore {
     if (p.bindings.length > 0) {
       // Bindings that arrive after their tube came back positive still become re-test tasks.
       const codes = [...new Set(p.bindings.map((b) => b.tubeCode))];
-      for (const pos of s.positiveAmong.all(JSON.stringify(codes))) s.createTasks.run(pos.at, pos.tube_code);
+      for (const pos of s.positiveAmong.all(JSON.stringify(codes))) s.createTasks.run(pos.at, pos.tube_code, pos.station_id, pos.tube_id);
     }
     // An undone binding no longer samples anyone: tasks it closed open again, and one made and
     // undone within this batch closes nothing.
@@ -118,127 +122,113 @@ export function openSqliteStore(dataDir: string): HqStore {
     }
   }
 
-  const ingest = db.transaction((input: IngestInput): IngestOutcome => {
+  /** The batch's own rows and projections, synchronously, inside the transaction `ingest` opened. */
+  function ingestRows(input: IngestInput): { outcome: IngestOutcome; siteId: string; plan: IngestPlan | null } {
     const station = s.station.get(input.stationId);
     if (!station) throw new Error('ingest for a station that is not enrolled');
     const acked = Number(station.acked_through);
-    if (input.fromSeq > acked + 1) return { kind: 'gap', expectedSeq: acked + 1 };
+    if (input.fromSeq > acked + 1) return { outcome: { kind: 'gap', expectedSeq: acked + 1 }, siteId: station.site_id, plan: null };
     const held = input.fromSeq <= acked ? s.held.all(input.stationId, input.fromSeq, Math.min(acked, input.toSeq)) : [];
     const plan = planIngest(input.records, acked, held);
     applyPlan(input, station.site_id, plan);
     const rejected = plan.newRecords.filter((r) => r.rejection !== null).length;
     s.advance.run(input.toSeq, input.headSeq ?? null, rejected, plan.conflicts.length, input.receivedAt, input.stationId);
     const ackedThrough = Math.max(acked, input.toSeq);
-    return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections };
-  });
-
-  const enroll = db.transaction((input: Parameters<HqStore['enroll']>[0]): EnrollOutcome => {
-    const code = db.prepare('SELECT site_id, expires_at, used_at FROM enrollment_code WHERE code_hash = ?').get(input.codeHash) as
-      | { site_id: string; expires_at: string; used_at: string | null }
-      | undefined;
-    const usable = usableEnrollmentCode(code, input.now);
-    if (typeof usable === 'string') return { ok: false, error: usable };
-    db.prepare('UPDATE enrollment_code SET used_at = ?, station_id = ? WHERE code_hash = ?').run(input.now, input.stationId, input.codeHash);
-    db.prepare('INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-      input.stationId,
-      usable.site_id,
-      input.name,
-      input.localStationId,
-      input.publicKey,
-      input.now,
-    );
-    return { ok: true, station: toStation(s.station.get(input.stationId)!) };
-  });
-
-  const postResult = db.transaction((r: { tubeCode: string; result: string; at: string }): ResultOutcome => {
-    const sites = s.tubeSites.all(r.tubeCode).map((x) => x.site_id);
-    if (sites.length === 0) return { ok: false, error: 'tube.unknown' };
-    s.insertResult.run(r.tubeCode, r.result, r.at);
-    if (r.result === 'positive') s.createTasks.run(r.at, r.tubeCode);
-    return { ok: true, sites };
-  });
+    return { outcome: { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections }, siteId: station.site_id, plan };
+  }
 
   let signaturesSinceSweep = 0;
 
+  const lock = new SqliteLock();
+  const sql = sqliteDb(db, lock);
+  const locked = <T>(fn: () => T): Promise<T> => lock.run(fn);
+
   const store: HqStore = {
     backend: 'sqlite',
+    sql,
     async upsertSite(site) {
-      db.prepare(
-        `INSERT INTO site (id, name, config, at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
-      ).run(site.id, site.name, site.config, site.at);
+      await sql.transaction(async (tx) => {
+        await tx.run(
+          `INSERT INTO site (id, name, config, at) VALUES (@id, @name, @config, @at)
+           ON CONFLICT(id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
+          { id: site.id, name: site.name, config: site.config, at: site.at },
+        );
+        await ensureSiteKeys(tx, site.id, site.at);
+      });
     },
     async siteExists(siteId) {
-      return db.prepare('SELECT 1 FROM site WHERE id = ?').get(siteId) !== undefined;
+      return locked(() => db.prepare('SELECT 1 FROM site WHERE id = ?').get(siteId) !== undefined);
     },
     async createEnrollmentCode(c) {
-      db.prepare('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(c.codeHash, c.siteId, c.createdAt, c.expiresAt);
+      await locked(() =>
+        db.prepare('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(c.codeHash, c.siteId, c.createdAt, c.expiresAt),
+      );
     },
     async enroll(input) {
-      return enroll.immediate(input);
+      return sql.transaction((tx) => enrollStation(tx, input));
     },
     async station(id) {
-      const row = s.station.get(id);
-      return row ? toStation(row) : null;
+      return locked(() => {
+        const row = s.station.get(id);
+        return row ? toStation(row) : null;
+      });
     },
     async rememberSignature(signature, expiresAtMs, nowMs) {
-      if (++signaturesSinceSweep >= 1000) {
-        signaturesSinceSweep = 0;
-        s.forgetSignatures.run(nowMs);
-      }
-      return s.rememberSignature.run(signature, expiresAtMs).changes === 1;
+      return locked(() => {
+        if (++signaturesSinceSweep >= 1000) {
+          signaturesSinceSweep = 0;
+          s.forgetSignatures.run(nowMs);
+        }
+        return s.rememberSignature.run(signature, expiresAtMs).changes === 1;
+      });
     },
     async touch(stationId, at, headSeq) {
-      s.touch.run(at, headSeq ?? null, stationId);
+      await locked(() => s.touch.run(at, headSeq ?? null, stationId));
     },
     async ingest(input) {
-      return ingest.immediate(input);
+      return sql.transaction(async (tx) => {
+        const { outcome, siteId, plan } = ingestRows(input);
+        if (plan) await afterBatch(tx, { stationId: input.stationId, siteId, plan, at: input.receivedAt });
+        return outcome;
+      });
     },
     async postResult(r) {
-      return postResult.immediate(r);
+      return sql.transaction((tx) => postResult(tx, r));
     },
     async addFeedItem(item: NewFeedItem) {
-      return s.addFeed.get(item.siteId, item.stationId, item.kind, item.payload, item.at)!.cursor;
+      return locked(() => s.addFeed.get(item.siteId, item.stationId, item.kind, item.payload, item.at)!.cursor);
     },
     async feed(station, after, limit) {
-      return s.feed.all(after, station.id, station.siteId, limit);
+      return locked(() => s.feed.all(after, station.id, station.siteId, limit));
     },
     async dashboard(day) {
-      return sqliteDashboard(db, day);
+      return sql.read((tx) => dashboardData(tx, day));
     },
     async holdings(stationId) {
-      const r = db.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS maxSeq FROM record WHERE station_id = ?').get(stationId) as { n: number; maxSeq: number };
-      const c = db.prepare('SELECT count(*) AS n FROM conflict WHERE station_id = ?').get(stationId) as { n: number };
-      return { records: r.n, conflicts: c.n, maxSeq: r.maxSeq };
+      return locked(() => {
+        const r = db.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS maxSeq FROM record WHERE station_id = ?').get(stationId) as { n: number; maxSeq: number };
+        const c = db.prepare('SELECT count(*) AS n FROM conflict WHERE station_id = ?').get(stationId) as { n: number };
+        return { records: r.n, conflicts: c.n, maxSeq: r.maxSeq };
+      });
     },
     async record(stationId, seq) {
-      const row = db
-        .prepare('SELECT seq, kind, entity_id AS entityId, operator_id AS operatorId, at, payload, digest, rejection, detail FROM record WHERE station_id = ? AND seq = ?')
-        .get(stationId, seq) as StoredRecord | undefined;
-      return row ?? null;
+      return locked(() => {
+        const row = db
+          .prepare('SELECT seq, kind, entity_id AS entityId, operator_id AS operatorId, at, payload, digest, rejection, detail FROM record WHERE station_id = ? AND seq = ?')
+          .get(stationId, seq) as StoredRecord | undefined;
+        return row ?? null;
+      });
     },
     async retestTasks(tubeCode) {
-      return (db.prepare('SELECT person_key, closed_at FROM retest_task WHERE tube_code = ? ORDER BY person_key').all(tubeCode) as { person_key: string; closed_at: string | null }[]).map(
-        (r) => ({ personKey: r.person_key, closed: r.closed_at !== null }),
+      return locked(() =>
+        (db.prepare('SELECT person_key, closed_at FROM retest_task WHERE tube_code = ? ORDER BY person_key').all(tubeCode) as { person_key: string; closed_at: string | null }[]).map(
+          (r) => ({ personKey: r.person_key, closed: r.closed_at !== null }),
+        ),
       );
     },
     async close() {
-      db.close();
+      await locked(() => db.close());
     },
   };
   return store;
-}
-
-function sqliteDashboard(db: Database.Database, day: string): DashboardData {
-  const stations = db
-    .prepare(
-      `SELECT s.id, s.name, site.name AS siteName, s.last_contact_at AS lastContactAt, s.acked_through AS ackedThrough,
-         s.head_seq AS headSeq, s.conflicts, s.rejected
-       FROM station s JOIN site ON site.id = s.site_id ORDER BY site.name, s.name`,
-    )
-    .all() as DashboardData['stations'];
-  const sites = db.prepare(DASHBOARD_SQL.sites).all({ day }) as DashboardData['sites'];
-  const rounds = db.prepare(DASHBOARD_SQL.rounds).all() as DashboardData['rounds'];
-  const positives = db.prepare(DASHBOARD_SQL.positives).all() as DashboardData['positives'];
-  return { day, stations, sites, rounds, positives };
 }

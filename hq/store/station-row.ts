@@ -6,6 +6,7 @@ export type StationDbRow = {
   site_id: string;
   site_name: string;
   name: string;
+  number: number | string | null;
   local_station_id: string;
   public_key: string;
   enrolled_at: string;
@@ -14,7 +15,7 @@ export type StationDbRow = {
   last_contact_at: string | null;
 };
 
-export const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.local_station_id, s.public_key, s.enrolled_at,
+export const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.number, s.local_station_id, s.public_key, s.enrolled_at,
   s.acked_through, s.head_seq, s.last_contact_at FROM station s JOIN site ON site.id = s.site_id`;
 
 export function toStation(r: StationDbRow): StationRow {
@@ -23,6 +24,7 @@ export function toStation(r: StationDbRow): StationRow {
     siteId: r.site_id,
     siteName: r.site_name,
     name: r.name,
+    number: Number(r.number ?? 0),
     localStationId: r.local_station_id,
     publicKey: r.public_key,
     enrolledAt: r.enrolled_at,

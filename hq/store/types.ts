@@ -4,13 +4,17 @@
  * lives in `../ingest.ts`.
  */
 import type { StoredRecord } from '../ingest';
+import type { TubeConflict } from '../domains/conflicts';
 import type { Rejection, TubeResult } from '../protocol';
+import type { SqlDb } from './sql';
 
 export type StationRow = {
   id: string;
   siteId: string;
   siteName: string;
   name: string;
+  /** Its number within the site (1-999). */
+  number: number;
   localStationId: string;
   publicKey: string;
   enrolledAt: string;
@@ -19,7 +23,8 @@ export type StationRow = {
   lastContactAt: string | null;
 };
 
-export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired';
+export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired' | 'enroll.siteFull';
+export type StationUpdateOutcome = { ok: true; station: StationRow } | { ok: false; error: 'station.unknown' | 'station.numberTaken' };
 export type EnrollOutcome = { ok: true; station: StationRow } | { ok: false; error: EnrollError };
 
 export type IngestInput = {
@@ -47,6 +52,7 @@ export type DashboardData = {
   stations: {
     id: string;
     name: string;
+    number: number;
     siteName: string;
     lastContactAt: string | null;
     ackedThrough: number;
@@ -57,17 +63,24 @@ export type DashboardData = {
   sites: { siteId: string; siteName: string; people: number; tubes: number; boxes: number }[];
   rounds: { siteName: string; round: string; people: number; tubes: number; knownPeople: number }[];
   positives: { tubeCode: string; siteName: string; at: string; members: number; retested: number }[];
+  tubeConflicts: TubeConflict[];
 };
 
-export type ResultOutcome = { ok: true; sites: string[] } | { ok: false; error: 'tube.unknown' };
+export type ResultOutcome =
+  | { ok: true; sites: string[] }
+  | { ok: false; error: 'tube.unknown' }
+  /** The code was opened at more than one station and staff have not said which tube it means. */
+  | { ok: false; error: 'tube.ambiguous'; stations: string[] };
 
 export type HqStore = {
   readonly backend: 'sqlite' | 'postgres';
+  /** Statements written once for both backends (rounds, roster, coverage, conflicts) run here. */
+  readonly sql: SqlDb;
   upsertSite(site: { id: string; name: string; config: string | null; at: string }): Promise<void>;
   siteExists(siteId: string): Promise<boolean>;
   createEnrollmentCode(code: { codeHash: string; siteId: string; createdAt: string; expiresAt: string }): Promise<void>;
   /** Consumes the code and creates the station, atomically. */
-  enroll(input: { codeHash: string; now: string; stationId: string; name: string; localStationId: string; publicKey: string }): Promise<EnrollOutcome>;
+  enroll(input: { codeHash: string; now: string; stationId: string; localStationId: string; publicKey: string }): Promise<EnrollOutcome>;
   station(id: string): Promise<StationRow | null>;
   /** False when this signature was already seen (a replay). Forgets signatures past their expiry. */
   rememberSignature(signature: string, expiresAtMs: number, nowMs: number): Promise<boolean>;

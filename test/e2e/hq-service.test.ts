@@ -380,7 +380,10 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect((await admin(HQ_PATHS.adminSiteConfig, { siteId: 'site-a', name: '幸福社区', config })).status).toBe(200);
       expect((await admin(HQ_PATHS.adminKeyPersons, { listId: 'kp-all', persons: [] })).status).toBe(200);
 
-      const page1 = feedResponseSchema.parse((await station.feed(0, 2)).json);
+      const keys = feedResponseSchema.parse((await station.feed(0, 1)).json);
+      // The site's mark key comes first: it was made with the site.
+      expect(keys.items.map((i) => i.kind)).toEqual(['site.keys']);
+      const page1 = feedResponseSchema.parse((await station.feed(keys.nextCursor, 2)).json);
       expect(page1.items.map((i) => i.kind)).toEqual(['tube.result', 'keyperson.list']);
       expect(page1.items[0]!.payload).toMatchObject({ tubeCode: 'SY0010000001', result: 'negative' });
       const page2 = feedResponseSchema.parse((await station.feed(page1.nextCursor, 10)).json);
@@ -388,7 +391,9 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       const page3 = feedResponseSchema.parse((await station.feed(page2.nextCursor, 10)).json);
       expect(page3).toEqual({ type: 'hq.feed', items: [], nextCursor: page2.nextCursor });
       const theirs = feedResponseSchema.parse((await elsewhere.feed(0)).json);
-      expect(theirs.items.map((i) => i.payload)).toEqual([{ listId: 'kp-all', persons: [] }]);
+      expect(theirs.items.map((i) => i.kind)).toEqual(['site.keys', 'keyperson.list']);
+      expect(theirs.items[0]!.payload).toMatchObject({ siteId: 'site-b' });
+      expect(theirs.items[1]!.payload).toEqual({ listId: 'kp-all', persons: [] });
     });
 
     it('turns a positive pooled tube into re-test tasks that close when members are sampled alone', async () => {
@@ -511,8 +516,11 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
 
   describe('dashboard', () => {
     it('renders stations, sites today, coverage and positives behind the admin token', async () => {
-      const station = await enrolled('site-a', '东门采样台');
-      await enrolled('site-a', '<script>alert(1)</script>');
+      const station = await enrolled('site-a');
+      const other = await enrolled('site-a');
+      // HQ names stations itself ("1号采样台"); its staff rename them, and the dashboard escapes every name.
+      expect((await admin(HQ_PATHS.adminStations, { stationId: station.stationId, name: '东门采样台' })).status).toBe(200);
+      expect((await admin(HQ_PATHS.adminStations, { stationId: other.stationId, name: '<script>alert(1)</script>' })).status).toBe(200);
       await station.upload(samplingJournal(48, { at: new Date(clock) }), { headSeq: 60 });
       await admin(HQ_PATHS.adminResults, { tubeCode: 'SY0010000002', result: 'positive' });
       const anonymous = await fetch(`${base}/dashboard`, { redirect: 'manual' });
@@ -551,7 +559,7 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       });
       expect(posted.headers.get('location')).toContain('posted=ok');
       const feed = feedResponseSchema.parse((await station.feed(0)).json);
-      expect(feed.items[0]!.payload).toMatchObject({ tubeCode: 'SY0010000001', result: 'invalid' });
+      expect(feed.items.find((i) => i.kind === 'tube.result')!.payload).toMatchObject({ tubeCode: 'SY0010000001', result: 'invalid' });
     });
   });
 });

@@ -1,8 +1,8 @@
 import { ZodError } from 'zod';
-import type { FeedItem } from '../../../hq/protocol';
 import type { ScanOutcome, UndoOutcome } from '../../api/contract';
 import type { PositiveTubeView, RetestState, RetestTaskView } from '../../api/upload';
 import type { StationDatabase } from '../db/database';
+import type { FeedHandlers } from '../feed/feed';
 import { newId } from '../ids';
 import type { Journal } from '../journal';
 import { personView } from '../sampling/desk';
@@ -19,16 +19,6 @@ type TaskRow = PersonColumns & {
   created_at: string;
   sampled_tube_code: string | null;
   sampled_at: string | null;
-};
-
-export type FeedApplied = {
-  results: number;
-  retestsCreated: number;
-  keyPersonLists: number;
-  /** The last site configuration from HQ stored here: the running core switches to it once committed. */
-  site?: StationIdentity['site'];
-  /** Site configurations from HQ this station could not use (it kept its own). */
-  siteRejected?: number;
 };
 
 /** A site configuration from HQ that this station refused, shown to staff until a usable one comes. */
@@ -66,19 +56,21 @@ export class ResultsDesk {
     private readonly now: () => Date,
   ) {}
 
-  /** Applies feed items in cursor order; an item seen before (same cursor) changes nothing. */
-  applyFeed(items: readonly FeedItem[]): FeedApplied {
-    const applied: FeedApplied = { results: 0, retestsCreated: 0, keyPersonLists: 0 };
-    const at = this.now().toISOString();
-    for (const item of items) {
-      if (item.kind === 'tube.result') {
+  /** The feed kinds this domain owns: results, key-person lists and the site's configuration. */
+  feedHandlers(): FeedHandlers {
+    return {
+      'tube.result': (item, effects, at) => {
+        const p = item.payload;
         const inserted = this.db
-          .prepare('INSERT OR IGNORE INTO hq_result (feed_cursor, tube_code, result, result_at, received_at) VALUES (?, ?, ?, ?, ?)')
-          .run(item.cursor, item.payload.tubeCode, item.payload.result, item.payload.at, at);
-        if (inserted.changes === 0) continue;
-        applied.results++;
-        if (item.payload.result === 'positive') applied.retestsCreated += this.createRetests(item.payload.tubeCode, at);
-      } else if (item.kind === 'keyperson.list') {
+          .prepare(
+            'INSERT OR IGNORE INTO hq_result (feed_cursor, tube_code, result, result_at, received_at, station_id, tube_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(item.cursor, p.tubeCode, p.result, p.at, at, p.stationId ?? null, p.tubeId ?? null);
+        if (inserted.changes === 0) return;
+        effects.results++;
+        if (p.result === 'positive') effects.retestsCreated += this.createRetests(p.tubeCode, p.tubeId ?? null, at);
+      },
+      'keyperson.list': (item, effects, at) => {
         // A list sent again under the same id replaces the earlier one: it is HQ's list, not a record of ours.
         this.db.prepare('DELETE FROM key_person WHERE list_id = ?').run(item.payload.listId);
         this.db
@@ -89,14 +81,14 @@ export class ResultsDesk {
           .run(item.payload.listId, item.cursor, at);
         const insert = this.db.prepare('INSERT OR REPLACE INTO key_person (list_id, id_number, name, reason) VALUES (?, ?, ?, ?)');
         for (const p of item.payload.persons) insert.run(item.payload.listId, p.idNumber, p.name || null, p.reason);
-        applied.keyPersonLists++;
-      } else if (item.kind === 'site.config') {
+        effects.keyPersonLists++;
+      },
+      'site.config': (item, effects, at) => {
         const site = this.storeSiteConfig(item.payload.name, item.payload.config, at);
-        if (site) applied.site = site;
-        else applied.siteRejected = (applied.siteRejected ?? 0) + 1;
-      }
-    }
-    return applied;
+        if (site) effects.site = site;
+        else effects.siteRejected = (effects.siteRejected ?? 0) + 1;
+      },
+    };
   }
 
   /**
@@ -135,10 +127,15 @@ export class ResultsDesk {
     return row ? (JSON.parse(row.value) as SiteConfigRejection) : null;
   }
 
-  /** One open re-test per member of a positive pooled tube filled here; a single tube needs none. */
-  private createRetests(tubeCode: string, at: string): number {
+  /**
+   * One open re-test per member of a positive pooled tube filled here; a single tube needs none.
+   * When HQ names the tube (`tubeId`), a tube of this station under the same code but another id
+   * is not that tube: the code was opened at two stations, and only the named tube's members are
+   * asked back.
+   */
+  private createRetests(tubeCode: string, tubeId: string | null, at: string): number {
     const tube = this.db.prepare('SELECT id, capacity FROM tube WHERE code = ?').get(tubeCode) as { id: string; capacity: number } | undefined;
-    if (!tube || tube.capacity === 1) return 0;
+    if (!tube || tube.capacity === 1 || (tubeId !== null && tube.id !== tubeId)) return 0;
     const members = this.db
       .prepare('SELECT DISTINCT person_id FROM binding WHERE tube_id = ? AND undo_correction_id IS NULL')
       .all(tube.id) as { person_id: string }[];
@@ -226,10 +223,10 @@ export class ResultsDesk {
   positives(limit = 50): PositiveTubeView[] {
     const results = this.db
       .prepare(
-        `SELECT tube_code, MAX(result_at) AS result_at, MAX(received_at) AS received_at FROM hq_result
-         WHERE result = 'positive' GROUP BY tube_code ORDER BY MAX(result_at) DESC LIMIT ?`,
+        `SELECT tube_code, MAX(result_at) AS result_at, MAX(received_at) AS received_at, tube_id FROM hq_result
+         WHERE result = 'positive' GROUP BY tube_code, tube_id ORDER BY MAX(result_at) DESC LIMIT ?`,
       )
-      .all(limit) as { tube_code: string; result_at: string; received_at: string }[];
+      .all(limit) as { tube_code: string; result_at: string; received_at: string; tube_id: string | null }[];
     const tubeOf = this.db.prepare('SELECT id, capacity FROM tube WHERE code = ?');
     const membersOf = this.db.prepare(
       `SELECT p.id AS person_id, p.id_number, p.reg_code, p.name, p.phone,
@@ -239,7 +236,9 @@ export class ResultsDesk {
        WHERE b.tube_id = ? AND b.undo_correction_id IS NULL ORDER BY b.seq`,
     );
     return results.map((r) => {
-      const tube = tubeOf.get(r.tube_code) as { id: string; capacity: number } | undefined;
+      const found = tubeOf.get(r.tube_code) as { id: string; capacity: number } | undefined;
+      // The same code opened at another station is not this tube: its members are not ours to list.
+      const tube = found && (r.tube_id === null || r.tube_id === found.id) ? found : undefined;
       const members = tube
         ? (membersOf.all(r.tube_code, tube.id) as (PersonColumns & { task_id: string | null; task_state: RetestState | null; sampled_tube_code: string | null })[])
         : [];

@@ -16,10 +16,12 @@ import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
 import type { Journal, JournalKind } from '../journal';
+import { personKey } from '../person/key';
 import { maskCode, maskIdNumber } from '../person/mask';
 import type { PersonPayload } from '../scan/parsers/types';
 import type { ClassifiedScan } from '../scan/router';
 import type { StationIdentity } from '../site/bootstrap';
+import { TubeConflicts } from './conflicts';
 
 type TubeRow = {
   id: string;
@@ -53,19 +55,13 @@ export function personView(row: PersonRow): PersonView {
   return { id: row.id, name: row.name, maskedIdNumber, label };
 }
 
-function personKey(p: PersonPayload): string | null {
-  if (p.idNumber) return `id:${p.idNumber}`;
-  if (p.regCode) return `reg:${p.regCode}`;
-  if (p.phone) return `tel:${p.phone}`;
-  return null;
-}
-
 /**
  * The sampling desk: tubes opened by scanning, people bound to the open tube, tubes sealed at
  * capacity or by the next tube, and corrections (undo, void) that are new records with reasons.
  * Every method runs inside the writer's transaction; it either completes or changes nothing.
  */
 export class SamplingDesk {
+  readonly conflicts: TubeConflicts;
   private pending: Pending | null = null;
   private readonly statements = new Map<string, Statement>();
 
@@ -74,7 +70,9 @@ export class SamplingDesk {
     private readonly journal: Journal,
     private readonly identity: StationIdentity,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.conflicts = new TubeConflicts(db);
+  }
 
   /** Prepared once, reused: preparing is a large part of a small statement's cost. */
   private sql(source: string): Statement {
@@ -156,7 +154,7 @@ export class SamplingDesk {
     const pending = this.livePending();
     return {
       site: { id: this.identity.site.id, name: this.identity.site.name },
-      station: { id: this.identity.station.id, name: this.identity.station.name },
+      station: { id: this.identity.station.id, name: this.identity.station.name, number: this.identity.station.number },
       operator: this.operator(),
       round: this.round(),
       capacity: this.capacity(),
@@ -164,6 +162,7 @@ export class SamplingDesk {
       recentTubes: recent.map((r) => this.summary(r)),
       pending: pending ? { token: pending.token, person: pending.person, previousTubeCode: pending.previousTubeCode, previousBoundAt: pending.previousBoundAt } : null,
       awaitingNextTube: !open && last?.state === 'sealed' && last.seal_cause === 'capacity',
+      conflicts: this.conflicts.forDesk(),
     };
   }
 

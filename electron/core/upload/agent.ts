@@ -8,11 +8,13 @@ import {
   gapSchema,
   hqErrorSchema,
   isAckOf,
+  parseFeedItem,
+  type FeedItem,
 } from '../../../hq/protocol';
 import type { UploadFailureCode } from '../../api/upload';
 import type { Writer } from '../db/writer';
 import { createLogger } from '../log';
-import type { FeedApplied, ResultsDesk } from '../results/results';
+import { noEffects, type FeedApplier, type FeedEffects } from '../feed/feed';
 import { DEFAULT_BACKOFF, retryDelay, type BackoffPolicy } from './backoff';
 import { buildBatch, type BatchLimits, type FrozenBatch, type JournalReader } from './batch';
 import { answerJson, type Exchange, type HqClient } from './client';
@@ -52,12 +54,13 @@ export type AgentDeps = {
   store: UploadStore;
   writer: Writer;
   reader: JournalReader;
-  results: ResultsDesk;
+  feed: FeedApplier;
   tuning: AgentTuning;
   now: () => Date;
   /** Called after anything staff may see changed (an ack, a failure, coming online). */
   onChange(): void;
-  onResults(applied: FeedApplied): void;
+  /** A page of feed items was applied and committed. */
+  onFeed(effects: FeedEffects): void;
 };
 
 type Step = { kind: 'progress' } | { kind: 'idle' } | { kind: 'retry'; retryAfterMs: number | null; quick?: boolean };
@@ -335,7 +338,6 @@ export class UploadAgent {
   private async pullFeed(): Promise<void> {
     this.lastFeedAt = Date.now();
     this.feedWanted = false;
-    const total: FeedApplied = { results: 0, retestsCreated: 0, keyPersonLists: 0 };
     for (;;) {
       const { feedCursor } = this.deps.store.state();
       const limit = Math.min(this.deps.tuning.feedLimit, MAX_FEED_LIMIT);
@@ -356,24 +358,28 @@ export class UploadAgent {
         return;
       }
       this.learnClock(exchange);
-      const items = feed.data.items.filter((i) => i.cursor > feedCursor).sort((a, b) => a.cursor - b.cursor);
-      const next = Math.max(feedCursor, feed.data.nextCursor, ...items.map((i) => i.cursor));
-      const applied = await this.deps.writer.run(() => {
-        const result = this.deps.results.applyFeed(items);
+      const items: FeedItem[] = [];
+      for (const raw of feed.data.items) {
+        if (raw.cursor <= feedCursor) continue;
+        const checked = parseFeedItem(raw);
+        // One item this station cannot read (a kind from a newer HQ, a malformed payload) is passed over, not fatal.
+        if (checked.ok) items.push(checked.item);
+        else log.warn({ cursor: checked.cursor, kind: checked.kind, detail: checked.detail }, 'feed item skipped');
+      }
+      items.sort((a, b) => a.cursor - b.cursor);
+      const next = Math.max(feedCursor, feed.data.nextCursor, ...feed.data.items.map((i) => i.cursor));
+      const at = this.deps.now().toISOString();
+      const effects = await this.deps.writer.run(() => {
+        const applied = items.length > 0 ? this.deps.feed.apply(items, at) : noEffects();
         this.deps.store.saveFeedCursor(next);
-        return result;
+        return applied;
       });
-      total.results += applied.results;
-      total.retestsCreated += applied.retestsCreated;
-      total.keyPersonLists += applied.keyPersonLists;
-      if (applied.site) total.site = applied.site;
-      if (applied.siteRejected) total.siteRejected = (total.siteRejected ?? 0) + applied.siteRejected;
-      if (items.length < limit || next === feedCursor) break;
+      if (!this.online || effects.siteRejected) {
+        this.online = true;
+        this.deps.onChange();
+      }
+      this.deps.onFeed(effects);
+      if (feed.data.items.length < limit || next === feedCursor) break;
     }
-    if (!this.online || total.siteRejected) {
-      this.online = true;
-      this.deps.onChange();
-    }
-    if (total.results + total.keyPersonLists > 0 || total.site) this.deps.onResults(total);
   }
 }

@@ -13,7 +13,7 @@ export type EnrollRequestArgs = {
   timeoutMs?: number;
 };
 
-const HQ_ENROLL_ERRORS: readonly UploadErrorCode[] = ['enroll.codeInvalid', 'enroll.codeUsed', 'enroll.codeExpired'];
+const HQ_ENROLL_ERRORS: readonly UploadErrorCode[] = ['enroll.codeInvalid', 'enroll.codeUsed', 'enroll.codeExpired', 'enroll.siteFull'];
 
 /**
  * Enrolls this station at HQ: a new Ed25519 key pair is made here, only the public key is sent

@@ -2,10 +2,12 @@ import type { UploadStatus } from '../../api/upload';
 import type { StationDatabase } from '../db/database';
 import type { Writer } from '../db/writer';
 import { DomainError } from '../errors';
+import { noEffects, type FeedApplier, type FeedEffects } from '../feed/feed';
 import type { Journal } from '../journal';
 import { createLogger } from '../log';
 import { ResultsDesk } from '../results/results';
 import type { StationIdentity } from '../site/bootstrap';
+import type { SiteIdentity } from '../site/identity';
 import { DEFAULT_TUNING, UploadAgent, type AgentTuning } from './agent';
 import { JournalReader } from './batch';
 import { HqClient } from './client';
@@ -32,10 +34,13 @@ export type UploadServiceDeps = {
   identity: StationIdentity;
   operatorId: () => string;
   now: () => Date;
+  /** Routes feed items to the domains that own them. */
+  feed: FeedApplier;
+  /** Where HQ's word on this station's site, number and name is stored. */
+  siteIdentity: SiteIdentity;
   onStatus(status: UploadStatus): void;
-  onResults(openRetests: number): void;
-  /** A site configuration from HQ is stored: the core switches to it. */
-  onSiteConfig(site: StationIdentity['site']): void;
+  /** A page of the feed is applied and committed: the core acts on what changed. */
+  onFeed(effects: FeedEffects): void;
 };
 
 /** How often, at most, staff's status indicator is told about upload progress. */
@@ -60,6 +65,7 @@ export class UploadService {
   ) {
     this.store = new UploadStore(deps.db);
     this.results = new ResultsDesk(deps.db, deps.journal, deps.identity, deps.operatorId, deps.now);
+    deps.feed.register(this.results.feedHandlers());
   }
 
   status(): UploadStatus {
@@ -113,14 +119,11 @@ export class UploadService {
       store: this.store,
       writer: this.deps.writer,
       reader: this.reader,
-      results: this.results,
+      feed: this.deps.feed,
       tuning,
       now: this.deps.now,
       onChange: () => this.statusChanged(),
-      onResults: (applied) => {
-        if (applied.site) this.deps.onSiteConfig(applied.site);
-        if (applied.results + applied.keyPersonLists > 0) this.deps.onResults(this.results.openCount());
-      },
+      onFeed: (effects) => this.deps.onFeed(effects),
     });
     this.agent.start();
     log.info({ hqStationId: link.stationId }, 'upload agent started');
@@ -142,7 +145,8 @@ export class UploadService {
       localStationId: this.deps.identity.station.id,
     });
     const enrolledAt = this.deps.now().toISOString();
-    await this.deps.writer.run(() =>
+    // The link and the station's place in the site (number, name) are stored together.
+    const identity = await this.deps.writer.run(() => {
       this.store.saveLink({
         hqUrl: new URL(args.hqUrl).origin,
         stationId: enrolled.stationId,
@@ -150,8 +154,13 @@ export class UploadService {
         siteName: enrolled.siteName,
         publicKey: enrolled.publicKey,
         enrolledAt,
-      }),
-    );
+      });
+      return this.deps.siteIdentity.adopt(
+        { siteId: enrolled.siteId, siteName: enrolled.siteName, number: enrolled.stationNumber, name: enrolled.stationName },
+        enrolledAt,
+      );
+    });
+    if (identity) this.deps.onFeed({ ...noEffects(), identity });
     log.info({ hqStationId: enrolled.stationId, siteId: enrolled.siteId }, 'station enrolled');
     if (this.wantRunning) this.start();
     const status = this.status();

@@ -64,7 +64,9 @@ function Shell() {
             </div>
             <div>
               <dt>{t('header.station')}</dt>
-              <dd>{desk.station.name}</dd>
+              <dd data-testid="station-name">
+                {desk.station.name} <small data-testid="station-number">{t('header.stationNumber', { number: desk.station.number })}</small>
+              </dd>
             </div>
             <div>
               <dt>{t('header.round')}</dt>

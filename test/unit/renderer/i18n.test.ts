@@ -70,6 +70,7 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'enroll.codeInvalid': {},
   'enroll.codeUsed': {},
   'enroll.codeExpired': {},
+  'enroll.siteFull': {},
 };
 
 describe('renderer translations', () => {

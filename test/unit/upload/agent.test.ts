@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 const FAST = { backoff: { baseMs: 5, capMs: 40, maxRetryAfterMs: 5000 }, timeoutMs: 1000, idleMs: 20, feedIdleMs: 60_000, feedEveryMs: 60_000 };
-const ENROLLED = { type: 'station.enrolled', stationId: 'hq-st-1', siteId: 'site-1', siteName: '测试社区' };
+const ENROLLED = { type: 'station.enrolled', stationId: 'hq-st-1', siteId: 'site-1', siteName: '测试社区', stationNumber: 2, stationName: '2号采样台' };
 const json = (status: number, body: unknown, headers?: Record<string, string>): Answer => ({ status, type: 'application/json', body: JSON.stringify(body), headers });
 const ack = (b: { batchId: string; toSeq: number }, extra: object = {}) =>
   json(200, { type: 'hq.ack', batchId: b.batchId, stationId: 'hq-st-1', ackedThrough: b.toSeq, expectedSeq: b.toSeq + 1, rejections: [], ...extra });

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-upload';
+import { migration0003 } from './0003-site-desks';
 
 export type Migration = {
   version: number;
@@ -9,7 +10,7 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

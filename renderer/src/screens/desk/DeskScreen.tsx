@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { CapacitySelector } from '../../desk/CapacitySelector';
 import { ConfirmDialog } from '../../desk/ConfirmDialog';
+import { ConflictStrip } from '../../desk/ConflictStrip';
 import { useDeskState } from '../../desk/DeskStateProvider';
 import { ManualEntry } from '../../desk/ManualEntry';
 import { ReasonDialog } from '../../desk/ReasonDialog';
@@ -72,6 +73,7 @@ export function DeskScreen() {
   return (
     <div className="desk">
       <div className="desk-main">
+        <ConflictStrip conflicts={desk.conflicts} />
         <TubePanel desk={desk} mode={actions.mode} />
         <PrintStrip tubeCode={reprintTarget} />
         <section className="side-block" aria-labelledby="recent-heading">

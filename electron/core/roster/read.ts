@@ -1,0 +1,562 @@
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import { CsvError, Parser } from 'csv-parse';
+import ExcelJS from 'exceljs';
+import type { Cell, CellErrorValue } from 'exceljs';
+import { z } from 'zod';
+import { ID_NUMBER_SHAPE } from '../person/gb11643';
+import { recognizeHeader, type HeaderMapping } from './fields';
+
+/**
+ * Streaming readers for resident ledgers as Excel and WPS on Chinese Windows save them: CSV
+ * (UTF-8 with or without BOM, or GB18030, Excel's "CSV" on a Chinese system) and XLSX. Every row
+ * keeps the number the admin sees in the spreadsheet, so a report can say "row 1,207" and the
+ * admin finds it. Rows are yielded one at a time: a million-row file never sits in memory.
+ */
+
+export type RosterRow = { rowNo: number; cells: string[] };
+export type RosterFileKind = 'xlsx' | 'csv' | 'xls' | 'unknown';
+export type RosterEncoding = 'utf-8' | 'gb18030';
+export type CsvDelimiter = ',' | '\t' | ';';
+
+export type RosterReadErrorCode =
+  | 'file.unsupported'
+  | 'file.xls'
+  | 'file.encoding'
+  | 'file.csvMalformed'
+  | 'file.empty'
+  | 'file.noHeader';
+
+/**
+ * The file as a whole cannot be read. Rows before the failure may already have been yielded; the
+ * import is refused as a whole. The message carries no cell text: csv-parse's own messages quote
+ * field values, so only its error code is kept (`detail`).
+ */
+export class RosterReadError extends Error {
+  constructor(
+    readonly code: RosterReadErrorCode,
+    readonly rowNo?: number,
+    readonly detail?: string,
+  ) {
+    super(rowNo === undefined ? code : `${code} at row ${rowNo}`);
+    this.name = 'RosterReadError';
+  }
+}
+
+export type ProgressListener = (bytesRead: number, totalBytes: number) => void;
+
+export type CsvReadOptions = {
+  /** Skips detection: for a file the admin says is GB18030 (or UTF-8). */
+  encoding?: RosterEncoding;
+  onProgress?: ProgressListener;
+  /** Bytes per read; tests make it small to put chunk boundaries everywhere. */
+  chunkSize?: number;
+};
+
+const OLE2_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const SNIFF_BYTES = 4096;
+/** How much of a CSV file decides its encoding and delimiter. */
+export const ENCODING_SAMPLE_BYTES = 64 * 1024;
+const DEFAULT_CHUNK = 64 * 1024;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/** What a file is, from its first bytes (a few KiB), whatever its name says. */
+export function sniffRosterFile(firstBytes: Buffer): RosterFileKind {
+  if (startsWith(firstBytes, ZIP_MAGIC)) return 'xlsx';
+  if (startsWith(firstBytes, OLE2_MAGIC)) return 'xls';
+  return firstBytes.includes(0) ? 'unknown' : 'csv';
+}
+
+function startsWith(bytes: Buffer, magic: Buffer): boolean {
+  return bytes.length >= magic.length && bytes.subarray(0, magic.length).equals(magic);
+}
+
+/**
+ * UTF-8 when the sample has a BOM or is valid UTF-8, else GB18030. A character cut by the end of
+ * the sample is not an error: the decoder runs in stream mode and keeps the partial bytes.
+ */
+export function detectEncoding(head: Buffer): RosterEncoding {
+  if (startsWith(head, UTF8_BOM)) return 'utf-8';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, ENCODING_SAMPLE_BYTES), { stream: true });
+    return 'utf-8';
+  } catch {
+    return 'gb18030';
+  }
+}
+
+/** Comma, unless the first line that has any separator has tabs or semicolons and no comma. */
+export function detectDelimiter(headText: string): CsvDelimiter {
+  for (const line of headText.split(/\r\n|\n|\r/, 200)) {
+    if (line.includes(',')) return ',';
+    if (line.includes('\t')) return '\t';
+    if (line.includes(';')) return ';';
+  }
+  return ',';
+}
+
+export type CsvSource = { encoding: RosterEncoding; delimiter: CsvDelimiter; rows: AsyncGenerator<RosterRow, void, undefined> };
+
+/** Opens a CSV ledger: reads the sample, decides encoding and delimiter, and returns the rows. */
+export async function openCsv(path: string, options: CsvReadOptions = {}): Promise<CsvSource> {
+  const handle = await fs.promises.open(path, 'r');
+  try {
+    return await openCsvHandle(handle, options);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function openCsvHandle(handle: FileHandle, options: CsvReadOptions): Promise<CsvSource> {
+  const totalBytes = (await handle.stat()).size;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let ended = false;
+  while (headBytes < ENCODING_SAMPLE_BYTES) {
+    const chunk = await readChunk(handle, chunkSize);
+    if (chunk === null) {
+      ended = true;
+      break;
+    }
+    head.push(chunk);
+    headBytes += chunk.length;
+  }
+  let sample = Buffer.concat(head);
+  const encoding = options.encoding ?? detectEncoding(sample);
+  // A BOM is never data, whatever encoding the admin forced.
+  if (startsWith(sample, UTF8_BOM)) sample = sample.subarray(UTF8_BOM.length);
+  const delimiter = detectDelimiter(new TextDecoder(encoding).decode(sample));
+  const pending: Buffer[] = [];
+  for (let at = 0; at < sample.length; at += chunkSize) pending.push(sample.subarray(at, at + chunkSize));
+  return { encoding, delimiter, rows: csvRows(handle, { encoding, delimiter, pending, ended, headBytes, totalBytes, chunkSize, onProgress: options.onProgress }) };
+}
+
+async function readChunk(handle: FileHandle, size: number): Promise<Buffer | null> {
+  const buffer = Buffer.allocUnsafe(size);
+  const { bytesRead } = await handle.read(buffer, 0, size, null);
+  return bytesRead === 0 ? null : buffer.subarray(0, bytesRead);
+}
+
+type CsvState = {
+  encoding: RosterEncoding;
+  delimiter: CsvDelimiter;
+  /** The sample, BOM removed, cut back into chunks. */
+  pending: Buffer[];
+  ended: boolean;
+  headBytes: number;
+  totalBytes: number;
+  chunkSize: number;
+  onProgress: ProgressListener | undefined;
+};
+
+function isRecord(value: unknown): value is string[] {
+  return Array.isArray(value);
+}
+
+/**
+ * The row loop. csv-parse works on bytes, so UTF-8 input goes to it as read (the decoder only
+ * checks it); GB18030 is decoded and handed over as text. A row's number is its record's ordinal,
+ * empty lines included: that is the row Excel shows, also when a quoted cell holds line breaks
+ * (csv-parse's `info.lines` would count those).
+ */
+async function* csvRows(handle: FileHandle, state: CsvState): AsyncGenerator<RosterRow, void, undefined> {
+  const { encoding, delimiter, totalBytes, onProgress } = state;
+  const passBytes = encoding === 'utf-8';
+  const decoder = new TextDecoder(encoding, { fatal: true });
+  const parser = new Parser({ delimiter, relax_column_count: true, skip_empty_lines: false, record_delimiter: ['\r\n', '\n', '\r'], trim: true });
+  // Failures are read from `parser.errored` right after each write; this keeps the later event quiet.
+  parser.on('error', () => undefined);
+  const pending = state.pending;
+  let bytesRead = state.headBytes;
+  let fileEnded = state.ended;
+  let previous: Buffer | null = null;
+  let lastFed = -1;
+  let rowNo = 0;
+  let finished = false;
+  try {
+    for (;;) {
+      let record: unknown;
+      while ((record = parser.read()) !== null) {
+        rowNo++;
+        if (!isRecord(record)) continue;
+        let empty = true;
+        for (let i = 0; i < record.length; i++) {
+          const cell = record[i]!.trim();
+          record[i] = cell;
+          if (cell !== '') empty = false;
+        }
+        if (!empty) yield { rowNo, cells: record };
+      }
+      if (finished) return;
+      let chunk = pending.shift();
+      if (chunk === undefined && !fileEnded) {
+        const next = await readChunk(handle, state.chunkSize);
+        if (next === null) fileEnded = true;
+        else {
+          chunk = next;
+          bytesRead += next.length;
+        }
+      }
+      if (chunk === undefined) {
+        try {
+          decoder.decode();
+        } catch {
+          throw new RosterReadError('file.encoding', encodingErrorRow(parser, lastFed));
+        }
+        parser.end();
+        finished = true;
+      } else {
+        let text: string;
+        try {
+          text = decoder.decode(chunk, { stream: true });
+        } catch {
+          const at = firstBadByte(encoding, previous, chunk);
+          const prefix = chunk.subarray(0, at);
+          if (prefix.length > 0) {
+            parser.write(passBytes ? prefix : new TextDecoder(encoding).decode(prefix, { stream: true }));
+            lastFed = prefix[prefix.length - 1]!;
+          }
+          throw new RosterReadError('file.encoding', encodingErrorRow(parser, lastFed));
+        }
+        if (passBytes) {
+          if (chunk.length > 0) {
+            parser.write(chunk);
+            lastFed = chunk[chunk.length - 1]!;
+          }
+        } else if (text.length > 0) {
+          parser.write(text);
+          lastFed = text.charCodeAt(text.length - 1);
+        }
+        previous = chunk;
+        onProgress?.(bytesRead, totalBytes);
+      }
+      const failure = parser.errored;
+      if (failure) throw malformed(failure);
+    }
+  } finally {
+    parser.destroy();
+    await handle.close();
+  }
+}
+
+function malformed(error: Error): RosterReadError {
+  if (error instanceof CsvError) {
+    const records = typeof error.records === 'number' ? error.records : 0;
+    return new RosterReadError('file.csvMalformed', records + 1, error.code);
+  }
+  return new RosterReadError('file.csvMalformed', undefined, error.name);
+}
+
+/**
+ * The row an undecodable byte sits in: everything before it has been written to the parser; ending
+ * the parser turns the unfinished record into one more, unless the bytes stopped at a line end.
+ */
+function encodingErrorRow(parser: Parser, lastFed: number): number {
+  parser.end();
+  while (parser.read() !== null);
+  const failure = parser.errored;
+  if (failure instanceof CsvError && typeof failure.records === 'number') return failure.records + 1;
+  const atLineEnd = lastFed === -1 || lastFed === NEWLINE || lastFed === CARRIAGE_RETURN;
+  return parser.info.records + (atLineEnd ? 1 : 0);
+}
+
+/**
+ * Where in `chunk` decoding fails. Only on the error path: a fresh decoder starts after the last
+ * byte below 0x30 of the previous chunk (always a character boundary in UTF-8 and GB18030, whose
+ * trail bytes are 0x30 and above) and is fed byte by byte.
+ */
+function firstBadByte(encoding: RosterEncoding, previous: Buffer | null, chunk: Buffer): number {
+  let start = previous?.length ?? 0;
+  while (start > 0 && previous![start - 1]! >= 0x30) start--;
+  const tail = previous === null ? Buffer.alloc(0) : previous.subarray(start);
+  const window = Buffer.concat([tail, chunk]);
+  const decoder = new TextDecoder(encoding, { fatal: true });
+  for (let i = 0; i < window.length; i++) {
+    try {
+      decoder.decode(window.subarray(i, i + 1), { stream: true });
+    } catch {
+      return Math.max(0, i - tail.length);
+    }
+  }
+  return chunk.length;
+}
+
+// ---------------------------------------------------------------- XLSX
+
+export type XlsxReadOptions = { onProgress?: ProgressListener };
+
+const sheetListSchema = z.object({
+  model: z.object({ sheets: z.array(z.object({ name: z.string(), state: z.string().optional() })) }),
+});
+const sheetNameSchema = z.object({ name: z.string() });
+
+/** The tab the admin sees first: the first visible sheet in the workbook's order (null while workbook.xml is unread). */
+function firstSheetName(workbook: unknown): string | null {
+  const parsed = sheetListSchema.safeParse(workbook);
+  if (!parsed.success) return null;
+  const visible = parsed.data.model.sheets.find((sheet) => sheet.state === undefined || sheet.state === 'visible');
+  return (visible ?? parsed.data.model.sheets[0])?.name ?? null;
+}
+
+/**
+ * The rows of the first worksheet, each cell as the text the admin sees. Sheets after the first are
+ * read to the end and dropped: exceljs parks them in temporary files when shared strings come last
+ * (Excel's order), and only a sheet read to its end has its file closed and removed.
+ */
+export async function* readXlsxRows(path: string, options: XlsxReadOptions = {}): AsyncGenerator<RosterRow, void, undefined> {
+  const handle = await fs.promises.open(path, 'r');
+  yield* xlsxRows(handle, options);
+}
+
+async function* xlsxRows(handle: FileHandle, options: XlsxReadOptions): AsyncGenerator<RosterRow, void, undefined> {
+  const { onProgress } = options;
+  let totalBytes: number;
+  try {
+    totalBytes = (await handle.stat()).size;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const source = handle.createReadStream({ start: 0 });
+  // A read failure ends the input (exceljs does not listen for source errors), then is thrown below.
+  const input = new PassThrough();
+  let readFailure: unknown = null;
+  source.on('error', (error) => {
+    readFailure = error;
+    input.end();
+  });
+  source.pipe(input);
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    // Styles are read for one reason: a date is a number with a date format, nothing else says so.
+    styles: 'cache',
+    worksheets: 'emit',
+    entries: 'ignore',
+  });
+  let target: string[] = [];
+  const collect = (cell: Cell, column: number): void => {
+    target[column - 1] = cellText(cell);
+  };
+  let sheetFound = false;
+  let lastProgress = -1;
+  try {
+    for await (const worksheet of workbook) {
+      const wanted = firstSheetName(workbook);
+      const name = sheetNameSchema.safeParse(worksheet);
+      const isFirst = !sheetFound && (wanted === null || (name.success && name.data.name === wanted));
+      if (!isFirst) {
+        for await (const _row of worksheet);
+        continue;
+      }
+      sheetFound = true;
+      for await (const row of worksheet) {
+        target = new Array<string>(row.cellCount).fill('');
+        row.eachCell(collect);
+        if (onProgress && source.bytesRead !== lastProgress) {
+          lastProgress = source.bytesRead;
+          onProgress(lastProgress, totalBytes);
+        }
+        if (target.every(isEmptyCell)) continue;
+        yield { rowNo: row.number, cells: target };
+      }
+    }
+  } catch (error) {
+    if (error instanceof RosterReadError) throw error;
+    if (readFailure !== null) throw readFailure;
+    // A damaged or foreign ZIP (a .docx renamed, a truncated download).
+    throw new RosterReadError('file.unsupported', undefined, error instanceof Error ? error.name : undefined);
+  } finally {
+    source.destroy();
+  }
+  if (readFailure !== null) throw readFailure;
+  if (!sheetFound) throw new RosterReadError('file.unsupported', undefined, 'noWorksheet');
+  onProgress?.(totalBytes, totalBytes);
+}
+
+function isEmptyCell(cell: string): boolean {
+  return cell === '';
+}
+
+/** Text a cell shows. Numbers keep every digit Excel kept; see `numberText`. */
+export function cellText(cell: Cell): string {
+  const value = cell.value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number') return numberText(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) return dateText(value);
+  if ('richText' in value) return value.richText.map((run) => run.text ?? '').join('').trim();
+  if ('error' in value) return '';
+  if ('result' in value) return resultText(value.result, cell.numFmt);
+  // Formulas without a cached result (written by a program that never calculated them).
+  if ('formula' in value || 'sharedFormula' in value) return '';
+  if ('hyperlink' in value) return typeof value.text === 'string' ? value.text.trim() : '';
+  return '';
+}
+
+function resultText(result: number | string | boolean | Date | CellErrorValue | undefined, numFmt: string | undefined): string {
+  if (result === undefined) return '';
+  if (typeof result === 'string') return result.trim();
+  if (typeof result === 'boolean') return result ? 'TRUE' : 'FALSE';
+  if (result instanceof Date) return dateText(result);
+  if (typeof result === 'number') {
+    // exceljs turns plain date cells into Dates but leaves formula results as serial numbers.
+    return numFmt !== undefined && isDateFormat(numFmt) ? dateText(excelSerialToDate(result)) : numberText(result);
+  }
+  return '';
+}
+
+const FORMAT_LITERALS = /\[[^\]]*]|"[^"]*"/g;
+const DATE_FORMAT_CODES = /[ymdhsb]/i;
+
+function isDateFormat(numFmt: string): boolean {
+  return DATE_FORMAT_CODES.test(numFmt.replace(FORMAT_LITERALS, ''));
+}
+
+function excelSerialToDate(serial: number): Date {
+  return new Date(Math.round((serial - 25569) * 86_400_000));
+}
+
+/**
+ * Integers below 10^15 come out with every digit (a phone stored as a number is "13800138000").
+ * From 10^15 up Excel has already dropped digits past the 15th, so such a number is shown as Excel
+ * shows it, "1.10105E+17": an ID number typed into a number cell must fail validation, never pass
+ * by chance with made-up last digits. Fractions keep Excel's 15 significant digits, so binary
+ * noise (0.1 + 0.2) does not show.
+ */
+export function numberText(value: number): string {
+  if (!Number.isFinite(value)) return '';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e15) {
+    const [mantissa = '', exponent = ''] = value.toExponential(5).split('e');
+    const sign = exponent.startsWith('-') ? '-' : '+';
+    return `${mantissa.replace(/\.?0+$/, '')}E${sign}${exponent.replace(/^[+-]/, '').padStart(2, '0')}`;
+  }
+  if (Number.isInteger(value)) return String(value);
+  return String(Number(value.toPrecision(15)));
+}
+
+/** YYYY-MM-DD, with the time of day when there is one. exceljs builds dates in UTC. */
+export function dateText(date: Date): string {
+  const time = date.getTime();
+  if (Number.isNaN(time)) return '';
+  const iso = date.toISOString();
+  const clock = iso.slice(11, 19);
+  if (clock === '00:00:00') return iso.slice(0, 10);
+  return `${iso.slice(0, 10)} ${clock.endsWith(':00') ? clock.slice(0, 5) : clock}`;
+}
+
+// ---------------------------------------------------------------- one entry point
+
+export type ReadRosterOptions = CsvReadOptions & {
+  /** The admin's saved header mapping: its headers count as recognised when the header row is looked for. */
+  savedMapping?: HeaderMapping;
+};
+
+export type RosterFile = {
+  kind: 'csv' | 'xlsx';
+  /** CSV only. */
+  encoding: RosterEncoding | null;
+  /** CSV only. */
+  delimiter: CsvDelimiter | null;
+  header: RosterRow;
+  /** Rows above the header that were taken for titles ("XX社区居民信息登记表") and skipped. */
+  titleRowNos: number[];
+  /** The data rows after the header. Iterate to the end, or call `rows.return()`: that closes the file. */
+  rows: AsyncGenerator<RosterRow, void, undefined>;
+};
+
+/** How many non-empty rows at the top may be titles before the header row. */
+const HEADER_SEARCH_ROWS = 10;
+const MOBILE_SHAPE = /^1[3-9]\d{9}$/;
+
+/**
+ * Opens a ledger whatever its kind. The header row is the first of the top rows that has a header
+ * the table (or the saved mapping) knows; rows above it are titles. When none has, the first row is
+ * the header, unless it holds ID numbers or phones: then the file has no header row at all.
+ */
+export async function readRosterFile(path: string, options: ReadRosterOptions = {}): Promise<RosterFile> {
+  const handle = await fs.promises.open(path, 'r');
+  let rows: AsyncGenerator<RosterRow, void, undefined>;
+  let kind: 'csv' | 'xlsx';
+  let encoding: RosterEncoding | null = null;
+  let delimiter: CsvDelimiter | null = null;
+  try {
+    const first = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(first, 0, SNIFF_BYTES, 0);
+    if (bytesRead === 0) throw new RosterReadError('file.empty');
+    const sniffed = sniffRosterFile(first.subarray(0, bytesRead));
+    if (sniffed === 'xls') throw new RosterReadError('file.xls');
+    if (sniffed === 'unknown') throw new RosterReadError('file.unsupported');
+    kind = sniffed;
+    if (sniffed === 'csv') {
+      const csv = await openCsvHandle(handle, options);
+      ({ rows, encoding, delimiter } = csv);
+    } else {
+      rows = xlsxRows(handle, { onProgress: options.onProgress });
+    }
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+
+  const top: RosterRow[] = [];
+  try {
+    while (top.length < HEADER_SEARCH_ROWS) {
+      const next = await rows.next();
+      if (next.done) break;
+      top.push(next.value);
+    }
+  } catch (error) {
+    await rows.return();
+    throw error;
+  }
+  const saved = options.savedMapping ?? {};
+  const knows = (cell: string): boolean => recognizeHeader(cell) !== null || Object.hasOwn(saved, cell);
+  let headerAt = top.findIndex((row) => row.cells.some(knows));
+  if (headerAt === -1) {
+    const first = top[0];
+    if (first === undefined) {
+      await rows.return();
+      throw new RosterReadError('file.empty');
+    }
+    if (first.cells.some((cell) => ID_NUMBER_SHAPE.test(cell) || MOBILE_SHAPE.test(cell))) {
+      await rows.return();
+      throw new RosterReadError('file.noHeader', first.rowNo);
+    }
+    headerAt = 0;
+  }
+  return {
+    kind,
+    encoding,
+    delimiter,
+    header: top[headerAt]!,
+    titleRowNos: top.slice(0, headerAt).map((row) => row.rowNo),
+    rows: prepend(top.slice(headerAt + 1), rows),
+  };
+}
+
+/** `rest` with `buffered` in front, without another generator layer on every row. */
+function prepend(buffered: RosterRow[], rest: AsyncGenerator<RosterRow, void, undefined>): AsyncGenerator<RosterRow, void, undefined> {
+  let index = 0;
+  const generator: AsyncGenerator<RosterRow, void, undefined> = {
+    next: () => (index < buffered.length ? Promise.resolve({ done: false, value: buffered[index++]! }) : rest.next()),
+    return: (value) => {
+      index = buffered.length;
+      return rest.return(value);
+    },
+    throw: (error: unknown) => {
+      index = buffered.length;
+      return rest.throw(error);
+    },
+    [Symbol.asyncIterator]: () => generator,
+  };
+  return generator;
+}

@@ -1,0 +1,29 @@
+/** What the dashboard shows, read the same way from either backend. */
+import { DASHBOARD_SQL } from '../store/dashboard-sql';
+import type { DashboardData } from '../store/types';
+import { num, type Tx } from '../store/sql';
+import { listTubeConflicts } from './conflicts';
+
+function numeric<T>(rows: Record<string, unknown>[], fields: string[]): T[] {
+  return rows.map((r) => {
+    const out: Record<string, unknown> = { ...r };
+    for (const f of fields) out[f] = num(r[f]);
+    return out as T;
+  });
+}
+
+export async function dashboardData(tx: Tx, day: string): Promise<DashboardData> {
+  const stations = numeric<DashboardData['stations'][number]>(
+    await tx.all(
+      `SELECT s.id, s.name, s.number, site.name AS "siteName", s.last_contact_at AS "lastContactAt", s.acked_through AS "ackedThrough",
+         s.head_seq AS "headSeq", s.conflicts, s.rejected
+       FROM station s JOIN site ON site.id = s.site_id ORDER BY site.name, s.number, s.name`,
+    ),
+    ['number', 'ackedThrough', 'headSeq', 'conflicts', 'rejected'],
+  );
+  const sites = numeric<DashboardData['sites'][number]>(await tx.all(DASHBOARD_SQL.sites, { day }), ['people', 'tubes', 'boxes']);
+  const rounds = numeric<DashboardData['rounds'][number]>(await tx.all(DASHBOARD_SQL.rounds), ['people', 'tubes', 'knownPeople']);
+  const positives = numeric<DashboardData['positives'][number]>(await tx.all(DASHBOARD_SQL.positives), ['members', 'retested']);
+  const tubeConflicts = await listTubeConflicts(tx, 100);
+  return { day, stations, sites, rounds, positives, tubeConflicts };
+}

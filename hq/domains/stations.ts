@@ -1,0 +1,118 @@
+/**
+ * Stations within their site: the number HQ gives each one (1-999, never given to another
+ * station of the site, so codes generated under it stay unique), its name, and the site's key
+ * for "sampled in this round" marks. Written once for both storage backends.
+ */
+import { randomBytes } from 'node:crypto';
+import { usableEnrollmentCode } from '../ingest';
+import type { EnrollOutcome, StationUpdateOutcome } from '../store/types';
+import { STATION_SELECT, toStation, type StationDbRow } from '../store/station-row';
+import type { Tx } from '../store/sql';
+import { addFeed } from './feed';
+
+export const MAX_STATION_NUMBER = 999;
+
+export function defaultStationName(number: number): string {
+  return `${number}号采样台`;
+}
+
+/** The lowest number never given to a station of the site. */
+async function freeNumber(tx: Tx, siteId: string): Promise<number | null> {
+  const taken = await tx.all<{ number: number }>('SELECT number FROM station_number WHERE site_id = @siteId ORDER BY number', { siteId });
+  let n = 1;
+  for (const t of taken) {
+    if (Number(t.number) !== n) break;
+    n++;
+  }
+  return n <= MAX_STATION_NUMBER ? n : null;
+}
+
+/** The site's mark key, made (and sent to its stations) the first time the site needs one. */
+export async function ensureSiteKeys(tx: Tx, siteId: string, at: string): Promise<void> {
+  const site = await tx.one<{ mark_key: string | null }>('SELECT mark_key FROM site WHERE id = @siteId', { siteId });
+  if (!site || site.mark_key) return;
+  const markKey = randomBytes(32).toString('base64url');
+  await tx.run('UPDATE site SET mark_key = @markKey WHERE id = @siteId', { markKey, siteId });
+  await addFeed(tx, { siteId, stationId: null, kind: 'site.keys', payload: JSON.stringify({ siteId, markKey }), at });
+}
+
+export type EnrollInput = { codeHash: string; now: string; stationId: string; localStationId: string; publicKey: string };
+
+/** Consumes the one-time code and creates the station with the next free number of its site, atomically. */
+export async function enrollStation(tx: Tx, input: EnrollInput): Promise<EnrollOutcome> {
+  const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  const code = await tx.one<{ site_id: string; expires_at: string; used_at: string | null }>(
+    `SELECT site_id, expires_at, used_at FROM enrollment_code WHERE code_hash = @codeHash${lock}`,
+    { codeHash: input.codeHash },
+  );
+  const usable = usableEnrollmentCode(code, input.now);
+  if (typeof usable === 'string') return { ok: false, error: usable };
+  const siteId = usable.site_id;
+  // One enrollment of the site at a time takes a number (PostgreSQL: the site's row is the lock).
+  if (tx.dialect === 'postgres') await tx.run('SELECT 1 FROM site WHERE id = @siteId FOR UPDATE', { siteId });
+  const number = await freeNumber(tx, siteId);
+  if (number === null) return { ok: false, error: 'enroll.siteFull' };
+  await tx.run('UPDATE enrollment_code SET used_at = @now, station_id = @stationId WHERE code_hash = @codeHash', {
+    now: input.now,
+    stationId: input.stationId,
+    codeHash: input.codeHash,
+  });
+  await tx.run('INSERT INTO station_number (site_id, number, station_id, at) VALUES (@siteId, @number, @stationId, @now)', {
+    siteId,
+    number,
+    stationId: input.stationId,
+    now: input.now,
+  });
+  await tx.run(
+    `INSERT INTO station (id, site_id, name, number, local_station_id, public_key, enrolled_at)
+     VALUES (@stationId, @siteId, @name, @number, @localStationId, @publicKey, @now)`,
+    {
+      stationId: input.stationId,
+      siteId,
+      name: defaultStationName(number),
+      number,
+      localStationId: input.localStationId,
+      publicKey: input.publicKey,
+      now: input.now,
+    },
+  );
+  await ensureSiteKeys(tx, siteId, input.now);
+  const row = await tx.one<StationDbRow>(`${STATION_SELECT} WHERE s.id = @stationId`, { stationId: input.stationId });
+  return { ok: true, station: toStation(row!) };
+}
+
+/**
+ * HQ staff renumber or rename a station; the station hears of it through the feed. A number
+ * another station of the site has (or once had) is refused: codes generated under it exist.
+ */
+export async function updateStation(tx: Tx, input: { stationId: string; number?: number; name?: string; at: string }): Promise<StationUpdateOutcome> {
+  const row = await tx.one<StationDbRow>(`${STATION_SELECT} WHERE s.id = @stationId`, { stationId: input.stationId });
+  if (!row) return { ok: false, error: 'station.unknown' };
+  const station = toStation(row);
+  const number = input.number ?? station.number;
+  const name = input.name ?? station.name;
+  if (number !== station.number) {
+    const holder = await tx.one<{ station_id: string }>('SELECT station_id FROM station_number WHERE site_id = @siteId AND number = @number', {
+      siteId: station.siteId,
+      number,
+    });
+    if (holder && holder.station_id !== station.id) return { ok: false, error: 'station.numberTaken' };
+    if (!holder) {
+      await tx.run('INSERT INTO station_number (site_id, number, station_id, at) VALUES (@siteId, @number, @stationId, @at)', {
+        siteId: station.siteId,
+        number,
+        stationId: station.id,
+        at: input.at,
+      });
+    }
+  }
+  await tx.run('UPDATE station SET number = @number, name = @name WHERE id = @stationId', { number, name, stationId: station.id });
+  await addFeed(tx, {
+    siteId: station.siteId,
+    stationId: station.id,
+    kind: 'station.identity',
+    payload: JSON.stringify({ siteId: station.siteId, siteName: station.siteName, number, name }),
+    at: input.at,
+  });
+  return { ok: true, station: { ...station, number, name } };
+}
