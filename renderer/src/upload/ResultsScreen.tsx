@@ -55,7 +55,7 @@ export function ResultsScreen() {
           <h2 id="positives-heading">{t('panel.positives')}</h2>
           {positives.length === 0 ? <p className="muted">{t('panel.noPositives')}</p> : null}
           {positives.map((p) => (
-            <div key={`${p.tubeCode}-${p.knownHere ? "here" : "elsewhere"}`} data-testid="positive-tube">
+            <div key={`${p.tubeCode}-${p.knownHere ? 'here' : 'elsewhere'}`} data-testid="positive-tube">
               <p>
                 <span className="positive-code">{p.tubeCode}</span> <small>{t('panel.resultAt', { time: time(p.resultAt) })}</small>
               </p>
