@@ -172,6 +172,10 @@ async function* csvRows(handle: FileHandle, state: CsvState): AsyncGenerator<Ros
   const parser = new Parser({ delimiter, relax_column_count: true, skip_empty_lines: false, record_delimiter: ['\r\n', '\n', '\r'], trim: true });
   // Failures are read from `parser.errored` right after each write; this keeps the later event quiet.
   parser.on('error', () => undefined);
+  let parserEnded = false;
+  parser.on('end', () => {
+    parserEnded = true;
+  });
   const pending = state.pending;
   let bytesRead = state.headBytes;
   let fileEnded = state.ended;
@@ -193,7 +197,14 @@ async function* csvRows(handle: FileHandle, state: CsvState): AsyncGenerator<Ros
         }
         if (!empty) yield { rowNo, cells: record };
       }
-      if (finished) return;
+      if (finished) {
+        // Node flushes a transform synchronously on end(); should that ever wait a turn, so do we.
+        if (parserEnded) return;
+        const failure = parser.errored;
+        if (failure) throw malformed(failure);
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       let chunk = pending.shift();
       if (chunk === undefined && !fileEnded) {
         const next = await readChunk(handle, state.chunkSize);
