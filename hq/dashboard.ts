@@ -70,6 +70,24 @@ const TEXT = {
     'posted.conflict.ok': '已认定，结果将只发给这支管的人员。',
     'posted.conflict.invalid': '请选择采样台并填写说明。',
     'posted.conflict.unknown': '没有这个重复管码或该采样台没有使用它。',
+    roundsTitle: '轮次',
+    startedAt: '开始时间',
+    roundStart: '开始新一轮',
+    roundName: '轮次名称',
+    startsOn: '开始日期',
+    endsOn: '结束日期',
+    startedBy: '开始于',
+    closeRound: '结束本轮',
+    openNow: '进行中',
+    closedAt: '已结束',
+    noOpenRound: '无进行中的轮次',
+    'posted.round.started': '已开始新一轮，将下发到该采样点的所有采样台。',
+    'posted.round.closedOk': '已结束该轮次。',
+    'posted.round.invalid': '请选择采样点并填写轮次名称（日期格式 YYYY-MM-DD）。',
+    'posted.round.datesInvalid': '结束日期早于开始日期。',
+    'posted.round.unknown': '没有这个轮次。',
+    'posted.round.closed': '该轮次已经结束。',
+    'posted.site.unknown': '没有这个采样点。',
     other: 'English',
   },
   en: {
@@ -134,6 +152,24 @@ const TEXT = {
     'posted.conflict.ok': 'Resolved: results go to the members of that tube only.',
     'posted.conflict.invalid': 'Choose a station and write a note.',
     'posted.conflict.unknown': 'No such conflict, or that station did not open the code.',
+    roundsTitle: 'Rounds',
+    startedAt: 'Started',
+    roundStart: 'Start a round',
+    roundName: 'Round name',
+    startsOn: 'Starts on',
+    endsOn: 'Ends on',
+    startedBy: 'Started by',
+    closeRound: 'Close',
+    openNow: 'open',
+    closedAt: 'closed',
+    noOpenRound: 'no round open',
+    'posted.round.started': 'Round started; every station of the site receives it.',
+    'posted.round.closedOk': 'Round closed.',
+    'posted.round.invalid': 'Choose a site and name the round (dates as YYYY-MM-DD).',
+    'posted.round.datesInvalid': 'The end date is before the start date.',
+    'posted.round.unknown': 'No such round.',
+    'posted.round.closed': 'That round is already closed.',
+    'posted.site.unknown': 'No such site.',
     other: '中文',
   },
 } as const;
@@ -222,6 +258,21 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
     ? `<section class="wide" data-section="conflicts"><h2>${esc(t('conflictsTitle'))}</h2><table><thead><tr><th>${esc(t('tube'))}</th><th>${esc(t('conflictTubes'))}</th>
 <th>${esc(t('detected'))}</th><th>${esc(t('status'))}</th><th></th></tr></thead><tbody>${conflictRows}</tbody></table></section>`
     : '';
+  const roundRowsHtml = data.siteRounds
+    .map((r) => {
+      const dates = r.startsOn || r.endsOn ? `${r.startsOn ?? '…'} – ${r.endsOn ?? '…'}` : '';
+      const state = r.closedAt
+        ? `${esc(t('closedAt'))} ${time(r.closedAt, lang, t)}`
+        : `${esc(t('openNow'))} <form method="post" action="/dashboard/rounds/close?lang=${lang}" class="inline"><input type="hidden" name="roundId" value="${esc(r.roundId)}"><button type="submit">${esc(t('closeRound'))}</button></form>`;
+      return `<tr class="${r.closedAt ? '' : 'ok'}"><td>${esc(r.siteName)}</td><td>${esc(r.name)}</td><td>${esc(dates)}</td><td>${esc(r.startedBy)}</td><td>${time(r.startedAt, lang, t)}</td><td>${state}</td></tr>`;
+    })
+    .join('');
+  const siteOptions = data.sites.map((x) => `<option value="${esc(x.siteId)}">${esc(x.siteName)}</option>`).join('');
+  const roundSection = `<section class="wide" data-section="rounds"><h2>${esc(t('roundsTitle'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('roundName'))}</th>
+<th>${esc(t('startsOn'))} – ${esc(t('endsOn'))}</th><th>${esc(t('startedBy'))}</th><th>${esc(t('startedAt'))}</th><th></th></tr></thead><tbody>${roundRowsHtml || `<tr><td colspan="6" class="empty">${esc(t('none'))}</td></tr>`}</tbody></table>
+<form method="post" action="/dashboard/rounds?lang=${lang}" class="result"><strong>${esc(t('roundStart'))}</strong><select name="siteId">${siteOptions}</select>
+<label>${esc(t('roundName'))} <input name="name" maxlength="60" required></label><label>${esc(t('startsOn'))} <input type="date" name="startsOn"></label>
+<label>${esc(t('endsOn'))} <input type="date" name="endsOn"></label><button type="submit">${esc(t('submit'))}</button></form></section>`;
   const empty = (cols: number): string => `<tr><td colspan="${cols}" class="empty">${esc(t('none'))}</td></tr>`;
   const postedKey = opts.posted ? (`posted.${opts.posted}` as Key) : null;
   const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
@@ -232,6 +283,7 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
 <th>${esc(t('acked'))}</th><th>${esc(t('head'))}</th><th>${esc(t('lag'))}</th><th>${esc(t('conflicts'))}</th><th>${esc(t('rejected'))}</th></tr></thead>
 <tbody>${stationRows || empty(9)}</tbody></table>${stationForm}</section>
 ${conflictSection}
+${roundSection}
 <section><h2>${esc(t('sitesToday'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th><th>${esc(t('boxes'))}</th></tr></thead>
 <tbody>${siteRows || empty(4)}</tbody></table></section>
 <section><h2>${esc(t('coverage'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('round'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th>

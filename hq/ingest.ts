@@ -51,7 +51,8 @@ export type ConflictRow = { seq: number; storedDigest: string; receivedDigest: s
 
 export type Projection = {
   persons: { personId: string; personKey: string; at: string }[];
-  rounds: { roundId: string; name: string; at: string }[];
+  rounds: { roundId: string; siteId: string; name: string; startsOn: string | null; endsOn: string | null; at: string }[];
+  roundsClosed: { roundId: string; siteId: string; at: string }[];
   tubesOpened: { tubeId: string; code: string; capacity: number; roundId: string; at: string; day: string }[];
   /** Final state per tube after this batch, in seq order. */
   tubeStates: { tubeId: string; state: 'open' | 'sealed' | 'voided'; count: number | null }[];
@@ -164,6 +165,7 @@ export function project(records: readonly ValidRecord[]): Projection {
   const p: Projection = {
     persons: [],
     rounds: [],
+    roundsClosed: [],
     tubesOpened: [],
     tubeStates: [],
     bindings: [],
@@ -178,7 +180,10 @@ export function project(records: readonly ValidRecord[]): Projection {
         p.persons.push({ personId: r.entityId, personKey: r.payload.key, at: r.at });
         break;
       case 'round.started':
-        p.rounds.push({ roundId: r.entityId, name: r.payload.name, at: r.at });
+        p.rounds.push({ roundId: r.entityId, siteId: r.payload.siteId, name: r.payload.name, startsOn: r.payload.startsOn ?? null, endsOn: r.payload.endsOn ?? null, at: r.at });
+        break;
+      case 'round.closed':
+        p.roundsClosed.push({ roundId: r.entityId, siteId: r.payload.siteId, at: r.at });
         break;
       case 'tube.opened':
         p.tubesOpened.push({ tubeId: r.entityId, code: r.payload.code, capacity: r.payload.capacity, roundId: r.payload.roundId, at: r.at, day: recordDay(r.at) });

@@ -19,6 +19,7 @@ export const HQ_PATHS = {
   adminSiteConfig: '/api/v1/admin/site-config',
   adminStations: '/api/v1/admin/stations',
   adminTubeConflicts: '/api/v1/admin/tube-conflicts',
+  adminRounds: '/api/v1/admin/rounds',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -53,6 +54,9 @@ export type HqErrorCode =
   | 'tube.ambiguous'
   | 'site.unknown'
   | 'station.numberTaken'
+  | 'round.unknown'
+  | 'round.closed'
+  | 'round.datesInvalid'
   | 'not.found'
   /** 503 with `Retry-After`: HQ has as many batches in hand as it takes at once. */
   | 'hq.busy'
@@ -103,6 +107,7 @@ export const KNOWN_KINDS = [
   'operator.created',
   'operator.signedIn',
   'round.started',
+  'round.closed',
   'person.registered',
   'person.updated',
   'tube.opened',
@@ -125,6 +130,8 @@ const code = z.string().min(1).max(128);
 const text = z.string().max(1000);
 const optionalText = z.string().max(1000).nullish();
 const count = z.number().int().min(0).max(100_000);
+/** A calendar date, YYYY-MM-DD. */
+export const isoDate = z.iso.date();
 
 /** Payload shapes HQ validates (and projects). Unknown extra keys are allowed for forward compatibility. */
 export const PAYLOAD_SCHEMAS = {
@@ -134,7 +141,10 @@ export const PAYLOAD_SCHEMAS = {
   'station.identified': z.object({ siteId: id, number: stationNumberSchema, name: text }),
   'operator.created': z.object({ code, name: text, role: z.string().min(1).max(32), badge: optionalText }),
   'operator.signedIn': z.object({ code }),
-  'round.started': z.object({ siteId: id, name: text }),
+  /** entityId: the round. Planned dates (YYYY-MM-DD) since rounds belong to the site. */
+  'round.started': z.object({ siteId: id, name: text, startsOn: isoDate.nullish(), endsOn: isoDate.nullish() }),
+  /** entityId: the round, closed by a site admin at this station. */
+  'round.closed': z.object({ siteId: id }),
   'person.registered': z.object({
     key: z.string().min(1).max(256),
     idNumber: optionalText,
@@ -379,6 +389,23 @@ export const keyPersonSchema = z.object({ idNumber: z.string().min(1).max(64), n
 /** The site's key for "sampled in this round" marks: 32 random bytes, base64url. */
 export const markKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 
+/** A person's "sampled in this round" mark: HMAC-SHA-256 of their key under the site's mark key, 16 bytes, base64url. */
+export const personMarkSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/);
+
+/** A round of the site as HQ sends it to every station of the site. */
+export const roundSchema = z.object({
+  roundId: id,
+  siteId: id,
+  name: z.string().trim().min(1).max(60),
+  startsOn: isoDate.nullable(),
+  endsOn: isoDate.nullable(),
+  startedAt: z.iso.datetime({ offset: true }),
+  /** "HQ" or the name of the station where a site admin started it. */
+  startedBy: text,
+  closedAt: z.iso.datetime({ offset: true }).nullable(),
+});
+export type RoundPayload = z.infer<typeof roundSchema>;
+
 const conflictTubeSchema = z.object({ stationNumber: stationNumberSchema, stationName: text, openedAt: z.iso.datetime({ offset: true }) });
 
 export const feedItemSchema = z.discriminatedUnion('kind', [
@@ -413,6 +440,29 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
     cursor: z.number().int(),
     kind: z.literal('station.identity'),
     payload: z.object({ siteId: id, siteName: text, number: stationNumberSchema, name: stationNameSchema }),
+  }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('round.started'),
+    payload: roundSchema,
+  }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('round.closed'),
+    payload: z.object({ roundId: id, siteId: id, closedAt: z.iso.datetime({ offset: true }) }),
+  }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('round.marks'),
+    payload: z.object({
+      roundId: id,
+      stationNumber: stationNumberSchema,
+      stationName: text,
+      /** People that station sampled in the round: the binding and the person's mark (a keyed hash, never who they are). */
+      add: z.array(z.object({ b: id, m: personMarkSchema, at: z.iso.datetime({ offset: true }) })).max(MAX_BATCH_RECORDS),
+      /** Bindings undone or in voided tubes: they no longer count. */
+      remove: z.array(id).max(MAX_BATCH_RECORDS),
+    }),
   }),
   z.object({
     cursor: z.number().int(),
@@ -476,6 +526,10 @@ export const adminStationRequestSchema = z
   .object({ stationId: id, number: stationNumberSchema.optional(), name: stationNameSchema.optional() })
   .strict()
   .refine((b) => b.number !== undefined || b.name !== undefined, 'give a number, a name or both');
+export const adminRoundStartSchema = z
+  .object({ siteId: id, name: z.string().trim().min(1).max(60), startsOn: isoDate.optional(), endsOn: isoDate.optional() })
+  .strict();
+export const adminRoundCloseSchema = z.object({ roundId: id }).strict();
 /** Staff say which station's tube a duplicated pre-printed code means; results then go to that tube only. */
 export const adminTubeConflictResolveSchema = z.object({ code, stationId: id, note: z.string().trim().min(1).max(500) }).strict();
 

@@ -12,6 +12,8 @@ import {
   adminKeyPersonsRequestSchema,
   adminResultRequestSchema,
   adminSiteConfigRequestSchema,
+  adminRoundCloseSchema,
+  adminRoundStartSchema,
   adminStationRequestSchema,
   adminTubeConflictResolveSchema,
   batchSchema,
@@ -37,6 +39,7 @@ import {
 import { openStore } from './store';
 import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutcome } from './store/types';
 import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } from './domains/conflicts';
+import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutcome } from './domains/rounds';
 import { updateStation as updateStationIn } from './domains/stations';
 
 const log = createLogger('hq');
@@ -69,12 +72,17 @@ export type HqServer = {
   /** Batches waiting for their station's previous batch to be stored. */
   batchesWaiting(): number;
   createEnrollmentCode(siteId: string, siteName?: string, ttlHours?: number): Promise<{ code: string; expiresAt: string }>;
-  postResult(tubeCode: string, result: TubeResult): Promise<ResultOutcome>;
+  postResult(tubeCode: string, result: TubeResult): Promise<PostedResult>;
   /** Renumbers or renames a station; it hears of it through the feed. */
   updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome>;
   /** Says which station's tube a code opened at several stations means. */
   resolveTubeConflict(input: { code: string; stationId: string; note: string }): Promise<ResolveOutcome>;
+  startRound(input: { siteId: string; name: string; startsOn?: string; endsOn?: string }): Promise<RoundOutcome>;
+  closeRound(roundId: string): Promise<RoundOutcome>;
 };
+
+/** A result posted, or why not (the tube is unknown, or its code was opened at several stations). */
+export type PostedResult = { ok: true } | Exclude<ResultOutcome, { ok: true }>;
 
 const DEFAULT_CODE_TTL_HOURS = 24;
 const DEFAULT_MAX_INGEST_IN_FLIGHT = 8;
@@ -226,17 +234,30 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     return { code, expiresAt };
   }
 
-  async function postResult(tubeCode: string, result: TubeResult): Promise<ResultOutcome> {
+  async function postResult(tubeCode: string, result: TubeResult): Promise<PostedResult> {
     const at = new Date(now()).toISOString();
     const outcome = await store.postResult({ tubeCode, result, at });
-    if (outcome.ok) log.info({ result }, 'tube result posted');
-    else log.warn({ error: outcome.error }, 'tube result refused');
-    return outcome;
+    if (!outcome.ok) {
+      log.warn({ error: outcome.error }, 'tube result refused');
+      return outcome;
+    }
+    log.info({ result }, 'tube result posted');
+    return { ok: true };
   }
 
   async function updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome> {
     const at = new Date(now()).toISOString();
     return store.sql.transaction((tx) => updateStationIn(tx, { ...input, at }));
+  }
+
+  async function startRound(input: { siteId: string; name: string; startsOn?: string; endsOn?: string }): Promise<RoundOutcome> {
+    const at = new Date(now()).toISOString();
+    return store.sql.transaction((tx) => startRoundIn(tx, { siteId: input.siteId, name: input.name, startsOn: input.startsOn ?? null, endsOn: input.endsOn ?? null, at }));
+  }
+
+  async function closeRound(roundId: string): Promise<RoundOutcome> {
+    const at = new Date(now()).toISOString();
+    return store.sql.transaction((tx) => closeRoundIn(tx, { roundId, at, by: 'HQ' }));
   }
 
   async function resolveTubeConflict(input: { code: string; stationId: string; note: string }): Promise<ResolveOutcome> {
@@ -333,6 +354,23 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const outcome = await updateStation(body);
     if (!outcome.ok) throw new HttpFailure(outcome.error === 'station.unknown' ? 404 : 409, outcome.error);
     return reply.send({ ok: true, station: { id: outcome.station.id, number: outcome.station.number, name: outcome.station.name } });
+  });
+
+  const roundFailure = (error: Exclude<RoundOutcome, { ok: true }>['error']): HttpFailure =>
+    new HttpFailure(error === 'site.unknown' || error === 'round.unknown' ? 404 : error === 'round.closed' ? 409 : 400, error);
+
+  app.post(HQ_PATHS.adminRounds, async (req, reply) => {
+    requireAdmin(req);
+    const outcome = await startRound(parseJson(adminRoundStartSchema, rawBody(req)));
+    if (!outcome.ok) throw roundFailure(outcome.error);
+    return reply.send({ ok: true, round: outcome.round });
+  });
+
+  app.post(`${HQ_PATHS.adminRounds}/close`, async (req, reply) => {
+    requireAdmin(req);
+    const outcome = await closeRound(parseJson(adminRoundCloseSchema, rawBody(req)).roundId);
+    if (!outcome.ok) throw roundFailure(outcome.error);
+    return reply.send({ ok: true, round: outcome.round });
   });
 
   app.post(`${HQ_PATHS.adminTubeConflicts}/resolve`, async (req, reply) => {
@@ -436,6 +474,24 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const outcome = await updateStation(parsed.data);
     return reply.redirect(`/dashboard?lang=${lang}&posted=station.${outcome.ok ? 'ok' : outcome.error.replace('station.', '')}`, 303);
   });
+  app.post('/dashboard/rounds', async (req, reply) => {
+    if (!isAdmin(req)) return reply.redirect('/login', 303);
+    const form = new URLSearchParams(rawBody(req).toString('utf8'));
+    const lang = langOf(req);
+    const startsOn = form.get('startsOn') || undefined;
+    const endsOn = form.get('endsOn') || undefined;
+    const parsed = adminRoundStartSchema.safeParse({ siteId: form.get('siteId') ?? '', name: form.get('name') ?? '', ...(startsOn ? { startsOn } : {}), ...(endsOn ? { endsOn } : {}) });
+    if (!parsed.success) return reply.redirect(`/dashboard?lang=${lang}&posted=round.invalid`, 303);
+    const outcome = await startRound(parsed.data);
+    return reply.redirect(`/dashboard?lang=${lang}&posted=${outcome.ok ? 'round.started' : outcome.error}`, 303);
+  });
+  app.post('/dashboard/rounds/close', async (req, reply) => {
+    if (!isAdmin(req)) return reply.redirect('/login', 303);
+    const form = new URLSearchParams(rawBody(req).toString('utf8'));
+    const lang = langOf(req);
+    const outcome = await closeRound(form.get('roundId') ?? '');
+    return reply.redirect(`/dashboard?lang=${lang}&posted=${outcome.ok ? 'round.closedOk' : outcome.error}`, 303);
+  });
   app.post('/dashboard/conflicts', async (req, reply) => {
     if (!isAdmin(req)) return reply.redirect('/login', 303);
     const form = new URLSearchParams(rawBody(req).toString('utf8'));
@@ -462,6 +518,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     postResult,
     updateStation,
     resolveTubeConflict,
+    startRound,
+    closeRound,
   };
 }
 

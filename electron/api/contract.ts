@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { deviceArgs, type DeviceErrorCode, type DeviceEvents, type DeviceHandlers } from './devices';
 import { uploadArgs, type UploadErrorCode, type UploadEvents, type UploadHandlers } from './upload';
 import { labelArgs, type LabelEvents, type LabelHandlers } from './labels';
+import { roundArgs, type RoundErrorCode, type RoundEvents, type RoundHandlers } from './rounds';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -46,7 +47,8 @@ export type ErrorCode =
   /** Set by a client transport, not the core: the host did not answer (params.sent: 1 if the call may have run). */
   | 'host.unreachable'
   | UploadErrorCode
-  | DeviceErrorCode;
+  | DeviceErrorCode
+  | RoundErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -88,7 +90,10 @@ export type TubeView = TubeSummary & { members: BindingView[] };
 export type PendingConfirmation = {
   token: string;
   person: PersonView;
-  previousTubeCode: string;
+  /** The tube they were put in at this desk; null when it was at another desk of the site. */
+  previousTubeCode: string | null;
+  /** The other desk's name, when another desk sampled them (its mark reached this one through HQ). */
+  previousStation: string | null;
   previousBoundAt: string;
 };
 
@@ -111,7 +116,8 @@ export type DeskState = {
   /** The station's number within its site (HQ gives it; generated tube codes carry it). */
   station: { id: string; name: string; number: number };
   operator: OperatorView;
-  round: { id: string; name: string };
+  /** The site's round desks bind into now; null when none is open (nothing can be sampled). */
+  round: { id: string; name: string; startsOn: string | null; endsOn: string | null } | null;
   capacity: Capacity;
   openTube: TubeView | null;
   recentTubes: TubeSummary[];
@@ -178,19 +184,20 @@ export type DeskHandlers = {
   'tube.conflicts': { args: Args<'tube.conflicts'>; value: TubeConflictView[] };
 };
 
-export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers;
+export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers & RoundHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
 
-export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs, ...labelArgs };
+export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs, ...labelArgs, ...roundArgs };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
 export type Events = {
   'desk.changed': DeskState;
 } & UploadEvents &
   DeviceEvents &
-  LabelEvents;
+  LabelEvents &
+  RoundEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

@@ -11,6 +11,7 @@ import {
 } from '../api/contract';
 import type { DeviceHandlers, DeviceMode } from '../api/devices';
 import type { LabelHandlers } from '../api/labels';
+import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
 import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
@@ -19,6 +20,8 @@ import { DomainError } from './errors';
 import { Journal } from './journal';
 import { createLogger } from './log';
 import { FeedApplier, type FeedEffects } from './feed/feed';
+import { roundHandlers } from './rounds/handlers';
+import { Rounds } from './rounds/rounds';
 import { SamplingDesk } from './sampling/desk';
 import { ScanRouter } from './scan/router';
 import { ensureStation, type StationIdentity } from './site/bootstrap';
@@ -63,6 +66,7 @@ export class StationCore {
   readonly labels: LabelService;
   readonly feed = new FeedApplier();
   readonly siteIdentity: SiteIdentity;
+  readonly rounds: Rounds;
   private currentRouter: ScanRouter;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
@@ -76,10 +80,13 @@ export class StationCore {
     this.identity = ensureStation(this.db, this.journal, now);
     this.currentRouter = new ScanRouter(this.identity.site.config);
     const identity = this.identity;
-    this.desk = new SamplingDesk(this.db, this.journal, this.identity, now);
+    // Read when a change is made, by which time the desk exists.
     const operatorId = () => this.desk.operator().id;
-    this.siteIdentity = new SiteIdentity(this.db, this.journal, this.identity, operatorId);
+    this.rounds = new Rounds(this.db, this.journal, this.identity, operatorId, () => this.siteIdentity.markKey());
+    this.siteIdentity = new SiteIdentity(this.db, this.journal, this.identity, operatorId, this.rounds);
+    this.desk = new SamplingDesk(this.db, this.journal, this.identity, now, this.rounds);
     this.feed.register(this.siteIdentity.feedHandlers());
+    this.feed.register(this.rounds.feedHandlers());
     this.feed.register(this.desk.conflicts.feedHandlers());
     this.upload = new UploadService(
       {
@@ -124,7 +131,13 @@ export class StationCore {
       onJob: (job) => this.emit('label.job', job),
       devicePrinter: () => this.devices.defaultPrinter(),
     });
-    this.handlers = { ...this.deskHandlers(), ...uploadHandlers(this.upload), ...deviceHandlers(this.devices), ...labelHandlers(this.labels) };
+    this.handlers = {
+      ...this.deskHandlers(),
+      ...uploadHandlers(this.upload),
+      ...deviceHandlers(this.devices),
+      ...labelHandlers(this.labels),
+      ...roundHandlers(this.rounds, (fn) => this.change(fn), now),
+    };
     this.events.setMaxListeners(100);
     if (options.upload?.start) this.upload.start();
     void this.devices.start();
@@ -156,11 +169,22 @@ export class StationCore {
       log.info({ siteId: effects.identity.site.id, number: effects.identity.station.number }, 'station identity from HQ');
     }
     if (effects.site) this.useSiteConfig(effects.site);
-    else if ((effects.identity || effects.conflicts > 0) && this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
+    else if ((effects.identity || effects.conflicts > 0 || effects.rounds > 0) && this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
+    if (effects.rounds > 0 || effects.identity) this.emit('rounds.changed', { current: this.rounds.current() });
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
   }
 
-  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers> {
+  /** Runs a change through the writer, then tells the screens what the desk and the rounds look like now. */
+  private async change<T>(fn: () => T): Promise<T> {
+    const value = await this.writer.run(fn);
+    if (this.hasSubscribers()) {
+      this.emit('desk.changed', this.desk.state());
+      this.emit('rounds.changed', { current: this.rounds.current() });
+    }
+    return value;
+  }
+
+  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers | keyof RoundHandlers> {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
       const value = await this.writer.run(fn);

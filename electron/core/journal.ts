@@ -8,6 +8,7 @@ export type JournalKind =
   | 'operator.created'
   | 'operator.signedIn'
   | 'round.started'
+  | 'round.closed'
   | 'person.registered'
   | 'person.updated'
   | 'tube.opened'

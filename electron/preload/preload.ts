@@ -48,6 +48,9 @@ const api = {
   'label.printerStatus': command('label.printerStatus'),
   'label.settings': command('label.settings'),
   'label.setPrintOnOpen': command('label.setPrintOnOpen'),
+  'round.list': command('round.list'),
+  'round.start': command('round.start'),
+  'round.close': command('round.close'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -3,6 +3,7 @@ import { DASHBOARD_SQL } from '../store/dashboard-sql';
 import type { DashboardData } from '../store/types';
 import { num, type Tx } from '../store/sql';
 import { listTubeConflicts } from './conflicts';
+import { roundsOfSite } from './rounds';
 
 function numeric<T>(rows: Record<string, unknown>[], fields: string[]): T[] {
   return rows.map((r) => {
@@ -25,5 +26,6 @@ export async function dashboardData(tx: Tx, day: string): Promise<DashboardData>
   const rounds = numeric<DashboardData['rounds'][number]>(await tx.all(DASHBOARD_SQL.rounds), ['people', 'tubes', 'knownPeople']);
   const positives = numeric<DashboardData['positives'][number]>(await tx.all(DASHBOARD_SQL.positives), ['members', 'retested']);
   const tubeConflicts = await listTubeConflicts(tx, 100);
-  return { day, stations, sites, rounds, positives, tubeConflicts };
+  const siteRounds = await roundsOfSite(tx, null);
+  return { day, stations, sites, rounds, positives, tubeConflicts, siteRounds };
 }

@@ -224,4 +224,27 @@ const siteDesks: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks];
+/** Rounds belong to the site: the same `site_round` as SQLite's `hq-site-rounds`. */
+const siteRounds: PgMigration = {
+  version: 4,
+  name: 'hq-site-rounds',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE site_round (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        name TEXT NOT NULL,
+        starts_on TEXT,
+        ends_on TEXT,
+        started_at TEXT NOT NULL,
+        started_by TEXT NOT NULL,
+        station_id TEXT,
+        closed_at TEXT,
+        closed_by TEXT
+      );
+      CREATE INDEX site_round_site ON site_round(site_id, started_at);
+    `);
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds];

@@ -226,4 +226,31 @@ const siteDesks: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks];
+/**
+ * Rounds belong to the site: `site_round` holds the rounds HQ's staff or a site admin at one of
+ * the site's stations started, sent to every station of the site. (`round` keeps what each
+ * station journalled, its demo rounds included.)
+ */
+const siteRounds: Migration = {
+  version: 4,
+  name: 'hq-site-rounds',
+  up(db) {
+    db.exec(`
+      CREATE TABLE site_round (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        name TEXT NOT NULL,
+        starts_on TEXT,
+        ends_on TEXT,
+        started_at TEXT NOT NULL,
+        started_by TEXT NOT NULL,
+        station_id TEXT,
+        closed_at TEXT,
+        closed_by TEXT
+      ) STRICT;
+      CREATE INDEX site_round_site ON site_round(site_id, started_at);
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds];

@@ -76,11 +76,11 @@ export function openSqliteStore(dataDir: string): HqStore {
        GROUP BY tube_code, station_id, tube_id`,
     ),
     // A result names its tube (station_id, tube_id); one from before HQ did (NULLs) is for every tube under the code.
-    createTasks: db.prepare<[at: string, tubeCode: string, stationId: string | null, tubeId: string | null]>(
+    createTasks: db.prepare<{ at: string; tubeCode: string; stationId: string | null; tubeId: string | null }>(
       `INSERT OR IGNORE INTO retest_task (tube_code, person_key, site_id, created_at)
-       SELECT b.tube_code, p.person_key, b.site_id, ?1 FROM binding b
+       SELECT b.tube_code, p.person_key, b.site_id, @at FROM binding b
        JOIN person p ON p.station_id = b.station_id AND p.person_id = b.person_id
-       WHERE b.tube_code = ?2 AND b.undone = 0 AND (?3 IS NULL OR (b.station_id = ?3 AND b.tube_id = ?4))`,
+       WHERE b.tube_code = @tubeCode AND b.undone = 0 AND (@stationId IS NULL OR (b.station_id = @stationId AND b.tube_id = @tubeId))`,
     ),
     addFeed: db.prepare<[string | null, string | null, string, string, string], { cursor: number }>(
       'INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING cursor',
@@ -107,7 +107,7 @@ export function openSqliteStore(dataDir: string): HqStore {
     if (p.bindings.length > 0) {
       // Bindings that arrive after their tube came back positive still become re-test tasks.
       const codes = [...new Set(p.bindings.map((b) => b.tubeCode))];
-      for (const pos of s.positiveAmong.all(JSON.stringify(codes))) s.createTasks.run(pos.at, pos.tube_code, pos.station_id, pos.tube_id);
+      for (const pos of s.positiveAmong.all(JSON.stringify(codes))) s.createTasks.run({ at: pos.at, tubeCode: pos.tube_code, stationId: pos.station_id, tubeId: pos.tube_id });
     }
     // An undone binding no longer samples anyone: tasks it closed open again, and one made and
     // undone within this batch closes nothing.

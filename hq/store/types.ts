@@ -5,6 +5,7 @@
  */
 import type { StoredRecord } from '../ingest';
 import type { TubeConflict } from '../domains/conflicts';
+import type { SiteRound } from '../domains/rounds';
 import type { Rejection, TubeResult } from '../protocol';
 import type { SqlDb } from './sql';
 
@@ -64,6 +65,8 @@ export type DashboardData = {
   rounds: { siteName: string; round: string; people: number; tubes: number; knownPeople: number }[];
   positives: { tubeCode: string; siteName: string; at: string; members: number; retested: number }[];
   tubeConflicts: TubeConflict[];
+  /** Every site's rounds, open ones first. */
+  siteRounds: SiteRound[];
 };
 
 export type ResultOutcome =

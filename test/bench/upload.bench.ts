@@ -64,7 +64,7 @@ async function startHqProcess(databaseUrl: string | undefined, dataDir: string):
 function fillJournal(core: StationCore, records: number): void {
   const stationId = core.identity.station.id;
   const operatorId = core.desk.operator().id;
-  const roundId = core.desk.round().id;
+  const roundId = core.rounds.current()!.id;
   const insert = core.db.prepare('INSERT INTO journal (seq, station_id, kind, entity_id, operator_id, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
   let seq = core.journal.lastSeq();
   const target = seq + records;
@@ -103,6 +103,9 @@ async function uploadRun(backend: 'sqlite' | 'postgres'): Promise<void> {
   try {
     const enrolled = await core.invoke('upload.enroll', { hqUrl, code });
     if (!enrolled.ok) throw new Error(`enroll failed: ${enrolled.error.code}`);
+    // A round of the site, started at this desk: HQ sends every binding of it back as marks for the other desks.
+    const round = await core.invoke('round.start', { name: '基准轮次' });
+    if (!round.ok) throw new Error(`round start failed: ${round.error.code}`);
     const fillStart = performance.now();
     fillJournal(core, RECORDS);
     const fillSeconds = (performance.now() - fillStart) / 1000;

@@ -23,10 +23,13 @@ describe('HQ dashboard in Chromium', () => {
     browser = await launchBrowser();
     const east = await hq.createEnrollmentCode('site-east', '幸福社区东门');
     const west = await hq.createEnrollmentCode('site-west', '阳光小区');
-    const a = new SimStation(base, '东门 1 号台');
+    const a = new SimStation(base);
     await a.enroll(east.code);
-    const b = new SimStation(base, '阳光 2 号台');
+    const b = new SimStation(base);
     await b.enroll(west.code);
+    // HQ names stations "1号采样台"; its staff give them the names the sites use.
+    await hq.updateStation({ stationId: a.stationId, name: '东门 1 号台' });
+    await hq.updateStation({ stationId: b.stationId, name: '阳光 2 号台' });
     await a.upload(samplingJournal(230, { tubePrefix: 'SY001' }), { headSeq: 260 });
     await b.upload(samplingJournal(90, { tubePrefix: 'SY002', capacity: 20 }), { headSeq: 90 });
     const post = (body: unknown) =>
@@ -68,7 +71,7 @@ describe('HQ dashboard in Chromium', () => {
 
     await page.fill('input[name=tubeCode]', 'SY0010000004');
     await page.selectOption('select[name=result]', 'negative');
-    await Promise.all([page.waitForURL('**/dashboard?**'), page.click('form.result button')]);
+    await Promise.all([page.waitForURL('**/dashboard?**'), page.click('form[action^="/dashboard/results"] button')]);
     expect(await page.locator('.notice').innerText()).toContain('结果已录入');
 
     await page.goto(`${base}/dashboard?lang=en`);

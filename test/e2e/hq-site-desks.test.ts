@@ -109,4 +109,21 @@ describe.each(['sqlite', 'postgres'] as const)('many desks at one site, HQ on %s
     // A code opened once is not a conflict.
     expect((await feedOf(first.station)).filter((i) => i.kind === 'tube.conflict' && i.payload.code !== 'SY0010000001')).toEqual([]);
   });
+
+  it('turns bindings that arrive after their tube came back positive into re-tests, of that tube only', async () => {
+    const first = await enroll('site-a');
+    const later = await enroll('site-a');
+    const journal = samplingJournal(23);
+    // The tube is opened and five people bound; the result comes; then the rest arrive.
+    await first.station.upload(journal.slice(0, 12));
+    expect((await admin(HQ_PATHS.adminResults, { tubeCode: 'SY0010000001', result: 'positive' })).status).toBe(200);
+    expect(await hq.store.retestTasks('SY0010000001')).toHaveLength(5);
+    expect((await first.station.upload(journal.slice(12))).status).toBe(200);
+    expect(await hq.store.retestTasks('SY0010000001')).toHaveLength(10);
+    // Another desk opening the same code later is a conflict, and its people are not this result's.
+    expect((await later.station.upload(samplingJournal(23, { personOffset: 700 }))).status).toBe(200);
+    expect(await hq.store.retestTasks('SY0010000001')).toHaveLength(10);
+    const dash = await hq.store.dashboard(new Date().toISOString().slice(0, 10));
+    expect(dash.tubeConflicts.map((c) => c.code)).toEqual(['SY0010000001']);
+  });
 });

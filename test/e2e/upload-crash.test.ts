@@ -82,12 +82,16 @@ describe('upload survives crashes (real processes)', () => {
     const dataDir = tempDir('station-crash-');
     const setup = new StationCore({ dataDir });
     await bindPeople(setup, 10_000, 10);
-    const digests = stationDigests(setup);
     setup.close();
 
     const enrolled = spawn(process.execPath, [STATION_BIN, 'enroll', '--data', dataDir, '--hq', proxy.url, '--code', code], { cwd: ROOT });
     const enrollExit = await new Promise<number | null>((resolve) => enrolled.once('exit', resolve));
     expect(enrollExit).toBe(0);
+    // The journal as HQ must end up holding it: the bindings, and the station joining its site at enrollment.
+    const reopened = new StationCore({ dataDir, devices: 'off' });
+    const digests = stationDigests(reopened);
+    reopened.close();
+    expect([...digests.values()].length).toBeGreaterThan(20_000);
 
     // Every request waits in the proxy a while, so a kill lands while a batch is in flight.
     proxy.setWeights({ delay: 1 });

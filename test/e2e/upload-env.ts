@@ -46,6 +46,9 @@ export async function enrolledStation(
   const core = new StationCore({ dataDir: tempDir('station-upload-'), ...options });
   const status = await core.invoke('upload.enroll', { hqUrl: viaUrl, code });
   if (!status.ok) throw new Error(`enroll failed: ${JSON.stringify(status.error)}`);
+  // Enrolled, its demo round is over: a site admin at this desk starts the site's round.
+  const round = await core.invoke('round.start', { name: '第1轮全员核酸' });
+  if (!round.ok) throw new Error(`round start failed: ${JSON.stringify(round.error)}`);
   return core;
 }
 

@@ -36,9 +36,11 @@ describe('results from HQ at the desk', () => {
     expect(keyPersons.status).toBe(200);
     core.upload.syncNow();
 
-    await waitFor('the open re-tests', async () => {
+    // The results and the key-person list were posted one after the other: a feed pull may fall between them.
+    await waitFor('the open re-tests and the key-person list', async () => {
       const open = await core!.invoke('retest.list', { state: 'open' });
-      return open.ok && open.value.length === 10;
+      const lists = core!.db.prepare(`SELECT count(*) AS n FROM key_person_list WHERE list_id = 'kp-1'`).get() as { n: number };
+      return open.ok && open.value.length === 10 && lists.n === 1;
     });
     expect(events.some((e) => e.event === 'results.changed')).toBe(true);
     const positives = await core.invoke('results.positives', {});

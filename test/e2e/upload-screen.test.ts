@@ -46,6 +46,10 @@ describe('upload status and results on screen', () => {
     await expect.poll(() => indicator().getAttribute('data-waiting'), { timeout: 20_000 }).toBe('0');
     expect(await indicator().innerText()).toContain('已全部上传');
     expect(await page.getByTestId('results-screen').innerText()).toContain('已接入总部：屏幕测试社区');
+    // Enrolled, the desk has no round until its site has one: HQ starts it, the desk receives it.
+    await expect.poll(() => page.getByTestId('round-name').innerText()).toBe('无进行中的轮次');
+    expect(await hq.server.startRound({ siteId: 'site-screen', name: '第3轮全员核酸' })).toMatchObject({ ok: true });
+    await expect.poll(() => page.getByTestId('round-name').innerText(), { timeout: 20_000 }).toBe('第3轮全员核酸');
   });
 
   it('lists the members of a positive pooled tube with their open re-tests', async () => {

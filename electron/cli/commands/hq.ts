@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { importExportFile } from '../../../hq/import';
+import { roundsOfSite } from '../../../hq/domains/rounds';
 import { createHqServer } from '../../../hq/server';
 import { parseOptions, parsePort } from '../args';
 import type { CliCommand } from './types';
@@ -83,14 +84,85 @@ async function importFile(argv: string[], usage: string): Promise<number> {
   }
 }
 
+/** Opens HQ's store (no listening), runs `fn`, closes it. */
+async function withHq<T>(dataDir: string, fn: (server: Awaited<ReturnType<typeof createHqServer>>) => Promise<T>): Promise<T> {
+  const server = await createHqServer({ dataDir: path.resolve(dataDir), databaseUrl: process.env.HQ_DATABASE_URL || undefined });
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
+const ROUND_WORDS: Record<string, string> = {
+  'site.unknown': 'no such site (make an enrollment code for it first, with --site-name)',
+  'round.unknown': 'no such round',
+  'round.closed': 'that round is already closed',
+  'round.datesInvalid': '--to is before --from',
+};
+
+async function round(argv: string[], usage: string): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values } = parseOptions(
+    rest,
+    { data: { type: 'string' }, site: { type: 'string' }, name: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, round: { type: 'string' } },
+    usage,
+  );
+  if (!values.data || !values.site) throw new Error(`--data and --site are required\nusage: ${usage}`);
+  const site = values.site;
+  const date = (v: string | undefined, flag: string) => {
+    if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`${flag} must be a date, YYYY-MM-DD`);
+    return v;
+  };
+  return withHq(values.data, async (server) => {
+    if (action === 'start') {
+      if (!values.name) throw new Error(`--name is required\nusage: ${usage}`);
+      const startsOn = date(values.from, '--from');
+      const endsOn = date(values.to, '--to');
+      const outcome = await server.startRound({ siteId: site, name: values.name, ...(startsOn ? { startsOn } : {}), ...(endsOn ? { endsOn } : {}) });
+      if (!outcome.ok) {
+        process.stderr.write(`hq round start: ${ROUND_WORDS[outcome.error] ?? outcome.error}\n`);
+        return 1;
+      }
+      process.stdout.write(`started round ${outcome.round.roundId} "${outcome.round.name}" at site ${site}; its stations receive it at their next sync\n`);
+      return 0;
+    }
+    if (action === 'close') {
+      const rounds = await server.store.sql.read((tx) => roundsOfSite(tx, site));
+      const target = values.round ? rounds.find((r) => r.roundId === values.round) : rounds.find((r) => r.closedAt === null);
+      if (!target) {
+        process.stderr.write(`hq round close: ${values.round ? 'no such round at this site' : 'this site has no open round'}\n`);
+        return 1;
+      }
+      const outcome = await server.closeRound(target.roundId);
+      if (!outcome.ok) {
+        process.stderr.write(`hq round close: ${ROUND_WORDS[outcome.error] ?? outcome.error}\n`);
+        return 1;
+      }
+      process.stdout.write(`closed round ${target.roundId} "${target.name}" at site ${site}\n`);
+      return 0;
+    }
+    if (action === 'list') {
+      for (const r of await server.store.sql.read((tx) => roundsOfSite(tx, site))) {
+        process.stdout.write(`${r.roundId}\t${r.closedAt ? `closed ${r.closedAt}` : 'open'}\t${r.startsOn ?? ''}..${r.endsOn ?? ''}\t${r.name}\t(started by ${r.startedBy})\n`);
+      }
+      return 0;
+    }
+    throw new Error(`unknown round action ${action ?? '(none)'}\nusage: ${usage}`);
+  });
+}
+
 export const hq: CliCommand = {
   name: 'hq',
-  summary: 'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export',
-  usage: 'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR',
+  summary: 'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds',
+  usage: 'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'code') return code(rest, 'station hq code --data DIR --site SITE [--site-name NAME] [--ttl-hours H]');
     if (sub === 'import') return importFile(rest, 'station hq import FILE --data DIR');
+    if (sub === 'round') {
+      return round(rest, 'station hq round start --data DIR --site SITE --name NAME [--from YYYY-MM-DD] [--to YYYY-MM-DD] | round close --data DIR --site SITE [--round ID] | round list --data DIR --site SITE');
+    }
     return serveHq(argv, 'station hq --data DIR [--port N] [--host 127.0.0.1]');
   },
 };

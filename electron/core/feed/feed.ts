@@ -17,10 +17,14 @@ export type FeedEffects = {
   identity?: StationIdentity;
   /** Tube conflicts HQ told this station of (new or resolved). */
   conflicts: number;
+  /** Rounds of the site started or closed. */
+  rounds: number;
+  /** Other desks' "sampled in this round" marks added or withdrawn. */
+  marks: number;
 };
 
 export function noEffects(): FeedEffects {
-  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0 };
+  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0 };
 }
 
 type ItemOf<K extends FeedKind> = Extract<FeedItem, { kind: K }>;

@@ -22,10 +22,12 @@ import type { PersonPayload } from '../scan/parsers/types';
 import type { ClassifiedScan } from '../scan/router';
 import type { StationIdentity } from '../site/bootstrap';
 import { TubeConflicts } from './conflicts';
+import type { Rounds } from '../rounds/rounds';
 
 type TubeRow = {
   id: string;
   code: string;
+  round_id: string;
   capacity: Capacity;
   state: 'open' | 'sealed' | 'voided';
   opened_at: string;
@@ -38,7 +40,7 @@ type TubeRow = {
 
 type PersonRow = { id: string; id_number: string | null; reg_code: string | null; name: string | null; phone: string | null };
 
-const TUBE_COLUMNS = `t.id, t.code, t.capacity, t.state, t.opened_at, t.sealed_at, t.seal_cause, t.seq,
+const TUBE_COLUMNS = `t.id, t.code, t.round_id, t.capacity, t.state, t.opened_at, t.sealed_at, t.seal_cause, t.seq,
   (SELECT c.reason FROM correction c WHERE c.id = t.void_correction_id) AS void_reason,
   (SELECT COUNT(*) FROM binding b WHERE b.tube_id = t.id AND b.undo_correction_id IS NULL) AS count`;
 
@@ -48,6 +50,11 @@ export const UNUSED_TUBE_REASON = 'unused: next tube scanned';
 const CONFIRMATION_TTL_MS = 120_000;
 
 type Pending = PendingConfirmation & { personId: string; tubeId: string; expiresAt: number };
+
+/** The confirmation as the screen gets it: without the ids the desk keeps for itself. */
+function publicPending(p: Pending): PendingConfirmation {
+  return { token: p.token, person: p.person, previousTubeCode: p.previousTubeCode, previousStation: p.previousStation, previousBoundAt: p.previousBoundAt };
+}
 
 export function personView(row: PersonRow): PersonView {
   const maskedIdNumber = row.id_number ? maskIdNumber(row.id_number) : null;
@@ -70,6 +77,7 @@ export class SamplingDesk {
     private readonly journal: Journal,
     private readonly identity: StationIdentity,
     private readonly now: () => Date,
+    private readonly rounds: Rounds,
   ) {
     this.conflicts = new TubeConflicts(db);
   }
@@ -95,11 +103,11 @@ export class SamplingDesk {
     return row;
   }
 
-  round(): { id: string; name: string } {
-    const row = this.sql('SELECT id, name FROM round WHERE closed_at IS NULL ORDER BY started_at DESC, seq DESC LIMIT 1')
-      .get() as { id: string; name: string } | undefined;
-    if (!row) throw new Error('no open round');
-    return row;
+  /** The round new tubes open in; refused when the site has none open. */
+  private roundForNewTube(): { id: string; name: string } {
+    const round = this.rounds.current();
+    if (!round) throw new DomainError('round.noneOpen');
+    return round;
   }
 
   capacity(): Capacity {
@@ -152,15 +160,16 @@ export class SamplingDesk {
       .all(this.identity.station.id) as TubeRow[];
     const last = recent[0];
     const pending = this.livePending();
+    const round = this.rounds.current();
     return {
       site: { id: this.identity.site.id, name: this.identity.site.name },
       station: { id: this.identity.station.id, name: this.identity.station.name, number: this.identity.station.number },
       operator: this.operator(),
-      round: this.round(),
+      round: round ? { id: round.id, name: round.name, startsOn: round.startsOn, endsOn: round.endsOn } : null,
       capacity: this.capacity(),
       openTube,
       recentTubes: recent.map((r) => this.summary(r)),
-      pending: pending ? { token: pending.token, person: pending.person, previousTubeCode: pending.previousTubeCode, previousBoundAt: pending.previousBoundAt } : null,
+      pending: pending ? publicPending(pending) : null,
       awaitingNextTube: !open && last?.state === 'sealed' && last.seal_cause === 'capacity',
       conflicts: this.conflicts.forDesk(),
     };
@@ -210,6 +219,7 @@ export class SamplingDesk {
       if (open?.code === code) throw new DomainError('tube.alreadyOpen', { code });
       throw new DomainError('tube.alreadyUsed', { code, state: existing.state });
     }
+    const round = this.roundForNewTube();
     const previous = this.openTubeRow();
     // An empty tube left for the next one was never used: it is voided (kept, with the reason),
     // so it can never be boxed as a sealed sample.
@@ -218,7 +228,6 @@ export class SamplingDesk {
     const s = this.stamp();
     const id = newId();
     const capacity = this.capacity();
-    const round = this.round();
     const seq = this.journal.append({ ...s, kind: 'tube.opened', entityId: id, payload: { code, capacity, roundId: round.id } });
     this.sql(
         `INSERT INTO tube (id, code, capacity, state, round_id, station_id, operator_id, opened_at, seq)
@@ -320,41 +329,51 @@ export class SamplingDesk {
       const last = this.lastTubeRow();
       throw new DomainError('tube.noneOpen', last?.state === 'sealed' && last.seal_cause === 'capacity' ? { fullTube: last.code } : undefined);
     }
+    // A tube belongs to the round it was opened in; once that round is closed it takes no one else.
+    if (this.rounds.isClosed(open.round_id)) throw new DomainError('tube.roundClosed', { code: open.code, round: this.rounds.nameOf(open.round_id) });
     const person = this.upsertPerson(payload, format);
     const view = personView(person);
     const inThisTube = this.sql('SELECT 1 FROM binding WHERE tube_id = ? AND person_id = ? AND undo_correction_id IS NULL')
       .get(open.id, person.id);
     if (inThisTube) throw new DomainError('person.alreadyInTube', { person: view.label, code: open.code });
-    const earlier = this.earlierBindingThisRound(person.id, open.id);
+    const earlier = this.earlierBindingInRound(person, open);
     if (earlier) {
       this.pending = {
         token: randomUUID(),
         person: view,
         previousTubeCode: earlier.code,
+        previousStation: earlier.station,
         previousBoundAt: earlier.at,
         personId: person.id,
         tubeId: open.id,
         expiresAt: Date.now() + CONFIRMATION_TTL_MS,
       };
-      const { token, previousTubeCode, previousBoundAt } = this.pending;
-      return { kind: 'person.needsConfirmation', pending: { token, person: view, previousTubeCode, previousBoundAt } };
+      return { kind: 'person.needsConfirmation', pending: publicPending(this.pending) };
     }
     return this.bind(open, person.id, view, false);
   }
 
-  private earlierBindingThisRound(personId: string, exceptTubeId: string): { code: string; at: string } | undefined {
-    return this.sql(
+  /**
+   * Whether this person was already sampled in the tube's round: at this desk (its own bindings,
+   * which answer offline too), else at another desk of the site (the marks HQ sent at the last sync).
+   */
+  private earlierBindingInRound(person: PersonRow, tube: TubeRow): { code: string | null; station: string | null; at: string } | undefined {
+    const here = this.sql(
         `SELECT t.code, b.at FROM binding b JOIN tube t ON t.id = b.tube_id
          WHERE b.person_id = ? AND b.round_id = ? AND b.undo_correction_id IS NULL AND t.state != 'voided' AND t.id != ?
          ORDER BY b.seq DESC LIMIT 1`,
       )
-      .get(personId, this.round().id, exceptTubeId) as { code: string; at: string } | undefined;
+      .get(person.id, tube.round_id, tube.id) as { code: string; at: string } | undefined;
+    if (here) return { code: here.code, station: null, at: here.at };
+    const key = this.sql('SELECT person_key FROM person WHERE id = ?').get(person.id) as { person_key: string };
+    const elsewhere = this.rounds.sampledElsewhere(tube.round_id, key.person_key);
+    return elsewhere ? { code: null, station: elsewhere.stationName, at: elsewhere.at } : undefined;
   }
 
   private bind(tube: TubeRow, personId: string, person: PersonView, repeatConfirmed: boolean): ScanOutcome {
     const s = this.stamp();
     const id = newId();
-    const roundId = this.round().id;
+    const roundId = tube.round_id;
     const seq = this.journal.append({
       ...s,
       kind: 'binding.created',

@@ -56,10 +56,11 @@ export function ensureStation(db: StationDatabase, journal: Journal, now: () => 
       `INSERT INTO operator (id, station_id, code, name, role, badge, at, seq) VALUES (?, ?, 'DEFAULT', '默认采集员', 'collector', 'OP0001', ?, ?)`,
     ).run(operatorId, stationId, at, opSeq);
     const roundName = `第1轮 ${at.slice(0, 10)}`;
-    const roundSeq = journal.append({ ...base, kind: 'round.started', entityId: roundId, payload: { siteId, name: roundName } });
+    // The demo site's own round: a station enrolled at HQ closes it and binds into its site's rounds.
+    const roundSeq = journal.append({ ...base, kind: 'round.started', entityId: roundId, payload: { siteId, name: roundName, startsOn: null, endsOn: null } });
     db.prepare(
-      'INSERT INTO round (id, site_id, name, started_at, station_id, operator_id, seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(roundId, siteId, roundName, at, stationId, operatorId, roundSeq);
+      `INSERT INTO round (id, site_id, name, started_at, origin, started_by, operator_id, seq) VALUES (?, ?, ?, ?, 'here', ?, ?, ?)`,
+    ).run(roundId, siteId, roundName, at, station.name, operatorId, roundSeq);
     db.prepare(`INSERT INTO setting (key, value) VALUES ('operator.current', ?)`).run(operatorId);
   }).immediate();
   return { site, station };

@@ -1,6 +1,7 @@
 import type { StationDatabase } from '../db/database';
 import type { FeedHandlers } from '../feed/feed';
 import type { Journal } from '../journal';
+import type { Rounds } from '../rounds/rounds';
 import type { StationIdentity } from './bootstrap';
 
 /** What HQ says this station is: its site, and its number and name within it. */
@@ -19,6 +20,7 @@ export class SiteIdentity {
     private readonly journal: Journal,
     private readonly identity: StationIdentity,
     private readonly operatorId: () => string,
+    private readonly rounds: Rounds,
   ) {}
 
   /** Stores what HQ gave and journals it as `station.identified`; null when nothing changed. */
@@ -36,6 +38,8 @@ export class SiteIdentity {
       .run(given.siteId, given.siteName, JSON.stringify(site.config), at);
     const config = site.id === given.siteId ? site.config : this.siteConfig(given.siteId) ?? site.config;
     this.db.prepare('UPDATE station SET site_id = ?, number = ?, name = ? WHERE id = ?').run(given.siteId, given.number, given.name, station.id);
+    // Rounds belong to a site: the ones this station ran before it joined this site are over.
+    if (stored.site_id !== given.siteId) this.rounds.closeRoundsOfOtherSites(given.siteId, at);
     this.journal.append({
       stationId: station.id,
       operatorId: this.operatorId(),

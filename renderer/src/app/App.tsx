@@ -70,7 +70,9 @@ function Shell() {
             </div>
             <div>
               <dt>{t('header.round')}</dt>
-              <dd>{desk.round.name}</dd>
+              <dd data-testid="round-name" className={desk.round ? '' : 'no-round'}>
+                {desk.round ? desk.round.name : t('header.noRound')}
+              </dd>
             </div>
             <div>
               <dt>{t('header.operator')}</dt>

@@ -15,7 +15,11 @@ export function ConfirmDialog({ pending, onConfirm, onCancel }: Props) {
           <h2 id="confirm-title">{t('confirm.title')}</h2>
           <p className="modal-person">{pending.person.label}</p>
           {pending.person.maskedIdNumber && pending.person.name ? <p className="modal-id">{pending.person.maskedIdNumber}</p> : null}
-          <p>{t('confirm.previous', { code: pending.previousTubeCode, time: formatTime(pending.previousBoundAt, language) })}</p>
+          <p data-testid="confirm-previous">
+            {pending.previousTubeCode
+              ? t('confirm.previous', { code: pending.previousTubeCode, time: formatTime(pending.previousBoundAt, language) })
+              : t('confirm.previousElsewhere', { station: pending.previousStation ?? '', time: formatTime(pending.previousBoundAt, language) })}
+          </p>
           <p>{t('confirm.question')}</p>
           <div className="modal-actions">
             <button type="button" className="btn btn-primary" data-autofocus onClick={() => onConfirm(pending.token)}>

@@ -12,8 +12,19 @@ export function TubePanel({ desk, mode }: { desk: DeskState; mode: (capacity: De
         <h2 id="tube-heading" className="panel-heading">
           {t('tube.heading')}
         </h2>
-        <p className="tube-prompt">{desk.awaitingNextTube ? t('tube.awaitingNext') : t('tube.none')}</p>
-        <p className="tube-prompt-hint">{t('tube.noneHint')}</p>
+        {desk.round ? (
+          <>
+            <p className="tube-prompt">{desk.awaitingNextTube ? t('tube.awaitingNext') : t('tube.none')}</p>
+            <p className="tube-prompt-hint">{t('tube.noneHint')}</p>
+          </>
+        ) : (
+          <>
+            <p className="tube-prompt tube-no-round" data-testid="no-round-prompt">
+              {t('tube.noRound')}
+            </p>
+            <p className="tube-prompt-hint">{t('tube.noRoundHint')}</p>
+          </>
+        )}
       </section>
     );
   }

@@ -42,7 +42,9 @@ export function useDeskActions() {
           show(
             'confirm',
             m('outcome.needsConfirmation', { label: pending.person.label }),
-            m('outcome.needsConfirmationDetail', { code: pending.previousTubeCode, time: formatTime(pending.previousBoundAt, language) }),
+            pending.previousTubeCode
+              ? m('outcome.needsConfirmationDetail', { code: pending.previousTubeCode, time: formatTime(pending.previousBoundAt, language) })
+              : m('outcome.needsConfirmationDetailElsewhere', { station: pending.previousStation ?? '', time: formatTime(pending.previousBoundAt, language) }),
           );
           return;
         }

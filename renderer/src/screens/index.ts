@@ -2,6 +2,7 @@ import type { ComponentType } from 'react';
 import { DeskScreen } from './desk/DeskScreen';
 import { DevicesScreen } from './devices/DevicesScreen';
 import { ResultsScreen } from '../upload/ResultsScreen';
+import { SiteScreen } from './site/SiteScreen';
 
 /** A screen of the app: its navigation tab (`titleKey` is an i18n key) and its component. */
 export type Screen = { id: string; titleKey: string; Component: ComponentType };
@@ -11,4 +12,5 @@ export const SCREENS: Screen[] = [
   { id: 'desk', titleKey: 'desk:title', Component: DeskScreen },
   { id: 'devices', titleKey: 'devices:title', Component: DevicesScreen },
   { id: 'results', titleKey: 'upload:title', Component: ResultsScreen },
+  { id: 'site', titleKey: 'site:title', Component: SiteScreen },
 ];

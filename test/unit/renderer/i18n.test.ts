@@ -71,6 +71,11 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'enroll.codeUsed': {},
   'enroll.codeExpired': {},
   'enroll.siteFull': {},
+  'round.noneOpen': {},
+  'round.notFound': { roundId: 'r-1' },
+  'round.alreadyClosed': { name: '第3轮全员核酸' },
+  'round.datesInvalid': { startsOn: '2026-12-03', endsOn: '2026-12-01' },
+  'tube.roundClosed': { code: 'SY0010000001', round: '第2轮' },
 };
 
 describe('renderer translations', () => {

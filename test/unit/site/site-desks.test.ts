@@ -65,6 +65,10 @@ describe('the station’s place in its site, from HQ', () => {
     const state = await ok(core, 'desk.state', {});
     expect(state.station).toMatchObject({ number: 12, name: '12号采样台' });
     expect(state.site).toEqual({ id: 'site-9', name: '幸福社区' });
+    // The demo round was this station's own: in its new site it waits for the site's round.
+    expect(state.round).toBeNull();
+    expect(await core.invoke('tube.new', {})).toMatchObject({ ok: false, error: { code: 'round.noneOpen' } });
+    await ok(core, 'round.start', { name: '第3轮全员核酸' });
     expect(await ok(core, 'tube.new', {})).toMatchObject({ tubeCode: 'SY0120000002' });
     const journalled = core.journal.readAfter(0, 1000).filter((e) => e.kind === 'station.identified');
     expect(journalled.map((e) => e.payload)).toEqual([{ siteId: 'site-9', number: 12, name: '12号采样台' }]);

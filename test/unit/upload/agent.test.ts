@@ -56,6 +56,9 @@ async function enrolledCore(url: string, dataDir = tempDir(), tuning: object = {
   const c = new StationCore({ dataDir, upload: { tuning: { ...FAST, ...tuning } } });
   const r = await c.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
+  // Enrolled, the station's own demo round is over: a site admin starts the site's round.
+  const round = await c.invoke('round.start', { name: '第1轮全员核酸' });
+  if (!round.ok) throw new Error(JSON.stringify(round.error));
   return c;
 }
 

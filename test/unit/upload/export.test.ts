@@ -26,6 +26,7 @@ async function enrolledStationWithRecords(): Promise<{ dataDir: string; url: str
   const dataDir = tempDir();
   core = new StationCore({ dataDir });
   await ok(core, 'upload.enroll', { hqUrl: url, code });
+  await ok(core, 'round.start', { name: '第1轮全员核酸' });
   await ok(core, 'scan.submit', { text: tubeCode(1), source: 'manual' });
   for (let i = 1; i <= 5; i++) await ok(core, 'scan.submit', { text: idNumber(i), source: 'manual' });
   return { dataDir, url };

@@ -2,15 +2,22 @@ import type { Database } from 'better-sqlite3';
 import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-upload';
 import { migration0003 } from './0003-site-desks';
+import { migration0004 } from './0004-site-rounds';
 
 export type Migration = {
   version: number;
   name: string;
+  /**
+   * Rebuilds a table other tables reference (SQLite cannot alter a column in place): foreign keys
+   * are switched off around the transaction, as SQLite's own procedure for it says, and every
+   * reference is checked before the transaction commits.
+   */
+  rebuildsReferencedTable?: boolean;
   up(db: Database): void;
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
@@ -32,9 +39,21 @@ export function migrate(db: Database, target: number = LATEST_VERSION, migration
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) throw new DatabaseFromTheFutureError(current, migrations.length);
   if (current >= target) return current;
-  db.transaction(() => {
-    for (const m of migrations.slice(current, target)) m.up(db);
-    db.pragma(`user_version = ${target}`);
-  }).immediate();
+  const pending = migrations.slice(current, target);
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1;
+  const rebuild = foreignKeys && pending.some((m) => m.rebuildsReferencedTable);
+  if (rebuild) db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      for (const m of pending) m.up(db);
+      if (rebuild) {
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`migration left ${broken.length} broken references`);
+      }
+      db.pragma(`user_version = ${target}`);
+    }).immediate();
+  } finally {
+    if (rebuild) db.pragma('foreign_keys = ON');
+  }
   return target;
 }
