@@ -117,6 +117,8 @@ export const KNOWN_KINDS = [
   'binding.created',
   'binding.undone',
   'retest.sampled',
+  'roster.committed',
+  'roster.rows',
   'box.sealed',
   'device.calibrated',
 ] as const;
@@ -132,6 +134,20 @@ const optionalText = z.string().max(1000).nullish();
 const count = z.number().int().min(0).max(100_000);
 /** A calendar date, YYYY-MM-DD. */
 export const isoDate = z.iso.date();
+
+/** The largest roster a site may have (a district is about a million people). */
+export const MAX_ROSTER_ROWS = 5_000_000;
+
+/** A resident as rosters travel: ID number, name, phone, building, unit, room, tag bits. */
+export const residentTupleSchema = z.tuple([
+  z.string().regex(/^\d{17}[\dX]$/),
+  z.string().min(1).max(50),
+  z.string().max(20).nullable(),
+  z.string().max(20),
+  z.string().max(20),
+  z.string().max(20),
+  z.number().int().min(0).max(15),
+]);
 
 /** Payload shapes HQ validates (and projects). Unknown extra keys are allowed for forward compatibility. */
 export const PAYLOAD_SCHEMAS = {
@@ -162,6 +178,13 @@ export const PAYLOAD_SCHEMAS = {
   'binding.undone': z.object({ tubeCode: code, reason: z.string().min(1).max(1000), correctionId: id }),
   /** entityId: the new binding; the person re-tested alone after `originalTubeCode` came back positive. */
   'retest.sampled': z.object({ originalTubeCode: code, tubeCode: code, personId: id }),
+  /**
+   * entityId: the roster version, imported and applied at this station. Its `rows` residents
+   * follow in `entries` `roster.rows` entries; the site's roster changes once all are in.
+   */
+  'roster.committed': z.object({ siteId: id, rows: z.number().int().min(0).max(MAX_ROSTER_ROWS), fileName: text, entries: z.number().int().min(0) }),
+  /** entityId: the roster version; `rows` of it, in order, `part` counting from 0. */
+  'roster.rows': z.object({ part: z.number().int().min(0), rows: z.array(residentTupleSchema).min(1).max(5000) }),
   /** entityId: the box. */
   'box.sealed': z.object({ code, count, tubeCodes: z.array(code).max(1000).optional() }),
   'device.calibrated': z.object({ previousOffsetC: z.number(), offsetC: z.number(), reason: text }),

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { deviceArgs, type DeviceErrorCode, type DeviceEvents, type DeviceHandlers } from './devices';
 import { uploadArgs, type UploadErrorCode, type UploadEvents, type UploadHandlers } from './upload';
 import { labelArgs, type LabelEvents, type LabelHandlers } from './labels';
+import { rosterArgs, type RosterErrorCode, type RosterEvents, type RosterHandlers } from './roster';
 import { roundArgs, type RoundErrorCode, type RoundEvents, type RoundHandlers } from './rounds';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
@@ -48,7 +49,8 @@ export type ErrorCode =
   | 'host.unreachable'
   | UploadErrorCode
   | DeviceErrorCode
-  | RoundErrorCode;
+  | RoundErrorCode
+  | RosterErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -165,6 +167,8 @@ export const deskArgs = {
   'binding.confirm': z.object({ token: z.string().min(1).max(64) }).strict(),
   'binding.cancel': z.object({ token: z.string().min(1).max(64) }).strict(),
   'tube.conflicts': z.object({}).strict(),
+  /** A resident found in the roster (no phone, no card): bound to the open tube like a scanned person. */
+  'desk.bindResident': z.object({ ref: z.string().min(1).max(80) }).strict(),
 } as const;
 
 type Args<K extends keyof typeof deskArgs> = z.infer<(typeof deskArgs)[K]>;
@@ -182,14 +186,15 @@ export type DeskHandlers = {
   'binding.cancel': { args: Args<'binding.cancel'>; value: DeskState };
   /** Every tube code HQ found opened here and at another station, resolved or not. */
   'tube.conflicts': { args: Args<'tube.conflicts'>; value: TubeConflictView[] };
+  'desk.bindResident': { args: Args<'desk.bindResident'>; value: ScanOutcome };
 };
 
-export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers & RoundHandlers;
+export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers & RoundHandlers & RosterHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
 
-export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs, ...labelArgs, ...roundArgs };
+export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs, ...labelArgs, ...roundArgs, ...rosterArgs };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
 export type Events = {
@@ -197,7 +202,8 @@ export type Events = {
 } & UploadEvents &
   DeviceEvents &
   LabelEvents &
-  RoundEvents;
+  RoundEvents &
+  RosterEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

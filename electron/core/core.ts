@@ -11,6 +11,7 @@ import {
 } from '../api/contract';
 import type { DeviceHandlers, DeviceMode } from '../api/devices';
 import type { LabelHandlers } from '../api/labels';
+import type { RosterHandlers } from '../api/roster';
 import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
@@ -20,6 +21,8 @@ import { DomainError } from './errors';
 import { Journal } from './journal';
 import { createLogger } from './log';
 import { FeedApplier, type FeedEffects } from './feed/feed';
+import { rosterHandlers } from './roster/handlers';
+import { Roster } from './roster/roster';
 import { roundHandlers } from './rounds/handlers';
 import { Rounds } from './rounds/rounds';
 import { SamplingDesk } from './sampling/desk';
@@ -67,6 +70,7 @@ export class StationCore {
   readonly feed = new FeedApplier();
   readonly siteIdentity: SiteIdentity;
   readonly rounds: Rounds;
+  readonly roster: Roster;
   private currentRouter: ScanRouter;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
@@ -85,6 +89,22 @@ export class StationCore {
     this.rounds = new Rounds(this.db, this.journal, this.identity, operatorId, () => this.siteIdentity.markKey());
     this.siteIdentity = new SiteIdentity(this.db, this.journal, this.identity, operatorId, this.rounds);
     this.desk = new SamplingDesk(this.db, this.journal, this.identity, now, this.rounds);
+    this.roster = new Roster({
+      db: this.db,
+      dataDir: options.dataDir,
+      writer: this.writer,
+      journal: this.journal,
+      identity: this.identity,
+      operatorId,
+      now,
+      markKey: () => this.siteIdentity.markKey(),
+      emit: {
+        progress: (importId, progress) => this.emit('roster.progress', { importId, progress }),
+        changed: (importId, state) => this.emit('roster.changed', { importId, state }),
+      },
+      onApplied: () => undefined,
+    });
+    this.roster.open();
     this.feed.register(this.siteIdentity.feedHandlers());
     this.feed.register(this.rounds.feedHandlers());
     this.feed.register(this.desk.conflicts.feedHandlers());
@@ -137,6 +157,7 @@ export class StationCore {
       ...deviceHandlers(this.devices),
       ...labelHandlers(this.labels),
       ...roundHandlers(this.rounds, (fn) => this.change(fn), now),
+      ...rosterHandlers(this.roster),
     };
     this.events.setMaxListeners(100);
     if (options.upload?.start) this.upload.start();
@@ -184,7 +205,7 @@ export class StationCore {
     return value;
   }
 
-  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers | keyof RoundHandlers> {
+  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers | keyof RoundHandlers | keyof RosterHandlers> {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
       const value = await this.writer.run(fn);
@@ -210,6 +231,8 @@ export class StationCore {
       'tube.void': async ({ tubeCode, reason }) => change(() => desk.voidTube(tubeCode, reason)),
       'tube.search': async ({ query }) => desk.search(query),
       'tube.conflicts': async () => desk.conflicts.all(),
+      'desk.bindResident': async ({ ref }) =>
+        this.labels.afterScan(await change(() => this.upload.results.afterScan(desk.bindResident(this.roster.resident(ref))))),
       'binding.undo': async ({ reason }) => change(() => this.upload.results.afterUndo(desk.undoLast(reason))),
       'binding.confirm': async ({ token }) => change(() => this.upload.results.afterScan(desk.confirm(token))),
       'binding.cancel': async ({ token }) => {
@@ -265,6 +288,7 @@ export class StationCore {
     this.closed = true;
     this.events.removeAllListeners();
     this.upload.close();
+    this.roster.close();
     // Ports and simulators close in the background; callers that must wait await devices.stop().
     void this.devices.stop();
     void this.labels.close();

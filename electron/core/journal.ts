@@ -18,6 +18,8 @@ export type JournalKind =
   | 'binding.created'
   | 'binding.undone'
   | 'retest.sampled'
+  | 'roster.committed'
+  | 'roster.rows'
   | 'device.calibrated';
 
 export type JournalEntry = {

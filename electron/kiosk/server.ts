@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { LEDGER_CHUNK_BYTES } from '../api/roster';
 import { StationCore, type CoreOptions } from '../core/core';
 import { createLogger } from '../core/log';
 import { openWireSession } from '../core/transport';
@@ -22,6 +23,9 @@ export const KIOSK_CSP = [
   "base-uri 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** A ledger chunk in base64 is a third larger than LEDGER_CHUNK_BYTES; the rest of the call is small. */
+export const KIOSK_MAX_MESSAGE_BYTES = Math.ceil((LEDGER_CHUNK_BYTES * 4) / 3) + 64 * 1024;
 
 export type KioskOptions = CoreOptions & {
   port: number;
@@ -56,7 +60,8 @@ export async function startKioskHost(options: KioskOptions): Promise<KioskHost> 
     reply.header('referrer-policy', 'no-referrer');
   });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  // One message carries at most one call; the largest is a chunk of a ledger upload (LEDGER_CHUNK_BYTES, base64).
+  await app.register(fastifyWebsocket, { options: { maxPayload: KIOSK_MAX_MESSAGE_BYTES } });
   app.register(async (scope) => {
     scope.get('/api', { websocket: true }, (socket, request) => {
       // Any web page the browser opens could try ws://127.0.0.1:port; only our own page may talk.

@@ -51,6 +51,17 @@ const api = {
   'round.list': command('round.list'),
   'round.start': command('round.start'),
   'round.close': command('round.close'),
+  'roster.summary': command('roster.summary'),
+  'roster.upload': command('roster.upload'),
+  'roster.uploadChunk': command('roster.uploadChunk'),
+  'roster.read': command('roster.read'),
+  'roster.import': command('roster.import'),
+  'roster.problems': command('roster.problems'),
+  'roster.changes': command('roster.changes'),
+  'roster.apply': command('roster.apply'),
+  'roster.discard': command('roster.discard'),
+  'roster.search': command('roster.search'),
+  'desk.bindResident': command('desk.bindResident'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -212,6 +212,11 @@ export class SamplingDesk {
     }
   }
 
+  /** A resident found in the roster, bound like a scanned person (`person.registered` says `format: roster`). */
+  bindResident(resident: { idNumber: string; name: string; phone: string | null }): ScanOutcome {
+    return this.bindPerson({ idNumber: resident.idNumber, regCode: null, name: resident.name, phone: resident.phone }, 'roster');
+  }
+
   openTube(code: string): ScanOutcome {
     const existing = this.sql('SELECT state, station_id FROM tube WHERE code = ?').get(code) as { state: string; station_id: string } | undefined;
     if (existing) {

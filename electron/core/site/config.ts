@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { capacitySchema } from '../../api/contract';
+import { householdRulesSchema } from '../roster/validate';
 
 /** A regular expression given as text in a site's configuration; it must compile. */
 const patternSchema = z
@@ -56,6 +57,8 @@ export const siteConfigSchema = z
     personParsers: z.array(personParserConfigSchema).min(1),
     defaultCapacity: capacitySchema,
     scanMaxLength: z.number().int().min(16).max(4096),
+    /** What a building, unit and room look like in this site's ledger (after 3号楼 -> 3, 2单元 -> 2, 502室 -> 502). */
+    household: householdRulesSchema.optional(),
   })
   .strict();
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

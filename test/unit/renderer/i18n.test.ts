@@ -76,6 +76,14 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'round.alreadyClosed': { name: '第3轮全员核酸' },
   'round.datesInvalid': { startsOn: '2026-12-03', endsOn: '2026-12-01' },
   'tube.roundClosed': { code: 'SY0010000001', round: '第2轮' },
+  'roster.uploadUnknown': {},
+  'roster.uploadTooLarge': { size: 1024 },
+  'roster.uploadOutOfOrder': { expected: 1024, got: 0 },
+  'roster.uploadIncomplete': { received: 10, size: 20 },
+  'roster.importUnknown': { importId: 'x' },
+  'roster.importNotReady': { importId: 'x', state: 'reading' },
+  'roster.busy': {},
+  'roster.residentUnknown': {},
 };
 
 describe('renderer translations', () => {

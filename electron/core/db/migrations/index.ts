@@ -3,6 +3,7 @@ import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-upload';
 import { migration0003 } from './0003-site-desks';
 import { migration0004 } from './0004-site-rounds';
+import { migration0005 } from './0005-roster';
 
 export type Migration = {
   version: number;
@@ -17,7 +18,7 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

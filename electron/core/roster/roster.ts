@@ -1,0 +1,557 @@
+import Database from 'better-sqlite3';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type {
+  ResidentView,
+  RosterChangeView,
+  RosterFailureCode,
+  RosterFieldName,
+  RosterImportState,
+  RosterImportView,
+  RosterProblemView,
+  RosterSummary,
+} from '../../api/roster';
+import { LEDGER_CHUNK_BYTES } from '../../api/roster';
+import type { StationDatabase } from '../db/database';
+import type { Writer } from '../db/writer';
+import { DomainError } from '../errors';
+import { newId } from '../ids';
+import type { Journal } from '../journal';
+import { createLogger } from '../log';
+import { maskIdNumber, maskPhone } from '../person/mask';
+import type { StationIdentity } from '../site/bootstrap';
+import { headerMappingSchema, type ColumnPlan, type HeaderMapping } from './fields';
+import { bitsToTags, ensureEmptyRoster, rosterDir, rosterPath, type ChangeCounts, type ResidentTuple } from './file';
+import { LedgerCancelled, readLedger, type LedgerProgress } from './import';
+import { DEFAULT_HOUSEHOLD_RULES } from './validate';
+
+const log = createLogger('roster');
+
+const MAPPING_KEY = 'roster.headerMap';
+/** Rows per `roster.rows` journal entry (about 100 KB of JSON). */
+export const ROWS_PER_ENTRY = 1000;
+/** Progress events at most this often. */
+const PROGRESS_EVERY_MS = 200;
+
+type ImportRow = {
+  id: string;
+  source: 'station' | 'hq';
+  file_name: string | null;
+  state: RosterImportState;
+  total_rows: number;
+  residents: number;
+  refused: number;
+  warned: number;
+  changes: string | null;
+  headers: string;
+  plan: string | null;
+  failure: string | null;
+  mark_key_id: string | null;
+  created_at: string;
+  applied_at: string | null;
+  journalled_rows: number;
+  journal_cursor: number;
+};
+
+type ResidentRow = { rowid: number; row_no: number; id_number: string; name: string; phone: string | null; building: string; unit: string; room: string; tags: number };
+
+type Upload = { fileName: string; size: number; received: number; file: string };
+
+export type RosterDeps = {
+  db: StationDatabase;
+  dataDir: string;
+  writer: Writer;
+  journal: Journal;
+  identity: StationIdentity;
+  operatorId: () => string;
+  now: () => Date;
+  markKey: () => string;
+  emit: {
+    progress(importId: string, progress: NonNullable<RosterImportView['progress']>): void;
+    changed(importId: string, state: RosterImportState): void;
+  };
+  /** The roster in use changed (applied here or received): coverage is counted again. */
+  onApplied(): void;
+};
+
+/** Which key a roster file's marks were made with: a fingerprint, never the key itself. */
+export function markKeyId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+export function household(r: { building: string; unit: string; room: string }): string {
+  return [r.building, r.unit, r.room].filter((x) => x !== '').join('-');
+}
+
+/**
+ * The resident roster (台账) at this station: ledgers read into a new roster file, looked at,
+ * then applied whole or discarded; the one in use attached to the core's connection as
+ * `roster`; residents found at the desk by name, household or the last digits of the ID number.
+ * A roster imported here goes to HQ in the journal (`roster.committed`, then `roster.rows` a
+ * chunk at a time), and HQ sends it on to every desk of the site.
+ */
+export class Roster {
+  private readonly uploads = new Map<string, Upload>();
+  private job: { importId: string; cancelled: boolean; done: Promise<void> } | null = null;
+  private readonly files = new Map<string, Database.Database>();
+  private catchingUp: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: RosterDeps) {}
+
+  // ---- start-up --------------------------------------------------------------------------------
+
+  /** Attaches the roster in use and clears what an interrupted import left behind. */
+  open(): void {
+    const db = this.deps.db;
+    fs.mkdirSync(path.join(rosterDir(this.deps.dataDir), 'uploads'), { recursive: true });
+    const interrupted = db.prepare(`SELECT id FROM roster_import WHERE state IN ('reading', 'receiving')`).all() as { id: string }[];
+    if (interrupted.length > 0) {
+      this.deps.writer.runNow(() => {
+        for (const r of interrupted) {
+          db.prepare(`UPDATE roster_import SET state = 'failed', failure = ? WHERE id = ?`).run(JSON.stringify({ code: 'internal', rowNo: null }), r.id);
+        }
+      });
+      log.warn({ imports: interrupted.length }, 'imports interrupted by a stop were given up');
+    }
+    // Files no version refers to any more, and uploads from an earlier run, go.
+    const keep = new Set((db.prepare(`SELECT id FROM roster_import WHERE state IN ('ready', 'current', 'needsMapping')`).all() as { id: string }[]).map((r) => `${r.id}.sqlite`));
+    keep.add('empty.sqlite');
+    for (const name of fs.readdirSync(rosterDir(this.deps.dataDir))) {
+      if (name === 'uploads') continue;
+      if (!keep.has(name)) fs.rmSync(path.join(rosterDir(this.deps.dataDir), name), { force: true });
+    }
+    for (const name of fs.readdirSync(path.join(rosterDir(this.deps.dataDir), 'uploads'))) fs.rmSync(path.join(rosterDir(this.deps.dataDir), 'uploads', name), { force: true });
+    this.attach(this.currentFile());
+    void this.catchUpJournal();
+  }
+
+  private currentRow(): ImportRow | undefined {
+    return this.deps.db.prepare(`SELECT * FROM roster_import WHERE state = 'current'`).get() as ImportRow | undefined;
+  }
+
+  private currentFile(): string {
+    const current = this.currentRow();
+    return current ? rosterPath(this.deps.dataDir, current.id) : ensureEmptyRoster(this.deps.dataDir);
+  }
+
+  /** Only between writer jobs (no transaction open): SQLite cannot attach inside one. */
+  private attach(file: string): void {
+    const db = this.deps.db;
+    const attached = (db.prepare(`SELECT file FROM pragma_database_list WHERE name = 'roster'`).get() as { file: string } | undefined)?.file;
+    if (attached && path.resolve(attached) === path.resolve(file)) return;
+    if (attached) db.exec('DETACH DATABASE roster');
+    db.prepare('ATTACH DATABASE ? AS roster').run(file);
+  }
+
+  // ---- reads -----------------------------------------------------------------------------------
+
+  mapping(): HeaderMapping {
+    const row = this.deps.db.prepare('SELECT value FROM setting WHERE key = ?').get(MAPPING_KEY) as { value: string } | undefined;
+    if (!row) return {};
+    const parsed = headerMappingSchema.safeParse(JSON.parse(row.value));
+    return parsed.success ? parsed.data : {};
+  }
+
+  private view(r: ImportRow): RosterImportView {
+    const plan = r.plan ? (JSON.parse(r.plan) as ColumnPlan) : null;
+    const job = this.job?.importId === r.id ? this.progressOf.get(r.id) ?? null : null;
+    return {
+      id: r.id,
+      fileName: r.file_name,
+      source: r.source,
+      state: r.state,
+      createdAt: r.created_at,
+      appliedAt: r.applied_at,
+      totalRows: r.total_rows,
+      residents: r.residents,
+      refused: r.refused,
+      warned: r.warned,
+      changes: r.changes ? (JSON.parse(r.changes) as ChangeCounts) : null,
+      headers: JSON.parse(r.headers) as string[],
+      unmapped: plan ? plan.unmapped.map((u) => u.header) : [],
+      missingRequired: (plan?.missingRequired ?? []) as RosterFieldName[],
+      duplicatedFields: (plan?.duplicated.map((d) => d.field) ?? []) as RosterFieldName[],
+      failure: r.failure ? (JSON.parse(r.failure) as { code: RosterFailureCode; rowNo: number | null }) : null,
+      progress: job,
+    };
+  }
+
+  private readonly progressOf = new Map<string, NonNullable<RosterImportView['progress']>>();
+
+  importView(importId: string): RosterImportView {
+    const row = this.deps.db.prepare('SELECT * FROM roster_import WHERE id = ?').get(importId) as ImportRow | undefined;
+    if (!row) throw new DomainError('roster.importUnknown', { importId });
+    return this.view(row);
+  }
+
+  summary(): RosterSummary {
+    const current = this.currentRow();
+    const counts = this.deps.db
+      .prepare(
+        `SELECT (SELECT count(*) FROM roster.resident) AS residents,
+                (SELECT count(DISTINCT building) FROM roster.cell) AS buildings,
+                (SELECT count(*) FROM (SELECT DISTINCT building, unit, room FROM roster.resident)) AS households`,
+      )
+      .get() as { residents: number; buildings: number; households: number };
+    const imports = (this.deps.db.prepare('SELECT * FROM roster_import ORDER BY created_at DESC LIMIT 20').all() as ImportRow[]).map((r) => this.view(r));
+    return { current: current ? this.view(current) : null, ...counts, imports, mapping: this.mapping() };
+  }
+
+  /** A version's own file, read-only, for its report (problems, changes). */
+  private fileOf(importId: string): Database.Database {
+    let db = this.files.get(importId);
+    if (!db) {
+      const file = rosterPath(this.deps.dataDir, importId);
+      if (!fs.existsSync(file)) throw new DomainError('roster.importNotReady', { importId });
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      this.files.set(importId, db);
+    }
+    return db;
+  }
+
+  private closeFile(importId: string): void {
+    this.files.get(importId)?.close();
+    this.files.delete(importId);
+  }
+
+  private reportable(importId: string): ImportRow {
+    const row = this.deps.db.prepare('SELECT * FROM roster_import WHERE id = ?').get(importId) as ImportRow | undefined;
+    if (!row) throw new DomainError('roster.importUnknown', { importId });
+    if (!['ready', 'current', 'superseded'].includes(row.state) || !fs.existsSync(rosterPath(this.deps.dataDir, importId))) {
+      throw new DomainError('roster.importNotReady', { importId });
+    }
+    return row;
+  }
+
+  problems(importId: string, offset: number, limit: number): { total: number; rows: RosterProblemView[] } {
+    this.reportable(importId);
+    const db = this.fileOf(importId);
+    const total = (db.prepare('SELECT count(*) AS n FROM problem').get() as { n: number }).n;
+    const rows = db.prepare('SELECT row_no, problems, refused FROM problem ORDER BY row_no, refused DESC LIMIT ? OFFSET ?').all(limit, offset) as {
+      row_no: number;
+      problems: string;
+      refused: number;
+    }[];
+    return { total, rows: rows.map((r) => ({ rowNo: r.row_no, refused: r.refused === 1, problems: JSON.parse(r.problems) as RosterProblemView['problems'] })) };
+  }
+
+  changes(importId: string, kind: keyof ChangeCounts, offset: number, limit: number): { total: number; rows: RosterChangeView[] } {
+    this.reportable(importId);
+    const db = this.fileOf(importId);
+    const total = (db.prepare('SELECT count(*) AS n FROM change WHERE kind = ?').get(kind) as { n: number }).n;
+    const rows = db
+      .prepare(
+        `SELECT c.kind, c.row_no, c.id_number, c.before, r.name, r.building, r.unit, r.room FROM change c
+         LEFT JOIN resident r ON r.id_number = c.id_number WHERE c.kind = ? ORDER BY c.row_no, c.id_number LIMIT ? OFFSET ?`,
+      )
+      .all(kind, limit, offset) as { kind: keyof ChangeCounts; row_no: number | null; id_number: string; before: string | null; name: string | null; building: string | null; unit: string | null; room: string | null }[];
+    return {
+      total,
+      rows: rows.map((r) => {
+        const before = r.before ? (JSON.parse(r.before) as [string, string | null, string, string, string, number]) : null;
+        const now = r.name !== null ? { name: r.name, household: household({ building: r.building!, unit: r.unit!, room: r.room! }) } : null;
+        const was = before ? { name: before[0], household: household({ building: before[2], unit: before[3], room: before[4] }) } : null;
+        return { kind: r.kind, rowNo: r.row_no, maskedIdNumber: maskIdNumber(r.id_number), name: now?.name ?? was?.name ?? '', household: now?.household ?? was?.household ?? '', before: r.kind === 'new' ? null : was };
+      }),
+    };
+  }
+
+  private residentView(r: ResidentRow, importId: string): ResidentView {
+    return {
+      ref: `${importId}:${r.rowid}`,
+      name: r.name,
+      maskedIdNumber: maskIdNumber(r.id_number),
+      maskedPhone: r.phone ? maskPhone(r.phone) : null,
+      building: r.building,
+      unit: r.unit,
+      room: r.room,
+      tags: bitsToTags(r.tags),
+    };
+  }
+
+  /**
+   * Finds residents for the desk: by the last digits of the ID number (4 to 8, "002X" too), by
+   * household ("3-2-502", "3 2"), or by the start of the name. At most 20.
+   */
+  search(query: string): ResidentView[] {
+    const current = this.currentRow();
+    if (!current) return [];
+    const q = query.trim().toUpperCase();
+    const columns = 'rowid, row_no, id_number, name, phone, building, unit, room, tags';
+    let rows: ResidentRow[];
+    const tail = /^\d{3,7}[\dX]$/.exec(q);
+    const home = /^(\w{1,6})[-\s/]+(\w{1,4})(?:[-\s/]+(\w{1,6}))?$/u.exec(q);
+    if (tail) {
+      // The last digits are read from every row (no index): about 0.1 s for a million residents.
+      rows = this.deps.db.prepare(`SELECT ${columns} FROM roster.resident WHERE substr(id_number, ?) = ? ORDER BY building, unit, room LIMIT 20`).all(19 - q.length, q) as ResidentRow[];
+    } else if (home) {
+      const [, building, unit, room] = home;
+      rows = (
+        room
+          ? this.deps.db.prepare(`SELECT ${columns} FROM roster.resident WHERE building = ? AND unit = ? AND room = ? ORDER BY name LIMIT 20`).all(building, unit, room)
+          : this.deps.db.prepare(`SELECT ${columns} FROM roster.resident WHERE building = ? AND unit = ? ORDER BY room, name LIMIT 20`).all(building, unit)
+      ) as ResidentRow[];
+    } else {
+      rows = this.deps.db.prepare(`SELECT ${columns} FROM roster.resident WHERE name >= ? AND name < ? ORDER BY name LIMIT 20`).all(query.trim(), `${query.trim()}\uffff`) as ResidentRow[];
+    }
+    return rows.map((r) => this.residentView(r, current.id));
+  }
+
+  /** The resident a desk picked from `search`: who they are, to be bound like a scanned person. */
+  resident(ref: string): { idNumber: string; name: string; phone: string | null } {
+    const current = this.currentRow();
+    const m = /^([0-9a-f-]{36}):(\d+)$/.exec(ref);
+    if (!current || !m || m[1] !== current.id) throw new DomainError('roster.residentUnknown');
+    const row = this.deps.db.prepare('SELECT id_number, name, phone FROM roster.resident WHERE rowid = ?').get(Number(m[2])) as
+      | { id_number: string; name: string; phone: string | null }
+      | undefined;
+    if (!row) throw new DomainError('roster.residentUnknown');
+    return { idNumber: row.id_number, name: row.name, phone: row.phone };
+  }
+
+  // ---- importing a ledger ----------------------------------------------------------------------
+
+  private uploadsDir(): string {
+    return path.join(rosterDir(this.deps.dataDir), 'uploads');
+  }
+
+  beginUpload(fileName: string, size: number): { uploadId: string; chunkBytes: number } {
+    const uploadId = randomUUID();
+    const file = path.join(this.uploadsDir(), `${uploadId}.part`);
+    fs.writeFileSync(file, Buffer.alloc(0), { mode: 0o600 });
+    this.uploads.set(uploadId, { fileName: path.basename(fileName), size, received: 0, file });
+    return { uploadId, chunkBytes: LEDGER_CHUNK_BYTES };
+  }
+
+  appendUpload(uploadId: string, offset: number, base64: string): { received: number } {
+    const upload = this.uploads.get(uploadId);
+    if (!upload) throw new DomainError('roster.uploadUnknown');
+    const data = Buffer.from(base64, 'base64');
+    // A chunk sent again (the answer was lost) is acknowledged, not appended twice.
+    if (offset + data.length <= upload.received) return { received: upload.received };
+    if (offset !== upload.received) throw new DomainError('roster.uploadOutOfOrder', { expected: upload.received, got: offset });
+    if (upload.received + data.length > upload.size) throw new DomainError('roster.uploadTooLarge', { size: upload.size });
+    fs.appendFileSync(upload.file, data);
+    upload.received += data.length;
+    return { received: upload.received };
+  }
+
+  /** Starts reading an uploaded ledger into a new roster version; the admin's mapping is saved for next time. */
+  async read(uploadId: string, mapping: HeaderMapping | undefined, encoding: 'utf-8' | 'gb18030' | undefined): Promise<RosterImportView> {
+    const upload = this.uploads.get(uploadId);
+    if (!upload) throw new DomainError('roster.uploadUnknown');
+    if (upload.received !== upload.size) throw new DomainError('roster.uploadIncomplete', { received: upload.received, size: upload.size });
+    if (this.job) throw new DomainError('roster.busy');
+    const importId = newId();
+    const at = this.deps.now().toISOString();
+    const merged = { ...this.mapping(), ...(mapping ?? {}) };
+    await this.deps.writer.run(() => {
+      if (mapping) {
+        this.deps.db
+          .prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+          .run(MAPPING_KEY, JSON.stringify(merged));
+      }
+      // A ledger read again after mapping its headers replaces the attempt that asked for the mapping.
+      this.deps.db.prepare(`UPDATE roster_import SET state = 'discarded' WHERE state = 'needsMapping'`).run();
+      this.deps.db
+        .prepare(`INSERT INTO roster_import (id, source, file_name, state, created_at, operator_id, mark_key_id) VALUES (?, 'station', ?, 'reading', ?, ?, ?)`)
+        .run(importId, upload.fileName, at, this.deps.operatorId(), markKeyId(this.deps.markKey()));
+    });
+    const job = { importId, cancelled: false, done: Promise.resolve() };
+    job.done = this.runRead(job, upload, merged, encoding).finally(() => {
+      if (this.job === job) this.job = null;
+      this.progressOf.delete(importId);
+    });
+    this.job = job;
+    return this.importView(importId);
+  }
+
+  private async runRead(job: { importId: string; cancelled: boolean }, upload: Upload, mapping: HeaderMapping, encoding: 'utf-8' | 'gb18030' | undefined): Promise<void> {
+    const { importId } = job;
+    let last = 0;
+    const progress = (p: LedgerProgress | { phase: 'receiving'; rows: number; bytes: number; totalBytes: number }) => {
+      this.progressOf.set(importId, p);
+      const now = Date.now();
+      if (now - last < PROGRESS_EVERY_MS && p.phase === 'reading') return;
+      last = now;
+      this.deps.emit.progress(importId, p);
+    };
+    let update: { state: RosterImportState; fields: Record<string, unknown> };
+    try {
+      const result = await readLedger({
+        source: upload.file,
+        out: rosterPath(this.deps.dataDir, importId),
+        mapping,
+        rules: this.deps.identity.site.config.household ?? DEFAULT_HOUSEHOLD_RULES,
+        markKey: this.deps.markKey(),
+        previous: this.currentRow() ? this.currentFile() : null,
+        ...(encoding ? { encoding } : {}),
+        meta: { importId, fileName: upload.fileName, markKeyId: markKeyId(this.deps.markKey()) },
+        onProgress: progress,
+        cancelled: () => job.cancelled || this.closed,
+      });
+      if (result.ok) {
+        update = {
+          state: 'ready',
+          fields: {
+            total_rows: result.totalRows,
+            residents: result.built.residents,
+            refused: result.built.refused,
+            warned: result.built.warned,
+            changes: JSON.stringify(result.built.changes),
+            headers: JSON.stringify(result.headers),
+            plan: JSON.stringify(result.plan),
+          },
+        };
+      } else if (result.reason === 'mapping') {
+        update = { state: 'needsMapping', fields: { headers: JSON.stringify(result.headers), plan: JSON.stringify(result.plan) } };
+      } else {
+        update = { state: 'failed', fields: { failure: JSON.stringify({ code: result.code, rowNo: result.rowNo }) } };
+      }
+    } catch (err) {
+      if (!(err instanceof LedgerCancelled)) log.error({ err }, 'roster import failed');
+      update = { state: err instanceof LedgerCancelled ? 'discarded' : 'failed', fields: { failure: JSON.stringify({ code: 'internal', rowNo: null }) } };
+    }
+    if (this.closed) return;
+    // Kept while the admin maps the headers, so the same upload is read again; otherwise done with.
+    if (update.state !== 'needsMapping') {
+      fs.rmSync(upload.file, { force: true });
+      for (const [id, u] of this.uploads) if (u === upload) this.uploads.delete(id);
+    }
+    const columns = Object.keys(update.fields);
+    await this.deps.writer.run(() =>
+      this.deps.db
+        .prepare(`UPDATE roster_import SET state = ?${columns.map((c) => `, ${c} = ?`).join('')} WHERE id = ?`)
+        .run(update.state, ...columns.map((c) => update.fields[c]), importId),
+    );
+    log.info({ importId, state: update.state }, 'ledger read');
+    this.deps.emit.changed(importId, update.state);
+  }
+
+  /** Waits for the ledger being read (tests, benchmarks, shutdown). */
+  async idle(): Promise<void> {
+    await this.job?.done;
+    await this.catchingUp;
+  }
+
+  /**
+   * The version's good rows become the roster in use, all at once. Imported here, it is journalled
+   * for HQ (`roster.committed` in the same transaction; its rows follow in the journal a chunk at a
+   * time, resumed after a restart).
+   */
+  async apply(importId: string): Promise<RosterImportView> {
+    const at = this.deps.now().toISOString();
+    const row = await this.deps.writer.run(() => {
+      const r = this.deps.db.prepare('SELECT * FROM roster_import WHERE id = ?').get(importId) as ImportRow | undefined;
+      if (!r) throw new DomainError('roster.importUnknown', { importId });
+      if (r.state !== 'ready') throw new DomainError('roster.importNotReady', { importId, state: r.state });
+      this.deps.db.prepare(`UPDATE roster_import SET state = 'superseded' WHERE state = 'current'`).run();
+      let seq: number | null = null;
+      if (r.source === 'station') {
+        seq = this.deps.journal.append({
+          stationId: this.deps.identity.station.id,
+          operatorId: this.deps.operatorId(),
+          at,
+          kind: 'roster.committed',
+          entityId: importId,
+          payload: { siteId: this.deps.identity.site.id, rows: r.residents, fileName: r.file_name ?? '', entries: Math.ceil(r.residents / ROWS_PER_ENTRY) },
+        });
+      }
+      this.deps.db.prepare(`UPDATE roster_import SET state = 'current', applied_at = ?, seq = ? WHERE id = ?`).run(at, seq, importId);
+      return r;
+    });
+    this.switchTo(importId);
+    log.info({ importId, residents: row.residents }, 'roster applied');
+    this.deps.emit.changed(importId, 'current');
+    if (row.source === 'station') void this.catchUpJournal();
+    return this.importView(importId);
+  }
+
+  /** After the change is committed: the new file attached, the old ones removed. */
+  private switchTo(importId: string): void {
+    this.attach(rosterPath(this.deps.dataDir, importId));
+    const old = this.deps.db.prepare(`SELECT id FROM roster_import WHERE state IN ('superseded', 'discarded', 'failed')`).all() as { id: string }[];
+    for (const r of old) {
+      this.closeFile(r.id);
+      const file = rosterPath(this.deps.dataDir, r.id);
+      if (fs.existsSync(file)) fs.rmSync(file, { force: true });
+    }
+    this.deps.onApplied();
+  }
+
+  async discard(importId: string): Promise<RosterImportView> {
+    const row = await this.deps.writer.run(() => {
+      const r = this.deps.db.prepare('SELECT * FROM roster_import WHERE id = ?').get(importId) as ImportRow | undefined;
+      if (!r) throw new DomainError('roster.importUnknown', { importId });
+      if (r.state === 'reading' && this.job?.importId === importId) {
+        this.job.cancelled = true;
+        return r;
+      }
+      if (!['ready', 'needsMapping', 'failed'].includes(r.state)) throw new DomainError('roster.importNotReady', { importId, state: r.state });
+      this.deps.db.prepare(`UPDATE roster_import SET state = 'discarded' WHERE id = ?`).run(importId);
+      return r;
+    });
+    if (row.state !== 'reading') {
+      this.closeFile(importId);
+      fs.rmSync(rosterPath(this.deps.dataDir, importId), { force: true });
+      this.deps.emit.changed(importId, 'discarded');
+    } else {
+      await this.job?.done;
+    }
+    return this.importView(importId);
+  }
+
+  /**
+   * Journals the rows of a roster imported here that are not in the journal yet, a chunk per
+   * writer job (the desk's scans go in between). Resumes where it stopped after a restart.
+   */
+  catchUpJournal(): Promise<void> {
+    this.catchingUp ??= (async () => {
+      try {
+        for (;;) {
+          if (this.closed) return;
+          const more = await this.deps.writer.run(() => this.journalNextRows());
+          if (!more) return;
+        }
+      } catch (err) {
+        if (!this.closed) log.error({ err }, 'journalling the roster failed; it resumes at the next start');
+      } finally {
+        this.catchingUp = null;
+      }
+    })();
+    return this.catchingUp;
+  }
+
+  private journalNextRows(): boolean {
+    const r = this.deps.db
+      .prepare(`SELECT * FROM roster_import WHERE source = 'station' AND state = 'current' AND journalled_rows < residents`)
+      .get() as ImportRow | undefined;
+    if (!r) return false;
+    const found = this.deps.db
+      .prepare('SELECT rowid, id_number, name, phone, building, unit, room, tags FROM roster.resident WHERE rowid > ? ORDER BY rowid LIMIT ?')
+      .raw()
+      .all(r.journal_cursor, ROWS_PER_ENTRY) as [number, ...ResidentTuple][];
+    if (found.length === 0) return false;
+    const rows = found.map(([, ...tuple]) => tuple);
+    this.deps.journal.append({
+      stationId: this.deps.identity.station.id,
+      operatorId: this.deps.operatorId(),
+      at: this.deps.now().toISOString(),
+      kind: 'roster.rows',
+      entityId: r.id,
+      payload: { part: Math.floor(r.journalled_rows / ROWS_PER_ENTRY), rows },
+    });
+    this.deps.db
+      .prepare('UPDATE roster_import SET journalled_rows = ?, journal_cursor = ? WHERE id = ?')
+      .run(r.journalled_rows + rows.length, found[found.length - 1]![0], r.id);
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.job) this.job.cancelled = true;
+    for (const id of [...this.files.keys()]) this.closeFile(id);
+  }
+}
