@@ -95,6 +95,7 @@ export function useDeskActions() {
       voidTube: (tubeCode: string, reason: string) =>
         run(client.call('tube.void', { tubeCode, reason }), (tube) => show('info', m('outcome.voided', { code: tube.code }), m('outcome.voidedDetail', { reason }))),
       confirm: (token: string) => run(client.call('binding.confirm', { token }), showOutcome),
+      bindResident: (ref: string) => run(client.call('desk.bindResident', { ref }), showOutcome),
       cancel: (token: string, label: string) => run(client.call('binding.cancel', { token }), () => show('info', m('outcome.cancelled', { label }))),
       setCapacity: (capacity: Capacity) =>
         run(client.call('desk.setCapacity', { capacity }), () =>

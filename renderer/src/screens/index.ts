@@ -2,6 +2,7 @@ import type { ComponentType } from 'react';
 import { DeskScreen } from './desk/DeskScreen';
 import { DevicesScreen } from './devices/DevicesScreen';
 import { ResultsScreen } from '../upload/ResultsScreen';
+import { RosterScreen } from './roster/RosterScreen';
 import { SiteScreen } from './site/SiteScreen';
 
 /** A screen of the app: its navigation tab (`titleKey` is an i18n key) and its component. */
@@ -13,4 +14,5 @@ export const SCREENS: Screen[] = [
   { id: 'devices', titleKey: 'devices:title', Component: DevicesScreen },
   { id: 'results', titleKey: 'upload:title', Component: ResultsScreen },
   { id: 'site', titleKey: 'site:title', Component: SiteScreen },
+  { id: 'roster', titleKey: 'roster:title', Component: RosterScreen },
 ];

@@ -5,6 +5,7 @@ import { ConflictStrip } from '../../desk/ConflictStrip';
 import { useDeskState } from '../../desk/DeskStateProvider';
 import { ManualEntry } from '../../desk/ManualEntry';
 import { ReasonDialog } from '../../desk/ReasonDialog';
+import { ResidentSearch } from '../../desk/ResidentSearch';
 import { TubeList } from '../../desk/TubeList';
 import { TubePanel } from '../../desk/TubePanel';
 import { TubeSearch } from '../../desk/TubeSearch';
@@ -15,11 +16,11 @@ import { useLabelJobs } from '../../labels/LabelJobsProvider';
 import { PrintOnOpenToggle } from '../../labels/PrintOnOpenToggle';
 import { PrintStrip, REPRINT_KEY } from '../../labels/PrintStrip';
 
-type OpenDialog = 'undo' | 'void' | null;
+type OpenDialog = 'undo' | 'void' | 'residents' | null;
 
 /**
  * The sampling desk: the open tube, big, and everything else one key away (F2 new tube, F3
- * search, F4 seal, F6 reprint a label, F7 type a code, F8 undo, F9 void). Scans themselves need no focus at all:
+ * search, F4 seal, F5 find a resident in the roster, F6 reprint a label, F7 type a code, F8 undo, F9 void). Scans themselves need no focus at all:
  * the wedge listener catches them anywhere.
  */
 export function DeskScreen() {
@@ -37,10 +38,14 @@ export function DeskScreen() {
 
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
+      // F5 finds a resident here; in the kiosk browser it would otherwise reload the page.
+      if (e.key === 'F5') e.preventDefault();
+      if (e.defaultPrevented && e.key !== 'F5') return;
+      if (document.querySelector('dialog[open]')) return;
       const keys: Record<string, () => void> = {
         F2: () => void actions.newTube(),
         F3: () => searchRef.current?.focus(),
+        F5: () => setDialog('residents'),
         F4: () => void actions.seal(),
         [REPRINT_KEY]: () => void reprintNow?.(),
         F7: () => manualRef.current?.focus(),
@@ -91,6 +96,9 @@ export function DeskScreen() {
           <button type="button" className="btn btn-big" data-testid="seal" disabled={!desk.openTube} onClick={() => void actions.seal()}>
             {t('actions.seal')} <kbd>F4</kbd>
           </button>
+          <button type="button" className="btn btn-big" data-testid="find-resident" onClick={() => setDialog('residents')}>
+            {t('actions.residents')} <kbd>F5</kbd>
+          </button>
           <button type="button" className="btn btn-big" data-testid="undo" onClick={() => setDialog('undo')}>
             {t('actions.undo')} <kbd>F8</kbd>
           </button>
@@ -103,6 +111,7 @@ export function DeskScreen() {
         <ManualEntry inputRef={manualRef} onSubmit={(text) => actions.submitScan(text, 'manual')} />
         <TubeSearch inputRef={searchRef} search={actions.search} />
       </aside>
+      <ResidentSearch open={dialog === 'residents'} onClose={() => setDialog(null)} onPick={(r) => void actions.bindResident(r.ref)} />
       <ConfirmDialog pending={desk.pending} onConfirm={(token) => void actions.confirm(token)} onCancel={(token, label) => void actions.cancel(token, label)} />
       <ReasonDialog kind="undo" open={dialog === 'undo'} subject={undoSubject} onSubmit={(reason) => actions.undo(reason)} onClose={() => setDialog(null)} />
       <ReasonDialog
