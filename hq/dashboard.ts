@@ -88,6 +88,25 @@ const TEXT = {
     'posted.round.unknown': '没有这个轮次。',
     'posted.round.closed': '该轮次已经结束。',
     'posted.site.unknown': '没有这个采样点。',
+    rosterTitle: '居民台账',
+    rosterResidents: '居民',
+    rosterFile: '台账文件',
+    rosterSource: '来源',
+    rosterApplied: '启用时间',
+    rosterNone: '无台账',
+    rosterUpload: '导入台账（.xlsx 或 .csv）',
+    rosterEncoding: '编码',
+    rosterAuto: '自动识别',
+    rosterCheck: '读取并检查',
+    rosterFromHq: '总部导入',
+    rosterFromStation: '采样台导入',
+    rosterRecent: '最近导入',
+    'posted.roster.applied': '台账已启用，将下发到该采样点的所有采样台。',
+    'posted.roster.discarded': '未导入。',
+    'posted.roster.invalid': '请选择采样点和文件。',
+    'posted.roster.tooLarge': '文件太大。',
+    'posted.roster.unknown': '没有这次导入。',
+    'posted.roster.notReady': '这次导入现在不能这样操作。',
     other: 'English',
   },
   en: {
@@ -170,26 +189,51 @@ const TEXT = {
     'posted.round.unknown': 'No such round.',
     'posted.round.closed': 'That round is already closed.',
     'posted.site.unknown': 'No such site.',
+    rosterTitle: 'Resident rosters',
+    rosterResidents: 'Residents',
+    rosterFile: 'File',
+    rosterSource: 'From',
+    rosterApplied: 'In use since',
+    rosterNone: 'no roster',
+    rosterUpload: 'Import a ledger (.xlsx or .csv)',
+    rosterEncoding: 'Encoding',
+    rosterAuto: 'detect',
+    rosterCheck: 'Read and check',
+    rosterFromHq: 'HQ',
+    rosterFromStation: 'a station',
+    rosterRecent: 'Recent imports',
+    'posted.roster.applied': 'Roster in use; every station of the site receives it.',
+    'posted.roster.discarded': 'Not imported.',
+    'posted.roster.invalid': 'Choose a site and a file.',
+    'posted.roster.tooLarge': 'The file is too large.',
+    'posted.roster.unknown': 'No such import.',
+    'posted.roster.notReady': 'That import cannot do that now.',
     other: '中文',
   },
 } as const;
 
 type Key = keyof (typeof TEXT)['en'];
 
-function esc(value: string | number): string {
+export function esc(value: string | number): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function time(iso: string | null, lang: DashboardLang, t: (k: Key) => string): string {
-  if (!iso) return t('never');
+/** A time as staff read it: site time (UTC+8), without the year in Chinese. */
+export function siteTime(iso: string, lang: DashboardLang): string {
   const d = new Date(Date.parse(iso) + 8 * 3600_000);
   return esc(`${d.toISOString().slice(lang === 'en' ? 0 : 5, 10)} ${d.toISOString().slice(11, 19)}`);
 }
 
-function shell(lang: DashboardLang, title: string, body: string, refresh: boolean): string {
+function time(iso: string | null, lang: DashboardLang, t: (k: Key) => string): string {
+  return iso ? siteTime(iso, lang) : t('never');
+}
+
+/** `refresh`: seconds until the page reloads itself (true: 30), none when false. */
+export function shell(lang: DashboardLang, title: string, body: string, refresh: boolean | number): string {
+  const seconds = refresh === true ? 30 : refresh === false ? 0 : refresh;
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-${refresh ? '<meta http-equiv="refresh" content="30">' : ''}<title>${esc(title)}</title><link rel="stylesheet" href="/dashboard.css"></head>
+${seconds > 0 ? `<meta http-equiv="refresh" content="${seconds}">` : ''}<title>${esc(title)}</title><link rel="stylesheet" href="/dashboard.css"></head>
 <body>${body}</body></html>`;
 }
 
@@ -273,6 +317,21 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
 <form method="post" action="/dashboard/rounds?lang=${lang}" class="result"><strong>${esc(t('roundStart'))}</strong><select name="siteId">${siteOptions}</select>
 <label>${esc(t('roundName'))} <input name="name" maxlength="60" required></label><label>${esc(t('startsOn'))} <input type="date" name="startsOn"></label>
 <label>${esc(t('endsOn'))} <input type="date" name="endsOn"></label><button type="submit">${esc(t('submit'))}</button></form></section>`;
+  const rosterRows = data.rosters
+    .map((x) => {
+      const c = x.current;
+      return `<tr><td>${esc(x.siteName)}</td><td class="n">${c ? c.residents : '–'}</td><td>${c ? `<a href="/dashboard/roster/${esc(c.id)}?lang=${lang}">${esc(c.fileName ?? '')}</a>` : esc(t('rosterNone'))}</td>
+<td>${c ? esc(c.source === 'hq' ? t('rosterFromHq') : t('rosterFromStation')) : ''}</td><td>${c?.appliedAt ? time(c.appliedAt, lang, t) : ''}</td></tr>`;
+    })
+    .join('');
+  const recentImports = data.rosterImports
+    .map((r) => `<a href="/dashboard/roster/${esc(r.id)}?lang=${lang}">${esc(r.fileName ?? r.id)}</a> (${esc(r.state)})`)
+    .join(' · ');
+  const rosterSection = `<section class="wide" data-section="rosters"><h2>${esc(t('rosterTitle'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('rosterResidents'))}</th>
+<th>${esc(t('rosterFile'))}</th><th>${esc(t('rosterSource'))}</th><th>${esc(t('rosterApplied'))}</th></tr></thead><tbody>${rosterRows || `<tr><td colspan="5" class="empty">${esc(t('none'))}</td></tr>`}</tbody></table>
+<form method="post" action="/dashboard/roster?lang=${lang}" enctype="multipart/form-data" class="result"><strong>${esc(t('rosterUpload'))}</strong><select name="siteId">${siteOptions}</select>
+<input type="file" name="ledger" accept=".xlsx,.csv" required><label>${esc(t('rosterEncoding'))} <select name="encoding"><option value="">${esc(t('rosterAuto'))}</option><option value="utf-8">UTF-8</option><option value="gb18030">GB18030</option></select></label>
+<button type="submit">${esc(t('rosterCheck'))}</button></form>${recentImports ? `<p>${esc(t('rosterRecent'))}: ${recentImports}</p>` : ''}</section>`;
   const empty = (cols: number): string => `<tr><td colspan="${cols}" class="empty">${esc(t('none'))}</td></tr>`;
   const postedKey = opts.posted ? (`posted.${opts.posted}` as Key) : null;
   const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
@@ -284,6 +343,7 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
 <tbody>${stationRows || empty(9)}</tbody></table>${stationForm}</section>
 ${conflictSection}
 ${roundSection}
+${rosterSection}
 <section><h2>${esc(t('sitesToday'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th><th>${esc(t('boxes'))}</th></tr></thead>
 <tbody>${siteRows || empty(4)}</tbody></table></section>
 <section><h2>${esc(t('coverage'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('round'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th>
@@ -325,4 +385,9 @@ form.inline { display: flex; gap: 0.4rem; align-items: center; }
 form.result, main.login form { display: flex; gap: 0.75rem; flex-wrap: wrap; align-items: center; }
 input, select, button { font-size: 1rem; padding: 0.4rem 0.6rem; }
 button { background: #12355b; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
+button.secondary { background: #fff; color: #12355b; border: 2px solid #12355b; }
+.decide { display: flex; gap: 1rem; margin: 0.6rem 0; }
+.counts { display: flex; gap: 1.2rem; flex-wrap: wrap; font-size: 1.05rem; }
+.counts .good { color: #1e7b34; }
+.counts .bad { color: #b3261e; }
 `;

@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import { canonicalJson, inspectRecord, sha256Hex, type InspectedRecord, type Rejection, type ValidRecord } from './protocol';
 import type { EnrollError } from './store/types';
+import type { ResidentTuple } from '../electron/core/roster/file';
 
 /** Sampling sites in China keep one clock (UTC+8, no daylight saving); "today" means their day. */
 const SITE_UTC_OFFSET_MS = 8 * 3600_000;
@@ -59,6 +60,9 @@ export type Projection = {
   bindings: { bindingId: string; tubeId: string; tubeCode: string; personId: string; roundId: string; at: string; day: string }[];
   bindingsUndone: string[];
   boxes: { boxId: string; code: string; count: number; at: string; day: string }[];
+  /** Rosters imported at the station: opened by `roster.committed`, filled by `roster.rows`. */
+  rosterCommits: { importId: string; siteId: string; rows: number; fileName: string; at: string }[];
+  rosterRows: { importId: string; part: number; rows: ResidentTuple[] }[];
   /** `bindingId`: the single-tube binding that sampled the member (the record's entity). */
   retests: { originalTubeCode: string; tubeCode: string; personId: string; bindingId: string; at: string; seq: number }[];
 };
@@ -171,6 +175,8 @@ export function project(records: readonly ValidRecord[]): Projection {
     bindings: [],
     bindingsUndone: [],
     boxes: [],
+    rosterCommits: [],
+    rosterRows: [],
     retests: [],
   };
   const tubeStates = new Map<string, Projection['tubeStates'][number]>();
@@ -210,6 +216,12 @@ export function project(records: readonly ValidRecord[]): Projection {
         break;
       case 'binding.undone':
         p.bindingsUndone.push(r.entityId);
+        break;
+      case 'roster.committed':
+        p.rosterCommits.push({ importId: r.entityId, siteId: r.payload.siteId, rows: r.payload.rows, fileName: r.payload.fileName, at: r.at });
+        break;
+      case 'roster.rows':
+        p.rosterRows.push({ importId: r.entityId, part: r.payload.part, rows: r.payload.rows });
         break;
       case 'box.sealed':
         p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: recordDay(r.at) });

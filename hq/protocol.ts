@@ -20,6 +20,9 @@ export const HQ_PATHS = {
   adminStations: '/api/v1/admin/stations',
   adminTubeConflicts: '/api/v1/admin/tube-conflicts',
   adminRounds: '/api/v1/admin/rounds',
+  /** GET `/api/v1/roster/<importId>?after=ROW&limit=N`: a page of a roster version, for a station of its site. */
+  roster: '/api/v1/roster',
+  adminRoster: '/api/v1/admin/roster',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -489,6 +492,12 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
   }),
   z.object({
     cursor: z.number().int(),
+    kind: z.literal('roster.version'),
+    /** The site's roster is now this version: stations fetch its `rows` residents page by page. */
+    payload: z.object({ importId: z.uuid(), siteId: id, rows: z.number().int().min(0).max(MAX_ROSTER_ROWS), fileName: text, source: z.enum(['hq', 'station']), appliedAt: z.iso.datetime({ offset: true }) }),
+  }),
+  z.object({
+    cursor: z.number().int(),
     kind: z.literal('tube.conflict'),
     payload: z.object({
       code,
@@ -533,6 +542,19 @@ export const feedQuerySchema = z
     head: z.coerce.number().int().min(0).optional(),
   })
   .strict();
+
+export const MAX_ROSTER_PAGE = 10_000;
+export const rosterPageQuerySchema = z
+  .object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(MAX_ROSTER_PAGE).default(5000) })
+  .strict();
+/** A page of a roster version: row number, then the resident as rosters travel. */
+export const rosterPageSchema = z.object({
+  type: z.literal('hq.roster'),
+  importId: z.uuid(),
+  total: z.number().int().min(0),
+  rows: z.array(z.tuple([z.number().int().min(1), ...residentTupleSchema.def.items])).max(MAX_ROSTER_PAGE),
+});
+export type RosterPageAnswer = z.infer<typeof rosterPageSchema>;
 
 // Admin bodies (bearer `HQ_ADMIN_TOKEN`).
 export const adminCodeRequestSchema = z

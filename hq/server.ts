@@ -41,6 +41,8 @@ import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutc
 import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } from './domains/conflicts';
 import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutcome } from './domains/rounds';
 import { updateStation as updateStationIn } from './domains/stations';
+import { abandonUnfinishedImports } from './domains/roster';
+import { registerRosterRoutes } from './routes/roster';
 
 const log = createLogger('hq');
 
@@ -431,6 +433,22 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   function langOf(req: FastifyRequest): DashboardLang {
     return (req.query as Record<string, unknown>).lang === 'en' ? 'en' : 'zh-CN';
   }
+
+  await registerRosterRoutes({
+    app,
+    store,
+    dataDir: options.dataDir,
+    now,
+    authenticate,
+    requireAdmin,
+    isAdmin,
+    page,
+    langOf,
+    rawBody,
+    failure: (status, code, detail) => new HttpFailure(status, code as HqErrorCode, detail),
+  });
+  // An import HQ was reading when it stopped never becomes a roster.
+  await store.sql.transaction((tx) => abandonUnfinishedImports(tx));
 
   app.get('/', async (_req, reply) => reply.redirect('/dashboard', 303));
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());

@@ -105,6 +105,7 @@ export class StationCore {
       onApplied: () => undefined,
     });
     this.roster.open();
+    this.feed.register(this.roster.feedHandlers());
     this.feed.register(this.siteIdentity.feedHandlers());
     this.feed.register(this.rounds.feedHandlers());
     this.feed.register(this.desk.conflicts.feedHandlers());
@@ -121,6 +122,7 @@ export class StationCore {
         siteIdentity: this.siteIdentity,
         onStatus: (status) => this.emit('upload.status', status),
         onFeed: (effects) => this.afterFeed(effects),
+        receiveRoster: (fetchPage) => this.roster.receive(fetchPage),
       },
       options.upload,
     );

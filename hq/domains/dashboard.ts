@@ -3,6 +3,7 @@ import { DASHBOARD_SQL } from '../store/dashboard-sql';
 import type { DashboardData } from '../store/types';
 import { num, type Tx } from '../store/sql';
 import { listTubeConflicts } from './conflicts';
+import { currentRosterImport, recentRosterImports } from './roster';
 import { roundsOfSite } from './rounds';
 
 function numeric<T>(rows: Record<string, unknown>[], fields: string[]): T[] {
@@ -27,5 +28,8 @@ export async function dashboardData(tx: Tx, day: string): Promise<DashboardData>
   const positives = numeric<DashboardData['positives'][number]>(await tx.all(DASHBOARD_SQL.positives), ['members', 'retested']);
   const tubeConflicts = await listTubeConflicts(tx, 100);
   const siteRounds = await roundsOfSite(tx, null);
-  return { day, stations, sites, rounds, positives, tubeConflicts, siteRounds };
+  const rosters = [];
+  for (const site of sites) rosters.push({ siteId: site.siteId, siteName: site.siteName, current: await currentRosterImport(tx, site.siteId) });
+  const rosterImports = await recentRosterImports(tx, 10);
+  return { day, stations, sites, rounds, positives, tubeConflicts, siteRounds, rosters, rosterImports };
 }

@@ -5,14 +5,23 @@
 import type { IngestPlan } from '../ingest';
 import type { Tx } from '../store/sql';
 import { claimTubeCodes } from './conflicts';
+import { projectStationRoster, type RowsWriter } from './roster';
 import { projectStationRounds, shareMarks } from './rounds';
 
-export type BatchContext = { stationId: string; siteId: string; plan: IngestPlan; at: string };
+export type BatchContext = {
+  stationId: string;
+  siteId: string;
+  plan: IngestPlan;
+  at: string;
+  /** Writes roster rows inside the batch's transaction (COPY on PostgreSQL). */
+  writeRosterRows: RowsWriter;
+};
 
 export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   const p = ctx.plan.projection;
   await claimTubeCodes(tx, ctx.stationId, ctx.siteId, p.tubesOpened, ctx.at);
-  const needsStation = p.rounds.length + p.roundsClosed.length + p.bindings.length + p.bindingsUndone.length + p.tubeStates.length > 0;
+  const needsStation =
+    p.rounds.length + p.roundsClosed.length + p.bindings.length + p.bindingsUndone.length + p.tubeStates.length + p.rosterCommits.length + p.rosterRows.length > 0;
   if (!needsStation) return;
   const station = await tx.one<{ id: string; site_id: string; number: number | string; name: string }>('SELECT id, site_id, number, name FROM station WHERE id = @id', {
     id: ctx.stationId,
@@ -21,4 +30,5 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   const s = { id: station.id, siteId: station.site_id, number: Number(station.number), name: station.name };
   await projectStationRounds(tx, s, p);
   await shareMarks(tx, s, p, ctx.at);
+  if (p.rosterCommits.length + p.rosterRows.length > 0) await projectStationRoster(tx, s, p, ctx.at, ctx.writeRosterRows);
 }

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { ResidentTuple } from '../../electron/core/roster/file';
 import { afterBatch } from '../domains';
 import { dashboardData } from '../domains/dashboard';
 import { postResult } from '../domains/results';
@@ -61,6 +62,16 @@ async function copyData<T>(items: readonly T[], line: (item: T) => string, slice
 /** Streams rows (COPY text, in one or more chunks) into `table` with COPY, the fastest way into PostgreSQL. */
 async function copyRows(c: pg.PoolClient, table: string, columns: string[], data: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
   await pipeline(Readable.from(data), c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+}
+
+const ROSTER_COLUMNS = ['import_id', 'row_no', 'id_number', 'name', 'phone', 'building', 'unit', 'room', 'tags'];
+
+/** Roster rows into `roster_resident` with COPY, on the given client (inside its transaction). */
+async function copyRosterRows(c: pg.PoolClient, importId: string, rows: readonly { rowNo: number; t: ResidentTuple }[]): Promise<void> {
+  const id = copyField(importId);
+  const f = copyField;
+  const data = await copyData(rows, (r) => `${id}\t${r.rowNo}\t${f(r.t[0])}\t${f(r.t[1])}\t${f(r.t[2])}\t${f(r.t[3])}\t${f(r.t[4])}\t${f(r.t[5])}\t${r.t[6]}`, false);
+  if (data) await copyRows(c, 'roster_resident', ROSTER_COLUMNS, [data]);
 }
 
 const RECORD_COLUMNS = ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail'];
@@ -331,7 +342,13 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
    */
   async function applyChanges(c: pg.PoolClient, input: IngestInput, prepared: Prepared): Promise<void> {
     await applyOwnChanges(c, input, prepared);
-    await afterBatch(postgresTx(c), { stationId: input.stationId, siteId: prepared.siteId, plan: prepared.plan, at: input.receivedAt });
+    await afterBatch(postgresTx(c), {
+      stationId: input.stationId,
+      siteId: prepared.siteId,
+      plan: prepared.plan,
+      at: input.receivedAt,
+      writeRosterRows: (importId, rows) => copyRosterRows(c, importId, rows),
+    });
   }
 
   async function applyOwnChanges(c: pg.PoolClient, input: IngestInput, prepared: Prepared): Promise<void> {
@@ -609,6 +626,14 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         tubeCode,
       ]);
       return rows.rows.map((r) => ({ personKey: r.person_key, closed: r.closed_at !== null }));
+    },
+    async addRosterRows(importId, rows) {
+      await inTransaction(pool, (c) => copyRosterRows(c, importId, rows));
+    },
+    async addRosterProblems(importId, problems) {
+      const f = copyField;
+      const data = await copyData(problems, (p) => `${f(importId)}\t${p.rowNo}\t${f(p.problems)}\t${p.refused ? 1 : 0}`, false);
+      if (data) await inTransaction(pool, (c) => copyRows(c, 'roster_problem', ['import_id', 'row_no', 'problems', 'refused'], [data]));
     },
     async close() {
       await pool.end();

@@ -253,4 +253,57 @@ const siteRounds: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds];
+/**
+ * The resident roster at HQ: versions per site (imported at HQ, or imported at one of the site's
+ * stations and received in its journal), their residents, refused rows, changes against the
+ * version in use, and residents per building and unit.
+ */
+const roster: Migration = {
+  version: 5,
+  name: 'hq-roster',
+  up(db) {
+    db.exec(`
+      CREATE TABLE roster_import (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        source TEXT NOT NULL,
+        station_id TEXT,
+        file_name TEXT,
+        state TEXT NOT NULL,
+        total_rows INTEGER NOT NULL DEFAULT 0,
+        residents INTEGER NOT NULL DEFAULT 0,
+        refused INTEGER NOT NULL DEFAULT 0,
+        warned INTEGER NOT NULL DEFAULT 0,
+        expected_rows INTEGER,
+        changes TEXT,
+        headers TEXT,
+        plan TEXT,
+        failure TEXT,
+        created_at TEXT NOT NULL,
+        applied_at TEXT
+      ) STRICT;
+      CREATE INDEX roster_import_site ON roster_import(site_id, state);
+      CREATE TABLE roster_resident (
+        import_id TEXT NOT NULL,
+        row_no INTEGER NOT NULL,
+        id_number TEXT NOT NULL,
+        name TEXT NOT NULL,
+        phone TEXT,
+        building TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        room TEXT NOT NULL,
+        tags INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX roster_resident_row ON roster_resident(import_id, row_no);
+      CREATE INDEX roster_resident_id ON roster_resident(import_id, id_number);
+      CREATE INDEX roster_resident_home ON roster_resident(import_id, building, unit, room);
+      CREATE TABLE roster_problem (import_id TEXT NOT NULL, row_no INTEGER NOT NULL, problems TEXT NOT NULL, refused INTEGER NOT NULL) STRICT;
+      CREATE INDEX roster_problem_row ON roster_problem(import_id, row_no);
+      CREATE TABLE roster_change (import_id TEXT NOT NULL, kind TEXT NOT NULL, id_number TEXT NOT NULL, row_no INTEGER, before TEXT) STRICT;
+      CREATE INDEX roster_change_kind ON roster_change(import_id, kind, row_no);
+      CREATE TABLE roster_cell (import_id TEXT NOT NULL, building TEXT NOT NULL, unit TEXT NOT NULL, residents INTEGER NOT NULL, PRIMARY KEY (import_id, building, unit)) STRICT;
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster];

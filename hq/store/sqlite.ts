@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { migrate } from '../../electron/core/db/migrations';
 import { afterBatch } from '../domains';
+import type { RowsWriter } from '../domains/roster';
 import { dashboardData } from '../domains/dashboard';
 import { postResult } from '../domains/results';
 import { enrollStation, ensureSiteKeys } from '../domains/stations';
@@ -82,6 +83,10 @@ export function openSqliteStore(dataDir: string): HqStore {
        JOIN person p ON p.station_id = b.station_id AND p.person_id = b.person_id
        WHERE b.tube_code = @tubeCode AND b.undone = 0 AND (@stationId IS NULL OR (b.station_id = @stationId AND b.tube_id = @tubeId))`,
     ),
+    insertRosterResident: db.prepare(
+      'INSERT INTO roster_resident (import_id, row_no, id_number, name, phone, building, unit, room, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertRosterProblem: db.prepare('INSERT INTO roster_problem (import_id, row_no, problems, refused) VALUES (?, ?, ?, ?)'),
     addFeed: db.prepare<[string | null, string | null, string, string, string], { cursor: number }>(
       'INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING cursor',
     ),
@@ -121,6 +126,11 @@ export function openSqliteStore(dataDir: string): HqStore {
       }
     }
   }
+
+  /** Roster rows, inside whatever transaction is open. */
+  const writeRosterRows: RowsWriter = async (importId, rows) => {
+    for (const r of rows) s.insertRosterResident.run(importId, r.rowNo, ...r.t);
+  };
 
   /** The batch's own rows and projections, synchronously, inside the transaction `ingest` opened. */
   function ingestRows(input: IngestInput): { outcome: IngestOutcome; siteId: string; plan: IngestPlan | null } {
@@ -188,7 +198,7 @@ export function openSqliteStore(dataDir: string): HqStore {
     async ingest(input) {
       return sql.transaction(async (tx) => {
         const { outcome, siteId, plan } = ingestRows(input);
-        if (plan) await afterBatch(tx, { stationId: input.stationId, siteId, plan, at: input.receivedAt });
+        if (plan) await afterBatch(tx, { stationId: input.stationId, siteId, plan, at: input.receivedAt, writeRosterRows });
         return outcome;
       });
     },
@@ -225,6 +235,14 @@ export function openSqliteStore(dataDir: string): HqStore {
           (r) => ({ personKey: r.person_key, closed: r.closed_at !== null }),
         ),
       );
+    },
+    async addRosterRows(importId, rows) {
+      await sql.transaction(() => writeRosterRows(importId, rows));
+    },
+    async addRosterProblems(importId, problems) {
+      await sql.transaction(async () => {
+        for (const p of problems) s.insertRosterProblem.run(importId, p.rowNo, p.problems, p.refused ? 1 : 0);
+      });
     },
     async close() {
       await locked(() => db.close());

@@ -6,8 +6,10 @@
 import type { StoredRecord } from '../ingest';
 import type { TubeConflict } from '../domains/conflicts';
 import type { SiteRound } from '../domains/rounds';
+import type { HqRosterImport } from '../domains/roster';
 import type { Rejection, TubeResult } from '../protocol';
 import type { SqlDb } from './sql';
+import type { ResidentTuple } from '../../electron/core/roster/file';
 
 export type StationRow = {
   id: string;
@@ -67,6 +69,9 @@ export type DashboardData = {
   tubeConflicts: TubeConflict[];
   /** Every site's rounds, open ones first. */
   siteRounds: SiteRound[];
+  /** Every site's roster in use, and the latest imports. */
+  rosters: { siteId: string; siteName: string; current: HqRosterImport | null }[];
+  rosterImports: HqRosterImport[];
 };
 
 export type ResultOutcome =
@@ -99,5 +104,8 @@ export type HqStore = {
   /** One stored record, as HQ holds it (for staff looking into a conflict, and tests). */
   record(stationId: string, seq: number): Promise<StoredRecord | null>;
   retestTasks(tubeCode: string): Promise<{ personKey: string; closed: boolean }[]>;
+  /** Roster rows of a version being read, in bulk (COPY on PostgreSQL), each call its own transaction. */
+  addRosterRows(importId: string, rows: readonly { rowNo: number; t: ResidentTuple }[]): Promise<void>;
+  addRosterProblems(importId: string, problems: readonly { rowNo: number; problems: string; refused: boolean }[]): Promise<void>;
   close(): Promise<void>;
 };

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { importExportFile } from '../../../hq/import';
+import { applyRosterImport, discardRosterImport, rosterProblems } from '../../../hq/domains/roster';
 import { roundsOfSite } from '../../../hq/domains/rounds';
+import { importLedgerAtHq } from '../../../hq/roster-import';
+import { headerMappingSchema, type HeaderMapping } from '../../core/roster/fields';
 import { createHqServer } from '../../../hq/server';
 import { parseOptions, parsePort } from '../args';
 import type { CliCommand } from './types';
@@ -152,14 +155,97 @@ async function round(argv: string[], usage: string): Promise<number> {
   });
 }
 
+const ROSTER_FAILURES: Record<string, string> = {
+  'file.unsupported': 'not a spreadsheet HQ can read (save it as .xlsx or .csv)',
+  'file.xls': 'an old Excel .xls file (save it as .xlsx)',
+  'file.encoding': 'the text encoding could not be read (try --encoding gb18030 or utf-8)',
+  'file.csvMalformed': 'the CSV is malformed (an unpaired quote?)',
+  'file.empty': 'the file is empty',
+  'file.noHeader': 'the first row is data: there is no header row',
+  internal: 'reading stopped',
+};
+
+/** `--map "居民名=name,证件=idNumber,备注=ignore"`: the admin's answer for headers HQ does not know. */
+function parseMapping(text: string | undefined): HeaderMapping {
+  if (!text) return {};
+  const pairs = text.split(',').map((p) => p.split('='));
+  const parsed = headerMappingSchema.safeParse(Object.fromEntries(pairs.map(([h, f]) => [(h ?? '').trim(), (f ?? '').trim()])));
+  if (!parsed.success) throw new Error(`--map takes HEADER=field pairs, field one of name, idNumber, phone, building, unit, room, tags, ignore`);
+  return parsed.data;
+}
+
+async function roster(argv: string[], usage: string): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action !== 'import') throw new Error(`unknown roster action ${action ?? '(none)'}\nusage: ${usage}`);
+  const { values, positionals } = parseOptions(
+    rest,
+    { data: { type: 'string' }, site: { type: 'string' }, apply: { type: 'boolean' }, map: { type: 'string' }, encoding: { type: 'string' } },
+    usage,
+  );
+  const file = positionals[0];
+  if (!values.data || !values.site || !file) throw new Error(`a file, --data and --site are required\nusage: ${usage}`);
+  if (values.encoding && values.encoding !== 'utf-8' && values.encoding !== 'gb18030') throw new Error('--encoding is utf-8 or gb18030');
+  const site = values.site;
+  return withHq(values.data, async (server) => {
+    if (!(await server.store.siteExists(site))) {
+      process.stderr.write(`hq roster import: no site ${site} (make an enrollment code for it first, with --site-name)\n`);
+      return 1;
+    }
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    const result = await importLedgerAtHq(server.store, {
+      siteId: site,
+      file: path.resolve(file),
+      fileName: path.basename(file),
+      mapping: parseMapping(values.map),
+      ...(values.encoding ? { encoding: values.encoding as 'utf-8' | 'gb18030' } : {}),
+      at: new Date().toISOString(),
+    });
+    if (result.state === 'failed') {
+      process.stderr.write(`hq roster import: ${ROSTER_FAILURES[result.failure?.code ?? 'internal'] ?? result.failure?.code}${result.failure?.rowNo ? ` (row ${result.failure.rowNo})` : ''}\n`);
+      return 1;
+    }
+    if (result.state === 'needsMapping') {
+      process.stderr.write(
+        `hq roster import: headers to map: ${result.unmapped.join(', ')}${result.missingRequired.length ? `; missing: ${result.missingRequired.join(', ')}` : ''}\n` +
+          `  say what each is with --map "HEADER=field,…" (field: name, idNumber, phone, building, unit, room, tags, ignore)\n`,
+      );
+      await server.store.sql.transaction((tx) => discardRosterImport(tx, result.id));
+      return 1;
+    }
+    out(`${result.totalRows} rows: ${result.residents} good, ${result.refused} refused, ${result.warned} with a note`);
+    const c = result.changes ?? { new: 0, moved: 0, changed: 0, gone: 0 };
+    out(`against the roster in use: ${c.new} new, ${c.moved} moved, ${c.changed} changed, ${c.gone} gone`);
+    const problems = await server.store.sql.read((tx) => rosterProblems(tx, result.id, 0, 10_000));
+    for (const p of problems.rows) out(`  row ${p.rowNo}: ${p.refused ? 'refused' : 'note'}: ${p.problems.map((x) => `${x.code}${x.value ? ` (${x.value})` : ''}`).join('; ')}`);
+    if (problems.total > problems.rows.length) out(`  … and ${problems.total - problems.rows.length} more`);
+    if (!values.apply) {
+      await server.store.sql.transaction((tx) => discardRosterImport(tx, result.id));
+      out('nothing imported: run again with --apply to import the good rows');
+      return 0;
+    }
+    const applied = await server.store.sql.transaction((tx) => applyRosterImport(tx, result.id, new Date().toISOString()));
+    if (!applied.ok) {
+      process.stderr.write(`hq roster import: ${applied.error}\n`);
+      return 1;
+    }
+    out(`imported ${applied.roster.residents} residents as the roster of site ${site} (${result.id}); its stations receive it at their next sync`);
+    return 0;
+  });
+}
+
 export const hq: CliCommand = {
   name: 'hq',
-  summary: 'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds',
-  usage: 'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE',
+  summary:
+    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger',
+  usage:
+    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply]',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'code') return code(rest, 'station hq code --data DIR --site SITE [--site-name NAME] [--ttl-hours H]');
     if (sub === 'import') return importFile(rest, 'station hq import FILE --data DIR');
+    if (sub === 'roster') {
+      return roster(rest, 'station hq roster import FILE --data DIR --site SITE [--apply] [--map "HEADER=field,…"] [--encoding utf-8|gb18030]');
+    }
     if (sub === 'round') {
       return round(rest, 'station hq round start --data DIR --site SITE --name NAME [--from YYYY-MM-DD] [--to YYYY-MM-DD] | round close --data DIR --site SITE [--round ID] | round list --data DIR --site SITE');
     }

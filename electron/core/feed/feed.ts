@@ -21,10 +21,12 @@ export type FeedEffects = {
   rounds: number;
   /** Other desks' "sampled in this round" marks added or withdrawn. */
   marks: number;
+  /** Roster versions of the site to fetch. */
+  rosters: number;
 };
 
 export function noEffects(): FeedEffects {
-  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0 };
+  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0 };
 }
 
 type ItemOf<K extends FeedKind> = Extract<FeedItem, { kind: K }>;

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { resolveColumns, type ColumnPlan, type HeaderMapping } from './fields';
 import { RosterFileBuilder, type BuiltRoster } from './file';
+import type { ResidentRow, RowProblem } from './validate';
 import { readRosterFile, RosterReadError, type RosterEncoding } from './read';
 import { compileHouseholdRules, DuplicateTracker, validateRow, type HouseholdRules } from './validate';
 
@@ -18,16 +19,29 @@ export type LedgerRead =
   | { ok: false; reason: 'mapping'; plan: ColumnPlan; headers: string[] }
   | { ok: false; reason: 'file'; code: RosterReadError['code']; rowNo: number | null; detail: string | null };
 
+/**
+ * Where a ledger's rows go: a station writes a roster file of its own (`RosterFileBuilder`), HQ
+ * its database. Rows arrive in file order; `refuseDuplicates` and `finish` come once, at the end.
+ */
+export type RosterSink = {
+  resident(rowNo: number, resident: ResidentRow): Promise<void>;
+  problem(rowNo: number, problems: readonly RowProblem[], refused: boolean): Promise<void>;
+  refuseDuplicates(duplicates: Map<string, number[]>): Promise<void>;
+  finish(read: { totalRows: number; headers: string[]; plan: ColumnPlan }, onPhase: (phase: 'indexing' | 'comparing') => void): Promise<BuiltRoster>;
+  abandon(): Promise<void> | void;
+};
+
 export type LedgerInput = {
   source: string;
-  out: string;
+  /** The station's roster file to write (with `markKey`, `previous` and `meta`), or another sink. */
+  out: string | RosterSink;
   mapping: HeaderMapping;
   rules: HouseholdRules;
-  markKey: string;
-  /** The roster file in use, to compare with. */
-  previous: string | null;
+  /** For a station's roster file: the key of the residents' marks, the file in use to compare with. */
+  markKey?: string;
+  previous?: string | null;
   encoding?: RosterEncoding;
-  meta: Record<string, string>;
+  meta?: Record<string, string>;
   onProgress?: (p: LedgerProgress) => void;
   /** Checked between chunks: true stops the read. */
   cancelled?: () => boolean;
@@ -64,7 +78,8 @@ export async function readLedger(input: LedgerInput): Promise<LedgerRead> {
   const rules = compileHouseholdRules(input.rules);
   // About 50 bytes a row in a ledger: the tracker is sized once instead of growing step by step.
   const tracker = new DuplicateTracker(Math.ceil(totalBytes / 50));
-  const builder = new RosterFileBuilder(input.out, input.markKey);
+  const builder: RosterSink =
+    typeof input.out === 'string' ? fileSink(new RosterFileBuilder(input.out, input.markKey ?? ''), input.previous ?? null, input.meta ?? {}) : input.out;
   let totalRows = 0;
   try {
     for await (const row of file.rows) {
@@ -84,12 +99,22 @@ export async function readLedger(input: LedgerInput): Promise<LedgerRead> {
     }
     input.onProgress?.({ phase: 'reading', rows: totalRows, bytes: totalBytes, totalBytes });
     await builder.refuseDuplicates(tracker.duplicates());
-    const built = await builder.finish(input.previous, input.meta, (phase) => input.onProgress?.({ phase, rows: totalRows, bytes: totalBytes, totalBytes }));
+    const built = await builder.finish({ totalRows, headers, plan }, (phase) => input.onProgress?.({ phase, rows: totalRows, bytes: totalBytes, totalBytes }));
     return { ok: true, built, totalRows, plan, headers, encoding: file.encoding, kind: file.kind };
   } catch (err) {
     await file.rows.return().catch(() => undefined);
-    builder.abandon();
+    await builder.abandon();
     if (err instanceof RosterReadError) return { ok: false, reason: 'file', code: err.code, rowNo: err.rowNo ?? null, detail: err.detail ?? null };
     throw err;
   }
+}
+
+function fileSink(builder: RosterFileBuilder, previous: string | null, meta: Record<string, string>): RosterSink {
+  return {
+    resident: (rowNo, r) => builder.resident(rowNo, r),
+    problem: (rowNo, problems, refused) => builder.problem(rowNo, problems, refused),
+    refuseDuplicates: (duplicates) => builder.refuseDuplicates(duplicates),
+    finish: (_read, onPhase) => builder.finish(previous, meta, onPhase),
+    abandon: () => builder.abandon(),
+  };
 }

@@ -22,13 +22,19 @@ import { createLogger } from '../log';
 import { maskIdNumber, maskPhone } from '../person/mask';
 import type { StationIdentity } from '../site/bootstrap';
 import { headerMappingSchema, type ColumnPlan, type HeaderMapping } from './fields';
-import { bitsToTags, ensureEmptyRoster, rosterDir, rosterPath, type ChangeCounts, type ResidentTuple } from './file';
+import type { FeedHandlers } from '../feed/feed';
+import { bitsToTags, ensureEmptyRoster, RosterFileBuilder, rosterDir, rosterPath, type ChangeCounts, type ResidentTuple } from './file';
 import { LedgerCancelled, readLedger, type LedgerProgress } from './import';
 import { DEFAULT_HOUSEHOLD_RULES } from './validate';
 
 const log = createLogger('roster');
 
 const MAPPING_KEY = 'roster.headerMap';
+/** Rows per page fetched from HQ. */
+const RECEIVE_PAGE = 5000;
+
+/** A page of a roster version from HQ: the version's size, and rows as row number then resident. */
+export type RosterPageRows = { total: number; rows: [number, ...ResidentTuple][] };
 /** Rows per `roster.rows` journal entry (about 100 KB of JSON). */
 export const ROWS_PER_ENTRY = 1000;
 /** Progress events at most this often. */
@@ -547,6 +553,83 @@ export class Roster {
       .prepare('UPDATE roster_import SET journalled_rows = ?, journal_cursor = ? WHERE id = ?')
       .run(r.journalled_rows + rows.length, found[found.length - 1]![0], r.id);
     return true;
+  }
+
+  // ---- versions from HQ ----------------------------------------------------------------------
+
+  /**
+   * `roster.version`: the site's roster is now this version (imported at HQ or at another desk).
+   * It is noted here as `receiving`; `receive` fetches its rows. One this station applied itself
+   * needs nothing.
+   */
+  feedHandlers(): FeedHandlers {
+    return {
+      'roster.version': (item, effects, at) => {
+        const v = item.payload;
+        if (v.siteId !== this.deps.identity.site.id) return;
+        const known = this.deps.db.prepare('SELECT state FROM roster_import WHERE id = ?').get(v.importId) as { state: RosterImportState } | undefined;
+        if (known && known.state !== 'receiving') return;
+        // An older version still arriving is not wanted any more.
+        this.deps.db.prepare(`UPDATE roster_import SET state = 'discarded' WHERE state = 'receiving' AND id != ?`).run(v.importId);
+        this.deps.db
+          .prepare(
+            `INSERT INTO roster_import (id, source, file_name, state, total_rows, residents, created_at) VALUES (?, 'hq', ?, 'receiving', ?, ?, ?)
+             ON CONFLICT(id) DO NOTHING`,
+          )
+          .run(v.importId, v.fileName, v.rows, v.rows, at);
+        effects.rosters++;
+      },
+    };
+  }
+
+  /**
+   * Fetches the version being received, page by page, into a roster file of its own, and puts it
+   * in use once every row is in. A page that does not come stops it; the next feed pull tries
+   * again from the start (the file is written anew).
+   */
+  async receive(fetchPage: (importId: string, after: number, limit: number) => Promise<RosterPageRows | null>): Promise<void> {
+    const wanted = this.deps.db.prepare(`SELECT * FROM roster_import WHERE state = 'receiving' ORDER BY created_at DESC LIMIT 1`).get() as ImportRow | undefined;
+    if (!wanted || this.closed) return;
+    const file = rosterPath(this.deps.dataDir, wanted.id);
+    const builder = new RosterFileBuilder(file, this.deps.markKey());
+    let after = 0;
+    let received = 0;
+    try {
+      for (;;) {
+        if (this.closed) throw new LedgerCancelled();
+        const page = await fetchPage(wanted.id, after, RECEIVE_PAGE);
+        if (!page) throw new LedgerCancelled();
+        for (const [rowNo, ...t] of page.rows) await builder.resident(rowNo, t);
+        received += page.rows.length;
+        const progress = { phase: 'receiving' as const, rows: received, bytes: received, totalBytes: Math.max(page.total, received) };
+        this.progressOf.set(wanted.id, progress);
+        this.deps.emit.progress(wanted.id, progress);
+        if (page.rows.length === 0 || received >= page.total) break;
+        after = page.rows[page.rows.length - 1]![0];
+      }
+      await builder.finish(null, { importId: wanted.id, fileName: wanted.file_name ?? '', markKeyId: markKeyId(this.deps.markKey()) });
+    } catch (err) {
+      builder.abandon();
+      this.progressOf.delete(wanted.id);
+      if (!(err instanceof LedgerCancelled)) throw err;
+      return;
+    }
+    this.progressOf.delete(wanted.id);
+    const at = this.deps.now().toISOString();
+    const applied = await this.deps.writer.run(() => {
+      const still = this.deps.db.prepare('SELECT state FROM roster_import WHERE id = ?').get(wanted.id) as { state: RosterImportState };
+      if (still.state !== 'receiving') return false;
+      this.deps.db.prepare(`UPDATE roster_import SET state = 'superseded' WHERE state = 'current'`).run();
+      this.deps.db.prepare(`UPDATE roster_import SET state = 'current', applied_at = ?, residents = ?, total_rows = ? WHERE id = ?`).run(at, received, received, wanted.id);
+      return true;
+    });
+    if (!applied) {
+      fs.rmSync(file, { force: true });
+      return;
+    }
+    this.switchTo(wanted.id);
+    log.info({ importId: wanted.id, residents: received }, 'roster from HQ in use');
+    this.deps.emit.changed(wanted.id, 'current');
   }
 
   close(): void {

@@ -61,6 +61,11 @@ export type AgentDeps = {
   onChange(): void;
   /** A page of feed items was applied and committed. */
   onFeed(effects: FeedEffects): void;
+  /**
+   * Work the feed asked for that takes its own requests (a roster version to fetch page by page).
+   * Run in the background, one at a time, so uploads do not wait for it.
+   */
+  followFeed?(client: HqClient, signal: AbortSignal): Promise<void>;
 };
 
 type Step = { kind: 'progress' } | { kind: 'idle' } | { kind: 'retry'; retryAfterMs: number | null; quick?: boolean };
@@ -92,6 +97,7 @@ export class UploadAgent {
   /** Requests of the frozen batches, by batch id; an answer waits here until its batch is first in line. */
   private readonly sent = new Map<string, Sent>();
   private readonly window: number;
+  private following: Promise<void> | null = null;
 
   constructor(private readonly deps: AgentDeps) {
     this.maxRecords = Math.min(deps.tuning.limits.maxRecords, MAX_BATCH_RECORDS);
@@ -122,6 +128,7 @@ export class UploadAgent {
     this.abort.abort();
     this.wake.abort();
     await this.running;
+    await this.following;
   }
 
   private async loop(): Promise<void> {
@@ -380,6 +387,14 @@ export class UploadAgent {
       }
       this.deps.onFeed(effects);
       if (feed.data.items.length < limit || next === feedCursor) break;
+    }
+    if (this.deps.followFeed && !this.following && !this.stopped) {
+      this.following = this.deps
+        .followFeed(this.deps.client, this.abort.signal)
+        .catch((err: unknown) => log.warn({ err }, 'following the feed failed; tried again after the next pull'))
+        .finally(() => {
+          this.following = null;
+        });
     }
   }
 }

@@ -1,4 +1,6 @@
+import { HQ_PATHS, rosterPageSchema } from '../../../hq/protocol';
 import type { UploadStatus } from '../../api/upload';
+import type { RosterPageRows } from '../roster/roster';
 import type { StationDatabase } from '../db/database';
 import type { Writer } from '../db/writer';
 import { DomainError } from '../errors';
@@ -10,7 +12,7 @@ import type { StationIdentity } from '../site/bootstrap';
 import type { SiteIdentity } from '../site/identity';
 import { DEFAULT_TUNING, UploadAgent, type AgentTuning } from './agent';
 import { JournalReader } from './batch';
-import { HqClient } from './client';
+import { answerJson, HqClient } from './client';
 import { HqClock } from './clock';
 import { enrollAtHq } from './enroll';
 import { loadPrivateKey } from './keys';
@@ -41,6 +43,8 @@ export type UploadServiceDeps = {
   onStatus(status: UploadStatus): void;
   /** A page of the feed is applied and committed: the core acts on what changed. */
   onFeed(effects: FeedEffects): void;
+  /** Fetches a roster version the feed announced, through the given page source. */
+  receiveRoster(fetchPage: (importId: string, after: number, limit: number) => Promise<RosterPageRows | null>): Promise<void>;
 };
 
 /** How often, at most, staff's status indicator is told about upload progress. */
@@ -124,6 +128,13 @@ export class UploadService {
       now: this.deps.now,
       onChange: () => this.statusChanged(),
       onFeed: (effects) => this.deps.onFeed(effects),
+      followFeed: (hq, signal) =>
+        this.deps.receiveRoster(async (importId, after, limit) => {
+          const exchange = await hq.send('GET', `${HQ_PATHS.roster}/${importId}?after=${after}&limit=${limit}`, Buffer.alloc(0), {}, signal);
+          if (exchange.kind !== 'answer' || exchange.status !== 200) return null;
+          const page = rosterPageSchema.safeParse(answerJson(exchange));
+          return page.success && page.data.importId === importId ? { total: page.data.total, rows: page.data.rows } : null;
+        }),
     });
     this.agent.start();
     log.info({ hqStationId: link.stationId }, 'upload agent started');
