@@ -26,10 +26,8 @@ const TEXT = {
     people: '人数',
     tubes: '管数',
     boxes: '箱数',
-    coverage: '各轮次覆盖',
     round: '轮次',
-    known: '已知人员',
-    rate: '覆盖率',
+    rate: '覆盖率（未采样）',
     positives: '阳性管及复检',
     tube: '管码',
     resultAt: '结果时间',
@@ -127,10 +125,8 @@ const TEXT = {
     people: 'People',
     tubes: 'Tubes',
     boxes: 'Boxes',
-    coverage: 'Coverage per round',
     round: 'Round',
-    known: 'Known people',
-    rate: 'Coverage',
+    rate: 'Coverage (not yet)',
     positives: 'Positive tubes and re-tests',
     tube: 'Tube',
     resultAt: 'Result at',
@@ -267,13 +263,7 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
   const siteRows = data.sites
     .map((s) => `<tr><td>${esc(s.siteName)}</td><td class="n">${s.people}</td><td class="n">${s.tubes}</td><td class="n">${s.boxes}</td></tr>`)
     .join('');
-  const roundRows = data.rounds
-    .map((r) => {
-      const rate = r.knownPeople > 0 ? `${((100 * r.people) / r.knownPeople).toFixed(1)}%` : '–';
-      return `<tr><td>${esc(r.siteName)}</td><td>${esc(r.round)}</td><td class="n">${r.people}</td><td class="n">${r.tubes}</td><td class="n">${r.knownPeople}</td>
-<td class="n">${rate}</td></tr>`;
-    })
-    .join('');
+
   const positiveRows = data.positives
     .map((p) => {
       const done = p.members > 0 && p.retested >= p.members;
@@ -308,12 +298,14 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
       const state = r.closedAt
         ? `${esc(t('closedAt'))} ${time(r.closedAt, lang, t)}`
         : `${esc(t('openNow'))} <form method="post" action="/dashboard/rounds/close?lang=${lang}" class="inline"><input type="hidden" name="roundId" value="${esc(r.roundId)}"><button type="submit">${esc(t('closeRound'))}</button></form>`;
-      return `<tr class="${r.closedAt ? '' : 'ok'}"><td>${esc(r.siteName)}</td><td>${esc(r.name)}</td><td>${esc(dates)}</td><td>${esc(r.startedBy)}</td><td>${time(r.startedAt, lang, t)}</td><td>${state}</td></tr>`;
+      const c = r.coverage;
+      const covered = c && c.residents > 0 ? `${((100 * (c.tested + c.exempt)) / c.residents).toFixed(1)}% (${c.residents - c.tested - c.exempt})` : '–';
+      return `<tr class="${r.closedAt ? '' : 'ok'}"><td>${esc(r.siteName)}</td><td><a href="/dashboard/coverage/${encodeURIComponent(r.roundId)}?lang=${lang}">${esc(r.name)}</a></td><td>${esc(dates)}</td><td>${esc(r.startedBy)}</td><td>${time(r.startedAt, lang, t)}</td><td class="n">${esc(covered)}</td><td>${state}</td></tr>`;
     })
     .join('');
   const siteOptions = data.sites.map((x) => `<option value="${esc(x.siteId)}">${esc(x.siteName)}</option>`).join('');
   const roundSection = `<section class="wide" data-section="rounds"><h2>${esc(t('roundsTitle'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('roundName'))}</th>
-<th>${esc(t('startsOn'))} – ${esc(t('endsOn'))}</th><th>${esc(t('startedBy'))}</th><th>${esc(t('startedAt'))}</th><th></th></tr></thead><tbody>${roundRowsHtml || `<tr><td colspan="6" class="empty">${esc(t('none'))}</td></tr>`}</tbody></table>
+<th>${esc(t('startsOn'))} – ${esc(t('endsOn'))}</th><th>${esc(t('startedBy'))}</th><th>${esc(t('startedAt'))}</th><th>${esc(t('rate'))}</th><th></th></tr></thead><tbody>${roundRowsHtml || `<tr><td colspan="7" class="empty">${esc(t('none'))}</td></tr>`}</tbody></table>
 <form method="post" action="/dashboard/rounds?lang=${lang}" class="result"><strong>${esc(t('roundStart'))}</strong><select name="siteId">${siteOptions}</select>
 <label>${esc(t('roundName'))} <input name="name" maxlength="60" required></label><label>${esc(t('startsOn'))} <input type="date" name="startsOn"></label>
 <label>${esc(t('endsOn'))} <input type="date" name="endsOn"></label><button type="submit">${esc(t('submit'))}</button></form></section>`;
@@ -346,8 +338,6 @@ ${roundSection}
 ${rosterSection}
 <section><h2>${esc(t('sitesToday'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th><th>${esc(t('boxes'))}</th></tr></thead>
 <tbody>${siteRows || empty(4)}</tbody></table></section>
-<section><h2>${esc(t('coverage'))}</h2><table><thead><tr><th>${esc(t('site'))}</th><th>${esc(t('round'))}</th><th>${esc(t('people'))}</th><th>${esc(t('tubes'))}</th>
-<th>${esc(t('known'))}</th><th>${esc(t('rate'))}</th></tr></thead><tbody>${roundRows || empty(6)}</tbody></table></section>
 <section><h2>${esc(t('positives'))}</h2><table><thead><tr><th>${esc(t('tube'))}</th><th>${esc(t('site'))}</th><th>${esc(t('resultAt'))}</th><th>${esc(t('members'))}</th>
 <th>${esc(t('retested'))}</th><th></th></tr></thead><tbody>${positiveRows || empty(6)}</tbody></table></section>
 <section><h2>${esc(t('postResult'))}</h2><form method="post" action="/dashboard/results?lang=${lang}" class="result">
@@ -374,6 +364,8 @@ th, td { padding: 0.35rem 0.5rem; border-bottom: 1px solid #e3e7ee; text-align: 
 th { color: #566273; font-weight: 600; white-space: nowrap; }
 td { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+tr.unit td { color: #566273; }
+img.chart { max-width: 100%; height: auto; display: block; margin: 0.5rem 0; }
 td.empty { color: #8a95a5; text-align: center; }
 tr.warn td:first-child, td.warn { color: #a25a00; font-weight: 600; }
 tr.bad td:first-child, td.bad { color: #b3261e; font-weight: 600; }

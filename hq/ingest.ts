@@ -9,6 +9,7 @@ import { setImmediate } from 'node:timers/promises';
 import { canonicalJson, inspectRecord, sha256Hex, type InspectedRecord, type Rejection, type ValidRecord } from './protocol';
 import type { EnrollError } from './store/types';
 import type { ResidentTuple } from '../electron/core/roster/file';
+import type { ExemptionReason } from '../electron/api/coverage';
 
 /** Sampling sites in China keep one clock (UTC+8, no daylight saving); "today" means their day. */
 const SITE_UTC_OFFSET_MS = 8 * 3600_000;
@@ -63,6 +64,8 @@ export type Projection = {
   /** Rosters imported at the station: opened by `roster.committed`, filled by `roster.rows`. */
   rosterCommits: { importId: string; siteId: string; rows: number; fileName: string; at: string }[];
   rosterRows: { importId: string; part: number; rows: ResidentTuple[] }[];
+  /** Exemptions a site admin set or lifted at the station, in order. */
+  exemptions: { roundId: string; idNumber: string; set: { reason: ExemptionReason; note: string } | null; at: string }[];
   /** `bindingId`: the single-tube binding that sampled the member (the record's entity). */
   retests: { originalTubeCode: string; tubeCode: string; personId: string; bindingId: string; at: string; seq: number }[];
 };
@@ -177,6 +180,7 @@ export function project(records: readonly ValidRecord[]): Projection {
     boxes: [],
     rosterCommits: [],
     rosterRows: [],
+    exemptions: [],
     retests: [],
   };
   const tubeStates = new Map<string, Projection['tubeStates'][number]>();
@@ -222,6 +226,12 @@ export function project(records: readonly ValidRecord[]): Projection {
         break;
       case 'roster.rows':
         p.rosterRows.push({ importId: r.entityId, part: r.payload.part, rows: r.payload.rows });
+        break;
+      case 'exemption.set':
+        p.exemptions.push({ roundId: r.entityId, idNumber: r.payload.idNumber, set: { reason: r.payload.reason, note: r.payload.note }, at: r.at });
+        break;
+      case 'exemption.lifted':
+        p.exemptions.push({ roundId: r.entityId, idNumber: r.payload.idNumber, set: null, at: r.at });
         break;
       case 'box.sealed':
         p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: recordDay(r.at) });

@@ -23,6 +23,8 @@ export const HQ_PATHS = {
   /** GET `/api/v1/roster/<importId>?after=ROW&limit=N`: a page of a roster version, for a station of its site. */
   roster: '/api/v1/roster',
   adminRoster: '/api/v1/admin/roster',
+  /** GET `/api/v1/admin/coverage/<roundId>`: coverage by building and unit; POST `.../exempt`: an exemption. */
+  adminCoverage: '/api/v1/admin/coverage',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -122,6 +124,8 @@ export const KNOWN_KINDS = [
   'retest.sampled',
   'roster.committed',
   'roster.rows',
+  'exemption.set',
+  'exemption.lifted',
   'box.sealed',
   'device.calibrated',
 ] as const;
@@ -137,6 +141,8 @@ const optionalText = z.string().max(1000).nullish();
 const count = z.number().int().min(0).max(100_000);
 /** A calendar date, YYYY-MM-DD. */
 export const isoDate = z.iso.date();
+
+export const exemptionReasonSchema = z.enum(['away', 'hospital', 'sampledAtHome', 'other']);
 
 /** The largest roster a site may have (a district is about a million people). */
 export const MAX_ROSTER_ROWS = 5_000_000;
@@ -188,6 +194,9 @@ export const PAYLOAD_SCHEMAS = {
   'roster.committed': z.object({ siteId: id, rows: z.number().int().min(0).max(MAX_ROSTER_ROWS), fileName: text, entries: z.number().int().min(0) }),
   /** entityId: the roster version; `rows` of it, in order, `part` counting from 0. */
   'roster.rows': z.object({ part: z.number().int().min(0), rows: z.array(residentTupleSchema).min(1).max(5000) }),
+  /** entityId: the round. A resident who need not be sampled in it, and why. */
+  'exemption.set': z.object({ idNumber: z.string().regex(/^\d{17}[\dX]$/), reason: exemptionReasonSchema, note: z.string().max(200) }),
+  'exemption.lifted': z.object({ idNumber: z.string().regex(/^\d{17}[\dX]$/) }),
   /** entityId: the box. */
   'box.sealed': z.object({ code, count, tubeCodes: z.array(code).max(1000).optional() }),
   'device.calibrated': z.object({ previousOffsetC: z.number(), offsetC: z.number(), reason: text }),
@@ -492,6 +501,16 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
   }),
   z.object({
     cursor: z.number().int(),
+    kind: z.literal('coverage.exemptions'),
+    /** Residents exempted from a round (or no longer), by mark, at HQ or at a desk of the site. */
+    payload: z.object({
+      roundId: id,
+      set: z.array(z.object({ m: personMarkSchema, reason: exemptionReasonSchema, note: z.string().max(200) })).max(MAX_BATCH_RECORDS),
+      lifted: z.array(personMarkSchema).max(MAX_BATCH_RECORDS),
+    }),
+  }),
+  z.object({
+    cursor: z.number().int(),
     kind: z.literal('roster.version'),
     /** The site's roster is now this version: stations fetch its `rows` residents page by page. */
     payload: z.object({ importId: z.uuid(), siteId: id, rows: z.number().int().min(0).max(MAX_ROSTER_ROWS), fileName: text, source: z.enum(['hq', 'station']), appliedAt: z.iso.datetime({ offset: true }) }),
@@ -575,6 +594,9 @@ export const adminRoundStartSchema = z
   .object({ siteId: id, name: z.string().trim().min(1).max(60), startsOn: isoDate.optional(), endsOn: isoDate.optional() })
   .strict();
 export const adminRoundCloseSchema = z.object({ roundId: id }).strict();
+export const adminExemptionSchema = z
+  .object({ idNumber: z.string().regex(/^\d{17}[\dX]$/), reason: exemptionReasonSchema.nullable(), note: z.string().trim().max(200).default('') })
+  .strict();
 /** Staff say which station's tube a duplicated pre-printed code means; results then go to that tube only. */
 export const adminTubeConflictResolveSchema = z.object({ code, stationId: id, note: z.string().trim().min(1).max(500) }).strict();
 

@@ -42,6 +42,7 @@ import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } fro
 import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutcome } from './domains/rounds';
 import { updateStation as updateStationIn } from './domains/stations';
 import { abandonUnfinishedImports } from './domains/roster';
+import { registerCoverageRoutes } from './routes/coverage';
 import { registerRosterRoutes } from './routes/roster';
 
 const log = createLogger('hq');
@@ -434,7 +435,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     return (req.query as Record<string, unknown>).lang === 'en' ? 'en' : 'zh-CN';
   }
 
-  await registerRosterRoutes({
+  const routeContext = {
     app,
     store,
     dataDir: options.dataDir,
@@ -445,8 +446,10 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     page,
     langOf,
     rawBody,
-    failure: (status, code, detail) => new HttpFailure(status, code as HqErrorCode, detail),
-  });
+    failure: (status: number, code: string, detail?: string) => new HttpFailure(status, code as HqErrorCode, detail),
+  };
+  await registerRosterRoutes(routeContext);
+  registerCoverageRoutes(routeContext);
   // An import HQ was reading when it stopped never becomes a roster.
   await store.sql.transaction((tx) => abandonUnfinishedImports(tx));
 

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { deviceArgs, type DeviceErrorCode, type DeviceEvents, type DeviceHandlers } from './devices';
 import { uploadArgs, type UploadErrorCode, type UploadEvents, type UploadHandlers } from './upload';
 import { labelArgs, type LabelEvents, type LabelHandlers } from './labels';
+import { coverageArgs, type CoverageErrorCode, type CoverageEvents, type CoverageHandlers } from './coverage';
 import { rosterArgs, type RosterErrorCode, type RosterEvents, type RosterHandlers } from './roster';
 import { roundArgs, type RoundErrorCode, type RoundEvents, type RoundHandlers } from './rounds';
 
@@ -50,7 +51,8 @@ export type ErrorCode =
   | UploadErrorCode
   | DeviceErrorCode
   | RoundErrorCode
-  | RosterErrorCode;
+  | RosterErrorCode
+  | CoverageErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -189,12 +191,12 @@ export type DeskHandlers = {
   'desk.bindResident': { args: Args<'desk.bindResident'>; value: ScanOutcome };
 };
 
-export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers & RoundHandlers & RosterHandlers;
+export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers & RoundHandlers & RosterHandlers & CoverageHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
 
-export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs, ...labelArgs, ...roundArgs, ...rosterArgs };
+export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs, ...labelArgs, ...roundArgs, ...rosterArgs, ...coverageArgs };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
 export type Events = {
@@ -203,7 +205,8 @@ export type Events = {
   DeviceEvents &
   LabelEvents &
   RoundEvents &
-  RosterEvents;
+  RosterEvents &
+  CoverageEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

@@ -11,6 +11,7 @@ import {
 } from '../api/contract';
 import type { DeviceHandlers, DeviceMode } from '../api/devices';
 import type { LabelHandlers } from '../api/labels';
+import type { CoverageHandlers } from '../api/coverage';
 import type { RosterHandlers } from '../api/roster';
 import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
@@ -20,6 +21,8 @@ import { Writer } from './db/writer';
 import { DomainError } from './errors';
 import { Journal } from './journal';
 import { createLogger } from './log';
+import { Coverage } from './coverage/coverage';
+import { coverageHandlers } from './coverage/handlers';
 import { FeedApplier, type FeedEffects } from './feed/feed';
 import { rosterHandlers } from './roster/handlers';
 import { Roster } from './roster/roster';
@@ -71,6 +74,7 @@ export class StationCore {
   readonly siteIdentity: SiteIdentity;
   readonly rounds: Rounds;
   readonly roster: Roster;
+  readonly coverage: Coverage;
   private currentRouter: ScanRouter;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
@@ -102,10 +106,16 @@ export class StationCore {
         progress: (importId, progress) => this.emit('roster.progress', { importId, progress }),
         changed: (importId, state) => this.emit('roster.changed', { importId, state }),
       },
-      onApplied: () => undefined,
+      onApplied: () => {
+        const round = this.rounds.current();
+        if (round) this.emit('coverage.changed', { roundId: round.id });
+      },
     });
     this.roster.open();
     this.feed.register(this.roster.feedHandlers());
+    this.coverage = new Coverage(this.db, this.journal, this.identity, this.rounds, this.roster, () => this.siteIdentity.markKey(), operatorId);
+    this.rounds.onMark = (roundId, mark, delta) => this.coverage.remote(roundId, mark, delta);
+    this.feed.register(this.coverage.feedHandlers());
     this.feed.register(this.siteIdentity.feedHandlers());
     this.feed.register(this.rounds.feedHandlers());
     this.feed.register(this.desk.conflicts.feedHandlers());
@@ -160,6 +170,12 @@ export class StationCore {
       ...labelHandlers(this.labels),
       ...roundHandlers(this.rounds, (fn) => this.change(fn), now),
       ...rosterHandlers(this.roster),
+      ...coverageHandlers(this.coverage, {
+        writer: this.writer,
+        now,
+        sync: () => ({ asOf: this.upload.store.state().feedPulledAt, enrolled: this.upload.store.link() !== null }),
+        changed: (roundId) => this.emit('coverage.changed', { roundId }),
+      }),
     };
     this.events.setMaxListeners(100);
     if (options.upload?.start) this.upload.start();
@@ -195,6 +211,24 @@ export class StationCore {
     else if ((effects.identity || effects.conflicts > 0 || effects.rounds > 0) && this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
     if (effects.rounds > 0 || effects.identity) this.emit('rounds.changed', { current: this.rounds.current() });
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
+    if (effects.keys) void this.useNewMarkKey();
+    if (effects.marks + effects.coverage > 0 || effects.rounds > 0) {
+      const round = this.rounds.current();
+      if (round) this.emit('coverage.changed', { roundId: round.id });
+    }
+  }
+
+  /**
+   * The site's mark key replaced this station's own (it joined its site): this desk's marks and
+   * the roster's are made again under it, so they meet other desks' marks.
+   */
+  private async useNewMarkKey(): Promise<void> {
+    try {
+      await this.writer.run(() => this.coverage.remarkOwnBindings());
+      await this.roster.remark();
+    } catch (err) {
+      log.error({ err }, 'marks could not be made under the new key');
+    }
   }
 
   /** Runs a change through the writer, then tells the screens what the desk and the rounds look like now. */
@@ -207,7 +241,10 @@ export class StationCore {
     return value;
   }
 
-  private deskHandlers(): Omit<HandlerImpl, keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers | keyof RoundHandlers | keyof RosterHandlers> {
+  private deskHandlers(): Omit<
+    HandlerImpl,
+    keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers | keyof RoundHandlers | keyof RosterHandlers | keyof CoverageHandlers
+  > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
       const value = await this.writer.run(fn);

@@ -20,6 +20,8 @@ export type JournalKind =
   | 'retest.sampled'
   | 'roster.committed'
   | 'roster.rows'
+  | 'exemption.set'
+  | 'exemption.lifted'
   | 'device.calibrated';
 
 export type JournalEntry = {
@@ -47,9 +49,13 @@ export type JournalRow = {
  * that same transaction by the one writer, so it is contiguous: a rolled-back change leaves no
  * gap, and HQ can insist on no gaps.
  */
+/** Told of every entry as it is appended, inside the same transaction (for views kept up to date, like coverage). */
+export type JournalObserver = (entry: Omit<JournalEntry, 'seq'>) => void;
+
 export class Journal {
   private readonly insert;
   private readonly range;
+  private readonly observers: JournalObserver[] = [];
 
   constructor(private readonly db: StationDatabase) {
     this.insert = db.prepare<[string, string, string, string, string, string], { seq: number }>(
@@ -62,7 +68,12 @@ export class Journal {
   append(entry: Omit<JournalEntry, 'seq'>): number {
     if (!this.db.inTransaction) throw new Error('journal entries are written inside the change’s transaction');
     const row = this.insert.get(entry.stationId, entry.kind, entry.entityId, entry.operatorId, entry.at, JSON.stringify(entry.payload));
+    for (const observe of this.observers) observe(entry);
     return row!.seq;
+  }
+
+  observe(observer: JournalObserver): void {
+    this.observers.push(observer);
   }
 
   /** Entries after `afterSeq`, in order, at most `limit`. */

@@ -62,6 +62,11 @@ const api = {
   'roster.discard': command('roster.discard'),
   'roster.search': command('roster.search'),
   'desk.bindResident': command('desk.bindResident'),
+  'coverage.view': command('coverage.view'),
+  'coverage.residents': command('coverage.residents'),
+  'coverage.exempt': command('coverage.exempt'),
+  'coverage.unexempt': command('coverage.unexempt'),
+  'coverage.export': command('coverage.export'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

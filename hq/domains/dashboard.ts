@@ -3,6 +3,7 @@ import { DASHBOARD_SQL } from '../store/dashboard-sql';
 import type { DashboardData } from '../store/types';
 import { num, type Tx } from '../store/sql';
 import { listTubeConflicts } from './conflicts';
+import { coverageIsFresh } from './coverage';
 import { currentRosterImport, recentRosterImports } from './roster';
 import { roundsOfSite } from './rounds';
 
@@ -24,12 +25,19 @@ export async function dashboardData(tx: Tx, day: string): Promise<DashboardData>
     ['number', 'ackedThrough', 'headSeq', 'conflicts', 'rejected'],
   );
   const sites = numeric<DashboardData['sites'][number]>(await tx.all(DASHBOARD_SQL.sites, { day }), ['people', 'tubes', 'boxes']);
-  const rounds = numeric<DashboardData['rounds'][number]>(await tx.all(DASHBOARD_SQL.rounds), ['people', 'tubes', 'knownPeople']);
   const positives = numeric<DashboardData['positives'][number]>(await tx.all(DASHBOARD_SQL.positives), ['members', 'retested']);
   const tubeConflicts = await listTubeConflicts(tx, 100);
-  const siteRounds = await roundsOfSite(tx, null);
+  const siteRounds: DashboardData['siteRounds'] = [];
+  for (const r of await roundsOfSite(tx, null)) {
+    const roster = await currentRosterImport(tx, r.siteId);
+    const counted = roster && (await coverageIsFresh(tx, r.roundId));
+    const sums = counted
+      ? await tx.one<{ tested: number | string | null; exempt: number | string | null }>('SELECT sum(tested) AS tested, sum(exempt) AS exempt FROM coverage_cell WHERE round_id = @roundId', { roundId: r.roundId })
+      : undefined;
+    siteRounds.push({ ...r, coverage: roster && sums ? { residents: roster.residents, tested: num(sums.tested), exempt: num(sums.exempt) } : null });
+  }
   const rosters = [];
   for (const site of sites) rosters.push({ siteId: site.siteId, siteName: site.siteName, current: await currentRosterImport(tx, site.siteId) });
   const rosterImports = await recentRosterImports(tx, 10);
-  return { day, stations, sites, rounds, positives, tubeConflicts, siteRounds, rosters, rosterImports };
+  return { day, stations, sites, positives, tubeConflicts, siteRounds, rosters, rosterImports };
 }

@@ -6,7 +6,8 @@ import type { IngestPlan } from '../ingest';
 import type { Tx } from '../store/sql';
 import { claimTubeCodes } from './conflicts';
 import { projectStationRoster, type RowsWriter } from './roster';
-import { projectStationRounds, shareMarks } from './rounds';
+import { countSampling, projectExemptions } from './coverage';
+import { projectStationRounds, samplingOfBatch, shareMarks } from './rounds';
 
 export type BatchContext = {
   stationId: string;
@@ -21,7 +22,15 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   const p = ctx.plan.projection;
   await claimTubeCodes(tx, ctx.stationId, ctx.siteId, p.tubesOpened, ctx.at);
   const needsStation =
-    p.rounds.length + p.roundsClosed.length + p.bindings.length + p.bindingsUndone.length + p.tubeStates.length + p.rosterCommits.length + p.rosterRows.length > 0;
+    p.rounds.length +
+      p.roundsClosed.length +
+      p.bindings.length +
+      p.bindingsUndone.length +
+      p.tubeStates.length +
+      p.rosterCommits.length +
+      p.rosterRows.length +
+      p.exemptions.length >
+    0;
   if (!needsStation) return;
   const station = await tx.one<{ id: string; site_id: string; number: number | string; name: string }>('SELECT id, site_id, number, name FROM station WHERE id = @id', {
     id: ctx.stationId,
@@ -29,6 +38,9 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   if (!station) return;
   const s = { id: station.id, siteId: station.site_id, number: Number(station.number), name: station.name };
   await projectStationRounds(tx, s, p);
-  await shareMarks(tx, s, p, ctx.at);
+  const sampling = await samplingOfBatch(tx, s, p);
+  await shareMarks(tx, s, sampling, ctx.at);
+  await countSampling(tx, sampling);
+  if (p.exemptions.length > 0) await projectExemptions(tx, s, p.exemptions, ctx.at);
   if (p.rosterCommits.length + p.rosterRows.length > 0) await projectStationRoster(tx, s, p, ctx.at, ctx.writeRosterRows);
 }

@@ -122,65 +122,81 @@ export async function projectStationRounds(tx: Tx, station: Station, p: Projecti
   }
 }
 
+/** A binding into a round of the station's site, counted (+1) or no longer counted (-1). */
+export type RoundSampling = { roundId: string; personKey: string; bindingId: string; at: string; delta: 1 | -1 };
+
 /**
- * The marks of a batch: for each binding into a round of the station's site, the person's mark;
- * for each binding undone, or in a tube voided, its withdrawal. One feed item per round.
+ * What a batch changes in who is sampled in the site's rounds: each binding into a round of the
+ * station's site counts its person; each binding undone, or in a tube voided, stops counting.
+ * A binding made and undone in the same batch never counted.
  */
-export async function shareMarks(tx: Tx, station: Station, p: Projection, at: string): Promise<number> {
+export async function samplingOfBatch(tx: Tx, station: Station, p: Projection): Promise<RoundSampling[]> {
   const voidedTubes = p.tubeStates.filter((t) => t.state === 'voided').map((t) => t.tubeId);
-  if (p.bindings.length === 0 && p.bindingsUndone.length === 0 && voidedTubes.length === 0) return 0;
-  const removed = new Map<string, string>();
+  if (p.bindings.length === 0 && p.bindingsUndone.length === 0 && voidedTubes.length === 0) return [];
+  const created = new Set(p.bindings.map((b) => b.bindingId));
+  const removed = new Map<string, { roundId: string; personId: string; at: string }>();
+  const at = new Date().toISOString();
   if (p.bindingsUndone.length > 0) {
-    const rows = await tx.all<{ binding_id: string; round_id: string }>(
-      `SELECT binding_id, round_id FROM binding WHERE station_id = @st AND ${anyOf(tx, 'binding_id', 'ids')}`,
+    const rows = await tx.all<{ binding_id: string; round_id: string; person_id: string }>(
+      `SELECT binding_id, round_id, person_id FROM binding WHERE station_id = @st AND ${anyOf(tx, 'binding_id', 'ids')}`,
       { st: station.id, ids: p.bindingsUndone },
     );
-    for (const r of rows) removed.set(r.binding_id, r.round_id);
+    for (const r of rows) removed.set(r.binding_id, { roundId: r.round_id, personId: r.person_id, at });
   }
   if (voidedTubes.length > 0) {
-    const rows = await tx.all<{ binding_id: string; round_id: string }>(
-      `SELECT binding_id, round_id FROM binding WHERE station_id = @st AND ${anyOf(tx, 'tube_id', 'ids')}`,
+    // Bindings undone before (or in this batch) stopped counting then: only the live ones go with the tube.
+    const rows = await tx.all<{ binding_id: string; round_id: string; person_id: string }>(
+      `SELECT binding_id, round_id, person_id FROM binding WHERE station_id = @st AND undone = 0 AND ${anyOf(tx, 'tube_id', 'ids')}`,
       { st: station.id, ids: voidedTubes },
     );
-    for (const r of rows) removed.set(r.binding_id, r.round_id);
+    for (const r of rows) removed.set(r.binding_id, { roundId: r.round_id, personId: r.person_id, at });
   }
-  const roundIds = [...new Set([...p.bindings.map((b) => b.roundId), ...removed.values()])];
+  const roundIds = [...new Set([...p.bindings.map((b) => b.roundId), ...[...removed.values()].map((r) => r.roundId)])];
   const siteRounds = new Set(
     (await tx.all<{ id: string }>(`SELECT id FROM site_round WHERE site_id = @siteId AND ${anyOf(tx, 'id', 'ids')}`, { siteId: station.siteId, ids: roundIds })).map((r) => r.id),
   );
-  if (siteRounds.size === 0) return 0;
-  const key = (await tx.one<{ mark_key: string | null }>('SELECT mark_key FROM site WHERE id = @siteId', { siteId: station.siteId }))?.mark_key;
-  if (!key) return 0;
-  const wanted = p.bindings.filter((b) => siteRounds.has(b.roundId));
+  if (siteRounds.size === 0) return [];
   const keys = new Map(p.persons.map((x) => [x.personId, x.personKey]));
-  const missing = [...new Set(wanted.map((b) => b.personId).filter((id) => !keys.has(id)))];
-  if (missing.length > 0) {
+  const people = [...new Set([...p.bindings.map((b) => b.personId), ...[...removed.values()].map((r) => r.personId)].filter((id) => !keys.has(id)))];
+  if (people.length > 0) {
     const rows = await tx.all<{ person_id: string; person_key: string }>(
       `SELECT person_id, person_key FROM person WHERE station_id = @st AND ${anyOf(tx, 'person_id', 'ids')}`,
-      { st: station.id, ids: missing },
+      { st: station.id, ids: people },
     );
     for (const r of rows) keys.set(r.person_id, r.person_key);
   }
-  const undone = new Set(removed.keys());
-  const perRound = new Map<string, { add: { b: string; m: string; at: string }[]; remove: string[] }>();
-  const of = (roundId: string) => {
-    let entry = perRound.get(roundId);
-    if (!entry) perRound.set(roundId, (entry = { add: [], remove: [] }));
-    return entry;
-  };
-  for (const b of wanted) {
+  const out: RoundSampling[] = [];
+  for (const b of p.bindings) {
     const personKey = keys.get(b.personId);
-    // Made and undone in this very batch: it never counted.
-    if (!personKey || undone.has(b.bindingId)) continue;
-    of(b.roundId).add.push({ b: b.bindingId, m: personMark(key, personKey), at: b.at });
+    if (!personKey || !siteRounds.has(b.roundId) || removed.has(b.bindingId)) continue;
+    out.push({ roundId: b.roundId, personKey, bindingId: b.bindingId, at: b.at, delta: 1 });
   }
-  for (const [bindingId, roundId] of removed) if (siteRounds.has(roundId)) of(roundId).remove.push(bindingId);
-  let items = 0;
+  for (const [bindingId, r] of removed) {
+    const personKey = keys.get(r.personId);
+    if (!personKey || !siteRounds.has(r.roundId) || created.has(bindingId)) continue;
+    out.push({ roundId: r.roundId, personKey, bindingId, at: r.at, delta: -1 });
+  }
+  return out;
+}
+
+/**
+ * The site's marks from a batch: for each binding counted, the person's mark (a keyed hash) for
+ * the other desks to warn with; for each one no longer counted, its withdrawal. One item per round.
+ */
+export async function shareMarks(tx: Tx, station: Station, sampling: readonly RoundSampling[], at: string): Promise<number> {
+  if (sampling.length === 0) return 0;
+  const key = (await tx.one<{ mark_key: string | null }>('SELECT mark_key FROM site WHERE id = @siteId', { siteId: station.siteId }))?.mark_key;
+  if (!key) return 0;
+  const perRound = new Map<string, { add: { b: string; m: string; at: string }[]; remove: string[] }>();
+  for (const x of sampling) {
+    let entry = perRound.get(x.roundId);
+    if (!entry) perRound.set(x.roundId, (entry = { add: [], remove: [] }));
+    if (x.delta > 0) entry.add.push({ b: x.bindingId, m: personMark(key, x.personKey), at: x.at });
+    else entry.remove.push(x.bindingId);
+  }
   for (const [roundId, marks] of perRound) {
-    if (marks.add.length === 0 && marks.remove.length === 0) continue;
     const payload = JSON.stringify({ roundId, stationNumber: station.number, stationName: station.name, add: marks.add, remove: marks.remove });
     await addFeed(tx, { siteId: station.siteId, stationId: null, kind: 'round.marks', payload, at });
-    items++;
   }
-  return items;
+  return perRound.size;
 }

@@ -8,14 +8,6 @@ export const DASHBOARD_SQL = {
       (SELECT count(*) FROM tube t WHERE t.site_id = site.id AND t.day = @day AND t.state <> 'voided') AS tubes,
       (SELECT count(*) FROM box x WHERE x.site_id = site.id AND x.day = @day) AS boxes
     FROM site ORDER BY site.name`,
-  rounds: `SELECT site.name AS "siteName", r.name AS round,
-      count(DISTINCT p.person_key) AS people,
-      count(DISTINCT b.station_id || '/' || b.tube_id) AS tubes,
-      (SELECT count(DISTINCT k.person_key) FROM person k WHERE k.site_id = r.site_id) AS "knownPeople"
-    FROM round r JOIN site ON site.id = r.site_id
-    LEFT JOIN binding b ON b.station_id = r.station_id AND b.round_id = r.round_id AND b.undone = 0
-    LEFT JOIN person p ON p.station_id = b.station_id AND p.person_id = b.person_id
-    GROUP BY r.site_id, site.name, r.name ORDER BY site.name, r.name`,
   positives: `SELECT r.tube_code AS "tubeCode", r.at,
       coalesce((SELECT min(site.name) FROM tube t JOIN site ON site.id = t.site_id WHERE t.code = r.tube_code), '') AS "siteName",
       (SELECT count(*) FROM retest_task k WHERE k.tube_code = r.tube_code) AS members,

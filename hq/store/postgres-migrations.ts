@@ -301,4 +301,38 @@ const roster: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster];
+/**
+ * Coverage of each round against its site's roster: who counts as sampled (with how many live
+ * bindings say so), who is exempt and why, and the counts per building and unit kept up to date
+ * with every batch (`coverage_state`: which roster version they were counted against).
+ * The same tables as SQLite's `hq-coverage`.
+ */
+const coverage: PgMigration = {
+  version: 6,
+  name: 'hq-coverage',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE coverage_tested (round_id TEXT NOT NULL, person_key TEXT NOT NULL, sources INTEGER NOT NULL, PRIMARY KEY (round_id, person_key));
+      CREATE TABLE coverage_exempt (
+        round_id TEXT NOT NULL,
+        person_key TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        note TEXT NOT NULL,
+        exempted_by TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (round_id, person_key)
+      );
+      CREATE TABLE coverage_cell (
+        round_id TEXT NOT NULL,
+        building TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        tested INTEGER NOT NULL DEFAULT 0,
+        exempt INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (round_id, building, unit)
+      );
+      CREATE TABLE coverage_state (round_id TEXT PRIMARY KEY, roster_id TEXT NOT NULL, counted_at TEXT NOT NULL);
+    `);
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage];

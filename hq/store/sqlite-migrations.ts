@@ -306,4 +306,37 @@ const roster: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster];
+/**
+ * Coverage of each round against its site's roster: who counts as sampled (with how many live
+ * bindings say so), who is exempt and why, and the counts per building and unit kept up to date
+ * with every batch (`coverage_state`: which roster version they were counted against).
+ */
+const coverage: Migration = {
+  version: 6,
+  name: 'hq-coverage',
+  up(db) {
+    db.exec(`
+      CREATE TABLE coverage_tested (round_id TEXT NOT NULL, person_key TEXT NOT NULL, sources INTEGER NOT NULL, PRIMARY KEY (round_id, person_key)) STRICT;
+      CREATE TABLE coverage_exempt (
+        round_id TEXT NOT NULL,
+        person_key TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        note TEXT NOT NULL,
+        exempted_by TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (round_id, person_key)
+      ) STRICT;
+      CREATE TABLE coverage_cell (
+        round_id TEXT NOT NULL,
+        building TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        tested INTEGER NOT NULL DEFAULT 0,
+        exempt INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (round_id, building, unit)
+      ) STRICT;
+      CREATE TABLE coverage_state (round_id TEXT PRIMARY KEY, roster_id TEXT NOT NULL, counted_at TEXT NOT NULL) STRICT;
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage];

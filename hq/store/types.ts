@@ -64,11 +64,10 @@ export type DashboardData = {
     rejected: number;
   }[];
   sites: { siteId: string; siteName: string; people: number; tubes: number; boxes: number }[];
-  rounds: { siteName: string; round: string; people: number; tubes: number; knownPeople: number }[];
   positives: { tubeCode: string; siteName: string; at: string; members: number; retested: number }[];
   tubeConflicts: TubeConflict[];
-  /** Every site's rounds, open ones first. */
-  siteRounds: SiteRound[];
+  /** Every site's rounds, open ones first, with their coverage when it is counted against the roster in use. */
+  siteRounds: (SiteRound & { coverage: { residents: number; tested: number; exempt: number } | null })[];
   /** Every site's roster in use, and the latest imports. */
   rosters: { siteId: string; siteName: string; current: HqRosterImport | null }[];
   rosterImports: HqRosterImport[];

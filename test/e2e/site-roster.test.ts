@@ -95,4 +95,85 @@ describe.each(['sqlite', 'postgres'] as const)('the site roster across HQ and de
     // Desk 1 already had it: it did not fetch it back.
     expect((await ok(one, 'roster.summary', {})).current).toMatchObject({ id: ready.id, source: 'station' });
   });
+
+  it('counts coverage of a round at HQ and at both desks against a roster whose answer is known, with exemptions and the untested list', async () => {
+    const databaseUrl = backend === 'postgres' ? await cluster!.createDatabase() : undefined;
+    hq = await startHq({ databaseUrl, adminToken: ADMIN });
+    const one = await desk();
+    const two = await desk();
+    // 3 buildings x 2 units x 10 households, one resident each: resident n lives in building ceil(n/20).
+    const rows: string[] = [];
+    for (let n = 1; n <= 60; n++) rows.push(`居民${n},${id(n)},,${Math.ceil(n / 20)},${Math.ceil(n / 10) % 2 === 1 ? 1 : 2},${100 + (((n - 1) % 10) + 1)},`);
+    const imported = await adminImport(ledger(rows), '&apply=1');
+    expect(imported).toMatchObject({ ok: true, roster: { state: 'current', residents: 60 } });
+    const started = await hq.server.startRound({ siteId: 'site-r', name: '第5轮全员核酸' });
+    if (!started.ok) throw new Error('round');
+    const roundId = started.round.roundId;
+    for (const d of [one, two]) {
+      await waitFor('round and roster at the desk', async () => {
+        d.upload.syncNow();
+        return d.rounds.current()?.id === roundId && (await ok(d, 'roster.summary', {})).residents === 60;
+      }, 30_000);
+    }
+    const scan = (d: StationCore, text: string) => ok(d, 'scan.submit', { text, source: 'simulator' });
+    await ok(one, 'desk.setCapacity', { capacity: 10 });
+    await ok(one, 'tube.new', {});
+    for (let n = 1; n <= 10; n++) await scan(one, id(n));
+    await ok(two, 'tube.new', {});
+    for (const n of [31, 32, 33]) await scan(two, id(n));
+    // Resident 1 again, at desk 2: asked about, sampled anyway; still one person.
+    one.upload.syncNow();
+    await waitFor('desk 1 marks at desk 2', async () => {
+      two.upload.syncNow();
+      return (two.db.prepare('SELECT count(*) AS n FROM round_mark').get() as { n: number }).n >= 10;
+    }, 30_000);
+    const again = await scan(two, id(1));
+    expect(again.kind).toBe('person.needsConfirmation');
+    if (again.kind === 'person.needsConfirmation') await ok(two, 'binding.confirm', { token: again.pending.token });
+    const [hospital] = await ok(two, 'roster.search', { query: id(34).slice(-6) });
+    await ok(two, 'coverage.exempt', { roundId, ref: hospital!.ref, reason: 'hospital', note: '市一院' });
+    const expected = { residents: 60, tested: 13, exempt: 1, untested: 46 };
+    const hqCoverage = async () => {
+      const res = await fetch(`${hq!.url}${HQ_PATHS.adminCoverage}/${roundId}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      return (await res.json()) as { totals: Record<string, number>; buildings: { building: string; units: { unit: string; tested: number; exempt: number }[] }[] };
+    };
+    await waitFor('coverage at HQ', async () => {
+      for (const d of [one, two]) d.upload.syncNow();
+      return JSON.stringify((await hqCoverage()).totals) === JSON.stringify(expected);
+    }, 30_000);
+    const at = await hqCoverage();
+    expect(at.buildings.find((b) => b.building === '2')!.units).toEqual([
+      expect.objectContaining({ unit: '1', tested: 0, exempt: 0 }),
+      expect.objectContaining({ unit: '2', tested: 3, exempt: 1 }),
+    ]);
+    // Desk 1 undoes resident 10; desk 2's duplicate of resident 1 keeps resident 1 counted.
+    await ok(one, 'binding.undo', { reason: '扫错人' });
+    const after = { residents: 60, tested: 12, exempt: 1, untested: 47 };
+    await waitFor('the undo counted at HQ', async () => {
+      one.upload.syncNow();
+      return JSON.stringify((await hqCoverage()).totals) === JSON.stringify(after);
+    }, 30_000);
+    // Each desk, as of its last sync, agrees with HQ.
+    for (const d of [one, two]) {
+      await waitFor('the desk agrees with HQ', async () => {
+        d.upload.syncNow();
+        return JSON.stringify((await ok(d, 'coverage.view', {})).totals) === JSON.stringify(after);
+      }, 30_000);
+      expect((await ok(d, 'coverage.view', {})).asOf).not.toBeNull();
+    }
+    // The not-yet-sampled list of building 2 unit 2, as HQ hands it out.
+    const login = await fetch(`${hq.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${ADMIN}`, redirect: 'manual' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const csv = await fetch(`${hq.url}/dashboard/coverage/${roundId}/export?format=csv&building=2&unit=2`, { headers: { cookie } });
+    expect(csv.headers.get('content-disposition')).toContain(encodeURIComponent('未采样名单'));
+    const text = Buffer.from(await csv.arrayBuffer());
+    expect([...text.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const names = text.subarray(3).toString('utf8').trim().split('\r\n').slice(1).map((l) => l.split(',')[3]);
+    expect(names).toEqual(['居民35', '居民36', '居民37', '居民38', '居民39', '居民40']);
+    const page = await fetch(`${hq.url}/dashboard/coverage/${roundId}`, { headers: { cookie } });
+    expect(await page.text()).toContain('data-untested>47<');
+    const chart = await fetch(`${hq.url}/dashboard/coverage/${roundId}/chart.svg`, { headers: { cookie } });
+    expect(chart.headers.get('content-type')).toContain('image/svg+xml');
+    expect(await chart.text()).toContain('<svg');
+  });
 });

@@ -23,10 +23,14 @@ export type FeedEffects = {
   marks: number;
   /** Roster versions of the site to fetch. */
   rosters: number;
+  /** Exemptions set or lifted at HQ or at another desk. */
+  coverage: number;
+  /** The site's mark key changed: marks are made again under it. */
+  keys: boolean;
 };
 
 export function noEffects(): FeedEffects {
-  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0 };
+  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false };
 }
 
 type ItemOf<K extends FeedKind> = Extract<FeedItem, { kind: K }>;

@@ -153,6 +153,16 @@ export class Roster {
 
   // ---- reads -----------------------------------------------------------------------------------
 
+  /** The roster version in use, if any. */
+  currentId(): string | null {
+    return this.currentRow()?.id ?? null;
+  }
+
+  /** Residents in the roster in use. */
+  count(): number {
+    return (this.deps.db.prepare('SELECT count(*) AS n FROM roster.resident').get() as { n: number }).n;
+  }
+
   mapping(): HeaderMapping {
     const row = this.deps.db.prepare('SELECT value FROM setting WHERE key = ?').get(MAPPING_KEY) as { value: string } | undefined;
     if (!row) return {};
@@ -553,6 +563,39 @@ export class Roster {
       .prepare('UPDATE roster_import SET journalled_rows = ?, journal_cursor = ? WHERE id = ?')
       .run(r.journalled_rows + rows.length, found[found.length - 1]![0], r.id);
     return true;
+  }
+
+  /**
+   * The mark key changed (the station joined its site's key): the roster in use is written again
+   * with every resident's mark under the new key, then put back in place of the old file.
+   */
+  async remark(): Promise<void> {
+    const current = this.currentRow();
+    const key = this.deps.markKey();
+    if (!current || current.mark_key_id === markKeyId(key)) return;
+    const file = rosterPath(this.deps.dataDir, current.id);
+    const tmp = `${file}.remark`;
+    const builder = new RosterFileBuilder(tmp, key);
+    const read = this.deps.db.prepare('SELECT rowid, row_no, id_number, name, phone, building, unit, room, tags FROM roster.resident WHERE rowid > ? ORDER BY rowid LIMIT 5000').raw();
+    try {
+      for (let after = 0; ; ) {
+        const rows = read.all(after) as [number, number, ...ResidentTuple][];
+        if (rows.length === 0) break;
+        for (const [, rowNo, ...t] of rows) await builder.resident(rowNo, t);
+        after = rows[rows.length - 1]![0];
+      }
+      await builder.finish(null, { importId: current.id, fileName: current.file_name ?? '', markKeyId: markKeyId(key) });
+    } catch (err) {
+      builder.abandon();
+      throw err;
+    }
+    await this.deps.writer.run(() => this.deps.db.prepare('UPDATE roster_import SET mark_key_id = ? WHERE id = ?').run(markKeyId(key), current.id));
+    this.deps.db.exec('DETACH DATABASE roster');
+    this.closeFile(current.id);
+    fs.renameSync(tmp, file);
+    this.attach(file);
+    this.deps.onApplied();
+    log.info({ importId: current.id }, 'roster marks made under the site key');
   }
 
   // ---- versions from HQ ----------------------------------------------------------------------

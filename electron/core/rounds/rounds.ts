@@ -31,6 +31,9 @@ export type MarkHit = { stationName: string; at: string };
  * answer. Changes run inside the writer's transaction.
  */
 export class Rounds {
+  /** Told of each mark another desk's binding adds (+1) or withdraws (-1): coverage counts them. */
+  onMark: ((roundId: string, mark: string, delta: 1 | -1) => void) | null = null;
+
   constructor(
     private readonly db: StationDatabase,
     private readonly journal: Journal,
@@ -171,9 +174,18 @@ export class Rounds {
           `INSERT INTO round_mark (binding_id, round_id, mark, station_number, station_name, at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT(binding_id) DO NOTHING`,
         );
-        for (const m of p.add) if (!own.get(m.b)) effects.marks += add.run(m.b, p.roundId, m.m, p.stationNumber, p.stationName, m.at).changes;
-        const remove = this.db.prepare('DELETE FROM round_mark WHERE binding_id = ?');
-        for (const b of p.remove) effects.marks += remove.run(b).changes;
+        for (const m of p.add) {
+          if (own.get(m.b) || add.run(m.b, p.roundId, m.m, p.stationNumber, p.stationName, m.at).changes === 0) continue;
+          effects.marks++;
+          this.onMark?.(p.roundId, m.m, +1);
+        }
+        const remove = this.db.prepare('DELETE FROM round_mark WHERE binding_id = ? RETURNING round_id, mark');
+        for (const b of p.remove) {
+          const gone = remove.get(b) as { round_id: string; mark: string } | undefined;
+          if (!gone) continue;
+          effects.marks++;
+          this.onMark?.(gone.round_id, gone.mark, -1);
+        }
       },
     };
   }

@@ -74,11 +74,12 @@ export class SiteIdentity {
           this.identity.station = next.station;
         }
       },
-      'site.keys': (item) => {
-        if (item.payload.siteId !== this.identity.site.id) return;
+      'site.keys': (item, effects) => {
+        if (item.payload.siteId !== this.identity.site.id || item.payload.markKey === this.markKey()) return;
         this.db
           .prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
           .run(MARK_KEY, item.payload.markKey);
+        effects.keys = true;
       },
     };
   }

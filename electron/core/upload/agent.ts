@@ -378,7 +378,7 @@ export class UploadAgent {
       const at = this.deps.now().toISOString();
       const effects = await this.deps.writer.run(() => {
         const applied = items.length > 0 ? this.deps.feed.apply(items, at) : noEffects();
-        this.deps.store.saveFeedCursor(next);
+        this.deps.store.saveFeedCursor(next, at);
         return applied;
       });
       if (!this.online || effects.siteRejected) {

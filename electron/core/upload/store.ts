@@ -17,6 +17,8 @@ export type UploadStateRow = {
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
   lastFailure: string | null;
+  /** When HQ's feed was last read in full. */
+  feedPulledAt: string | null;
 };
 
 export type StoredRejection = { seq: number; code: string; detail: string; batchId: string; at: string };
@@ -42,7 +44,7 @@ export class UploadStore {
     return this.db
       .prepare(
         `SELECT acked_through AS ackedThrough, clock_offset_ms AS clockOffsetMs, feed_cursor AS feedCursor,
-                last_success_at AS lastSuccessAt, last_failure_at AS lastFailureAt, last_failure AS lastFailure
+                last_success_at AS lastSuccessAt, last_failure_at AS lastFailureAt, last_failure AS lastFailure, feed_pulled_at AS feedPulledAt
          FROM upload_state WHERE id = 1`,
       )
       .get() as UploadStateRow;
@@ -134,7 +136,7 @@ export class UploadStore {
     this.db.prepare('UPDATE upload_state SET clock_offset_ms = ? WHERE id = 1').run(offsetMs);
   }
 
-  saveFeedCursor(cursor: number): void {
-    this.db.prepare('UPDATE upload_state SET feed_cursor = MAX(feed_cursor, ?) WHERE id = 1').run(cursor);
+  saveFeedCursor(cursor: number, at?: string): void {
+    this.db.prepare('UPDATE upload_state SET feed_cursor = MAX(feed_cursor, ?), feed_pulled_at = coalesce(?, feed_pulled_at) WHERE id = 1').run(cursor, at ?? null);
   }
 }

@@ -84,6 +84,9 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'roster.importNotReady': { importId: 'x', state: 'reading' },
   'roster.busy': {},
   'roster.residentUnknown': {},
+  'coverage.noRound': {},
+  'coverage.noRoster': {},
+  'coverage.tooMany': { max: 200000 },
 };
 
 describe('renderer translations', () => {

@@ -1,0 +1,118 @@
+/**
+ * HQ's coverage routes: a round's coverage by building and unit (dashboard page with a chart per
+ * building, and JSON for scripts), exemptions, and the not-yet-sampled list as CSV or XLSX.
+ */
+import { writeResidentsCsv, writeResidentsXlsx, type ExportColumn } from '../../electron/core/roster/export';
+import { bitsToTags } from '../../electron/core/roster/file';
+import { maskIdNumber } from '../../electron/core/person/mask';
+import { coverageChartSvg } from '../charts';
+import { renderCoverage } from '../dashboard-coverage';
+import { applyExemption, coverageIsFresh, coverageView, recountCoverage, untestedResidents } from '../domains/coverage';
+import { adminExemptionSchema, HQ_PATHS } from '../protocol';
+import type { Tx } from '../store/sql';
+import type { RouteContext } from './roster';
+
+/** The most rows one export holds. */
+const MAX_EXPORT_ROWS = 500_000;
+
+const TAG_WORDS: Record<string, string> = { elderly: '老人', bedridden: '卧床', isolation: '隔离', keyPerson: '重点人员' };
+
+const COLUMNS: ExportColumn[] = [
+  { key: 'building', header: '楼栋', width: 8 },
+  { key: 'unit', header: '单元', width: 8 },
+  { key: 'room', header: '房号', width: 10 },
+  { key: 'name', header: '姓名', width: 14 },
+  { key: 'id', header: '身份证号', width: 22 },
+  { key: 'phone', header: '手机号', width: 16 },
+  { key: 'tags', header: '标签', width: 14 },
+  { key: 'done', header: '入户结果', width: 16 },
+];
+
+export function registerCoverageRoutes(ctx: RouteContext): void {
+  const { app, store } = ctx;
+
+  /** The round's cells, counted again first when the site's roster changed since. */
+  async function freshView(roundId: string) {
+    const stale = await store.sql.read((tx) => coverageIsFresh(tx, roundId).then((f) => !f));
+    if (stale) await store.sql.transaction((tx) => recountCoverage(tx, roundId, new Date(ctx.now()).toISOString()));
+    return store.sql.read((tx) => coverageView(tx, roundId));
+  }
+
+  app.get(`${HQ_PATHS.adminCoverage}/:roundId`, async (req, reply) => {
+    ctx.requireAdmin(req);
+    const view = await freshView((req.params as { roundId: string }).roundId);
+    if (!view) throw ctx.failure(404, 'round.unknown');
+    return reply.send(view);
+  });
+
+  app.post(`${HQ_PATHS.adminCoverage}/:roundId/exempt`, async (req, reply) => {
+    ctx.requireAdmin(req);
+    const { roundId } = req.params as { roundId: string };
+    const body = adminExemptionSchema.safeParse(JSON.parse(ctx.rawBody(req).toString('utf8') || '{}'));
+    if (!body.success) throw ctx.failure(400, 'body.invalid', body.error.issues[0]?.message);
+    const at = new Date(ctx.now()).toISOString();
+    const changed = await store.sql.transaction((tx: Tx) =>
+      applyExemption(tx, { roundId, idNumber: body.data.idNumber, set: body.data.reason ? { reason: body.data.reason, note: body.data.note } : null, at, by: 'HQ' }),
+    );
+    return reply.send({ ok: true, changed });
+  });
+
+  app.get('/dashboard/coverage/:roundId', async (req, reply) => {
+    if (!ctx.isAdmin(req)) return reply.redirect('/login', 303);
+    const view = await freshView((req.params as { roundId: string }).roundId);
+    if (!view) throw ctx.failure(404, 'not.found');
+    const posted = (req.query as Record<string, unknown>).posted;
+    return ctx.page(reply, 200, renderCoverage(view, { lang: ctx.langOf(req), now: ctx.now(), posted: typeof posted === 'string' ? posted : undefined }));
+  });
+
+  app.get('/dashboard/coverage/:roundId/chart.svg', async (req, reply) => {
+    if (!ctx.isAdmin(req)) throw ctx.failure(401, 'admin.unauthorized');
+    const view = await freshView((req.params as { roundId: string }).roundId);
+    if (!view) throw ctx.failure(404, 'not.found');
+    return reply.type('image/svg+xml; charset=utf-8').send(coverageChartSvg(view, ctx.langOf(req)));
+  });
+
+  app.post('/dashboard/coverage/:roundId/exempt', async (req, reply) => {
+    if (!ctx.isAdmin(req)) return reply.redirect('/login', 303);
+    const { roundId } = req.params as { roundId: string };
+    const lang = ctx.langOf(req);
+    const form = new URLSearchParams(ctx.rawBody(req).toString('utf8'));
+    const reason = form.get('reason') ?? '';
+    const parsed = adminExemptionSchema.safeParse({ idNumber: (form.get('idNumber') ?? '').trim().toUpperCase(), reason: reason === 'lift' ? null : reason, note: form.get('note') ?? '' });
+    if (!parsed.success) return reply.redirect(`/dashboard/coverage/${encodeURIComponent(roundId)}?lang=${lang}&posted=exempt.invalid`, 303);
+    const at = new Date(ctx.now()).toISOString();
+    const changed = await store.sql.transaction((tx: Tx) =>
+      applyExemption(tx, { roundId, idNumber: parsed.data.idNumber, set: parsed.data.reason ? { reason: parsed.data.reason, note: parsed.data.note } : null, at, by: 'HQ' }),
+    );
+    return reply.redirect(`/dashboard/coverage/${encodeURIComponent(roundId)}?lang=${lang}&posted=exempt.${changed ? 'ok' : 'unchanged'}`, 303);
+  });
+
+  app.get('/dashboard/coverage/:roundId/export', async (req, reply) => {
+    if (!ctx.isAdmin(req)) return reply.redirect('/login', 303);
+    const { roundId } = req.params as { roundId: string };
+    const q = req.query as Record<string, unknown>;
+    const building = typeof q.building === 'string' && q.building ? q.building : null;
+    const unit = typeof q.unit === 'string' && q.unit ? q.unit : null;
+    const format = q.format === 'xlsx' ? 'xlsx' : 'csv';
+    const view = await store.sql.read((tx) => coverageView(tx, roundId));
+    if (!view?.round) throw ctx.failure(404, 'not.found');
+    const residents = await store.sql.read((tx) => untestedResidents(tx, roundId, building, unit, MAX_EXPORT_ROWS));
+    const rows = residents.map((r) => ({
+      building: r.building,
+      unit: r.unit,
+      room: r.room,
+      name: r.name,
+      id: maskIdNumber(r.idNumber),
+      phone: r.phone ?? '',
+      tags: bitsToTags(r.tags).map((t) => TAG_WORDS[t] ?? t).join('、'),
+      done: '',
+    }));
+    const bytes = format === 'csv' ? await writeResidentsCsv(rows, COLUMNS) : await writeResidentsXlsx(rows, COLUMNS, '未采样');
+    const where = `${building ? `${building}栋` : '全部'}${unit ? `${unit}单元` : ''}`;
+    const fileName = `未采样名单-${view.round.name}-${where}.${format}`.replace(/[\\/:*?"<>|\s]+/g, '_');
+    return reply
+      .header('content-disposition', `attachment; filename="export.${format}"; filename*=UTF-8''${encodeURIComponent(fileName)}`)
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .send(bytes);
+  });
+}
