@@ -27,7 +27,7 @@ export function coverageChartSvg(view: CoverageView, lang: DashboardLang): strin
       xAxis: { type: 'category', name: w.building, data: buildings.map((b) => b.building), axisLabel: { interval: 0, rotate: buildings.length > 30 ? 60 : 0 } },
       yAxis: { type: 'value', minInterval: 1 },
       series: [
-        { type: 'bar', stack: 'people', name: w.tested, data: buildings.map((b) => b.tested), itemStyle: { color: '#1e7b34' } },
+        { type: 'bar', stack: 'people', name: w.tested, data: buildings.map((b) => b.tested), itemStyle: { color: '#1e7b34' }, barMaxWidth: 56 },
         { type: 'bar', stack: 'people', name: w.exempt, data: buildings.map((b) => b.exempt), itemStyle: { color: '#8a95a5' } },
         { type: 'bar', stack: 'people', name: w.untested, data: buildings.map((b) => b.untested), itemStyle: { color: '#b3261e' } },
       ],

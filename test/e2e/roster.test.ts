@@ -39,7 +39,7 @@ describe('resident roster on screen', () => {
   });
 
   async function chooseLedger(file: string): Promise<void> {
-    await page.getByRole('button', { name: '居民台账' }).click();
+    await page.getByRole('button', { name: '台账', exact: true }).click();
     await page.getByTestId('roster-file').setInputFiles(file);
     await page.getByTestId('roster-read').click();
   }
@@ -117,5 +117,36 @@ describe('resident roster on screen', () => {
     expect(outcome.tone).toBe('accepted');
     expect(outcome.text).toContain('周九');
     expect(await page.getByTestId('members').innerText()).toContain('周九');
+  });
+
+  it('shows coverage of the round by building and unit, exempts a resident, and downloads the not-yet list', async () => {
+    await page.getByRole('button', { name: '应检尽检' }).click();
+    await page.getByTestId('coverage-totals').waitFor();
+    // Roster: 张三 (3-2-502), 孙八 (5-1-201), 周九 (3-2-507, bound at the desk).
+    await expect.poll(() => page.getByTestId('coverage-totals').innerText()).toContain('已采样 1');
+    expect(await page.getByTestId('coverage-untested').innerText()).toContain('未采样 2');
+    expect(await page.getByTestId('coverage-chart').locator('svg').count()).toBe(1);
+    expect(await page.getByTestId('coverage-as-of').innerText()).toContain('未接入总部');
+    await page.locator('[data-testid=coverage-unit][data-building="5"][data-unit="1"]').click();
+    const list = page.getByTestId('coverage-list');
+    await expect.poll(() => list.innerText()).toContain('孙八');
+    await list.getByRole('button', { name: '登记免采' }).click();
+    await page.locator('dialog[open] select').selectOption('hospital');
+    await page.locator('dialog[open] button[type=submit]').click();
+    await expect.poll(() => page.getByTestId('coverage-totals').innerText()).toContain('免采 1');
+    expect(await page.getByTestId('coverage-untested').innerText()).toContain('未采样 1');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'coverage.png'), fullPage: true });
+    // The whole not-yet list, as volunteers get it.
+    await page.locator('[data-testid=coverage-table] tr.building').first().click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-xlsx').click()]);
+    expect(download.suggestedFilename()).toMatch(/^未采样名单-.*3栋\.xlsx$/);
+    const file = path.join(tempDir('coverage-dl-'), 'list.xlsx');
+    await download.saveAs(file);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.readFile(file);
+    const sheet = book.worksheets[0]!;
+    expect(sheet.getRow(1).values).toEqual([undefined, '楼栋', '单元', '房号', '姓名', '身份证号', '手机号', '标签', '入户结果']);
+    expect(sheet.getRow(2).getCell(4).text).toBe('张三');
+    expect(sheet.rowCount).toBe(2);
   });
 });

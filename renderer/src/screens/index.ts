@@ -2,6 +2,7 @@ import type { ComponentType } from 'react';
 import { DeskScreen } from './desk/DeskScreen';
 import { DevicesScreen } from './devices/DevicesScreen';
 import { ResultsScreen } from '../upload/ResultsScreen';
+import { CoverageScreen } from './coverage/CoverageScreen';
 import { RosterScreen } from './roster/RosterScreen';
 import { SiteScreen } from './site/SiteScreen';
 
@@ -15,4 +16,5 @@ export const SCREENS: Screen[] = [
   { id: 'results', titleKey: 'upload:title', Component: ResultsScreen },
   { id: 'site', titleKey: 'site:title', Component: SiteScreen },
   { id: 'roster', titleKey: 'roster:title', Component: RosterScreen },
+  { id: 'coverage', titleKey: 'coverage:title', Component: CoverageScreen },
 ];
