@@ -64,9 +64,9 @@ export async function importLedgerAtHq(store: HqStore, input: HqLedgerInput): Pr
     })();
   };
   const sink: RosterSink = {
-    async resident(rowNo, r) {
+    resident(rowNo, r) {
       rows.push({ rowNo, t: [r.idNumber, r.name, r.phone, r.building, r.unit, r.room, tagsToBits(r.tags)] });
-      if (rows.length >= WRITE_CHUNK) await flush();
+      return rows.length >= WRITE_CHUNK ? flush() : undefined;
     },
     async problem(rowNo, list, isRefused) {
       problems.push({ rowNo, problems: JSON.stringify(list), refused: isRefused });

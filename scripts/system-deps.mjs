@@ -11,6 +11,7 @@ export const DEBIAN_PACKAGES = [
   'libusb-1.0-0', // node-hid's runtime library
   'zbar-tools', // an independent barcode reader for printed labels
   'postgresql', // HQ's second storage backend
+  'sqlite3', // the sqlite3 shell, the roster benchmark's yardstick (.import)
 ];
 
 function installed(pkg) {

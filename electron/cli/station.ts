@@ -24,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== 0) process.exitCode = code;
+    // For benchmarks: the process's peak memory, measured by the OS.
+    if (process.env.STATION_PEAK_RSS) process.stderr.write(`station: peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB\n`);
   },
   (err: unknown) => {
     process.stderr.write(`station: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -24,7 +24,8 @@ export type LedgerRead =
  * its database. Rows arrive in file order; `refuseDuplicates` and `finish` come once, at the end.
  */
 export type RosterSink = {
-  resident(rowNo: number, resident: ResidentRow): Promise<void>;
+  /** A promise only when the sink is writing (then the reader waits for it). */
+  resident(rowNo: number, resident: ResidentRow): Promise<void> | undefined;
   problem(rowNo: number, problems: readonly RowProblem[], refused: boolean): Promise<void>;
   refuseDuplicates(duplicates: Map<string, number[]>): Promise<void>;
   finish(read: { totalRows: number; headers: string[]; plan: ColumnPlan }, onPhase: (phase: 'indexing' | 'comparing') => void): Promise<BuiltRoster>;
@@ -89,7 +90,10 @@ export async function readLedger(input: LedgerInput): Promise<LedgerRead> {
         await builder.problem(row.rowNo, check.problems, true);
       } else {
         // A repeated ID number is refused in `refuseDuplicates`, every row of it.
-        if (tracker.see(check.resident.idNumber, row.rowNo) === null) await builder.resident(row.rowNo, check.resident);
+        if (tracker.see(check.resident.idNumber, row.rowNo) === null) {
+          const writing = builder.resident(row.rowNo, check.resident);
+          if (writing) await writing;
+        }
         if (check.warnings.length > 0) await builder.problem(row.rowNo, check.warnings, false);
       }
       if ((totalRows & 4095) === 0) {

@@ -62,7 +62,8 @@ type ImportRow = {
 
 type ResidentRow = { rowid: number; row_no: number; id_number: string; name: string; phone: string | null; building: string; unit: string; room: string; tags: number };
 
-type Upload = { fileName: string; size: number; received: number; file: string };
+/** `keep`: a file of the admin's own (read in place), not an upload to remove once read. */
+type Upload = { fileName: string; size: number; received: number; file: string; keep?: boolean };
 
 export type RosterDeps = {
   db: StationDatabase;
@@ -359,6 +360,16 @@ export class Roster {
     const upload = this.uploads.get(uploadId);
     if (!upload) throw new DomainError('roster.uploadUnknown');
     if (upload.received !== upload.size) throw new DomainError('roster.uploadIncomplete', { received: upload.received, size: upload.size });
+    return this.startRead(upload, mapping, encoding);
+  }
+
+  /** Reads a ledger file on this machine (`station roster import`); the file is left where it is. */
+  readFile(file: string, mapping: HeaderMapping | undefined, encoding: 'utf-8' | 'gb18030' | undefined): Promise<RosterImportView> {
+    const size = fs.statSync(file).size;
+    return this.startRead({ fileName: path.basename(file), size, received: size, file, keep: true }, mapping, encoding);
+  }
+
+  private async startRead(upload: Upload, mapping: HeaderMapping | undefined, encoding: 'utf-8' | 'gb18030' | undefined): Promise<RosterImportView> {
     if (this.job) throw new DomainError('roster.busy');
     const importId = newId();
     const at = this.deps.now().toISOString();
@@ -433,7 +444,7 @@ export class Roster {
     if (this.closed) return;
     // Kept while the admin maps the headers, so the same upload is read again; otherwise done with.
     if (update.state !== 'needsMapping') {
-      fs.rmSync(upload.file, { force: true });
+      if (!upload.keep) fs.rmSync(upload.file, { force: true });
       for (const [id, u] of this.uploads) if (u === upload) this.uploads.delete(id);
     }
     const columns = Object.keys(update.fields);

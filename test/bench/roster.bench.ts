@@ -1,0 +1,202 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import ExcelJS from 'exceljs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { StationCore } from '../../electron/core/core';
+import { checkCharacter } from '../../electron/core/person/gb11643';
+import { personMark } from '../../electron/core/person/mark';
+import { createHqServer } from '../../hq/server';
+import { coverageView, recountCoverage } from '../../hq/domains/coverage';
+import { currentRosterImport } from '../../hq/domains/roster';
+import { tempDir } from '../helpers/core';
+import { startPostgres, type PgCluster } from '../helpers/postgres';
+import { report, summarize } from '../helpers/stats';
+import { ROOT, STATION_BIN } from '../helpers/station-process';
+
+/**
+ * The resident roster at district size: a 1,000,000-row ledger (CSV and XLSX) imported at a
+ * station and at HQ on PostgreSQL, beside `sqlite3`'s `.import` and `psql \copy` of the same CSV
+ * in the same run, with each importer's peak memory (its own process, as the OS counts it); and
+ * reading a round's coverage over those residents, by building and unit. Figures only.
+ */
+const ROWS = Number(process.env.ROSTER_BENCH_ROWS ?? 1_000_000);
+const XLSX_ROWS = Number(process.env.ROSTER_BENCH_XLSX_ROWS ?? ROWS);
+
+let cluster: PgCluster | null = null;
+let csvFile = '';
+let xlsxFile = '';
+
+function id(n: number): string {
+  // Unique for n below 9,000,000: a birth date per (n mod 30000), a region per (n / 30000).
+  const birth = new Date(Date.UTC(1940, 0, 1) + (n % 30_000) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const first17 = `${String(110000 + Math.floor(n / 30_000)).padStart(6, '0')}${birth}${String(n % 1000).padStart(3, '0')}`;
+  return first17 + checkCharacter(first17);
+}
+
+const NAMES = ['张伟', '王芳', '李娜', '刘洋', '陈静', '杨磊', '赵敏', '黄强'];
+const HEADER = ['姓名', '身份证号', '手机号', '楼栋', '单元', '房号', '标签'];
+
+function row(n: number): string[] {
+  return [`${NAMES[n % 8]}${n % 97}`, id(n), `13${String(800_000_000 + n).padStart(9, '0')}`, String(1 + Math.floor(n / 200)), String(1 + (Math.floor(n / 50) % 4)), `${1 + (Math.floor(n / 2) % 25)}0${1 + (n % 2)}`, n % 40 === 0 ? '老人' : ''];
+}
+
+function writeCsv(file: string, rows: number): void {
+  const fd = fs.openSync(file, 'w');
+  let buf = `${HEADER.join(',')}\n`;
+  for (let n = 0; n < rows; n++) {
+    buf += `${row(n).join(',')}\n`;
+    if (buf.length > 1 << 20) {
+      fs.writeSync(fd, buf);
+      buf = '';
+    }
+  }
+  fs.writeSync(fd, buf);
+  fs.closeSync(fd);
+}
+
+async function writeXlsx(file: string, rows: number): Promise<void> {
+  const book = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: false });
+  const sheet = book.addWorksheet('居民');
+  sheet.addRow(HEADER).commit();
+  for (let n = 0; n < rows; n++) sheet.addRow(row(n)).commit();
+  sheet.commit();
+  await book.commit();
+}
+
+/** Runs a command, timing it and taking its peak RSS (from `station`'s own report when it is one). */
+function timed(command: string, args: string[], env: Record<string, string> = {}): { seconds: number; peakMb: number | null; out: string } {
+  const start = performance.now();
+  const r = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, STATION_LOG_LEVEL: 'warn', STATION_PEAK_RSS: '1', ...env }, maxBuffer: 64 * 1024 * 1024 });
+  const seconds = (performance.now() - start) / 1000;
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr}`);
+  const peak = /peak RSS ([\d.]+) MB/.exec(r.stderr);
+  return { seconds, peakMb: peak ? Number(peak[1]) : null, out: r.stdout };
+}
+
+beforeAll(async () => {
+  const dir = tempDir('roster-bench-');
+  csvFile = path.join(dir, 'ledger.csv');
+  xlsxFile = path.join(dir, 'ledger.xlsx');
+  writeCsv(csvFile, ROWS);
+  await writeXlsx(xlsxFile, XLSX_ROWS);
+  try {
+    cluster = await startPostgres({ fsync: true });
+  } catch (err) {
+    process.stdout.write(`\nroster bench: PostgreSQL not available (${err instanceof Error ? err.message : String(err)})\n`);
+  }
+}, 600_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const mb = (n: number | null) => (n === null ? 'n/a' : `${n.toFixed(0)} MB`);
+
+describe('roster import', () => {
+  it('at a station: CSV and XLSX against sqlite3 .import', () => {
+    const baseDb = path.join(tempDir('roster-sqlite3-'), 'import.db');
+    const sqlite = timed('sqlite3', [baseDb, '-cmd', '.mode csv', `.import ${csvFile} resident`]);
+    const csv = timed(process.execPath, [STATION_BIN, 'roster', 'import', csvFile, '--data', tempDir('roster-station-csv-'), '--apply']);
+    const xlsx = timed(process.execPath, [STATION_BIN, 'roster', 'import', xlsxFile, '--data', tempDir('roster-station-xlsx-'), '--apply']);
+    report(`Roster import at a station (${ROWS.toLocaleString('en')} rows CSV, ${XLSX_ROWS.toLocaleString('en')} rows XLSX; read, check, index, apply, journal for HQ)`, [
+      ['sqlite3 .import of the CSV (no checks, no index)', `${sqlite.seconds.toFixed(2)} s`],
+      ['station roster import, CSV', `${csv.seconds.toFixed(2)} s (${(csv.seconds / sqlite.seconds).toFixed(1)}x sqlite3), peak ${mb(csv.peakMb)}`],
+      ['station roster import, XLSX', `${xlsx.seconds.toFixed(2)} s, peak ${mb(xlsx.peakMb)}`],
+      ['CSV file', `${(fs.statSync(csvFile).size / 1024 / 1024).toFixed(1)} MB`],
+      ['XLSX file', `${(fs.statSync(xlsxFile).size / 1024 / 1024).toFixed(1)} MB`],
+    ]);
+  }, 900_000);
+
+  it('at HQ on PostgreSQL: CSV and XLSX against psql \\copy', async () => {
+    if (!cluster) return;
+    const psql = path.join(cluster.binDir, 'psql');
+    const copyDb = await cluster.createDatabase();
+    execFileSync(psql, [copyDb, '-q', '-c', 'CREATE TABLE resident (name text, id_number text, phone text, building text, unit text, room text, tags text)']);
+    const copy = timed(psql, [copyDb, '-q', '-c', `\\copy resident FROM '${csvFile}' CSV HEADER`]);
+    const run = async (file: string) => {
+      const databaseUrl = await cluster!.createDatabase();
+      const dataDir = tempDir('roster-hq-');
+      timed(process.execPath, [STATION_BIN, 'hq', 'code', '--data', dataDir, '--site', 'bench', '--site-name', '基准街道'], { HQ_DATABASE_URL: databaseUrl });
+      return { ...timed(process.execPath, [STATION_BIN, 'hq', 'roster', 'import', file, '--data', dataDir, '--site', 'bench', '--apply'], { HQ_DATABASE_URL: databaseUrl }), databaseUrl, dataDir };
+    };
+    const csv = await run(csvFile);
+    const xlsx = await run(xlsxFile);
+    report(`Roster import at HQ, PostgreSQL (${ROWS.toLocaleString('en')} rows CSV, ${XLSX_ROWS.toLocaleString('en')} rows XLSX; read, check, COPY, index, compare, apply)`, [
+      ['psql \\copy of the CSV (no checks, no index)', `${copy.seconds.toFixed(2)} s`],
+      ['station hq roster import, CSV', `${csv.seconds.toFixed(2)} s (${(csv.seconds / copy.seconds).toFixed(1)}x psql), peak ${mb(csv.peakMb)}`],
+      ['station hq roster import, XLSX', `${xlsx.seconds.toFixed(2)} s, peak ${mb(xlsx.peakMb)}`],
+    ]);
+    await hqCoverage(csv.databaseUrl, csv.dataDir);
+  }, 900_000);
+
+  it('coverage of a round over the roster at a station, by building and unit', async () => {
+    const dataDir = tempDir('roster-coverage-');
+    timed(process.execPath, [STATION_BIN, 'roster', 'import', csvFile, '--data', dataDir, '--apply']);
+    const core = new StationCore({ dataDir, devices: 'off' });
+    try {
+      const round = core.rounds.current()!;
+      const key = core.siteIdentity.markKey();
+      // Four residents in five sampled (at this desk and others), as a busy afternoon leaves it.
+      await core.writer.run(() => {
+        const add = core.db.prepare('INSERT INTO coverage_tested (round_id, mark, sources) VALUES (?, ?, 1)');
+        for (let n = 0; n < ROWS; n++) if (n % 5 !== 0) add.run(round.id, personMark(key, `id:${id(n)}`));
+      });
+      const recountStart = performance.now();
+      await core.writer.run(() => core.coverage.recount(round.id, new Date().toISOString()));
+      const recount = performance.now() - recountStart;
+      const samples: number[] = [];
+      let totals = '';
+      for (let i = 0; i < 30; i++) {
+        const start = performance.now();
+        const view = await core.invoke('coverage.view', { roundId: round.id });
+        samples.push(performance.now() - start);
+        if (view.ok) totals = JSON.stringify(view.value.totals);
+      }
+      const s = summarize(samples);
+      report(`Coverage at a station: ${ROWS.toLocaleString('en')} residents, ${(core.db.prepare('SELECT count(*) AS n FROM roster.cell').get() as { n: number }).n} units`, [
+        ['coverage.view by building and unit (through the API), p50 / max', `${s.p50.toFixed(1)} ms / ${s.max.toFixed(1)} ms`],
+        ['counting again from scratch (roster changed)', `${(recount / 1000).toFixed(2)} s`],
+        ['totals', totals],
+      ]);
+    } finally {
+      await core.devices.stop();
+      core.close();
+    }
+  }, 900_000);
+});
+
+/** The same reading at HQ on PostgreSQL, over the roster HQ imported. */
+async function hqCoverage(databaseUrl: string, dataDir: string): Promise<void> {
+  const hq = await createHqServer({ dataDir, databaseUrl });
+  try {
+    const started = await hq.startRound({ siteId: 'bench', name: '基准轮次' });
+    if (!started.ok) throw new Error('round');
+    const roundId = started.round.roundId;
+    await hq.store.sql.transaction(async (tx) => {
+      const roster = (await currentRosterImport(tx, 'bench'))!;
+      await tx.run(
+        `INSERT INTO coverage_tested (round_id, person_key, sources) SELECT @roundId, 'id:' || id_number, 1 FROM roster_resident WHERE import_id = @importId AND row_no % 5 <> 0`,
+        { roundId, importId: roster.id },
+      );
+    });
+    const recountStart = performance.now();
+    await hq.store.sql.transaction((tx) => recountCoverage(tx, roundId, new Date().toISOString()));
+    const recount = performance.now() - recountStart;
+    const samples: number[] = [];
+    let totals = '';
+    for (let i = 0; i < 30; i++) {
+      const start = performance.now();
+      const view = await hq.store.sql.read((tx) => coverageView(tx, roundId));
+      samples.push(performance.now() - start);
+      totals = JSON.stringify(view?.totals);
+    }
+    const s = summarize(samples);
+    report(`Coverage at HQ, PostgreSQL: ${ROWS.toLocaleString('en')} residents`, [
+      ['coverage by building and unit, p50 / max', `${s.p50.toFixed(1)} ms / ${s.max.toFixed(1)} ms`],
+      ['counting again from scratch (roster changed)', `${(recount / 1000).toFixed(2)} s`],
+      ['totals', totals],
+    ]);
+  } finally {
+    await hq.close();
+  }
+}
