@@ -37,8 +37,13 @@ function id(n: number): string {
 const NAMES = ['张伟', '王芳', '李娜', '刘洋', '陈静', '杨磊', '赵敏', '黄强'];
 const HEADER = ['姓名', '身份证号', '手机号', '楼栋', '单元', '房号', '标签'];
 
+/** A district: 500 buildings of 2,000 residents, 8 units, 25 floors, 4 flats a floor, 2 to 3 residents a flat. */
 function row(n: number): string[] {
-  return [`${NAMES[n % 8]}${n % 97}`, id(n), `13${String(800_000_000 + n).padStart(9, '0')}`, String(1 + Math.floor(n / 200)), String(1 + (Math.floor(n / 50) % 4)), `${1 + (Math.floor(n / 2) % 25)}0${1 + (n % 2)}`, n % 40 === 0 ? '老人' : ''];
+  const building = 1 + Math.floor(n / 2000);
+  const unit = 1 + (Math.floor(n / 250) % 8);
+  const flat = Math.floor((n % 250) / 2.5);
+  const room = `${1 + Math.floor(flat / 4)}0${1 + (flat % 4)}`;
+  return [`${NAMES[n % 8]}${n % 97}`, id(n), `13${String(800_000_000 + n).padStart(9, '0')}`, String(building), String(unit), room, n % 40 === 0 ? '老人' : ''];
 }
 
 function writeCsv(file: string, rows: number): void {

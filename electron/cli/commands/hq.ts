@@ -215,9 +215,9 @@ async function roster(argv: string[], usage: string): Promise<number> {
     out(`${result.totalRows} rows: ${result.residents} good, ${result.refused} refused, ${result.warned} with a note`);
     const c = result.changes ?? { new: 0, moved: 0, changed: 0, gone: 0 };
     out(`against the roster in use: ${c.new} new, ${c.moved} moved, ${c.changed} changed, ${c.gone} gone`);
-    const problems = await server.store.sql.read((tx) => rosterProblems(tx, result.id, 0, 10_000));
+    const problems = await server.store.sql.read((tx) => rosterProblems(tx, result.id, 0, 200));
     for (const p of problems.rows) out(`  row ${p.rowNo}: ${p.refused ? 'refused' : 'note'}: ${p.problems.map((x) => `${x.code}${x.value ? ` (${x.value})` : ''}`).join('; ')}`);
-    if (problems.total > problems.rows.length) out(`  … and ${problems.total - problems.rows.length} more`);
+    if (problems.total > problems.rows.length) out(`  … and ${problems.total - problems.rows.length} more rows with problems (every one is listed on the dashboard's import page)`);
     if (!values.apply) {
       await server.store.sql.transaction((tx) => discardRosterImport(tx, result.id));
       out('nothing imported: run again with --apply to import the good rows');

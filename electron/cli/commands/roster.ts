@@ -15,6 +15,9 @@ const FAILURES: Record<string, string> = {
   internal: 'reading stopped',
 };
 
+/** Rows with problems printed here; the Roster screen lists them all. */
+const SHOWN_PROBLEMS = 200;
+
 function parseMapping(text: string | undefined): HeaderMapping | undefined {
   if (!text) return undefined;
   const parsed = headerMappingSchema.safeParse(Object.fromEntries(text.split(',').map((p) => p.split('=').map((x) => x.trim()))));
@@ -61,11 +64,9 @@ export const roster: CliCommand = {
       out(`${view.totalRows} rows: ${view.residents} good, ${view.refused} refused, ${view.warned} with a note`);
       const c = view.changes ?? { new: 0, moved: 0, changed: 0, gone: 0 };
       out(`against the roster in use: ${c.new} new, ${c.moved} moved, ${c.changed} changed, ${c.gone} gone`);
-      for (let offset = 0; ; offset += 500) {
-        const page = core.roster.problems(view.id, offset, 500);
-        for (const p of page.rows) out(`  row ${p.rowNo}: ${p.refused ? 'refused' : 'note'}: ${p.problems.map((x) => `${x.code}${x.value ? ` (${x.value})` : ''}`).join('; ')}`);
-        if (offset + 500 >= page.total) break;
-      }
+      const page = core.roster.problems(view.id, 0, SHOWN_PROBLEMS);
+      for (const p of page.rows) out(`  row ${p.rowNo}: ${p.refused ? 'refused' : 'note'}: ${p.problems.map((x) => `${x.code}${x.value ? ` (${x.value})` : ''}`).join('; ')}`);
+      if (page.total > page.rows.length) out(`  … and ${page.total - page.rows.length} more rows with problems (every one is listed on the Roster screen)`);
       if (!values.apply) {
         await core.roster.discard(view.id);
         out('nothing imported: run again with --apply to import the good rows');

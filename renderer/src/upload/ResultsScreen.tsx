@@ -1,5 +1,5 @@
 import { useCallback, useState, type FormEvent } from 'react';
-import type { ApiError } from '../../../electron/api/contract';
+import type { ApiError, TubeConflictView } from '../../../electron/api/contract';
 import type { PositiveTubeView, RetestTaskView } from '../../../electron/api/upload';
 import { useStation } from '../app/station';
 import { formatTime } from '../desk/format';
@@ -11,16 +11,18 @@ const RESULT_EVENTS = ['results.changed', 'desk.changed'] as const;
 import { failureText, rejectionText } from './words';
 import './upload.css';
 
-function useResults(): { positives: PositiveTubeView[]; retests: RetestTaskView[] } {
+function useResults(): { positives: PositiveTubeView[]; retests: RetestTaskView[]; conflicts: TubeConflictView[] } {
   const client = useStation();
   const [positives, setPositives] = useState<PositiveTubeView[]>([]);
   const [retests, setRetests] = useState<RetestTaskView[]>([]);
+  const [conflicts, setConflicts] = useState<TubeConflictView[]>([]);
   const refresh = useCallback(() => {
     void client.call('results.positives', {}).then((r) => r.ok && setPositives(r.value));
     void client.call('retest.list', { state: 'all' }).then((r) => r.ok && setRetests(r.value));
+    void client.call('tube.conflicts', {}).then((r) => r.ok && setConflicts(r.value));
   }, [client]);
   useRefresh(refresh, RESULT_EVENTS);
-  return { positives, retests };
+  return { positives, retests, conflicts };
 }
 
 /**
@@ -31,7 +33,7 @@ export function ResultsScreen() {
   const client = useStation();
   const { t, language, errorText } = useStationTranslation('upload');
   const { status, refresh } = useUploadStatus();
-  const { positives, retests } = useResults();
+  const { positives, retests, conflicts } = useResults();
   const [error, setError] = useState<ApiError | null>(null);
   const [hqUrl, setHqUrl] = useState('');
   const [code, setCode] = useState('');
@@ -107,6 +109,26 @@ export function ResultsScreen() {
         </section>
       </div>
       <div>
+        {conflicts.length > 0 ? (
+          <section aria-labelledby="conflicts-heading" data-testid="conflicts-panel">
+            <h2 id="conflicts-heading">{t('conflicts.heading')}</h2>
+            <table>
+              <tbody>
+                {conflicts.map((c) => (
+                  <tr key={c.code}>
+                    <td className="positive-code">{c.code}</td>
+                    <td>{c.others.map((o) => o.stationName).join('、')}</td>
+                    <td className={c.resolved ? 'retest-sampled' : 'retest-open'}>
+                      {c.resolved
+                        ? t(c.resolved.mine ? 'conflicts.resolvedMine' : 'conflicts.resolvedTheirs', { station: c.resolved.stationName, note: c.resolved.note })
+                        : t('conflicts.open')}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        ) : null}
         <section aria-labelledby="upload-heading">
           <h2 id="upload-heading">{t('indicator.details')}</h2>
           {error ? (

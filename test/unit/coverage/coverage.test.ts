@@ -196,4 +196,29 @@ describe('coverage of a round against the roster', () => {
     expect((await ok(core, 'coverage.view', {})).round?.id).toBe(round.id);
     expect(await refused(core, 'coverage.view', { roundId: 'nope' })).toBe('round.notFound');
   });
+
+  it('makes every mark again when the station takes its site’s key: the roster’s, this desk’s, and so other desks’ marks meet them', async () => {
+    core = openCore();
+    await applyRoster(core, rosterCsv(1, 1, 4).csv);
+    const round = (await ok(core, 'desk.state', {})).round!;
+    await ok(core, 'scan.submit', scan(tubeCode(1)));
+    await ok(core, 'scan.submit', scan(id(1)));
+    expect((await ok(core, 'coverage.view', {})).totals.tested).toBe(1);
+    const siteKey = Buffer.alloc(32, 7).toString('base64url');
+    const apply = (items: FeedItem[]) => core!.writer.run(() => core!.feed.apply(items, new Date().toISOString()));
+    const effects = await apply([{ cursor: 1, kind: 'site.keys', payload: { siteId: 'demo-site', markKey: siteKey } }]);
+    expect(effects.keys).toBe(true);
+    // What the core does with that (as after any feed page): marks made again under the new key.
+    await core.writer.run(() => core!.coverage.remarkOwnBindings());
+    await core.roster.remark();
+    expect(core.siteIdentity.markKey()).toBe(siteKey);
+    // Another desk's binding of resident 2, marked under the site key, is counted; this desk's resident 1 still is.
+    await apply([{ cursor: 2, kind: 'round.marks', payload: { roundId: round.id, stationNumber: 2, stationName: '2号采样台', add: [{ b: 'other-1', m: personMark(siteKey, `id:${id(2)}`), at: new Date().toISOString() }], remove: [] } }]);
+    const view = await ok(core, 'coverage.view', {});
+    expect(view.totals).toEqual({ residents: 4, tested: 2, exempt: 0, untested: 2 });
+    await cellsAgree(core, round.id);
+    // And the desk asks about resident 2 before sampling them.
+    const asked = await ok(core, 'scan.submit', scan(id(2)));
+    expect(asked).toMatchObject({ kind: 'person.needsConfirmation', pending: { previousStation: '2号采样台' } });
+  });
 });
