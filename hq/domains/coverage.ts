@@ -6,7 +6,9 @@
  * so reading coverage costs the same for a district of a million residents as for a compound;
  * they are counted again when the site's roster changes.
  */
-import type { CoverageCounts, CoverageView, ExemptionReason } from '../../electron/api/coverage';
+import type { CoverageView, ExemptionReason } from '../../electron/api/coverage';
+import type { UntestedResident } from '../../electron/core/coverage/untested-list';
+import { groupCells } from '../../electron/core/coverage/cells';
 import { personMark } from '../../electron/core/person/mark';
 import type { Projection } from '../ingest';
 import type { Tx } from '../store/sql';
@@ -112,8 +114,27 @@ export async function countSampling(tx: Tx, sampling: readonly RoundSampling[]):
       push(stopped, d.roundId, d.personKey);
     }
   }
-  for (const [roundId, keys] of became) await moveCells(tx, roundId, keys, 'tested', +1);
-  for (const [roundId, keys] of stopped) await moveCells(tx, roundId, keys, 'tested', -1);
+  for (const [roundId, keys] of became) {
+    await addToTotal(tx, roundId, keys.length);
+    await moveCells(tx, roundId, keys, 'tested', +1);
+  }
+  for (const [roundId, keys] of stopped) {
+    await addToTotal(tx, roundId, -keys.length);
+    await moveCells(tx, roundId, keys, 'tested', -1);
+  }
+}
+
+/** How many people count as sampled in the round, on the roster or not (`coverage_total`). */
+async function addToTotal(tx: Tx, roundId: string, delta: number): Promise<void> {
+  if (delta > 0) {
+    await tx.run(
+      `INSERT INTO coverage_total (round_id, tested) VALUES (@roundId, @delta) ON CONFLICT (round_id) DO UPDATE SET tested = coverage_total.tested + excluded.tested`,
+      { roundId, delta },
+    );
+  } else if (delta < 0) {
+    const lower = tx.dialect === 'postgres' ? 'greatest' : 'max';
+    await tx.run(`UPDATE coverage_total SET tested = ${lower}(tested + @delta, 0) WHERE round_id = @roundId`, { roundId, delta });
+  }
 }
 
 export type ExemptionInput = { roundId: string; idNumber: string; set: { reason: ExemptionReason; note: string } | null; at: string; by: string };
@@ -156,6 +177,8 @@ export async function projectExemptions(tx: Tx, station: Station, list: Projecti
 /** Counts a round's cells again from who is sampled and exempt, against its site's roster in use. */
 export async function recountCoverage(tx: Tx, roundId: string, at: string): Promise<void> {
   const rosterId = await rosterOfRound(tx, roundId);
+  await tx.run('DELETE FROM coverage_total WHERE round_id = @roundId', { roundId });
+  await tx.run('INSERT INTO coverage_total (round_id, tested) SELECT round_id, count(*) FROM coverage_tested WHERE round_id = @roundId GROUP BY round_id', { roundId });
   await tx.run('DELETE FROM coverage_cell WHERE round_id = @roundId', { roundId });
   if (rosterId) {
     await tx.run(
@@ -195,26 +218,10 @@ export async function coverageView(tx: Tx, roundId: string): Promise<CoverageVie
         { roundId, rosterId: roster.id },
       )
     : [];
-  const counts = (residents: number, tested: number, exempt: number): CoverageCounts => ({ residents, tested, exempt, untested: residents - tested - exempt });
-  const totals = counts(0, 0, 0);
-  const buildings: CoverageView['buildings'] = [];
-  for (const c of cells) {
-    let b = buildings[buildings.length - 1];
-    if (!b || b.building !== c.building) {
-      b = { building: c.building, ...counts(0, 0, 0), units: [] };
-      buildings.push(b);
-    }
-    const unit = { unit: c.unit, ...counts(num(c.residents), num(c.tested), num(c.exempt)) };
-    b.units.push(unit);
-    for (const k of ['residents', 'tested', 'exempt', 'untested'] as const) {
-      b[k] += unit[k];
-      totals[k] += unit[k];
-    }
-  }
-  const collate = (a: string, z: string) => a.localeCompare(z, 'zh-CN', { numeric: true });
-  buildings.sort((a, z) => collate(a.building, z.building));
-  for (const b of buildings) b.units.sort((a, z) => collate(a.unit, z.unit));
-  const sampled = num((await tx.one<{ n: number | string }>('SELECT count(*) AS n FROM coverage_tested WHERE round_id = @roundId', { roundId }))!.n);
+  const { totals, buildings } = groupCells(
+    cells.map((c) => ({ building: c.building, unit: c.unit, residents: num(c.residents), tested: num(c.tested), exempt: num(c.exempt) })),
+  );
+  const sampled = num((await tx.one<{ tested: number | string }>('SELECT tested FROM coverage_total WHERE round_id = @roundId', { roundId }))?.tested ?? 0);
   return {
     round: { id: round.id, name: round.name, startsOn: round.starts_on, endsOn: round.ends_on, closedAt: round.closed_at },
     asOf: null,
@@ -226,7 +233,6 @@ export async function coverageView(tx: Tx, roundId: string): Promise<CoverageVie
   };
 }
 
-export type UntestedResident = { name: string; idNumber: string; phone: string | null; building: string; unit: string; room: string; tags: number };
 
 /** Residents of the round's site roster neither sampled nor exempt, in household order (for the door-to-door list). */
 export async function untestedResidents(tx: Tx, roundId: string, building: string | null, unit: string | null, limit: number): Promise<UntestedResident[]> {

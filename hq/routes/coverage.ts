@@ -2,9 +2,7 @@
  * HQ's coverage routes: a round's coverage by building and unit (dashboard page with a chart per
  * building, and JSON for scripts), exemptions, and the not-yet-sampled list as CSV or XLSX.
  */
-import { writeResidentsCsv, writeResidentsXlsx, type ExportColumn } from '../../electron/core/roster/export';
-import { bitsToTags } from '../../electron/core/roster/file';
-import { maskIdNumber } from '../../electron/core/person/mask';
+import { UNTESTED_LIST_MIME, untestedListFileName, untestedListRow, writeUntestedList } from '../../electron/core/coverage/untested-list';
 import { coverageChartSvg } from '../charts';
 import { renderCoverage } from '../dashboard-coverage';
 import { applyExemption, coverageIsFresh, coverageView, recountCoverage, untestedResidents } from '../domains/coverage';
@@ -14,19 +12,6 @@ import type { RouteContext } from './roster';
 
 /** The most rows one export holds. */
 const MAX_EXPORT_ROWS = 500_000;
-
-const TAG_WORDS: Record<string, string> = { elderly: '老人', bedridden: '卧床', isolation: '隔离', keyPerson: '重点人员' };
-
-const COLUMNS: ExportColumn[] = [
-  { key: 'building', header: '楼栋', width: 8 },
-  { key: 'unit', header: '单元', width: 8 },
-  { key: 'room', header: '房号', width: 10 },
-  { key: 'name', header: '姓名', width: 14 },
-  { key: 'id', header: '身份证号', width: 22 },
-  { key: 'phone', header: '手机号', width: 16 },
-  { key: 'tags', header: '标签', width: 14 },
-  { key: 'done', header: '入户结果', width: 16 },
-];
 
 export function registerCoverageRoutes(ctx: RouteContext): void {
   const { app, store } = ctx;
@@ -97,22 +82,11 @@ export function registerCoverageRoutes(ctx: RouteContext): void {
     const view = await store.sql.read((tx) => coverageView(tx, roundId));
     if (!view?.round) throw ctx.failure(404, 'not.found');
     const residents = await store.sql.read((tx) => untestedResidents(tx, roundId, building, unit, MAX_EXPORT_ROWS));
-    const rows = residents.map((r) => ({
-      building: r.building,
-      unit: r.unit,
-      room: r.room,
-      name: r.name,
-      id: maskIdNumber(r.idNumber),
-      phone: r.phone ?? '',
-      tags: bitsToTags(r.tags).map((t) => TAG_WORDS[t] ?? t).join('、'),
-      done: '',
-    }));
-    const bytes = format === 'csv' ? await writeResidentsCsv(rows, COLUMNS) : await writeResidentsXlsx(rows, COLUMNS, '未采样');
-    const where = `${building ? `${building}栋` : '全部'}${unit ? `${unit}单元` : ''}`;
-    const fileName = `未采样名单-${view.round.name}-${where}.${format}`.replace(/[\\/:*?"<>|\s]+/g, '_');
+    const bytes = await writeUntestedList(residents.map(untestedListRow), format);
+    const fileName = untestedListFileName(view.round.name, building, unit, format);
     return reply
       .header('content-disposition', `attachment; filename="export.${format}"; filename*=UTF-8''${encodeURIComponent(fileName)}`)
-      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .type(UNTESTED_LIST_MIME[format])
       .send(bytes);
   });
 }

@@ -335,4 +335,16 @@ const coverage: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage];
+/** The same `coverage_total` as SQLite's `hq-coverage-totals`. */
+const coverageTotals: PgMigration = {
+  version: 7,
+  name: 'hq-coverage-totals',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE coverage_total (round_id TEXT PRIMARY KEY, tested BIGINT NOT NULL);
+      INSERT INTO coverage_total (round_id, tested) SELECT round_id, count(*) FROM coverage_tested GROUP BY round_id;
+    `);
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals];

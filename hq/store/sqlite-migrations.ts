@@ -339,4 +339,19 @@ const coverage: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage];
+/**
+ * How many people count as sampled in each round, on the roster or not, kept with every change to
+ * `coverage_tested` (counting those rows took most of a coverage read at a district's size).
+ */
+const coverageTotals: Migration = {
+  version: 7,
+  name: 'hq-coverage-totals',
+  up(db) {
+    db.exec(`
+      CREATE TABLE coverage_total (round_id TEXT PRIMARY KEY, tested INTEGER NOT NULL) STRICT;
+      INSERT INTO coverage_total (round_id, tested) SELECT round_id, count(*) FROM coverage_tested GROUP BY round_id;
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals];

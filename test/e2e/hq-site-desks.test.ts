@@ -3,6 +3,8 @@ import { HQ_PATHS, feedResponseSchema, parseFeedItem, type FeedItem } from '../.
 import { createHqServer, type HqServer } from '../../hq/server';
 import { tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
+import pg from 'pg';
+import { HQ_PG_MIGRATIONS } from '../../hq/store/postgres-migrations';
 import { SimStation, samplingJournal } from '../unit/hq/fixtures';
 
 const ADMIN = 'site-desks-admin';
@@ -125,5 +127,60 @@ describe.each(['sqlite', 'postgres'] as const)('many desks at one site, HQ on %s
     expect(await hq.store.retestTasks('SY0010000001')).toHaveLength(10);
     const dash = await hq.store.dashboard(new Date().toISOString().slice(0, 10));
     expect(dash.tubeConflicts.map((c) => c.code)).toEqual(['SY0010000001']);
+  });
+});
+
+/** A PostgreSQL database of HQ at an older schema version, with rows of that version in it. */
+async function pgAtVersion(version: number, rows: string): Promise<string> {
+  const databaseUrl = await cluster!.createDatabase();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE hq_schema (version INTEGER NOT NULL)');
+    for (const m of HQ_PG_MIGRATIONS.slice(0, version)) await m.up(client as unknown as pg.PoolClient);
+    await client.query('INSERT INTO hq_schema VALUES ($1)', [version]);
+    await client.query(rows);
+  } finally {
+    await client.end();
+  }
+  return databaseUrl;
+}
+
+describe('HQ PostgreSQL migrations 3-7', () => {
+  it('upgrade an HQ of version 2 in place: stations numbered per site, duplicated codes flagged, nothing lost', async () => {
+    const databaseUrl = await pgAtVersion(
+      2,
+`INSERT INTO site VALUES ('a', '东区', NULL, 'now');
+        INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at) VALUES ('s1', 'a', '东门台', 'l1', 'k', '2026-11-01'), ('s2', 'a', '西门台', 'l2', 'k', '2026-11-02');
+        INSERT INTO record VALUES ('s1', 1, 'tube.opened', 't1', 'o', 'now', '{}', 'd', NULL, NULL);
+        INSERT INTO tube VALUES ('s1', 't1', 'a', 'SY1', 10, 'r', '2026-11-01', '2026-11-01T01:00:00Z', 'sealed', 10), ('s2', 't2', 'a', 'SY1', 10, 'r', '2026-11-01', '2026-11-01T02:00:00Z', 'sealed', 10);`,
+    );
+    const hq = await createHqServer({ dataDir: tempDir('hq-pg-upgrade-'), databaseUrl });
+    try {
+      const stations = await hq.store.sql.read((tx) => tx.all<{ id: string; number: number }>('SELECT id, number FROM station ORDER BY id'));
+      expect(stations).toEqual([
+        { id: 's1', number: 1 },
+        { id: 's2', number: 2 },
+      ]);
+      expect(await hq.store.sql.read((tx) => tx.all('SELECT code FROM tube_conflict'))).toEqual([{ code: 'SY1' }]);
+      expect(await hq.store.holdings('s1')).toEqual({ records: 1, conflicts: 0, maxSeq: 1 });
+      expect(await hq.postResult('SY1', 'positive')).toMatchObject({ ok: false, error: 'tube.ambiguous' });
+    } finally {
+      await hq.close();
+    }
+  });
+
+  it('upgrade an HQ of version 6 in place: who is sampled per round counted from what HQ holds', async () => {
+    const databaseUrl = await pgAtVersion(6, `INSERT INTO coverage_tested VALUES ('r1', 'id:1', 1), ('r1', 'id:2', 3), ('r2', 'tel:3#王', 1);`);
+    const hq = await createHqServer({ dataDir: tempDir('hq-pg-upgrade-'), databaseUrl });
+    try {
+      const totals = await hq.store.sql.read((tx) => tx.all<{ round_id: string; tested: string }>('SELECT round_id, tested FROM coverage_total ORDER BY round_id'));
+      expect(totals.map((t) => [t.round_id, Number(t.tested)])).toEqual([
+        ['r1', 2],
+        ['r2', 1],
+      ]);
+    } finally {
+      await hq.close();
+    }
   });
 });

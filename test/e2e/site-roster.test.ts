@@ -121,6 +121,7 @@ describe.each(['sqlite', 'postgres'] as const)('the site roster across HQ and de
     for (let n = 1; n <= 10; n++) await scan(one, id(n));
     await ok(two, 'tube.new', {});
     for (const n of [31, 32, 33]) await scan(two, id(n));
+    await scan(two, id(900)); // a visitor, not on the roster
     // Resident 1 again, at desk 2: asked about, sampled anyway; still one person.
     one.upload.syncNow();
     await waitFor('desk 1 marks at desk 2', async () => {
@@ -135,13 +136,14 @@ describe.each(['sqlite', 'postgres'] as const)('the site roster across HQ and de
     const expected = { residents: 60, tested: 13, exempt: 1, untested: 46 };
     const hqCoverage = async () => {
       const res = await fetch(`${hq!.url}${HQ_PATHS.adminCoverage}/${roundId}`, { headers: { authorization: `Bearer ${ADMIN}` } });
-      return (await res.json()) as { totals: Record<string, number>; buildings: { building: string; units: { unit: string; tested: number; exempt: number }[] }[] };
+      return (await res.json()) as { totals: Record<string, number>; sampledNotOnRoster: number; buildings: { building: string; units: { unit: string; tested: number; exempt: number }[] }[] };
     };
     await waitFor('coverage at HQ', async () => {
       for (const d of [one, two]) d.upload.syncNow();
       return JSON.stringify((await hqCoverage()).totals) === JSON.stringify(expected);
     }, 30_000);
     const at = await hqCoverage();
+    expect(at.sampledNotOnRoster).toBe(1);
     expect(at.buildings.find((b) => b.building === '2')!.units).toEqual([
       expect.objectContaining({ unit: '1', tested: 0, exempt: 0 }),
       expect.objectContaining({ unit: '2', tested: 3, exempt: 1 }),
@@ -160,6 +162,7 @@ describe.each(['sqlite', 'postgres'] as const)('the site roster across HQ and de
         return JSON.stringify((await ok(d, 'coverage.view', {})).totals) === JSON.stringify(after);
       }, 30_000);
       expect((await ok(d, 'coverage.view', {})).asOf).not.toBeNull();
+      expect((await ok(d, 'coverage.view', {})).sampledNotOnRoster).toBe(1);
     }
     // The not-yet-sampled list of building 2 unit 2, as HQ hands it out.
     const login = await fetch(`${hq.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${ADMIN}`, redirect: 'manual' });

@@ -5,9 +5,9 @@ import { importExportFile } from '../../../hq/import';
 import { applyRosterImport, discardRosterImport, rosterProblems } from '../../../hq/domains/roster';
 import { roundsOfSite } from '../../../hq/domains/rounds';
 import { importLedgerAtHq } from '../../../hq/roster-import';
-import { headerMappingSchema, type HeaderMapping } from '../../core/roster/fields';
 import { createHqServer } from '../../../hq/server';
 import { parseOptions, parsePort } from '../args';
+import { parseEncoding, parseHeaderMapping, rosterFailureText, rosterProblemLine, SHOWN_PROBLEMS } from '../roster-words';
 import type { CliCommand } from './types';
 
 export const DEFAULT_HQ_PORT = 8443;
@@ -155,25 +155,6 @@ async function round(argv: string[], usage: string): Promise<number> {
   });
 }
 
-const ROSTER_FAILURES: Record<string, string> = {
-  'file.unsupported': 'not a spreadsheet HQ can read (save it as .xlsx or .csv)',
-  'file.xls': 'an old Excel .xls file (save it as .xlsx)',
-  'file.encoding': 'the text encoding could not be read (try --encoding gb18030 or utf-8)',
-  'file.csvMalformed': 'the CSV is malformed (an unpaired quote?)',
-  'file.empty': 'the file is empty',
-  'file.noHeader': 'the first row is data: there is no header row',
-  internal: 'reading stopped',
-};
-
-/** `--map "居民名=name,证件=idNumber,备注=ignore"`: the admin's answer for headers HQ does not know. */
-function parseMapping(text: string | undefined): HeaderMapping {
-  if (!text) return {};
-  const pairs = text.split(',').map((p) => p.split('='));
-  const parsed = headerMappingSchema.safeParse(Object.fromEntries(pairs.map(([h, f]) => [(h ?? '').trim(), (f ?? '').trim()])));
-  if (!parsed.success) throw new Error(`--map takes HEADER=field pairs, field one of name, idNumber, phone, building, unit, room, tags, ignore`);
-  return parsed.data;
-}
-
 async function roster(argv: string[], usage: string): Promise<number> {
   const [action, ...rest] = argv;
   if (action !== 'import') throw new Error(`unknown roster action ${action ?? '(none)'}\nusage: ${usage}`);
@@ -184,7 +165,8 @@ async function roster(argv: string[], usage: string): Promise<number> {
   );
   const file = positionals[0];
   if (!values.data || !values.site || !file) throw new Error(`a file, --data and --site are required\nusage: ${usage}`);
-  if (values.encoding && values.encoding !== 'utf-8' && values.encoding !== 'gb18030') throw new Error('--encoding is utf-8 or gb18030');
+  const encoding = parseEncoding(values.encoding);
+  const mapping = parseHeaderMapping(values.map) ?? {};
   const site = values.site;
   return withHq(values.data, async (server) => {
     if (!(await server.store.siteExists(site))) {
@@ -196,12 +178,12 @@ async function roster(argv: string[], usage: string): Promise<number> {
       siteId: site,
       file: path.resolve(file),
       fileName: path.basename(file),
-      mapping: parseMapping(values.map),
-      ...(values.encoding ? { encoding: values.encoding as 'utf-8' | 'gb18030' } : {}),
+      mapping,
+      ...(encoding ? { encoding } : {}),
       at: new Date().toISOString(),
     });
     if (result.state === 'failed') {
-      process.stderr.write(`hq roster import: ${ROSTER_FAILURES[result.failure?.code ?? 'internal'] ?? result.failure?.code}${result.failure?.rowNo ? ` (row ${result.failure.rowNo})` : ''}\n`);
+      process.stderr.write(`hq roster import: ${rosterFailureText(result.failure)}\n`);
       return 1;
     }
     if (result.state === 'needsMapping') {
@@ -215,8 +197,8 @@ async function roster(argv: string[], usage: string): Promise<number> {
     out(`${result.totalRows} rows: ${result.residents} good, ${result.refused} refused, ${result.warned} with a note`);
     const c = result.changes ?? { new: 0, moved: 0, changed: 0, gone: 0 };
     out(`against the roster in use: ${c.new} new, ${c.moved} moved, ${c.changed} changed, ${c.gone} gone`);
-    const problems = await server.store.sql.read((tx) => rosterProblems(tx, result.id, 0, 200));
-    for (const p of problems.rows) out(`  row ${p.rowNo}: ${p.refused ? 'refused' : 'note'}: ${p.problems.map((x) => `${x.code}${x.value ? ` (${x.value})` : ''}`).join('; ')}`);
+    const problems = await server.store.sql.read((tx) => rosterProblems(tx, result.id, 0, SHOWN_PROBLEMS));
+    for (const p of problems.rows) out(rosterProblemLine(p));
     if (problems.total > problems.rows.length) out(`  … and ${problems.total - problems.rows.length} more rows with problems (every one is listed on the dashboard's import page)`);
     if (!values.apply) {
       await server.store.sql.transaction((tx) => discardRosterImport(tx, result.id));

@@ -1,13 +1,12 @@
-import type { CoverageCounts, CoverageResidentView, CoverageState, CoverageView, ExemptionReason } from '../../api/coverage';
+import type { CoverageResidentView, CoverageState, CoverageView, ExemptionReason } from '../../api/coverage';
 import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
 import type { FeedHandlers } from '../feed/feed';
 import type { Journal, JournalObserver } from '../journal';
 import { personMark } from '../person/mark';
-import { maskIdNumber, maskPhone } from '../person/mask';
 import type { Roster } from '../roster/roster';
-import { markKeyId } from '../roster/roster';
-import { bitsToTags } from '../roster/file';
+import { markKeyId, residentView } from '../roster/roster';
+import { groupCells } from './cells';
 import type { Rounds } from '../rounds/rounds';
 import type { StationIdentity } from '../site/bootstrap';
 
@@ -82,7 +81,10 @@ export class Coverage {
            ON CONFLICT(round_id, mark) DO UPDATE SET sources = sources + excluded.sources RETURNING sources`,
         )
         .get(roundId, mark, delta) as { sources: number };
-      if (row.sources === delta) this.transition(roundId, mark, 'tested', +1);
+      if (row.sources === delta) {
+        this.bumpTotal(roundId, +1);
+        this.transition(roundId, mark, 'tested', +1);
+      }
     } else {
       const row = this.db.prepare('SELECT sources FROM coverage_tested WHERE round_id = ? AND mark = ?').get(roundId, mark) as { sources: number } | undefined;
       if (!row) return;
@@ -91,7 +93,28 @@ export class Coverage {
         return;
       }
       this.db.prepare('DELETE FROM coverage_tested WHERE round_id = ? AND mark = ?').run(roundId, mark);
+      this.bumpTotal(roundId, -1);
       this.transition(roundId, mark, 'tested', -1);
+    }
+  }
+
+  /** How many people count as sampled in the round, on the roster or not (`coverage_total`). */
+  private bumpTotal(roundId: string, delta: 1 | -1): void {
+    if (delta > 0) this.db.prepare('INSERT INTO coverage_total (round_id, tested) VALUES (?, 1) ON CONFLICT(round_id) DO UPDATE SET tested = tested + 1').run(roundId);
+    else this.db.prepare('UPDATE coverage_total SET tested = max(tested - 1, 0) WHERE round_id = ?').run(roundId);
+  }
+
+  /** `coverage_total` counted again from `coverage_tested`: for one round, or for all. */
+  private countTotals(roundId: string | null): void {
+    if (roundId === null) this.db.prepare('DELETE FROM coverage_total').run();
+    this.db
+      .prepare(
+        `INSERT INTO coverage_total (round_id, tested) SELECT round_id, count(*) FROM coverage_tested WHERE @roundId IS NULL OR round_id = @roundId GROUP BY round_id
+         ON CONFLICT(round_id) DO UPDATE SET tested = excluded.tested`,
+      )
+      .run({ roundId });
+    if (roundId !== null && this.db.prepare('SELECT 1 FROM coverage_tested WHERE round_id = ? LIMIT 1').get(roundId) === undefined) {
+      this.db.prepare('DELETE FROM coverage_total WHERE round_id = ?').run(roundId);
     }
   }
 
@@ -133,6 +156,7 @@ export class Coverage {
 
   /** Counts a round's cells again from who is sampled and exempt, against the roster in use. */
   recount(roundId: string, at: string): void {
+    this.countTotals(roundId);
     this.db.prepare('DELETE FROM coverage_cell WHERE round_id = ?').run(roundId);
     this.db
       .prepare(
@@ -169,6 +193,7 @@ export class Coverage {
     for (const b of live) add.run(b.round_id, this.mark(b.person_key), b.n);
     const remote = this.db.prepare('SELECT round_id, mark, count(*) AS n FROM round_mark GROUP BY round_id, mark').all() as { round_id: string; mark: string; n: number }[];
     for (const m of remote) add.run(m.round_id, m.mark, m.n);
+    this.countTotals(null);
     this.db.prepare('DELETE FROM coverage_state').run();
   }
 
@@ -261,31 +286,14 @@ export class Coverage {
          ORDER BY c.building, c.unit`,
       )
       .all(id) as { building: string; unit: string; residents: number; tested: number; exempt: number }[];
-    const counts = (residents: number, tested: number, exempt: number): CoverageCounts => ({ residents, tested, exempt, untested: residents - tested - exempt });
-    const buildings: CoverageView['buildings'] = [];
-    const totals = counts(0, 0, 0);
-    for (const c of cells) {
-      let b = buildings[buildings.length - 1];
-      if (!b || b.building !== c.building) {
-        b = { building: c.building, ...counts(0, 0, 0), units: [] };
-        buildings.push(b);
-      }
-      const unit = { unit: c.unit, ...counts(c.residents, c.tested, c.exempt) };
-      b.units.push(unit);
-      for (const k of ['residents', 'tested', 'exempt', 'untested'] as const) {
-        b[k] += unit[k];
-        totals[k] += unit[k];
-      }
-    }
-    buildings.sort((a, z) => a.building.localeCompare(z.building, 'zh-CN', { numeric: true }));
-    for (const b of buildings) b.units.sort((a, z) => a.unit.localeCompare(z.unit, 'zh-CN', { numeric: true }));
-    const allTested = (this.db.prepare('SELECT count(*) AS n FROM coverage_tested WHERE round_id = ?').get(id) as { n: number }).n;
+    const { totals, buildings } = groupCells(cells);
+    const allTested = (this.db.prepare('SELECT tested FROM coverage_total WHERE round_id = ?').get(id) as { tested: number } | undefined)?.tested ?? 0;
     const rosterId = this.roster.currentId();
     return {
       round: round ? { id: round.id, name: round.name, startsOn: round.startsOn, endsOn: round.endsOn, closedAt: round.closedAt } : null,
       asOf,
       enrolled,
-      roster: rosterId ? { id: rosterId, residents: this.roster.count() } : null,
+      roster: rosterId ? { id: rosterId, residents: totals.residents } : null,
       totals,
       sampledNotOnRoster: Math.max(0, allTested - totals.tested),
       buildings,
@@ -301,18 +309,7 @@ export class Coverage {
   }
 
   private toView(r: ResidentRow, state: CoverageState, exemption: { reason: ExemptionReason; note: string } | null): CoverageResidentView {
-    return {
-      ref: `${this.roster.currentId() ?? ''}:${r.rowid}`,
-      name: r.name,
-      maskedIdNumber: maskIdNumber(r.id_number),
-      maskedPhone: r.phone ? maskPhone(r.phone) : null,
-      building: r.building,
-      unit: r.unit,
-      room: r.room,
-      tags: bitsToTags(r.tags),
-      state,
-      exemption,
-    };
+    return { ...residentView(r, this.roster.currentId() ?? ''), state, exemption };
   }
 
   private static readonly STATE_SQL = `CASE WHEN t.mark IS NOT NULL THEN 'tested' WHEN e.mark IS NOT NULL THEN 'exempt' ELSE 'untested' END`;

@@ -60,6 +60,23 @@ type ImportRow = {
   journal_cursor: number;
 };
 
+/** A resident as the screens may show them (ID number and phone masked); `ref` is what a desk sends back. */
+export function residentView(
+  r: { rowid: number; id_number: string; name: string; phone: string | null; building: string; unit: string; room: string; tags: number },
+  importId: string,
+): ResidentView {
+  return {
+    ref: `${importId}:${r.rowid}`,
+    name: r.name,
+    maskedIdNumber: maskIdNumber(r.id_number),
+    maskedPhone: r.phone ? maskPhone(r.phone) : null,
+    building: r.building,
+    unit: r.unit,
+    room: r.room,
+    tags: bitsToTags(r.tags),
+  };
+}
+
 type ResidentRow = { rowid: number; row_no: number; id_number: string; name: string; phone: string | null; building: string; unit: string; room: string; tags: number };
 
 /** `keep`: a file of the admin's own (read in place), not an upload to remove once read. */
@@ -160,10 +177,6 @@ export class Roster {
   }
 
   /** Residents in the roster in use. */
-  count(): number {
-    return (this.deps.db.prepare('SELECT count(*) AS n FROM roster.resident').get() as { n: number }).n;
-  }
-
   mapping(): HeaderMapping {
     const row = this.deps.db.prepare('SELECT value FROM setting WHERE key = ?').get(MAPPING_KEY) as { value: string } | undefined;
     if (!row) return {};
@@ -275,19 +288,6 @@ export class Roster {
     };
   }
 
-  private residentView(r: ResidentRow, importId: string): ResidentView {
-    return {
-      ref: `${importId}:${r.rowid}`,
-      name: r.name,
-      maskedIdNumber: maskIdNumber(r.id_number),
-      maskedPhone: r.phone ? maskPhone(r.phone) : null,
-      building: r.building,
-      unit: r.unit,
-      room: r.room,
-      tags: bitsToTags(r.tags),
-    };
-  }
-
   /**
    * Finds residents for the desk: by the last digits of the ID number (4 to 8, "002X" too), by
    * household ("3-2-502", "3 2"), or by the start of the name. At most 20.
@@ -313,7 +313,7 @@ export class Roster {
     } else {
       rows = this.deps.db.prepare(`SELECT ${columns} FROM roster.resident WHERE name >= ? AND name < ? ORDER BY name LIMIT 20`).all(query.trim(), `${query.trim()}\uffff`) as ResidentRow[];
     }
-    return rows.map((r) => this.residentView(r, current.id));
+    return rows.map((r) => residentView(r, current.id));
   }
 
   /** The resident a desk picked from `search`: who they are, to be bound like a scanned person. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { isValidIdNumber } from '../person/gb11643';
 import { maskIdNumber, maskPhone } from '../person/mask';
+import type { RosterProblemCode } from '../../api/roster';
+import { patternSchema } from '../site/pattern';
 import { parseTags, type ColumnPlan, type ResidentTag } from './fields';
 
 /**
@@ -19,19 +21,6 @@ export const DEFAULT_HOUSEHOLD_RULES: HouseholdRules = {
   room: '^\\d{3,4}$',
 };
 
-const patternSchema = z
-  .string()
-  .min(2)
-  .max(200)
-  .refine((source) => {
-    try {
-      new RegExp(source, 'u');
-      return source.startsWith('^') && source.endsWith('$');
-    } catch {
-      return false;
-    }
-  }, 'must be a valid regular expression anchored with ^ and $');
-
 export const householdRulesSchema = z.object({ building: patternSchema, unit: patternSchema, room: patternSchema }).strict();
 
 export type CompiledHouseholdRules = { building: RegExp; unit: RegExp; room: RegExp };
@@ -42,19 +31,8 @@ export function compileHouseholdRules(rules: HouseholdRules): CompiledHouseholdR
   return { building: new RegExp(checked.building, 'u'), unit: new RegExp(checked.unit, 'u'), room: new RegExp(checked.room, 'u') };
 }
 
-export type RowProblemCode =
-  | 'name.missing'
-  | 'name.tooLong'
-  | 'id.missing'
-  | 'id.malformed'
-  | 'id.checkFailed'
-  | 'phone.malformed'
-  | 'household.missing'
-  | 'building.malformed'
-  | 'unit.malformed'
-  | 'room.malformed'
-  | 'tag.unknown'
-  | 'row.duplicate';
+/** The reasons a row is refused (or noted), as the API names them for the screen. */
+export type RowProblemCode = RosterProblemCode;
 
 /**
  * `value` is what the admin needs to find the cell: ID numbers and phones masked, names cut short.

@@ -1,20 +1,7 @@
 import { z } from 'zod';
 import { capacitySchema } from '../../api/contract';
 import { householdRulesSchema } from '../roster/validate';
-
-/** A regular expression given as text in a site's configuration; it must compile. */
-const patternSchema = z
-  .string()
-  .min(2)
-  .max(200)
-  .refine((source) => {
-    try {
-      new RegExp(source, 'u');
-      return source.startsWith('^') && source.endsWith('$');
-    } catch {
-      return false;
-    }
-  }, 'must be a valid regular expression anchored with ^ and $');
+import { patternSchema } from './pattern';
 
 const fieldNames = z.array(z.string().min(1).max(64)).min(1);
 

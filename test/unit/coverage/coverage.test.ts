@@ -42,8 +42,10 @@ async function applyRoster(c: StationCore, csv: Buffer): Promise<void> {
 
 const scan = (text: string) => ({ text, source: 'manual' as const });
 
-/** The cells as kept up to date, against the same cells counted from scratch. */
+/** The cells and the round's total as kept up to date, against the same counted from scratch. */
 async function cellsAgree(c: StationCore, roundId: string): Promise<void> {
+  const total = c.db.prepare('SELECT tested FROM coverage_total WHERE round_id = ?').get(roundId) as { tested: number } | undefined;
+  expect(total?.tested ?? 0).toBe((c.db.prepare('SELECT count(*) AS n FROM coverage_tested WHERE round_id = ?').get(roundId) as { n: number }).n);
   const kept = c.db.prepare('SELECT building, unit, tested, exempt FROM coverage_cell WHERE round_id = ? AND (tested != 0 OR exempt != 0) ORDER BY building, unit').all(roundId);
   await c.writer.run(() => c.coverage.recount(roundId, new Date().toISOString()));
   const counted = c.db.prepare('SELECT building, unit, tested, exempt FROM coverage_cell WHERE round_id = ? AND (tested != 0 OR exempt != 0) ORDER BY building, unit').all(roundId);

@@ -1,0 +1,64 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrate } from '../../../electron/core/db/migrations';
+import { HQ_SQLITE_MIGRATIONS } from '../../../hq/store/sqlite-migrations';
+import { openSqliteStore } from '../../../hq/store/sqlite';
+import { tempDir } from '../../helpers/core';
+
+describe('HQ SQLite migrations 3-6 (desks, rounds, roster, coverage)', () => {
+  it('upgrade an HQ of version 2 in place: stations numbered per site, keys made, duplicated codes flagged, nothing lost', async () => {
+    const dir = tempDir('hq-migrate-');
+    const db = new Database(path.join(dir, 'hq.sqlite'));
+    migrate(db, 2, HQ_SQLITE_MIGRATIONS);
+    db.exec(`INSERT INTO site VALUES ('a', '东区', NULL, 'now'), ('b', '西区', NULL, 'now');
+      INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at) VALUES
+        ('s1', 'a', '东门台', 'l1', 'k', '2026-11-01'), ('s2', 'a', '西门台', 'l2', 'k', '2026-11-02'), ('s3', 'b', '一号台', 'l3', 'k', '2026-11-03');
+      INSERT INTO record VALUES ('s1', 1, 'tube.opened', 't1', 'o', 'now', '{}', 'd', NULL, NULL);
+      INSERT INTO tube VALUES ('s1', 't1', 'a', 'SY1', 10, 'r', '2026-11-01', '2026-11-01T01:00:00Z', 'sealed', 10),
+                              ('s2', 't2', 'a', 'SY1', 10, 'r', '2026-11-01', '2026-11-01T02:00:00Z', 'sealed', 10),
+                              ('s2', 't3', 'a', 'SY2', 10, 'r', '2026-11-01', '2026-11-01T03:00:00Z', 'open', 0);`);
+    db.close();
+    const store = openSqliteStore(dir);
+    try {
+      const rows = await store.sql.read((tx) => tx.all<{ id: string; number: number; name: string }>('SELECT id, number, name FROM station ORDER BY id'));
+      expect(rows).toEqual([
+        { id: 's1', number: 1, name: '东门台' },
+        { id: 's2', number: 2, name: '西门台' },
+        { id: 's3', number: 1, name: '一号台' },
+      ]);
+      const feed = await store.sql.read((tx) => tx.all<{ kind: string; station_id: string | null }>('SELECT kind, station_id FROM feed_item ORDER BY cursor'));
+      expect(feed.filter((f) => f.kind === 'site.keys')).toHaveLength(2);
+      expect(feed.filter((f) => f.kind === 'station.identity').map((f) => f.station_id)).toEqual(['s1', 's2', 's3']);
+      const conflicts = await store.sql.read((tx) => tx.all<{ code: string }>('SELECT code FROM tube_conflict'));
+      expect(conflicts).toEqual([{ code: 'SY1' }]);
+      const holder = await store.sql.read((tx) => tx.one<{ station_id: string }>(`SELECT station_id FROM code_holder WHERE code = 'SY1'`));
+      expect(holder?.station_id).toBe('s1');
+      expect(await store.holdings('s1')).toEqual({ records: 1, conflicts: 0, maxSeq: 1 });
+      const version = await store.sql.read((tx) => tx.one<{ user_version: number }>('PRAGMA user_version'));
+      expect(version?.user_version).toBe(HQ_SQLITE_MIGRATIONS.length);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('HQ SQLite migration 7 (coverage totals)', () => {
+  it('counts who is sampled per round from what HQ holds', async () => {
+    const dir = tempDir('hq-migrate-');
+    const db = new Database(path.join(dir, 'hq.sqlite'));
+    migrate(db, 6, HQ_SQLITE_MIGRATIONS);
+    db.exec(`INSERT INTO coverage_tested VALUES ('r1', 'id:1', 1), ('r1', 'id:2', 3), ('r2', 'tel:3#王', 1);`);
+    db.close();
+    const store = openSqliteStore(dir);
+    try {
+      const totals = await store.sql.read((tx) => tx.all<{ round_id: string; tested: number }>('SELECT round_id, tested FROM coverage_total ORDER BY round_id'));
+      expect(totals).toEqual([
+        { round_id: 'r1', tested: 2 },
+        { round_id: 'r2', tested: 1 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+});
