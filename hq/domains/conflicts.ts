@@ -52,9 +52,10 @@ export async function claimTubeCodes(tx: Tx, stationId: string, siteId: string, 
     tx.dialect === 'postgres'
       ? `INSERT INTO code_holder (code, station_id, tube_id) SELECT u.code, @stationId, u.id FROM unnest(@codes::text[], @ids::text[]) AS u(code, id)
          ORDER BY u.code ON CONFLICT DO NOTHING`
-      : `INSERT OR IGNORE INTO code_holder (code, station_id, tube_id)
-         SELECT c.value, @stationId, i.value FROM json_each(@codes) c JOIN json_each(@ids) i ON i.key = c.key ORDER BY c.value`;
-  await tx.run(claim, { stationId, codes, ids });
+      : // One JSON array of [code, tube] rows (json_each has no index to join two arrays on).
+        `INSERT OR IGNORE INTO code_holder (code, station_id, tube_id)
+         SELECT value ->> 0, @stationId, value ->> 1 FROM json_each(@pairs) ORDER BY value ->> 0`;
+  await tx.run(claim, tx.dialect === 'postgres' ? { stationId, codes, ids } : { stationId, pairs: JSON.stringify(sorted.map((t) => [t.code, t.tubeId])) });
   const held = await tx.all<{ code: string; station_id: string; tube_id: string }>(
     `SELECT code, station_id, tube_id FROM code_holder WHERE ${anyOf(tx, 'code', 'codes')}`,
     { codes },

@@ -96,10 +96,14 @@ export async function countSampling(tx: Tx, sampling: readonly RoundSampling[]):
       tx.dialect === 'postgres'
         ? `INSERT INTO coverage_tested (round_id, person_key, sources) SELECT * FROM unnest(@rounds::text[], @keys::text[], @deltas::int[])
            ON CONFLICT (round_id, person_key) DO UPDATE SET sources = coverage_tested.sources + excluded.sources RETURNING round_id, person_key, sources`
-        : `INSERT INTO coverage_tested (round_id, person_key, sources)
-           SELECT r.value, k.value, d.value FROM json_each(@rounds) r JOIN json_each(@keys) k ON k.key = r.key JOIN json_each(@deltas) d ON d.key = r.key WHERE true
+        : // One JSON array of [round, key, delta] rows: json_each has no index, so joining three
+          // arrays on their positions would compare every row with every other.
+          `INSERT INTO coverage_tested (round_id, person_key, sources)
+           SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(@rows) WHERE true
            ON CONFLICT (round_id, person_key) DO UPDATE SET sources = sources + excluded.sources RETURNING round_id, person_key, sources`,
-      { rounds: adds.map((a) => a.roundId), keys: adds.map((a) => a.personKey), deltas: adds.map((a) => a.delta) },
+      tx.dialect === 'postgres'
+        ? { rounds: adds.map((a) => a.roundId), keys: adds.map((a) => a.personKey), deltas: adds.map((a) => a.delta) }
+        : { rows: JSON.stringify(adds.map((a) => [a.roundId, a.personKey, a.delta])) },
     );
     const added = new Map(adds.map((a) => [`${a.roundId}\u0000${a.personKey}`, a.delta]));
     for (const r of rows) if (num(r.sources) === added.get(`${r.round_id}\u0000${r.person_key}`)) push(became, r.round_id, r.person_key);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ResidentView } from '../../../electron/api/roster';
 import { useStation } from '../app/station';
 import { useStationTranslation } from '../i18n';
@@ -16,13 +16,20 @@ export function ResidentSearch({ open, onClose, onPick }: { open: boolean; onClo
   const { t } = useStationTranslation('desk');
   const [query, setQuery] = useState('');
   const [results, setResults] = useState<ResidentView[]>([]);
+  /** The query `results` answer: until the current one is answered, they are stale. */
+  const [answered, setAnswered] = useState('');
   const [active, setActive] = useState(0);
+  /** Enter was pressed before the current query was answered: pick its first resident when it is. */
+  const pickWhenAnswered = useRef(false);
+  const list = useRef<HTMLOListElement>(null);
 
   useEffect(() => {
     if (!open) {
       setQuery('');
       setResults([]);
+      setAnswered('');
       setActive(0);
+      pickWhenAnswered.current = false;
     }
   }, [open]);
 
@@ -30,6 +37,7 @@ export function ResidentSearch({ open, onClose, onPick }: { open: boolean; onClo
     const q = query.trim();
     if (q.length === 0) {
       setResults([]);
+      setAnswered('');
       return;
     }
     let live = true;
@@ -37,6 +45,7 @@ export function ResidentSearch({ open, onClose, onPick }: { open: boolean; onClo
       void client.call('roster.search', { query: q }).then((r) => {
         if (!live || !r.ok) return;
         setResults(r.value);
+        setAnswered(q);
         setActive(0);
       });
     }, DEBOUNCE_MS);
@@ -48,9 +57,21 @@ export function ResidentSearch({ open, onClose, onPick }: { open: boolean; onClo
 
   const pick = (resident: ResidentView | undefined) => {
     if (!resident) return;
+    pickWhenAnswered.current = false;
     onPick(resident);
     onClose();
   };
+
+  const current = query.trim() !== '' && answered === query.trim();
+  useEffect(() => {
+    if (current && pickWhenAnswered.current) pick(results[0]);
+    pickWhenAnswered.current = false;
+    // Runs when an answer arrives, not on every keystroke.
+  }, [answered, results]);
+
+  useEffect(() => {
+    list.current?.children[active]?.scrollIntoView({ block: 'nearest' });
+  }, [active]);
 
   return (
     <Modal open={open} onCancel={onClose} labelledBy="resident-search-title" className="modal-residents">
@@ -65,22 +86,32 @@ export function ResidentSearch({ open, onClose, onPick }: { open: boolean; onClo
           data-testid="resident-query"
           onChange={(e) => setQuery(e.target.value)}
           onKeyDown={(e) => {
+            // Keys that finish a pinyin input method's word are the input method's.
+            if (e.nativeEvent.isComposing) return;
             if (e.key === 'ArrowDown') {
               e.preventDefault();
-              setActive((i) => Math.min(results.length - 1, i + 1));
+              setActive((i) => Math.max(0, Math.min(results.length - 1, i + 1)));
             } else if (e.key === 'ArrowUp') {
               e.preventDefault();
               setActive((i) => Math.max(0, i - 1));
             } else if (e.key === 'Enter') {
               e.preventDefault();
-              pick(results[active]);
+              if (current) pick(results[active]);
+              else if (query.trim() !== '') pickWhenAnswered.current = true;
             }
           }}
         />
-        {query.trim() && results.length === 0 ? <p className="muted">{t('residents.none')}</p> : null}
-        <ol className="resident-results" data-testid="resident-results">
+        {current && results.length === 0 ? <p className="muted">{t('residents.none')}</p> : null}
+        <ol className={`resident-results${current ? '' : ' is-stale'}`} data-testid="resident-results" role="listbox" aria-label={t('residents.title')} ref={list}>
           {results.map((r, i) => (
-            <li key={r.ref} className={i === active ? 'is-active' : ''} aria-selected={i === active} onMouseEnter={() => setActive(i)} onClick={() => pick(r)}>
+            <li
+              key={r.ref}
+              role="option"
+              className={i === active ? 'is-active' : ''}
+              aria-selected={i === active}
+              onMouseEnter={() => setActive(i)}
+              onClick={() => pick(r)}
+            >
               <span className="resident-name">{r.name}</span>
               <span>{[r.building, r.unit, r.room].filter(Boolean).join('-')}</span>
               <span className="resident-id">{r.maskedIdNumber}</span>

@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { ApiError } from '../../../../electron/api/contract';
+import { useCallback, useRef, useState } from 'react';
+import type { ApiError, Result } from '../../../../electron/api/contract';
 import type { CoverageResidentView, CoverageView, ExemptionReason } from '../../../../electron/api/coverage';
 import { EXEMPTION_REASONS } from '../../../../electron/api/coverage';
 import type { RoundView } from '../../../../electron/api/rounds';
@@ -12,6 +12,13 @@ import { CoverageChart } from './CoverageChart';
 import './coverage.css';
 
 const EVENTS = ['coverage.changed', 'rounds.changed', 'roster.changed', 'desk.changed'] as const;
+
+/** Up to this many units in all, every building's units are listed; beyond, those of the building picked. */
+const ALL_UNITS_UP_TO = 60;
+/** Residents of a building or unit listed at a time. */
+const LIST_PAGE = 200;
+/** The list follows sampling at any desk, as the counts do. */
+const LIST_EVENTS = ['coverage.changed', 'desk.changed'] as const;
 
 function percent(tested: number, exempt: number, residents: number): string {
   return residents > 0 ? `${((100 * (tested + exempt)) / residents).toFixed(1)}%` : '–';
@@ -45,15 +52,19 @@ export function CoverageScreen() {
   const [scope, setScope] = useState<{ building: string; unit?: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
+  const asked = useRef(0);
   const refresh = useCallback(() => {
-    void client.call('round.list', {}).then((r) => r.ok && setRounds(r.value));
+    // Only the latest question's answer is shown: an older round's view can arrive after a newer one.
+    const mine = ++asked.current;
+    void client.call('round.list', {}).then((r) => r.ok && mine === asked.current && setRounds(r.value));
     void client.call('coverage.view', roundId ? { roundId } : {}).then((r) => {
+      if (mine !== asked.current) return;
       setError(r.ok ? null : r.error);
       setView(r.ok ? r.value : null);
     });
   }, [client, roundId]);
+  // Asks when the link comes up and whenever the round picked changes, then after each change.
   useRefresh(refresh, EVENTS);
-  useEffect(refresh, [refresh]);
 
   const exportList = async (format: 'csv' | 'xlsx') => {
     const r = await client.call('coverage.export', { ...(view?.round ? { roundId: view.round.id } : {}), ...(scope ?? {}), format });
@@ -64,6 +75,10 @@ export function CoverageScreen() {
 
   const pickBuilding = useCallback((building: string) => setScope({ building }), []);
   const totals = view?.totals;
+  const unitCount = view ? view.buildings.reduce((n, b) => n + b.units.length, 0) : 0;
+  const allUnits = unitCount <= ALL_UNITS_UP_TO;
+  const scopeName = (where: { building: string; unit?: string | undefined }) =>
+    where.unit !== undefined ? t('list.heading', { building: where.building, unit: where.unit }) : t('list.buildingHeading', { building: where.building });
   return (
     <div className="coverage" data-testid="coverage-screen">
       <section className="coverage-head">
@@ -132,7 +147,7 @@ export function CoverageScreen() {
                     <td className={`n ${b.untested > 0 ? 'bad' : ''}`}>{b.untested}</td>
                     <td className="n">{percent(b.tested, b.exempt, b.residents)}</td>
                   </tr>,
-                  ...b.units.map((u) => (
+                  ...(allUnits || scope?.building === b.building ? b.units : []).map((u) => (
                     <tr
                       key={`${b.building}-${u.unit}`}
                       className={`unit ${scope?.building === b.building && scope.unit === u.unit ? 'is-picked' : ''}`}
@@ -151,12 +166,17 @@ export function CoverageScreen() {
                     </tr>
                   )),
                 ])}
+                {!allUnits ? (
+                  <tr className="muted">
+                    <td colSpan={7}>{t('table.showUnits', { count: unitCount })}</td>
+                  </tr>
+                ) : null}
               </tbody>
             </table>
           </section>
           <section>
             <h2>{t('export.heading')}</h2>
-            <p>{t('export.scope', { scope: scope ? `${scope.building}${language === 'en' ? '-' : '栋'}${scope.unit ?? ''}${scope.unit && language !== 'en' ? '单元' : ''}` : t('export.whole') })}</p>
+            <p>{t('export.scope', { scope: scope ? scopeName(scope) : t('export.whole') })}</p>
             <div className="coverage-actions">
               <button type="button" className="btn btn-primary" onClick={() => void exportList('xlsx')} data-testid="export-xlsx">
                 {t('export.xlsx')}
@@ -166,7 +186,14 @@ export function CoverageScreen() {
               </button>
             </div>
             {notice ? <p className="muted">{notice}</p> : null}
-            {scope && view.round ? <UnitList roundId={view.round.id} building={scope.building} unit={scope.unit} onChanged={refresh} /> : null}
+            {scope && view.round ? <UnitList
+                key={`${view.round.id} ${scope.building} ${scope.unit ?? ''}`}
+                roundId={view.round.id}
+                building={scope.building}
+                unit={scope.unit}
+                heading={scopeName(scope)}
+                onChanged={refresh}
+              /> : null}
           </section>
         </>
       ) : null}
@@ -174,38 +201,57 @@ export function CoverageScreen() {
   );
 }
 
-function UnitList({ roundId, building, unit, onChanged }: { roundId: string; building: string; unit: string | undefined; onChanged: () => void }) {
+function UnitList({ roundId, building, unit, heading, onChanged }: { roundId: string; building: string; unit: string | undefined; heading: string; onChanged: () => void }) {
   const client = useStation();
-  const { t } = useStationTranslation('coverage');
+  const { t, errorText } = useStationTranslation('coverage');
   const [state, setState] = useState<'untested' | 'all'>('untested');
   const [rows, setRows] = useState<CoverageResidentView[]>([]);
+  const [total, setTotal] = useState(0);
+  const [shown, setShown] = useState(LIST_PAGE);
   const [exempting, setExempting] = useState<CoverageResidentView | null>(null);
   const [reason, setReason] = useState<ExemptionReason>('away');
   const [note, setNote] = useState('');
+  const [error, setError] = useState<ApiError | null>(null);
   const load = useCallback(
     () =>
-      void client.call('coverage.residents', { roundId, building, ...(unit !== undefined ? { unit } : {}), state, limit: 500 }).then((r) => {
-        if (r.ok) setRows(r.value.rows);
+      void client.call('coverage.residents', { roundId, building, ...(unit !== undefined ? { unit } : {}), state, offset: 0, limit: shown }).then((r) => {
+        if (!r.ok) return setError(r.error);
+        setRows(r.value.rows);
+        setTotal(r.value.total);
       }),
-    [client, roundId, building, unit, state],
+    [client, roundId, building, unit, state, shown],
   );
-  useEffect(load, [load]);
-  const act = (call: Promise<unknown>) =>
-    void call.then(() => {
+  useRefresh(load, LIST_EVENTS);
+  const act = (call: Promise<Result<unknown>>) =>
+    void call.then((r) => {
+      setError(r.ok ? null : r.error);
       setExempting(null);
       load();
       onChanged();
     });
   return (
     <div className="coverage-list" data-testid="coverage-list">
-      <h3>{unit !== undefined ? t('list.heading', { building, unit }) : building}</h3>
+      <h3>{heading}</h3>
       <div className="coverage-actions">
         {(['untested', 'all'] as const).map((s) => (
-          <button key={s} type="button" className={`btn ${s === state ? 'btn-primary' : ''}`} onClick={() => setState(s)}>
+          <button
+            key={s}
+            type="button"
+            className={`btn ${s === state ? 'btn-primary' : ''}`}
+            onClick={() => {
+              setState(s);
+              setShown(LIST_PAGE);
+            }}
+          >
             {t(`list.${s}`)}
           </button>
         ))}
       </div>
+      {error ? (
+        <p className="coverage-error" role="alert">
+          {errorText(error)}
+        </p>
+      ) : null}
       <table>
         <tbody>
           {rows.map((r) => (
@@ -231,6 +277,14 @@ function UnitList({ roundId, building, unit, onChanged }: { roundId: string; bui
           ))}
         </tbody>
       </table>
+      <p className="muted" data-testid="coverage-list-count">
+        {t('list.shown', { shown: rows.length, total })}{' '}
+        {rows.length < total ? (
+          <button type="button" className="btn" onClick={() => setShown((n) => n + LIST_PAGE)} data-testid="coverage-list-more">
+            {t('list.more')}
+          </button>
+        ) : null}
+      </p>
       <Modal open={exempting !== null} onCancel={() => setExempting(null)} labelledBy="exempt-title">
         {exempting ? (
           <form

@@ -40,26 +40,30 @@ export function RosterScreen() {
   const [mapping, setMapping] = useState<Record<string, RosterFieldName | 'ignore'>>({});
 
   // The import being read: its progress as events, its outcome when it changes state.
+  const importingId = importing?.id ?? null;
   useEffect(() => {
-    if (!importing) return;
-    const offProgress = client.on('roster.progress', ({ importId, progress: p }) => {
-      if (importId !== importing.id) return;
-      const percent = p.totalBytes > 0 ? Math.min(100, Math.round((100 * p.bytes) / p.totalBytes)) : null;
-      setProgress({ label: t(`import.phase.${p.phase}`, { rows: p.rows.toLocaleString(language), percent: percent ?? 0 }), percent: p.phase === 'reading' ? percent : null });
-    });
-    const offChanged = client.on('roster.changed', ({ importId }) => {
-      if (importId !== importing.id) return;
-      void client.call('roster.import', { importId }).then((r) => {
+    if (!importingId) return;
+    const fetchImport = () =>
+      void client.call('roster.import', { importId: importingId }).then((r) => {
         if (!r.ok) return;
         setImporting(r.value);
         if (r.value.state !== 'reading') setProgress(null);
       });
+    const offProgress = client.on('roster.progress', ({ importId, progress: p }) => {
+      if (importId !== importingId) return;
+      const percent = p.totalBytes > 0 ? Math.min(100, Math.round((100 * p.bytes) / p.totalBytes)) : null;
+      setProgress({ label: t(`import.phase.${p.phase}`, { rows: p.rows.toLocaleString(language), percent: percent ?? 0 }), percent: p.phase === 'reading' ? percent : null });
     });
+    const offChanged = client.on('roster.changed', ({ importId }) => {
+      if (importId === importingId) fetchImport();
+    });
+    // A small file can be read before these listeners are on: ask once where it stands.
+    fetchImport();
     return () => {
       offProgress();
       offChanged();
     };
-  }, [client, importing, language, t]);
+  }, [client, importingId, language, t]);
 
   const read = async (upload: string, map?: Record<string, RosterFieldName | 'ignore'>) => {
     const r = await client.call('roster.read', { uploadId: upload, ...(map ? { mapping: map } : {}), ...(encoding ? { encoding } : {}) });
@@ -90,9 +94,12 @@ export function RosterScreen() {
     await read(sent.uploadId);
   };
 
+  const [deciding, setDeciding] = useState(false);
   const decide = (how: 'roster.apply' | 'roster.discard') => {
-    if (!importing) return;
+    if (!importing || deciding) return;
+    setDeciding(true);
     void client.call(how, { importId: importing.id }).then((r) => {
+      setDeciding(false);
       if (!r.ok) return setError(r.error);
       setImporting(null);
       setFile(null);
@@ -209,7 +216,7 @@ export function RosterScreen() {
         </section>
       ) : null}
 
-      {importing?.state === 'ready' ? <Preview view={importing} onApply={() => decide('roster.apply')} onDiscard={() => decide('roster.discard')} /> : null}
+      {importing?.state === 'ready' ? <Preview view={importing} busy={deciding} onApply={() => decide('roster.apply')} onDiscard={() => decide('roster.discard')} /> : null}
 
       {summary && summary.imports.length > 0 ? (
         <section className="roster-wide" aria-labelledby="roster-imports-heading">
@@ -233,7 +240,7 @@ export function RosterScreen() {
   );
 }
 
-function Preview({ view, onApply, onDiscard }: { view: RosterImportView; onApply: () => void; onDiscard: () => void }) {
+function Preview({ view, busy, onApply, onDiscard }: { view: RosterImportView; busy: boolean; onApply: () => void; onDiscard: () => void }) {
   const { t } = useStationTranslation('roster');
   const changes = view.changes;
   return (
@@ -264,17 +271,17 @@ function Preview({ view, onApply, onDiscard }: { view: RosterImportView; onApply
         </p>
       ) : null}
       <div className="roster-decide">
-        <button type="button" className="btn btn-primary btn-big" onClick={onApply} data-testid="roster-apply" disabled={view.residents === 0}>
+        <button type="button" className="btn btn-primary btn-big" onClick={onApply} data-testid="roster-apply" disabled={busy || view.residents === 0}>
           {t('preview.apply', { count: view.residents })}
         </button>
-        <button type="button" className="btn btn-big" onClick={onDiscard} data-testid="roster-discard">
+        <button type="button" className="btn btn-big" onClick={onDiscard} data-testid="roster-discard" disabled={busy}>
           {t('preview.discard')}
         </button>
       </div>
       <p className="muted">{t('preview.applyHint')}</p>
       <div className="roster-report">
-        <ProblemList importId={view.id} />
-        {changes && changes.new + changes.moved + changes.changed + changes.gone > 0 && changes.new !== view.residents ? <ChangeList importId={view.id} counts={changes} /> : null}
+        <ProblemList key={view.id} importId={view.id} />
+        {changes && changes.new + changes.moved + changes.changed + changes.gone > 0 && changes.new !== view.residents ? <ChangeList key={view.id} importId={view.id} counts={changes} /> : null}
       </div>
     </section>
   );
