@@ -7,7 +7,7 @@ import { formatTime } from './format';
  * the two tubes apart, so it holds their results back until its staff say which tube is which.
  */
 export function ConflictStrip({ conflicts }: { conflicts: TubeConflictView[] }) {
-  const { t, language } = useStationTranslation('desk');
+  const { t, language, list } = useStationTranslation('desk');
   if (conflicts.length === 0) return null;
   return (
     <section className="conflict-strip" role="alert" data-testid="tube-conflicts">
@@ -17,7 +17,7 @@ export function ConflictStrip({ conflicts }: { conflicts: TubeConflictView[] }) 
           <li key={c.code} data-testid="tube-conflict" data-code={c.code}>
             {t('conflict.line', {
               code: c.code,
-              station: c.others.map((o) => o.stationName).join('、'),
+              station: list(c.others.map((o) => o.stationName)),
               time: formatTime(c.others[0]?.openedAt ?? c.openedAt, language),
             })}
           </li>

@@ -66,5 +66,8 @@ export function useStationTranslation(ns: string | string[] = 'common') {
     },
     [i18n],
   );
-  return { t, i18n, language: i18n.language as Language, errorText };
+  const language = i18n.language as Language;
+  /** A few names in a row, as each language writes them: 1号、2号 / desk 1, desk 2. */
+  const list = useCallback((items: readonly string[]) => items.join(language === 'en' ? ', ' : '、'), [language]);
+  return { t, i18n, language, errorText, list };
 }

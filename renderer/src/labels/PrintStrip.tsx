@@ -16,7 +16,7 @@ const SHOWN_CODES = 4;
  * dialog, so scanning goes on whatever the printer does.
  */
 export function PrintStrip({ tubeCode }: { tubeCode: string | null }) {
-  const { t, errorText } = useStationTranslation('labels');
+  const { t, errorText, list } = useStationTranslation('labels');
   const jobs = useLabelJobs();
   const { devices } = useDevices();
   const { last, lastFailure, unprinted, settings, reprinting, refusal } = jobs;
@@ -37,7 +37,7 @@ export function PrintStrip({ tubeCode }: { tubeCode: string | null }) {
         <div className="print-words">
           <strong className="print-title">{t('job.failed', { code: lastFailure.code, fault: faultText(t, lastFailure.fault ?? 'printer-error') })}</strong>
           <span className="print-hint">
-            {others.length > 0 ? `${t('job.alsoUnprinted', { count: others.length, codes: `${others.length > SHOWN_CODES ? '…' : ''}${others.slice(-SHOWN_CODES).join('、')}` })} ` : ''}
+            {others.length > 0 ? `${t('job.alsoUnprinted', { count: others.length, codes: `${others.length > SHOWN_CODES ? '…' : ''}${list(others.slice(-SHOWN_CODES))}` })} ` : ''}
             {reprinting ? t('job.reprinting', { code: reprinting }) : t('job.reprintHint', { key: REPRINT_KEY })}
           </span>
           {refusal ? <span className="print-hint">{errorText(refusal)}</span> : null}

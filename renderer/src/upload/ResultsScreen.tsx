@@ -31,7 +31,7 @@ function useResults(): { positives: PositiveTubeView[]; retests: RetestTaskView[
  */
 export function ResultsScreen() {
   const client = useStation();
-  const { t, language, errorText } = useStationTranslation('upload');
+  const { t, language, errorText, list } = useStationTranslation('upload');
   const { status, refresh } = useUploadStatus();
   const { positives, retests, conflicts } = useResults();
   const [error, setError] = useState<ApiError | null>(null);
@@ -117,7 +117,7 @@ export function ResultsScreen() {
                 {conflicts.map((c) => (
                   <tr key={c.code}>
                     <td className="positive-code">{c.code}</td>
-                    <td>{c.others.map((o) => o.stationName).join('、')}</td>
+                    <td>{list(c.others.map((o) => o.stationName))}</td>
                     <td className={c.resolved ? 'retest-sampled' : 'retest-open'}>
                       {c.resolved
                         ? t(c.resolved.mine ? 'conflicts.resolvedMine' : 'conflicts.resolvedTheirs', { station: c.resolved.stationName, note: c.resolved.note })

@@ -29,7 +29,7 @@ type Progress = { label: string; percent: number | null };
  */
 export function RosterScreen() {
   const client = useStation();
-  const { t, language, errorText } = useStationTranslation('roster');
+  const { t, language, errorText, list } = useStationTranslation('roster');
   const { summary, refresh } = useRosterSummary();
   const [file, setFile] = useState<File | null>(null);
   const [encoding, setEncoding] = useState<'' | 'utf-8' | 'gb18030'>('');
@@ -180,10 +180,10 @@ export function RosterScreen() {
           <h2>{t('mapping.heading')}</h2>
           <p>{t('mapping.explain')}</p>
           {importing.missingRequired.length > 0 ? (
-            <p className="roster-error">{t('mapping.missing', { fields: importing.missingRequired.map((f) => t(`field.${f}`)).join('、') })}</p>
+            <p className="roster-error">{t('mapping.missing', { fields: list(importing.missingRequired.map((f) => t(`field.${f}`))) })}</p>
           ) : null}
           {importing.duplicatedFields.length > 0 ? (
-            <p className="roster-error">{t('mapping.duplicated', { fields: importing.duplicatedFields.map((f) => t(`field.${f}`)).join('、') })}</p>
+            <p className="roster-error">{t('mapping.duplicated', { fields: list(importing.duplicatedFields.map((f) => t(`field.${f}`))) })}</p>
           ) : null}
           <form
             className="roster-mapping"

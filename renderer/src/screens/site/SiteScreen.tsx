@@ -39,13 +39,18 @@ export function SiteScreen() {
   const [startsOn, setStartsOn] = useState('');
   const [endsOn, setEndsOn] = useState('');
   const [closing, setClosing] = useState<RoundView | null>(null);
+  /** A start or close on its way: one click, one round. */
+  const [busy, setBusy] = useState(false);
   const current = rounds.find((r) => r.current) ?? null;
   const time = (iso: string | null) => (iso ? formatTime(iso, language) : t('common:time.none'));
 
   const start = (e: FormEvent) => {
     e.preventDefault();
+    if (busy) return;
+    setBusy(true);
     const args = { name: (name || nextName(rounds, t)).trim(), ...(startsOn ? { startsOn } : {}), ...(endsOn ? { endsOn } : {}) };
     void client.call('round.start', args).then((r) => {
+      setBusy(false);
       setError(r.ok ? null : r.error);
       if (r.ok) {
         setName('');
@@ -53,12 +58,16 @@ export function SiteScreen() {
       }
     });
   };
-  const close = (round: RoundView) =>
+  const close = (round: RoundView) => {
+    if (busy) return;
+    setBusy(true);
     void client.call('round.close', { roundId: round.id }).then((r) => {
+      setBusy(false);
       setClosing(null);
       setError(r.ok ? null : r.error);
       refresh();
     });
+  };
 
   return (
     <div className="site" data-testid="site-screen">
@@ -102,7 +111,7 @@ export function SiteScreen() {
         <form onSubmit={start} className="site-form" data-testid="start-round">
           <label>
             {t('start.name')}
-            <input value={name} maxLength={60} placeholder={nextName(rounds, t)} onChange={(e) => setName(e.target.value)} data-testid="round-name" />
+            <input value={name} maxLength={60} placeholder={nextName(rounds, t)} onChange={(e) => setName(e.target.value)} data-testid="round-name-input" />
           </label>
           <label>
             {t('start.startsOn')}
@@ -112,7 +121,7 @@ export function SiteScreen() {
             {t('start.endsOn')}
             <input type="date" value={endsOn} onChange={(e) => setEndsOn(e.target.value)} data-testid="round-ends" />
           </label>
-          <button type="submit" className="btn btn-primary">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
             {t('start.submit')}
           </button>
         </form>
