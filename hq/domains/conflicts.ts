@@ -21,21 +21,36 @@ export type TubeConflict = {
 type ConflictRow = { code: string; detected_at: string; resolved_station_id: string | null; resolved_tube_id: string | null; resolved_at: string | null; resolved_note: string | null };
 type TubeRow = { station_id: string; number: number | string; station_name: string; site_id: string; site_name: string; tube_id: string; opened_at: string; state: string };
 
-const TUBES_OF_CODE = `SELECT t.station_id, s.number, s.name AS station_name, t.site_id, site.name AS site_name, t.tube_id, t.opened_at, t.state
-  FROM tube t JOIN station s ON s.id = t.station_id JOIN site ON site.id = t.site_id
-  WHERE t.code = @code ORDER BY t.opened_at, t.station_id`;
+type TubeOfCodeRow = TubeRow & { code: string };
+
+/** The tubes under each of `codes`, first opened first: one statement for any number of codes. */
+async function tubesOfCodes(tx: Tx, codes: readonly string[]): Promise<Map<string, ConflictTube[]>> {
+  const out = new Map<string, ConflictTube[]>();
+  if (codes.length === 0) return out;
+  const rows = await tx.all<TubeOfCodeRow>(
+    `SELECT t.code, t.station_id, s.number, s.name AS station_name, t.site_id, site.name AS site_name, t.tube_id, t.opened_at, t.state
+     FROM tube t JOIN station s ON s.id = t.station_id JOIN site ON site.id = t.site_id
+     WHERE ${anyOf(tx, 't.code', 'codes')} ORDER BY t.opened_at, t.station_id`,
+    { codes },
+  );
+  for (const r of rows) {
+    const list = out.get(r.code) ?? out.set(r.code, []).get(r.code)!;
+    list.push({
+      stationId: r.station_id,
+      stationNumber: Number(r.number),
+      stationName: r.station_name,
+      siteId: r.site_id,
+      siteName: r.site_name,
+      tubeId: r.tube_id,
+      openedAt: r.opened_at,
+      state: r.state,
+    });
+  }
+  return out;
+}
 
 async function tubesOf(tx: Tx, code: string): Promise<ConflictTube[]> {
-  return (await tx.all<TubeRow>(TUBES_OF_CODE, { code })).map((r) => ({
-    stationId: r.station_id,
-    stationNumber: Number(r.number),
-    stationName: r.station_name,
-    siteId: r.site_id,
-    siteName: r.site_name,
-    tubeId: r.tube_id,
-    openedAt: r.opened_at,
-    state: r.state,
-  }));
+  return (await tubesOfCodes(tx, [code])).get(code) ?? [];
 }
 
 /**
@@ -61,16 +76,20 @@ export async function claimTubeCodes(tx: Tx, stationId: string, siteId: string, 
     { codes },
   );
   const mine = new Map(sorted.map((t) => [t.code, t.tubeId]));
-  const clashing = held.filter((h) => !(h.station_id === stationId && h.tube_id === mine.get(h.code))).map((h) => h.code);
-  for (const code of clashing) {
-    await tx.run(
-      tx.dialect === 'postgres'
-        ? 'INSERT INTO tube_conflict (code, site_id, detected_at) VALUES (@code, @siteId, @at) ON CONFLICT DO NOTHING'
-        : 'INSERT OR IGNORE INTO tube_conflict (code, site_id, detected_at) VALUES (@code, @siteId, @at)',
-      { code, siteId, at },
-    );
-    await notify(tx, code, at);
-  }
+  const clashing = held
+    .filter((h) => !(h.station_id === stationId && h.tube_id === mine.get(h.code)))
+    .map((h) => h.code)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (clashing.length === 0) return 0;
+  // All of a batch's conflicts in one statement and one notice round (a reused roll of labels
+  // can make every tube of a batch a conflict: statements per code would be thousands).
+  await tx.run(
+    tx.dialect === 'postgres'
+      ? 'INSERT INTO tube_conflict (code, site_id, detected_at) SELECT u.code, @siteId, @at FROM unnest(@codes::text[]) AS u(code) ORDER BY u.code ON CONFLICT DO NOTHING'
+      : 'INSERT OR IGNORE INTO tube_conflict (code, site_id, detected_at) SELECT value, @siteId, @at FROM json_each(@codes) ORDER BY value',
+    { codes: clashing, siteId, at },
+  );
+  await notify(tx, clashing, at);
   return clashing.length;
 }
 
@@ -78,10 +97,16 @@ async function conflictRow(tx: Tx, code: string): Promise<ConflictRow | undefine
   return tx.one<ConflictRow>('SELECT * FROM tube_conflict WHERE code = @code', { code });
 }
 
-/** Tells every station holding a tube under `code` what HQ knows of the code now (one item each). */
-async function notify(tx: Tx, code: string, at: string): Promise<void> {
-  const tubes = await tubesOf(tx, code);
-  const row = await conflictRow(tx, code);
+/** Tells every station holding a tube under each of `codes` what HQ knows of the code now (one item each). */
+async function notify(tx: Tx, codes: readonly string[], at: string): Promise<void> {
+  const tubesByCode = await tubesOfCodes(tx, codes);
+  const rows = new Map(
+    (await tx.all<ConflictRow>(`SELECT * FROM tube_conflict WHERE ${anyOf(tx, 'code', 'codes')}`, { codes })).map((r) => [r.code, r]),
+  );
+  for (const code of codes) await notifyOne(tx, code, tubesByCode.get(code) ?? [], rows.get(code), at);
+}
+
+async function notifyOne(tx: Tx, code: string, tubes: readonly ConflictTube[], row: ConflictRow | undefined, at: string): Promise<void> {
   const first = tubes[0]?.openedAt ?? '';
   const resolvedTube = row?.resolved_tube_id ? tubes.find((t) => t.stationId === row.resolved_station_id && t.tubeId === row.resolved_tube_id) : undefined;
   for (const tube of tubes) {
@@ -112,7 +137,7 @@ export async function resolveTubeConflict(tx: Tx, input: { code: string; station
     `UPDATE tube_conflict SET resolved_station_id = @stationId, resolved_tube_id = @tubeId, resolved_at = @at, resolved_note = @note WHERE code = @code`,
     { stationId: tube.stationId, tubeId: tube.tubeId, at: input.at, note: input.note, code: input.code },
   );
-  await notify(tx, input.code, input.at);
+  await notify(tx, [input.code], input.at);
   return { ok: true };
 }
 
@@ -140,12 +165,13 @@ export async function listTubeConflicts(tx: Tx, limit = 200): Promise<TubeConfli
   const rows = await tx.all<ConflictRow>(
     `SELECT * FROM tube_conflict ORDER BY CASE WHEN resolved_at IS NULL THEN 0 ELSE 1 END, detected_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
   );
+  const tubes = await tubesOfCodes(tx, rows.map((r) => r.code));
   const out: TubeConflict[] = [];
   for (const r of rows) {
     out.push({
       code: r.code,
       detectedAt: r.detected_at,
-      tubes: await tubesOf(tx, r.code),
+      tubes: tubes.get(r.code) ?? [],
       resolved: r.resolved_station_id && r.resolved_tube_id ? { stationId: r.resolved_station_id, tubeId: r.resolved_tube_id, at: r.resolved_at ?? '', note: r.resolved_note ?? '' } : null,
     });
   }

@@ -92,11 +92,21 @@ export async function startRound(tx: Tx, input: RoundStartInput): Promise<RoundO
   return { ok: true, round: (await round(tx, roundId))! };
 }
 
-export async function closeRound(tx: Tx, input: { roundId: string; at: string; by: string }): Promise<RoundOutcome> {
+/**
+ * Closes a round. `siteId`: only a round of that site (a station closes rounds of its own site
+ * only; the site it names in its journal is its word, the round's row is HQ's).
+ */
+export async function closeRound(tx: Tx, input: { roundId: string; at: string; by: string; siteId?: string }): Promise<RoundOutcome> {
   const existing = await round(tx, input.roundId);
-  if (!existing) return { ok: false, error: 'round.unknown' };
+  if (!existing || (input.siteId !== undefined && existing.siteId !== input.siteId)) return { ok: false, error: 'round.unknown' };
   if (existing.closedAt) return { ok: false, error: 'round.closed' };
-  await tx.run('UPDATE site_round SET closed_at = @at, closed_by = @by WHERE id = @roundId AND closed_at IS NULL', { at: input.at, by: input.by, roundId: input.roundId });
+  const closed = await tx.run('UPDATE site_round SET closed_at = @at, closed_by = @by WHERE id = @roundId AND closed_at IS NULL', {
+    at: input.at,
+    by: input.by,
+    roundId: input.roundId,
+  });
+  // Closed meanwhile by another transaction (PostgreSQL): its close went to the site already.
+  if (closed === 0) return { ok: false, error: 'round.closed' };
   await addFeed(tx, {
     siteId: existing.siteId,
     stationId: null,
@@ -118,7 +128,7 @@ export async function projectStationRounds(tx: Tx, station: Station, p: Projecti
   }
   for (const c of p.roundsClosed) {
     if (c.siteId !== station.siteId) continue;
-    await closeRound(tx, { roundId: c.roundId, at: c.at, by: station.id });
+    await closeRound(tx, { roundId: c.roundId, at: c.at, by: station.id, siteId: station.siteId });
   }
 }
 
@@ -151,9 +161,18 @@ export async function samplingOfBatch(tx: Tx, station: Station, p: Projection): 
     );
     for (const r of rows) removed.set(r.binding_id, { roundId: r.round_id, personId: r.person_id, at });
   }
-  const roundIds = [...new Set([...p.bindings.map((b) => b.roundId), ...[...removed.values()].map((r) => r.roundId)])];
+  // The rounds' rows are locked here, before anything of their coverage is read or changed
+  // (`countSampling`, then `projectExemptions`), in one statement and in id order: FOR SHARE lets
+  // batches of every station count at once while a recount or an exemption (FOR UPDATE) waits
+  // for them, and they for it. A batch that also sets or lifts exemptions takes its rounds
+  // FOR UPDATE at once: upgrading a shared lock another batch also holds would deadlock.
+  const exempting = p.exemptions.map((e) => e.roundId);
+  const roundIds = [...new Set([...p.bindings.map((b) => b.roundId), ...[...removed.values()].map((r) => r.roundId), ...exempting])];
+  const lock = tx.dialect === 'postgres' ? ` ORDER BY id FOR ${exempting.length > 0 ? 'UPDATE' : 'SHARE'}` : '';
   const siteRounds = new Set(
-    (await tx.all<{ id: string }>(`SELECT id FROM site_round WHERE site_id = @siteId AND ${anyOf(tx, 'id', 'ids')}`, { siteId: station.siteId, ids: roundIds })).map((r) => r.id),
+    (await tx.all<{ id: string }>(`SELECT id FROM site_round WHERE site_id = @siteId AND ${anyOf(tx, 'id', 'ids')}${lock}`, { siteId: station.siteId, ids: roundIds })).map(
+      (r) => r.id,
+    ),
   );
   if (siteRounds.size === 0) return [];
   const keys = new Map(p.persons.map((x) => [x.personId, x.personKey]));

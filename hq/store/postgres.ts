@@ -6,13 +6,14 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { ResidentTuple } from '../../electron/core/roster/file';
 import { afterBatch } from '../domains';
 import { dashboardData } from '../domains/dashboard';
+import { insertFeed } from '../domains/feed';
 import { postResult } from '../domains/results';
 import { enrollStation, ensureSiteKeys } from '../domains/stations';
 import { inspectSliced, planIngest, storedRecord, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
 import { MAX_BATCH_RECORDS } from '../protocol';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
 import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
-import { postgresDb, postgresTx } from './sql';
+import { postgresDb, postgresTransaction, type Tx } from './sql';
 import type { HqStore, IngestInput, IngestOutcome } from './types';
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -218,11 +219,14 @@ async function migrate(pool: pg.Pool): Promise<void> {
   }
 }
 
-async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+/** `fn` in a transaction on a pooled client; `tx` for the shared domains, whose work queued for the commit (the feed's) runs last. */
+async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient, tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const value = await fn(client);
+    const { tx, settle } = postgresTransaction(client);
+    const value = await fn(client, tx);
+    await settle();
     await client.query('COMMIT');
     return value;
   } catch (err) {
@@ -340,9 +344,9 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
    * What the batch changes in rows HQ already had (tube states, undone bindings, re-test tasks):
    * only with the station's row locked, so that every earlier batch of the station is committed.
    */
-  async function applyChanges(c: pg.PoolClient, input: IngestInput, prepared: Prepared): Promise<void> {
+  async function applyChanges(c: pg.PoolClient, tx: Tx, input: IngestInput, prepared: Prepared): Promise<void> {
     await applyOwnChanges(c, input, prepared);
-    await afterBatch(postgresTx(c), {
+    await afterBatch(tx, {
       stationId: input.stationId,
       siteId: prepared.siteId,
       plan: prepared.plan,
@@ -525,7 +529,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
        * turns. Anything unexpected under the lock rolls the rows back.
        */
       const rowsFirst = (rows: RecordRows) =>
-        inTransaction(pool, async (c): Promise<IngestOutcome> => {
+        inTransaction(pool, async (c, tx): Promise<IngestOutcome> => {
           await copyRows(c, 'record', RECORD_COLUMNS, rows.read());
           const ready = (await work.done).usual!;
           await insertRest(c, input, ready, false);
@@ -533,13 +537,13 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
           const acked = Number(station.acked_through);
           if (acked + 1 < input.fromSeq) throw new Rollback({ kind: 'gap', expectedSeq: acked + 1 });
           if (acked !== ready.acked || station.site_id !== ready.siteId) throw new Rollback(null);
-          await applyChanges(c, input, ready);
+          await applyChanges(c, tx, input, ready);
           return advance(c, ready.plan, acked);
         });
 
       /** Any batch, the station's row locked first: what HQ holds of it is read and re-acknowledged. */
       const lockedFirst = (skipExisting: boolean) =>
-        inTransaction(pool, async (c): Promise<IngestOutcome> => {
+        inTransaction(pool, async (c, tx): Promise<IngestOutcome> => {
           const { checks, usual } = await work.done;
           const station = await lockStation(c, input.stationId);
           const acked = Number(station.acked_through);
@@ -556,7 +560,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
           const prepared =
             usual && usual.acked === acked && usual.siteId === station.site_id ? usual : await prepare(input, acked, held, station.site_id, checks, false);
           await insertRows(c, input, prepared, skipExisting);
-          await applyChanges(c, input, prepared);
+          await applyChanges(c, tx, input, prepared);
           return advance(c, prepared.plan, acked);
         });
 
@@ -586,14 +590,8 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       return sql.transaction((tx) => postResult(tx, r));
     },
     async addFeedItem(item) {
-      const row = await one<{ cursor: string }>(pool, 'INSERT INTO feed_item (site_id, station_id, kind, payload, at) VALUES ($1, $2, $3, $4, $5) RETURNING cursor', [
-        item.siteId,
-        item.stationId,
-        item.kind,
-        item.payload,
-        item.at,
-      ]);
-      return Number(row!.cursor);
+      // A transaction of its own, under the feed's lock like every other feed insert (see domains/feed.ts).
+      return (await sql.transaction((tx) => insertFeed(tx, [item])))[0]!;
     },
     async feed(station, after, limit) {
       const rows = await pool.query<{ cursor: string; kind: string; payload: string }>(

@@ -8,6 +8,10 @@
  *   lock (`SqliteLock`), and a transaction is BEGIN IMMEDIATE ... COMMIT around the awaited work.
  * - PostgreSQL: a pooled client per transaction; `@name` becomes `$n`.
  *
+ * `beforeCommit` queues work for the end of a transaction, after everything else it does: the
+ * feed (`domains/feed.ts`) assigns its cursors there, so that on PostgreSQL they become visible
+ * in cursor order.
+ *
  * Lists travel as arrays; `anyOf` writes the membership test each engine reads them with.
  */
 import type Database from 'better-sqlite3';
@@ -23,6 +27,12 @@ export type Tx = {
   one<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
   /** Rows changed. */
   run(sql: string, params?: SqlParams): Promise<number>;
+  /**
+   * Runs `fn` just before this transaction commits, after the work it was given and in the order
+   * queued (work queued meanwhile runs too); a failure rolls the transaction back. Throws outside
+   * a transaction (`SqlDb.read`), where there is no commit to wait for.
+   */
+  beforeCommit(fn: () => Promise<void>): void;
 };
 
 export type SqlDb = {
@@ -40,6 +50,27 @@ export function anyOf(tx: Pick<Tx, 'dialect'>, column: string, name: string): st
 /** PostgreSQL returns BIGINT and counts as text. */
 export function num(value: unknown): number {
   return typeof value === 'number' ? value : Number(value ?? 0);
+}
+
+/** Work queued with `Tx.beforeCommit`, for the transaction wrapper to run before COMMIT. */
+class CommitQueue {
+  private queue: (() => Promise<void>)[] = [];
+
+  add(fn: () => Promise<void>): void {
+    this.queue.push(fn);
+  }
+
+  async run(): Promise<void> {
+    for (let fn = this.queue.shift(); fn; fn = this.queue.shift()) await fn();
+  }
+
+  clear(): void {
+    this.queue = [];
+  }
+}
+
+function noCommit(): never {
+  throw new Error('beforeCommit outside a transaction');
 }
 
 // ---- SQLite -------------------------------------------------------------------------------------
@@ -61,7 +92,8 @@ function sqliteParams(params: SqlParams | undefined): Record<string, SqlValue> {
   return out;
 }
 
-export function sqliteTx(db: Database.Database): Tx {
+/** `queue`: the store's one queue of work before COMMIT (its calls never interleave). */
+export function sqliteTx(db: Database.Database, queue: CommitQueue | null = null): Tx {
   const cache = new Map<string, Database.Statement>();
   const statement = (sql: string): Database.Statement => {
     let s = cache.get(sql);
@@ -83,11 +115,16 @@ export function sqliteTx(db: Database.Database): Tx {
       const s = statement(sql);
       return s.reader ? s.all(sqliteParams(params)).length : s.run(sqliteParams(params)).changes;
     },
+    beforeCommit(fn) {
+      if (!queue || !db.inTransaction) noCommit();
+      queue.add(fn);
+    },
   };
 }
 
 export function sqliteDb(db: Database.Database, lock: SqliteLock): SqlDb {
-  const tx = sqliteTx(db);
+  const queue = new CommitQueue();
+  const tx = sqliteTx(db, queue);
   return {
     dialect: 'sqlite',
     read: (fn) => lock.run(() => fn(tx)),
@@ -96,9 +133,11 @@ export function sqliteDb(db: Database.Database, lock: SqliteLock): SqlDb {
         db.exec('BEGIN IMMEDIATE');
         try {
           const value = await fn(tx);
+          await queue.run();
           db.exec('COMMIT');
           return value;
         } catch (err) {
+          queue.clear();
           if (db.inTransaction) db.exec('ROLLBACK');
           throw err;
         }
@@ -126,7 +165,8 @@ function positional(sql: string): { text: string; names: string[] } {
   return c;
 }
 
-export function postgresTx(client: pg.Pool | pg.PoolClient): Tx {
+/** Statements on `client`: the pool (a read, each statement on its own) or a client inside BEGIN with its queue. */
+function postgresTx(client: pg.Pool | pg.PoolClient, queue: CommitQueue | null): Tx {
   const query = async <T>(sql: string, params?: SqlParams) => {
     const { text, names } = positional(sql);
     const values = names.map((n) => {
@@ -146,18 +186,33 @@ export function postgresTx(client: pg.Pool | pg.PoolClient): Tx {
     async run(sql: string, params?: SqlParams) {
       return (await query(sql, params)).rowCount ?? 0;
     },
+    beforeCommit(fn) {
+      if (!queue) noCommit();
+      queue.add(fn);
+    },
   };
+}
+
+/**
+ * A transaction's `Tx` on a client the caller has sent BEGIN on, and `settle`, which the caller
+ * awaits just before COMMIT (it runs the work queued with `beforeCommit`). One per transaction.
+ */
+export function postgresTransaction(client: pg.PoolClient): { tx: Tx; settle: () => Promise<void> } {
+  const queue = new CommitQueue();
+  return { tx: postgresTx(client, queue), settle: () => queue.run() };
 }
 
 export function postgresDb(pool: pg.Pool): SqlDb {
   return {
     dialect: 'postgres',
-    read: (fn) => fn(postgresTx(pool)),
+    read: (fn) => fn(postgresTx(pool, null)),
     async transaction(fn) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const value = await fn(postgresTx(client));
+        const { tx, settle } = postgresTransaction(client);
+        const value = await fn(tx);
+        await settle();
         await client.query('COMMIT');
         return value;
       } catch (err) {
