@@ -31,6 +31,8 @@ const TEXT = {
     'posted.exempt.unchanged': '没有变化（该居民没有免采登记）。',
     'posted.exempt.invalid': '请填写正确的身份证号并选择原因。',
     closed: '（已结束）',
+    tooMany: '未采样的有 {n} 人，超过一个文件能装下的 {limit} 人：请按楼栋（或单元）分别下载。',
+    tooManyTitle: '名单太长',
   },
   en: {
     title: 'Coverage',
@@ -56,6 +58,8 @@ const TEXT = {
     'posted.exempt.unchanged': 'Nothing changed (that resident had no exemption).',
     'posted.exempt.invalid': 'Enter a valid ID number and choose a reason.',
     closed: ' (closed)',
+    tooMany: '{n} people are not yet sampled, more than the {limit} one file holds: download the list building by building (or unit by unit).',
+    tooManyTitle: 'List too long',
   },
 } as const;
 
@@ -63,7 +67,11 @@ function rate(tested: number, exempt: number, residents: number): string {
   return residents > 0 ? `${((100 * (tested + exempt)) / residents).toFixed(1)}%` : '–';
 }
 
-export function renderCoverage(view: CoverageView, opts: { lang: DashboardLang; now: number; posted?: string | undefined }): string {
+function fill(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (_m, k: string) => String(values[k] ?? ''));
+}
+
+export function renderCoverage(view: CoverageView, opts: { lang: DashboardLang; now: number; posted?: string | undefined; exportLimit?: number }): string {
   const { lang } = opts;
   const t = TEXT[lang];
   const round = view.round!;
@@ -96,7 +104,11 @@ ${
     ? `<section class="wide" data-section="coverage-totals"><p class="counts"><span>${esc(t.residents)} <strong>${tot.residents}</strong></span><span class="good">${esc(t.tested)} <strong>${tot.tested}</strong></span>
 <span>${esc(t.exempt)} <strong>${tot.exempt}</strong></span><span class="bad">${esc(t.untested)} <strong data-untested>${tot.untested}</strong></span><span>${esc(t.rate)} <strong>${rate(tot.tested, tot.exempt, tot.residents)}</strong></span></p>
 ${view.sampledNotOnRoster > 0 ? `<p>${esc(t.notOnRoster.replace('{n}', String(view.sampledNotOnRoster)))}</p>` : ''}
-<img class="chart" src="${base}/chart.svg?lang=${lang}" alt="${esc(t.title)}"><p><a href="${esc(link(null, null, 'xlsx'))}">${esc(t.exportAll)} (XLSX)</a> · <a href="${esc(link(null, null, 'csv'))}">CSV</a></p></section>
+<img class="chart" src="${base}/chart.svg?lang=${lang}" alt="${esc(t.title)}">${
+      opts.exportLimit !== undefined && tot.untested > opts.exportLimit
+        ? `<p data-too-many>${esc(fill(t.tooMany, { n: tot.untested, limit: opts.exportLimit }))}</p>`
+        : `<p><a href="${esc(link(null, null, 'xlsx'))}">${esc(t.exportAll)} (XLSX)</a> · <a href="${esc(link(null, null, 'csv'))}">CSV</a></p>`
+    }</section>
 <section class="wide" data-section="coverage-buildings"><table><thead><tr><th>${esc(t.building)}</th><th>${esc(t.unit)}</th><th>${esc(t.residents)}</th><th>${esc(t.tested)}</th><th>${esc(t.exempt)}</th>
 <th>${esc(t.untested)}</th><th>${esc(t.rate)}</th><th>${esc(t.export)}</th></tr></thead><tbody>${rows}</tbody></table></section>`
     : `<section class="wide"><p class="notice bad">${esc(t.noRoster)}</p></section>`
@@ -105,4 +117,18 @@ ${view.sampledNotOnRoster > 0 ? `<p>${esc(t.notOnRoster.replace('{n}', String(vi
 <label>${esc(t.idNumber)} <input name="idNumber" required pattern="[0-9]{17}[0-9Xx]" maxlength="18" autocomplete="off"></label><label>${esc(t.reason)} <select name="reason">${reasonOptions}</select></label>
 <label>${esc(t.note)} <input name="note" maxlength="200"></label><button type="submit">${esc(t.save)}</button></form></section></main>`;
   return shell(lang, `${t.title} · ${round.name}`, body, 30);
+}
+
+/**
+ * Said instead of a not-yet-sampled list longer than one file may hold: never a list silently cut
+ * short, which volunteers would take for the whole of it.
+ */
+export function renderExportTooLarge(view: CoverageView, opts: { lang: DashboardLang; untested: number; limit: number }): string {
+  const { lang } = opts;
+  const t = TEXT[lang];
+  const round = view.round!;
+  const back = `/dashboard/coverage/${encodeURIComponent(round.id)}?lang=${lang}`;
+  const body = `<header><h1>${esc(t.tooManyTitle)}</h1><span>${esc(round.name)}</span><a href="${esc(back)}">${esc(t.title)}</a></header><main>
+<section class="wide"><p class="notice bad" data-too-many>${esc(fill(t.tooMany, { n: opts.untested, limit: opts.limit }))}</p><p><a href="${esc(back)}">${esc(t.title)} · ${esc(round.name)}</a></p></section></main>`;
+  return shell(lang, t.tooManyTitle, body, false);
 }

@@ -36,6 +36,7 @@ const TEXT = {
     changes: '与在用台账相比：新增 {new}，换了住址 {moved}，信息变更 {changed}，不再在册 {gone}',
     apply: '导入 {n} 条合格记录',
     discard: '全部不导入',
+    stop: '停止读取，不导入',
     applied: '已启用：本采样点的所有采样台将在下次同步时收到。',
     superseded: '已被更新的台账替换。',
     discarded: '未导入。',
@@ -91,6 +92,7 @@ const TEXT = {
     changes: 'Against the roster in use: new {new}, moved {moved}, changed {changed}, gone {gone}',
     apply: 'Import {n} good rows',
     discard: 'Import nothing',
+    stop: 'Stop reading; import nothing',
     applied: 'In use: every station of the site receives it at its next sync.',
     superseded: 'Replaced by a newer roster.',
     discarded: 'Not imported.',
@@ -143,7 +145,8 @@ export function renderRosterImport(view: RosterPageView, opts: { lang: Dashboard
 <a href="/dashboard?lang=${lang}">${esc(t.back)}</a></header>`;
   let body: string;
   if (r.state === 'reading') {
-    body = `<section class="wide"><p>${esc(t.reading)}</p></section>`;
+    // Discarded while it is read, it stays discarded: the reader stops at its next write.
+    body = `<section class="wide"><p>${esc(t.reading)}</p><form method="post" action="${base}/discard?lang=${lang}"><button type="submit" class="secondary" data-action="discard">${esc(t.stop)}</button></form></section>`;
   } else if (r.state === 'failed' && r.failure) {
     const words = (t.failure as Record<string, string>)[r.failure.code] ?? r.failure.code;
     body = `<section class="wide"><p class="notice bad">${esc(t.failed)}${esc(words)}${r.failure.rowNo ? ` (${esc(fill(t.row, { n: r.failure.rowNo }))})` : ''}</p></section>`;

@@ -192,8 +192,11 @@ export const PAYLOAD_SCHEMAS = {
    * follow in `entries` `roster.rows` entries; the site's roster changes once all are in.
    */
   'roster.committed': z.object({ siteId: id, rows: z.number().int().min(0).max(MAX_ROSTER_ROWS), fileName: text, entries: z.number().int().min(0) }),
-  /** entityId: the roster version; `rows` of it, in order, `part` counting from 0. */
-  'roster.rows': z.object({ part: z.number().int().min(0), rows: z.array(residentTupleSchema).min(1).max(5000) }),
+  /**
+   * entityId: the roster version; `rows` of it, in order, `part` counting from 0. Every part holds
+   * a row at least, so a roster has fewer parts than the most rows a roster may have.
+   */
+  'roster.rows': z.object({ part: z.number().int().min(0).max(MAX_ROSTER_ROWS - 1), rows: z.array(residentTupleSchema).min(1).max(5000) }),
   /** entityId: the round. A resident who need not be sampled in it, and why. */
   'exemption.set': z.object({ idNumber: z.string().regex(/^\d{17}[\dX]$/), reason: exemptionReasonSchema, note: z.string().max(200) }),
   'exemption.lifted': z.object({ idNumber: z.string().regex(/^\d{17}[\dX]$/) }),

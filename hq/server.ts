@@ -41,7 +41,7 @@ import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutc
 import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } from './domains/conflicts';
 import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutcome } from './domains/rounds';
 import { updateStation as updateStationIn } from './domains/stations';
-import { abandonUnfinishedImports } from './domains/roster';
+import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerRosterRoutes } from './routes/roster';
 
@@ -63,6 +63,16 @@ export type HqServerOptions = {
   busyRetryAfterSeconds?: number;
   /** How long a batch that came ahead of its station's previous one waits for it (ms, default 10 s). */
   orderWaitMs?: number;
+  /**
+   * A one-shot instance (`station hq code`, `hq round`, `hq roster import` …) opens HQ's data for
+   * one command beside a serving HQ: it never gives up imports or deletes uploads, which belong to
+   * whichever process is reading them.
+   */
+  oneShot?: boolean;
+  /** The largest ledger upload, dashboard and admin API alike (default 512 MiB; tests make it small). */
+  maxLedgerBytes?: number;
+  /** The most rows of one not-yet-sampled list download (default 500,000; tests make it small). */
+  maxExportRows?: number;
 };
 
 export type HqServer = {
@@ -74,7 +84,8 @@ export type HqServer = {
   ingestInFlight(): number;
   /** Batches waiting for their station's previous batch to be stored. */
   batchesWaiting(): number;
-  createEnrollmentCode(siteId: string, siteName?: string, ttlHours?: number): Promise<{ code: string; expiresAt: string }>;
+  /** With the site's generated tube codes when the site was created just now and given a prefix of its own. */
+  createEnrollmentCode(siteId: string, siteName?: string, ttlHours?: number): Promise<{ code: string; expiresAt: string; tubeCodes?: TubeGenerator }>;
   postResult(tubeCode: string, result: TubeResult): Promise<PostedResult>;
   /** Renumbers or renames a station; it hears of it through the feed. */
   updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome>;
@@ -82,6 +93,8 @@ export type HqServer = {
   resolveTubeConflict(input: { code: string; stationId: string; note: string }): Promise<ResolveOutcome>;
   startRound(input: { siteId: string; name: string; startsOn?: string; endsOn?: string }): Promise<RoundOutcome>;
   closeRound(roundId: string): Promise<RoundOutcome>;
+  /** Looks for roster imports and uploads no one will finish now (a serving HQ also does every minute). */
+  maintain(): Promise<void>;
 };
 
 /** A result posted, or why not (the tube is unknown, or its code was opened at several stations). */
@@ -92,9 +105,14 @@ const DEFAULT_MAX_INGEST_IN_FLIGHT = 8;
 const DEFAULT_BUSY_RETRY_AFTER_SECONDS = 2;
 const inFlightLimitSchema = z.coerce.number().int().min(0).max(10_000);
 const SESSION_COOKIE = 'hq_session';
+/** How often a serving HQ looks for roster imports and uploads no one will finish. */
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+/** Answers of admin endpoints only (stations never see them). */
+type AdminErrorCode = 'site.tubeCodesTaken';
 
 class HttpFailure extends Error {
-  constructor(readonly status: number, readonly code: HqErrorCode, readonly detail?: string) {
+  constructor(readonly status: number, readonly code: HqErrorCode | AdminErrorCode, readonly detail?: string) {
     super(detail ? `${code}: ${detail}` : code);
   }
 }
@@ -188,7 +206,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   app.setNotFoundHandler((_req, reply) => fail(reply, new HttpFailure(404, 'not.found')));
 
   function fail(reply: FastifyReply, f: HttpFailure): FastifyReply {
-    const body: { error: HqErrorCode; hqTime: number; detail?: string } = { error: f.code, hqTime: now() };
+    const body: { error: HqErrorCode | AdminErrorCode; hqTime: number; detail?: string } = { error: f.code, hqTime: now() };
     if (f.detail) body.detail = f.detail;
     return reply.code(f.status).type('application/json').send(body);
   }
@@ -227,14 +245,19 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (!isAdmin(req)) throw new HttpFailure(401, 'admin.unauthorized');
   }
 
-  async function createEnrollmentCode(siteId: string, siteName?: string, ttlHours = DEFAULT_CODE_TTL_HOURS): Promise<{ code: string; expiresAt: string }> {
+  async function createEnrollmentCode(siteId: string, siteName?: string, ttlHours = DEFAULT_CODE_TTL_HOURS): Promise<{ code: string; expiresAt: string; tubeCodes?: TubeGenerator }> {
     const at = new Date(now()).toISOString();
-    if (siteName) await store.upsertSite({ id: siteId, name: siteName, config: null, at });
-    else if (!(await store.siteExists(siteId))) throw new HttpFailure(404, 'site.unknown', 'give the site a name the first time');
+    let tubeCodes: TubeGenerator | null = null;
+    if (siteName) {
+      const isNew = !(await store.siteExists(siteId));
+      await store.upsertSite({ id: siteId, name: siteName, config: null, at });
+      // A new site's desks must not generate the codes another site's desks do.
+      if (isNew) tubeCodes = await store.sql.transaction((tx) => giveNewSiteTubeCodes(tx, siteId, at));
+    } else if (!(await store.siteExists(siteId))) throw new HttpFailure(404, 'site.unknown', 'give the site a name the first time');
     const code = newEnrollmentCode();
     const expiresAt = new Date(now() + ttlHours * 3600_000).toISOString();
     await store.createEnrollmentCode({ codeHash: codeDigest(code), siteId, createdAt: at, expiresAt });
-    return { code, expiresAt };
+    return { code, expiresAt, ...(tubeCodes ? { tubeCodes } : {}) };
   }
 
   async function postResult(tubeCode: string, result: TubeResult): Promise<PostedResult> {
@@ -409,15 +432,10 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       throw new HttpFailure(400, 'body.invalid', err instanceof Error ? err.message.slice(0, 300) : 'invalid site config');
     }
     const at = new Date(now()).toISOString();
-    await store.upsertSite({ id: body.siteId, name: body.name, config: JSON.stringify(config), at });
-    const cursor = await store.addFeedItem({
-      siteId: body.siteId,
-      stationId: null,
-      kind: 'site.config',
-      payload: JSON.stringify({ siteId: body.siteId, name: body.name, config }),
-      at,
-    });
-    return reply.send({ ok: true, cursor });
+    const outcome = await store.sql.transaction((tx) => setSiteConfig(tx, { siteId: body.siteId, name: body.name, config, at }));
+    if (!outcome.ok && outcome.error === 'site.unknown') throw new HttpFailure(404, 'site.unknown');
+    if (!outcome.ok) throw new HttpFailure(409, outcome.error, outcome.detail);
+    return reply.send({ ok: true });
   });
 
   // Dashboard: server-rendered, no scripts, one same-origin stylesheet, a strict CSP.
@@ -447,11 +465,25 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     langOf,
     rawBody,
     failure: (status: number, code: string, detail?: string) => new HttpFailure(status, code as HqErrorCode, detail),
+    ...(options.maxLedgerBytes !== undefined ? { maxLedgerBytes: options.maxLedgerBytes } : {}),
+    ...(options.maxExportRows !== undefined ? { maxExportRows: options.maxExportRows } : {}),
   };
-  await registerRosterRoutes(routeContext);
+  const rosterRoutes = await registerRosterRoutes(routeContext);
   registerCoverageRoutes(routeContext);
-  // An import HQ was reading when it stopped never becomes a roster.
-  await store.sql.transaction((tx) => abandonUnfinishedImports(tx));
+  // An import an HQ process was reading when it stopped never becomes a roster: a serving HQ gives
+  // up those with no heartbeat for a while (a live reader, in this process or another, keeps its
+  // import), at start and then every minute, and deletes uploaded ledgers no import uses.
+  let maintenance: NodeJS.Timeout | null = null;
+  let maintaining: Promise<void> = Promise.resolve();
+  const maintain = () => {
+    maintaining = maintaining.then(() => rosterRoutes.maintain()).catch((err: unknown) => log.error({ err }, 'roster maintenance failed'));
+    return maintaining;
+  };
+  if (!options.oneShot) {
+    await maintain();
+    maintenance = setInterval(() => void maintain(), MAINTENANCE_INTERVAL_MS);
+    maintenance.unref();
+  }
 
   app.get('/', async (_req, reply) => reply.redirect('/dashboard', 303));
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
@@ -532,6 +564,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       return app.listen({ port, host });
     },
     async close() {
+      if (maintenance) clearInterval(maintenance);
+      await maintaining;
       await app.close();
       await store.close();
     },
@@ -541,6 +575,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     resolveTubeConflict,
     startRound,
     closeRound,
+    maintain,
   };
 }
 

@@ -97,34 +97,80 @@ export async function recentRosterImports(tx: Tx, limit = 20): Promise<HqRosterI
 
 export async function createRosterImport(
   tx: Tx,
-  input: { id: string; siteId: string; source: 'hq' | 'station'; stationId: string | null; fileName: string | null; state: RosterImportState; expectedRows: number | null; at: string },
+  input: {
+    id: string;
+    siteId: string;
+    source: 'hq' | 'station';
+    stationId: string | null;
+    fileName: string | null;
+    state: RosterImportState;
+    expectedRows: number | null;
+    at: string;
+    /** The ledger in HQ's upload folder, kept while the import may still need it (its headers to map). */
+    uploadFile?: string | null;
+  },
 ): Promise<void> {
   await tx.run(
-    `INSERT INTO roster_import (id, site_id, source, station_id, file_name, state, expected_rows, created_at)
-     VALUES (@id, @siteId, @source, @stationId, @fileName, @state, @expectedRows, @at) ON CONFLICT (id) DO NOTHING`,
-    { ...input },
+    `INSERT INTO roster_import (id, site_id, source, station_id, file_name, state, expected_rows, created_at, touched_at, upload_file)
+     VALUES (@id, @siteId, @source, @stationId, @fileName, @state, @expectedRows, @at, @at, @uploadFile) ON CONFLICT (id) DO NOTHING`,
+    { ...input, uploadFile: input.uploadFile ?? null },
   );
 }
 
-export async function setImportState(tx: Tx, importId: string, state: RosterImportState, fields: { headers?: string[]; plan?: unknown; failure?: unknown } = {}): Promise<void> {
-  await tx.run('UPDATE roster_import SET state = @state, headers = coalesce(@headers, headers), plan = coalesce(@plan, plan), failure = coalesce(@failure, failure) WHERE id = @importId', {
-    state,
-    importId,
-    headers: fields.headers ? JSON.stringify(fields.headers) : null,
-    plan: fields.plan ? JSON.stringify(fields.plan) : null,
-    failure: fields.failure ? JSON.stringify(fields.failure) : null,
-  });
+/**
+ * The end of a ledger read at HQ (headers to map, or the file refused). Only an import still
+ * `reading` moves: one discarded by staff or given up meanwhile stays as it is. False when it did not move.
+ */
+export async function setImportState(tx: Tx, importId: string, state: 'needsMapping' | 'failed', fields: { headers?: string[]; plan?: unknown; failure?: unknown } = {}): Promise<boolean> {
+  const changed = await tx.run(
+    `UPDATE roster_import SET state = @state, headers = coalesce(@headers, headers), plan = coalesce(@plan, plan), failure = coalesce(@failure, failure)
+     WHERE id = @importId AND state = 'reading'`,
+    {
+      state,
+      importId,
+      headers: fields.headers ? JSON.stringify(fields.headers) : null,
+      plan: fields.plan ? JSON.stringify(fields.plan) : null,
+      failure: fields.failure ? JSON.stringify(fields.failure) : null,
+    },
+  );
+  return changed > 0;
+}
+
+/**
+ * The reader's heartbeat: says the import is still being read (so no HQ process gives it up), and
+ * whether it still is: false once staff discarded it or an HQ process gave it up, and the reader stops.
+ */
+export async function touchReadingImport(tx: Tx, importId: string, at: string): Promise<boolean> {
+  return (await tx.run(`UPDATE roster_import SET touched_at = @at WHERE id = @importId AND state = 'reading'`, { importId, at })) > 0;
+}
+
+/** Rows a reader wrote for an import no longer read (discarded or given up while a write was on its way). */
+export async function dropRowsOfStoppedImport(tx: Tx, importId: string): Promise<void> {
+  const imp = await rosterImport(tx, importId);
+  if (imp && (imp.state === 'reading' || imp.state === 'discarded' || imp.state === 'failed')) await dropRows(tx, importId);
 }
 
 /**
  * A version's rows are all in: rows of an ID number seen twice go (each reported), then the
- * residents per building and unit, and what changed against the site's version in use.
+ * residents per building and unit, and what changed against the site's version in use. Only from
+ * `from` (`reading` at HQ, `receiving` from a station): null, and nothing changed, when the import
+ * has meanwhile been discarded or given up, so that a reader never brings one back.
  */
 export async function finishRosterImport(
   tx: Tx,
   importId: string,
-  input: { totalRows: number; refused: number; warned: number; duplicates: Map<string, number[]>; headers: string[]; plan: unknown },
-): Promise<HqRosterImport> {
+  from: 'reading' | 'receiving',
+  input: { totalRows: number; refused: number; warned: number; duplicates: Map<string, number[]>; headers: string[]; plan: unknown; at: string },
+): Promise<HqRosterImport | null> {
+  // A station's version is applied in this transaction: the site first, as every change of its roster in use does.
+  if (from === 'receiving') {
+    const found = await rosterImport(tx, importId);
+    if (found) await lockSite(tx, found.siteId);
+  }
+  // Claims the row first: on PostgreSQL an HQ process giving the import up waits for this
+  // transaction, then finds it no longer `reading`.
+  const claimed = await tx.run(`UPDATE roster_import SET touched_at = @at WHERE id = @importId AND state = @from`, { importId, from, at: input.at });
+  if (claimed === 0) return null;
   let refused = input.refused;
   for (const [idNumber, rows] of input.duplicates) {
     await tx.run('DELETE FROM roster_resident WHERE import_id = @importId AND id_number = @idNumber', { importId, idNumber });
@@ -178,9 +224,10 @@ export async function finishRosterImport(
   }
   await tx.run(
     `UPDATE roster_import SET state = 'ready', total_rows = @totalRows, residents = @residents, refused = @refused, warned = @warned,
-       changes = @changes, headers = @headers, plan = @plan WHERE id = @importId`,
+       changes = @changes, headers = @headers, plan = @plan WHERE id = @importId AND state = @from`,
     {
       importId,
+      from,
       totalRows: input.totalRows,
       residents,
       refused,
@@ -195,10 +242,23 @@ export async function finishRosterImport(
 
 export type RosterApplyOutcome = { ok: true; roster: HqRosterImport } | { ok: false; error: 'roster.unknown' | 'roster.notReady' };
 
+/**
+ * One change of a site's roster in use at a time. On PostgreSQL (READ COMMITTED) two transactions
+ * applying versions of one site (staff applying one while a station's completes in an ingest)
+ * would each supersede the version in use and both become current; the site's row is their lock.
+ * SQLite runs one transaction at a time anyway.
+ */
+async function lockSite(tx: Tx, siteId: string): Promise<void> {
+  if (tx.dialect === 'postgres') await tx.run('SELECT id FROM site WHERE id = @siteId FOR UPDATE', { siteId });
+}
+
 /** The version becomes its site's roster; every station of the site is told to fetch it. */
 export async function applyRosterImport(tx: Tx, importId: string, at: string): Promise<RosterApplyOutcome> {
-  const imp = await rosterImport(tx, importId);
-  if (!imp) return { ok: false, error: 'roster.unknown' };
+  const found = await rosterImport(tx, importId);
+  if (!found) return { ok: false, error: 'roster.unknown' };
+  await lockSite(tx, found.siteId);
+  // Read again under the lock: another transaction may have applied or discarded it meanwhile.
+  const imp = (await rosterImport(tx, importId))!;
   if (imp.state !== 'ready') return { ok: false, error: 'roster.notReady' };
   // The version before the one now superseded is no longer read by anyone (stations fetch the current one).
   const old = await tx.all<{ id: string }>(`SELECT id FROM roster_import WHERE site_id = @siteId AND state = 'superseded'`, { siteId: imp.siteId });
@@ -216,27 +276,84 @@ export async function applyRosterImport(tx: Tx, importId: string, at: string): P
   return { ok: true, roster: applied };
 }
 
-async function dropRosterRows(tx: Tx, importId: string, state: RosterImportState): Promise<void> {
+async function dropRows(tx: Tx, importId: string): Promise<void> {
   for (const table of ['roster_resident', 'roster_problem', 'roster_change', 'roster_cell']) await tx.run(`DELETE FROM ${table} WHERE import_id = @importId`, { importId });
+}
+
+async function dropRosterRows(tx: Tx, importId: string, state: RosterImportState): Promise<void> {
+  await dropRows(tx, importId);
   await tx.run('UPDATE roster_import SET state = @state WHERE id = @importId', { state, importId });
 }
 
-export async function discardRosterImport(tx: Tx, importId: string): Promise<RosterApplyOutcome> {
+/** States staff (or the CLI) may discard an import from; `from` narrows it (the map action discards only one waiting for its headers). */
+const DISCARDABLE: readonly RosterImportState[] = ['ready', 'needsMapping', 'failed', 'reading'];
+
+export async function discardRosterImport(tx: Tx, importId: string, from: readonly RosterImportState[] = DISCARDABLE): Promise<RosterApplyOutcome> {
   const imp = await rosterImport(tx, importId);
   if (!imp) return { ok: false, error: 'roster.unknown' };
-  if (!['ready', 'needsMapping', 'failed', 'reading'].includes(imp.state)) return { ok: false, error: 'roster.notReady' };
-  await dropRosterRows(tx, importId, 'discarded');
+  if (!from.includes(imp.state)) return { ok: false, error: 'roster.notReady' };
+  // Only from the state just read: on PostgreSQL a reader finishing at this moment holds the row,
+  // and this then finds it `ready` and leaves it for staff to look at (they can discard it then).
+  const changed = await tx.run(`UPDATE roster_import SET state = 'discarded', upload_file = NULL WHERE id = @importId AND state = @state`, { importId, state: imp.state });
+  if (changed === 0) return { ok: false, error: 'roster.notReady' };
+  await dropRows(tx, importId);
   return { ok: true, roster: (await rosterImport(tx, importId))! };
 }
 
-/** What an interrupted import left behind (HQ stopped while reading a ledger): its rows go, it is marked failed. */
-export async function abandonUnfinishedImports(tx: Tx): Promise<number> {
-  const stale = await tx.all<{ id: string }>(`SELECT id FROM roster_import WHERE state = 'reading'`);
+/** The uploaded ledger an import still holds in HQ's upload folder, if any. */
+export async function importUploadFile(tx: Tx, importId: string): Promise<string | null> {
+  return (await tx.one<{ upload_file: string | null }>('SELECT upload_file FROM roster_import WHERE id = @importId', { importId }))?.upload_file ?? null;
+}
+
+/** The import no longer needs its uploaded file (read to the end, refused, or given up). */
+export async function forgetUploadFile(tx: Tx, importId: string): Promise<void> {
+  await tx.run('UPDATE roster_import SET upload_file = NULL WHERE id = @importId', { importId });
+}
+
+/** Uploaded files imports still use: those being read, and those waiting for their headers to be mapped. */
+export async function uploadFilesInUse(tx: Tx): Promise<Set<string>> {
+  const rows = await tx.all<{ upload_file: string }>(`SELECT upload_file FROM roster_import WHERE upload_file IS NOT NULL AND state IN ('reading', 'needsMapping')`);
+  return new Set(rows.map((r) => r.upload_file));
+}
+
+/**
+ * Imports nobody reads any more, found by a serving HQ (never by a one-shot CLI instance):
+ * `reading` with no heartbeat since `staleBefore` (the HQ process reading it stopped; a live
+ * reader touches its import every few seconds, whichever HQ process it runs in) has its rows
+ * dropped and is marked failed; `needsMapping` since before `mappingBefore` (no one mapped its
+ * headers) is discarded. Returns their uploaded files, for the caller to delete.
+ */
+export async function sweepStaleImports(tx: Tx, cutoffs: { staleBefore: string; mappingBefore: string }): Promise<{ abandoned: string[]; expired: string[]; files: string[] }> {
+  const abandoned: string[] = [];
+  const expired: string[] = [];
+  const files: string[] = [];
+  const stale = await tx.all<{ id: string; upload_file: string | null }>(
+    `SELECT id, upload_file FROM roster_import WHERE state = 'reading' AND (touched_at IS NULL OR touched_at < @staleBefore)`,
+    cutoffs,
+  );
   for (const s of stale) {
-    await dropRosterRows(tx, s.id, 'failed');
-    await tx.run('UPDATE roster_import SET failure = @failure WHERE id = @id', { id: s.id, failure: JSON.stringify({ code: 'internal', rowNo: null }) });
+    // The same condition again, on the row itself: a reader that touched it or finished meanwhile keeps it.
+    const given = await tx.run(
+      `UPDATE roster_import SET state = 'failed', failure = @failure, upload_file = NULL
+       WHERE id = @id AND state = 'reading' AND (touched_at IS NULL OR touched_at < @staleBefore)`,
+      { id: s.id, staleBefore: cutoffs.staleBefore, failure: JSON.stringify({ code: 'internal', rowNo: null }) },
+    );
+    if (given === 0) continue;
+    await dropRows(tx, s.id);
+    abandoned.push(s.id);
+    if (s.upload_file) files.push(s.upload_file);
   }
-  return stale.length;
+  const waiting = await tx.all<{ id: string; upload_file: string | null }>(
+    `SELECT id, upload_file FROM roster_import WHERE state = 'needsMapping' AND created_at < @mappingBefore`,
+    cutoffs,
+  );
+  for (const w of waiting) {
+    if ((await tx.run(`UPDATE roster_import SET state = 'discarded', upload_file = NULL WHERE id = @id AND state = 'needsMapping'`, { id: w.id })) === 0) continue;
+    await dropRows(tx, w.id);
+    expired.push(w.id);
+    if (w.upload_file) files.push(w.upload_file);
+  }
+  return { abandoned, expired, files };
 }
 
 export type RosterPage = { total: number; rows: [number, ...ResidentTuple][] };
@@ -300,9 +417,17 @@ export async function projectStationRoster(tx: Tx, station: { id: string; siteId
   for (const r of p.rosterRows) {
     const imp = await rosterImport(tx, r.importId);
     if (!imp || imp.state !== 'receiving' || imp.stationId !== station.id) continue;
+    // A station journals a version's parts in order (0, 1, 2, …) and HQ takes its journal in
+    // order, so the one part that counts is the next: a part already in (journalled twice) would,
+    // counted again, make the version look complete before all its rows are in, and one past the
+    // next is not of this version.
+    const last = await tx.one<{ n: number | string | null }>('SELECT max(row_no) AS n FROM roster_resident WHERE import_id = @importId', { importId: r.importId });
+    const nextPart = last?.n === null || last?.n === undefined ? 0 : Math.floor((num(last.n) - 1) / ROWS_PER_PART_MAX) + 1;
+    if (r.part !== nextPart) continue;
+    const first = r.part * ROWS_PER_PART_MAX + 1;
     await writeRows(
       r.importId,
-      r.rows.map((t, i) => ({ rowNo: r.part * ROWS_PER_PART_MAX + i + 1, t })),
+      r.rows.map((t, i) => ({ rowNo: first + i, t })),
     );
     await tx.run('UPDATE roster_import SET residents = residents + @n, total_rows = total_rows + @n WHERE id = @importId', { n: r.rows.length, importId: r.importId });
     if (imp.residents + r.rows.length >= (imp.expectedRows ?? Infinity)) await completeStationRoster(tx, r.importId, at);
@@ -310,7 +435,8 @@ export async function projectStationRoster(tx: Tx, station: { id: string; siteId
 }
 
 async function completeStationRoster(tx: Tx, importId: string, at: string): Promise<void> {
-  await finishRosterImport(tx, importId, { totalRows: 0, refused: 0, warned: 0, duplicates: new Map(), headers: [], plan: null });
+  const done = await finishRosterImport(tx, importId, 'receiving', { totalRows: 0, refused: 0, warned: 0, duplicates: new Map(), headers: [], plan: null, at });
+  if (!done) return;
   await tx.run('UPDATE roster_import SET total_rows = residents WHERE id = @importId', { importId });
   await applyRosterImport(tx, importId, at);
 }

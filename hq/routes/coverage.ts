@@ -4,17 +4,21 @@
  */
 import { UNTESTED_LIST_MIME, untestedListFileName, untestedListRow, writeUntestedList } from '../../electron/core/coverage/untested-list';
 import { coverageChartSvg } from '../charts';
-import { renderCoverage } from '../dashboard-coverage';
+import { renderCoverage, renderExportTooLarge } from '../dashboard-coverage';
 import { applyExemption, coverageIsFresh, coverageView, recountCoverage, untestedResidents } from '../domains/coverage';
 import { adminExemptionSchema, HQ_PATHS } from '../protocol';
 import type { Tx } from '../store/sql';
 import type { RouteContext } from './roster';
 
-/** The most rows one export holds. */
-const MAX_EXPORT_ROWS = 500_000;
+/**
+ * The most rows one export holds (one XLSX file is built in memory). A longer list is refused with
+ * a page saying to download it building by building, never cut short without a word.
+ */
+export const MAX_EXPORT_ROWS = 500_000;
 
-export function registerCoverageRoutes(ctx: RouteContext): void {
+export function registerCoverageRoutes(ctx: RouteContext & { maxExportRows?: number }): void {
   const { app, store } = ctx;
+  const maxExportRows = ctx.maxExportRows ?? MAX_EXPORT_ROWS;
 
   /** The round's cells, counted again first when the site's roster changed since. */
   async function freshView(roundId: string) {
@@ -33,7 +37,13 @@ export function registerCoverageRoutes(ctx: RouteContext): void {
   app.post(`${HQ_PATHS.adminCoverage}/:roundId/exempt`, async (req, reply) => {
     ctx.requireAdmin(req);
     const { roundId } = req.params as { roundId: string };
-    const body = adminExemptionSchema.safeParse(JSON.parse(ctx.rawBody(req).toString('utf8') || '{}'));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(ctx.rawBody(req).toString('utf8') || '{}');
+    } catch {
+      throw ctx.failure(400, 'body.invalid', 'not JSON');
+    }
+    const body = adminExemptionSchema.safeParse(raw);
     if (!body.success) throw ctx.failure(400, 'body.invalid', body.error.issues[0]?.message);
     const at = new Date(ctx.now()).toISOString();
     const changed = await store.sql.transaction((tx: Tx) =>
@@ -47,7 +57,7 @@ export function registerCoverageRoutes(ctx: RouteContext): void {
     const view = await freshView((req.params as { roundId: string }).roundId);
     if (!view) throw ctx.failure(404, 'not.found');
     const posted = (req.query as Record<string, unknown>).posted;
-    return ctx.page(reply, 200, renderCoverage(view, { lang: ctx.langOf(req), now: ctx.now(), posted: typeof posted === 'string' ? posted : undefined }));
+    return ctx.page(reply, 200, renderCoverage(view, { lang: ctx.langOf(req), now: ctx.now(), posted: typeof posted === 'string' ? posted : undefined, exportLimit: maxExportRows }));
   });
 
   app.get('/dashboard/coverage/:roundId/chart.svg', async (req, reply) => {
@@ -81,7 +91,14 @@ export function registerCoverageRoutes(ctx: RouteContext): void {
     const format = q.format === 'xlsx' ? 'xlsx' : 'csv';
     const view = await store.sql.read((tx) => coverageView(tx, roundId));
     if (!view?.round) throw ctx.failure(404, 'not.found');
-    const residents = await store.sql.read((tx) => untestedResidents(tx, roundId, building, unit, MAX_EXPORT_ROWS));
+    // One row past the limit says the list is longer than a file may hold.
+    const residents = await store.sql.read((tx) => untestedResidents(tx, roundId, building, unit, maxExportRows + 1));
+    if (residents.length > maxExportRows) {
+      const b = building === null ? undefined : view.buildings.find((x) => x.building === building);
+      const u = unit === null ? undefined : b?.units.find((x) => x.unit === unit);
+      const untested = Math.max(u?.untested ?? b?.untested ?? view.totals.untested, residents.length);
+      return ctx.page(reply, 422, renderExportTooLarge(view, { lang: ctx.langOf(req), untested, limit: maxExportRows }));
+    }
     const bytes = await writeUntestedList(residents.map(untestedListRow), format);
     const fileName = untestedListFileName(view.round.name, building, unit, format);
     return reply

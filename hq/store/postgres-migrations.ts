@@ -347,4 +347,19 @@ const coverageTotals: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals];
+/** The same as SQLite's `hq-roster-readers`: the reader's heartbeat, its uploaded file, one version in use per site. */
+const rosterReaders: PgMigration = {
+  version: 8,
+  name: 'hq-roster-readers',
+  async up(client) {
+    await client.query(`
+      ALTER TABLE roster_import ADD COLUMN touched_at TEXT;
+      ALTER TABLE roster_import ADD COLUMN upload_file TEXT;
+      UPDATE roster_import SET state = 'superseded' WHERE state = 'current' AND id <> (
+        SELECT o.id FROM roster_import o WHERE o.site_id = roster_import.site_id AND o.state = 'current' ORDER BY o.applied_at DESC, o.id DESC LIMIT 1);
+      CREATE UNIQUE INDEX roster_import_one_current ON roster_import(site_id) WHERE state = 'current';
+    `);
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders];

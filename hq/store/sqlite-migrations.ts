@@ -354,4 +354,25 @@ const coverageTotals: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals];
+/**
+ * Roster imports HQ reads: `touched_at` is the reader's heartbeat (an import still `reading` with
+ * no heartbeat for a while was left by a process that stopped; a live one is left alone), and
+ * `upload_file` the uploaded ledger in HQ's `uploads/` folder while the import needs it. At most
+ * one version of a site is in use: where two already were (applied concurrently), the later
+ * applied stays in use and the other becomes superseded.
+ */
+const rosterReaders: Migration = {
+  version: 8,
+  name: 'hq-roster-readers',
+  up(db) {
+    db.exec(`
+      ALTER TABLE roster_import ADD COLUMN touched_at TEXT;
+      ALTER TABLE roster_import ADD COLUMN upload_file TEXT;
+      UPDATE roster_import SET state = 'superseded' WHERE state = 'current' AND id <> (
+        SELECT o.id FROM roster_import o WHERE o.site_id = roster_import.site_id AND o.state = 'current' ORDER BY o.applied_at DESC, o.id DESC LIMIT 1);
+      CREATE UNIQUE INDEX roster_import_one_current ON roster_import(site_id) WHERE state = 'current';
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders];

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import fs from 'node:fs';
@@ -81,5 +82,23 @@ describe('station hq (built CLI)', () => {
     const refused = station(['hq', 'import', forged, '--data', dataDir]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('signature.invalid');
+  });
+
+  it('gives a second site its own tube code prefix, and leaves a ledger another HQ process is reading alone', async () => {
+    const dataDir = tempDir('hq-cli-');
+    expect(station(['hq', 'code', '--data', dataDir, '--site', 'site-1', '--site-name', '幸福社区']).stdout).not.toContain('tube codes');
+    const second = station(['hq', 'code', '--data', dataDir, '--site', 'site-2', '--site-name', '阳光小区']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toContain('generate tube codes starting SA (desk 1\'s first is SA0010000001)');
+
+    // An import a serving HQ is reading, its heartbeat long past: a one-shot command gives nothing up.
+    const db = new Database(path.join(dataDir, 'hq.sqlite'));
+    db.prepare(`INSERT INTO roster_import (id, site_id, source, state, created_at, touched_at) VALUES ('r1', 'site-1', 'hq', 'reading', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')`).run();
+    db.close();
+    const listed = station(['hq', 'round', 'list', '--data', dataDir, '--site', 'site-1']);
+    expect(listed.status, listed.stderr).toBe(0);
+    const after = new Database(path.join(dataDir, 'hq.sqlite'), { readonly: true });
+    expect(after.prepare(`SELECT state FROM roster_import WHERE id = 'r1'`).get()).toEqual({ state: 'reading' });
+    after.close();
   });
 });

@@ -391,9 +391,11 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       const page3 = feedResponseSchema.parse((await station.feed(page2.nextCursor, 10)).json);
       expect(page3).toEqual({ type: 'hq.feed', items: [], nextCursor: page2.nextCursor });
       const theirs = feedResponseSchema.parse((await elsewhere.feed(0)).json);
-      expect(theirs.items.map((i) => i.kind)).toEqual(['site.keys', 'keyperson.list']);
+      // Site B came after site A, whose desks generate the default SY codes: B got its own prefix.
+      expect(theirs.items.map((i) => i.kind)).toEqual(['site.keys', 'site.config', 'keyperson.list']);
       expect(theirs.items[0]!.payload).toMatchObject({ siteId: 'site-b' });
-      expect(theirs.items[1]!.payload).toEqual({ listId: 'kp-all', persons: [] });
+      expect(theirs.items[1]!.payload).toMatchObject({ siteId: 'site-b', config: { tube: { pattern: '^SA\\d{10}$', generate: { prefix: 'SA', digits: 10 } } } });
+      expect(theirs.items[2]!.payload).toEqual({ listId: 'kp-all', persons: [] });
     });
 
     it('turns a positive pooled tube into re-test tasks that close when members are sampled alone', async () => {

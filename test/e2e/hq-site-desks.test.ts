@@ -184,3 +184,30 @@ describe('HQ PostgreSQL migrations 3-7', () => {
     }
   });
 });
+
+describe('HQ PostgreSQL migration 8 (roster readers)', () => {
+  it('upgrade an HQ of version 7 in place: one version in use per site, an import left reading given up at the first start', async () => {
+    const databaseUrl = await pgAtVersion(
+      7,
+      `INSERT INTO site (id, name, config, at) VALUES ('a', '东区', NULL, 'now');
+       INSERT INTO roster_import (id, site_id, source, state, created_at, applied_at) VALUES
+         ('r1', 'a', 'hq', 'current', '2026-11-01T00:00:00Z', '2026-11-01T01:00:00Z'),
+         ('r2', 'a', 'station', 'current', '2026-11-01T00:30:00Z', '2026-11-01T02:00:00Z'),
+         ('r3', 'a', 'hq', 'reading', '2026-11-02T00:00:00Z', NULL);
+       INSERT INTO roster_resident VALUES ('r3', 1, '110105194912310021', '张三', NULL, '1', '1', '101', 0);`,
+    );
+    const hq = await createHqServer({ dataDir: tempDir('hq-pg-upgrade-'), databaseUrl });
+    try {
+      const rows = await hq.store.sql.read((tx) => tx.all<{ id: string; state: string }>('SELECT id, state FROM roster_import ORDER BY id'));
+      expect(rows).toEqual([
+        { id: 'r1', state: 'superseded' },
+        { id: 'r2', state: 'current' },
+        { id: 'r3', state: 'failed' },
+      ]);
+      expect(await hq.store.sql.read((tx) => tx.all(`SELECT 1 FROM roster_resident WHERE import_id = 'r3'`))).toEqual([]);
+      await expect(hq.store.sql.transaction((tx) => tx.run(`UPDATE roster_import SET state = 'current' WHERE id = 'r1'`))).rejects.toThrow(/roster_import_one_current/);
+    } finally {
+      await hq.close();
+    }
+  });
+});

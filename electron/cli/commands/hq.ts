@@ -56,10 +56,18 @@ async function code(argv: string[], usage: string): Promise<number> {
   if (!values.data || !values.site) throw new Error(`--data and --site are required\nusage: ${usage}`);
   const ttl = values['ttl-hours'] === undefined ? undefined : Number(values['ttl-hours']);
   if (ttl !== undefined && !(ttl > 0 && ttl <= 24 * 30)) throw new Error('--ttl-hours must be more than 0 and at most 720');
-  const hq = await createHqServer({ dataDir: path.resolve(values.data), databaseUrl: process.env.HQ_DATABASE_URL || undefined });
+  const hq = await createHqServer({ dataDir: path.resolve(values.data), databaseUrl: process.env.HQ_DATABASE_URL || undefined, oneShot: true });
   try {
     const created = await hq.createEnrollmentCode(values.site, values['site-name'], ttl);
     process.stdout.write(`${created.code}\nsite ${values.site}; one-time; expires ${created.expiresAt}\n`);
+    if (created.tubeCodes) {
+      const { prefix, digits } = created.tubeCodes;
+      const example = `${prefix}001${'1'.padStart(digits - 3, '0')}`;
+      process.stdout.write(
+        `new site: its desks generate tube codes starting ${prefix} (desk 1's first is ${example}), since another site's desks generate the default SY codes; ` +
+          `set another with POST /api/v1/admin/site-config\n`,
+      );
+    }
     return 0;
   } finally {
     await hq.close();
@@ -70,7 +78,7 @@ async function importFile(argv: string[], usage: string): Promise<number> {
   const { values, positionals } = parseOptions(argv, { data: { type: 'string' } }, usage);
   const file = positionals[0];
   if (!values.data || !file) throw new Error(`a file and --data are required\nusage: ${usage}`);
-  const hq = await createHqServer({ dataDir: path.resolve(values.data), databaseUrl: process.env.HQ_DATABASE_URL || undefined });
+  const hq = await createHqServer({ dataDir: path.resolve(values.data), databaseUrl: process.env.HQ_DATABASE_URL || undefined, oneShot: true });
   try {
     const outcome = await importExportFile(hq.store, fs.readFileSync(file));
     if (!outcome.ok) {
@@ -87,9 +95,12 @@ async function importFile(argv: string[], usage: string): Promise<number> {
   }
 }
 
-/** Opens HQ's store (no listening), runs `fn`, closes it. */
+/**
+ * Opens HQ's store (no listening), runs `fn`, closes it. One-shot: a serving HQ may be reading a
+ * ledger on the same data right now, and this instance leaves its imports and uploads alone.
+ */
 async function withHq<T>(dataDir: string, fn: (server: Awaited<ReturnType<typeof createHqServer>>) => Promise<T>): Promise<T> {
-  const server = await createHqServer({ dataDir: path.resolve(dataDir), databaseUrl: process.env.HQ_DATABASE_URL || undefined });
+  const server = await createHqServer({ dataDir: path.resolve(dataDir), databaseUrl: process.env.HQ_DATABASE_URL || undefined, oneShot: true });
   try {
     return await fn(server);
   } finally {

@@ -62,3 +62,29 @@ describe('HQ SQLite migration 7 (coverage totals)', () => {
     }
   });
 });
+
+describe('HQ SQLite migration 8 (roster readers)', () => {
+  it('keeps one version in use per site, gives an import left reading no heartbeat, and refuses a second version in use', async () => {
+    const dir = tempDir('hq-migrate-');
+    const db = new Database(path.join(dir, 'hq.sqlite'));
+    migrate(db, 7, HQ_SQLITE_MIGRATIONS);
+    db.exec(`INSERT INTO site (id, name, config, at) VALUES ('a', '东区', NULL, 'now');
+      INSERT INTO roster_import (id, site_id, source, state, created_at, applied_at) VALUES
+        ('r1', 'a', 'hq', 'current', '2026-11-01T00:00:00Z', '2026-11-01T01:00:00Z'),
+        ('r2', 'a', 'station', 'current', '2026-11-01T00:30:00Z', '2026-11-01T02:00:00Z'),
+        ('r3', 'a', 'hq', 'reading', '2026-11-02T00:00:00Z', NULL);`);
+    db.close();
+    const store = openSqliteStore(dir);
+    try {
+      const rows = await store.sql.read((tx) => tx.all<{ id: string; state: string; touched_at: string | null }>('SELECT id, state, touched_at FROM roster_import ORDER BY id'));
+      expect(rows).toEqual([
+        { id: 'r1', state: 'superseded', touched_at: null },
+        { id: 'r2', state: 'current', touched_at: null },
+        { id: 'r3', state: 'reading', touched_at: null },
+      ]);
+      await expect(store.sql.transaction((tx) => tx.run(`UPDATE roster_import SET state = 'current' WHERE id = 'r1'`))).rejects.toThrow(/UNIQUE/);
+    } finally {
+      await store.close();
+    }
+  });
+});
