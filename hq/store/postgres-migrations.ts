@@ -362,4 +362,13 @@ const rosterReaders: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders];
+/** The same index as SQLite's `hq-bindings-by-tube`. */
+const bindingsByTube: PgMigration = {
+  version: 9,
+  name: 'hq-bindings-by-tube',
+  async up(client) {
+    await client.query('CREATE INDEX binding_tube ON binding(station_id, tube_id)');
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube];

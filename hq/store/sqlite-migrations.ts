@@ -375,4 +375,16 @@ const rosterReaders: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders];
+/**
+ * Bindings found by their tube: a batch that voids a tube takes back the coverage of its
+ * bindings, and without this index that read every binding the station had ever sent.
+ */
+const bindingsByTube: Migration = {
+  version: 9,
+  name: 'hq-bindings-by-tube',
+  up(db) {
+    db.exec('CREATE INDEX binding_tube ON binding(station_id, tube_id)');
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube];

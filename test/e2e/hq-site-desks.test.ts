@@ -211,3 +211,16 @@ describe('HQ PostgreSQL migration 8 (roster readers)', () => {
     }
   });
 });
+
+describe('HQ PostgreSQL migration 9 (bindings by tube)', () => {
+  it('upgrade an HQ of version 8 in place: bindings found by station and tube through an index', async () => {
+    const databaseUrl = await pgAtVersion(8, 'SELECT 1');
+    const hq = await createHqServer({ dataDir: tempDir('hq-pg-upgrade-'), databaseUrl });
+    try {
+      const index = await hq.store.sql.read((tx) => tx.one<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'binding_tube'`));
+      expect(index?.indexdef).toMatch(/\(station_id, tube_id\)/);
+    } finally {
+      await hq.close();
+    }
+  });
+});

@@ -88,3 +88,23 @@ describe('HQ SQLite migration 8 (roster readers)', () => {
     }
   });
 });
+
+describe('HQ SQLite migration 9 (bindings by tube)', () => {
+  it('finds a voided tube’s bindings through an index, keeping every binding', async () => {
+    const dir = tempDir('hq-migrate-');
+    const db = new Database(path.join(dir, 'hq.sqlite'));
+    migrate(db, 8, HQ_SQLITE_MIGRATIONS);
+    const columns = (db.prepare('PRAGMA table_info(binding)').all() as { name: string }[]).map((c) => c.name);
+    const row = Object.fromEntries(columns.map((c) => [c, c === 'undone' ? 0 : `${c}-1`]));
+    db.prepare(`INSERT INTO binding (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`).run(row);
+    db.close();
+    const store = openSqliteStore(dir);
+    try {
+      const plan = await store.sql.read((tx) => tx.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT binding_id FROM binding WHERE station_id = 's' AND undone = 0 AND tube_id IN ('t')`));
+      expect(plan.map((p) => p.detail).join(' ')).toMatch(/binding_tube/);
+      expect(await store.sql.read((tx) => tx.all('SELECT binding_id FROM binding'))).toEqual([{ binding_id: 'binding_id-1' }]);
+    } finally {
+      await store.close();
+    }
+  });
+});
