@@ -23,7 +23,16 @@ export type RosterErrorCode =
   | 'roster.residentUnknown';
 
 /** Why a ledger could not be read at all; the renderer words each (roster.json `failure.<code>`). */
-export type RosterFailureCode = 'file.unsupported' | 'file.xls' | 'file.encoding' | 'file.csvMalformed' | 'file.empty' | 'file.noHeader' | 'internal';
+export type RosterFailureCode =
+  | 'file.unsupported'
+  | 'file.xls'
+  | 'file.encoding'
+  | 'file.csvMalformed'
+  | 'file.empty'
+  | 'file.noHeader'
+  /** More residents than HQ takes in one roster (`MAX_ROSTER_ROWS`). */
+  | 'file.tooManyRows'
+  | 'internal';
 
 export type RosterImportState = 'reading' | 'needsMapping' | 'ready' | 'failed' | 'current' | 'superseded' | 'discarded' | 'receiving';
 
@@ -54,7 +63,10 @@ export type RosterImportView = {
 
 export type RosterProblemCode =
   | 'name.missing'
+  /** Longer than HQ takes (50, counted in UTF-16 code units as HQ counts). */
   | 'name.tooLong'
+  /** Holds control characters. */
+  | 'name.malformed'
   | 'id.missing'
   | 'id.malformed'
   | 'id.checkFailed'
@@ -63,6 +75,10 @@ export type RosterProblemCode =
   | 'building.malformed'
   | 'unit.malformed'
   | 'room.malformed'
+  /** Longer than HQ takes (20), whatever the site's pattern allows. */
+  | 'building.tooLong'
+  | 'unit.tooLong'
+  | 'room.tooLong'
   | 'tag.unknown'
   | 'row.duplicate';
 

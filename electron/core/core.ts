@@ -17,6 +17,7 @@ import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
 import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
+import { DataFolderInUseError, DataFolderLock } from './db/folder-lock';
 import { Writer } from './db/writer';
 import { DomainError } from './errors';
 import { Journal } from './journal';
@@ -51,6 +52,14 @@ export type CoreOptions = {
   devices?: DeviceMode;
   /** Device manager internals for tests (a fake node-hid, reconnect timing). */
   deviceOptions?: Omit<DeviceManagerOptions, 'mode'>;
+  /**
+   * Refuse to open (`DataFolderInUseError`) when another Station holds the data folder
+   * (`station roster import`), as a core that runs the station (`upload.start`: the app,
+   * `station serve`) always does. A core with neither opens beside a running Station
+   * (`station enroll`, `station label`) and leaves the start-up work to it: interrupted imports,
+   * roster rows to journal, marks to make again.
+   */
+  exclusive?: boolean;
 };
 
 /** What each command does, given validated arguments. A thrown DomainError is a refusal. */
@@ -76,13 +85,22 @@ export class StationCore {
   readonly roster: Roster;
   readonly coverage: Coverage;
   private currentRouter: ScanRouter;
+  /** The data folder's lock, or null when another Station holds it (this core then does no start-up work). */
+  private readonly lock: DataFolderLock | null;
   private readonly events = new EventEmitter();
   private readonly handlers: HandlerImpl;
   private closed = false;
 
   constructor(options: CoreOptions) {
     const now = options.now ?? (() => new Date());
-    this.db = openDatabase(path.join(options.dataDir, 'station.db'));
+    this.lock = DataFolderLock.tryTake(options.dataDir);
+    if (!this.lock && (options.exclusive || options.upload?.start)) throw new DataFolderInUseError(options.dataDir, DataFolderLock.holder(options.dataDir));
+    try {
+      this.db = openDatabase(path.join(options.dataDir, 'station.db'));
+    } catch (err) {
+      this.lock?.release();
+      throw err;
+    }
     this.journal = new Journal(this.db);
     this.writer = new Writer(this.db);
     this.identity = ensureStation(this.db, this.journal, now);
@@ -111,9 +129,11 @@ export class StationCore {
         if (round) this.emit('coverage.changed', { roundId: round.id });
       },
     });
-    this.roster.open();
+    this.roster.open(this.lock !== null);
     this.feed.register(this.roster.feedHandlers());
     this.coverage = new Coverage(this.db, this.journal, this.identity, this.rounds, this.roster, () => this.siteIdentity.markKey(), operatorId);
+    // A key change (or an upgrade) a stop cut short: this desk's marks are made before anything reads them.
+    if (this.lock && this.writer.runNow(() => this.coverage.remarkIfPending())) log.info('this desk’s marks made under the key in use');
     this.rounds.onMark = (roundId, mark, delta) => this.coverage.remote(roundId, mark, delta);
     this.feed.register(this.coverage.feedHandlers());
     this.feed.register(this.siteIdentity.feedHandlers());
@@ -211,6 +231,7 @@ export class StationCore {
     else if ((effects.identity || effects.conflicts > 0 || effects.rounds > 0) && this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
     if (effects.rounds > 0 || effects.identity) this.emit('rounds.changed', { current: this.rounds.current() });
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
+    if (effects.rosters > 0) this.roster.useCurrent();
     if (effects.keys) void this.useNewMarkKey();
     if (effects.marks + effects.coverage > 0 || effects.rounds > 0) {
       const round = this.rounds.current();
@@ -220,14 +241,15 @@ export class StationCore {
 
   /**
    * The site's mark key replaced this station's own (it joined its site): this desk's marks and
-   * the roster's are made again under it, so they meet other desks' marks.
+   * the roster's are made again under it, so they meet other desks' marks. Both are resumed at
+   * the next start if this stops first (a flag stored with the key; the roster file's own key).
    */
   private async useNewMarkKey(): Promise<void> {
     try {
-      await this.writer.run(() => this.coverage.remarkOwnBindings());
+      await this.writer.run(() => this.coverage.remarkIfPending());
       await this.roster.remark();
     } catch (err) {
-      log.error({ err }, 'marks could not be made under the new key');
+      log.error({ err }, 'marks could not be made under the new key; tried again at the next start');
     }
   }
 
@@ -333,5 +355,6 @@ export class StationCore {
     void this.labels.close();
     this.writer.stop();
     this.db.close();
+    this.lock?.release();
   }
 }

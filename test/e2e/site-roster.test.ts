@@ -1,9 +1,13 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { checkCharacter } from '../../electron/core/person/gb11643';
 import { HQ_PATHS } from '../../hq/protocol';
 import { tempDir, ok } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
+import { ROOT, STATION_BIN, startStationProcess } from '../helpers/station-process';
 import { FAST_TUNING, startHq, waitFor, type RunningHq } from './upload-env';
 
 let cluster: PgCluster | null = null;
@@ -96,6 +100,46 @@ describe.each(['sqlite', 'postgres'] as const)('the site roster across HQ and de
     expect((await ok(one, 'roster.summary', {})).current).toMatchObject({ id: ready.id, source: 'station' });
   });
 
+  it('a desk offline applies its own ledger while HQ publishes another: HQ and both desks end on the desk’s, the newer', async () => {
+    const databaseUrl = backend === 'postgres' ? await cluster!.createDatabase() : undefined;
+    hq = await startHq({ databaseUrl, adminToken: ADMIN });
+    const one = await desk();
+    const two = await desk();
+    // Desk 1 has the site's mark key, then goes offline.
+    await waitFor('desk 1 synced', () => {
+      one.upload.syncNow();
+      return one.upload.store.state().feedPulledAt !== null;
+    }, 30_000);
+    await one.upload.stop();
+    const older = await adminImport(ledger([`张三,${id(1)},,1,1,101,`, `李四,${id(2)},,1,1,102,`]), '&apply=1');
+    expect(older).toMatchObject({ ok: true, roster: { state: 'current' } });
+    const olderId = (older.roster as { id: string }).id;
+    await waitFor('the older version at desk 2', async () => {
+      two.upload.syncNow();
+      return (await ok(two, 'roster.summary', {})).current?.id === olderId;
+    }, 30_000);
+    // Meanwhile, offline, desk 1's admin applies a newer ledger.
+    const newer = ledger([`张三,${id(1)},,1,1,101,`, `李四,${id(2)},,1,1,102,`, `王五,${id(3)},,2,1,201,`]);
+    const { uploadId } = await ok(one, 'roster.upload', { fileName: '台账-新.csv', size: newer.length });
+    await ok(one, 'roster.uploadChunk', { uploadId, offset: 0, data: newer.toString('base64') });
+    const started = await ok(one, 'roster.read', { uploadId });
+    await one.roster.idle();
+    await ok(one, 'roster.apply', { importId: started.id });
+    await one.roster.idle();
+    // Back online: it receives HQ's older version, sends its own, and HQ publishes that after it.
+    one.upload.start();
+    const currentAtHq = async () =>
+      (await hq!.server.store.sql.read((tx) => tx.one<{ id: string }>(`SELECT id FROM roster_import WHERE site_id = 'site-r' AND state = 'current'`)))?.id;
+    await waitFor('every desk and HQ on the desk’s ledger', async () => {
+      one.upload.syncNow();
+      two.upload.syncNow();
+      const [a, b] = [await ok(one, 'roster.summary', {}), await ok(two, 'roster.summary', {})];
+      return (await currentAtHq()) === started.id && a.current?.id === started.id && b.current?.id === started.id && b.residents === 3;
+    }, 30_000);
+    expect((await ok(one, 'roster.search', { query: '2-1' })).map((r) => r.name)).toEqual(['王五']);
+    expect((await ok(one, 'roster.summary', {})).residents).toBe(3);
+  });
+
   it('counts coverage of a round at HQ and at both desks against a roster whose answer is known, with exemptions and the untested list', async () => {
     const databaseUrl = backend === 'postgres' ? await cluster!.createDatabase() : undefined;
     hq = await startHq({ databaseUrl, adminToken: ADMIN });
@@ -178,5 +222,31 @@ describe.each(['sqlite', 'postgres'] as const)('the site roster across HQ and de
     const chart = await fetch(`${hq.url}/dashboard/coverage/${roundId}/chart.svg`, { headers: { cookie } });
     expect(chart.headers.get('content-type')).toContain('image/svg+xml');
     expect(await chart.text()).toContain('<svg');
+  });
+});
+
+describe('a desk’s data folder', () => {
+  it('`station roster import` refuses the folder of a running Station, and imports once it stopped', async () => {
+    const dataDir = tempDir('station-roster-lock-');
+    const file = path.join(tempDir('ledger-'), 'ledger.csv');
+    fs.writeFileSync(file, ledger([`张三,${id(1)},,1,1,101,`, `李四,${id(2)},,1,1,102,`]));
+    const importCli = () =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [STATION_BIN, 'roster', 'import', file, '--data', dataDir, '--apply'], { cwd: ROOT });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.once('exit', (code) => resolve({ code, out }));
+      });
+    const station = await startStationProcess(dataDir);
+    try {
+      const refused = await importCli();
+      expect(refused.code).not.toBe(0);
+      expect(refused.out).toMatch(new RegExp(`in use by another Station \\(process ${station.child.pid}\\)`));
+    } finally {
+      await station.stop();
+    }
+    const imported = await importCli();
+    expect(imported).toMatchObject({ code: 0, out: expect.stringContaining('imported 2 residents') });
   });
 });

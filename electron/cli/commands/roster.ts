@@ -8,8 +8,9 @@ import type { CliCommand } from './types';
 /**
  * `station roster import`: a ledger read at this station without the screen (a large file, a
  * script). Checked like on the Roster screen; with --apply its good rows become the roster in use
- * and go to HQ with the journal. Run it while Station itself is not running: a running Station
- * picks up a roster applied here at its next start.
+ * and go to HQ with the journal. Only while Station itself is not running on the same data folder:
+ * it refuses to start otherwise (the folder's lock), since it would take over the app's own
+ * ledger import and roster downloads. A roster applied here is in use at Station's next start.
  */
 export const roster: CliCommand = {
   name: 'roster',
@@ -27,7 +28,7 @@ export const roster: CliCommand = {
     if (!file) throw new Error(`a file is required\nusage: ${this.usage}`);
     const encoding = parseEncoding(values.encoding);
     const mapping = parseHeaderMapping(values.map);
-    const core = new StationCore({ dataDir: path.resolve(values.data ?? defaultDataDir()), devices: 'off' });
+    const core = new StationCore({ dataDir: path.resolve(values.data ?? defaultDataDir()), devices: 'off', exclusive: true });
     const out = (line: string) => process.stdout.write(`${line}\n`);
     try {
       const started = await core.roster.readFile(path.resolve(file), mapping, encoding);

@@ -6,6 +6,7 @@ import type { Journal, JournalObserver } from '../journal';
 import { personMark } from '../person/mark';
 import type { Roster } from '../roster/roster';
 import { markKeyId, residentView } from '../roster/roster';
+import { OWN_MARKS_PENDING } from '../site/identity';
 import { groupCells } from './cells';
 import type { Rounds } from '../rounds/rounds';
 import type { StationIdentity } from '../site/bootstrap';
@@ -118,15 +119,31 @@ export class Coverage {
     }
   }
 
-  /** Which roster (and which mark key) the cells of a round were counted against. */
+  /**
+   * What the cells of a round were counted against: the roster in use, the key its file's marks
+   * are under, and the key in use. The roster's own key counts: after a key change the roster file
+   * is marked again in the background, and cells counted before that is done must not pass for
+   * fresh once it is.
+   */
   private fingerprint(): string {
-    return `${this.roster.currentId() ?? 'none'}:${markKeyId(this.markKey())}`;
+    const { rosterId, markKeyId: rosterKey } = this.roster.marks();
+    return `${rosterId ?? 'none'}:${rosterKey ?? 'none'}:${markKeyId(this.markKey())}`;
   }
 
   /** Whether a round's cells were counted against the roster and key in use (else `recount` first). */
   fresh(roundId: string): boolean {
     const row = this.db.prepare('SELECT roster_id FROM coverage_state WHERE round_id = ?').get(roundId) as { roster_id: string } | undefined;
     return row?.roster_id === this.fingerprint();
+  }
+
+  /**
+   * Whether counting now would mean anything: not while the roster's marks are still under
+   * another key than this desk's (being marked again after a key change), when no resident would
+   * match. The cells stay as they were counted until then.
+   */
+  countable(): boolean {
+    const { rosterId, markKeyId: rosterKey } = this.roster.marks();
+    return rosterId === null || rosterKey === markKeyId(this.markKey());
   }
 
   /** A person became (or stopped being) sampled or exempt: the count of their building and unit follows. */
@@ -173,6 +190,19 @@ export class Coverage {
     this.db
       .prepare('INSERT INTO coverage_state (round_id, roster_id, counted_at) VALUES (?, ?, ?) ON CONFLICT(round_id) DO UPDATE SET roster_id = excluded.roster_id, counted_at = excluded.counted_at')
       .run(roundId, this.fingerprint(), at);
+  }
+
+  /**
+   * Makes this desk's marks again if that is still to do (`site.ownMarksPending`: set with a key
+   * change in the same transaction, or by migration 8 for bindings from before coverage was
+   * kept), and clears the flag in the same transaction: a stop at any point leaves it done or
+   * still to do, never half. In the writer (or at start-up).
+   */
+  remarkIfPending(): boolean {
+    if (this.db.prepare('SELECT 1 FROM setting WHERE key = ?').get(OWN_MARKS_PENDING) === undefined) return false;
+    this.remarkOwnBindings();
+    this.db.prepare('DELETE FROM setting WHERE key = ?').run(OWN_MARKS_PENDING);
+    return true;
   }
 
   /**

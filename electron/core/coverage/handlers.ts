@@ -22,7 +22,13 @@ export type CoverageHost = {
 export function coverageHandlers(coverage: Coverage, host: CoverageHost): Impl {
   const fresh = async (roundId: string | undefined): Promise<string> => {
     const id = coverage.resolveRound(roundId);
-    if (!coverage.fresh(id)) await host.writer.run(() => coverage.recount(id, host.now().toISOString()));
+    // Checked again in the writer: the roster in use changes only between writer jobs.
+    const stale = () => !coverage.fresh(id) && coverage.countable();
+    if (stale()) {
+      await host.writer.run(() => {
+        if (stale()) coverage.recount(id, host.now().toISOString());
+      });
+    }
     return id;
   };
   return {

@@ -221,6 +221,66 @@ export class RosterFileBuilder {
   }
 }
 
+/**
+ * What a finished roster file says of itself (`meta`: importId, fileName, markKeyId), or null
+ * when there is no such file or it was never finished (the meta rows are written last).
+ */
+export function rosterFileMeta(file: string): Record<string, string> | null {
+  if (!fs.existsSync(file)) return null;
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const rows = db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
+    return rows.length > 0 ? Object.fromEntries(rows.map((r) => [r.key, r.value])) : null;
+  } catch {
+    return null;
+  } finally {
+    db?.close();
+  }
+}
+
+/** Rows whose marks are made again per step; the event loop is let go between steps. */
+const REMARK_STEP = 10_000;
+
+/**
+ * A copy of roster file `source` at `out` with every resident's mark made under `markKey`, and
+ * `markKeyId` in its meta; false (and no file) when `cancelled` says stop. Everything else is
+ * kept as it was, row ids too: the journal's cursor into a roster imported here and the residents
+ * a screen holds (`importId:rowid`) still point at the same people.
+ */
+export async function remarkRosterFile(source: string, out: string, markKey: string, markKeyId: string, cancelled: () => boolean): Promise<boolean> {
+  fs.rmSync(out, { force: true });
+  fs.copyFileSync(source, out);
+  const db = new Database(out);
+  try {
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -65536');
+    db.function('person_mark', { deterministic: true }, (idNumber: unknown) => personMark(markKey, `id:${String(idNumber)}`));
+    // The index is built again once, after every mark changed: cheaper than keeping it up to date.
+    db.exec('DROP INDEX IF EXISTS resident_mark');
+    const last = (db.prepare('SELECT coalesce(max(rowid), 0) AS n FROM resident').get() as { n: number }).n;
+    const update = db.prepare('UPDATE resident SET mark = person_mark(id_number) WHERE rowid > ? AND rowid <= ?');
+    for (let after = 0; after < last; after += REMARK_STEP) {
+      if (cancelled()) throw new RemarkCancelled();
+      update.run(after, after + REMARK_STEP);
+      await setImmediate();
+    }
+    db.exec(ROSTER_INDEXES.find((sql) => sql.includes('resident_mark'))!);
+    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('markKeyId', markKeyId);
+    db.close();
+    syncFile(out);
+    return true;
+  } catch (err) {
+    if (db.open) db.close();
+    fs.rmSync(out, { force: true });
+    if (err instanceof RemarkCancelled) return false;
+    throw err;
+  }
+}
+
+class RemarkCancelled extends Error {}
+
 /** The file's bytes and its directory entry on stable storage, before anything refers to it. */
 export function syncFile(file: string): void {
   const fd = fs.openSync(file, 'r');

@@ -58,6 +58,12 @@ const OLE2_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const SNIFF_BYTES = 4096;
+/**
+ * A ledger row is a few hundred bytes at most; a "row" this long is an unpaired quote swallowing
+ * the rest of the file, refused where it starts (`file.csvMalformed` with its row) instead of
+ * being buffered whole, up to the 512 MB a ledger may be.
+ */
+export const MAX_CSV_RECORD_BYTES = 64 * 1024;
 /** How much of a CSV file decides its encoding and delimiter. */
 export const ENCODING_SAMPLE_BYTES = 64 * 1024;
 const DEFAULT_CHUNK = 64 * 1024;
@@ -169,7 +175,14 @@ async function* csvRows(handle: FileHandle, state: CsvState): AsyncGenerator<Ros
   const { encoding, delimiter, totalBytes, onProgress } = state;
   const passBytes = encoding === 'utf-8';
   const decoder = new TextDecoder(encoding, { fatal: true });
-  const parser = new Parser({ delimiter, relax_column_count: true, skip_empty_lines: false, record_delimiter: ['\r\n', '\n', '\r'], trim: true });
+  const parser = new Parser({
+    delimiter,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    trim: true,
+    max_record_size: MAX_CSV_RECORD_BYTES,
+  });
   // Failures are read from `parser.errored` right after each write; this keeps the later event quiet.
   parser.on('error', () => undefined);
   let parserEnded = false;

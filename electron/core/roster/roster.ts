@@ -13,6 +13,7 @@ import type {
   RosterSummary,
 } from '../../api/roster';
 import { LEDGER_CHUNK_BYTES } from '../../api/roster';
+import { MAX_ROSTER_ROWS } from '../../../hq/protocol';
 import type { StationDatabase } from '../db/database';
 import type { Writer } from '../db/writer';
 import { DomainError } from '../errors';
@@ -23,7 +24,17 @@ import { maskIdNumber, maskPhone } from '../person/mask';
 import type { StationIdentity } from '../site/bootstrap';
 import { headerMappingSchema, type ColumnPlan, type HeaderMapping } from './fields';
 import type { FeedHandlers } from '../feed/feed';
-import { bitsToTags, ensureEmptyRoster, RosterFileBuilder, rosterDir, rosterPath, type ChangeCounts, type ResidentTuple } from './file';
+import {
+  bitsToTags,
+  ensureEmptyRoster,
+  remarkRosterFile,
+  RosterFileBuilder,
+  rosterDir,
+  rosterFileMeta,
+  rosterPath,
+  type ChangeCounts,
+  type ResidentTuple,
+} from './file';
 import { LedgerCancelled, readLedger, type LedgerProgress } from './import';
 import { DEFAULT_HOUSEHOLD_RULES } from './validate';
 
@@ -39,6 +50,8 @@ export type RosterPageRows = { total: number; rows: [number, ...ResidentTuple][]
 export const ROWS_PER_ENTRY = 1000;
 /** Progress events at most this often. */
 const PROGRESS_EVERY_MS = 200;
+/** A version imported here whose rows are not all in the journal yet: its file stays until they are, whatever its state. */
+const JOURNAL_PENDING = `(source = 'station' AND seq IS NOT NULL AND journalled_rows < residents)`;
 
 type ImportRow = {
   id: string;
@@ -120,17 +133,36 @@ export class Roster {
   private job: { importId: string; cancelled: boolean; done: Promise<void> } | null = null;
   private readonly files = new Map<string, Database.Database>();
   private catchingUp: Promise<void> | null = null;
+  private remarking: Promise<void> | null = null;
+  /** Files being marked again, by import: one at a time each. */
+  private readonly remarks = new Map<string, Promise<void>>();
+  /**
+   * The version attached as `roster` and the key its marks are under, as its file says. What the
+   * desk reads (residents found, their refs, coverage) is this file, also in the moment between a
+   * change of version being committed and its file being attached.
+   */
+  private inUse: { id: string | null; markKeyId: string | null } = { id: null, markKeyId: null };
   private closed = false;
 
   constructor(private readonly deps: RosterDeps) {}
 
   // ---- start-up --------------------------------------------------------------------------------
 
-  /** Attaches the roster in use and clears what an interrupted import left behind. */
-  open(): void {
+  /**
+   * Attaches the roster in use and, unless another Station holds the data folder (`housekeeping`
+   * false: `station enroll` beside the running app), clears what an interrupted import left behind
+   * and resumes what a stop cut short: rows still to journal, marks still under an older key.
+   */
+  open(housekeeping = true): void {
     const db = this.deps.db;
     fs.mkdirSync(path.join(rosterDir(this.deps.dataDir), 'uploads'), { recursive: true });
-    const interrupted = db.prepare(`SELECT id FROM roster_import WHERE state IN ('reading', 'receiving')`).all() as { id: string }[];
+    if (!housekeeping) {
+      this.attach(this.currentFile(), this.currentRow()?.id ?? null);
+      return;
+    }
+    // A ledger being read is given up; a version from HQ being fetched is fetched again from the
+    // start after the next feed pull (its `roster.version` item is behind the feed cursor now).
+    const interrupted = db.prepare(`SELECT id FROM roster_import WHERE state = 'reading'`).all() as { id: string }[];
     if (interrupted.length > 0) {
       this.deps.writer.runNow(() => {
         for (const r of interrupted) {
@@ -139,16 +171,22 @@ export class Roster {
       });
       log.warn({ imports: interrupted.length }, 'imports interrupted by a stop were given up');
     }
-    // Files no version refers to any more, and uploads from an earlier run, go.
-    const keep = new Set((db.prepare(`SELECT id FROM roster_import WHERE state IN ('ready', 'current', 'needsMapping')`).all() as { id: string }[]).map((r) => `${r.id}.sqlite`));
+    // Files no version needs any more, half-fetched versions, uploads and re-marked copies from an earlier run go.
+    const keep = new Set((db.prepare(`SELECT id FROM roster_import WHERE state IN ('ready', 'current') OR ${JOURNAL_PENDING}`).all() as { id: string }[]).map((r) => `${r.id}.sqlite`));
     keep.add('empty.sqlite');
     for (const name of fs.readdirSync(rosterDir(this.deps.dataDir))) {
       if (name === 'uploads') continue;
       if (!keep.has(name)) fs.rmSync(path.join(rosterDir(this.deps.dataDir), name), { force: true });
     }
     for (const name of fs.readdirSync(path.join(rosterDir(this.deps.dataDir), 'uploads'))) fs.rmSync(path.join(rosterDir(this.deps.dataDir), 'uploads', name), { force: true });
-    this.attach(this.currentFile());
+    const current = this.currentRow();
+    this.attach(this.currentFile(), current?.id ?? null);
+    // Re-marking renames the file before it updates the row: a stop in between is put right here.
+    if (current && this.inUse.markKeyId !== null && current.mark_key_id !== this.inUse.markKeyId) {
+      this.deps.writer.runNow(() => db.prepare('UPDATE roster_import SET mark_key_id = ? WHERE id = ?').run(this.inUse.markKeyId, current.id));
+    }
     void this.catchUpJournal();
+    void this.remark();
   }
 
   private currentRow(): ImportRow | undefined {
@@ -161,19 +199,44 @@ export class Roster {
   }
 
   /** Only between writer jobs (no transaction open): SQLite cannot attach inside one. */
-  private attach(file: string): void {
+  private attach(file: string, importId: string | null): void {
     const db = this.deps.db;
     const attached = (db.prepare(`SELECT file FROM pragma_database_list WHERE name = 'roster'`).get() as { file: string } | undefined)?.file;
-    if (attached && path.resolve(attached) === path.resolve(file)) return;
-    if (attached) db.exec('DETACH DATABASE roster');
-    db.prepare('ATTACH DATABASE ? AS roster').run(file);
+    if (!attached || path.resolve(attached) !== path.resolve(file)) {
+      if (attached) this.detach();
+      db.prepare('ATTACH DATABASE ? AS roster').run(file);
+    }
+    this.inUse = { id: importId, markKeyId: importId === null ? null : this.attachedMarkKeyId() };
+  }
+
+  /** Which key the attached file's marks are under, as it says itself; null when it does not say. */
+  private attachedMarkKeyId(): string | null {
+    try {
+      return (this.deps.db.prepare(`SELECT value FROM roster.meta WHERE key = 'markKeyId'`).get() as { value: string } | undefined)?.value ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  private detach(): void {
+    this.deps.db.exec('DETACH DATABASE roster');
+    this.inUse = { id: null, markKeyId: null };
   }
 
   // ---- reads -----------------------------------------------------------------------------------
 
-  /** The roster version in use, if any. */
+  /** The roster version in use (attached), if any. */
   currentId(): string | null {
-    return this.currentRow()?.id ?? null;
+    return this.inUse.id;
+  }
+
+  /**
+   * The version in use and which key its residents' marks are under: coverage is counted against
+   * both, and only while that key is the one in use (a roster still being marked again after a key
+   * change would match nobody).
+   */
+  marks(): { rosterId: string | null; markKeyId: string | null } {
+    return { rosterId: this.inUse.id, markKeyId: this.inUse.markKeyId };
   }
 
   /** Residents in the roster in use. */
@@ -293,8 +356,8 @@ export class Roster {
    * household ("3-2-502", "3 2"), or by the start of the name. At most 20.
    */
   search(query: string): ResidentView[] {
-    const current = this.currentRow();
-    if (!current) return [];
+    const current = this.inUse.id;
+    if (current === null) return [];
     const q = query.trim().toUpperCase();
     const columns = 'rowid, row_no, id_number, name, phone, building, unit, room, tags';
     let rows: ResidentRow[];
@@ -313,14 +376,13 @@ export class Roster {
     } else {
       rows = this.deps.db.prepare(`SELECT ${columns} FROM roster.resident WHERE name >= ? AND name < ? ORDER BY name LIMIT 20`).all(query.trim(), `${query.trim()}\uffff`) as ResidentRow[];
     }
-    return rows.map((r) => residentView(r, current.id));
+    return rows.map((r) => residentView(r, current));
   }
 
   /** The resident a desk picked from `search`: who they are, to be bound like a scanned person. */
   resident(ref: string): { idNumber: string; name: string; phone: string | null } {
-    const current = this.currentRow();
     const m = /^([0-9a-f-]{36}):(\d+)$/.exec(ref);
-    if (!current || !m || m[1] !== current.id) throw new DomainError('roster.residentUnknown');
+    if (this.inUse.id === null || !m || m[1] !== this.inUse.id) throw new DomainError('roster.residentUnknown');
     const row = this.deps.db.prepare('SELECT id_number, name, phone FROM roster.resident WHERE rowid = ?').get(Number(m[2])) as
       | { id_number: string; name: string; phone: string | null }
       | undefined;
@@ -374,7 +436,24 @@ export class Roster {
     const importId = newId();
     const at = this.deps.now().toISOString();
     const merged = { ...this.mapping(), ...(mapping ?? {}) };
-    await this.deps.writer.run(() => {
+    // Taken before the first await: a second read asked for meanwhile is refused, not started beside it.
+    const job = { importId, cancelled: false, done: Promise.resolve() };
+    this.job = job;
+    try {
+      await this.begin(importId, upload, mapping, merged, at);
+    } catch (err) {
+      this.job = null;
+      throw err;
+    }
+    job.done = this.runRead(job, upload, merged, encoding).finally(() => {
+      if (this.job === job) this.job = null;
+      this.progressOf.delete(importId);
+    });
+    return this.importView(importId);
+  }
+
+  private begin(importId: string, upload: Upload, mapping: HeaderMapping | undefined, merged: HeaderMapping, at: string): Promise<void> {
+    return this.deps.writer.run(() => {
       if (mapping) {
         this.deps.db
           .prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
@@ -386,13 +465,6 @@ export class Roster {
         .prepare(`INSERT INTO roster_import (id, source, file_name, state, created_at, operator_id, mark_key_id) VALUES (?, 'station', ?, 'reading', ?, ?, ?)`)
         .run(importId, upload.fileName, at, this.deps.operatorId(), markKeyId(this.deps.markKey()));
     });
-    const job = { importId, cancelled: false, done: Promise.resolve() };
-    job.done = this.runRead(job, upload, merged, encoding).finally(() => {
-      if (this.job === job) this.job = null;
-      this.progressOf.delete(importId);
-    });
-    this.job = job;
-    return this.importView(importId);
   }
 
   private async runRead(job: { importId: string; cancelled: boolean }, upload: Upload, mapping: HeaderMapping, encoding: 'utf-8' | 'gb18030' | undefined): Promise<void> {
@@ -413,13 +485,17 @@ export class Roster {
         mapping,
         rules: this.deps.identity.site.config.household ?? DEFAULT_HOUSEHOLD_RULES,
         markKey: this.deps.markKey(),
-        previous: this.currentRow() ? this.currentFile() : null,
+        previous: this.inUse.id !== null ? rosterPath(this.deps.dataDir, this.inUse.id) : null,
         ...(encoding ? { encoding } : {}),
         meta: { importId, fileName: upload.fileName, markKeyId: markKeyId(this.deps.markKey()) },
         onProgress: progress,
         cancelled: () => job.cancelled || this.closed,
       });
-      if (result.ok) {
+      if (result.ok && result.built.residents > MAX_ROSTER_ROWS) {
+        // HQ takes no larger roster: it would never reach HQ or the other desks.
+        fs.rmSync(rosterPath(this.deps.dataDir, importId), { force: true });
+        update = { state: 'failed', fields: { failure: JSON.stringify({ code: 'file.tooManyRows', rowNo: null }) } };
+      } else if (result.ok) {
         update = {
           state: 'ready',
           fields: {
@@ -457,10 +533,11 @@ export class Roster {
     this.deps.emit.changed(importId, update.state);
   }
 
-  /** Waits for the ledger being read (tests, benchmarks, shutdown). */
+  /** Waits for the ledger being read, the journalling and any re-marking (tests, benchmarks, shutdown). */
   async idle(): Promise<void> {
     await this.job?.done;
     await this.catchingUp;
+    await this.remarking;
   }
 
   /**
@@ -469,6 +546,14 @@ export class Roster {
    * time, resumed after a restart).
    */
   async apply(importId: string): Promise<RosterImportView> {
+    // A ledger read before the station took its site's key is marked again before it is used.
+    const ready = this.deps.db.prepare(`SELECT state FROM roster_import WHERE id = ?`).get(importId) as { state: RosterImportState } | undefined;
+    if (ready?.state === 'ready') {
+      const key = this.deps.markKey();
+      const file = rosterPath(this.deps.dataDir, importId);
+      const meta = rosterFileMeta(file);
+      if (meta && meta.markKeyId !== markKeyId(key)) await this.remarkFile(importId, key);
+    }
     const at = this.deps.now().toISOString();
     const row = await this.deps.writer.run(() => {
       const r = this.deps.db.prepare('SELECT * FROM roster_import WHERE id = ?').get(importId) as ImportRow | undefined;
@@ -492,20 +577,44 @@ export class Roster {
     this.switchTo(importId);
     log.info({ importId, residents: row.residents }, 'roster applied');
     this.deps.emit.changed(importId, 'current');
-    if (row.source === 'station') void this.catchUpJournal();
     return this.importView(importId);
   }
 
-  /** After the change is committed: the new file attached, the old ones removed. */
+  /**
+   * After the change is committed: the new file attached, the old ones removed, the new one's
+   * marks made under the key in use if they are not (the key changed while it was being fetched),
+   * and rows of a version imported here still to journal sent on, whichever version is in use.
+   */
   private switchTo(importId: string): void {
-    this.attach(rosterPath(this.deps.dataDir, importId));
-    const old = this.deps.db.prepare(`SELECT id FROM roster_import WHERE state IN ('superseded', 'discarded', 'failed')`).all() as { id: string }[];
+    this.attach(rosterPath(this.deps.dataDir, importId), importId);
+    this.removeUnusedFiles();
+    this.deps.onApplied();
+    void this.remark();
+    void this.catchUpJournal();
+  }
+
+  /** Files of versions replaced, discarded or failed; one imported here stays until its rows are all in the journal. */
+  private removeUnusedFiles(): void {
+    const old = this.deps.db
+      .prepare(`SELECT id FROM roster_import WHERE state IN ('superseded', 'discarded', 'failed') AND NOT ${JOURNAL_PENDING}`)
+      .all() as { id: string }[];
     for (const r of old) {
       this.closeFile(r.id);
       const file = rosterPath(this.deps.dataDir, r.id);
       if (fs.existsSync(file)) fs.rmSync(file, { force: true });
     }
-    this.deps.onApplied();
+  }
+
+  /**
+   * After a feed page was committed: a version this station already had may have become the
+   * site's roster again (`roster.version` for it); its file is attached.
+   */
+  useCurrent(): void {
+    const current = this.currentRow();
+    if (!current || current.id === this.inUse.id || this.closed) return;
+    this.switchTo(current.id);
+    log.info({ importId: current.id }, 'roster in use again, as HQ says');
+    this.deps.emit.changed(current.id, 'current');
   }
 
   async discard(importId: string): Promise<RosterImportView> {
@@ -532,7 +641,8 @@ export class Roster {
 
   /**
    * Journals the rows of a roster imported here that are not in the journal yet, a chunk per
-   * writer job (the desk's scans go in between). Resumes where it stopped after a restart.
+   * writer job (the desk's scans go in between). Resumes where it stopped after a restart. A
+   * version's file is removed once its last row is in, if it is no longer in use.
    */
   catchUpJournal(): Promise<void> {
     this.catchingUp ??= (async () => {
@@ -540,8 +650,9 @@ export class Roster {
         for (;;) {
           if (this.closed) return;
           const more = await this.deps.writer.run(() => this.journalNextRows());
-          if (!more) return;
+          if (!more) break;
         }
+        if (!this.closed) this.removeUnusedFiles();
       } catch (err) {
         if (!this.closed) log.error({ err }, 'journalling the roster failed; it resumes at the next start');
       } finally {
@@ -551,70 +662,120 @@ export class Roster {
     return this.catchingUp;
   }
 
+  /** Versions whose rows could not be journalled (their file was removed by an older Station), said once. */
+  private readonly unjournallable = new Set<string>();
+
+  /**
+   * The next chunk of a version imported here, oldest version first, read from the version's own
+   * file whatever its state: a version replaced before all its rows went (by one from HQ, by a
+   * newer import) still reaches HQ whole, and HQ, which puts a version in use when its last row
+   * arrives, ends on the same version as this desk.
+   */
   private journalNextRows(): boolean {
-    const r = this.deps.db
-      .prepare(`SELECT * FROM roster_import WHERE source = 'station' AND state = 'current' AND journalled_rows < residents`)
-      .get() as ImportRow | undefined;
-    if (!r) return false;
-    const found = this.deps.db
-      .prepare('SELECT rowid, id_number, name, phone, building, unit, room, tags FROM roster.resident WHERE rowid > ? ORDER BY rowid LIMIT ?')
-      .raw()
-      .all(r.journal_cursor, ROWS_PER_ENTRY) as [number, ...ResidentTuple][];
-    if (found.length === 0) return false;
-    const rows = found.map(([, ...tuple]) => tuple);
-    this.deps.journal.append({
-      stationId: this.deps.identity.station.id,
-      operatorId: this.deps.operatorId(),
-      at: this.deps.now().toISOString(),
-      kind: 'roster.rows',
-      entityId: r.id,
-      payload: { part: Math.floor(r.journalled_rows / ROWS_PER_ENTRY), rows },
-    });
-    this.deps.db
-      .prepare('UPDATE roster_import SET journalled_rows = ?, journal_cursor = ? WHERE id = ?')
-      .run(r.journalled_rows + rows.length, found[found.length - 1]![0], r.id);
-    return true;
+    const pending = this.deps.db.prepare(`SELECT * FROM roster_import WHERE ${JOURNAL_PENDING} ORDER BY seq`).all() as ImportRow[];
+    for (const r of pending) {
+      if (!fs.existsSync(rosterPath(this.deps.dataDir, r.id))) {
+        if (!this.unjournallable.has(r.id)) log.error({ importId: r.id, journalled: r.journalled_rows, residents: r.residents }, 'the rest of a roster cannot be journalled: its file is gone');
+        this.unjournallable.add(r.id);
+        continue;
+      }
+      const found = this.fileOf(r.id)
+        .prepare('SELECT rowid, id_number, name, phone, building, unit, room, tags FROM resident WHERE rowid > ? ORDER BY rowid LIMIT ?')
+        .raw()
+        .all(r.journal_cursor, ROWS_PER_ENTRY) as [number, ...ResidentTuple][];
+      if (found.length === 0) continue;
+      const rows = found.map(([, ...tuple]) => tuple);
+      this.deps.journal.append({
+        stationId: this.deps.identity.station.id,
+        operatorId: this.deps.operatorId(),
+        at: this.deps.now().toISOString(),
+        kind: 'roster.rows',
+        entityId: r.id,
+        payload: { part: Math.floor(r.journalled_rows / ROWS_PER_ENTRY), rows },
+      });
+      this.deps.db
+        .prepare('UPDATE roster_import SET journalled_rows = ?, journal_cursor = ? WHERE id = ?')
+        .run(r.journalled_rows + rows.length, found[found.length - 1]![0], r.id);
+      return true;
+    }
+    return false;
   }
 
   /**
-   * The mark key changed (the station joined its site's key): the roster in use is written again
-   * with every resident's mark under the new key, then put back in place of the old file.
+   * The roster in use with every resident's mark under the key in use: after the station took its
+   * site's key, at start-up when a stop cut that short, after a version fetched under the old key
+   * was put in use. In the background (seconds for a million residents); coverage is not counted
+   * against the roster until it is done (`Coverage.countable`), then counted again.
    */
-  async remark(): Promise<void> {
-    const current = this.currentRow();
-    const key = this.deps.markKey();
-    if (!current || current.mark_key_id === markKeyId(key)) return;
-    const file = rosterPath(this.deps.dataDir, current.id);
-    const tmp = `${file}.remark`;
-    const builder = new RosterFileBuilder(tmp, key);
-    const read = this.deps.db.prepare('SELECT rowid, row_no, id_number, name, phone, building, unit, room, tags FROM roster.resident WHERE rowid > ? ORDER BY rowid LIMIT 5000').raw();
-    try {
-      for (let after = 0; ; ) {
-        const rows = read.all(after) as [number, number, ...ResidentTuple][];
-        if (rows.length === 0) break;
-        for (const [, rowNo, ...t] of rows) await builder.resident(rowNo, t);
-        after = rows[rows.length - 1]![0];
-      }
-      await builder.finish(null, { importId: current.id, fileName: current.file_name ?? '', markKeyId: markKeyId(key) });
-    } catch (err) {
-      builder.abandon();
-      throw err;
+  remark(): Promise<void> {
+    if (!this.remarking) {
+      // Cleared when done (`finally` runs a turn later, so never before it is set).
+      const run = this.remarkInUse().finally(() => {
+        if (this.remarking === run) this.remarking = null;
+      });
+      this.remarking = run;
     }
-    await this.deps.writer.run(() => this.deps.db.prepare('UPDATE roster_import SET mark_key_id = ? WHERE id = ?').run(markKeyId(key), current.id));
-    this.deps.db.exec('DETACH DATABASE roster');
-    this.closeFile(current.id);
-    fs.renameSync(tmp, file);
-    this.attach(file);
-    this.deps.onApplied();
-    log.info({ importId: current.id }, 'roster marks made under the site key');
+    return this.remarking;
+  }
+
+  private async remarkInUse(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.closed) return;
+        const { id, markKeyId: under } = this.inUse;
+        const key = this.deps.markKey();
+        if (id === null || under === markKeyId(key)) return;
+        // The key may change again meanwhile: the loop looks again once this is done.
+        await this.remarkFile(id, key);
+      }
+    } catch (err) {
+      if (!this.closed) log.error({ err }, 'the roster could not be marked under the key in use; tried again at the next start');
+    }
+  }
+
+  /**
+   * Marks a version's file again under `key`: a copy is written beside it and renamed over it,
+   * then the row says so. In that order: the file records its own key, so a stop in between is
+   * put right at the next start, and never leaves a row saying "new key" over old marks.
+   */
+  private remarkFile(importId: string, key: string): Promise<void> {
+    const running = this.remarks.get(importId);
+    if (running) return running;
+    const work = (async () => {
+      const file = rosterPath(this.deps.dataDir, importId);
+      const tmp = `${file}.remark`;
+      const id = markKeyId(key);
+      if (!(await remarkRosterFile(file, tmp, key, id, () => this.closed))) return;
+      // Stopping, or the version was replaced and its file removed meanwhile: the copy is not wanted.
+      if (this.closed || !fs.existsSync(file)) {
+        fs.rmSync(tmp, { force: true });
+        return;
+      }
+      const attached = this.inUse.id === importId;
+      if (attached) this.detach();
+      this.closeFile(importId);
+      try {
+        fs.renameSync(tmp, file);
+      } finally {
+        if (attached) this.attach(file, importId);
+      }
+      await this.deps.writer.run(() => this.deps.db.prepare('UPDATE roster_import SET mark_key_id = ? WHERE id = ?').run(id, importId));
+      log.info({ importId }, 'roster marks made under the key in use');
+      if (attached) this.deps.onApplied();
+    })().finally(() => this.remarks.delete(importId));
+    this.remarks.set(importId, work);
+    return work;
   }
 
   // ---- versions from HQ ----------------------------------------------------------------------
 
   /**
-   * `roster.version`: the site's roster is now this version (imported at HQ or at another desk).
-   * It is noted here as `receiving`; `receive` fetches its rows. One this station applied itself
-   * needs nothing.
+   * `roster.version`: the site's roster is now this version (imported at HQ or at a desk). A new
+   * one is noted here as `receiving`; `receive` fetches its rows. One this station has already
+   * (imported here, or received before another replaced it) is put back in use: a desk that
+   * received an older version from HQ after applying its own import ends on its own import once
+   * HQ publishes it. One in use needs nothing, one given up on neither. Whichever it is, a version
+   * announced before it and still arriving is older: it is not fetched any more.
    */
   feedHandlers(): FeedHandlers {
     return {
@@ -622,16 +783,30 @@ export class Roster {
         const v = item.payload;
         if (v.siteId !== this.deps.identity.site.id) return;
         const known = this.deps.db.prepare('SELECT state FROM roster_import WHERE id = ?').get(v.importId) as { state: RosterImportState } | undefined;
-        if (known && known.state !== 'receiving') return;
-        // An older version still arriving is not wanted any more.
-        this.deps.db.prepare(`UPDATE roster_import SET state = 'discarded' WHERE state = 'receiving' AND id != ?`).run(v.importId);
+        if (known && !['receiving', 'superseded', 'ready', 'current'].includes(known.state)) return;
+        // An older version still arriving is not wanted any more (one once in use here is replaced again).
+        this.deps.db
+          .prepare(`UPDATE roster_import SET state = CASE WHEN applied_at IS NULL THEN 'discarded' ELSE 'superseded' END WHERE state = 'receiving' AND id != ?`)
+          .run(v.importId);
+        effects.rosters++;
+        if (known?.state === 'current' || known?.state === 'receiving') return;
+        if (known?.state === 'superseded' || known?.state === 'ready') {
+          if (rosterFileMeta(rosterPath(this.deps.dataDir, v.importId))?.importId === v.importId) {
+            // Its file is attached once this page is committed (`useCurrent`).
+            this.deps.db.prepare(`UPDATE roster_import SET state = 'superseded' WHERE state = 'current'`).run();
+            this.deps.db.prepare(`UPDATE roster_import SET state = 'current', applied_at = ? WHERE id = ?`).run(at, v.importId);
+          } else {
+            // Its file is gone: fetched again from HQ.
+            this.deps.db.prepare(`UPDATE roster_import SET state = 'receiving', failure = NULL WHERE id = ?`).run(v.importId);
+          }
+          return;
+        }
         this.deps.db
           .prepare(
             `INSERT INTO roster_import (id, source, file_name, state, total_rows, residents, created_at) VALUES (?, 'hq', ?, 'receiving', ?, ?, ?)
              ON CONFLICT(id) DO NOTHING`,
           )
           .run(v.importId, v.fileName, v.rows, v.rows, at);
-        effects.rosters++;
       },
     };
   }
@@ -639,42 +814,58 @@ export class Roster {
   /**
    * Fetches the version being received, page by page, into a roster file of its own, and puts it
    * in use once every row is in. A page that does not come stops it; the next feed pull tries
-   * again from the start (the file is written anew).
+   * again from the start (the file is written anew), also after a restart. A version that does
+   * not hold what HQ said it does (fewer or more rows than its `roster.version`, an ID number
+   * twice) would come the same way every time: it is given up, never put in use.
    */
   async receive(fetchPage: (importId: string, after: number, limit: number) => Promise<RosterPageRows | null>): Promise<void> {
     const wanted = this.deps.db.prepare(`SELECT * FROM roster_import WHERE state = 'receiving' ORDER BY created_at DESC LIMIT 1`).get() as ImportRow | undefined;
     if (!wanted || this.closed) return;
     const file = rosterPath(this.deps.dataDir, wanted.id);
-    const builder = new RosterFileBuilder(file, this.deps.markKey());
+    const key = this.deps.markKey();
+    const builder = new RosterFileBuilder(file, key);
+    const expected = wanted.residents;
     let after = 0;
     let received = 0;
+    let refused: 'count' | 'duplicate' | null = null;
     try {
       for (;;) {
-        if (this.closed) throw new LedgerCancelled();
+        if (this.closed || !this.stillReceiving(wanted.id)) throw new LedgerCancelled();
         const page = await fetchPage(wanted.id, after, RECEIVE_PAGE);
         if (!page) throw new LedgerCancelled();
         for (const [rowNo, ...t] of page.rows) await builder.resident(rowNo, t);
         received += page.rows.length;
-        const progress = { phase: 'receiving' as const, rows: received, bytes: received, totalBytes: Math.max(page.total, received) };
+        const progress = { phase: 'receiving' as const, rows: received, bytes: received, totalBytes: Math.max(expected, received) };
         this.progressOf.set(wanted.id, progress);
         this.deps.emit.progress(wanted.id, progress);
-        if (page.rows.length === 0 || received >= page.total) break;
+        if (page.rows.length === 0 || received >= expected) break;
         after = page.rows[page.rows.length - 1]![0];
       }
-      await builder.finish(null, { importId: wanted.id, fileName: wanted.file_name ?? '', markKeyId: markKeyId(this.deps.markKey()) });
+      if (received !== expected) refused = 'count';
+      else await builder.finish(null, { importId: wanted.id, fileName: wanted.file_name ?? '', markKeyId: markKeyId(key) });
     } catch (err) {
-      builder.abandon();
-      this.progressOf.delete(wanted.id);
-      if (!(err instanceof LedgerCancelled)) throw err;
-      return;
+      // The unique index on ID numbers is built last: a number HQ sent twice fails it.
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') refused = 'duplicate';
+      else {
+        builder.abandon();
+        this.progressOf.delete(wanted.id);
+        if (!(err instanceof LedgerCancelled)) throw err;
+        return;
+      }
     }
     this.progressOf.delete(wanted.id);
+    if (refused) {
+      builder.abandon();
+      await this.refuseVersion(wanted.id, refused, expected, received);
+      return;
+    }
     const at = this.deps.now().toISOString();
     const applied = await this.deps.writer.run(() => {
-      const still = this.deps.db.prepare('SELECT state FROM roster_import WHERE id = ?').get(wanted.id) as { state: RosterImportState };
-      if (still.state !== 'receiving') return false;
+      if (!this.stillReceiving(wanted.id)) return false;
       this.deps.db.prepare(`UPDATE roster_import SET state = 'superseded' WHERE state = 'current'`).run();
-      this.deps.db.prepare(`UPDATE roster_import SET state = 'current', applied_at = ?, residents = ?, total_rows = ? WHERE id = ?`).run(at, received, received, wanted.id);
+      this.deps.db
+        .prepare(`UPDATE roster_import SET state = 'current', applied_at = ?, residents = ?, total_rows = ?, mark_key_id = ? WHERE id = ?`)
+        .run(at, received, received, markKeyId(key), wanted.id);
       return true;
     });
     if (!applied) {
@@ -684,6 +875,25 @@ export class Roster {
     this.switchTo(wanted.id);
     log.info({ importId: wanted.id, residents: received }, 'roster from HQ in use');
     this.deps.emit.changed(wanted.id, 'current');
+  }
+
+  private stillReceiving(importId: string): boolean {
+    return (this.deps.db.prepare('SELECT state FROM roster_import WHERE id = ?').get(importId) as { state: RosterImportState } | undefined)?.state === 'receiving';
+  }
+
+  /** A version from HQ given up for good. The log says which and why, never whom. */
+  private async refuseVersion(importId: string, reason: 'count' | 'duplicate', expected: number, received: number): Promise<void> {
+    const failed = await this.deps.writer.run(
+      () =>
+        this.deps.db
+          .prepare(`UPDATE roster_import SET state = 'failed', failure = ? WHERE id = ? AND state = 'receiving'`)
+          .run(JSON.stringify({ code: 'internal', rowNo: null }), importId).changes > 0,
+    );
+    log.error(
+      { importId, reason, expected, received },
+      reason === 'duplicate' ? 'a roster version from HQ holds an ID number twice; it is not fetched again' : 'a roster version from HQ did not hold the rows it said; it is not fetched again',
+    );
+    if (failed) this.deps.emit.changed(importId, 'failed');
   }
 
   close(): void {

@@ -60,7 +60,20 @@ export type RowCheck = { ok: true; resident: ResidentRow; warnings: readonly Row
 
 const NO_WARNINGS: readonly RowProblem[] = Object.freeze([]);
 
+/**
+ * The longest name and building, unit or room HQ takes (`residentTupleSchema` in hq/protocol.ts),
+ * counted as HQ counts them: in UTF-16 code units (a rare character outside the BMP, 𠮷, counts
+ * two). A row HQ would refuse is refused here, at import, where the admin can see it: a roster
+ * journalled to HQ is never refused there.
+ */
 export const NAME_MAX_LENGTH = 50;
+export const HOUSEHOLD_PART_MAX_LENGTH = 20;
+
+/** Control characters: never in a name or an address, and NUL is refused by HQ's PostgreSQL. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- the same, to show them in a report
+const CONTROLS = /[\u0000-\u001f\u007f]/g;
 
 const FULL_WIDTH = /[\uff01-\uff5e\u3000]/;
 const WHITESPACE = /\s/;
@@ -214,7 +227,8 @@ export function validateRow(cells: readonly string[], plan: ColumnPlan, rules: C
   name = name.trim();
   if (WHITESPACE.test(name)) name = name.replace(WHITESPACE_RUNS, ' ');
   if (name === '') (problems ??= []).push({ code: 'name.missing' });
-  else if (name.length > NAME_MAX_LENGTH && [...name].length > NAME_MAX_LENGTH) (problems ??= []).push({ code: 'name.tooLong', value: short(name, 10) });
+  else if (name.length > NAME_MAX_LENGTH) (problems ??= []).push({ code: 'name.tooLong', value: short(name, 10) });
+  else if (CONTROL.test(name)) (problems ??= []).push({ code: 'name.malformed', value: visible(short(name, 10)) });
 
   const idNumber = normalizeIdNumberCell(idCell);
   if (idNumber === '') (problems ??= []).push({ code: 'id.missing' });
@@ -231,9 +245,9 @@ export function validateRow(cells: readonly string[], plan: ColumnPlan, rules: C
   const room = hasRoom ? normalizeRoom(roomCell) : '';
   const missing = (hasBuilding && building === '' ? 'building,' : '') + (hasUnit && unit === '' ? 'unit,' : '') + (hasRoom && room === '' ? 'room,' : '');
   if (missing !== '') (problems ??= []).push({ code: 'household.missing', value: missing.slice(0, -1) });
-  if (building !== '' && !rules.building.test(building)) (problems ??= []).push({ code: 'building.malformed', value: short(building) });
-  if (unit !== '' && !rules.unit.test(unit)) (problems ??= []).push({ code: 'unit.malformed', value: short(unit) });
-  if (room !== '' && !rules.room.test(room)) (problems ??= []).push({ code: 'room.malformed', value: short(room) });
+  if (building !== '') problems = householdPart(problems, 'building', building, rules.building);
+  if (unit !== '') problems = householdPart(problems, 'unit', unit, rules.unit);
+  if (room !== '') problems = householdPart(problems, 'room', room, rules.room);
 
   let tags: ResidentTag[] = [];
   let warnings = NO_WARNINGS;
@@ -249,6 +263,18 @@ export function validateRow(cells: readonly string[], plan: ColumnPlan, rules: C
 
   if (problems) return { ok: false, problems };
   return { ok: true, resident: { name, idNumber, phone, building, unit, room, tags }, warnings };
+}
+
+/** A building, unit or room HQ would refuse (too long), or that does not fit the site's pattern. */
+function householdPart(problems: RowProblem[] | null, part: 'building' | 'unit' | 'room', value: string, rule: RegExp): RowProblem[] | null {
+  if (value.length > HOUSEHOLD_PART_MAX_LENGTH) (problems ??= []).push({ code: `${part}.tooLong`, value: short(value) });
+  else if (CONTROL.test(value) || !rule.test(value)) (problems ??= []).push({ code: `${part}.malformed`, value: visible(short(value)) });
+  return problems;
+}
+
+/** A value for a report with its control characters shown as such. */
+function visible(value: string): string {
+  return value.replace(CONTROLS, '\ufffd');
 }
 
 /** The problem a repeated ID number gets: `firstRowNo` is where it first appeared. */

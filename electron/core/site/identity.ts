@@ -8,6 +8,11 @@ import type { StationIdentity } from './bootstrap';
 export type HqIdentity = { siteId: string; siteName: string; number: number; name: string };
 
 const MARK_KEY = 'site.markKey';
+/**
+ * Set with a new mark key, in its transaction: this desk's own marks are still to be made under
+ * it (`Coverage.remarkIfPending`), also after a restart. Migration 8 sets it too.
+ */
+export const OWN_MARKS_PENDING = 'site.ownMarksPending';
 
 /**
  * The station's place in its site, as HQ gives it (at enrollment and whenever HQ changes it):
@@ -79,6 +84,7 @@ export class SiteIdentity {
         this.db
           .prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
           .run(MARK_KEY, item.payload.markKey);
+        this.db.prepare(`INSERT INTO setting (key, value) VALUES (?, '1') ON CONFLICT(key) DO NOTHING`).run(OWN_MARKS_PENDING);
         effects.keys = true;
       },
     };

@@ -211,7 +211,7 @@ describe('coverage of a round against the roster', () => {
     const effects = await apply([{ cursor: 1, kind: 'site.keys', payload: { siteId: 'demo-site', markKey: siteKey } }]);
     expect(effects.keys).toBe(true);
     // What the core does with that (as after any feed page): marks made again under the new key.
-    await core.writer.run(() => core!.coverage.remarkOwnBindings());
+    expect(await core.writer.run(() => core!.coverage.remarkIfPending())).toBe(true);
     await core.roster.remark();
     expect(core.siteIdentity.markKey()).toBe(siteKey);
     // Another desk's binding of resident 2, marked under the site key, is counted; this desk's resident 1 still is.

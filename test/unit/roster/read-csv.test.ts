@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { detectDelimiter, detectEncoding, openCsv, sniffRosterFile } from '../../../electron/core/roster/read';
+import { detectDelimiter, detectEncoding, MAX_CSV_RECORD_BYTES, openCsv, sniffRosterFile } from '../../../electron/core/roster/read';
 import { collect, idNumber, readAll, readError, writeTemp } from './fixtures';
 
 const HEADER = '姓名,身份证号,手机号,楼栋,单元,房号,标签';
@@ -178,6 +178,19 @@ describe('roster CSV: structure', () => {
     expect(await readError(readAll(writeTemp('unclosed.csv', unclosed)))).toEqual({ code: 'file.csvMalformed', rowNo: 2 });
     const afterQuote = `姓名,身份证号\n"张三"x,${idNumber(1)}\n`;
     expect(await readError(readAll(writeTemp('after.csv', afterQuote)))).toEqual({ code: 'file.csvMalformed', rowNo: 2 });
+  });
+
+  it('stops at an unpaired quote that would swallow the rest of the file, without reading it all', async () => {
+    const lines = [HEADER, `张三,${idNumber(1)},,1,1,101,`, `"李四,${idNumber(2)},,1,1,102,`];
+    for (let n = 0; n < 30_000; n++) lines.push(`居民${n},${idNumber(n % 1000)},13800138000,1,1,101,`);
+    const file = writeTemp('swallowed.csv', lines.join('\n'));
+    const size = fs.statSync(file).size;
+    let read = 0;
+    const failure = readAll(file, { onProgress: (bytes) => (read = bytes) });
+    await expect(failure).rejects.toMatchObject({ code: 'file.csvMalformed', rowNo: 3, detail: 'CSV_MAX_RECORD_SIZE' });
+    // Refused once the quoted "cell" passed MAX_CSV_RECORD_BYTES, not at the end of a 1.8 MB file.
+    expect(size).toBeGreaterThan(1_500_000);
+    expect(read).toBeLessThan(MAX_CSV_RECORD_BYTES * 4);
   });
 
   it('tolerates spaces around quoted cells', async () => {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { residentTupleSchema } from '../../../hq/protocol';
 import { resolveColumns } from '../../../electron/core/roster/fields';
+import { tagsToBits } from '../../../electron/core/roster/file';
 import {
   compileHouseholdRules,
   DEFAULT_HOUSEHOLD_RULES,
@@ -122,10 +124,36 @@ describe('roster row validation', () => {
     expect(check).toMatchObject({ ok: true, resident: { building: '12', unit: '1', room: '1502' } });
   });
 
-  it('collapses whitespace in names and counts characters, not UTF-16 units, against the limit', () => {
+  it('collapses whitespace in names and counts their length as HQ does, in UTF-16 units', () => {
     expect(validateRow(withCell(0, ' 阿卜杜 \t 热合曼 '), PLAN, RULES)).toMatchObject({ ok: true, resident: { name: '阿卜杜 热合曼' } });
-    expect(validateRow(withCell(0, '𠀀'.repeat(50)), PLAN, RULES).ok).toBe(true);
-    expect(validateRow(withCell(0, '𠀀'.repeat(51)), PLAN, RULES).ok).toBe(false);
+    // A rare character (outside the BMP) is two units to HQ: 25 of them fit, 26 do not.
+    expect(validateRow(withCell(0, '𠀀'.repeat(25)), PLAN, RULES).ok).toBe(true);
+    expect(problems(validateRow(withCell(0, '𠀀'.repeat(26)), PLAN, RULES)).map((p) => p.code)).toEqual(['name.tooLong']);
+    expect(validateRow(withCell(0, '张'.repeat(50)), PLAN, RULES).ok).toBe(true);
+    expect(problems(validateRow(withCell(0, `张\u0000三`), PLAN, RULES))).toEqual([{ code: 'name.malformed', value: '张\ufffd三' }]);
+  });
+
+  it('refuses a building, unit or room longer than HQ takes, whatever the site’s pattern allows', () => {
+    const loose = compileHouseholdRules({ building: '^.+$', unit: '^.+$', room: '^.+$' });
+    expect(validateRow(['张三', ID, '', 'A'.repeat(20), '东区一单元', '1'.repeat(20), ''], PLAN, loose).ok).toBe(true);
+    const long = validateRow(['张三', ID, '', 'A'.repeat(21), 'U'.repeat(21), '1'.repeat(21), ''], PLAN, loose);
+    expect(problems(long).map((p) => p.code)).toEqual(['building.tooLong', 'unit.tooLong', 'room.tooLong']);
+    expect(problems(validateRow(['张三', ID, '', 'A\u0000', '1', '101', ''], PLAN, loose)).map((p) => p.code)).toEqual(['building.malformed']);
+  });
+
+  it('takes no row HQ would refuse (property, against HQ’s own schema)', () => {
+    const loose = compileHouseholdRules({ building: '^.+$', unit: '^.+$', room: '^.+$' });
+    const cell = fc.oneof(fc.string({ maxLength: 60, size: 'max' }), fc.string({ unit: 'grapheme', maxLength: 60, size: 'max' }), fc.string({ unit: 'binary', maxLength: 60, size: 'max' }));
+    fc.assert(
+      fc.property(cell, fc.constantFrom(ID, ` ${ID.toLowerCase()} `, '1234'), fc.oneof(fc.constant(''), fc.constant('+86 138 0013 8000'), cell), cell, cell, cell, cell, (name, id, phone, building, unit, room, tags) => {
+        const check = validateRow([name, id, phone, building, unit, room, tags], PLAN, loose);
+        if (!check.ok) return;
+        const r = check.resident;
+        const tuple = [r.idNumber, r.name, r.phone, r.building, r.unit, r.room, tagsToBits(r.tags)];
+        expect(residentTupleSchema.safeParse(tuple).success).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('requires the household parts the file has columns for, and none when it has none', () => {
