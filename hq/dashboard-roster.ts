@@ -4,6 +4,7 @@
  * number and reason, what changes against the site's roster in use, and Apply / Discard.
  * Server-rendered like the rest of the dashboard: no scripts.
  */
+import type { RosterFailureCode, RosterProblemCode } from '../electron/api/roster';
 import { esc, shell, siteTime, type DashboardLang } from './dashboard';
 import type { HqRosterImport, RosterChangeRow, RosterProblemRow } from './domains/roster';
 
@@ -52,7 +53,8 @@ const TEXT = {
     field: { name: '姓名', idNumber: '身份证号', phone: '手机号', building: '楼栋', unit: '单元', room: '房号', tags: '标签' },
     problem: {
       'name.missing': '缺少姓名',
-      'name.tooLong': '姓名过长（{v}）',
+      'name.tooLong': '姓名过长（{v}），最多 50 个字符（生僻字算两个）',
+      'name.malformed': '姓名中有控制字符（{v}）',
       'id.missing': '缺少身份证号',
       'id.malformed': '身份证号格式不对（{v}）',
       'id.checkFailed': '身份证号校验位不对（{v}）',
@@ -61,6 +63,9 @@ const TEXT = {
       'building.malformed': '楼栋格式不对（{v}）',
       'unit.malformed': '单元格式不对（{v}）',
       'room.malformed': '房号格式不对（{v}）',
+      'building.tooLong': '楼栋过长（{v}），最多 20 个字符',
+      'unit.tooLong': '单元过长（{v}），最多 20 个字符',
+      'room.tooLong': '房号过长（{v}），最多 20 个字符',
       'tag.unknown': '不认识的标签（{v}）',
       'row.duplicate': '同一身份证号在文件中出现多次（另见第 {v} 行）',
     },
@@ -71,6 +76,7 @@ const TEXT = {
       'file.csvMalformed': 'CSV 格式有误（可能有未配对的引号）。',
       'file.empty': '文件是空的。',
       'file.noHeader': '第一行就是数据，没有表头。',
+      'file.tooManyRows': '居民超过 500 万人，总部不接收这么大的台账，未导入任何数据。',
       internal: '读取中断，未导入任何数据。',
     },
   },
@@ -108,7 +114,8 @@ const TEXT = {
     field: { name: 'Name', idNumber: 'ID number', phone: 'Phone', building: 'Building', unit: 'Unit', room: 'Room', tags: 'Tags' },
     problem: {
       'name.missing': 'no name',
-      'name.tooLong': 'name too long ({v})',
+      'name.tooLong': 'name too long ({v}): at most 50 characters, a rare character counting two',
+      'name.malformed': 'control characters in the name ({v})',
       'id.missing': 'no ID number',
       'id.malformed': 'ID number malformed ({v})',
       'id.checkFailed': 'ID number check character wrong ({v})',
@@ -117,6 +124,9 @@ const TEXT = {
       'building.malformed': 'building malformed ({v})',
       'unit.malformed': 'unit malformed ({v})',
       'room.malformed': 'room malformed ({v})',
+      'building.tooLong': 'building too long ({v}): at most 20 characters',
+      'unit.tooLong': 'unit too long ({v}): at most 20 characters',
+      'room.tooLong': 'room too long ({v}): at most 20 characters',
       'tag.unknown': 'unknown tag ({v})',
       'row.duplicate': 'the same ID number more than once in the file (also row {v})',
     },
@@ -127,10 +137,16 @@ const TEXT = {
       'file.csvMalformed': 'The CSV is malformed (an unpaired quote?).',
       'file.empty': 'The file is empty.',
       'file.noHeader': 'The first row is already data: there is no header row.',
+      'file.tooManyRows': 'More than 5,000,000 residents: HQ does not take a ledger this large; nothing was imported.',
       internal: 'Reading stopped; nothing was imported.',
     },
   },
 } as const;
+
+/** Words for every problem and failure code in both languages: a new code does not compile until it has them. */
+type Worded = { problem: Record<RosterProblemCode, string>; failure: Record<RosterFailureCode, string> };
+const _everyCodeWorded: Record<keyof typeof TEXT, Worded> = TEXT;
+void _everyCodeWorded;
 
 function fill(text: string, values: Record<string, string | number>): string {
   return text.replace(/\{(\w+)\}/g, (_m, k: string) => String(values[k] ?? ''));

@@ -1,19 +1,21 @@
+import type { RosterFailureCode } from '../api/roster';
 import { headerMappingSchema, type HeaderMapping } from '../core/roster/fields';
 
 /** Why a ledger could not be read at all, as the roster commands of station and HQ say it. */
-const FAILURES: Record<string, string> = {
+const FAILURES: Record<RosterFailureCode, string> = {
   'file.unsupported': 'not a spreadsheet that can be read here (save it as .xlsx or .csv)',
   'file.xls': 'an old Excel .xls file (save it as .xlsx)',
   'file.encoding': 'the text encoding could not be read (try --encoding gb18030 or utf-8)',
   'file.csvMalformed': 'the CSV is malformed (an unpaired quote?)',
   'file.empty': 'the file is empty',
   'file.noHeader': 'the first row is data: there is no header row',
+  'file.tooManyRows': 'more than 5,000,000 residents: HQ does not take a ledger this large',
   internal: 'reading stopped',
 };
 
 export function rosterFailureText(failure: { code: string; rowNo?: number | null } | null | undefined): string {
   const code = failure?.code ?? 'internal';
-  return `${FAILURES[code] ?? code}${failure?.rowNo ? ` (row ${failure.rowNo})` : ''}`;
+  return `${FAILURES[code as RosterFailureCode] ?? code}${failure?.rowNo ? ` (row ${failure.rowNo})` : ''}`;
 }
 
 /** `--map "居民名=name,证件=idNumber,备注=ignore"`: the admin's answer for headers not known. */

@@ -525,6 +525,7 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect((await admin(HQ_PATHS.adminStations, { stationId: other.stationId, name: '<script>alert(1)</script>' })).status).toBe(200);
       await station.upload(samplingJournal(48, { at: new Date(clock) }), { headSeq: 60 });
       await admin(HQ_PATHS.adminResults, { tubeCode: 'SY0010000002', result: 'positive' });
+      expect((await admin(HQ_PATHS.adminRounds, { siteId: 'site-a', name: '第2轮全员核酸' })).status).toBe(200);
       const anonymous = await fetch(`${base}/dashboard`, { redirect: 'manual' });
       expect(anonymous.status).toBe(303);
       expect(anonymous.headers.get('location')).toBe('/login');
@@ -540,6 +541,9 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       const dash = await hq.store.dashboard(new Date(clock + 8 * 3600_000).toISOString().slice(0, 10));
       expect(dash.sites).toEqual([{ siteId: 'site-a', siteName: '采样点 site-a', people: 21, tubes: 3, boxes: 0 }]);
       expect(dash.stations.find((s) => s.id === station.stationId)).toMatchObject({ ackedThrough: 48, headSeq: 60 });
+      // The site's round, open, with no coverage to show until the site has a roster.
+      expect(dash.siteRounds).toEqual([expect.objectContaining({ siteName: '采样点 site-a', name: '第2轮全员核酸', closedAt: null, coverage: null })]);
+      expect(html).toContain('第2轮全员核酸');
       const en = await (await fetch(`${base}/dashboard?lang=en`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
       expect(en).toContain('HQ dashboard');
     });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
+import { personMark } from '../../electron/core/person/mark';
 import { tempDir } from '../helpers/core';
 import { tubeCode } from '../helpers/ids';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
@@ -71,8 +72,11 @@ describe.each(['sqlite', 'postgres'] as const)('two desks enrolled at one site, 
     }
     // Only a mark crossed over: desk 2 holds no personal data of desk 1's people.
     expect(two.db.prepare('SELECT count(*) AS n FROM person').get()).toEqual({ n: 1 });
-    const markRow = two.db.prepare('SELECT mark FROM round_mark').get() as { mark: string };
-    expect(markRow.mark).not.toContain(personId(7));
+    // The mark is the site-keyed hash of the person's key, the same desk 2 computes itself, and
+    // the round_mark row holds nothing else about them.
+    const markRow = two.db.prepare('SELECT * FROM round_mark').get() as Record<string, unknown>;
+    expect(markRow.mark).toBe(personMark(two.siteIdentity.markKey(), `id:${personId(7)}`));
+    expect(JSON.stringify(markRow)).not.toContain(personId(7).slice(6, 14));
 
     // Desk 1 undoes that binding: the mark is withdrawn and desk 2 samples the person without asking.
     expect((await one.invoke('binding.undo', { reason: '扫错人' })).ok).toBe(true);

@@ -85,7 +85,8 @@ describe('coverage of a round against the roster', () => {
     ]);
     // Undoing a binding takes that person out again; an exempt person sampled after all counts as sampled.
     await ok(core, 'binding.undo', { reason: '扫错人' }); // the visitor
-    await ok(core, 'scan.submit', scan(id(33))).catch(() => undefined);
+    // Resident 33 again, into the tube they are in already: refused, and counted once.
+    expect(await refused(core, 'scan.submit', scan(id(33)))).toBe('person.alreadyInTube');
     await ok(core, 'scan.submit', scan(id(34)));
     const after = await ok(core, 'coverage.view', {});
     expect(after.totals).toEqual({ residents: 60, tested: 14, exempt: 0, untested: 46 });
