@@ -16,6 +16,7 @@ import type { RosterHandlers } from '../api/roster';
 import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
+import type { CoreContext } from './context';
 import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
 import { DataFolderInUseError, DataFolderLock } from './db/folder-lock';
 import { Writer } from './db/writer';
@@ -111,14 +112,9 @@ export class StationCore {
     this.rounds = new Rounds(this.db, this.journal, this.identity, operatorId, () => this.siteIdentity.markKey());
     this.siteIdentity = new SiteIdentity(this.db, this.journal, this.identity, operatorId, this.rounds);
     this.desk = new SamplingDesk(this.db, this.journal, this.identity, now, this.rounds);
+    const context: CoreContext = { db: this.db, dataDir: options.dataDir, writer: this.writer, journal: this.journal, identity: this.identity, operatorId, now };
     this.roster = new Roster({
-      db: this.db,
-      dataDir: options.dataDir,
-      writer: this.writer,
-      journal: this.journal,
-      identity: this.identity,
-      operatorId,
-      now,
+      ...context,
       markKey: () => this.siteIdentity.markKey(),
       emit: {
         progress: (importId, progress) => this.emit('roster.progress', { importId, progress }),
@@ -141,13 +137,7 @@ export class StationCore {
     this.feed.register(this.desk.conflicts.feedHandlers());
     this.upload = new UploadService(
       {
-        db: this.db,
-        dataDir: options.dataDir,
-        writer: this.writer,
-        journal: this.journal,
-        identity: this.identity,
-        operatorId,
-        now,
+        ...context,
         feed: this.feed,
         siteIdentity: this.siteIdentity,
         onStatus: (status) => this.emit('upload.status', status),

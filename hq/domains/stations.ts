@@ -28,6 +28,16 @@ async function freeNumber(tx: Tx, siteId: string): Promise<number | null> {
 }
 
 /** The site's mark key, made (and sent to its stations) the first time the site needs one. */
+/** A site created or renamed (its configuration kept unless a new one is given), with its mark key. */
+export async function upsertSite(tx: Tx, site: { id: string; name: string; config: string | null; at: string }): Promise<void> {
+  await tx.run(
+    `INSERT INTO site (id, name, config, at) VALUES (@id, @name, @config, @at)
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
+    { id: site.id, name: site.name, config: site.config, at: site.at },
+  );
+  await ensureSiteKeys(tx, site.id, site.at);
+}
+
 export async function ensureSiteKeys(tx: Tx, siteId: string, at: string): Promise<void> {
   const site = await tx.one<{ mark_key: string | null }>('SELECT mark_key FROM site WHERE id = @siteId', { siteId });
   if (!site || site.mark_key) return;

@@ -8,7 +8,7 @@ import { afterBatch } from '../domains';
 import { dashboardData } from '../domains/dashboard';
 import { insertFeed } from '../domains/feed';
 import { postResult } from '../domains/results';
-import { enrollStation, ensureSiteKeys } from '../domains/stations';
+import { enrollStation, upsertSite } from '../domains/stations';
 import { inspectSliced, planIngest, storedRecord, type HeldRecord, type IngestPlan, type Inspected, type StoredRecord } from '../ingest';
 import { MAX_BATCH_RECORDS } from '../protocol';
 import { HQ_PG_MIGRATIONS } from './postgres-migrations';
@@ -476,14 +476,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     backend: 'postgres',
     sql,
     async upsertSite(site) {
-      await sql.transaction(async (tx) => {
-        await tx.run(
-          `INSERT INTO site (id, name, config, at) VALUES (@id, @name, @config, @at)
-           ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
-          { id: site.id, name: site.name, config: site.config, at: site.at },
-        );
-        await ensureSiteKeys(tx, site.id, site.at);
-      });
+      await sql.transaction((tx) => upsertSite(tx, site));
     },
     async siteExists(siteId) {
       return (await one(pool, 'SELECT 1 AS x FROM site WHERE id = $1', [siteId])) !== undefined;

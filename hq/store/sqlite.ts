@@ -6,7 +6,7 @@ import { afterBatch } from '../domains';
 import type { RowsWriter } from '../domains/roster';
 import { dashboardData } from '../domains/dashboard';
 import { postResult } from '../domains/results';
-import { enrollStation, ensureSiteKeys } from '../domains/stations';
+import { enrollStation, upsertSite } from '../domains/stations';
 import { planIngest, type HeldRecord, type IngestPlan, type StoredRecord } from '../ingest';
 import type { FeedRow, HqStore, IngestInput, IngestOutcome, NewFeedItem } from './types';
 import { SqliteLock, sqliteDb } from './sql';
@@ -157,14 +157,7 @@ export function openSqliteStore(dataDir: string): HqStore {
     backend: 'sqlite',
     sql,
     async upsertSite(site) {
-      await sql.transaction(async (tx) => {
-        await tx.run(
-          `INSERT INTO site (id, name, config, at) VALUES (@id, @name, @config, @at)
-           ON CONFLICT(id) DO UPDATE SET name = excluded.name, config = coalesce(excluded.config, site.config), at = excluded.at`,
-          { id: site.id, name: site.name, config: site.config, at: site.at },
-        );
-        await ensureSiteKeys(tx, site.id, site.at);
-      });
+      await sql.transaction((tx) => upsertSite(tx, site));
     },
     async siteExists(siteId) {
       return locked(() => db.prepare('SELECT 1 FROM site WHERE id = ?').get(siteId) !== undefined);

@@ -8,7 +8,7 @@ import { HQ_PATHS } from '../../hq/protocol';
 import { tempDir, ok } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { ROOT, STATION_BIN, startStationProcess } from '../helpers/station-process';
-import { FAST_TUNING, startHq, waitFor, type RunningHq } from './upload-env';
+import { siteDesk, startHq, waitFor, type RunningHq } from './upload-env';
 
 let cluster: PgCluster | null = null;
 beforeAll(async () => {
@@ -37,13 +37,7 @@ describe.each(['sqlite', 'postgres'] as const)('the site roster across HQ and de
     await hq?.server.close();
   });
 
-  async function desk(): Promise<StationCore> {
-    const { code } = await hq!.server.createEnrollmentCode('site-r', '台账社区');
-    const core = new StationCore({ dataDir: tempDir('station-roster-'), upload: { start: true, tuning: FAST_TUNING } });
-    desks.push(core);
-    await ok(core, 'upload.enroll', { hqUrl: hq!.url, code });
-    return core;
-  }
+  const desk = () => siteDesk(hq!, { id: 'site-r', name: '台账社区' }, desks);
 
   async function adminImport(body: Buffer, query: string): Promise<Record<string, unknown>> {
     const res = await fetch(`${hq!.url}${HQ_PATHS.adminRoster}?siteId=site-r&fileName=ledger.csv${query}`, {

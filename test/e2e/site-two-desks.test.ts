@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { personMark } from '../../electron/core/person/mark';
-import { tempDir } from '../helpers/core';
 import { tubeCode } from '../helpers/ids';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
-import { FAST_TUNING, personId, startHq, waitFor, type RunningHq } from './upload-env';
+import { personId, siteDesk, startHq, waitFor, type RunningHq } from './upload-env';
 
 let cluster: PgCluster | null = null;
 beforeAll(async () => {
@@ -25,14 +24,7 @@ describe.each(['sqlite', 'postgres'] as const)('two desks enrolled at one site, 
     await hq?.server.close();
   });
 
-  async function desk(): Promise<StationCore> {
-    const { code } = await hq!.server.createEnrollmentCode('site-two', '双台社区');
-    const core = new StationCore({ dataDir: tempDir('station-two-'), upload: { start: true, tuning: FAST_TUNING } });
-    desks.push(core);
-    const enrolled = await core.invoke('upload.enroll', { hqUrl: hq!.url, code });
-    if (!enrolled.ok) throw new Error(JSON.stringify(enrolled.error));
-    return core;
-  }
+  const desk = () => siteDesk(hq!, { id: 'site-two', name: '双台社区' }, desks);
 
   it('gives each desk its own number and codes, warns at desk 2 about someone sampled at desk 1, and flags a pre-printed tube opened at both', async () => {
     const databaseUrl = backend === 'postgres' ? await cluster!.createDatabase() : undefined;

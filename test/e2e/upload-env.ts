@@ -53,6 +53,19 @@ export async function enrolledStation(
 }
 
 /**
+ * A desk of site `siteId` enrolled at `hq`, its agent running at test speed, and nothing else
+ * (rounds come from HQ); added to `desks` for the test to close.
+ */
+export async function siteDesk(hq: RunningHq, site: { id: string; name: string }, desks: StationCore[]): Promise<StationCore> {
+  const { code } = await hq.server.createEnrollmentCode(site.id, site.name);
+  const core = new StationCore({ dataDir: tempDir('station-site-'), upload: { start: true, tuning: FAST_TUNING } });
+  desks.push(core);
+  const enrolled = await core.invoke('upload.enroll', { hqUrl: hq.url, code });
+  if (!enrolled.ok) throw new Error(`enroll failed: ${JSON.stringify(enrolled.error)}`);
+  return core;
+}
+
+/**
  * `people` bindings in tubes of `capacity`, starting at person/tube `first`. Each tube's scans
  * are queued together, as a fast desk does; the writer commits them as one group.
  */

@@ -14,14 +14,11 @@ import type {
 } from '../../api/roster';
 import { LEDGER_CHUNK_BYTES } from '../../api/roster';
 import { MAX_ROSTER_ROWS } from '../../../hq/protocol';
-import type { StationDatabase } from '../db/database';
-import type { Writer } from '../db/writer';
+import type { CoreContext } from '../context';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
-import type { Journal } from '../journal';
 import { createLogger } from '../log';
 import { maskIdNumber, maskPhone } from '../person/mask';
-import type { StationIdentity } from '../site/bootstrap';
 import { headerMappingSchema, type ColumnPlan, type HeaderMapping } from './fields';
 import type { FeedHandlers } from '../feed/feed';
 import {
@@ -95,14 +92,7 @@ type ResidentRow = { rowid: number; row_no: number; id_number: string; name: str
 /** `keep`: a file of the admin's own (read in place), not an upload to remove once read. */
 type Upload = { fileName: string; size: number; received: number; file: string; keep?: boolean };
 
-export type RosterDeps = {
-  db: StationDatabase;
-  dataDir: string;
-  writer: Writer;
-  journal: Journal;
-  identity: StationIdentity;
-  operatorId: () => string;
-  now: () => Date;
+export type RosterDeps = CoreContext & {
   markKey: () => string;
   emit: {
     progress(importId: string, progress: NonNullable<RosterImportView['progress']>): void;

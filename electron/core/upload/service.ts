@@ -1,14 +1,11 @@
 import { HQ_PATHS, rosterPageSchema } from '../../../hq/protocol';
 import type { UploadStatus } from '../../api/upload';
 import type { RosterPageRows } from '../roster/roster';
-import type { StationDatabase } from '../db/database';
-import type { Writer } from '../db/writer';
+import type { CoreContext } from '../context';
 import { DomainError } from '../errors';
 import { noEffects, type FeedApplier, type FeedEffects } from '../feed/feed';
-import type { Journal } from '../journal';
 import { createLogger } from '../log';
 import { ResultsDesk } from '../results/results';
-import type { StationIdentity } from '../site/bootstrap';
 import type { SiteIdentity } from '../site/identity';
 import { DEFAULT_TUNING, UploadAgent, type AgentTuning } from './agent';
 import { JournalReader } from './batch';
@@ -28,14 +25,7 @@ export type UploadOptions = {
   tuning?: Partial<AgentTuning>;
 };
 
-export type UploadServiceDeps = {
-  db: StationDatabase;
-  dataDir: string;
-  writer: Writer;
-  journal: Journal;
-  identity: StationIdentity;
-  operatorId: () => string;
-  now: () => Date;
+export type UploadServiceDeps = CoreContext & {
   /** Routes feed items to the domains that own them. */
   feed: FeedApplier;
   /** Where HQ's word on this station's site, number and name is stored. */

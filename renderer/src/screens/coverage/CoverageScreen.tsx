@@ -80,7 +80,7 @@ export function CoverageScreen() {
   const scopeName = (where: { building: string; unit?: string | undefined }) =>
     where.unit !== undefined ? t('list.heading', { building: where.building, unit: where.unit }) : t('list.buildingHeading', { building: where.building });
   return (
-    <div className="coverage" data-testid="coverage-screen">
+    <div className="cards coverage" data-testid="coverage-screen">
       <section className="coverage-head">
         <label>
           {t('round')}{' '}

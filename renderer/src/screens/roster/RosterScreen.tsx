@@ -111,7 +111,7 @@ export function RosterScreen() {
   const time = (iso: string | null) => (iso ? formatTime(iso, language) : t('common:time.none'));
 
   return (
-    <div className="roster" data-testid="roster-screen">
+    <div className="cards roster" data-testid="roster-screen">
       <section aria-labelledby="roster-current-heading">
         <h2 id="roster-current-heading">{t('current.heading')}</h2>
         {current && summary ? (

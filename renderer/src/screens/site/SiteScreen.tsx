@@ -70,7 +70,7 @@ export function SiteScreen() {
   };
 
   return (
-    <div className="site" data-testid="site-screen">
+    <div className="cards site" data-testid="site-screen">
       <section aria-labelledby="station-heading">
         <h2 id="station-heading">{t('station.heading')}</h2>
         {desk ? (
