@@ -127,12 +127,14 @@ export const UNMASKED_DIGITS = /\d{15,}/;
 
 /**
  * Every row of every table of a SQLite database, hashed: equal before and after a refused input
- * means nothing was written. Fuzzed databases are small, so reading them whole is cheap.
+ * means nothing was written. Fuzzed databases are small, so reading them whole is cheap. `except`:
+ * tables a refusal may write by design (HQ remembers every signature it saw, to refuse replays).
  */
-export function databaseDigest(db: Database.Database): string {
+export function databaseDigest(db: Database.Database, except: readonly string[] = []): string {
   const digest = createHash('sha256');
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[];
   for (const table of tables) {
+    if (except.includes(table)) continue;
     digest.update(`\u0000${table}\u0000`);
     for (const row of db.prepare(`SELECT * FROM "${table.replace(/"/g, '""')}"`).raw().iterate()) digest.update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : Buffer.isBuffer(v) ? v.toString('hex') : v)));
   }
