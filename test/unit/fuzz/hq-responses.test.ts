@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,17 +10,19 @@ import {
   gapSchema,
   hqErrorSchema,
   isAckOf,
+  MAX_FEED_LIMIT,
   parseFeedItem,
   rosterPageSchema,
   type FeedItem,
 } from '../../../hq/protocol';
-import type { StationCore } from '../../../electron/core/core';
+import { StationCore } from '../../../electron/core/core';
 import { DomainError } from '../../../electron/core/errors';
 import { answerJson, type Exchange } from '../../../electron/core/upload/client';
 import { enrollAtHq } from '../../../electron/core/upload/enroll';
 import { keyPath } from '../../../electron/core/upload/keys';
 import { DEMO_SITE_CONFIG } from '../../../electron/core/site/config';
 import { openCore, tempDir } from '../../helpers/core';
+import { bindPeople } from '../../e2e/upload-env';
 import { anyText, bytes, fuzzOptions, fuzzTimeout, idNumber, jsonValue } from './arbitraries';
 
 /** What an answer to the station may be: HQ's, a portal's, a proxy's, or garbage. */
@@ -174,5 +177,130 @@ describe('HQ answers as the station reads them (fuzz)', () => {
       },
       fuzzTimeout(),
     );
+  });
+
+  describe('the upload agent', () => {
+    type Batch = { batchId: string; stationId: string; fromSeq: number; toSeq: number };
+    type Reply = (batch: Batch) => FakeAnswer;
+    let server: http.Server | undefined;
+    let core: StationCore | undefined;
+    afterEach(async () => {
+      core?.close();
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    });
+
+    const json = (status: number, body: unknown, type = 'application/json'): FakeAnswer => ({ status, contentType: type, body: Buffer.from(JSON.stringify(body)) });
+    /** HQ's acknowledgement of the batch with one thing changed (or none), a gap, a refusal, a portal page, garbage. */
+    const batchReply: fc.Arbitrary<Reply> = fc.oneof(
+      fc
+        .record({
+          status: fc.constantFrom(200, 200, 200, 201, 409),
+          type: fc.constantFrom('application/json', 'text/html'),
+          change: fc.constantFrom('none', 'batchId', 'stationId', 'type', 'ackedThrough', 'expectedSeq', 'rejections', 'drop'),
+          through: fc.integer({ min: -3, max: 3 }),
+          value: jsonValue(1),
+        })
+        .map((r) => (b: Batch) => {
+          const ack: Record<string, unknown> = { type: 'hq.ack', batchId: b.batchId, stationId: b.stationId, ackedThrough: b.toSeq + r.through, expectedSeq: b.toSeq + 1, rejections: [{ seq: b.fromSeq, code: 'record.invalid', detail: 'x' }] };
+          if (r.change === 'drop') delete ack.ackedThrough;
+          else if (r.change !== 'none') ack[r.change] = r.value;
+          return json(r.status, ack, r.type);
+        }),
+      fc.record({ status: fc.constantFrom(200, 409), expectedSeq: fc.oneof(fc.integer({ min: -1, max: 50 }), jsonValue(1)) }).map((r) => () => json(r.status, { type: 'hq.gap', expectedSeq: r.expectedSeq })),
+      fc.record({ status, error: fc.oneof(fc.constantFrom('body.tooLarge', 'timestamp.stale', 'request.replayed', 'station.unknown', 'hq.busy'), anyText(10)), hqTime: fc.option(fc.oneof(fc.integer(), fc.double())) }).map((r) => () => json(r.status, { error: r.error, ...(r.hqTime === null ? {} : { hqTime: r.hqTime }) })),
+      fc.record({ status, contentType, body: bytes(200) }).map((a) => () => a),
+    );
+    const feedReply = fc.oneof(
+      fc.record({ items: fc.array(fc.record({ cursor: fc.integer({ min: -5, max: 1000 }), kind: fc.oneof(fc.constantFrom('tube.result', 'site.config', 'round.started', 'future.kind'), anyText(8)), payload: jsonValue(2) }), { maxLength: 5 }), nextCursor: fc.oneof(fc.integer({ min: -1, max: 1000 }), jsonValue(1)) }).map((f) => json(200, { type: 'hq.feed', ...f })),
+      fc.record({ status, contentType, body: bytes(200) }),
+    );
+
+    /**
+     * A station enrolled at a stand-in for HQ that answers each batch with `reply` and the feed with
+     * `feed`; `trusted` is the furthest an exact acknowledgement of a batch let the station count.
+     */
+    async function agentAgainst(): Promise<{ c: StationCore; control: { reply: Reply; feed: FakeAnswer; batches: number; trusted: number } }> {
+      const control = { reply: (() => json(500, {})) as Reply, feed: json(200, { type: 'hq.feed', items: [], nextCursor: 0 }), batches: 0, trusted: 0 };
+      server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          let a: FakeAnswer;
+          if (req.url === '/api/v1/enroll') a = json(200, { type: 'station.enrolled', stationId: 'hq-st-1', siteId: 'site-1', siteName: '社区', stationNumber: 2, stationName: '2号' });
+          else if (req.url?.startsWith('/api/v1/feed')) a = control.feed;
+          else {
+            const batch = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')) as Batch;
+            a = control.reply(batch);
+            const parsed = answerJson(exchangeOf(a));
+            if (a.status === 200 && isAckOf(parsed, batch)) control.trusted = Math.max(control.trusted, Math.min(ackSchema.parse(parsed).ackedThrough, batch.toSeq));
+            control.batches++;
+          }
+          res.writeHead(a.status, a.contentType ? { 'content-type': a.contentType } : {}).end(a.body);
+        });
+      });
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const FAST = { backoff: { baseMs: 1, capMs: 5, maxRetryAfterMs: 10 }, timeoutMs: 1000, idleMs: 5, feedIdleMs: 5, feedEveryMs: 5, limits: { maxRecords: 7, maxBytes: 1 << 20 } };
+      core = new StationCore({ dataDir: tempDir('agent-fuzz-'), upload: { tuning: FAST } });
+      expect((await core.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' })).ok).toBe(true);
+      expect((await core.invoke('round.start', { name: '第1轮' })).ok).toBe(true);
+      return { c: core, control };
+    }
+
+    async function answered(c: StationCore, control: { batches: number }, count: number): Promise<void> {
+      const start = control.batches;
+      const deadline = Date.now() + 5000;
+      while (control.batches < start + count && c.upload.status().waiting > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    }
+
+    it('does not count records HQ never acknowledged when a "gap" asks for records after them (found by the property below: 409 hq.gap past the batch)', async () => {
+      // A gap answer moved the station's acknowledged mark up to whatever `expectedSeq` it carried:
+      // records never stored at HQ were taken as stored and never sent again.
+      const { c, control } = await agentAgainst();
+      await bindPeople(c, 5, 5);
+      control.reply = (b) => json(409, { type: 'hq.gap', expectedSeq: b.toSeq + 1 });
+      c.upload.start();
+      await answered(c, control, 3);
+      expect(c.upload.status()).toMatchObject({ ackedThrough: 0, lastFailure: { code: 'upload.notHq' } });
+      // HQ's acknowledgement still counts.
+      control.reply = (b) => json(200, { type: 'hq.ack', batchId: b.batchId, stationId: b.stationId, ackedThrough: b.toSeq, expectedSeq: b.toSeq + 1, rejections: [] });
+      await answered(c, control, 100);
+      expect(c.upload.status()).toMatchObject({ waiting: 0, ackedThrough: c.journal.lastSeq(), lastFailure: null });
+    });
+
+    it(
+      'counts records acknowledged only on an exact acknowledgement of their batch, and keeps going whatever comes back',
+      async () => {
+        const { c, control } = await agentAgainst();
+        let people = 0;
+        c.upload.start();
+        await fc.assert(
+          fc.asyncProperty(fc.array(batchReply, { minLength: 1, maxLength: 4 }), feedReply, async (replies, feed) => {
+            if (c.upload.status().waiting === 0) {
+              await bindPeople(c, 10, 5, people);
+              people += 10;
+            }
+            let n = 0;
+            control.reply = (b) => replies[n++ % replies.length]!(b);
+            control.feed = feed;
+            await answered(c, control, replies.length);
+            const state = c.upload.status();
+            expect(state.running).toBe(true);
+            expect(state.ackedThrough).toBeLessThanOrEqual(control.trusted);
+            expect(state.ackedThrough).toBeLessThanOrEqual(state.headSeq);
+            for (const r of state.rejections) expect(r.seq).toBeLessThanOrEqual(control.trusted);
+          }),
+          fuzzOptions(40, 10_000),
+        );
+      },
+      fuzzTimeout(60_000),
+    );
+  });
+
+  it('takes a feed page with more items than any page HQ sends as no page (200,000 items)', () => {
+    // The station spread every item's cursor into Math.max: a forged page this long threw a RangeError out of the feed pull.
+    const items = Array.from({ length: 200_000 }, (_, i) => ({ cursor: i + 1, kind: 'x', payload: 0 }));
+    expect(feedResponseSchema.safeParse({ type: 'hq.feed', items, nextCursor: 0 }).success).toBe(false);
+    expect(feedResponseSchema.safeParse({ type: 'hq.feed', items: items.slice(0, MAX_FEED_LIMIT), nextCursor: 0 }).success).toBe(true);
   });
 });
