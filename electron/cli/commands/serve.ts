@@ -28,8 +28,9 @@ export const serve: CliCommand = {
       if (values.port !== undefined || (err as { code?: string }).code !== 'EADDRINUSE') throw err;
       host = await startKioskHost({ dataDir, port: 0, upload, devices });
     }
-    // One line on stdout that scripts and tests wait for.
+    // One line on stdout that scripts and tests wait for; then where this launch's key is (never the key itself).
     process.stdout.write(`station: listening on ${host.url} (data: ${dataDir})\n`);
+    process.stdout.write(`station: this launch's key is in ${host.tokenFile} (readable by this user only; a browser opens ${host.url}launch?token=KEY)\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         void host.close().then(resolve);

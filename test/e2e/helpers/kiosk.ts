@@ -7,7 +7,12 @@ const ROOT = path.resolve(__dirname, '../../..');
 const BIN = path.join(ROOT, 'bin', 'station.js');
 
 export type Kiosk = {
+  /** The address that opens the screen: it carries this launch's key, as `npm start` gives it to the browser. */
   url: string;
+  /** The host's own address; any other request to it needs `token`. */
+  baseUrl: string;
+  /** This launch's key, read from the file the host wrote for other programs of this user. */
+  token: string;
   dataDir: string;
   process: ChildProcess;
   /** Everything the host wrote, for failure messages. */
@@ -54,8 +59,11 @@ export async function startKiosk(options: KioskOptions = {}): Promise<Kiosk> {
       reject(new Error(`kiosk host exited (${code ?? signal}) before listening:\n${output}`));
     });
   });
+  const token = fs.readFileSync(path.join(dataDir, 'kiosk.token'), 'utf8').trim();
   return {
-    url,
+    url: `${url}launch?token=${token}`,
+    baseUrl: url,
+    token,
     dataDir,
     process: child,
     output: () => output,
