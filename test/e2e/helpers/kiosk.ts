@@ -27,6 +27,8 @@ export type KioskOptions = {
   /** 0 (default) lets the host pick a free port and report it. */
   port?: number;
   startTimeoutMs?: number;
+  /** Configured serial devices may be the test's socat pty pairs (STATION_TEST_PSEUDO_TERMINALS). */
+  pseudoTerminals?: boolean;
 };
 
 /**
@@ -39,6 +41,7 @@ export async function startKiosk(options: KioskOptions = {}): Promise<Kiosk> {
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(options.port ?? 0)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(options.pseudoTerminals ? { STATION_TEST_PSEUDO_TERMINALS: '1' } : {}) },
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

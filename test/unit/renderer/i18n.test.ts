@@ -63,6 +63,7 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'device.unsupported': { id: 'wedge' },
   'device.offline': { id: 'scanner-1' },
   'device.printFailed': { id: 'printer-1', fault: 'paper-out' },
+  'device.pathRefused': { id: 'printer-1', reason: 'notADevice' },
   'upload.notEnrolled': {},
   'upload.alreadyEnrolled': {},
   'enroll.hqUnreachable': {},
