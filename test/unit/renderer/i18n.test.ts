@@ -72,6 +72,7 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'enroll.codeUsed': {},
   'enroll.codeExpired': {},
   'enroll.siteFull': {},
+  'enroll.inProgress': {},
   'round.noneOpen': {},
   'round.notFound': { roundId: 'r-1' },
   'round.alreadyClosed': { name: '第3轮全员核酸' },
