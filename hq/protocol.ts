@@ -65,6 +65,8 @@ export type HqErrorCode =
   | 'not.found'
   /** 503 with `Retry-After`: HQ has as many batches in hand as it takes at once. */
   | 'hq.busy'
+  /** 429 with `Retry-After`: too many requests from this address, or from this station at this address. */
+  | 'rate.limited'
   | 'internal';
 
 export const hqErrorSchema = z.object({ error: z.string(), hqTime: z.number().optional(), detail: z.string().optional() });
