@@ -58,7 +58,8 @@ export type HqServerOptions = {
   now?: () => number;
   /**
    * Batches HQ takes at once (default `HQ_MAX_INGEST_IN_FLIGHT` or 8); one more is answered 503
-   * `hq.busy` with `Retry-After`, before its body is read, rather than queued behind the others.
+   * `hq.busy` with `Retry-After` rather than queued behind the others. A place is taken only once
+   * the batch's signature holds: a client that is not a station never holds one.
    */
   maxIngestInFlight?: number;
   /** The `Retry-After` (seconds) of a busy answer; stations wait at least that long (default 2). */
@@ -262,16 +263,9 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   let ingestInFlight = 0;
   const order = new BatchOrder(options.orderWaitMs);
 
-  // Counted from the request's head, so a batch still arriving holds its place; its socket
-  // closing (answered or abandoned) gives the place back.
+  // A batch of the station is on its way from its head on, for the order of its batches (see BatchOrder).
   app.addHook('onRequest', async (req, reply) => {
     if (req.method !== 'POST' || req.routeOptions.url !== HQ_PATHS.batches) return;
-    if (ingestInFlight >= maxIngestInFlight) {
-      reply.header('retry-after', busyRetryAfter);
-      return fail(reply, new HttpFailure(503, 'hq.busy'));
-    }
-    ingestInFlight++;
-    reply.raw.once('close', () => ingestInFlight--);
     const stationId = req.headers[HEADER_STATION_ID];
     if (typeof stationId === 'string' && stationId.length <= 200) reply.raw.once('close', order.begin(stationId));
   });
@@ -424,8 +418,22 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     return reply.send(answer);
   });
 
+  /**
+   * An ingest place, taken once the batch's signature holds (its body is bounded by size and by
+   * the request timeout before that); its socket closing, answered or abandoned, gives it back.
+   */
+  function takeIngestPlace(reply: FastifyReply): void {
+    if (ingestInFlight >= maxIngestInFlight) {
+      reply.header('retry-after', busyRetryAfter);
+      throw new HttpFailure(503, 'hq.busy');
+    }
+    ingestInFlight++;
+    reply.raw.once('close', () => ingestInFlight--);
+  }
+
   app.post(HQ_PATHS.batches, async (req, reply) => {
     const station = await authenticate(req, reply);
+    takeIngestPlace(reply);
     const batch = parseJson(batchSchema, await decodedBody(req, rawBody(req)));
     if (batch.stationId !== station.id) throw new HttpFailure(400, 'body.invalid', 'batch is for another station');
     const input: IngestInput = {
