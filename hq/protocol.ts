@@ -48,6 +48,8 @@ export type HqErrorCode =
   /** Every station number 1-999 of the site has been given. */
   | 'enroll.siteFull'
   | 'station.unknown'
+  /** 403: HQ revoked this station (lost, stolen, retired); an admin links the desk again with a new code. */
+  | 'station.revoked'
   | 'signature.invalid'
   | 'timestamp.stale'
   | 'request.replayed'

@@ -42,7 +42,7 @@ import { openStore } from './store';
 import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutcome } from './store/types';
 import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } from './domains/conflicts';
 import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutcome } from './domains/rounds';
-import { updateStation as updateStationIn } from './domains/stations';
+import { revokeStation as revokeStationIn, updateStation as updateStationIn } from './domains/stations';
 import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerRosterRoutes } from './routes/roster';
@@ -120,6 +120,8 @@ export type HqServer = {
   postResult(tubeCode: string, result: TubeResult): Promise<PostedResult>;
   /** Renumbers or renames a station; it hears of it through the feed. */
   updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome>;
+  /** Revokes a station (lost, stolen, retired): its batches and feed requests are refused from now on. */
+  revokeStation(stationId: string): Promise<{ ok: true; revokedAt: string } | { ok: false; error: 'station.unknown' }>;
   /** Says which station's tube a code opened at several stations means. */
   resolveTubeConflict(input: { code: string; stationId: string; note: string }): Promise<ResolveOutcome>;
   startRound(input: { siteId: string; name: string; startsOn?: string; endsOn?: string }): Promise<RoundOutcome>;
@@ -309,6 +311,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (Math.abs(t - signedAt) > REPLAY_WINDOW_MS) throw new HttpFailure(401, 'timestamp.stale');
     // Past the window a replay is already refused as stale, so signatures need only be kept that long.
     if (!(await store.rememberSignature(signature, signedAt + REPLAY_WINDOW_MS + 1000, t))) throw new HttpFailure(401, 'request.replayed');
+    // Said only to the station itself (its signature holds), so it can tell staff.
+    if (station.revokedAt !== null) throw new HttpFailure(403, 'station.revoked');
     if (reply) countStationRequest(station.id, reply);
     return station;
   }
@@ -378,6 +382,12 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   async function updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome> {
     const at = new Date(now()).toISOString();
     return store.sql.transaction((tx) => updateStationIn(tx, { ...input, at }));
+  }
+
+  async function revokeStation(stationId: string): Promise<{ ok: true; revokedAt: string } | { ok: false; error: 'station.unknown' }> {
+    const outcome = await store.sql.transaction((tx) => revokeStationIn(tx, { stationId, at: new Date(now()).toISOString() }));
+    if (outcome.ok) log.warn({ stationId }, 'station revoked');
+    return outcome;
   }
 
   async function startRound(input: { siteId: string; name: string; startsOn?: string; endsOn?: string }): Promise<RoundOutcome> {
@@ -498,6 +508,14 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const outcome = await updateStation(body);
     if (!outcome.ok) throw new HttpFailure(outcome.error === 'station.unknown' ? 404 : 409, outcome.error);
     return reply.send({ ok: true, station: { id: outcome.station.id, number: outcome.station.number, name: outcome.station.name } });
+  });
+
+  app.post(`${HQ_PATHS.adminStations}/revoke`, async (req, reply) => {
+    requireAdmin(req);
+    const body = parseJson(z.object({ stationId: z.string().min(1).max(200) }).strict(), rawBody(req));
+    const outcome = await revokeStation(body.stationId);
+    if (!outcome.ok) throw new HttpFailure(404, outcome.error);
+    return reply.send({ ok: true, revokedAt: outcome.revokedAt });
   });
 
   const roundFailure = (error: Exclude<RoundOutcome, { ok: true }>['error']): HttpFailure =>
@@ -647,6 +665,15 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const outcome = await updateStation(parsed.data);
     return reply.redirect(`/dashboard?lang=${lang}&posted=station.${outcome.ok ? 'ok' : outcome.error.replace('station.', '')}`, 303);
   });
+  app.post('/dashboard/stations/revoke', async (req, reply) => {
+    if (!isAdmin(req)) return reply.redirect('/login', 303);
+    const form = new URLSearchParams(rawBody(req).toString('utf8'));
+    const lang = langOf(req);
+    // The form asks staff to type REVOKE: a station is not cut off by a slip of the mouse.
+    if ((form.get('confirm') ?? '').trim().toUpperCase() !== 'REVOKE') return reply.redirect(`/dashboard?lang=${lang}&posted=station.revokeUnconfirmed`, 303);
+    const outcome = await revokeStation(form.get('stationId') ?? '');
+    return reply.redirect(`/dashboard?lang=${lang}&posted=station.${outcome.ok ? 'revoked' : 'unknown'}`, 303);
+  });
   app.post('/dashboard/rounds', async (req, reply) => {
     if (!isAdmin(req)) return reply.redirect('/login', 303);
     const form = new URLSearchParams(rawBody(req).toString('utf8'));
@@ -692,6 +719,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     createEnrollmentCode,
     postResult,
     updateStation,
+    revokeStation,
     resolveTubeConflict,
     startRound,
     closeRound,

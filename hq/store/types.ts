@@ -24,6 +24,8 @@ export type StationRow = {
   ackedThrough: number;
   headSeq: number;
   lastContactAt: string | null;
+  /** When HQ revoked it: nothing it sends is taken any more. */
+  revokedAt: string | null;
 };
 
 export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired' | 'enroll.siteFull';

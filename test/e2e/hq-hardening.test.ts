@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HEADER_STATION_ID, HQ_PATHS } from '../../hq/protocol';
 import { createHqServer, type HqServer, type HqServerOptions } from '../../hq/server';
 import { tempDir } from '../helpers/core';
-import { SimStation } from '../unit/hq/fixtures';
+import { SimStation, samplingJournal } from '../unit/hq/fixtures';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 
 const ADMIN = 'hardening-admin-token';
@@ -167,5 +167,71 @@ describe.each(['sqlite', 'postgres'] as const)('feed pages on %s', (backend) => 
     const second = await station.feed(first.json.nextCursor as number, 1000);
     expect(kinds(second)).toEqual(['small', 'small-2']);
     expect((await station.feed(second.json.nextCursor as number, 1000)).json.items).toEqual([]);
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('station revocation on %s', (backend) => {
+  it('refuses a revoked station’s batches and feed with station.revoked, to that station only; dashboard and API revoke', async () => {
+    const base = await serve({ databaseUrl: backend === 'postgres' ? await cluster!.createDatabase() : undefined });
+    const { code } = await hq!.createEnrollmentCode('site-a', '幸福社区');
+    const station = new SimStation(base);
+    expect((await station.enroll(code)).status).toBe(200);
+    const other = new SimStation(base, '采样台 2');
+    expect((await other.enroll((await hq!.createEnrollmentCode('site-a')).code)).status).toBe(200);
+    const records = samplingJournal(6);
+    expect((await station.upload(records.slice(0, 3))).status).toBe(200);
+
+    const revoke = await fetch(`${base}${HQ_PATHS.adminStations}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ stationId: station.stationId }) });
+    expect(revoke.status).toBe(200);
+    const refused = await station.upload(records.slice(3));
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ error: 'station.revoked' });
+    expect((await station.feed(0)).json).toMatchObject({ error: 'station.revoked' });
+    // What it sent before stays; other stations go on.
+    expect(await hq!.store.holdings(station.stationId)).toMatchObject({ records: 3, maxSeq: 3 });
+    expect((await other.upload(records.slice(0, 2))).status).toBe(200);
+    // Only the station itself learns it: an unsigned request is refused as unsigned.
+    expect((await fetch(`${base}${HQ_PATHS.feed}?after=0`, { headers: { [HEADER_STATION_ID]: station.stationId } })).status).toBe(401);
+
+    // The dashboard asks for a typed confirmation, then revokes.
+    const login = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${ADMIN}`, redirect: 'manual' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const form = (confirm: string) =>
+      fetch(`${base}/dashboard/stations/revoke?lang=en`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `stationId=${other.stationId}&confirm=${confirm}`, redirect: 'manual' });
+    expect((await form('yes')).headers.get('location')).toContain('posted=station.revokeUnconfirmed');
+    expect((await other.upload(records.slice(2, 3))).status).toBe(200);
+    expect((await form('REVOKE')).headers.get('location')).toContain('posted=station.revoked');
+    expect((await other.feed(0)).json).toMatchObject({ error: 'station.revoked' });
+    const page = await (await fetch(`${base}/dashboard?lang=en&posted=station.revoked`, { headers: { cookie } })).text();
+    expect(page).toContain('Revoked: everything this station sends from now on is refused');
+    expect((await fetch(`${base}${HQ_PATHS.adminStations}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ stationId: 'nobody' }) })).status).toBe(404);
+  });
+});
+
+describe('HQ migration hq-station-revoked (issue 10: HQ migration 12)', () => {
+  it('upgrades SQLite and PostgreSQL HQs in place: every station kept, none revoked', async () => {
+    for (const backend of ['sqlite', 'postgres'] as const) {
+      const dataDir = tempDir('hq-revoked-upgrade-');
+      const databaseUrl = backend === 'postgres' ? await cluster!.createDatabase() : undefined;
+      const before = await createHqServer({ dataDir, databaseUrl });
+      const { code } = await before.createEnrollmentCode('site-a', '幸福社区');
+      const base = await before.listen(0);
+      const station = new SimStation(base);
+      expect((await station.enroll(code)).status).toBe(200);
+      expect((await station.upload(samplingJournal(3))).status).toBe(200);
+      // Back to the schema before the migration, as an HQ of the previous release left it.
+      await before.store.sql.transaction(async (tx) => {
+        await tx.run('ALTER TABLE station DROP COLUMN revoked_at');
+        await tx.run(backend === 'postgres' ? 'UPDATE hq_schema SET version = 9' : 'PRAGMA user_version = 9');
+      });
+      await before.close();
+      hq = await createHqServer({ dataDir, databaseUrl });
+      await hq.listen(Number(new URL(base).port));
+      const row = await hq.store.station(station.stationId);
+      expect(row).toMatchObject({ id: station.stationId, revokedAt: null, ackedThrough: 3 });
+      expect((await station.upload(samplingJournal(5).slice(3))).status).toBe(200);
+      await hq.close();
+      hq = undefined;
+    }
   });
 });
