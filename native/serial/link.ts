@@ -44,6 +44,8 @@ export function classifyPortError(err: unknown): LinkReason {
   return 'port.error';
 }
 
+const REFUSED_RETRY_MS = 5_000;
+
 type LinkEvents = { data: [Buffer]; status: [LinkStatus] };
 
 /**
@@ -106,6 +108,8 @@ export class SerialLink extends EventEmitter<LinkEvents> {
         // A device that was there and vanished stays "unplugged, reconnecting", not "not found".
         if (reason === 'port.missing' && this.current.reason === 'port.lost') reason = 'port.lost';
         this.setStatus({ state: reason === 'port.missing' || reason === 'port.lost' ? 'disconnected' : 'error', reason });
+        // A refused path is looked at again now and then (a port udev has not listed yet), not at re-plug speed.
+        if (reason === 'port.refused') this.delay = Math.max(this.delay, REFUSED_RETRY_MS);
         this.retry();
       },
     );
