@@ -19,6 +19,8 @@ export const PRINTER_FAULTS = [
   'permission-denied',
   'busy',
   'transport-error',
+  /** The configured path is not a printer device (a file, a link to one, another device). */
+  'not-a-printer',
 ] as const;
 export type PrinterFault = (typeof PRINTER_FAULTS)[number];
 
