@@ -12,7 +12,12 @@ const IMPORT_CHUNK = 10_000;
 
 export type ImportOutcome =
   | { ok: true; stationId: string; fromSeq: number; toSeq: number; ackedThrough: number; rejections: Rejection[] }
-  | { ok: false; error: 'body.invalid' | 'body.tooLarge' | 'station.unknown' | 'signature.invalid' | 'import.gap'; detail?: string; expectedSeq?: number };
+  | {
+      ok: false;
+      error: 'body.invalid' | 'body.tooLarge' | 'station.unknown' | 'signature.invalid' | 'import.gap' | 'chain.broken';
+      detail?: string;
+      expectedSeq?: number;
+    };
 
 /**
  * Imports a station's signed export file (USB stick) with the same dedup and gap rules as an
@@ -45,8 +50,12 @@ export async function importExportFile(store: HqStore, fileBytes: Buffer, now: (
   if (!verifySignature(station.publicKey, gz, file.signature)) return { ok: false, error: 'signature.invalid' };
   const rejections: Rejection[] = [];
   let ackedThrough = station.ackedThrough;
+  // Each chunk continues the chain from the hash of the record before it.
+  let prevHash = exp.prevHash;
   for (let i = 0; i < exp.records.length; i += IMPORT_CHUNK) {
     const records = exp.records.slice(i, i + IMPORT_CHUNK);
+    const lastHash = (records[records.length - 1] as { hash?: unknown }).hash;
+    const chainHead = prevHash !== undefined && typeof lastHash === 'string' ? lastHash : undefined;
     const outcome = await store.ingest({
       stationId: station.id,
       batchId: randomUUID(),
@@ -54,10 +63,13 @@ export async function importExportFile(store: HqStore, fileBytes: Buffer, now: (
       toSeq: records[records.length - 1]!.seq,
       headSeq: exp.headSeq ?? exp.toSeq,
       records,
+      ...(chainHead !== undefined ? { prevHash, chainHead } : {}),
       receivedAt: now().toISOString(),
       siteId: station.siteId,
     });
     if (outcome.kind === 'gap') return { ok: false, error: 'import.gap', expectedSeq: outcome.expectedSeq };
+    if (outcome.kind === 'chainBroken') return { ok: false, error: 'chain.broken', detail: `seq ${outcome.seq}: ${outcome.detail}` };
+    prevHash = chainHead;
     ackedThrough = outcome.ackedThrough;
     rejections.push(...outcome.rejections);
   }

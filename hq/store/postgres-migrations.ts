@@ -371,4 +371,36 @@ const bindingsByTube: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube];
+/** Version 10 is another change of the same release (see `sqlite-migrations.ts`): a stand-in until it is merged. */
+const reserved10: PgMigration = {
+  version: 10,
+  name: 'hq-reserved',
+  async up() {},
+};
+
+/** The same as SQLite's `hq-journal-chain`. */
+const journalChain: PgMigration = {
+  version: 11,
+  name: 'hq-journal-chain',
+  async up(client) {
+    await client.query(`
+      ALTER TABLE record ADD COLUMN chain_hash TEXT;
+      ALTER TABLE station ADD COLUMN chain_head TEXT;
+      ALTER TABLE station ADD COLUMN chain_error TEXT;
+    `);
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
+  initial,
+  retestClosedBinding,
+  siteDesks,
+  siteRounds,
+  roster,
+  coverage,
+  coverageTotals,
+  rosterReaders,
+  bindingsByTube,
+  reserved10,
+  journalChain,
+];

@@ -387,4 +387,45 @@ const bindingsByTube: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube];
+/**
+ * Version 10 is another change of the same release, merged beside this one: this stand-in keeps
+ * the list in order until it is, and is replaced by it.
+ */
+const reserved10: Migration = {
+  version: 10,
+  name: 'hq-reserved',
+  up() {},
+};
+
+/**
+ * Each station's journal chain (see hq/chain.ts): `record.chain_hash`, each record's hash as the
+ * station sent it (NULL for records from before its station chained its journal);
+ * `station.chain_head`, the hash of its record `acked_through`: NULL until the station's first
+ * chained batch, which anchors it (hq/README.md, "Trust"); `station.chain_error`, why its last
+ * refused batch did not continue the chain, for the dashboard.
+ */
+const journalChain: Migration = {
+  version: 11,
+  name: 'hq-journal-chain',
+  up(db) {
+    db.exec(`
+      ALTER TABLE record ADD COLUMN chain_hash TEXT;
+      ALTER TABLE station ADD COLUMN chain_head TEXT;
+      ALTER TABLE station ADD COLUMN chain_error TEXT;
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
+  initial,
+  retestClosedBinding,
+  siteDesks,
+  siteRounds,
+  roster,
+  coverage,
+  coverageTotals,
+  rosterReaders,
+  bindingsByTube,
+  reserved10,
+  journalChain,
+];

@@ -13,10 +13,12 @@ export type StationDbRow = {
   acked_through: number | string;
   head_seq: number | string;
   last_contact_at: string | null;
+  chain_head: string | null;
+  chain_error: string | null;
 };
 
 export const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.number, s.local_station_id, s.public_key, s.enrolled_at,
-  s.acked_through, s.head_seq, s.last_contact_at FROM station s JOIN site ON site.id = s.site_id`;
+  s.acked_through, s.head_seq, s.last_contact_at, s.chain_head, s.chain_error FROM station s JOIN site ON site.id = s.site_id`;
 
 export function toStation(r: StationDbRow): StationRow {
   return {
@@ -31,5 +33,7 @@ export function toStation(r: StationDbRow): StationRow {
     ackedThrough: Number(r.acked_through),
     headSeq: Number(r.head_seq),
     lastContactAt: r.last_contact_at,
+    chainHead: r.chain_head,
+    chainError: r.chain_error,
   };
 }

@@ -3,7 +3,7 @@
  * same and pass the same test suite; everything a backend decides beyond reading and writing
  * lives in `../ingest.ts`.
  */
-import type { StoredRecord } from '../ingest';
+import type { ChainBroken, StoredRecord } from '../ingest';
 import type { TubeConflict } from '../domains/conflicts';
 import type { SiteRound } from '../domains/rounds';
 import type { HqRosterImport } from '../domains/roster';
@@ -24,6 +24,10 @@ export type StationRow = {
   ackedThrough: number;
   headSeq: number;
   lastContactAt: string | null;
+  /** The hash of its record `ackedThrough` in its chain; null until its first chained batch. */
+  chainHead: string | null;
+  /** Why HQ last refused a batch of it whose chain did not hold (`seq N: detail`); null since one held. */
+  chainError: string | null;
 };
 
 export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired' | 'enroll.siteFull';
@@ -37,6 +41,9 @@ export type IngestInput = {
   toSeq: number;
   headSeq: number | undefined;
   records: readonly { seq: number }[];
+  /** The batch's chain (`batchSchema`): absent from a station not yet chained. */
+  prevHash?: string | undefined;
+  chainHead?: string | undefined;
   receivedAt: string;
   /** The station's site as HQ knew it when the request was checked: lets a backend prepare rows before it locks the station. */
   siteId?: string;
@@ -44,6 +51,7 @@ export type IngestInput = {
 
 export type IngestOutcome =
   | { kind: 'gap'; expectedSeq: number }
+  | ChainBroken
   | { kind: 'ack'; ackedThrough: number; expectedSeq: number; rejections: Rejection[] };
 
 export type FeedRow = { cursor: number; kind: string; payload: string };

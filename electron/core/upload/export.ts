@@ -34,7 +34,7 @@ export async function writeExportFile(dataDir: string, outFile: string, now: () 
     if (!read) return null;
     const head = `{"type":"station.export","version":1,"stationId":${JSON.stringify(link.stationId)},"createdAt":${JSON.stringify(
       now().toISOString(),
-    )},"fromSeq":${read.fromSeq},"toSeq":${read.toSeq},"headSeq":${headSeq},"records":`;
+    )},"fromSeq":${read.fromSeq},"toSeq":${read.toSeq},"headSeq":${headSeq},"prevHash":${JSON.stringify(read.prevHash)},"records":`;
     const json = Buffer.concat([Buffer.from(head), read.records, Buffer.from(`,"publicKey":${JSON.stringify(link.publicKey)}}`)]);
     const gz = await gzip(json);
     const signature = sign(null, gz, loadPrivateKey(dataDir));
