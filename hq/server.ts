@@ -539,7 +539,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (!isAdmin(req)) return reply.redirect('/login', 303);
     const data = await store.dashboard(siteDay(now()));
     const posted = (req.query as Record<string, unknown>).posted;
-    return page(reply, 200, renderDashboard(data, { lang: langOf(req), now: now(), posted: typeof posted === 'string' ? posted : undefined }));
+    return page(reply, 200, renderDashboard(data, { lang: langOf(req), now: now(), posted: typeof posted === 'string' ? posted : undefined, fingerprint: hqKey.fingerprint }));
   });
   app.post('/dashboard/results', async (req, reply) => {
     if (!isAdmin(req)) return reply.redirect('/login', 303);

@@ -70,6 +70,8 @@ export type DashboardData = {
     headSeq: number;
     conflicts: number;
     rejected: number;
+    /** Why its last batch was refused for a broken journal chain; null since one held. */
+    chainError: string | null;
   }[];
   sites: { siteId: string; siteName: string; people: number; tubes: number; boxes: number }[];
   positives: { tubeCode: string; siteName: string; at: string; members: number; retested: number }[];
