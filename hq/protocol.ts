@@ -3,7 +3,21 @@
  * canonical-string, digest and signature helpers both sides use. No server code lives here, so the
  * station's upload agent imports this file as well as HQ.
  */
-import { createHash, createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hash,
+  hkdfSync,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { z } from 'zod';
 import type { JournalKind } from '../electron/core/journal';
 
@@ -96,6 +110,8 @@ export const enrollResponseSchema = z.object({
   siteName: z.string(),
   stationNumber: stationNumberSchema,
   stationName: stationNameSchema,
+  /** HQ's X25519 key (SPKI DER, base64) that export files are encrypted to; the answer is signed. */
+  exportKey: z.string().max(200).optional(),
 });
 export type EnrollResponse = z.infer<typeof enrollResponseSchema>;
 
@@ -575,8 +591,10 @@ export const feedResponseSchema = z.object({
   type: z.literal('hq.feed'),
   items: z.array(z.object({ cursor: z.number().int(), kind: z.string().max(64), payload: z.unknown() })),
   nextCursor: z.number().int().min(0),
+  /** HQ's export key, as at enrollment: a station enrolled before export files were encrypted takes it from here. */
+  exportKey: z.string().max(200).optional(),
 });
-export type FeedResponse = { type: 'hq.feed'; items: FeedItem[]; nextCursor: number };
+export type FeedResponse = { type: 'hq.feed'; items: FeedItem[]; nextCursor: number; exportKey?: string };
 
 export type FeedItemCheck = { ok: true; item: FeedItem } | { ok: false; cursor: number; kind: string; detail: string };
 
@@ -861,4 +879,86 @@ export function parseHeld(header: string | null): Held | null {
 
 export function heldHeader(held: Held): string {
   return `${held.through}:${held.head ?? '-'}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export files encrypted to HQ (version 2)
+
+/** The hybrid encryption of export files, by node:crypto alone: ECDH on X25519, HKDF-SHA-256, AES-256-GCM. */
+export const EXPORT_CIPHER = 'x25519-hkdf-sha256-aes-256-gcm';
+
+/**
+ * An export file encrypted to HQ's X25519 key (sent signed at enrollment and in feed pages): an
+ * ephemeral key pair per file, whose private half is gone once the file is written, so the
+ * station that wrote it cannot read it back. Signed by the station over `exportSignedText`.
+ */
+export const encryptedExportFileSchema = z
+  .object({
+    version: z.literal(2),
+    stationId: id,
+    cipher: z.literal(EXPORT_CIPHER),
+    ephemeralKey: z.base64().max(200),
+    iv: z.base64().max(32),
+    tag: z.base64().max(32),
+    export: z.base64(),
+    signature: z.base64().max(200),
+  })
+  .strict();
+export type EncryptedExportFile = z.infer<typeof encryptedExportFileSchema>;
+
+/** What the station signs of an encrypted export: everything in it but the signature. */
+export function exportSignedText(f: Omit<EncryptedExportFile, 'signature'>): string {
+  return `station.export.v2\n${f.stationId}\n${f.cipher}\n${f.ephemeralKey}\n${f.iv}\n${f.tag}\n${sha256Hex(Buffer.from(f.export, 'base64'))}`;
+}
+
+function exportAesKey(shared: Buffer, ephemeralDer: Buffer, hqDer: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephemeralDer, hqDer]), 'station.export.v2', 32));
+}
+
+/** Encrypts `plain` (the gzip export) to HQ's X25519 public key; the station id is bound in as associated data. */
+export function encryptExport(hqExportKey: KeyObject, stationId: string, plain: Buffer): Omit<EncryptedExportFile, 'signature'> {
+  const ephemeral = generateKeyPairSync('x25519');
+  const ephemeralDer = ephemeral.publicKey.export({ format: 'der', type: 'spki' });
+  const key = exportAesKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: hqExportKey }), ephemeralDer, hqExportKey.export({ format: 'der', type: 'spki' }));
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(stationId));
+  const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return {
+    version: 2,
+    stationId,
+    cipher: EXPORT_CIPHER,
+    ephemeralKey: ephemeralDer.toString('base64'),
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    export: ciphertext.toString('base64'),
+  };
+}
+
+/** The gzip export inside an encrypted file, or null when it does not decrypt with HQ's key (another HQ's, or altered). */
+export function decryptExport(hqExportPrivateKey: KeyObject, f: EncryptedExportFile): Buffer | null {
+  try {
+    const ephemeralDer = Buffer.from(f.ephemeralKey, 'base64');
+    const ephemeral = createPublicKey({ key: ephemeralDer, format: 'der', type: 'spki' });
+    if (ephemeral.asymmetricKeyType !== 'x25519') return null;
+    const hqDer = createPublicKey(hqExportPrivateKey).export({ format: 'der', type: 'spki' });
+    const key = exportAesKey(diffieHellman({ privateKey: hqExportPrivateKey, publicKey: ephemeral }), ephemeralDer, hqDer);
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(f.iv, 'base64'));
+    decipher.setAAD(Buffer.from(f.stationId));
+    decipher.setAuthTag(Buffer.from(f.tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(f.export, 'base64')), decipher.final()]);
+  } catch {
+    return null;
+  }
+}
+
+/** HQ's X25519 export key from its text (SPKI DER, base64), when it is one. */
+export function parseExportKey(base64: string | null | undefined): KeyObject | null {
+  if (!base64 || base64.length > 200) return null;
+  try {
+    const key = createPublicKey({ key: Buffer.from(base64, 'base64'), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'x25519' ? key : null;
+  } catch {
+    return null;
+  }
 }

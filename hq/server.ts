@@ -45,6 +45,7 @@ import {
   type HqErrorCode,
   type TubeResult,
 } from './protocol';
+import { importExportFile, type ImportOutcome } from './import';
 import { loadOrCreateHqKey } from './key';
 import { openStore } from './store';
 import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutcome } from './store/types';
@@ -90,6 +91,8 @@ export type HqServer = {
   store: HqStore;
   /** HQ's key fingerprint, as enrollment codes carry it. */
   fingerprint: string;
+  /** Imports a station's export file (decrypted with HQ's export key), as `station hq import` does. */
+  importExport(fileBytes: Buffer): Promise<ImportOutcome>;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
   /** Batch requests being received or ingested right now. */
@@ -343,6 +346,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       siteName: outcome.station.siteName,
       stationNumber: outcome.station.number,
       stationName: outcome.station.name,
+      exportKey: hqKey.exportKey,
     };
     return reply.send(answer);
   });
@@ -394,6 +398,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       type: 'hq.feed',
       items: rows.map((r) => ({ cursor: r.cursor, kind: r.kind, payload: JSON.parse(r.payload) }) as FeedResponse['items'][number]),
       nextCursor: rows.length > 0 ? rows[rows.length - 1]!.cursor : after,
+      exportKey: hqKey.exportKey,
     };
     return reply.send(answer);
   });
@@ -598,6 +603,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     app,
     store,
     fingerprint: hqKey.fingerprint,
+    importExport: (fileBytes) => importExportFile(store, fileBytes, hqKey.exportPrivateKey, () => new Date(now())),
     ingestInFlight: () => ingestInFlight,
     batchesWaiting: () => order.waiting(),
     async listen(port, host = '127.0.0.1') {

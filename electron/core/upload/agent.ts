@@ -8,6 +8,7 @@ import {
   gapSchema,
   hqErrorSchema,
   isAckOf,
+  parseExportKey,
   parseFeedItem,
   type FeedItem,
 } from '../../../hq/protocol';
@@ -412,9 +413,11 @@ export class UploadAgent {
       items.sort((a, b) => a.cursor - b.cursor);
       const next = Math.max(feedCursor, feed.data.nextCursor, ...feed.data.items.map((i) => i.cursor));
       const at = this.deps.now().toISOString();
+      const exportKey = parseExportKey(feed.data.exportKey) ? feed.data.exportKey : undefined;
       const effects = await this.deps.writer.run(() => {
         const applied = items.length > 0 ? this.deps.feed.apply(items, at) : noEffects();
         this.deps.store.saveFeedCursor(next, at);
+        if (exportKey && !this.deps.link.hqExportKey) this.deps.store.saveExportKey(exportKey);
         return applied;
       });
       if (!this.online || effects.siteRejected) {

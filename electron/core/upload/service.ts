@@ -1,4 +1,4 @@
-import { HQ_PATHS, hqKeyFingerprint, parseHqKey, rosterPageSchema } from '../../../hq/protocol';
+import { HQ_PATHS, hqKeyFingerprint, parseExportKey, parseHqKey, rosterPageSchema } from '../../../hq/protocol';
 import type { JournalCheckView, UploadStatus } from '../../api/upload';
 import { checkJournalFile } from '../journal';
 import type { RosterPageRows } from '../roster/roster';
@@ -200,6 +200,7 @@ export class UploadService {
         publicKey: enrolled.publicKey,
         enrolledAt,
         hqPublicKey: enrolled.hqPublicKey,
+        hqExportKey: parseExportKey(enrolled.exportKey) ? enrolled.exportKey! : null,
       });
       return this.deps.siteIdentity.adopt(
         { siteId: enrolled.siteId, siteName: enrolled.siteName, number: enrolled.stationNumber, name: enrolled.stationName },

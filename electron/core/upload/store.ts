@@ -12,6 +12,8 @@ export type HqLink = {
   enrolledAt: string;
   /** HQ's Ed25519 key (SPKI DER, base64), pinned at enrollment; null until a station enrolled before has taken it. */
   hqPublicKey: string | null;
+  /** HQ's X25519 key (SPKI DER, base64) that export files are encrypted to; null until HQ has sent it. */
+  hqExportKey: string | null;
 };
 
 export type UploadStateRow = {
@@ -42,7 +44,8 @@ export class UploadStore {
     const row = this.db
       .prepare(
         `SELECT hq_url AS hqUrl, station_id AS stationId, site_id AS siteId, site_name AS siteName, public_key AS publicKey,
-                enrolled_at AS enrolledAt, hq_public_key AS hqPublicKey FROM hq_link WHERE id = 1`,
+                enrolled_at AS enrolledAt, hq_public_key AS hqPublicKey,
+                hq_export_key AS hqExportKey FROM hq_link WHERE id = 1`,
       )
       .get() as HqLink | undefined;
     return row ?? null;
@@ -94,14 +97,20 @@ export class UploadStore {
   saveLink(link: HqLink): void {
     this.db
       .prepare(
-        `INSERT INTO hq_link (id, hq_url, station_id, site_id, site_name, public_key, enrolled_at, hq_public_key) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO hq_link (id, hq_url, station_id, site_id, site_name, public_key, enrolled_at, hq_public_key, hq_export_key)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(link.hqUrl, link.stationId, link.siteId, link.siteName, link.publicKey, link.enrolledAt, link.hqPublicKey);
+      .run(link.hqUrl, link.stationId, link.siteId, link.siteName, link.publicKey, link.enrolledAt, link.hqPublicKey, link.hqExportKey);
   }
 
   /** HQ's key, taken from its first signed answer by a station enrolled before HQ signed its answers; never replaced. */
   saveHqKey(keyHeader: string): void {
     this.db.prepare('UPDATE hq_link SET hq_public_key = coalesce(hq_public_key, ?) WHERE id = 1').run(keyHeader);
+  }
+
+  /** HQ's export key from a signed feed page, for a station enrolled before HQ sent it; never replaced. */
+  saveExportKey(key: string): void {
+    this.db.prepare('UPDATE hq_link SET hq_export_key = coalesce(hq_export_key, ?) WHERE id = 1').run(key);
   }
 
   /**

@@ -16,7 +16,9 @@ const PAGE = 5000;
  *   append-only, with one exception: a purge, which removes an entry's personal fields and its
  *   salt and changes nothing else.
  * - `hq_link.hq_public_key`: HQ's Ed25519 key (SPKI PEM), which signs every answer. NULL for a
- *   station enrolled before: it takes the key of HQ's first answer (see README, "Trust").
+ *   station enrolled before: it takes the key of HQ's first answer (see hq/README.md, "Trust").
+ *   `hq_link.hq_export_key`: HQ's X25519 key that export files are encrypted to (from the signed
+ *   enrollment answer, or a signed feed page for a station enrolled before).
  * - `upload_state`: `held_through` and `held_head` (what HQ last said, in a signed answer, it
  *   holds of this journal), `confirmed_through` (the part of it whose chain matches this one:
  *   what retention may purge).
@@ -33,6 +35,7 @@ export const migration0010: Migration = {
       ALTER TABLE journal ADD COLUMN salt TEXT;
       ALTER TABLE journal ADD COLUMN personal_digest TEXT;
       ALTER TABLE hq_link ADD COLUMN hq_public_key TEXT;
+      ALTER TABLE hq_link ADD COLUMN hq_export_key TEXT;
       ALTER TABLE upload_state ADD COLUMN held_through INTEGER;
       ALTER TABLE upload_state ADD COLUMN held_head TEXT;
       ALTER TABLE upload_state ADD COLUMN confirmed_through INTEGER NOT NULL DEFAULT 0;
