@@ -819,7 +819,7 @@ export function hqKeyFingerprint(spkiDer: Uint8Array): string {
 
 /** Groups of 4 for the one-time part, then of 5 for the fingerprint: `ABCD-EFGH-JKMN-12345-…`. */
 export function formatEnrollmentCode(oneTime: string, fingerprint: string): string {
-  const groups = (s: string, n: number) => s.match(new RegExp(`.{1,${n}}`, 'g')) ?? [];
+  const groups = (s: string, n: number) => s.replace(/[\s-]/g, '').match(new RegExp(`.{1,${n}}`, 'g')) ?? [];
   return [...groups(oneTime, 4), ...groups(fingerprint, 5)].join('-');
 }
 
