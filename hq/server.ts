@@ -42,6 +42,7 @@ import {
   type Ack,
   type EnrollResponse,
   type FeedResponse,
+  type Held,
   type HqErrorCode,
   type TubeResult,
 } from './protocol';
@@ -190,6 +191,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   const hqKey = loadOrCreateHqKey(options.dataDir);
   /** Requests whose station signature held, by station id: their answers say what HQ holds of it. */
   const authenticated = new WeakMap<FastifyRequest, string>();
+  /** What HQ holds of the station once a batch is stored, known without reading it again. */
+  const heldAfter = new WeakMap<FastifyRequest, Held>();
 
   const envLimit = inFlightLimitSchema.safeParse(process.env.HQ_MAX_INGEST_IN_FLIGHT);
   const maxIngestInFlight = options.maxIngestInFlight ?? (envLimit.success ? envLimit.data : DEFAULT_MAX_INGEST_IN_FLIGHT);
@@ -220,8 +223,9 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (!req.url.startsWith('/api/v1/') || (payload !== undefined && payload !== null && typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
     const body = payload === undefined || payload === null ? Buffer.alloc(0) : Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
     const stationId = authenticated.get(req);
-    const station = stationId === undefined ? null : await store.station(stationId);
-    const held = station ? heldHeader({ through: station.ackedThrough, head: station.chainHead }) : '';
+    const known = heldAfter.get(req);
+    const station = known || stationId === undefined ? null : await store.station(stationId);
+    const held = known ? heldHeader(known) : station ? heldHeader({ through: station.ackedThrough, head: station.chainHead }) : '';
     if (held) reply.header(HEADER_HQ_HELD, held);
     const signature = req.headers[HEADER_SIGNATURE];
     const request = answerBinding(typeof signature === 'string' ? signature : undefined, rawBody(req));
@@ -376,6 +380,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       throw new HttpFailure(409, 'chain.broken', `seq ${outcome.seq}: ${outcome.detail}`);
     }
     if (outcome.rejections.length > 0) log.warn({ stationId: station.id, rejections: outcome.rejections.length }, 'records rejected');
+    heldAfter.set(req, { through: outcome.ackedThrough, head: outcome.chainHead });
     const ack: Ack = {
       type: 'hq.ack',
       batchId: batch.batchId,

@@ -536,7 +536,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
           )
           .then(() => {
             const ackedThrough = Math.max(acked, input.toSeq);
-            return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections } as const;
+            return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections, chainHead: plan.chain.ok ? plan.chain.head : null } as const;
           });
 
       /**

@@ -149,7 +149,11 @@ export function openSqliteStore(dataDir: string): HqStore {
     const rejected = plan.newRecords.filter((r) => r.rejection !== null).length;
     s.advance.run(input.toSeq, input.headSeq ?? null, rejected, plan.conflicts.length, input.receivedAt, plan.chain.head, input.stationId);
     const ackedThrough = Math.max(acked, input.toSeq);
-    return { outcome: { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections }, siteId: station.site_id, plan };
+    return {
+      outcome: { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections, chainHead: plan.chain.ok ? plan.chain.head : null },
+      siteId: station.site_id,
+      plan,
+    };
   }
 
   let signaturesSinceSweep = 0;

@@ -52,7 +52,7 @@ export type IngestInput = {
 export type IngestOutcome =
   | { kind: 'gap'; expectedSeq: number }
   | ChainBroken
-  | { kind: 'ack'; ackedThrough: number; expectedSeq: number; rejections: Rejection[] };
+  | { kind: 'ack'; ackedThrough: number; expectedSeq: number; rejections: Rejection[]; chainHead: string | null };
 
 export type FeedRow = { cursor: number; kind: string; payload: string };
 

@@ -147,7 +147,11 @@ export class UploadService {
       clock,
       timeoutMs: tuning.timeoutMs,
       hqKey: link.hqPublicKey ? parseHqKey(link.hqPublicKey) : null,
-      onFirstKey: (key) => void this.deps.writer.run(() => this.store.saveHqKey(key)).then(() => this.statusChanged()),
+      onFirstKey: (key) =>
+        void this.deps.writer
+          .run(() => this.store.saveHqKey(key))
+          .then(() => this.statusChanged())
+          .catch((err: unknown) => log.error({ err }, 'HQ’s key not kept; taken again from its next answer')),
     });
     this.client = client;
     this.reader = new JournalReader(this.deps.db.name);
