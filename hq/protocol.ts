@@ -589,7 +589,8 @@ export type FeedKind = FeedItem['kind'];
  */
 export const feedResponseSchema = z.object({
   type: z.literal('hq.feed'),
-  items: z.array(z.object({ cursor: z.number().int(), kind: z.string().max(64), payload: z.unknown() })),
+  /** HQ never sends more than a pull asks for; a longer page is not HQ's (and its cursors are not read). */
+  items: z.array(z.object({ cursor: z.number().int(), kind: z.string().max(64), payload: z.unknown() })).max(MAX_FEED_LIMIT),
   nextCursor: z.number().int().min(0),
   /** HQ's export key, as at enrollment: a station enrolled before export files were encrypted takes it from here. */
   exportKey: z.string().max(200).optional(),

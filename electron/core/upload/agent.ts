@@ -284,8 +284,10 @@ export class UploadAgent {
       return { kind: 'progress' };
     }
 
+    // HQ answers a gap when it lacks records before the batch: it can only ask for earlier records,
+    // never later ones. A "gap" past the batch's start would count unsent records as stored.
     const gap = exchange.status === 409 ? gapSchema.safeParse(json) : null;
-    if (gap?.success) {
+    if (gap?.success && gap.data.expectedSeq <= batch.fromSeq) {
       this.learnClock(exchange);
       // HQ had not yet stored the batch before it: that one is acknowledged now, so send this again.
       if (!asHead) return { kind: 'progress' };
