@@ -3,6 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StationCore } from '../../electron/core/core';
+import { renderDashboard } from '../../hq/dashboard';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { bindPeople, enrolledStation, FAST_TUNING, hqStationId, startHq, uploadedAll, waitFor, type RunningHq } from './upload-env';
 
@@ -104,6 +105,10 @@ describe.each(['sqlite', 'postgres'] as const)('the journal chain between a stat
       expect((await hq.server.store.holdings(hqStationId(core))).maxSeq).toBeLessThan(target);
       const dashboard = await hq.server.store.dashboard('2026-01-01');
       expect(dashboard.stations.find((s) => s.id === hqStationId(core!))?.chainError).toMatch(/^seq /);
+      const html = renderDashboard(dashboard, { lang: 'en', now: Date.now(), fingerprint: hq.server.fingerprint });
+      expect(html).toContain(`data-chain-error="${hqStationId(core)}"`);
+      expect(html).toContain('record chain does not match what HQ holds');
+      expect(html).toContain(hq.server.fingerprint.slice(0, 5));
     });
   }
 
