@@ -21,6 +21,8 @@ const TEXT = {
     lag: '待上传',
     conflicts: '冲突',
     rejected: '被拒记录',
+    chainBroken: '该采样台的记录链与总部所存不符（有记录被改动、删除或调换顺序），其上传已被拒收，请立即核查',
+    hqFingerprint: '总部密钥指纹（与接入码末段一致）',
     never: '从未',
     sitesToday: '今日各采样点',
     people: '人数',
@@ -125,6 +127,8 @@ const TEXT = {
     lag: 'Waiting',
     conflicts: 'Conflicts',
     rejected: 'Rejected',
+    chainBroken: 'This station’s record chain does not match what HQ holds (a record was changed, deleted or moved); its uploads are refused. Look into it now',
+    hqFingerprint: 'HQ key fingerprint (the end of every enrollment code)',
     never: 'never',
     sitesToday: 'Sites today',
     people: 'People',
@@ -255,7 +259,7 @@ export function renderLogin(lang: DashboardLang, failed: boolean): string {
   );
 }
 
-export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang; now: number; posted?: string }): string {
+export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang; now: number; posted?: string; fingerprint?: string }): string {
   const { lang } = opts;
   const t = (k: Key): string => TEXT[lang][k];
   const nowIso = new Date(opts.now).toISOString();
@@ -267,7 +271,9 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
       const stale = !s.lastContactAt || opts.now - Date.parse(s.lastContactAt) > 15 * 60_000;
       return `<tr class="${stale ? 'warn' : ''}"><td class="n">${s.number}</td><td>${esc(s.name)}</td><td>${esc(s.siteName)}</td><td>${time(s.lastContactAt, lang, t)}</td>
 <td class="n">${s.ackedThrough}</td><td class="n">${s.headSeq}</td><td class="n ${lag > 0 ? 'warn' : ''}">${lag}</td>
-<td class="n ${s.conflicts > 0 ? 'bad' : ''}">${s.conflicts}</td><td class="n ${s.rejected > 0 ? 'bad' : ''}">${s.rejected}</td></tr>`;
+<td class="n ${s.conflicts > 0 ? 'bad' : ''}">${s.conflicts}</td><td class="n ${s.rejected > 0 ? 'bad' : ''}">${s.rejected}</td></tr>${
+        s.chainError ? `<tr class="bad" data-chain-error="${esc(s.id)}"><td colspan="9">${esc(t('chainBroken'))} (${esc(s.chainError)})</td></tr>` : ''
+      }`;
     })
     .join('');
   const siteRows = data.sites
@@ -341,7 +347,9 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
   const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
-<a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}
+<a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
+    opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(opts.fingerprint.replace(/(.{5})(?=.)/g, '$1-'))}</code></p>` : ''
+  }
 <section class="wide"><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('number'))}</th><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>
 <th>${esc(t('acked'))}</th><th>${esc(t('head'))}</th><th>${esc(t('lag'))}</th><th>${esc(t('conflicts'))}</th><th>${esc(t('rejected'))}</th></tr></thead>
 <tbody>${stationRows || empty(9)}</tbody></table>${stationForm}</section>

@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
+import { entryDigests, entryHash, GENESIS_HASH, hasPersonalFields } from './chain';
 import { canonicalJson, inspectRecord, sha256Hex, type InspectedRecord, type Rejection, type ValidRecord } from './protocol';
 import type { EnrollError } from './store/types';
 import type { ResidentTuple } from '../electron/core/roster/file';
@@ -42,6 +43,8 @@ export type StoredRecord = {
   at: string;
   payload: string;
   digest: string;
+  /** Its hash in the station's chain; null for records from before the station chained its journal. */
+  chainHash: string | null;
   rejection: Rejection['code'] | null;
   detail: string | null;
 };
@@ -75,7 +78,25 @@ export type IngestPlan = {
   conflicts: ConflictRow[];
   rejections: Rejection[];
   projection: Projection;
+  chain: ChainVerdict;
 };
+
+/**
+ * What HQ holds of a station's chain (`head`: the hash of its record `ackedThrough`, null while the
+ * station has sent no chained batch) and what a batch says of it.
+ */
+export type ChainContext = { head: string | null; prevHash: string | undefined; chainHead: string | undefined };
+
+/**
+ * A batch's chain, checked against itself and against what HQ holds. `head` is HQ's chain head
+ * once the batch is stored (null: the station is not chained yet). `broken`: the batch is refused
+ * whole, nothing stored: an entry changed, removed or moved after it was journalled, or the
+ * station's journal no longer continues what HQ holds.
+ */
+export type ChainVerdict = { ok: true; head: string | null } | { ok: false; seq: number; detail: string };
+
+/** Refusal of a batch whose chain does not hold; `seq`: the first entry where it does not. */
+export type ChainBroken = { kind: 'chainBroken'; seq: number; detail: string };
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -91,7 +112,9 @@ export function planIngest(
   ackedThrough: number,
   held: readonly HeldRecord[],
   checks: readonly Inspected[] = records.map(inspect),
+  chain: ChainContext = { head: null, prevHash: undefined, chainHead: undefined },
 ): IngestPlan {
+  const verdict = checkChain(records, ackedThrough, checks, chain);
   const heldBySeq = new Map(held.map((h) => [h.seq, h]));
   const newRecords: StoredRecord[] = [];
   const conflicts: ConflictRow[] = [];
@@ -114,7 +137,37 @@ export function planIngest(
     else rejections.push({ seq: r.seq, code: 'record.invalid', detail: checked.detail });
     newRecords.push(storedRecord(r, checks[i]!));
   }
-  return { newRecords, conflicts, rejections, projection: project(valid) };
+  return { newRecords, conflicts, rejections, projection: project(valid), chain: verdict };
+}
+
+/**
+ * Each record's hash recomputed from the one before it (from the batch's `prevHash`) must be the
+ * hash it carries; the hash at `ackedThrough` must be the head HQ holds. A station HQ holds no
+ * chain of yet (enrolled before chains, or nothing sent) is anchored by its first chained batch:
+ * see hq/README.md ("Trust").
+ */
+function checkChain(records: readonly { seq: number }[], ackedThrough: number, checks: readonly Inspected[], chain: ChainContext): ChainVerdict {
+  const first = records[0]!.seq;
+  if (chain.prevHash === undefined) {
+    return chain.head === null ? { ok: true, head: null } : { ok: false, seq: first, detail: 'a batch without its chain after chained ones' };
+  }
+  if (first === 1 && chain.prevHash !== GENESIS_HASH) return { ok: false, seq: 1, detail: 'the first entry does not start the chain' };
+  let prev = chain.prevHash;
+  let atAcked = first - 1 === ackedThrough ? prev : null;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as { seq: number; hash?: unknown };
+    const { publicPart, personalPart } = checks[i]!;
+    const hash = entryHash(prev, r.seq, publicPart, personalPart);
+    if (r.hash !== hash) return { ok: false, seq: r.seq, detail: 'entry changed, removed or moved after it was journalled' };
+    prev = hash;
+    if (r.seq === ackedThrough) atAcked = hash;
+  }
+  if (prev !== chain.chainHead) return { ok: false, seq: records[records.length - 1]!.seq, detail: 'chain head is not the last entry’s hash' };
+  if (chain.head !== null && atAcked !== null && atAcked !== chain.head) {
+    return { ok: false, seq: ackedThrough, detail: 'the journal no longer continues what HQ holds' };
+  }
+  const last = records[records.length - 1]!.seq;
+  return { ok: true, head: last > ackedThrough ? prev : (chain.head ?? atAcked) };
 }
 
 /** A new record as HQ stores it, from the record as sent and its inspection. */
@@ -128,6 +181,7 @@ export function storedRecord(raw: { seq: number }, { check, payload, digest }: I
     at: text(r.at),
     payload,
     digest,
+    chainHash: typeof r.hash === 'string' ? r.hash : null,
     rejection: check.ok ? null : 'record.invalid',
     detail: check.ok ? null : check.detail,
   };
@@ -138,11 +192,18 @@ export function storedRecord(raw: { seq: number }, { check, payload, digest }: I
  * planning, done once per record. The canonical content itself is not kept: a batch's checks live
  * as long as its request, and only the digest of that text is ever needed.
  */
-export type Inspected = { check: InspectedRecord['check']; payload: string; digest: string };
+export type Inspected = { check: InspectedRecord['check']; payload: string; digest: string; publicPart: string; personalPart: string | null };
 
 function inspect(raw: { seq: number }): Inspected {
-  const inspected = inspectRecord(raw as Record<string, unknown>);
-  return { check: inspected.check, payload: inspected.payload, digest: sha256Hex(inspected.content) };
+  const r = raw as Record<string, unknown> & { seq: number };
+  const inspected = inspectRecord(r);
+  const digest = sha256Hex(inspected.content);
+  if (typeof r.kind !== 'string' || !hasPersonalFields(r.kind)) return { check: inspected.check, payload: inspected.payload, digest, publicPart: digest, personalPart: null };
+  // Only kinds with personal fields need a second digest: the content without them.
+  const salt = typeof r.salt === 'string' ? r.salt : null;
+  const kept = typeof r.personalDigest === 'string' ? r.personalDigest : null;
+  const { publicPart, personalPart } = entryDigests(r, salt, kept);
+  return { check: inspected.check, payload: inspected.payload, digest, publicPart, personalPart };
 }
 
 /** Records inspected per turn of the event loop by `inspectSliced` (a few ms). */

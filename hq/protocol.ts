@@ -3,7 +3,21 @@
  * canonical-string, digest and signature helpers both sides use. No server code lives here, so the
  * station's upload agent imports this file as well as HQ.
  */
-import { createHash, createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hash,
+  hkdfSync,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { z } from 'zod';
 import type { JournalKind } from '../electron/core/journal';
 
@@ -65,6 +79,8 @@ export type HqErrorCode =
   | 'round.closed'
   | 'round.datesInvalid'
   | 'not.found'
+  /** 409: the batch does not continue the station's journal chain as HQ holds it (an entry changed, removed or moved). */
+  | 'chain.broken'
   /** 503 with `Retry-After`: HQ has as many batches in hand as it takes at once. */
   | 'hq.busy'
   /** 429 with `Retry-After`: too many requests from this address, or from this station at this address. */
@@ -98,6 +114,8 @@ export const enrollResponseSchema = z.object({
   siteName: z.string(),
   stationNumber: stationNumberSchema,
   stationName: stationNameSchema,
+  /** HQ's X25519 key (SPKI DER, base64) that export files are encrypted to; the answer is signed. */
+  exportKey: z.string().max(200).optional(),
 });
 export type EnrollResponse = z.infer<typeof enrollResponseSchema>;
 
@@ -220,6 +238,11 @@ export const recordSchema = z
     operatorId: id,
     at: z.iso.datetime({ offset: true }),
     payload: z.record(z.string(), z.unknown()),
+    /** The entry's place in the station's hash chain (`hq/chain.ts`); absent from a station not yet chained. */
+    hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    /** The salt of its personal fields' digest; once they are purged, `personalDigest` in its place. */
+    salt: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+    personalDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   })
   .strict();
 export type BatchRecord = z.infer<typeof recordSchema>;
@@ -309,6 +332,24 @@ const FAST_PAYLOADS = new Map<string, FieldRule[]>([
 ]);
 
 const ENVELOPE_KEYS = 6;
+const HEX64 = /^[0-9a-f]{64}$/;
+const HEX32 = /^[0-9a-f]{32}$/;
+
+/** The chain's fields of the envelope, checked as `recordSchema` does; their count, or -1 when one is malformed. */
+function chainKeys(raw: Record<string, unknown>): number {
+  let n = 0;
+  for (const [name, pattern] of [
+    ['hash', HEX64],
+    ['salt', HEX32],
+    ['personalDigest', HEX64],
+  ] as const) {
+    if (!Object.hasOwn(raw, name)) continue;
+    const v = raw[name];
+    if (v !== undefined && (typeof v !== 'string' || !pattern.test(v))) return -1;
+    n++;
+  }
+  return n;
+}
 
 export type InspectedRecord = { check: RecordCheck; content: string; payload: string };
 
@@ -320,7 +361,8 @@ function fastRecord(raw: Record<string, unknown>): InspectedRecord | null {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
   let keys = 0;
   for (const k in raw) if (Object.hasOwn(raw, k)) keys++;
-  if (keys !== ENVELOPE_KEYS) return null;
+  const chain = chainKeys(raw);
+  if (chain < 0 || keys !== ENVELOPE_KEYS + chain) return null;
   const p = payload as Record<string, unknown>;
   // Joined rather than concatenated: the payload text is kept until the batch is stored, and a
   // concatenated string is a chain of pieces that each young-generation collection copies; `join`
@@ -388,10 +430,14 @@ export const batchSchema = z
     toSeq: z.number().int().min(1),
     /** The station's journal head when the batch was frozen (for HQ's lag figure); optional. */
     headSeq: z.number().int().min(0).optional(),
+    /** The hash of the entry before `fromSeq` (GENESIS_HASH before entry 1), and of entry `toSeq`: absent from a station not yet chained. */
+    prevHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    chainHead: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     records: z.array(sequencedSchema).min(1).max(MAX_BATCH_RECORDS),
   })
   .strict()
   .superRefine((b, ctx) => {
+    if ((b.prevHash === undefined) !== (b.chainHead === undefined)) ctx.addIssue({ code: 'custom', message: 'prevHash and chainHead go together' });
     if (b.toSeq - b.fromSeq + 1 !== b.records.length) ctx.addIssue({ code: 'custom', message: 'records do not cover fromSeq..toSeq' });
     else if (b.records.some((r, i) => r.seq !== b.fromSeq + i)) ctx.addIssue({ code: 'custom', message: 'records are not contiguous in seq order' });
   });
@@ -550,8 +596,10 @@ export const feedResponseSchema = z.object({
   /** HQ never sends more than a pull asks for; a longer page is not HQ's (and its cursors are not read). */
   items: z.array(z.object({ cursor: z.number().int(), kind: z.string().max(64), payload: z.unknown() })).max(MAX_FEED_LIMIT),
   nextCursor: z.number().int().min(0),
+  /** HQ's export key, as at enrollment: a station enrolled before export files were encrypted takes it from here. */
+  exportKey: z.string().max(200).optional(),
 });
-export type FeedResponse = { type: 'hq.feed'; items: FeedItem[]; nextCursor: number };
+export type FeedResponse = { type: 'hq.feed'; items: FeedItem[]; nextCursor: number; exportKey?: string };
 
 export type FeedItemCheck = { ok: true; item: FeedItem } | { ok: false; cursor: number; kind: string; detail: string };
 
@@ -620,6 +668,8 @@ export const exportPayloadSchema = z
     fromSeq: z.number().int().min(1),
     toSeq: z.number().int().min(1),
     headSeq: z.number().int().min(0).optional(),
+    /** The hash of the entry before `fromSeq` in the station's chain; absent from a station not yet chained. */
+    prevHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     records: z.array(sequencedSchema).min(1),
     publicKey: z.string().min(40).max(4096),
   })
@@ -738,4 +788,182 @@ export function recordContent(record: Record<string, unknown>): string {
 
 export function recordDigest(record: Record<string, unknown>): string {
   return sha256Hex(recordContent(record));
+}
+
+// ---------------------------------------------------------------------------------------------
+// HQ's key: its fingerprint in the enrollment code, and every answer signed
+
+/** HQ's Ed25519 public key (SPKI DER, base64) on every signed answer. */
+export const HEADER_HQ_KEY = 'x-hq-key';
+/** HQ's signature of the answer (`canonicalAnswer`), base64. */
+export const HEADER_HQ_SIGNATURE = 'x-hq-signature';
+/** HQ's clock in ms. */
+export const HEADER_HQ_TIME = 'x-hq-time';
+/** What HQ holds of the asking station's journal: `ACKED_THROUGH:CHAIN_HEAD` (`-` for no head yet). */
+export const HEADER_HQ_HELD = 'x-hq-held';
+
+/** Symbols of the one-time part of an enrollment code (no 0/O, 1/I/L). */
+export const ENROLLMENT_CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+export const ENROLLMENT_CODE_SYMBOLS = 12;
+/** Crockford's base 32 (no I, L, O, U): the fingerprint's symbols, 5 bits each. */
+const FINGERPRINT_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** 20 symbols: 100 bits of SHA-256, beyond any search for a key with the same fingerprint. */
+export const FINGERPRINT_SYMBOLS = 20;
+
+/** HQ's key fingerprint: the first 100 bits of SHA-256 of its SPKI DER, in Crockford base 32. */
+export function hqKeyFingerprint(spkiDer: Uint8Array): string {
+  const digest = createHash('sha256').update(spkiDer).digest();
+  let out = '';
+  for (let i = 0; i < FINGERPRINT_SYMBOLS; i++) {
+    const bit = i * 5;
+    const pair = (digest[bit >> 3]! << 8) | digest[(bit >> 3) + 1]!;
+    out += FINGERPRINT_ALPHABET[(pair >> (11 - (bit & 7))) & 31];
+  }
+  return out;
+}
+
+/** Groups of 4 for the one-time part, then of 5 for the fingerprint: `ABCD-EFGH-JKMN-12345-…`. */
+export function formatEnrollmentCode(oneTime: string, fingerprint: string): string {
+  const groups = (s: string, n: number) => s.replace(/[\s-]/g, '').match(new RegExp(`.{1,${n}}`, 'g')) ?? [];
+  return [...groups(oneTime, 4), ...groups(fingerprint, 5)].join('-');
+}
+
+/** A typed enrollment code: its one-time part and the fingerprint of the HQ that made it (null for a code without one). */
+export function splitEnrollmentCode(typed: string): { oneTime: string; fingerprint: string | null } {
+  // Crockford's reading of look-alikes: O is 0, I and L are 1.
+  const all = typed.replace(/[\s-]/g, '').toUpperCase();
+  const oneTime = all.slice(0, ENROLLMENT_CODE_SYMBOLS);
+  const rest = all.slice(ENROLLMENT_CODE_SYMBOLS).replace(/O/g, '0').replace(/[IL]/g, '1');
+  return { oneTime, fingerprint: rest.length > 0 ? rest : null };
+}
+
+/** HQ's public key from its header, when it is an Ed25519 SPKI key. */
+export function parseHqKey(base64: string | null): KeyObject | null {
+  if (!base64 || base64.length > 200) return null;
+  try {
+    const key = createPublicKey({ key: Buffer.from(base64, 'base64'), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'ed25519' ? key : null;
+  } catch {
+    return null;
+  }
+}
+
+export function hqKeyHeader(key: KeyObject): string {
+  return key.export({ format: 'der', type: 'spki' }).toString('base64');
+}
+
+/**
+ * What HQ signs of an answer: its status, HQ's time, what it holds of the station, the request it
+ * answers (the station's signature of it; for an unsigned request, the digest of its body) and
+ * the digest of the body. An answer replayed to another request, or with any of these changed,
+ * does not verify.
+ */
+export function canonicalAnswer(a: { status: number; hqTime: string; held: string; request: string; body: Uint8Array }): string {
+  return `hq.answer.v1\n${a.status}\n${a.hqTime}\n${a.held}\n${a.request}\n${sha256Hex(a.body)}`;
+}
+
+/** What ties an answer to its request: the station's signature, else the digest of the request's body. */
+export function answerBinding(requestSignature: string | undefined, requestBody: Uint8Array): string {
+  return requestSignature ?? `body:${sha256Hex(requestBody)}`;
+}
+
+export function signAnswer(privateKey: KeyObject, answer: Parameters<typeof canonicalAnswer>[0]): string {
+  return sign(null, Buffer.from(canonicalAnswer(answer)), privateKey).toString('base64');
+}
+
+export function verifyAnswer(publicKey: KeyObject, answer: Parameters<typeof canonicalAnswer>[0], signature: string): boolean {
+  return verifySignature(publicKey, canonicalAnswer(answer), signature);
+}
+
+export type Held = { through: number; head: string | null };
+
+export function parseHeld(header: string | null): Held | null {
+  const m = header === null ? null : /^(\d{1,16}):([0-9a-f]{64}|-)$/.exec(header);
+  return m ? { through: Number(m[1]), head: m[2] === '-' ? null : m[2]! } : null;
+}
+
+export function heldHeader(held: Held): string {
+  return `${held.through}:${held.head ?? '-'}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export files encrypted to HQ (version 2)
+
+/** The hybrid encryption of export files, by node:crypto alone: ECDH on X25519, HKDF-SHA-256, AES-256-GCM. */
+export const EXPORT_CIPHER = 'x25519-hkdf-sha256-aes-256-gcm';
+
+/**
+ * An export file encrypted to HQ's X25519 key (sent signed at enrollment and in feed pages): an
+ * ephemeral key pair per file, whose private half is gone once the file is written, so the
+ * station that wrote it cannot read it back. Signed by the station over `exportSignedText`.
+ */
+export const encryptedExportFileSchema = z
+  .object({
+    version: z.literal(2),
+    stationId: id,
+    cipher: z.literal(EXPORT_CIPHER),
+    ephemeralKey: z.base64().max(200),
+    iv: z.base64().max(32),
+    tag: z.base64().max(32),
+    export: z.base64(),
+    signature: z.base64().max(200),
+  })
+  .strict();
+export type EncryptedExportFile = z.infer<typeof encryptedExportFileSchema>;
+
+/** What the station signs of an encrypted export: everything in it but the signature. */
+export function exportSignedText(f: Omit<EncryptedExportFile, 'signature'>): string {
+  return `station.export.v2\n${f.stationId}\n${f.cipher}\n${f.ephemeralKey}\n${f.iv}\n${f.tag}\n${sha256Hex(Buffer.from(f.export, 'base64'))}`;
+}
+
+function exportAesKey(shared: Buffer, ephemeralDer: Buffer, hqDer: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephemeralDer, hqDer]), 'station.export.v2', 32));
+}
+
+/** Encrypts `plain` (the gzip export) to HQ's X25519 public key; the station id is bound in as associated data. */
+export function encryptExport(hqExportKey: KeyObject, stationId: string, plain: Buffer): Omit<EncryptedExportFile, 'signature'> {
+  const ephemeral = generateKeyPairSync('x25519');
+  const ephemeralDer = ephemeral.publicKey.export({ format: 'der', type: 'spki' });
+  const key = exportAesKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: hqExportKey }), ephemeralDer, hqExportKey.export({ format: 'der', type: 'spki' }));
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(stationId));
+  const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return {
+    version: 2,
+    stationId,
+    cipher: EXPORT_CIPHER,
+    ephemeralKey: ephemeralDer.toString('base64'),
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    export: ciphertext.toString('base64'),
+  };
+}
+
+/** The gzip export inside an encrypted file, or null when it does not decrypt with HQ's key (another HQ's, or altered). */
+export function decryptExport(hqExportPrivateKey: KeyObject, f: EncryptedExportFile): Buffer | null {
+  try {
+    const ephemeralDer = Buffer.from(f.ephemeralKey, 'base64');
+    const ephemeral = createPublicKey({ key: ephemeralDer, format: 'der', type: 'spki' });
+    if (ephemeral.asymmetricKeyType !== 'x25519') return null;
+    const hqDer = createPublicKey(hqExportPrivateKey).export({ format: 'der', type: 'spki' });
+    const key = exportAesKey(diffieHellman({ privateKey: hqExportPrivateKey, publicKey: ephemeral }), ephemeralDer, hqDer);
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(f.iv, 'base64'));
+    decipher.setAAD(Buffer.from(f.stationId));
+    decipher.setAuthTag(Buffer.from(f.tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(f.export, 'base64')), decipher.final()]);
+  } catch {
+    return null;
+  }
+}
+
+/** HQ's X25519 export key from its text (SPKI DER, base64), when it is one. */
+export function parseExportKey(base64: string | null | undefined): KeyObject | null {
+  if (!base64 || base64.length > 200) return null;
+  try {
+    const key = createPublicKey({ key: Buffer.from(base64, 'base64'), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'x25519' ? key : null;
+  } catch {
+    return null;
+  }
 }

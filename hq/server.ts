@@ -18,10 +18,18 @@ import {
   adminRoundStartSchema,
   adminStationRequestSchema,
   adminTubeConflictResolveSchema,
+  answerBinding,
   batchSchema,
   canonicalRequest,
+  ENROLLMENT_CODE_SYMBOLS,
   enrollRequestSchema,
   feedQuerySchema,
+  formatEnrollmentCode,
+  HEADER_HQ_HELD,
+  HEADER_HQ_KEY,
+  HEADER_HQ_SIGNATURE,
+  HEADER_HQ_TIME,
+  heldHeader,
   HEADER_SIGNATURE,
   HEADER_STATION_ID,
   HEADER_TIMESTAMP,
@@ -30,14 +38,18 @@ import {
   MAX_DECOMPRESSED_BYTES,
   parseEd25519PublicKey,
   REPLAY_WINDOW_MS,
+  signAnswer,
   tubeResultSchema,
   verifySignature,
   type Ack,
   type EnrollResponse,
   type FeedResponse,
+  type Held,
   type HqErrorCode,
   type TubeResult,
 } from './protocol';
+import { importExportFile, type ImportOutcome } from './import';
+import { loadOrCreateHqKey } from './key';
 import { openStore } from './store';
 import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutcome } from './store/types';
 import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } from './domains/conflicts';
@@ -109,6 +121,10 @@ export const HQ_TIMEOUTS: HqTimeouts = { headersMs: 10_000, requestMs: 120_000, 
 export type HqServer = {
   app: FastifyInstance;
   store: HqStore;
+  /** HQ's key fingerprint, as enrollment codes carry it. */
+  fingerprint: string;
+  /** Imports a station's export file (decrypted with HQ's export key), as `station hq import` does. */
+  importExport(fileBytes: Buffer): Promise<ImportOutcome>;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
   /** Batch requests being received or ingested right now. */
@@ -161,8 +177,9 @@ class HttpFailure extends Error {
   }
 }
 
+/** Of the one-time part: the fingerprint after it (which the station checks) is not part of what is stored. */
 function codeDigest(code: string): string {
-  return createHash('sha256').update(normalizeEnrollmentCode(code)).digest('hex');
+  return createHash('sha256').update(normalizeEnrollmentCode(code).slice(0, ENROLLMENT_CODE_SYMBOLS)).digest('hex');
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -259,6 +276,12 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
+  const hqKey = loadOrCreateHqKey(options.dataDir);
+  /** Requests whose station signature held, by station id: their answers say what HQ holds of it. */
+  const authenticated = new WeakMap<FastifyRequest, string>();
+  /** What HQ holds of the station once a batch is stored, known without reading it again. */
+  const heldAfter = new WeakMap<FastifyRequest, Held>();
+
   const envLimit = inFlightLimitSchema.safeParse(process.env.HQ_MAX_INGEST_IN_FLIGHT);
   const maxIngestInFlight = options.maxIngestInFlight ?? (envLimit.success ? envLimit.data : DEFAULT_MAX_INGEST_IN_FLIGHT);
   const busyRetryAfter = String(options.busyRetryAfterSeconds ?? DEFAULT_BUSY_RETRY_AFTER_SECONDS);
@@ -272,9 +295,24 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (typeof stationId === 'string' && stationId.length <= 200) reply.raw.once('close', order.begin(stationId));
   });
 
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('x-hq-time', String(now()));
+  // Every answer of the station API is signed with HQ's key, here and nowhere else: bound to the
+  // request it answers, with what HQ holds of the asking station (protocol.ts, `canonicalAnswer`).
+  app.addHook('onSend', async (req, reply, payload) => {
+    const hqTime = String(now());
+    reply.header(HEADER_HQ_TIME, hqTime);
     reply.header('cache-control', 'no-store');
+    if (!req.url.startsWith('/api/v1/') || (payload !== undefined && payload !== null && typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
+    const body = payload === undefined || payload === null ? Buffer.alloc(0) : Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+    const stationId = authenticated.get(req);
+    const known = heldAfter.get(req);
+    const station = known || stationId === undefined ? null : await store.station(stationId);
+    const held = known ? heldHeader(known) : station ? heldHeader({ through: station.ackedThrough, head: station.chainHead }) : '';
+    if (held) reply.header(HEADER_HQ_HELD, held);
+    const signature = req.headers[HEADER_SIGNATURE];
+    const request = answerBinding(typeof signature === 'string' ? signature : undefined, rawBody(req));
+    reply.header(HEADER_HQ_KEY, hqKey.header);
+    reply.header(HEADER_HQ_SIGNATURE, signAnswer(hqKey.privateKey, { status: reply.statusCode, hqTime, held, request, body }));
+    return payload;
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -311,6 +349,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (Math.abs(t - signedAt) > REPLAY_WINDOW_MS) throw new HttpFailure(401, 'timestamp.stale');
     // Past the window a replay is already refused as stale, so signatures need only be kept that long.
     if (!(await store.rememberSignature(signature, signedAt + REPLAY_WINDOW_MS + 1000, t))) throw new HttpFailure(401, 'request.replayed');
+    authenticated.set(req, station.id);
     // Said only to the station itself (its signature holds), so it can tell staff.
     if (station.revokedAt !== null) throw new HttpFailure(403, 'station.revoked');
     if (reply) countStationRequest(station.id, reply);
@@ -365,7 +404,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const code = newEnrollmentCode();
     const expiresAt = new Date(now() + ttlHours * 3600_000).toISOString();
     await store.createEnrollmentCode({ codeHash: codeDigest(code), siteId, createdAt: at, expiresAt });
-    return { code, expiresAt, ...(tubeCodes ? { tubeCodes } : {}) };
+    // The code carries HQ's key fingerprint: a station enrolling with it refuses any other HQ.
+    return { code: formatEnrollmentCode(code, hqKey.fingerprint), expiresAt, ...(tubeCodes ? { tubeCodes } : {}) };
   }
 
   async function postResult(tubeCode: string, result: TubeResult): Promise<PostedResult> {
@@ -424,6 +464,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       siteName: outcome.station.siteName,
       stationNumber: outcome.station.number,
       stationName: outcome.station.name,
+      exportKey: hqKey.exportKey,
     };
     return reply.send(answer);
   });
@@ -453,6 +494,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       toSeq: batch.toSeq,
       headSeq: batch.headSeq,
       records: batch.records,
+      prevHash: batch.prevHash,
+      chainHead: batch.chainHead,
       receivedAt: new Date(now()).toISOString(),
       siteId: station.siteId,
     };
@@ -460,7 +503,12 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     // Each try passes the same input, so a store can keep the work it did on it.
     const outcome = await order.ingest(station.id, () => store.ingest(input));
     if (outcome.kind === 'gap') return reply.code(409).send({ type: 'hq.gap', expectedSeq: outcome.expectedSeq });
+    if (outcome.kind === 'chainBroken') {
+      log.warn({ stationId: station.id, seq: outcome.seq }, 'batch refused: its journal chain does not hold');
+      throw new HttpFailure(409, 'chain.broken', `seq ${outcome.seq}: ${outcome.detail}`);
+    }
     if (outcome.rejections.length > 0) log.warn({ stationId: station.id, rejections: outcome.rejections.length }, 'records rejected');
+    heldAfter.set(req, { through: outcome.ackedThrough, head: outcome.chainHead });
     const ack: Ack = {
       type: 'hq.ack',
       batchId: batch.batchId,
@@ -483,6 +531,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       type: 'hq.feed',
       items: rows.map((r) => ({ cursor: r.cursor, kind: r.kind, payload: JSON.parse(r.payload) }) as FeedResponse['items'][number]),
       nextCursor: rows.length > 0 ? rows[rows.length - 1]!.cursor : after,
+      exportKey: hqKey.exportKey,
     };
     return reply.send(answer);
   });
@@ -638,7 +687,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (!isAdmin(req)) return reply.redirect('/login', 303);
     const data = await store.dashboard(siteDay(now()));
     const posted = (req.query as Record<string, unknown>).posted;
-    return page(reply, 200, renderDashboard(data, { lang: langOf(req), now: now(), posted: typeof posted === 'string' ? posted : undefined }));
+    return page(reply, 200, renderDashboard(data, { lang: langOf(req), now: now(), posted: typeof posted === 'string' ? posted : undefined, fingerprint: hqKey.fingerprint }));
   });
   app.post('/dashboard/results', async (req, reply) => {
     if (!isAdmin(req)) return reply.redirect('/login', 303);
@@ -705,6 +754,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   return {
     app,
     store,
+    fingerprint: hqKey.fingerprint,
+    importExport: (fileBytes) => importExportFile(store, fileBytes, hqKey.exportPrivateKey, () => new Date(now())),
     ingestInFlight: () => ingestInFlight,
     batchesWaiting: () => order.waiting(),
     async listen(port, host = '127.0.0.1') {

@@ -25,7 +25,11 @@ export type UploadErrorCode =
   | 'enroll.codeExpired'
   | 'enroll.siteFull'
   /** Another enrollment of this station is under way (a second click, `station enroll` beside the app). */
-  | 'enroll.inProgress';
+  | 'enroll.inProgress'
+  /** The code carries no HQ key fingerprint (made by an HQ before answers were signed): a new code is needed. */
+  | 'enroll.codeWithoutKey'
+  /** The answer was not signed by the HQ whose fingerprint the code carries (a wrong address, a fake HQ). */
+  | 'enroll.wrongHq';
 
 /** A record HQ processed but did not accept; `code` is HQ's (`record.invalid`, `record.conflict`). */
 export type UploadRejectionView = { seq: number; kind: string | null; code: string; detail: string; at: string };
@@ -48,7 +52,21 @@ export type UploadStatus = {
   openRetests: number;
   /** HQ sent a site configuration this station cannot use: it keeps its own until a usable one comes. */
   siteConfigRejection: { at: string; detail: string } | null;
+  /** HQ's key fingerprint (as enrollment codes carry it), for staff to compare with HQ's dashboard; null until known. */
+  hqFingerprint: string | null;
+  /** HQ is reached over plain HTTP on an address other than this computer: anyone on the way can read what is sent. */
+  insecureTransport: boolean;
+  /** Answers in HQ's name that HQ's key did not sign, ignored since the agent started: how many, and the last. */
+  refusedAnswers: { count: number; at: string } | null;
+  /** How far HQ holds this journal with its very chain (what retention may purge). */
+  confirmedThrough: number;
+  /** The last check of this journal's hash chain; null before the first. */
+  journal: JournalCheckView | null;
 };
+
+/** Where a journal's chain does not hold: an entry missing before it, moved, or changed. */
+export type JournalProblem = 'missing' | 'order' | 'changed';
+export type JournalCheckView = { ok: boolean; checked: number; problem: { seq: number; kind: JournalProblem } | null; at: string };
 
 export type RetestState = 'open' | 'sampled';
 
@@ -82,6 +100,7 @@ export const uploadArgs = {
     })
     .strict(),
   'upload.syncNow': z.object({}).strict(),
+  'journal.verify': z.object({}).strict(),
   'results.positives': z.object({ limit: z.number().int().min(1).max(200).optional() }).strict(),
   'retest.list': z.object({ state: z.enum(['open', 'sampled', 'all']).optional() }).strict(),
 } as const;
@@ -92,6 +111,8 @@ export type UploadHandlers = {
   'upload.status': { args: Args<'upload.status'>; value: UploadStatus };
   'upload.enroll': { args: Args<'upload.enroll'>; value: UploadStatus };
   'upload.syncNow': { args: Args<'upload.syncNow'>; value: UploadStatus };
+  /** Checks the journal's hash chain now (also done at start); the result is in the status too. */
+  'journal.verify': { args: Args<'journal.verify'>; value: JournalCheckView };
   'results.positives': { args: Args<'results.positives'>; value: PositiveTubeView[] };
   'retest.list': { args: Args<'retest.list'>; value: RetestTaskView[] };
 };

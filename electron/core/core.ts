@@ -40,6 +40,7 @@ import { labelHandlers } from './labels/handlers';
 import { LabelService } from './labels/service';
 import { uploadHandlers } from './upload/handlers';
 import { UploadService, type UploadOptions } from './upload/service';
+import { Retention } from './retention/retention';
 
 const log = createLogger('core');
 
@@ -78,6 +79,8 @@ export class StationCore {
   readonly identity: StationIdentity;
   readonly desk: SamplingDesk;
   readonly upload: UploadService;
+  /** Purges personal data past the site's retention period (started with the upload agent). */
+  readonly retention: Retention;
   readonly devices: DeviceManager;
   readonly labels: LabelService;
   readonly feed = new FeedApplier();
@@ -188,7 +191,11 @@ export class StationCore {
       }),
     };
     this.events.setMaxListeners(100);
-    if (options.upload?.start) this.upload.start();
+    this.retention = new Retention(context);
+    if (options.upload?.start) {
+      this.upload.start();
+      this.retention.start();
+    }
     void this.devices.start();
   }
 
@@ -338,6 +345,7 @@ export class StationCore {
     if (this.closed) return;
     this.closed = true;
     this.events.removeAllListeners();
+    this.retention.stop();
     this.upload.close();
     this.roster.close();
     // Ports and simulators close in the background; callers that must wait await devices.stop().

@@ -32,6 +32,7 @@ const api = {
   'upload.status': command('upload.status'),
   'upload.enroll': command('upload.enroll'),
   'upload.syncNow': command('upload.syncNow'),
+  'journal.verify': command('journal.verify'),
   'results.positives': command('results.positives'),
   'retest.list': command('retest.list'),
   'devices.list': command('devices.list'),

@@ -380,4 +380,30 @@ const stationRevoked: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube, stationRevoked];
+
+/** The same as SQLite's `hq-journal-chain`. */
+const journalChain: PgMigration = {
+  version: 11,
+  name: 'hq-journal-chain',
+  async up(client) {
+    await client.query(`
+      ALTER TABLE record ADD COLUMN chain_hash TEXT;
+      ALTER TABLE station ADD COLUMN chain_head TEXT;
+      ALTER TABLE station ADD COLUMN chain_error TEXT;
+    `);
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
+  initial,
+  retestClosedBinding,
+  siteDesks,
+  siteRounds,
+  roster,
+  coverage,
+  coverageTotals,
+  rosterReaders,
+  bindingsByTube,
+  stationRevoked,
+  journalChain,
+];

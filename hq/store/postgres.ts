@@ -76,12 +76,13 @@ async function copyRosterRows(c: pg.PoolClient, importId: string, rows: readonly
   if (data) await copyRows(c, 'roster_resident', ROSTER_COLUMNS, [data]);
 }
 
-const RECORD_COLUMNS = ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail'];
+const RECORD_COLUMNS = ['station_id', 'seq', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'digest', 'rejection', 'detail', 'chain_hash'];
 
 /** A stored record's row in COPY text; `st` is the station id already passed through `copyField`. */
 function recordLine(st: string): (r: StoredRecord) => string {
   const f = copyField;
-  return (r) => `${st}\t${r.seq}\t${f(r.kind)}\t${f(r.entityId)}\t${f(r.operatorId)}\t${f(r.at)}\t${f(r.payload)}\t${r.digest}\t${f(r.rejection)}\t${f(r.detail)}`;
+  return (r) =>
+    `${st}\t${r.seq}\t${f(r.kind)}\t${f(r.entityId)}\t${f(r.operatorId)}\t${f(r.at)}\t${f(r.payload)}\t${r.digest}\t${f(r.rejection)}\t${f(r.detail)}\t${f(r.chainHash)}`;
 }
 
 /**
@@ -154,14 +155,25 @@ class Rollback extends Error {
   }
 }
 
-async function lockStation(c: pg.PoolClient, stationId: string): Promise<{ site_id: string; acked_through: string }> {
-  const row = (await c.query<{ site_id: string; acked_through: string }>('SELECT site_id, acked_through FROM station WHERE id = $1 FOR UPDATE', [stationId])).rows[0];
+type LockedStation = { site_id: string; acked_through: string; chain_head: string | null };
+
+async function lockStation(c: pg.PoolClient, stationId: string): Promise<LockedStation> {
+  const row = (await c.query<LockedStation>('SELECT site_id, acked_through, chain_head FROM station WHERE id = $1 FOR UPDATE', [stationId])).rows[0];
   if (!row) throw new Error('ingest for a station that is not enrolled');
   return row;
 }
 
-/** A batch's plan and the COPY data of the rows it adds, for a given acknowledged point and site. */
-type Prepared = { acked: number; siteId: string; plan: IngestPlan; record: Buffer[] | null; person: Buffer | null; tube: Buffer | null; binding: Buffer | null };
+/** A batch's plan and the COPY data of the rows it adds, for a given acknowledged point, site and chain head. */
+type Prepared = {
+  acked: number;
+  siteId: string;
+  head: string | null;
+  plan: IngestPlan;
+  record: Buffer[] | null;
+  person: Buffer | null;
+  tube: Buffer | null;
+  binding: Buffer | null;
+};
 
 /** `record`: the record rows' COPY text when it was built already (`RecordRows`). */
 async function prepare(
@@ -169,6 +181,7 @@ async function prepare(
   acked: number,
   held: readonly HeldRecord[],
   siteId: string,
+  head: string | null,
   checks: readonly Inspected[],
   sliced: boolean,
   record?: Buffer[],
@@ -176,12 +189,13 @@ async function prepare(
   const st = copyField(input.stationId);
   const site = copyField(siteId);
   const f = copyField;
-  const plan = planIngest(input.records, acked, held, checks);
+  const plan = planIngest(input.records, acked, held, checks, { head, prevHash: input.prevHash, chainHead: input.chainHead });
   const p = plan.projection;
   const built = record ? null : await copyData(plan.newRecords, recordLine(st), sliced);
   return {
     acked,
     siteId,
+    head,
     plan,
     record: record ?? (built === null ? null : [built]),
     person: await copyData(p.persons, (x) => `${st}\t${f(x.personId)}\t${site}\t${f(x.personKey)}`, sliced),
@@ -466,7 +480,9 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       }).then(
         async (checks) => {
           rows?.end();
-          return { checks, usual: rows && siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], siteId, checks, true, rows.chunks) : null };
+          // The usual case: HQ holds the station's chain up to the entry before this batch.
+          const head = input.prevHash ?? null;
+          return { checks, usual: rows && siteId !== undefined ? await prepare(input, input.fromSeq - 1, [], siteId, head, checks, true, rows.chunks) : null };
         },
         (err: unknown) => {
           rows?.end(err);
@@ -518,12 +534,20 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         c
           .query(
             `UPDATE station SET acked_through = greatest(acked_through, $1), head_seq = greatest(head_seq, coalesce($2::bigint, 0)),
-               rejected = rejected + $3, conflicts = conflicts + $4, last_contact_at = $5 WHERE id = $6`,
-            [input.toSeq, input.headSeq ?? null, plan.newRecords.filter((r) => r.rejection !== null).length, plan.conflicts.length, input.receivedAt, input.stationId],
+               rejected = rejected + $3, conflicts = conflicts + $4, last_contact_at = $5, chain_head = $7, chain_error = NULL WHERE id = $6`,
+            [
+              input.toSeq,
+              input.headSeq ?? null,
+              plan.newRecords.filter((r) => r.rejection !== null).length,
+              plan.conflicts.length,
+              input.receivedAt,
+              input.stationId,
+              plan.chain.ok ? plan.chain.head : null,
+            ],
           )
           .then(() => {
             const ackedThrough = Math.max(acked, input.toSeq);
-            return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections };
+            return { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections, chainHead: plan.chain.ok ? plan.chain.head : null } as const;
           });
 
       /**
@@ -536,11 +560,12 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         inTransaction(pool, async (c, tx): Promise<IngestOutcome> => {
           await copyRows(c, 'record', RECORD_COLUMNS, rows.read());
           const ready = (await work.done).usual!;
+          if (!ready.plan.chain.ok) throw new Rollback(null);
           await insertRest(c, input, ready, false);
           const station = await lockStation(c, input.stationId);
           const acked = Number(station.acked_through);
           if (acked + 1 < input.fromSeq) throw new Rollback({ kind: 'gap', expectedSeq: acked + 1 });
-          if (acked !== ready.acked || station.site_id !== ready.siteId) throw new Rollback(null);
+          if (acked !== ready.acked || station.site_id !== ready.siteId || station.chain_head !== ready.head) throw new Rollback(null);
           await applyChanges(c, tx, input, ready);
           return advance(c, ready.plan, acked);
         });
@@ -562,7 +587,10 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
                 ).rows.map((r) => ({ ...r, seq: Number(r.seq) }))
               : [];
           const prepared =
-            usual && usual.acked === acked && usual.siteId === station.site_id ? usual : await prepare(input, acked, held, station.site_id, checks, false);
+            usual && usual.acked === acked && usual.siteId === station.site_id && usual.head === station.chain_head
+              ? usual
+              : await prepare(input, acked, held, station.site_id, station.chain_head, checks, false);
+          if (!prepared.plan.chain.ok) return { kind: 'chainBroken', seq: prepared.plan.chain.seq, detail: prepared.plan.chain.detail };
           await insertRows(c, input, prepared, skipExisting);
           await applyChanges(c, tx, input, prepared);
           return advance(c, prepared.plan, acked);
@@ -583,12 +611,17 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
           if (!(err instanceof Rollback) && code !== UNIQUE_VIOLATION && code !== DEADLOCK_DETECTED) throw err;
         }
       }
+      let outcome: IngestOutcome;
       try {
-        return await lockedFirst(false);
+        outcome = await lockedFirst(false);
       } catch (err) {
         if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
-        return lockedFirst(true);
+        outcome = await lockedFirst(true);
       }
+      if (outcome.kind === 'chainBroken') {
+        await pool.query('UPDATE station SET chain_error = $1, last_contact_at = $2 WHERE id = $3', [`seq ${outcome.seq}: ${outcome.detail}`, input.receivedAt, input.stationId]);
+      }
+      return outcome;
     },
     async postResult(r) {
       return sql.transaction((tx) => postResult(tx, r));
@@ -621,7 +654,7 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
     async record(stationId, seq) {
       const row = await one<StoredRecord & { seq: string }>(
         pool,
-        `SELECT seq, kind, entity_id AS "entityId", operator_id AS "operatorId", at, payload, digest, rejection, detail
+        `SELECT seq, kind, entity_id AS "entityId", operator_id AS "operatorId", at, payload, digest, chain_hash AS "chainHash", rejection, detail
          FROM record WHERE station_id = $1 AND seq = $2`,
         [stationId, seq],
       );

@@ -389,8 +389,7 @@ const bindingsByTube: Migration = {
 
 /**
  * Stations HQ stopped trusting (a laptop lost or stolen, a desk retired): `revoked_at` set, their
- * batches and feed requests refused from then on. Issue 10 was given HQ migration 12: renumbered
- * to follow the others when the branches are joined.
+ * batches and feed requests refused from then on.
  */
 const stationRevoked: Migration = {
   version: 10,
@@ -400,4 +399,36 @@ const stationRevoked: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube, stationRevoked];
+
+/**
+ * Each station's journal chain (see hq/chain.ts): `record.chain_hash`, each record's hash as the
+ * station sent it (NULL for records from before its station chained its journal);
+ * `station.chain_head`, the hash of its record `acked_through`: NULL until the station's first
+ * chained batch, which anchors it (hq/README.md, "Trust"); `station.chain_error`, why its last
+ * refused batch did not continue the chain, for the dashboard.
+ */
+const journalChain: Migration = {
+  version: 11,
+  name: 'hq-journal-chain',
+  up(db) {
+    db.exec(`
+      ALTER TABLE record ADD COLUMN chain_hash TEXT;
+      ALTER TABLE station ADD COLUMN chain_head TEXT;
+      ALTER TABLE station ADD COLUMN chain_error TEXT;
+    `);
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
+  initial,
+  retestClosedBinding,
+  siteDesks,
+  siteRounds,
+  roster,
+  coverage,
+  coverageTotals,
+  rosterReaders,
+  bindingsByTube,
+  stationRevoked,
+  journalChain,
+];

@@ -33,17 +33,18 @@ export function openSqliteStore(dataDir: string): HqStore {
     touch: db.prepare<[string, number | null, string]>('UPDATE station SET last_contact_at = ?, head_seq = max(head_seq, coalesce(?, 0)) WHERE id = ?'),
     held: db.prepare<[string, number, number], HeldRecord>('SELECT seq, digest, rejection, detail FROM record WHERE station_id = ? AND seq BETWEEN ? AND ?'),
     // Positional parameters: this runs once per record, and binding by name costs an object per row.
-    insertRecord: db.prepare<[string, number, string, string, string, string, string, string, string | null, string | null]>(
-      `INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest, rejection, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertRecord: db.prepare<[string, number, string, string, string, string, string, string, string | null, string | null, string | null]>(
+      `INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest, rejection, detail, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertConflict: db.prepare(
       `INSERT INTO conflict (station_id, seq, batch_id, stored_digest, received_digest, received, at)
        VALUES (@stationId, @seq, @batchId, @storedDigest, @receivedDigest, @received, @at)`,
     ),
-    advance: db.prepare<[number, number | null, number, number, string, string]>(
+    advance: db.prepare<[number, number | null, number, number, string, string | null, string]>(
       `UPDATE station SET acked_through = max(acked_through, ?), head_seq = max(head_seq, coalesce(?, 0)),
-         rejected = rejected + ?, conflicts = conflicts + ?, last_contact_at = ? WHERE id = ?`,
+         rejected = rejected + ?, conflicts = conflicts + ?, last_contact_at = ?, chain_head = ?, chain_error = NULL WHERE id = ?`,
     ),
+    chainError: db.prepare<[string, string, string]>('UPDATE station SET chain_error = ?, last_contact_at = ? WHERE id = ?'),
     insertPerson: db.prepare('INSERT OR IGNORE INTO person (station_id, person_id, site_id, person_key) VALUES (?, ?, ?, ?)'),
     insertRound: db.prepare('INSERT OR IGNORE INTO round (station_id, round_id, site_id, name, started_at) VALUES (?, ?, ?, ?, ?)'),
     insertTube: db.prepare(
@@ -99,7 +100,7 @@ export function openSqliteStore(dataDir: string): HqStore {
 
   function applyPlan(input: IngestInput, siteId: string, plan: IngestPlan): void {
     const st = input.stationId;
-    for (const r of plan.newRecords) s.insertRecord.run(st, r.seq, r.kind, r.entityId, r.operatorId, r.at, r.payload, r.digest, r.rejection, r.detail);
+    for (const r of plan.newRecords) s.insertRecord.run(st, r.seq, r.kind, r.entityId, r.operatorId, r.at, r.payload, r.digest, r.rejection, r.detail, r.chainHash);
     for (const c of plan.conflicts) s.insertConflict.run({ stationId: st, batchId: input.batchId, at: input.receivedAt, ...c });
     const p = plan.projection;
     for (const x of p.persons) s.insertPerson.run(st, x.personId, siteId, x.personKey);
@@ -139,12 +140,20 @@ export function openSqliteStore(dataDir: string): HqStore {
     const acked = Number(station.acked_through);
     if (input.fromSeq > acked + 1) return { outcome: { kind: 'gap', expectedSeq: acked + 1 }, siteId: station.site_id, plan: null };
     const held = input.fromSeq <= acked ? s.held.all(input.stationId, input.fromSeq, Math.min(acked, input.toSeq)) : [];
-    const plan = planIngest(input.records, acked, held);
+    const plan = planIngest(input.records, acked, held, undefined, { head: station.chain_head, prevHash: input.prevHash, chainHead: input.chainHead });
+    if (!plan.chain.ok) {
+      s.chainError.run(`seq ${plan.chain.seq}: ${plan.chain.detail}`, input.receivedAt, input.stationId);
+      return { outcome: { kind: 'chainBroken', seq: plan.chain.seq, detail: plan.chain.detail }, siteId: station.site_id, plan: null };
+    }
     applyPlan(input, station.site_id, plan);
     const rejected = plan.newRecords.filter((r) => r.rejection !== null).length;
-    s.advance.run(input.toSeq, input.headSeq ?? null, rejected, plan.conflicts.length, input.receivedAt, input.stationId);
+    s.advance.run(input.toSeq, input.headSeq ?? null, rejected, plan.conflicts.length, input.receivedAt, plan.chain.head, input.stationId);
     const ackedThrough = Math.max(acked, input.toSeq);
-    return { outcome: { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections }, siteId: station.site_id, plan };
+    return {
+      outcome: { kind: 'ack', ackedThrough, expectedSeq: ackedThrough + 1, rejections: plan.rejections, chainHead: plan.chain.ok ? plan.chain.head : null },
+      siteId: station.site_id,
+      plan,
+    };
   }
 
   let signaturesSinceSweep = 0;
@@ -226,7 +235,9 @@ export function openSqliteStore(dataDir: string): HqStore {
     async record(stationId, seq) {
       return locked(() => {
         const row = db
-          .prepare('SELECT seq, kind, entity_id AS entityId, operator_id AS operatorId, at, payload, digest, rejection, detail FROM record WHERE station_id = ? AND seq = ?')
+          .prepare(
+            'SELECT seq, kind, entity_id AS entityId, operator_id AS operatorId, at, payload, digest, chain_hash AS chainHash, rejection, detail FROM record WHERE station_id = ? AND seq = ?',
+          )
           .get(stationId, seq) as StoredRecord | undefined;
         return row ?? null;
       });

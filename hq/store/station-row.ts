@@ -14,10 +14,12 @@ export type StationDbRow = {
   head_seq: number | string;
   last_contact_at: string | null;
   revoked_at: string | null;
+  chain_head: string | null;
+  chain_error: string | null;
 };
 
 export const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.number, s.local_station_id, s.public_key, s.enrolled_at,
-  s.acked_through, s.head_seq, s.last_contact_at, s.revoked_at FROM station s JOIN site ON site.id = s.site_id`;
+  s.acked_through, s.head_seq, s.last_contact_at, s.revoked_at, s.chain_head, s.chain_error FROM station s JOIN site ON site.id = s.site_id`;
 
 export function toStation(r: StationDbRow): StationRow {
   return {
@@ -33,5 +35,7 @@ export function toStation(r: StationDbRow): StationRow {
     headSeq: Number(r.head_seq),
     lastContactAt: r.last_contact_at,
     revokedAt: r.revoked_at,
+    chainHead: r.chain_head,
+    chainError: r.chain_error,
   };
 }

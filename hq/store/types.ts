@@ -3,7 +3,7 @@
  * same and pass the same test suite; everything a backend decides beyond reading and writing
  * lives in `../ingest.ts`.
  */
-import type { StoredRecord } from '../ingest';
+import type { ChainBroken, StoredRecord } from '../ingest';
 import type { TubeConflict } from '../domains/conflicts';
 import type { SiteRound } from '../domains/rounds';
 import type { HqRosterImport } from '../domains/roster';
@@ -26,6 +26,10 @@ export type StationRow = {
   lastContactAt: string | null;
   /** When HQ revoked it: nothing it sends is taken any more. */
   revokedAt: string | null;
+  /** The hash of its record `ackedThrough` in its chain; null until its first chained batch. */
+  chainHead: string | null;
+  /** Why HQ last refused a batch of it whose chain did not hold (`seq N: detail`); null since one held. */
+  chainError: string | null;
 };
 
 export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired' | 'enroll.siteFull';
@@ -39,6 +43,9 @@ export type IngestInput = {
   toSeq: number;
   headSeq: number | undefined;
   records: readonly { seq: number }[];
+  /** The batch's chain (`batchSchema`): absent from a station not yet chained. */
+  prevHash?: string | undefined;
+  chainHead?: string | undefined;
   receivedAt: string;
   /** The station's site as HQ knew it when the request was checked: lets a backend prepare rows before it locks the station. */
   siteId?: string;
@@ -46,7 +53,8 @@ export type IngestInput = {
 
 export type IngestOutcome =
   | { kind: 'gap'; expectedSeq: number }
-  | { kind: 'ack'; ackedThrough: number; expectedSeq: number; rejections: Rejection[] };
+  | ChainBroken
+  | { kind: 'ack'; ackedThrough: number; expectedSeq: number; rejections: Rejection[]; chainHead: string | null };
 
 export type FeedRow = { cursor: number; kind: string; payload: string };
 
@@ -64,6 +72,8 @@ export type DashboardData = {
     headSeq: number;
     conflicts: number;
     rejected: number;
+    /** Why its last batch was refused for a broken journal chain; null since one held. */
+    chainError: string | null;
   }[];
   sites: { siteId: string; siteName: string; people: number; tubes: number; boxes: number }[];
   positives: { tubeCode: string; siteName: string; at: string; members: number; retested: number }[];

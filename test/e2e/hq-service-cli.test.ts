@@ -59,7 +59,8 @@ describe('station hq (built CLI)', () => {
     const made = station(['hq', 'code', '--data', dataDir, '--site', 'site-1', '--site-name', '幸福社区']);
     expect(made.status, made.stderr).toBe(0);
     const code = made.stdout.split('\n')[0]!;
-    expect(code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    // The one-time part, then HQ's key fingerprint.
+    expect(code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}(-[0-9A-Z]{5}){4}$/);
     expect(station(['hq', 'code', '--data', dataDir, '--site', 'site-unnamed']).stderr).toContain('site.unknown');
 
     const hq = await startHqProcess(dataDir);

@@ -46,6 +46,11 @@ describe('upload status and results on screen', () => {
     await expect.poll(() => indicator().getAttribute('data-waiting'), { timeout: 20_000 }).toBe('0');
     expect(await indicator().innerText()).toContain('已全部上传');
     expect(await page.getByTestId('results-screen').innerText()).toContain('已接入总部：屏幕测试社区');
+    // HQ's fingerprint, as its dashboard shows it, and the journal's chain checked on demand.
+    expect(await page.getByTestId('results-screen').innerText()).toContain(hq.server.fingerprint.replace(/(.{5})(?=.)/g, '$1-'));
+    await page.getByTestId('journal-verify').click();
+    await expect.poll(() => page.getByTestId('journal-check').getAttribute('data-ok')).toBe('true');
+    expect(await page.getByTestId('journal-check').innerText()).toContain('记录链完整');
     // Enrolled, the desk has no round until its site has one: HQ starts it, the desk receives it.
     await expect.poll(() => page.getByTestId('round-name').innerText()).toBe('无进行中的轮次');
     expect(await hq.server.startRound({ siteId: 'site-screen', name: '第3轮全员核酸' })).toMatchObject({ ok: true });

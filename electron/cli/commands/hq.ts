@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { importExportFile } from '../../../hq/import';
 import { applyRosterImport, discardRosterImport, rosterProblems } from '../../../hq/domains/roster';
 import { roundsOfSite } from '../../../hq/domains/rounds';
 import { importLedgerAtHq } from '../../../hq/roster-import';
+import type { ImportOutcome } from '../../../hq/import';
 import { createHqServer } from '../../../hq/server';
 import { parseOptions, parsePort } from '../args';
 import { parseEncoding, parseHeaderMapping, rosterFailureText, rosterProblemLine, SHOWN_PROBLEMS } from '../roster-words';
@@ -74,15 +74,29 @@ async function code(argv: string[], usage: string): Promise<number> {
   }
 }
 
+/** What an import refusal means, for the one at HQ's console. */
+const IMPORT_WORDS: Record<Exclude<ImportOutcome, { ok: true }>['error'], string> = {
+  'body.invalid': 'not a station export file',
+  'body.tooLarge': 'the file unpacks to more than HQ takes at once',
+  'station.unknown': 'the station that wrote it is not enrolled at this HQ',
+  'station.revoked': 'the station that wrote it was revoked at this HQ: its records are not taken',
+  'signature.invalid': 'not signed by the station it names, or changed since',
+  'import.gap': 'records before these are missing: import the earlier file first',
+  'chain.broken': 'the station’s record chain does not continue what HQ holds (a record was changed, removed or moved)',
+  'export.notForThisHq': 'encrypted for another HQ’s key: it cannot be opened here',
+};
+
 async function importFile(argv: string[], usage: string): Promise<number> {
   const { values, positionals } = parseOptions(argv, { data: { type: 'string' } }, usage);
   const file = positionals[0];
   if (!values.data || !file) throw new Error(`a file and --data are required\nusage: ${usage}`);
   const hq = await createHqServer({ dataDir: path.resolve(values.data), databaseUrl: process.env.HQ_DATABASE_URL || undefined, oneShot: true });
   try {
-    const outcome = await importExportFile(hq.store, fs.readFileSync(file));
+    const outcome = await hq.importExport(fs.readFileSync(file));
     if (!outcome.ok) {
-      process.stderr.write(`hq import: ${outcome.error}${outcome.expectedSeq ? ` (HQ expects seq ${outcome.expectedSeq})` : ''}${outcome.detail ? `: ${outcome.detail}` : ''}\n`);
+      process.stderr.write(
+        `hq import: ${IMPORT_WORDS[outcome.error]} (${outcome.error})${outcome.expectedSeq ? ` (HQ expects seq ${outcome.expectedSeq})` : ''}${outcome.detail ? `: ${outcome.detail}` : ''}\n`,
+      );
       return 1;
     }
     process.stdout.write(

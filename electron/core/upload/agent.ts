@@ -8,6 +8,7 @@ import {
   gapSchema,
   hqErrorSchema,
   isAckOf,
+  parseExportKey,
   parseFeedItem,
   type FeedItem,
 } from '../../../hq/protocol';
@@ -251,6 +252,12 @@ export class UploadAgent {
       if (!asHead) return { kind: 'progress' };
       return this.fail(exchange.reason === 'timeout' ? 'upload.timeout' : 'upload.offline', null, null);
     }
+    if (exchange.kind === 'unverified') {
+      // Not HQ's word, whatever it says: nothing is acknowledged. A busy answer may be a proxy in front of HQ.
+      if (!asHead) return { kind: 'progress' };
+      if (exchange.status === 429 || exchange.status >= 500) return this.fail('upload.hqBusy', null, exchange.retryAfterMs);
+      return this.fail('upload.notHq', null, exchange.retryAfterMs);
+    }
     const json = answerJson(exchange);
 
     if (exchange.status === 200 && isAckOf(json, { batchId: batch.batchId, stationId: this.deps.link.stationId })) {
@@ -268,6 +275,7 @@ export class UploadAgent {
       await this.deps.writer.run(() => {
         this.deps.store.acknowledge(batch, through, rejections, at);
         if (next) this.deps.store.freeze(next, at);
+        if (exchange.held) this.deps.store.saveHeld(exchange.held);
       });
       if (rejections.length > 0) log.warn({ batchId: batch.batchId, rejected: rejections.length }, 'HQ rejected records');
       this.online = true;
@@ -314,8 +322,30 @@ export class UploadAgent {
 
     if (!asHead) return { kind: 'progress' };
     if (exchange.status === 429 || exchange.status >= 500) return this.fail('upload.hqBusy', null, exchange.retryAfterMs);
-    // A captive portal's page, a proxy's answer, a truncated or foreign body: nothing is acknowledged.
+    // Signed by HQ but not an answer this station understands: nothing is acknowledged.
     return this.fail('upload.notHq', null, exchange.retryAfterMs);
+  }
+
+  /**
+   * What HQ says, in a signed answer, it holds of this journal. Less than was acknowledged when the
+   * request was sent (`ackedAtSend`) means HQ lost records (a restored backup, an ack that was
+   * lost or forged): they are sent again from there, even when nothing new waits. Kept, it also
+   * says how far HQ holds this very chain (what retention may purge).
+   */
+  private async noteHeld(exchange: Exchange, ackedAtSend: number): Promise<void> {
+    if (exchange.kind !== 'answer' || exchange.held === null) return;
+    const held = exchange.held;
+    const rewind = held.through < ackedAtSend;
+    await this.deps.writer.run(() => {
+      // Re-read inside the job: only a point still believed is moved back.
+      if (rewind && this.deps.store.state().ackedThrough > held.through) this.deps.store.rewind(held.through + 1);
+      this.deps.store.saveHeld(held);
+    });
+    if (!rewind) return;
+    log.warn({ ackedThrough: ackedAtSend, hqHolds: held.through }, 'HQ holds less than it acknowledged: sending again from there');
+    this.sent.clear();
+    this.ahead = null;
+    this.deps.onChange();
   }
 
   /** Only from answers known to be HQ's: a portal's clock says nothing about HQ's. */
@@ -353,8 +383,15 @@ export class UploadAgent {
       const { feedCursor } = this.deps.store.state();
       const limit = Math.min(this.deps.tuning.feedLimit, MAX_FEED_LIMIT);
       const query = `${HQ_PATHS.feed}?after=${feedCursor}&limit=${limit}&head=${this.deps.store.headSeq()}`;
+      const ackedAtSend = this.deps.store.state().ackedThrough;
       const exchange = await this.deps.client.send('GET', query, Buffer.alloc(0), {}, this.abort.signal);
       if (this.stopped) return;
+      if (exchange.kind === 'unverified') {
+        // Nothing of it is applied; staff see it counted (`refusedAnswers`).
+        await this.fail('upload.notHq', null, null);
+        return;
+      }
+      await this.noteHeld(exchange, ackedAtSend);
       const feed = exchange.kind === 'answer' && exchange.status === 200 ? feedResponseSchema.safeParse(answerJson(exchange)) : null;
       if (!feed?.success) {
         // The feed can wait for the next round; batches must not wait for it.
@@ -380,9 +417,11 @@ export class UploadAgent {
       items.sort((a, b) => a.cursor - b.cursor);
       const next = Math.max(feedCursor, feed.data.nextCursor, ...feed.data.items.map((i) => i.cursor));
       const at = this.deps.now().toISOString();
+      const exportKey = parseExportKey(feed.data.exportKey) ? feed.data.exportKey : undefined;
       const effects = await this.deps.writer.run(() => {
         const applied = items.length > 0 ? this.deps.feed.apply(items, at) : noEffects();
         this.deps.store.saveFeedCursor(next, at);
+        if (exportKey && !this.deps.link.hqExportKey) this.deps.store.saveExportKey(exportKey);
         return applied;
       });
       if (!this.online || effects.siteRejected) {

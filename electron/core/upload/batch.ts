@@ -27,7 +27,8 @@ export type BatchLimits = {
  * One journal row as a batch record's JSON, built by SQLite as UTF-8 bytes. The journal's text
  * stays bytes from the database to gzip: read as strings, every batch was decoded to UTF-16 field
  * by field, spliced, and encoded back for gzip (measured: about half the time of reading a batch).
- * Every column is NOT NULL (STRICT table) and `payload` is JSON text as journalled.
+ * Every column but `salt` and `personal_digest` is NOT NULL (STRICT table) and `payload` is JSON
+ * text as journalled.
  */
 const RECORD_JSON = [
   `CAST('{"seq":' || seq`,
@@ -35,13 +36,20 @@ const RECORD_JSON = [
   `',"entityId":' || json_quote(entity_id)`,
   `',"operatorId":' || json_quote(operator_id)`,
   `',"at":' || json_quote(at)`,
-  `',"payload":' || payload || '}' AS BLOB)`,
+  `',"payload":' || payload`,
+  `',"hash":' || json_quote(hash)`,
+  // The salt while the personal fields are there; once purged, the digest kept in their place.
+  `CASE WHEN salt IS NOT NULL THEN ',"salt":' || json_quote(salt) WHEN personal_digest IS NOT NULL THEN ',"personalDigest":' || json_quote(personal_digest) ELSE '' END`,
+  `'}' AS BLOB)`,
 ].join(' || ');
 
-type JournalRow = { seq: number; record: Buffer };
+type JournalRow = { seq: number; prev: string; hash: string; record: Buffer };
 
-/** The JSON of a batch's `records` array (UTF-8), contiguous from `fromSeq` to `toSeq`. */
-export type JournalRead = { fromSeq: number; toSeq: number; count: number; records: Buffer };
+/**
+ * The JSON of a batch's `records` array (UTF-8), contiguous from `fromSeq` to `toSeq`; `prevHash`
+ * is the hash of the entry before the first, `headHash` that of the last.
+ */
+export type JournalRead = { fromSeq: number; toSeq: number; count: number; records: Buffer; prevHash: string; headHash: string };
 
 /** Rows per query of `readSliced`: a few ms of work, then the event loop is free again. */
 const SLICE_ROWS = 500;
@@ -56,6 +64,8 @@ class BatchRecords {
   private count = 0;
   private bytes = 2;
   private fromSeq = 0;
+  private prevHash = '';
+  private headHash = '';
   lastSeq: number;
 
   constructor(private readonly limits: BatchLimits, afterSeq: number) {
@@ -70,14 +80,25 @@ class BatchRecords {
     if (this.count > 0) this.parts.push(COMMA);
     this.parts.push(row.record);
     this.bytes += size;
-    if (++this.count === 1) this.fromSeq = row.seq;
+    if (++this.count === 1) {
+      this.fromSeq = row.seq;
+      this.prevHash = row.prev;
+    }
     this.lastSeq = row.seq;
+    this.headHash = row.hash;
     return this.count < this.limits.maxRecords;
   }
 
   result(): JournalRead | null {
     if (this.count === 0) return null;
-    return { fromSeq: this.fromSeq, toSeq: this.lastSeq, count: this.count, records: Buffer.concat([...this.parts, CLOSE]) };
+    return {
+      fromSeq: this.fromSeq,
+      toSeq: this.lastSeq,
+      count: this.count,
+      records: Buffer.concat([...this.parts, CLOSE]),
+      prevHash: this.prevHash,
+      headHash: this.headHash,
+    };
   }
 }
 
@@ -94,8 +115,8 @@ export class JournalReader {
   constructor(file: string) {
     this.db = new Database(file, { readonly: true, fileMustExist: true });
     this.db.pragma('busy_timeout = 5000');
-    this.range = this.db.prepare(`SELECT seq, ${RECORD_JSON} AS record FROM journal WHERE seq > ? ORDER BY seq`);
-    this.slice = this.db.prepare(`SELECT seq, ${RECORD_JSON} AS record FROM journal WHERE seq > ? ORDER BY seq LIMIT ?`);
+    this.range = this.db.prepare(`SELECT seq, prev_hash AS prev, hash, ${RECORD_JSON} AS record FROM journal WHERE seq > ? ORDER BY seq`);
+    this.slice = this.db.prepare(`SELECT seq, prev_hash AS prev, hash, ${RECORD_JSON} AS record FROM journal WHERE seq > ? ORDER BY seq LIMIT ?`);
     this.head = this.db.prepare('SELECT IFNULL(MAX(seq), 0) AS seq FROM journal');
   }
 
@@ -138,7 +159,7 @@ export async function buildBatch(
   const batchId = randomUUID();
   const head = `{"type":"station.batch","stationId":${JSON.stringify(stationId)},"batchId":"${batchId}","fromSeq":${read.fromSeq},"toSeq":${
     read.toSeq
-  },"headSeq":${headSeq},"records":`;
+  },"headSeq":${headSeq},"prevHash":${JSON.stringify(read.prevHash)},"chainHead":${JSON.stringify(read.headHash)},"records":`;
   const json = Buffer.concat([Buffer.from(head), read.records, Buffer.from('}')]);
   // Level 1: the station's CPU is the scarce part on a 2-core desk; JSON still shrinks several-fold.
   const body = await gzip(json, { level: 1 });

@@ -1,11 +1,30 @@
 import type { KeyObject } from 'node:crypto';
-import { signRequest } from '../../../hq/protocol';
+import {
+  HEADER_HQ_HELD,
+  HEADER_HQ_KEY,
+  HEADER_HQ_SIGNATURE,
+  HEADER_HQ_TIME,
+  HEADER_SIGNATURE,
+  parseHeld,
+  parseHqKey,
+  signRequest,
+  verifyAnswer,
+  type Held,
+} from '../../../hq/protocol';
+import { createLogger } from '../log';
 import { parseRetryAfter } from './backoff';
 import type { HqClock } from './clock';
 
-/** What came back from one request: no answer at all, or an answer (from HQ or from whatever sits in between). */
+const log = createLogger('upload');
+
+/**
+ * What came back from one request: no answer at all, an answer that HQ's key does not vouch for
+ * (from whatever sits in between: a portal, a proxy, someone answering in HQ's name), or HQ's
+ * own answer, signed for this very request.
+ */
 export type Exchange =
   | { kind: 'network'; reason: 'timeout' | 'refused' | 'reset' | 'other' }
+  | { kind: 'unverified'; status: number; retryAfterMs: number | null }
   | {
       kind: 'answer';
       status: number;
@@ -15,6 +34,8 @@ export type Exchange =
       dateMs: number | null;
       /** HQ's clock in ms from its `x-hq-time` header, when the answer carries one. */
       hqTimeMs: number | null;
+      /** What HQ says it holds of this station's journal (answers to signed requests). */
+      held: Held | null;
       sentAt: number;
       receivedAt: number;
     };
@@ -25,12 +46,19 @@ export type ClientOptions = {
   privateKey: KeyObject;
   clock: HqClock;
   timeoutMs: number;
+  /**
+   * HQ's key (enrollment pins it); null for a station enrolled before HQ signed its answers: it
+   * takes the key of the first answer that verifies with it, and `onFirstKey` keeps it.
+   */
+  hqKey: KeyObject | null;
+  onFirstKey?(keyHeader: string): void;
 };
+
+/** Answers HQ's key did not vouch for: staff are shown how many, and when the last came. */
+export type RefusedAnswers = { count: number; at: number };
 
 /** Answers larger than this are cut off and so fail to parse: a portal cannot fill memory. */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
-/** HQ stamps every answer with its clock in ms; `Date` has whole seconds only. */
-const HQ_TIME_HEADER = 'x-hq-time';
 
 function networkReason(err: unknown): 'timeout' | 'refused' | 'reset' | 'other' {
   const e = err as { name?: string; cause?: { code?: string; name?: string } };
@@ -63,7 +91,12 @@ async function readBounded(response: Response, limit: number): Promise<Buffer> {
  * acknowledgement is the agent's job.
  */
 export class HqClient {
-  constructor(private readonly options: ClientOptions) {}
+  private hqKey: KeyObject | null;
+  refused: RefusedAnswers | null = null;
+
+  constructor(private readonly options: ClientOptions) {
+    this.hqKey = options.hqKey;
+  }
 
   get clock(): HqClock {
     return this.options.clock;
@@ -94,15 +127,32 @@ export class HqClient {
       const date = response.headers.get('date');
       const dateMs = date === null ? null : Date.parse(date);
       const validDate = dateMs === null || Number.isNaN(dateMs) ? null : dateMs;
-      const hqTime = response.headers.get(HQ_TIME_HEADER);
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), validDate, receivedAt);
+      const hqTime = response.headers.get(HEADER_HQ_TIME) ?? '';
+      const heldText = response.headers.get(HEADER_HQ_HELD) ?? '';
+      const signature = response.headers.get(HEADER_HQ_SIGNATURE);
+      const offered = this.hqKey ? null : parseHqKey(response.headers.get(HEADER_HQ_KEY));
+      const key = this.hqKey ?? offered;
+      const answerOf = { status: response.status, hqTime, held: heldText, request: signed[HEADER_SIGNATURE], body: answer };
+      if (!key || signature === null || !verifyAnswer(key, answerOf, signature)) {
+        this.refused = { count: (this.refused?.count ?? 0) + 1, at: receivedAt };
+        log.warn({ status: response.status, path: url.pathname, signed: signature !== null }, 'answer not signed by HQ’s key: ignored');
+        return { kind: 'unverified', status: response.status, retryAfterMs };
+      }
+      if (offered) {
+        this.hqKey = offered;
+        log.warn('HQ’s key taken from its first signed answer (this station was enrolled before HQ signed its answers)');
+        this.options.onFirstKey?.(response.headers.get(HEADER_HQ_KEY)!);
+      }
       return {
         kind: 'answer',
         status: response.status,
         contentType: response.headers.get('content-type') ?? '',
         body: answer,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), validDate, receivedAt),
+        retryAfterMs,
         dateMs: validDate,
-        hqTimeMs: hqTime !== null && /^\d{1,16}$/.test(hqTime) ? Number(hqTime) : null,
+        hqTimeMs: /^\d{1,16}$/.test(hqTime) ? Number(hqTime) : null,
+        held: parseHeld(response.headers.get(HEADER_HQ_HELD)),
         sentAt,
         receivedAt,
       };

@@ -1,9 +1,26 @@
 import fs from 'node:fs';
-import { HQ_PATHS, enrollResponseSchema, hqErrorSchema, type EnrollResponse } from '../../../hq/protocol';
+import {
+  answerBinding,
+  enrollResponseSchema,
+  FINGERPRINT_SYMBOLS,
+  HEADER_HQ_KEY,
+  HEADER_HQ_SIGNATURE,
+  HEADER_HQ_TIME,
+  hqErrorSchema,
+  hqKeyFingerprint,
+  HQ_PATHS,
+  parseHqKey,
+  splitEnrollmentCode,
+  verifyAnswer,
+  type EnrollResponse,
+} from '../../../hq/protocol';
 import type { UploadErrorCode } from '../../api/upload';
 import { DataFolderLock } from '../db/folder-lock';
 import { DomainError } from '../errors';
+import { createLogger } from '../log';
 import { createKeyFile, keyPath } from './keys';
+
+const log = createLogger('upload');
 
 export type EnrollRequestArgs = {
   dataDir: string;
@@ -34,29 +51,44 @@ const HQ_ENROLL_ERRORS: readonly UploadErrorCode[] = ['enroll.codeInvalid', 'enr
 
 /**
  * Enrolls this station at HQ: a new Ed25519 key pair is made here, only the public key is sent
- * with the one-time code, and HQ answers with the station's identity. The private key is kept
- * under a temporary name until HQ has accepted it, then becomes the station's key. The caller
+ * with the one-time part of the code, and HQ answers with the station's identity, signed with
+ * HQ's key. That key must be the one whose fingerprint the code carries: an answer from anyone
+ * else (a fake HQ, someone in between) enrolls nothing. The private key is kept under a
+ * temporary name until HQ has accepted it, then becomes the station's key. The caller
  * holds the enrollment lock (takeEnrollmentLock) until the link is stored.
  */
-export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollResponse & { publicKey: string }> {
+export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollResponse & { publicKey: string; hqPublicKey: string }> {
+  const { oneTime, fingerprint } = splitEnrollmentCode(args.code);
+  if (fingerprint === null || fingerprint.length !== FINGERPRINT_SYMBOLS) throw new DomainError('enroll.codeWithoutKey');
   const finalPath = keyPath(args.dataDir);
   const pendingPath = `${finalPath}.pending`;
   fs.rmSync(pendingPath, { force: true });
   const keys = createKeyFile(pendingPath);
   try {
     let response: Response;
+    const request = Buffer.from(JSON.stringify({ code: oneTime, publicKey: keys.publicKeyPem, stationName: args.stationName, localStationId: args.localStationId }));
     try {
       response = await fetch(new URL(HQ_PATHS.enroll, args.hqUrl), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: args.code, publicKey: keys.publicKeyPem, stationName: args.stationName, localStationId: args.localStationId }),
+        body: request,
         signal: AbortSignal.timeout(args.timeoutMs ?? 30_000),
         redirect: 'manual',
       });
     } catch {
       throw new DomainError('enroll.hqUnreachable');
     }
-    const text = await response.text().catch(() => '');
+    const body = Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    const text = body.toString('utf8');
+    const keyHeader = response.headers.get(HEADER_HQ_KEY);
+    const hqKey = parseHqKey(keyHeader);
+    const signature = response.headers.get(HEADER_HQ_SIGNATURE);
+    const fromThatHq = hqKey !== null && hqKeyFingerprint(hqKey.export({ format: 'der', type: 'spki' })) === fingerprint;
+    const answer = { status: response.status, hqTime: response.headers.get(HEADER_HQ_TIME) ?? '', held: '', request: answerBinding(undefined, request), body };
+    if (!fromThatHq || signature === null || !verifyAnswer(hqKey, answer, signature)) {
+      log.warn({ status: response.status, signed: signature !== null, keyMatches: fromThatHq }, 'enrollment answer not signed by the HQ the code names');
+      throw new DomainError('enroll.wrongHq', { status: response.status });
+    }
     let json: unknown = null;
     try {
       json = /^application\/json\b/i.test(response.headers.get('content-type') ?? '') ? (JSON.parse(text) as unknown) : null;
@@ -66,7 +98,7 @@ export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollRespons
     const enrolled = response.status === 200 ? enrollResponseSchema.safeParse(json) : null;
     if (enrolled?.success) {
       fs.renameSync(pendingPath, finalPath);
-      return { ...enrolled.data, publicKey: keys.publicKeyPem };
+      return { ...enrolled.data, publicKey: keys.publicKeyPem, hqPublicKey: keyHeader! };
     }
     const refusal = hqErrorSchema.safeParse(json);
     if (refusal.success && (HQ_ENROLL_ERRORS as readonly string[]).includes(refusal.data.error)) {

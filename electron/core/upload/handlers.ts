@@ -10,6 +10,7 @@ export function uploadHandlers(upload: UploadService): Impl {
     'upload.status': async () => upload.status(),
     'upload.enroll': async (args) => upload.enroll(args),
     'upload.syncNow': async () => upload.syncNow(),
+    'journal.verify': async () => upload.verifyJournal(),
     'results.positives': async ({ limit }) => upload.results.positives(limit),
     'retest.list': async ({ state }) => upload.results.retests(state ?? 'all'),
   };

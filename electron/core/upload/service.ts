@@ -1,5 +1,6 @@
-import { HQ_PATHS, rosterPageSchema } from '../../../hq/protocol';
-import type { UploadStatus } from '../../api/upload';
+import { HQ_PATHS, hqKeyFingerprint, parseExportKey, parseHqKey, rosterPageSchema } from '../../../hq/protocol';
+import type { JournalCheckView, UploadStatus } from '../../api/upload';
+import { checkJournalFile } from '../journal';
 import type { RosterPageRows } from '../roster/roster';
 import type { CoreContext } from '../context';
 import { DomainError } from '../errors';
@@ -42,6 +43,13 @@ const STATUS_EVERY_MS = 250;
 /** How often a station that is not enrolled yet looks whether it has been. */
 const ENROLL_WATCH_MS = 5000;
 
+/** Plain HTTP to anything but this computer: readable (not forgeable: answers are signed) on the way. */
+export function insecureTransport(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== 'http:') return false;
+  return !(hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname));
+}
+
 /** Enrollment, the upload agent's life, and the status staff see. */
 export class UploadService {
   readonly store: UploadStore;
@@ -52,6 +60,9 @@ export class UploadService {
   private statusTimer: NodeJS.Timeout | null = null;
   private enrollWatch: NodeJS.Timeout | null = null;
   private closed = false;
+  private client: HqClient | null = null;
+  private journalCheck: JournalCheckView | null = null;
+  private checking: Promise<JournalCheckView> | null = null;
 
   constructor(
     private readonly deps: UploadServiceDeps,
@@ -67,6 +78,8 @@ export class UploadService {
     const state = this.store.state();
     const headSeq = this.store.headSeq();
     const failure = this.agent?.lastFailure ?? null;
+    const hqKey = link?.hqPublicKey ? parseHqKey(link.hqPublicKey) : null;
+    const refused = this.client?.refused ?? null;
     return {
       enrolled: link !== null,
       hq: link ? { url: this.options.hqUrl ?? link.hqUrl, stationId: link.stationId, siteName: link.siteName } : null,
@@ -82,11 +95,37 @@ export class UploadService {
       rejections: this.store.rejections(20),
       openRetests: this.results.openCount(),
       siteConfigRejection: this.results.siteConfigRejection(),
+      hqFingerprint: hqKey ? hqKeyFingerprint(hqKey.export({ format: 'der', type: 'spki' })) : null,
+      insecureTransport: link ? insecureTransport(this.options.hqUrl ?? link.hqUrl) : false,
+      refusedAnswers: refused ? { count: refused.count, at: new Date(refused.at).toISOString() } : null,
+      confirmedThrough: state.confirmedThrough,
+      journal: this.journalCheck,
     };
+  }
+
+  /**
+   * Checks the journal's hash chain on a connection of its own, a slice at a time (the desk keeps
+   * working); one check at a time, a second caller waits for the one running.
+   */
+  async verifyJournal(): Promise<JournalCheckView> {
+    this.checking ??= checkJournalFile(this.deps.db.name, this.deps.now)
+      .then((check) => {
+        const view: JournalCheckView = { ok: check.ok, checked: check.checked, problem: check.problem, at: check.at };
+        if (check.ok) log.info({ checked: check.checked }, 'journal chain holds');
+        else log.error({ problem: check.problem }, 'journal chain broken: an entry was changed, removed or moved');
+        this.journalCheck = view;
+        if (!this.closed) this.deps.onStatus(this.status());
+        return view;
+      })
+      .finally(() => {
+        this.checking = null;
+      });
+    return this.checking;
   }
 
   /** Starts the agent now if enrolled, else as soon as enrollment succeeds. */
   start(): void {
+    if (!this.wantRunning) void this.verifyJournal().catch((err: unknown) => log.error({ err }, 'journal check failed'));
     this.wantRunning = true;
     if (this.agent || this.closed) return;
     const link = this.store.link();
@@ -99,13 +138,22 @@ export class UploadService {
     this.enrollWatch = null;
     const tuning: AgentTuning = { ...DEFAULT_TUNING, ...this.options.tuning };
     const clock = new HqClock(this.store.state().clockOffsetMs);
+    const baseUrl = this.options.hqUrl ?? link.hqUrl;
+    if (insecureTransport(baseUrl)) log.warn({ hq: new URL(baseUrl).host }, 'HQ is reached over plain HTTP on a network address: what is sent can be read on the way');
     const client = new HqClient({
-      baseUrl: this.options.hqUrl ?? link.hqUrl,
+      baseUrl,
       stationId: link.stationId,
       privateKey: loadPrivateKey(this.deps.dataDir),
       clock,
       timeoutMs: tuning.timeoutMs,
+      hqKey: link.hqPublicKey ? parseHqKey(link.hqPublicKey) : null,
+      onFirstKey: (key) =>
+        void this.deps.writer
+          .run(() => this.store.saveHqKey(key))
+          .then(() => this.statusChanged())
+          .catch((err: unknown) => log.error({ err }, 'HQ’s key not kept; taken again from its next answer')),
     });
+    this.client = client;
     this.reader = new JournalReader(this.deps.db.name);
     this.agent = new UploadAgent({
       link,
@@ -167,6 +215,8 @@ export class UploadService {
         siteName: enrolled.siteName,
         publicKey: enrolled.publicKey,
         enrolledAt,
+        hqPublicKey: enrolled.hqPublicKey,
+        hqExportKey: parseExportKey(enrolled.exportKey) ? enrolled.exportKey! : null,
       });
       return this.deps.siteIdentity.adopt(
         { siteId: enrolled.siteId, siteName: enrolled.siteName, number: enrolled.stationNumber, name: enrolled.stationName },

@@ -1,3 +1,5 @@
+import { GENESIS_HASH } from '../../../hq/chain';
+import type { Held } from '../../../hq/protocol';
 import type { StationDatabase } from '../db/database';
 import type { FrozenBatch } from './batch';
 
@@ -8,6 +10,10 @@ export type HqLink = {
   siteName: string;
   publicKey: string;
   enrolledAt: string;
+  /** HQ's Ed25519 key (SPKI DER, base64), pinned at enrollment; null until a station enrolled before has taken it. */
+  hqPublicKey: string | null;
+  /** HQ's X25519 key (SPKI DER, base64) that export files are encrypted to; null until HQ has sent it. */
+  hqExportKey: string | null;
 };
 
 export type UploadStateRow = {
@@ -19,6 +25,10 @@ export type UploadStateRow = {
   lastFailure: string | null;
   /** When HQ's feed was last read in full. */
   feedPulledAt: string | null;
+  /** What HQ last said, in a signed answer, it holds of this journal; null before it said. */
+  heldThrough: number | null;
+  /** The part of the journal HQ holds with this very chain: what retention may purge. */
+  confirmedThrough: number;
 };
 
 export type StoredRejection = { seq: number; code: string; detail: string; batchId: string; at: string };
@@ -34,7 +44,8 @@ export class UploadStore {
     const row = this.db
       .prepare(
         `SELECT hq_url AS hqUrl, station_id AS stationId, site_id AS siteId, site_name AS siteName, public_key AS publicKey,
-                enrolled_at AS enrolledAt FROM hq_link WHERE id = 1`,
+                enrolled_at AS enrolledAt, hq_public_key AS hqPublicKey,
+                hq_export_key AS hqExportKey FROM hq_link WHERE id = 1`,
       )
       .get() as HqLink | undefined;
     return row ?? null;
@@ -44,7 +55,8 @@ export class UploadStore {
     return this.db
       .prepare(
         `SELECT acked_through AS ackedThrough, clock_offset_ms AS clockOffsetMs, feed_cursor AS feedCursor,
-                last_success_at AS lastSuccessAt, last_failure_at AS lastFailureAt, last_failure AS lastFailure, feed_pulled_at AS feedPulledAt
+                last_success_at AS lastSuccessAt, last_failure_at AS lastFailureAt, last_failure AS lastFailure, feed_pulled_at AS feedPulledAt,
+                held_through AS heldThrough, confirmed_through AS confirmedThrough
          FROM upload_state WHERE id = 1`,
       )
       .get() as UploadStateRow;
@@ -55,6 +67,12 @@ export class UploadStore {
     return this.db
       .prepare('SELECT batch_id AS batchId, from_seq AS fromSeq, to_seq AS toSeq, record_count AS recordCount, body FROM upload_batch ORDER BY from_seq')
       .all() as FrozenBatch[];
+  }
+
+  /** The hash of entry `seq` (the chain's start for 0); null past the journal's end. */
+  hashAt(seq: number): string | null {
+    if (seq === 0) return GENESIS_HASH;
+    return (this.db.prepare('SELECT hash FROM journal WHERE seq = ?').get(seq) as { hash: string } | undefined)?.hash ?? null;
   }
 
   headSeq(): number {
@@ -79,9 +97,32 @@ export class UploadStore {
   saveLink(link: HqLink): void {
     this.db
       .prepare(
-        `INSERT INTO hq_link (id, hq_url, station_id, site_id, site_name, public_key, enrolled_at) VALUES (1, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO hq_link (id, hq_url, station_id, site_id, site_name, public_key, enrolled_at, hq_public_key, hq_export_key)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(link.hqUrl, link.stationId, link.siteId, link.siteName, link.publicKey, link.enrolledAt);
+      .run(link.hqUrl, link.stationId, link.siteId, link.siteName, link.publicKey, link.enrolledAt, link.hqPublicKey, link.hqExportKey);
+  }
+
+  /** HQ's key, taken from its first signed answer by a station enrolled before HQ signed its answers; never replaced. */
+  saveHqKey(keyHeader: string): void {
+    this.db.prepare('UPDATE hq_link SET hq_public_key = coalesce(hq_public_key, ?) WHERE id = 1').run(keyHeader);
+  }
+
+  /** HQ's export key from a signed feed page, for a station enrolled before HQ sent it; never replaced. */
+  saveExportKey(key: string): void {
+    this.db.prepare('UPDATE hq_link SET hq_export_key = coalesce(hq_export_key, ?) WHERE id = 1').run(key);
+  }
+
+  /**
+   * What HQ holds, as it said. Confirmed is how far HQ holds this journal's own chain: up to
+   * `held.through` when HQ's head there is this journal's hash there, else no further than before
+   * (and never past what HQ holds).
+   */
+  saveHeld(held: Held): void {
+    const same = held.head !== null && held.head === this.hashAt(held.through);
+    this.db
+      .prepare('UPDATE upload_state SET held_through = ?, held_head = ?, confirmed_through = CASE WHEN ? THEN ? ELSE MIN(confirmed_through, ?) END WHERE id = 1')
+      .run(held.through, held.head, same ? 1 : 0, held.through, held.through);
   }
 
   /** Freezes `batch` after the frozen ones, unless it does not start right after the last of them (or after the acknowledged point). */

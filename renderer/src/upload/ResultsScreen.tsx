@@ -8,7 +8,7 @@ import { useRefresh } from './useRefresh';
 import { useUploadStatus } from './useUploadStatus';
 
 const RESULT_EVENTS = ['results.changed', 'desk.changed'] as const;
-import { failureText, rejectionText } from './words';
+import { failureText, journalText, rejectionText, trustWarnings } from './words';
 import './upload.css';
 
 function useResults(): { positives: PositiveTubeView[]; retests: RetestTaskView[]; conflicts: TubeConflictView[] } {
@@ -47,6 +47,8 @@ export function ResultsScreen() {
     });
   };
   const syncNow = () => void client.call('upload.syncNow', {}).then((r) => (r.ok ? refresh() : setError(r.error)));
+  const verifyJournal = () => void client.call('journal.verify', {}).then((r) => (r.ok ? refresh() : setError(r.error)));
+  const at = (iso: string) => formatTime(iso, language);
   const startSingle = () => void client.call('desk.setCapacity', { capacity: 1 }).then((r) => !r.ok && setError(r.error));
   const open = retests.filter((r) => r.state === 'open');
 
@@ -166,9 +168,30 @@ export function ResultsScreen() {
                   {t('siteConfig.rejected', { detail: status.siteConfigRejection.detail })}
                 </p>
               ) : null}
+              {trustWarnings(t, status, at).map((w) => (
+                <p key={w} className="results-error" data-testid="trust-warning">
+                  {w}
+                </p>
+              ))}
+              {status.hqFingerprint ? <p className="muted">{t('indicator.hqFingerprint', { fingerprint: status.hqFingerprint.replace(/(.{5})(?=.)/g, '$1-') })}</p> : null}
               <button type="button" className="btn" onClick={syncNow}>
                 {t('panel.syncNow')}
               </button>
+            </>
+          ) : null}
+          {status ? (
+            <>
+              <h3>{t('journal.title')}</h3>
+              <p className={status.journal && !status.journal.ok ? 'results-error' : ''} data-testid="journal-check" data-ok={status.journal ? String(status.journal.ok) : ''}>
+                {journalText(t, status.journal, at) ?? t('journal.never')}
+              </p>
+              <button type="button" className="btn" data-testid="journal-verify" onClick={verifyJournal}>
+                {t('journal.verify')}
+              </button>
+            </>
+          ) : null}
+          {status?.enrolled ? (
+            <>
               {status.rejectionCount > 0 ? (
                 <>
                   <h3>{t('indicator.rejected', { count: status.rejectionCount })}</h3>

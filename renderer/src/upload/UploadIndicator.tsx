@@ -1,7 +1,7 @@
 import { useStationTranslation } from '../i18n';
 import { formatTime } from '../desk/format';
 import { useUploadStatus } from './useUploadStatus';
-import { failureText, rejectionText } from './words';
+import { failureText, rejectionText, trustWarnings } from './words';
 import './upload.css';
 
 /**
@@ -21,11 +21,12 @@ export function UploadIndicator() {
     );
   }
   const state = status.online === true ? 'online' : status.online === false ? 'offline' : 'connecting';
-  const tone = status.rejectionCount > 0 || status.siteConfigRejection || state === 'offline' ? 'bad' : state === 'online' ? 'ok' : 'wait';
+  const warnings = trustWarnings(t, status, (iso) => formatTime(iso, language));
+  const tone = status.rejectionCount > 0 || status.siteConfigRejection || warnings.length > 0 || state === 'offline' ? 'bad' : state === 'online' ? 'ok' : 'wait';
   const last = status.lastSuccessAt ? t('indicator.lastSuccess', { time: formatTime(status.lastSuccessAt, language) }) : t('indicator.never');
   const latest = status.rejections[0];
   const siteConfig = status.siteConfigRejection ? t('siteConfig.rejected', { detail: status.siteConfigRejection.detail }) : null;
-  const title = [last, status.lastFailure ? failureText(t, status.lastFailure) : null, latest ? rejectionText(t, latest) : null, siteConfig].filter(Boolean).join('\n');
+  const title = [last, status.lastFailure ? failureText(t, status.lastFailure) : null, latest ? rejectionText(t, latest) : null, siteConfig, ...warnings].filter(Boolean).join('\n');
   return (
     <span
       className={`indicator indicator-${tone}`}
@@ -50,6 +51,11 @@ export function UploadIndicator() {
           {t('indicator.siteConfigRejected')}
         </span>
       ) : null}
+      {warnings.map((w) => (
+        <span key={w} className="upload-rejected" data-testid="upload-trust-warning">
+          {w}
+        </span>
+      ))}
       {status.openRetests > 0 ? <span className="upload-retests">{t('indicator.openRetests', { count: status.openRetests })}</span> : null}
     </span>
   );

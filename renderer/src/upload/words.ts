@@ -14,3 +14,19 @@ export function rejectionText(t: T, r: UploadRejectionView): string {
   const reason = t([`upload:rejection.${r.code}`, 'upload:rejection.unknown'], { code: r.code });
   return t('upload:rejection.row', { seq: r.seq, kind: r.kind ?? '', reason });
 }
+
+/** The chain check's outcome in words; null before the first check. */
+export function journalText(t: T, check: UploadStatus['journal'], time: (iso: string) => string): string | null {
+  if (!check) return null;
+  if (check.ok || !check.problem) return t('upload:journal.ok', { count: check.checked, time: time(check.at) });
+  return t('upload:indicator.journalBroken', { seq: check.problem.seq, problem: t(`upload:journal.problem.${check.problem.kind}`) });
+}
+
+/** What staff must know about whether HQ's answers can be trusted: plain HTTP, answers refused; null when nothing. */
+export function trustWarnings(t: T, status: UploadStatus, time: (iso: string) => string): string[] {
+  const out: string[] = [];
+  if (status.insecureTransport) out.push(t('upload:indicator.insecure'));
+  if (status.refusedAnswers) out.push(t('upload:indicator.refusedAnswers', { count: status.refusedAnswers.count, time: time(status.refusedAnswers.at) }));
+  if (status.journal && !status.journal.ok) out.push(journalText(t, status.journal, time)!);
+  return out;
+}

@@ -5,7 +5,6 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importExportFile } from '../../../hq/import';
 import { createHqServer, type HqServer } from '../../../hq/server';
 import type { StationCore } from '../../../electron/core/core';
 import { writeExportFile } from '../../../electron/core/upload/export';
@@ -14,7 +13,7 @@ import { tubeCode } from '../../helpers/ids';
 import { SimStation, samplingJournal } from '../hq/fixtures';
 import { anyText, bytes, databaseDigest, fuzzOptions, fuzzTimeout, idNumber, jsonValue } from './arbitraries';
 
-const IMPORT_ERRORS = ['body.invalid', 'body.tooLarge', 'station.unknown', 'signature.invalid', 'import.gap'];
+const IMPORT_ERRORS = ['body.invalid', 'body.tooLarge', 'station.unknown', 'signature.invalid', 'import.gap', 'chain.broken', 'export.notForThisHq'];
 
 let hq: HqServer;
 let hqUrl: string;
@@ -77,7 +76,7 @@ describe('export files (fuzz)', () => {
       await fc.assert(
         fc.asyncProperty(file, async (data) => {
           const before = databaseDigest(hqDb);
-          const outcome = await importExportFile(hq.store, data);
+          const outcome = await hq.importExport(data);
           if (outcome.ok) {
             expect(outcome.stationId).toBe(station.stationId);
             return;
@@ -113,7 +112,7 @@ describe('export files (fuzz)', () => {
             const head = c.journal.lastSeq();
             const written = await writeExportFile(dataDir, out);
             const link = c.upload.store.link()!;
-            const imported = await importExportFile(hq.store, fs.readFileSync(out));
+            const imported = await hq.importExport(fs.readFileSync(out));
             expect(written).toMatchObject({ toSeq: head });
             expect(imported).toMatchObject({ ok: true, toSeq: head, ackedThrough: head, rejections: [] });
             expect(await hq.store.holdings(link.stationId)).toMatchObject({ records: head, conflicts: 0 });

@@ -23,8 +23,12 @@ import { enrollAtHq } from '../../../electron/core/upload/enroll';
 import { keyPath } from '../../../electron/core/upload/keys';
 import { DEMO_SITE_CONFIG } from '../../../electron/core/site/config';
 import { openCore, tempDir } from '../../helpers/core';
+import { hqSigner } from '../../helpers/hq-signer';
 import { bindPeople } from '../../e2e/upload-env';
 import { anyText, bytes, fuzzOptions, fuzzTimeout, idNumber, jsonValue } from './arbitraries';
+
+/** The stand-ins' HQ key: their answers are signed, so the station reads what they say. */
+const signer = hqSigner();
 
 /** What an answer to the station may be: HQ's, a portal's, a proxy's, or garbage. */
 type FakeAnswer = { status: number; contentType: string; body: Buffer };
@@ -33,7 +37,7 @@ const contentType = fc.constantFrom('application/json', 'application/json; chars
 const status = fc.constantFrom(200, 201, 204, 301, 400, 401, 403, 404, 409, 413, 429, 500, 503);
 
 function exchangeOf(a: FakeAnswer): Exchange {
-  return { kind: 'answer', status: a.status, contentType: a.contentType, body: a.body, retryAfterMs: null, dateMs: null, hqTimeMs: null, sentAt: 0, receivedAt: 0 };
+  return { kind: 'answer', status: a.status, contentType: a.contentType, body: a.body, retryAfterMs: null, dateMs: null, hqTimeMs: null, held: null, sentAt: 0, receivedAt: 0 };
 }
 
 describe('HQ answers as the station reads them (fuzz)', () => {
@@ -76,9 +80,14 @@ describe('HQ answers as the station reads them (fuzz)', () => {
     let url: string;
     let next: FakeAnswer = { status: 500, contentType: '', body: Buffer.alloc(0) };
     beforeAll(async () => {
+      // Signed by the key the code names, so that what is fuzzed is the answer itself.
       server = http.createServer((req, res) => {
-        req.resume();
-        req.on('end', () => res.writeHead(next.status, next.contentType ? { 'content-type': next.contentType } : {}).end(next.body));
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const signed = signer.headers({ headers: req.headers, body: Buffer.concat(chunks) }, next.status, next.body);
+          res.writeHead(next.status, { ...signed, ...(next.contentType ? { 'content-type': next.contentType } : {}) }).end(next.body);
+        });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -106,14 +115,14 @@ describe('HQ answers as the station reads them (fuzz)', () => {
             next = { status: s, contentType: type, body: b };
             const dataDir = tempDir('enroll-fuzz-');
             try {
-              const done = await enrollAtHq({ dataDir, hqUrl: url, code: 'ABCD-EFGH', stationName: '采样台', localStationId: 'local-1', timeoutMs: 2000 });
+              const done = await enrollAtHq({ dataDir, hqUrl: url, code: signer.code(), stationName: '采样台', localStationId: 'local-1', timeoutMs: 2000 });
               // Only HQ's exact answer enrolls: 200, JSON, every field of the protocol's shape.
               expect(s).toBe(200);
               expect(done.type).toBe('station.enrolled');
               expect(fs.existsSync(keyPath(dataDir))).toBe(true);
             } catch (err) {
               expect(err).toBeInstanceOf(DomainError);
-              expect((err as DomainError).code).toMatch(/^enroll\.(notHq|codeInvalid|codeUsed|codeExpired|siteFull|hqUnreachable)$/);
+              expect((err as DomainError).code).toMatch(/^enroll\.(notHq|wrongHq|codeInvalid|codeUsed|codeExpired|siteFull|hqUnreachable)$/);
               expect(fs.existsSync(keyPath(dataDir))).toBe(false);
             }
             expect(fs.existsSync(`${keyPath(dataDir)}.pending`)).toBe(false);
@@ -295,14 +304,15 @@ describe('HQ answers as the station reads them (fuzz)', () => {
             if (a.status === 200 && isAckOf(parsed, batch)) control.trusted = Math.max(control.trusted, Math.min(ackSchema.parse(parsed).ackedThrough, batch.toSeq));
             control.batches++;
           }
-          res.writeHead(a.status, a.contentType ? { 'content-type': a.contentType } : {}).end(a.body);
+          const signed = signer.headers({ headers: req.headers, body: Buffer.concat(chunks) }, a.status, a.body);
+          res.writeHead(a.status, { ...signed, ...(a.contentType ? { 'content-type': a.contentType } : {}) }).end(a.body);
         });
       });
       await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const FAST = { backoff: { baseMs: 1, capMs: 5, maxRetryAfterMs: 10 }, timeoutMs: 1000, idleMs: 5, feedIdleMs: 5, feedEveryMs: 5, limits: { maxRecords: 7, maxBytes: 1 << 20 } };
       core = new StationCore({ dataDir: tempDir('agent-fuzz-'), upload: { tuning: FAST } });
-      expect((await core.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' })).ok).toBe(true);
+      expect((await core.invoke('upload.enroll', { hqUrl: url, code: signer.code() })).ok).toBe(true);
       expect((await core.invoke('round.start', { name: '第1轮' })).ok).toBe(true);
       return { c: core, control };
     }

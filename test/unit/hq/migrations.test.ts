@@ -108,3 +108,24 @@ describe('HQ SQLite migration 9 (bindings by tube)', () => {
     }
   });
 });
+
+describe('HQ SQLite migration 11 (journal chain)', () => {
+  it('keeps every record and station, with no chain until the station’s first chained batch', async () => {
+    const dir = tempDir('hq-migrate-');
+    const db = new Database(path.join(dir, 'hq.sqlite'));
+    migrate(db, 10, HQ_SQLITE_MIGRATIONS);
+    db.exec(`INSERT INTO site (id, name, config, at) VALUES ('a', '东区', NULL, 'now');
+      INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at, acked_through, number) VALUES ('s1', 'a', '东门台', 'l1', 'k', '2026-11-01', 2, 1);
+      INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest) VALUES
+        ('s1', 1, 'tube.opened', 't1', 'o', 'now', '{}', 'd1'), ('s1', 2, 'tube.sealed', 't1', 'o', 'now', '{}', 'd2');`);
+    db.close();
+    const store = openSqliteStore(dir);
+    try {
+      expect(await store.holdings('s1')).toEqual({ records: 2, conflicts: 0, maxSeq: 2 });
+      expect(await store.station('s1')).toMatchObject({ ackedThrough: 2, chainHead: null, chainError: null });
+      expect(await store.record('s1', 2)).toMatchObject({ digest: 'd2', chainHash: null });
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -2,6 +2,12 @@ import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newEnrollmentCode, normalizeEnrollmentCode, planIngest, siteDay } from '../../../hq/ingest';
 import {
+  formatEnrollmentCode,
+  hqKeyFingerprint,
+  parseHeld,
+  signAnswer,
+  splitEnrollmentCode,
+  verifyAnswer,
   batchSchema,
   canonicalJson,
   canonicalRequest,
@@ -136,5 +142,34 @@ describe('site day and enrollment codes', () => {
     expect(code).toMatch(/^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
     expect(normalizeEnrollmentCode(` ${code.toLowerCase()} `)).toBe(code.replace(/-/g, ''));
     expect(new Set(Array.from({ length: 200 }, newEnrollmentCode)).size).toBe(200);
+  });
+});
+
+describe('HQ’s key in enrollment codes and signed answers', () => {
+  it('formats a code as the one-time part then the fingerprint, and reads it back however it is typed', () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const fingerprint = hqKeyFingerprint(publicKey.export({ format: 'der', type: 'spki' }));
+    expect(fingerprint).toMatch(/^[0-9A-HJKMNP-TV-Z]{20}$/);
+    const code = formatEnrollmentCode('ABCD-EFGH-JKMN', fingerprint);
+    expect(code).toMatch(/^ABCD-EFGH-JKMN(-[0-9A-Z]{5}){4}$/);
+    expect(splitEnrollmentCode(code)).toEqual({ oneTime: 'ABCDEFGHJKMN', fingerprint });
+    // Lower case, spaces, and O/I/L for 0/1 in the fingerprint.
+    const typed = `abcd efgh jkmn ${fingerprint.toLowerCase().replace(/0/g, 'o').replace(/1/g, 'l')}`;
+    expect(splitEnrollmentCode(typed)).toEqual({ oneTime: 'ABCDEFGHJKMN', fingerprint });
+    expect(splitEnrollmentCode('ABCD-EFGH-JKMN')).toEqual({ oneTime: 'ABCDEFGHJKMN', fingerprint: null });
+  });
+
+  it('verifies an answer only for the request it answers, unchanged', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const answer = { status: 200, hqTime: '1700000000000', held: '12:-', request: 'c2lnbmF0dXJl', body: Buffer.from('{"type":"hq.ack"}') };
+    const signature = signAnswer(privateKey, answer);
+    expect(verifyAnswer(publicKey, answer, signature)).toBe(true);
+    for (const changed of [{ status: 409 }, { hqTime: '1700000000001' }, { held: '13:-' }, { request: 'b3RoZXI=' }, { body: Buffer.from('{"type":"hq.gap"}') }]) {
+      expect(verifyAnswer(publicKey, { ...answer, ...changed }, signature)).toBe(false);
+    }
+    expect(verifyAnswer(generateKeyPairSync('ed25519').publicKey, answer, signature)).toBe(false);
+    expect(parseHeld('12:-')).toEqual({ through: 12, head: null });
+    expect(parseHeld(`3:${'a'.repeat(64)}`)).toEqual({ through: 3, head: 'a'.repeat(64) });
+    expect(parseHeld('3:zz')).toBeNull();
   });
 });

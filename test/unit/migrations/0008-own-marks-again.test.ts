@@ -37,6 +37,11 @@ describe('migration 8 (own marks again)', () => {
       DROP TABLE coverage_tested; DROP TABLE coverage_exempt; DROP TABLE coverage_cell; DROP TABLE coverage_state; DROP TABLE coverage_total;
       ALTER TABLE upload_state DROP COLUMN feed_pulled_at;
       DELETE FROM setting WHERE key = 'site.ownMarksPending';
+      DROP TRIGGER journal_no_update;
+      ALTER TABLE journal DROP COLUMN prev_hash; ALTER TABLE journal DROP COLUMN hash; ALTER TABLE journal DROP COLUMN salt;
+      ALTER TABLE journal DROP COLUMN personal_digest; ALTER TABLE hq_link DROP COLUMN hq_public_key; ALTER TABLE hq_link DROP COLUMN hq_export_key;
+      ALTER TABLE upload_state DROP COLUMN held_through; ALTER TABLE upload_state DROP COLUMN held_head; ALTER TABLE upload_state DROP COLUMN confirmed_through;
+      CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
     `);
     db.pragma('user_version = 5');
     db.close();

@@ -73,6 +73,8 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'enroll.codeExpired': {},
   'enroll.siteFull': {},
   'enroll.inProgress': {},
+  'enroll.codeWithoutKey': {},
+  'enroll.wrongHq': { status: 200 },
   'round.noneOpen': {},
   'round.notFound': { roundId: 'r-1' },
   'round.alreadyClosed': { name: '第3轮全员核酸' },

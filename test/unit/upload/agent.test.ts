@@ -8,9 +8,11 @@ import { StationCore } from '../../../electron/core/core';
 import type { UploadStatus } from '../../../electron/api/upload';
 import { tempDir } from '../../helpers/core';
 import { bindPeople } from '../../e2e/upload-env';
+import { hqSigner } from '../../helpers/hq-signer';
 
 type Seen = { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer; at: number };
-type Answer = { status: number; type?: string; body: string; headers?: Record<string, string> };
+/** `unsigned`: sent without HQ's signature (a portal, a proxy). */
+type Answer = { status: number; type?: string; body: string; headers?: Record<string, string>; unsigned?: boolean };
 type Script = (req: Seen, batch: { batchId: string; stationId: string; fromSeq: number; toSeq: number } | null) => Answer | Promise<Answer>;
 
 let server: http.Server | undefined;
@@ -21,6 +23,10 @@ afterEach(async () => {
   if (server) await new Promise<void>((r) => server!.close(() => r()));
   server = undefined;
 });
+
+/** The stand-in HQ's key: enrollment codes name it, every answer is signed with it. */
+const signer = hqSigner();
+const CODE = signer.code();
 
 const FAST = { backoff: { baseMs: 5, capMs: 40, maxRetryAfterMs: 5000 }, timeoutMs: 1000, idleMs: 20, feedIdleMs: 60_000, feedEveryMs: 60_000 };
 const ENROLLED = { type: 'station.enrolled', stationId: 'hq-st-1', siteId: 'site-1', siteName: '测试社区', stationNumber: 2, stationName: '2号采样台' };
@@ -44,7 +50,8 @@ async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
         const batch = req.url === '/api/v1/batches' ? (JSON.parse(gunzipSync(s.body).toString('utf8')) as Parameters<Script>[1]) : null;
         answer = await script(s, batch);
       }
-      res.writeHead(answer.status, { 'content-type': answer.type ?? 'text/plain', ...answer.headers });
+      const signed = answer.unsigned ? {} : signer.headers(s, answer.status, answer.body, { hqTime: answer.headers?.['x-hq-time'] });
+      res.writeHead(answer.status, { 'content-type': answer.type ?? 'text/plain', ...answer.headers, ...signed });
       res.end(answer.body);
     });
   });
@@ -54,7 +61,7 @@ async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
 
 async function enrolledCore(url: string, dataDir = tempDir(), tuning: object = {}): Promise<StationCore> {
   const c = new StationCore({ dataDir, upload: { tuning: { ...FAST, ...tuning } } });
-  const r = await c.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' });
+  const r = await c.invoke('upload.enroll', { hqUrl: url, code: CODE });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   // Enrolled, the station's own demo round is over: a site admin starts the site's round.
   const round = await c.invoke('round.start', { name: '第1轮全员核酸' });
@@ -79,7 +86,7 @@ describe('upload agent against a scripted HQ', () => {
     const hq = await stubHq((_req, b) => {
       if (mode === 'wrongId') return ack({ batchId: '00000000-0000-4000-8000-000000000000', toSeq: b!.toSeq });
       if (mode === 'truncated') return { status: 200, type: 'application/json', body: JSON.stringify(ack(b!).body).slice(0, 40) };
-      if (mode === 'portal') return { status: 200, type: 'text/html', body: '<html>login</html>' };
+      if (mode === 'portal') return { status: 200, type: 'text/html', body: '<html>login</html>', unsigned: true };
       return ack(b!);
     });
     core = await enrolledCore(hq.url);
@@ -125,7 +132,7 @@ describe('upload agent against a scripted HQ', () => {
     const hq = await stubHq((_req, b) => {
       if (busy) {
         busy = false;
-        return { status: 503, type: 'text/html', body: 'busy', headers: { 'retry-after': '1' } };
+        return { status: 503, type: 'text/html', body: 'busy', headers: { 'retry-after': '1' }, unsigned: true };
       }
       return ack(b!);
     });
@@ -222,7 +229,7 @@ describe('two batches on their way at once', () => {
       if (b!.batchId === firstId && ++firstTries === 1) {
         // The first is lost on the way; HQ holds nothing, so the second is a gap.
         await new Promise((r) => setTimeout(r, 50));
-        return { status: 502, type: 'text/html', body: 'bad gateway' };
+        return { status: 502, type: 'text/html', body: 'bad gateway', unsigned: true };
       }
       if (b!.batchId !== firstId && firstTries < 2) return json(409, { type: 'hq.gap', expectedSeq: 1 });
       return ack(b!);
@@ -271,7 +278,7 @@ describe('enrollment', () => {
     core = new StationCore({ dataDir, upload: { start: true, tuning: FAST } });
     expect(status()).toMatchObject({ enrolled: false, running: false });
     const other = new StationCore({ dataDir });
-    const enrolled = await other.invoke('upload.enroll', { hqUrl: hq.url, code: 'ABCD-1234' });
+    const enrolled = await other.invoke('upload.enroll', { hqUrl: hq.url, code: CODE });
     other.close();
     expect(enrolled.ok).toBe(true);
     await until(() => batches(hq.seen).length > 0 && status().waiting === 0, 'uploaded after enrollment elsewhere');
@@ -290,26 +297,34 @@ describe('enrollment', () => {
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(keyFile, 'utf8')).toContain('BEGIN PRIVATE KEY');
     expect(status()).toMatchObject({ enrolled: true, hq: { stationId: 'hq-st-1', siteName: '测试社区' } });
-    const again = await core.invoke('upload.enroll', { hqUrl: hq.url, code: 'ABCD-1234' });
+    const again = await core.invoke('upload.enroll', { hqUrl: hq.url, code: CODE });
     expect(!again.ok && again.error.code).toBe('upload.alreadyEnrolled');
   });
 
   it('reports HQ refusals and non-HQ answers as their own errors, keeping no key', async () => {
     const dataDir = tempDir();
     let answer: Answer = json(403, { error: 'enroll.codeUsed', hqTime: Date.now() });
-    server = http.createServer((_req, res) => {
-      res.writeHead(answer.status, { 'content-type': answer.type ?? 'text/plain' });
-      res.end(answer.body);
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const signed = answer.unsigned ? {} : signer.headers({ headers: req.headers, body: Buffer.concat(chunks) }, answer.status, answer.body);
+        res.writeHead(answer.status, { 'content-type': answer.type ?? 'text/plain', ...signed });
+        res.end(answer.body);
+      });
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     core = new StationCore({ dataDir });
-    const used = await core.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' });
+    const used = await core.invoke('upload.enroll', { hqUrl: url, code: CODE });
     expect(!used.ok && used.error.code).toBe('enroll.codeUsed');
-    answer = { status: 200, type: 'text/html', body: '<html>portal</html>' };
-    const portal = await core.invoke('upload.enroll', { hqUrl: url, code: 'ABCD-1234' });
-    expect(!portal.ok && portal.error).toEqual({ code: 'enroll.notHq', params: { status: 200 } });
-    const closed = await core.invoke('upload.enroll', { hqUrl: 'http://127.0.0.1:1', code: 'ABCD-1234' });
+    answer = { status: 200, type: 'text/html', body: '<html>portal</html>', unsigned: true };
+    const portal = await core.invoke('upload.enroll', { hqUrl: url, code: CODE });
+    expect(!portal.ok && portal.error).toEqual({ code: 'enroll.wrongHq', params: { status: 200 } });
+    answer = { status: 200, type: 'text/html', body: '<html>signed, but not an enrollment</html>' };
+    const foreign = await core.invoke('upload.enroll', { hqUrl: url, code: CODE });
+    expect(!foreign.ok && foreign.error).toEqual({ code: 'enroll.notHq', params: { status: 200 } });
+    const closed = await core.invoke('upload.enroll', { hqUrl: 'http://127.0.0.1:1', code: CODE });
     expect(!closed.ok && closed.error.code).toBe('enroll.hqUnreachable');
     expect(fs.readdirSync(dataDir).filter((f) => f.includes('key'))).toEqual([]);
     expect(status().enrolled).toBe(false);

@@ -59,15 +59,17 @@ describe('upload batches', () => {
     const seq = core.journal.lastSeq() + 1;
     const at = new Date().toISOString();
     const payload = { name: tricky, nested: { list: [tricky, null, 1.5, true] } };
-    core.db
-      .prepare('INSERT INTO journal (seq, station_id, kind, entity_id, operator_id, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(seq, core.identity.station.id, 'operator.signedIn', `e-${tricky}`, `o-${tricky}`, at, JSON.stringify(payload));
+    core.db.transaction(() =>
+      core!.journal.append({ stationId: core!.identity.station.id, kind: 'operator.signedIn', entityId: `e-${tricky}`, operatorId: `o-${tricky}`, at, payload }),
+    )();
+    const { hash, prev_hash: prevHash } = core.db.prepare('SELECT hash, prev_hash FROM journal WHERE seq = ?').get(seq) as { hash: string; prev_hash: string };
     reader = new JournalReader(core.db.name);
     const read = reader.read(seq - 1, { maxRecords: 10, maxBytes: 1 << 20 })!;
     expect(read.records.length).toBe(Buffer.byteLength(read.records.toString('utf8')));
     expect(JSON.parse(read.records.toString('utf8'))).toEqual([
-      { seq, kind: 'operator.signedIn', entityId: `e-${tricky}`, operatorId: `o-${tricky}`, at, payload },
+      { seq, kind: 'operator.signedIn', entityId: `e-${tricky}`, operatorId: `o-${tricky}`, at, payload, hash },
     ]);
+    expect(read).toMatchObject({ prevHash, headHash: hash });
   });
 
   it('reads the same batch a slice at a time as in one scan, across slice boundaries and limits', async () => {

@@ -2,7 +2,8 @@ import i18next from 'i18next';
 import { describe, expect, it } from 'vitest';
 import zh from '../../../renderer/src/i18n/zh-CN/upload.json';
 import en from '../../../renderer/src/i18n/en/upload.json';
-import { failureText, rejectionText } from '../../../renderer/src/upload/words';
+import type { UploadStatus } from '../../../electron/api/upload';
+import { failureText, journalText, rejectionText, trustWarnings } from '../../../renderer/src/upload/words';
 
 async function translator(lng: 'zh-CN' | 'en') {
   const i18n = i18next.createInstance();
@@ -30,5 +31,29 @@ describe('upload words on screen', () => {
       'Record 7 binding.created: Differs from the record HQ already holds under this number; flagged for HQ to check',
     );
     expect(rejectionText(t, { ...row, code: 'record.someday' })).toBe('Record 7 binding.created: Rejected by HQ (record.someday)');
+  });
+});
+
+describe('trust words on screen', () => {
+  const at = '2026-11-22T08:00:00.000Z';
+  const time = () => '16:00';
+  it('words a broken journal chain by where and how, and what to do', async () => {
+    const t = await translator('zh-CN');
+    expect(journalText(t, null, time)).toBeNull();
+    expect(journalText(t, { ok: true, checked: 120, problem: null, at }, time)).toBe('记录链完整：已校验 120 条（16:00）');
+    expect(journalText(t, { ok: false, checked: 4, problem: { seq: 5, kind: 'order' }, at }, time)).toBe('本机记录链校验失败：第 5 条顺序被改动，请立即联系技术支持');
+  });
+
+  it('lists plain HTTP, refused answers and a broken chain, and nothing when all is well', async () => {
+    const t = await translator('en');
+    const calm = { insecureTransport: false, refusedAnswers: null, journal: { ok: true, checked: 1, problem: null, at } } as unknown as UploadStatus;
+    expect(trustWarnings(t, calm, time)).toEqual([]);
+    const alarming = { insecureTransport: true, refusedAnswers: { count: 3, at }, journal: { ok: false, checked: 0, problem: { seq: 1, kind: 'changed' }, at } } as unknown as UploadStatus;
+    expect(trustWarnings(t, alarming, time)).toEqual([
+      'HQ reached over unencrypted HTTP: what is sent can be read on the way',
+      '3 answers in HQ’s name refused: not signed by HQ (last 16:00)',
+      'This desk’s record chain does not hold: record 1 was changed. Call technical support now',
+    ]);
+    expect(failureText(t, { code: 'upload.hqRefused', hqError: 'chain.broken', at })).toContain('record chain does not match');
   });
 });
