@@ -87,7 +87,7 @@ describe('the journal’s hash chain at the station', () => {
   });
 });
 
-describe('station migration 10 (journal chain)', () => {
+describe('station migration 9 (journal chain)', () => {
   it('chains every entry of a journal from before, keeping each as it was', async () => {
     const dataDir = tempDir();
     core = await deskWithJournal(dataDir);
@@ -95,7 +95,7 @@ describe('station migration 10 (journal chain)', () => {
     core.close();
     core = undefined;
 
-    // The same desk as Station at schema 9 left it: no chain, a frozen batch without one.
+    // The same desk as Station at schema 8 left it: no chain, a frozen batch without one.
     const db = new Database(path.join(dataDir, 'station.db'));
     db.exec(`
       DROP TRIGGER journal_no_update;
@@ -105,7 +105,7 @@ describe('station migration 10 (journal chain)', () => {
       CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
       INSERT INTO upload_batch (batch_id, from_seq, to_seq, record_count, body, frozen_at) VALUES ('b1', 1, 3, 3, x'00', 'now');
     `);
-    db.pragma('user_version = 9');
+    db.pragma('user_version = 8');
     db.close();
 
     const copy = path.join(tempDir(), 'station.db');

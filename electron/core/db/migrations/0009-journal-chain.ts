@@ -6,7 +6,7 @@ import type { Migration } from './index';
 const PAGE = 5000;
 
 /**
- * Schema 10: the journal becomes a hash chain (see `hq/chain.ts`), and the station learns HQ's
+ * Schema 9: the journal becomes a hash chain (see `hq/chain.ts`), and the station learns HQ's
  * key and what HQ says it holds.
  *
  * - `journal`: `prev_hash` and `hash` (each entry carries its predecessor's hash), `salt` and
@@ -24,8 +24,8 @@ const PAGE = 5000;
  *   what retention may purge).
  * - Frozen batches are dropped: rebuilt, they carry the chain.
  */
-export const migration0010: Migration = {
-  version: 10,
+export const migration0009: Migration = {
+  version: 9,
   name: 'journal-chain',
   up(db) {
     db.exec(`
