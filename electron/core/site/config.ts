@@ -46,6 +46,8 @@ export const siteConfigSchema = z
     scanMaxLength: z.number().int().min(16).max(4096),
     /** What a building, unit and room look like in this site's ledger (after 3号楼 -> 3, 2单元 -> 2, 502室 -> 502). */
     household: householdRulesSchema.optional(),
+    /** The screen locks after this many minutes without input (a station's own setting applies when unset). */
+    idleLockMinutes: z.number().int().min(1).max(240).optional(),
   })
   .strict();
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

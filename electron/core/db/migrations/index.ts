@@ -7,6 +7,7 @@ import { migration0005 } from './0005-roster';
 import { migration0006 } from './0006-coverage';
 import { migration0007 } from './0007-coverage-totals';
 import { migration0008 } from './0008-own-marks-again';
+import { migration0009 } from './0009-operators';
 
 export type Migration = {
   version: number;
@@ -21,7 +22,7 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
