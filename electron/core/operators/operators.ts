@@ -119,9 +119,13 @@ export class Operators {
     return !!row && row.disabled === 0 && row.locked_out === 0 && row.pin_hash !== null;
   }
 
-  /** First run (or an upgraded station whose operators have no PIN): nobody can sign in yet. */
+  /**
+   * First run (or an upgraded station whose operators have no PIN): no operator holds a PIN. An
+   * operator disabled or locked out still holds one: the first-run screen never comes back to
+   * let anyone make themselves a site admin.
+   */
   needsSetup(): boolean {
-    return !this.db.prepare('SELECT 1 FROM operator WHERE pin_hash IS NOT NULL AND disabled = 0 LIMIT 1').get();
+    return !this.db.prepare('SELECT 1 FROM operator WHERE pin_hash IS NOT NULL LIMIT 1').get();
   }
 
   // ---- changes (inside the writer) ---------------------------------------------------------
