@@ -7,7 +7,7 @@ import type { FeedItem } from '../../../hq/protocol';
 import { ok, refused, signInAdmin, TEST_ADMIN, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
-let cores: StationCore[] = [];
+const cores: StationCore[] = [];
 afterEach(() => {
   for (const c of cores.splice(0)) c.close();
 });
