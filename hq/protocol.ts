@@ -25,6 +25,8 @@ export const HQ_PATHS = {
   adminRoster: '/api/v1/admin/roster',
   /** GET `/api/v1/admin/coverage/<roundId>`: coverage by building and unit; POST `.../exempt`: an exemption. */
   adminCoverage: '/api/v1/admin/coverage',
+  /** GET `?siteId=`: a site's operators; POST: add one; POST `.../change`: change one (role, PIN, disabled, unlocked). */
+  adminOperators: '/api/v1/admin/operators',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -660,6 +662,21 @@ export const adminRoundStartSchema = z
 export const adminRoundCloseSchema = z.object({ roundId: id }).strict();
 export const adminExemptionSchema = z
   .object({ idNumber: z.string().regex(/^\d{17}[\dX]$/), reason: exemptionReasonSchema.nullable(), note: z.string().trim().max(200).default('') })
+  .strict();
+export const adminOperatorCreateSchema = z
+  .object({ siteId: id, name: z.string().trim().min(1).max(50), code: z.string().min(1).max(32), role: operatorRoleSchema, badge: z.string().min(1).max(64).optional(), pin: z.string().max(64) })
+  .strict();
+export const adminOperatorChangeSchema = z
+  .object({
+    siteId: id,
+    code: z.string().min(1).max(32),
+    name: z.string().trim().min(1).max(50).optional(),
+    role: operatorRoleSchema.optional(),
+    badge: z.string().min(1).max(64).nullable().optional(),
+    pin: z.string().max(64).optional(),
+    disabled: z.boolean().optional(),
+    unlock: z.literal(true).optional(),
+  })
   .strict();
 /** Staff say which station's tube a duplicated pre-printed code means; results then go to that tube only. */
 export const adminTubeConflictResolveSchema = z.object({ code, stationId: id, note: z.string().trim().min(1).max(500) }).strict();

@@ -27,6 +27,22 @@ export async function signInAdmin(core: StationCore): Promise<StationCore> {
   return core;
 }
 
+/**
+ * What a `station` command that changes records takes to run as the test's site admin, once the
+ * folder has them (`openCore` made them): the staff code, and the PIN in a file only its owner reads.
+ */
+export function staffArgs(): string[] {
+  const file = path.join(tempDir('station-pin-'), 'pin');
+  fs.writeFileSync(file, `${TEST_ADMIN.pin}\n`, { mode: 0o600 });
+  return ['--staff', TEST_ADMIN.code, '--pin-file', file];
+}
+
+/** A station folder with the test's site admin made, and nothing running on it. */
+export async function folderWithAdmin(dataDir = tempDir()): Promise<string> {
+  (await openCore(dataDir)).close();
+  return dataDir;
+}
+
 /** A core on `dataDir` with the test's site admin signed in. */
 export async function openCore(dataDir = tempDir()): Promise<StationCore> {
   return signInAdmin(new StationCore({ dataDir }));
