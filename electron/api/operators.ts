@@ -75,6 +75,8 @@ export type SessionView = {
   badgePattern: string;
   /** The methods the signed-in role may call (empty when not active): the screen shows only these. */
   allowed: Method[];
+  /** Operators kept from before PINs (an upgraded station's former default operator): the first-run screen says they stay. */
+  operatorsWithoutPin: number;
 };
 
 /** An operator as the management screen shows them; never the PIN or its hash. */

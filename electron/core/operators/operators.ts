@@ -128,6 +128,10 @@ export class Operators {
     return !this.db.prepare('SELECT 1 FROM operator WHERE pin_hash IS NOT NULL LIMIT 1').get();
   }
 
+  withoutPin(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM operator WHERE pin_hash IS NULL').get() as { n: number }).n;
+  }
+
   // ---- changes (inside the writer) ---------------------------------------------------------
 
   private taken(field: 'code' | 'badge', value: string, exceptId: string | null): boolean {

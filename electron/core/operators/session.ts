@@ -127,6 +127,7 @@ export class Session {
       idleLockMinutes: this.idleLockMinutes(),
       badgePattern: site.config.operatorBadge.pattern,
       allowed: active ? METHODS.filter((m) => roleMay(active.role, m)) : [],
+      operatorsWithoutPin: setup ? this.deps.operators.withoutPin() : 0,
     };
   }
 

@@ -38,7 +38,7 @@ export function SignInScreen() {
           {t('common:language.switchTo')}
         </button>
       </header>
-      <main className="signin-main">{view.state === 'setup' && !session.pinFor ? <SetupForm /> : <SignInForm view={view} />}</main>
+      <main className="signin-main">{view.state === 'setup' && !session.pinFor ? <SetupForm view={view} /> : <SignInForm view={view} />}</main>
     </div>
   );
 }
@@ -109,7 +109,7 @@ function SignInForm({ view }: { view: SessionView }) {
   const refusal = session.scanRefusal ? errorText(session.scanRefusal) : null;
 
   return (
-    <form className="signin-card" onSubmit={(e) => void submit(e)} data-testid="signin-form">
+    <form className="signin-card signin-card-wide" onSubmit={(e) => void submit(e)} data-testid="signin-form">
       <h1 className={`signin-title ${view.state === 'locked' && !session.pinFor ? 'is-locked' : ''}`} data-testid="signin-title">
         {view.state === 'locked' && !session.pinFor ? <span className="signin-lock" aria-hidden="true" /> : null}
         {title}
@@ -120,6 +120,8 @@ function SignInForm({ view }: { view: SessionView }) {
         </p>
       ) : null}
       <p className="signin-hint">{view.state === 'locked' ? t('locked.hint') : t('signIn.hint')}</p>
+      <div className="signin-cols">
+        <div className="signin-fields">
       {!target ? (
         <label className="field">
           <span className="field-label">{t('signIn.code')}</span>
@@ -155,7 +157,6 @@ function SignInForm({ view }: { view: SessionView }) {
           onChange={(e) => setPin(e.target.value.replace(/\D/g, ''))}
         />
       </label>
-      <PinPad value={pin} onChange={setPin} />
       <div className="signin-message" role="alert" data-testid="signin-error">
         {attempt.text ?? refusal ?? ''}
       </div>
@@ -178,6 +179,9 @@ function SignInForm({ view }: { view: SessionView }) {
         </button>
       </div>
       {view.state !== 'active' ? <p className="signin-note">{t('signIn.idleNote', { minutes: view.idleLockMinutes })}</p> : null}
+        </div>
+        <PinPad value={pin} onChange={setPin} />
+      </div>
     </form>
   );
 }
@@ -202,7 +206,7 @@ function PinPad({ value, onChange }: { value: string; onChange: (next: string) =
   );
 }
 
-function SetupForm() {
+function SetupForm({ view }: { view: SessionView }) {
   const { t } = useStationTranslation('operators');
   const client = useStation();
   const attempt = useAttempt();
@@ -230,7 +234,7 @@ function SetupForm() {
     <form className="signin-card signin-setup" onSubmit={(e) => void submit(e)} data-testid="setup-form">
       <h1 className="signin-title">{t('setup.title')}</h1>
       <p className="signin-hint">{t('setup.explain')}</p>
-      <p className="signin-note">{t('setup.upgraded')}</p>
+      {view.operatorsWithoutPin > 0 ? <p className="signin-note">{t('setup.upgraded')}</p> : null}
       <div className="signin-grid">
         <label className="field">
           <span className="field-label">{t('setup.name')}</span>
@@ -246,7 +250,6 @@ function SetupForm() {
           <input className="input input-big" data-testid="setup-badge" value={badge} maxLength={64} spellCheck={false} autoComplete="off" onChange={(e) => setBadge(e.target.value)} />
           <small className="muted">{t('setup.badgeHint')}</small>
         </label>
-        <span />
         <label className="field">
           <span className="field-label">{t('setup.pin')}</span>
           <input className="input input-big input-pin" data-testid="setup-pin" type="password" inputMode="numeric" autoComplete="new-password" value={pin} maxLength={PIN_MAX_DIGITS} required onChange={(e) => setPin(e.target.value.replace(/\D/g, ''))} />
