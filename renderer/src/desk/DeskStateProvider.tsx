@@ -16,14 +16,13 @@ export function DeskStateProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<DeskState | null>(null);
   const eventsSeen = useRef(0);
 
-  useEffect(
-    () =>
-      client.on('desk.changed', (next) => {
-        eventsSeen.current++;
-        setState(next);
-      }),
-    [client],
-  );
+  useEffect(() => {
+    if (!signedIn) return;
+    return client.on('desk.changed', (next) => {
+      eventsSeen.current++;
+      setState(next);
+    });
+  }, [client, signedIn]);
 
   useEffect(() => {
     // Locked or signed out, the desk (and who is in its tube) is not kept on the page at all.
