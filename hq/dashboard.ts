@@ -76,6 +76,7 @@ const TEXT = {
     'posted.conflict.invalid': '请选择采样台并填写说明。',
     'posted.conflict.unknown': '没有这个重复管码或该采样台没有使用它。',
     roundsTitle: '轮次',
+    operators: '操作员',
     startedAt: '开始时间',
     roundStart: '开始新一轮',
     roundName: '轮次名称',
@@ -182,6 +183,7 @@ const TEXT = {
     'posted.conflict.invalid': 'Choose a station and write a note.',
     'posted.conflict.unknown': 'No such conflict, or that station did not open the code.',
     roundsTitle: 'Rounds',
+    operators: 'Operators',
     startedAt: 'Started',
     roundStart: 'Start a round',
     roundName: 'Round name',
@@ -347,7 +349,7 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
   const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
-<a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
+<a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
     opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(opts.fingerprint.replace(/(.{5})(?=.)/g, '$1-'))}</code></p>` : ''
   }
 <section class="wide"><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('number'))}</th><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>

@@ -69,8 +69,23 @@ export type Projection = {
   rosterRows: { importId: string; part: number; rows: ResidentTuple[] }[];
   /** Exemptions a site admin set or lifted at the station, in order. */
   exemptions: { roundId: string; idNumber: string; set: { reason: ExemptionReason; note: string } | null; at: string }[];
+  /** Operators a site admin made or changed at the station, or locked out by wrong PINs there: their state after it. */
+  operators: StationOperatorChange[];
   /** `bindingId`: the single-tube binding that sampled the member (the record's entity). */
   retests: { originalTubeCode: string; tubeCode: string; personId: string; bindingId: string; at: string; seq: number }[];
+};
+
+/** An operator as a station journalled them (`operator.created`, `operator.changed`). */
+export type StationOperatorChange = {
+  operatorId: string;
+  code: string;
+  name: string;
+  role: string;
+  badge: string | null;
+  pinHash: string | null;
+  disabled: boolean;
+  lockedOut: boolean;
+  at: string;
 };
 
 export type IngestPlan = {
@@ -242,6 +257,7 @@ export function project(records: readonly ValidRecord[]): Projection {
     rosterCommits: [],
     rosterRows: [],
     exemptions: [],
+    operators: [],
     retests: [],
   };
   const tubeStates = new Map<string, Projection['tubeStates'][number]>();
@@ -293,6 +309,32 @@ export function project(records: readonly ValidRecord[]): Projection {
         break;
       case 'exemption.lifted':
         p.exemptions.push({ roundId: r.entityId, idNumber: r.payload.idNumber, set: null, at: r.at });
+        break;
+      case 'operator.created':
+        p.operators.push({
+          operatorId: r.entityId,
+          code: r.payload.code,
+          name: r.payload.name,
+          role: r.payload.role,
+          badge: r.payload.badge ?? null,
+          pinHash: r.payload.pinHash ?? null,
+          disabled: false,
+          lockedOut: false,
+          at: r.at,
+        });
+        break;
+      case 'operator.changed':
+        p.operators.push({
+          operatorId: r.entityId,
+          code: r.payload.code,
+          name: r.payload.name,
+          role: r.payload.role,
+          badge: r.payload.badge ?? null,
+          pinHash: r.payload.pinHash,
+          disabled: r.payload.disabled,
+          lockedOut: r.payload.lockedOut,
+          at: r.at,
+        });
         break;
       case 'box.sealed':
         p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: recordDay(r.at) });

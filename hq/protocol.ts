@@ -39,6 +39,8 @@ export const HQ_PATHS = {
   adminRoster: '/api/v1/admin/roster',
   /** GET `/api/v1/admin/coverage/<roundId>`: coverage by building and unit; POST `.../exempt`: an exemption. */
   adminCoverage: '/api/v1/admin/coverage',
+  /** GET `?siteId=`: a site's operators; POST: add one; POST `.../change`: change one (role, PIN, disabled, unlocked). */
+  adminOperators: '/api/v1/admin/operators',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -132,7 +134,10 @@ export const KNOWN_KINDS = [
   'station.created',
   'station.identified',
   'operator.created',
+  'operator.changed',
   'operator.signedIn',
+  'operator.signInFailed',
+  'operator.signedOut',
   'round.started',
   'round.closed',
   'person.registered',
@@ -166,6 +171,22 @@ export const isoDate = z.iso.date();
 
 export const exemptionReasonSchema = z.enum(['away', 'hospital', 'sampledAtHome', 'other']);
 
+export const operatorRoleSchema = z.enum(['collector', 'sampler', 'gatekeeper', 'transporter', 'admin']);
+
+/**
+ * A PIN's Argon2id PHC string as stations and HQ write it (OWASP's m = 19 MiB, t = 2, p = 1 or
+ * more), with bounds on its costs: a hash from outside cannot make a PIN check take a gigabyte
+ * of memory or a minute.
+ */
+export const pinHashSchema = z
+  .string()
+  .max(256)
+  .regex(/^\$argon2id\$v=19\$m=(\d{1,6}),t=(\d{1,2}),p=(\d{1,2})\$[A-Za-z0-9+/]{11,64}\$[A-Za-z0-9+/]{16,128}$/)
+  .refine((h) => {
+    const [m, t, p] = /m=(\d+),t=(\d+),p=(\d+)/.exec(h)!.slice(1).map(Number) as [number, number, number];
+    return m >= 19456 && m <= 262_144 && t >= 2 && t <= 10 && p >= 1 && p <= 4;
+  }, 'Argon2id costs out of bounds');
+
 /** The largest roster a site may have (a district is about a million people). */
 export const MAX_ROSTER_ROWS = 5_000_000;
 
@@ -186,8 +207,30 @@ export const PAYLOAD_SCHEMAS = {
   'station.created': z.object({ siteId: id, name: text, number: z.number().int().min(0).max(999) }),
   /** entityId: the station's own id; HQ gave it this site, number and name (at enrollment or later). */
   'station.identified': z.object({ siteId: id, number: stationNumberSchema, name: text }),
-  'operator.created': z.object({ code, name: text, role: z.string().min(1).max(32), badge: optionalText }),
-  'operator.signedIn': z.object({ code }),
+  /** entityId: the operator. `pinHash` (Argon2id, never the PIN) since stations sign staff in with one. */
+  'operator.created': z.object({ code, name: text, role: z.string().min(1).max(32), badge: optionalText, pinHash: pinHashSchema.nullish() }),
+  /** entityId: the operator; a site admin changed them at this station (or wrong PINs locked them out): their state after it. */
+  'operator.changed': z.object({
+    change: z.enum(['updated', 'pinSet', 'disabled', 'enabled', 'unlocked', 'lockedOut']),
+    code,
+    name: text,
+    role: operatorRoleSchema,
+    badge: optionalText,
+    pinHash: pinHashSchema.nullable(),
+    disabled: z.boolean(),
+    lockedOut: z.boolean(),
+  }),
+  /** entityId: the operator; `method` since stations check PINs (badge, staff code, or the first-run screen). */
+  'operator.signedIn': z.object({ code, method: z.enum(['badge', 'code', 'setup']).optional() }),
+  /** A refused sign-in (never the PIN): entityId the operator, or the station when nobody known was named. */
+  'operator.signInFailed': z.object({
+    code: code.nullable(),
+    method: z.enum(['badge', 'code']),
+    reason: z.enum(['pinWrong', 'tooSoon', 'lockedOut', 'disabled', 'noPin', 'unknown']),
+    wrongPins: z.number().int().min(1).max(1000).optional(),
+  }),
+  /** entityId: the operator whose session ended: the screen locked (on demand or idle), signed out, or disabled meanwhile. */
+  'operator.signedOut': z.object({ code, cause: z.enum(['lock', 'idle', 'signOut', 'revoked']) }),
   /** entityId: the round. Planned dates (YYYY-MM-DD) since rounds belong to the site. */
   'round.started': z.object({ siteId: id, name: text, startsOn: isoDate.nullish(), endsOn: isoDate.nullish() }),
   /** entityId: the round, closed by a site admin at this station. */
@@ -494,6 +537,21 @@ export const roundSchema = z.object({
 });
 export type RoundPayload = z.infer<typeof roundSchema>;
 
+/** An operator of the site as HQ holds it, sent to every station of the site; the PIN's hash, never the PIN. */
+export const operatorStateSchema = z.object({
+  operatorId: id,
+  siteId: id,
+  code: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+  name: z.string().trim().min(1).max(50),
+  role: operatorRoleSchema,
+  badge: z.string().min(1).max(64).nullable(),
+  pinHash: pinHashSchema,
+  disabled: z.boolean(),
+  lockedOut: z.boolean(),
+  updatedAt: z.iso.datetime({ offset: true }),
+});
+export type OperatorStatePayload = z.infer<typeof operatorStateSchema>;
+
 const conflictTubeSchema = z.object({ stationNumber: stationNumberSchema, stationName: text, openedAt: z.iso.datetime({ offset: true }) });
 
 export const feedItemSchema = z.discriminatedUnion('kind', [
@@ -567,6 +625,11 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
     kind: z.literal('roster.version'),
     /** The site's roster is now this version: stations fetch its `rows` residents page by page. */
     payload: z.object({ importId: z.uuid(), siteId: id, rows: z.number().int().min(0).max(MAX_ROSTER_ROWS), fileName: text, source: z.enum(['hq', 'station']), appliedAt: z.iso.datetime({ offset: true }) }),
+  }),
+  z.object({
+    cursor: z.number().int(),
+    kind: z.literal('operator.state'),
+    payload: operatorStateSchema,
   }),
   z.object({
     cursor: z.number().int(),
@@ -652,6 +715,21 @@ export const adminRoundStartSchema = z
 export const adminRoundCloseSchema = z.object({ roundId: id }).strict();
 export const adminExemptionSchema = z
   .object({ idNumber: z.string().regex(/^\d{17}[\dX]$/), reason: exemptionReasonSchema.nullable(), note: z.string().trim().max(200).default('') })
+  .strict();
+export const adminOperatorCreateSchema = z
+  .object({ siteId: id, name: z.string().trim().min(1).max(50), code: z.string().min(1).max(32), role: operatorRoleSchema, badge: z.string().min(1).max(64).optional(), pin: z.string().max(64) })
+  .strict();
+export const adminOperatorChangeSchema = z
+  .object({
+    siteId: id,
+    code: z.string().min(1).max(32),
+    name: z.string().trim().min(1).max(50).optional(),
+    role: operatorRoleSchema.optional(),
+    badge: z.string().min(1).max(64).nullable().optional(),
+    pin: z.string().max(64).optional(),
+    disabled: z.boolean().optional(),
+    unlock: z.literal(true).optional(),
+  })
   .strict();
 /** Staff say which station's tube a duplicated pre-printed code means; results then go to that tube only. */
 export const adminTubeConflictResolveSchema = z.object({ code, stationId: id, note: z.string().trim().min(1).max(500) }).strict();

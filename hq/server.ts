@@ -57,6 +57,7 @@ import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutco
 import { revokeStation as revokeStationIn, updateStation as updateStationIn } from './domains/stations';
 import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
+import { registerOperatorRoutes } from './routes/operators';
 import { registerRosterRoutes } from './routes/roster';
 
 const log = createLogger('hq');
@@ -657,6 +658,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   };
   const rosterRoutes = await registerRosterRoutes(routeContext);
   registerCoverageRoutes(routeContext);
+  registerOperatorRoutes(routeContext);
   // An import an HQ process was reading when it stopped never becomes a roster: a serving HQ gives
   // up those with no heartbeat for a while (a live reader, in this process or another, keeps its
   // import), at start and then every minute, and deletes uploaded ledgers no import uses.

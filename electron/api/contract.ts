@@ -13,6 +13,7 @@ import { labelArgs, type LabelEvents, type LabelHandlers } from './labels';
 import { coverageArgs, type CoverageErrorCode, type CoverageEvents, type CoverageHandlers } from './coverage';
 import { rosterArgs, type RosterErrorCode, type RosterEvents, type RosterHandlers } from './roster';
 import { roundArgs, type RoundErrorCode, type RoundEvents, type RoundHandlers } from './rounds';
+import { operatorArgs, type IdentifyOutcome, type OperatorErrorCode, type OperatorEvents, type OperatorHandlers } from './operators';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -52,7 +53,8 @@ export type ErrorCode =
   | DeviceErrorCode
   | RoundErrorCode
   | RosterErrorCode
-  | CoverageErrorCode;
+  | CoverageErrorCode
+  | OperatorErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -101,8 +103,6 @@ export type PendingConfirmation = {
   previousBoundAt: string;
 };
 
-export type OperatorView = { id: string; code: string; name: string };
-
 /** A pre-printed tube code HQ found opened here and at another station of the site. */
 export type TubeConflictView = {
   code: string;
@@ -119,7 +119,6 @@ export type DeskState = {
   site: { id: string; name: string };
   /** The station's number within its site (HQ gives it; generated tube codes carry it). */
   station: { id: string; name: string; number: number };
-  operator: OperatorView;
   /** The site's round desks bind into now; null when none is open (nothing can be sampled). */
   round: { id: string; name: string; startsOn: string | null; endsOn: string | null } | null;
   capacity: Capacity;
@@ -150,7 +149,8 @@ export type ScanOutcome =
       tubeSealed: boolean;
     }
   | { kind: 'person.needsConfirmation'; pending: PendingConfirmation }
-  | { kind: 'operator.switched'; operator: OperatorView };
+  /** A badge: switching operator needs their PIN (`operator.signIn`). */
+  | IdentifyOutcome;
 
 export type UndoOutcome = { tubeCode: string; person: PersonView; count: number; tubeReopened: boolean };
 
@@ -191,12 +191,28 @@ export type DeskHandlers = {
   'desk.bindResident': { args: Args<'desk.bindResident'>; value: ScanOutcome };
 };
 
-export type Handlers = DeskHandlers & UploadHandlers & DeviceHandlers & LabelHandlers & RoundHandlers & RosterHandlers & CoverageHandlers;
+export type Handlers = DeskHandlers &
+  UploadHandlers &
+  DeviceHandlers &
+  LabelHandlers &
+  RoundHandlers &
+  RosterHandlers &
+  CoverageHandlers &
+  OperatorHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
 
-export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = { ...deskArgs, ...uploadArgs, ...deviceArgs, ...labelArgs, ...roundArgs, ...rosterArgs, ...coverageArgs };
+export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
+  ...deskArgs,
+  ...uploadArgs,
+  ...deviceArgs,
+  ...labelArgs,
+  ...roundArgs,
+  ...rosterArgs,
+  ...coverageArgs,
+  ...operatorArgs,
+};
 export const METHODS = Object.keys(argSchemas) as Method[];
 
 export type Events = {
@@ -206,7 +222,8 @@ export type Events = {
   LabelEvents &
   RoundEvents &
   RosterEvents &
-  CoverageEvents;
+  CoverageEvents &
+  OperatorEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

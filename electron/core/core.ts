@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import {
   argSchemas,
+  type ApiError,
   type ArgsOf,
   type EventName,
   type Events,
@@ -10,6 +11,7 @@ import {
   type ValueOf,
 } from '../api/contract';
 import type { DeviceHandlers, DeviceMode } from '../api/devices';
+import { METHOD_ACCESS, type OperatorHandlers } from '../api/operators';
 import type { LabelHandlers } from '../api/labels';
 import type { CoverageHandlers } from '../api/coverage';
 import type { RosterHandlers } from '../api/roster';
@@ -37,6 +39,9 @@ import { SiteIdentity } from './site/identity';
 import { deviceHandlers } from './devices/handlers';
 import { DeviceManager, type DeviceManagerOptions } from './devices/manager';
 import { labelHandlers } from './labels/handlers';
+import { operatorHandlers } from './operators/handlers';
+import { Operators } from './operators/operators';
+import { Session } from './operators/session';
 import { LabelService } from './labels/service';
 import { uploadHandlers } from './upload/handlers';
 import { UploadService, type UploadOptions } from './upload/service';
@@ -83,7 +88,11 @@ export class StationCore {
   readonly retention: Retention;
   readonly devices: DeviceManager;
   readonly labels: LabelService;
-  readonly feed = new FeedApplier();
+  // What the feed writes is the station's own work on HQ's word, whoever is signed in.
+  readonly feed = new FeedApplier((fn) => this.session.asStation(fn));
+  readonly operators: Operators;
+  /** Who is signed in; the core checks their role on every call (`METHOD_ACCESS`). */
+  readonly session: Session;
   readonly siteIdentity: SiteIdentity;
   readonly rounds: Rounds;
   readonly roster: Roster;
@@ -110,11 +119,24 @@ export class StationCore {
     this.identity = ensureStation(this.db, this.journal, now);
     this.currentRouter = new ScanRouter(this.identity.site.config);
     const identity = this.identity;
-    // Read when a change is made, by which time the desk exists.
-    const operatorId = () => this.desk.operator().id;
+    this.operators = new Operators(this.db, this.journal, this.identity);
+    this.session = new Session({
+      db: this.db,
+      writer: this.writer,
+      operators: this.operators,
+      identity: this.identity,
+      now,
+      onChange: (view) => {
+        // A question asked of one operator is not the next one's to answer.
+        this.desk.dropPending();
+        this.emit('operator.session', view);
+      },
+    });
+    // Every record carries the operator signed in when it is written.
+    const operatorId = () => this.session.operatorId();
     this.rounds = new Rounds(this.db, this.journal, this.identity, operatorId, () => this.siteIdentity.markKey());
     this.siteIdentity = new SiteIdentity(this.db, this.journal, this.identity, operatorId, this.rounds);
-    this.desk = new SamplingDesk(this.db, this.journal, this.identity, now, this.rounds);
+    this.desk = new SamplingDesk(this.db, this.journal, this.identity, now, this.rounds, operatorId);
     const context: CoreContext = { db: this.db, dataDir: options.dataDir, writer: this.writer, journal: this.journal, identity: this.identity, operatorId, now };
     this.roster = new Roster({
       ...context,
@@ -138,6 +160,7 @@ export class StationCore {
     this.feed.register(this.siteIdentity.feedHandlers());
     this.feed.register(this.rounds.feedHandlers());
     this.feed.register(this.desk.conflicts.feedHandlers());
+    this.feed.register(this.operators.feedHandlers());
     this.upload = new UploadService(
       {
         ...context,
@@ -164,7 +187,8 @@ export class StationCore {
         },
         operatorId,
         now,
-        submitScan: (text, source) => this.invoke('scan.submit', { text, source }),
+        // A badge on a device scanner is a sign-in step, also on the lock screen.
+        submitScan: (text, source) => (this.isBadge(text) ? this.invoke('operator.identify', { text, source }) : this.invoke('scan.submit', { text, source })),
         emit: (event, payload) => this.emit(event, payload as Events[typeof event]),
       },
       { ...options.deviceOptions, mode: options.devices },
@@ -183,6 +207,14 @@ export class StationCore {
       ...labelHandlers(this.labels),
       ...roundHandlers(this.rounds, (fn) => this.change(fn), now),
       ...rosterHandlers(this.roster),
+      ...operatorHandlers({
+        session: this.session,
+        operators: this.operators,
+        writer: this.writer,
+        router: () => this.router,
+        now,
+        changed: () => this.emit('operators.changed', { count: 1 }),
+      }),
       ...coverageHandlers(this.coverage, {
         writer: this.writer,
         now,
@@ -197,6 +229,11 @@ export class StationCore {
       this.retention.start();
     }
     void this.devices.start();
+  }
+
+  private isBadge(text: string): boolean {
+    const classified = this.router.classify(text);
+    return classified.ok && classified.scan.kind === 'badge';
   }
 
   /** Classifies scans by the site's current configuration. */
@@ -225,6 +262,12 @@ export class StationCore {
       log.info({ siteId: effects.identity.site.id, number: effects.identity.station.number }, 'station identity from HQ');
     }
     if (effects.site) this.useSiteConfig(effects.site);
+    if (effects.operators > 0) {
+      // An operator disabled or locked out elsewhere is signed out here too.
+      this.session.recheck();
+      this.emit('operators.changed', { count: effects.operators });
+    }
+    if (effects.site || effects.operators > 0) this.emit('operator.session', this.session.view());
     else if ((effects.identity || effects.conflicts > 0 || effects.rounds > 0) && this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
     if (effects.rounds > 0 || effects.identity) this.emit('rounds.changed', { current: this.rounds.current() });
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
@@ -262,7 +305,7 @@ export class StationCore {
 
   private deskHandlers(): Omit<
     HandlerImpl,
-    keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers | keyof RoundHandlers | keyof RosterHandlers | keyof CoverageHandlers
+    keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers | keyof RoundHandlers | keyof RosterHandlers | keyof CoverageHandlers | keyof OperatorHandlers
   > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
@@ -281,6 +324,8 @@ export class StationCore {
         log.info({ source, kind: classified.ok ? classified.scan.kind : classified.error.code }, 'scan');
         if (!classified.ok) throw new DomainError(classified.error.code, classified.error.params);
         const scan = classified.scan;
+        // Switching operator: the badge names them, their PIN signs them in.
+        if (scan.kind === 'badge') return { kind: 'operator.pinNeeded', operator: this.session.identify(scan.code), badge: scan.code };
         // The tube label prints after the commit and never holds up or undoes the opening.
         return this.labels.afterScan(await change(() => this.upload.results.afterScan(desk.scan(scan))));
       },
@@ -307,6 +352,8 @@ export class StationCore {
     if (this.closed) return { ok: false, error: { code: 'internal', params: { reason: 'closed' } } };
     if (!Object.hasOwn(argSchemas, method)) return { ok: false, error: { code: 'request.unknownMethod', params: { method: method.slice(0, 64) } } };
     const m = method as Method;
+    const refusal = this.refusal(m);
+    if (refusal) return { ok: false, error: refusal };
     const parsed = argSchemas[m].safeParse(args ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -321,6 +368,21 @@ export class StationCore {
       log.error({ err, method: m }, 'command failed');
       return { ok: false, error: storage ?? { code: 'internal' } };
     }
+  }
+
+  /**
+   * Who may call `method` now (`METHOD_ACCESS`), checked here for every host, screen, device and
+   * in-process caller alike. A scan or a touch of the screen keeps the session from the idle lock.
+   */
+  private refusal(method: Method): ApiError | null {
+    this.session.lockIfIdle();
+    const access = METHOD_ACCESS[method];
+    if (access === 'signIn' || access === 'status') return null;
+    const operator = this.session.active();
+    if (!operator) return { code: 'session.locked', params: { method } };
+    if (!access.includes(operator.role)) return { code: 'operator.forbidden', params: { method, role: operator.role, needed: access.join(',') } };
+    if (method === 'scan.submit') this.session.touch();
+    return null;
   }
 
   /** Typed convenience for in-process callers (tests, CLI, benchmarks). */
@@ -346,6 +408,7 @@ export class StationCore {
     this.closed = true;
     this.events.removeAllListeners();
     this.retention.stop();
+    this.session.close();
     this.upload.close();
     this.roster.close();
     // Ports and simulators close in the background; callers that must wait await devices.stop().

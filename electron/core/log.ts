@@ -11,7 +11,7 @@ const root = pino(
   level: process.env.STATION_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info'),
   base: undefined,
   redact: {
-    paths: ['text', 'raw', 'name', 'idNumber', 'phone', 'payload', '*.text', '*.raw', '*.name', '*.idNumber', '*.phone', '*.payload'],
+    paths: ['text', 'raw', 'name', 'idNumber', 'phone', 'payload', 'pin', 'pinHash', '*.text', '*.raw', '*.name', '*.idNumber', '*.phone', '*.payload', '*.pin', '*.pinHash'],
     censor: '[redacted]',
   },
   },

@@ -68,6 +68,22 @@ const api = {
   'coverage.exempt': command('coverage.exempt'),
   'coverage.unexempt': command('coverage.unexempt'),
   'coverage.export': command('coverage.export'),
+  'operator.session': command('operator.session'),
+  'operator.identify': command('operator.identify'),
+  'operator.signIn': command('operator.signIn'),
+  'operator.setup': command('operator.setup'),
+  'operator.lock': command('operator.lock'),
+  'operator.signOut': command('operator.signOut'),
+  'operator.activity': command('operator.activity'),
+  'operator.list': command('operator.list'),
+  'operator.create': command('operator.create'),
+  'operator.update': command('operator.update'),
+  'operator.resetPin': command('operator.resetPin'),
+  'operator.disable': command('operator.disable'),
+  'operator.enable': command('operator.enable'),
+  'operator.unlock': command('operator.unlock'),
+  'operator.settings': command('operator.settings'),
+  'operator.setIdleLock': command('operator.setIdleLock'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -8,6 +8,7 @@ import { claimTubeCodes } from './conflicts';
 import { projectStationRoster, type RowsWriter } from './roster';
 import { countSampling, projectExemptions } from './coverage';
 import { projectStationRounds, samplingOfBatch, shareMarks } from './rounds';
+import { projectStationOperators } from './operators';
 
 export type BatchContext = {
   stationId: string;
@@ -29,7 +30,8 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
       p.tubeStates.length +
       p.rosterCommits.length +
       p.rosterRows.length +
-      p.exemptions.length >
+      p.exemptions.length +
+      p.operators.length >
     0;
   if (!needsStation) return;
   const station = await tx.one<{ id: string; site_id: string; number: number | string; name: string }>('SELECT id, site_id, number, name FROM station WHERE id = @id', {
@@ -38,6 +40,7 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   if (!station) return;
   const s = { id: station.id, siteId: station.site_id, number: Number(station.number), name: station.name };
   await projectStationRounds(tx, s, p);
+  if (p.operators.length > 0) await projectStationOperators(tx, s, p.operators);
   const sampling = await samplingOfBatch(tx, s, p);
   await shareMarks(tx, s, sampling, ctx.at);
   await countSampling(tx, sampling);

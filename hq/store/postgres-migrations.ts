@@ -380,7 +380,6 @@ const stationRevoked: PgMigration = {
   },
 };
 
-
 /** The same as SQLite's `hq-journal-chain`. */
 const journalChain: PgMigration = {
   version: 11,
@@ -390,6 +389,32 @@ const journalChain: PgMigration = {
       ALTER TABLE record ADD COLUMN chain_hash TEXT;
       ALTER TABLE station ADD COLUMN chain_head TEXT;
       ALTER TABLE station ADD COLUMN chain_error TEXT;
+    `);
+  },
+};
+
+/** The same `site_operator` as SQLite's `hq-site-operators`. */
+const siteOperators: PgMigration = {
+  version: 12,
+  name: 'hq-site-operators',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE site_operator (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('collector', 'sampler', 'gatekeeper', 'transporter', 'admin')),
+        badge TEXT,
+        pin_hash TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        locked_out INTEGER NOT NULL DEFAULT 0 CHECK (locked_out IN (0, 1)),
+        station_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX site_operator_code ON site_operator(site_id, code);
+      CREATE UNIQUE INDEX site_operator_badge ON site_operator(site_id, badge) WHERE badge IS NOT NULL;
     `);
   },
 };
@@ -406,4 +431,5 @@ export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   bindingsByTube,
   stationRevoked,
   journalChain,
+  siteOperators,
 ];

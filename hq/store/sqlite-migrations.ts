@@ -399,7 +399,6 @@ const stationRevoked: Migration = {
   },
 };
 
-
 /**
  * Each station's journal chain (see hq/chain.ts): `record.chain_hash`, each record's hash as the
  * station sent it (NULL for records from before its station chained its journal);
@@ -419,6 +418,37 @@ const journalChain: Migration = {
   },
 };
 
+/**
+ * The site's operators: made by HQ's staff (dashboard, `station hq operator`) or by a site admin
+ * at a station (projected from its journal), and sent to every station of the site through the
+ * feed. The PIN's Argon2id hash, never the PIN. A staff code and a badge name one operator of a
+ * site. `station_id`: where it was made (NULL at HQ); `updated_at` orders changes from everywhere.
+ */
+const siteOperators: Migration = {
+  version: 12,
+  name: 'hq-site-operators',
+  up(db) {
+    db.exec(`
+      CREATE TABLE site_operator (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('collector', 'sampler', 'gatekeeper', 'transporter', 'admin')),
+        badge TEXT,
+        pin_hash TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        locked_out INTEGER NOT NULL DEFAULT 0 CHECK (locked_out IN (0, 1)),
+        station_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX site_operator_code ON site_operator(site_id, code);
+      CREATE UNIQUE INDEX site_operator_badge ON site_operator(site_id, badge) WHERE badge IS NOT NULL;
+    `);
+  },
+};
+
 export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   initial,
   retestClosedBinding,
@@ -431,4 +461,5 @@ export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   bindingsByTube,
   stationRevoked,
   journalChain,
+  siteOperators,
 ];

@@ -8,6 +8,7 @@ import { DeskStateProvider } from './desk/DeskStateProvider';
 import { FeedbackProvider } from './feedback/FeedbackProvider';
 import { initI18n } from './i18n';
 import { LabelJobsProvider } from './labels/LabelJobsProvider';
+import { SessionProvider } from './screens/operators/SessionProvider';
 import './styles.css';
 
 const i18n = initI18n();
@@ -19,13 +20,15 @@ createRoot(root).render(
   <StrictMode>
     <I18nextProvider i18n={i18n}>
       <StationProvider client={client}>
-        <DeskStateProvider>
-          <FeedbackProvider>
-            <LabelJobsProvider>
-              <App />
-            </LabelJobsProvider>
-          </FeedbackProvider>
-        </DeskStateProvider>
+        <SessionProvider>
+          <DeskStateProvider>
+            <FeedbackProvider>
+              <LabelJobsProvider>
+                <App />
+              </LabelJobsProvider>
+            </FeedbackProvider>
+          </DeskStateProvider>
+        </SessionProvider>
       </StationProvider>
     </I18nextProvider>
   </StrictMode>,

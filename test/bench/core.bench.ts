@@ -26,7 +26,7 @@ it('core: binding commit latency and throughput against the disk’s fsync', asy
   const dir = tempDir('station-bench-');
   const fsync = summarize(fsyncLatency(dir, 1000));
 
-  const core = openCore(dir);
+  const core = await openCore(dir);
   await core.invoke('desk.setCapacity', { capacity: 20 });
   let person = 0;
   let tube = 0;

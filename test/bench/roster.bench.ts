@@ -9,7 +9,7 @@ import { personMark } from '../../electron/core/person/mark';
 import { createHqServer } from '../../hq/server';
 import { coverageView, recountCoverage } from '../../hq/domains/coverage';
 import { currentRosterImport } from '../../hq/domains/roster';
-import { tempDir } from '../helpers/core';
+import { folderWithAdmin, staffArgs, tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { report, summarize } from '../helpers/stats';
 import { ROOT, STATION_BIN } from '../helpers/station-process';
@@ -98,11 +98,11 @@ afterAll(async () => {
 const mb = (n: number | null) => (n === null ? 'n/a' : `${n.toFixed(0)} MB`);
 
 describe('roster import', () => {
-  it('at a station: CSV and XLSX against sqlite3 .import', () => {
+  it('at a station: CSV and XLSX against sqlite3 .import', async () => {
     const baseDb = path.join(tempDir('roster-sqlite3-'), 'import.db');
     const sqlite = timed('sqlite3', [baseDb, '-cmd', '.mode csv', `.import ${csvFile} resident`]);
-    const csv = timed(process.execPath, [STATION_BIN, 'roster', 'import', csvFile, '--data', tempDir('roster-station-csv-'), '--apply']);
-    const xlsx = timed(process.execPath, [STATION_BIN, 'roster', 'import', xlsxFile, '--data', tempDir('roster-station-xlsx-'), '--apply']);
+    const csv = timed(process.execPath, [STATION_BIN, 'roster', 'import', csvFile, '--data', await folderWithAdmin(tempDir('roster-station-csv-')), '--apply', ...staffArgs()]);
+    const xlsx = timed(process.execPath, [STATION_BIN, 'roster', 'import', xlsxFile, '--data', await folderWithAdmin(tempDir('roster-station-xlsx-')), '--apply', ...staffArgs()]);
     report(`Roster import at a station (${ROWS.toLocaleString('en')} rows CSV, ${XLSX_ROWS.toLocaleString('en')} rows XLSX; read, check, index, apply, journal for HQ)`, [
       ['sqlite3 .import of the CSV (no checks, no index)', `${sqlite.seconds.toFixed(2)} s`],
       ['station roster import, CSV', `${csv.seconds.toFixed(2)} s (${(csv.seconds / sqlite.seconds).toFixed(1)}x sqlite3), peak ${mb(csv.peakMb)}`],
@@ -135,8 +135,8 @@ describe('roster import', () => {
   }, 900_000);
 
   it('coverage of a round over the roster at a station, by building and unit', async () => {
-    const dataDir = tempDir('roster-coverage-');
-    timed(process.execPath, [STATION_BIN, 'roster', 'import', csvFile, '--data', dataDir, '--apply']);
+    const dataDir = await folderWithAdmin(tempDir('roster-coverage-'));
+    timed(process.execPath, [STATION_BIN, 'roster', 'import', csvFile, '--data', dataDir, '--apply', ...staffArgs()]);
     const core = new StationCore({ dataDir, devices: 'off' });
     try {
       const round = core.rounds.current()!;

@@ -63,7 +63,7 @@ async function startHqProcess(databaseUrl: string | undefined, dataDir: string):
  */
 function fillJournal(core: StationCore, records: number): void {
   const stationId = core.identity.station.id;
-  const operatorId = core.desk.operator().id;
+  const operatorId = core.session.operatorId();
   const roundId = core.rounds.current()!.id;
   const insert = core.db.prepare('INSERT INTO journal (seq, station_id, kind, entity_id, operator_id, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
   let seq = core.journal.lastSeq();

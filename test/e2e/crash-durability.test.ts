@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { tempDir } from '../helpers/core';
+import { TEST_ADMIN, tempDir } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { startStationProcess } from '../helpers/station-process';
 
@@ -18,6 +18,10 @@ describe('durability under SIGKILL', () => {
     const station = await startStationProcess(dataDir);
     const ws = new WebSocket(`${station.url.replace('http', 'ws')}api`, { origin: station.url.slice(0, -1), headers: { authorization: `Bearer ${station.token}` } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    // The first-run step signs the test's admin in before the scans (id 0: not counted as one).
+    const signedIn = new Promise((resolve) => ws.once('message', resolve));
+    ws.send(JSON.stringify({ type: 'call', id: 0, method: 'operator.setup', args: TEST_ADMIN }));
+    await signedIn;
 
     // The stream: capacity 20, then a tube and its 20 people, the next tube, ... all sent at
     // once, so that many scans are still in flight when the process dies.

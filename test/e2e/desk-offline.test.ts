@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { launchBrowser } from './helpers/browser';
-import { openDesk, scan } from './helpers/desk-page';
+import { openDesk, scan, signInOnPage } from './helpers/desk-page';
 import { startKiosk, type Kiosk } from './helpers/kiosk';
 
 describe('desk when the kiosk host goes away and comes back', () => {
@@ -45,6 +45,9 @@ describe('desk when the kiosk host goes away and comes back', () => {
     expect(new URL(page.url()).pathname).toBe('/');
     expect(page.url()).not.toContain(kiosk.token);
     await page.getByTestId('offline-banner').waitFor({ state: 'detached' });
+    // A restarted station starts signed out: the operator signs in again.
+    await page.getByTestId('signin-screen').waitFor();
+    await signInOnPage(page);
     // The desk is fetched again: the refused scan never reached the core.
     expect(await page.getByTestId('tube-count').innerText()).toBe('1/10');
     const bound = await scan(page, idNumber(2));

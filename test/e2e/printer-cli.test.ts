@@ -47,7 +47,7 @@ describe('station label (built CLI)', () => {
 
   it('uses the station\'s site and the tube\'s pool size with --data', async () => {
     const dataDir = tempDir();
-    const core = openCore(dataDir);
+    const core = await openCore(dataDir);
     const opened = await core.invoke('scan.submit', { text: tubeCode(77), source: 'manual' });
     expect(opened.ok).toBe(true);
     core.close();

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { checkCharacter } from '../../electron/core/person/gb11643';
 import { HQ_PATHS } from '../../hq/protocol';
-import { tempDir, ok } from '../helpers/core';
+import { folderWithAdmin, ok, staffArgs, tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { ROOT, STATION_BIN, startStationProcess } from '../helpers/station-process';
 import { siteDesk, startHq, waitFor, type RunningHq } from './upload-env';
@@ -221,12 +221,12 @@ describe.each(['sqlite', 'postgres'] as const)('the site roster across HQ and de
 
 describe('a desk’s data folder', () => {
   it('`station roster import` refuses the folder of a running Station, and imports once it stopped', async () => {
-    const dataDir = tempDir('station-roster-lock-');
+    const dataDir = await folderWithAdmin(tempDir('station-roster-lock-'));
     const file = path.join(tempDir('ledger-'), 'ledger.csv');
     fs.writeFileSync(file, ledger([`张三,${id(1)},,1,1,101,`, `李四,${id(2)},,1,1,102,`]));
     const importCli = () =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [STATION_BIN, 'roster', 'import', file, '--data', dataDir, '--apply'], { cwd: ROOT });
+        const child = spawn(process.execPath, [STATION_BIN, 'roster', 'import', file, '--data', dataDir, '--apply', ...staffArgs()], { cwd: ROOT });
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.stderr.on('data', (d: Buffer) => (out += d.toString()));

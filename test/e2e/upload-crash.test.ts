@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
-import { tempDir } from '../helpers/core';
+import { signInAdmin, staffArgs, tempDir } from '../helpers/core';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { ROOT, STATION_BIN, startStationProcess, type StationProcess } from '../helpers/station-process';
 import { bindPeople, hqDigests, stationDigests, waitFor } from './upload-env';
@@ -80,11 +80,11 @@ describe('upload survives crashes (real processes)', () => {
 
     // The journal: 10,000 bindings made before the upload starts.
     const dataDir = tempDir('station-crash-');
-    const setup = new StationCore({ dataDir });
+    const setup = await signInAdmin(new StationCore({ dataDir }));
     await bindPeople(setup, 10_000, 10);
     setup.close();
 
-    const enrolled = spawn(process.execPath, [STATION_BIN, 'enroll', '--data', dataDir, '--hq', proxy.url, '--code', code], { cwd: ROOT });
+    const enrolled = spawn(process.execPath, [STATION_BIN, 'enroll', '--data', dataDir, '--hq', proxy.url, '--code', code, ...staffArgs()], { cwd: ROOT });
     const enrollExit = await new Promise<number | null>((resolve) => enrolled.once('exit', resolve));
     expect(enrollExit).toBe(0);
     // The journal as HQ must end up holding it: the bindings, and the station joining its site at enrollment.

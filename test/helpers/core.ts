@@ -10,8 +10,42 @@ export function tempDir(prefix = 'station-test-'): string {
   return fs.mkdtempSync(path.join(process.env.STATION_TEST_TMP ?? os.tmpdir(), prefix));
 }
 
-export function openCore(dataDir = tempDir()): StationCore {
-  return new StationCore({ dataDir });
+/**
+ * The site admin every test signs in as: made by the first-run step on a fresh station, signed
+ * in with the staff code and PIN on one that has them already.
+ */
+export const TEST_ADMIN = { name: '测试管理员', code: 'T001', pin: '730519', badge: 'OP0901' } as const;
+
+/** Signs `core` in as the test's site admin (creating them on a fresh station); returns the core. */
+export async function signInAdmin(core: StationCore): Promise<StationCore> {
+  const session = await core.invoke('operator.session', {});
+  const result =
+    session.ok && session.value.state === 'setup'
+      ? await core.invoke('operator.setup', { ...TEST_ADMIN })
+      : await core.invoke('operator.signIn', { code: TEST_ADMIN.code, pin: TEST_ADMIN.pin });
+  if (!result.ok) throw new Error(`test admin could not sign in: ${JSON.stringify(result.error)}`);
+  return core;
+}
+
+/**
+ * What a `station` command that changes records takes to run as the test's site admin, once the
+ * folder has them (`openCore` made them): the staff code, and the PIN in a file only its owner reads.
+ */
+export function staffArgs(): string[] {
+  const file = path.join(tempDir('station-pin-'), 'pin');
+  fs.writeFileSync(file, `${TEST_ADMIN.pin}\n`, { mode: 0o600 });
+  return ['--staff', TEST_ADMIN.code, '--pin-file', file];
+}
+
+/** A station folder with the test's site admin made, and nothing running on it. */
+export async function folderWithAdmin(dataDir = tempDir()): Promise<string> {
+  (await openCore(dataDir)).close();
+  return dataDir;
+}
+
+/** A core on `dataDir` with the test's site admin signed in. */
+export async function openCore(dataDir = tempDir()): Promise<StationCore> {
+  return signInAdmin(new StationCore({ dataDir }));
 }
 
 /** Calls and unwraps: fails the test with the error code if the core refused. */

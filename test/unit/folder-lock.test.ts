@@ -5,7 +5,7 @@ import { roster } from '../../electron/cli/commands/roster';
 import { StationCore } from '../../electron/core/core';
 import { DataFolderInUseError } from '../../electron/core/db/folder-lock';
 import { checkCharacter } from '../../electron/core/person/gb11643';
-import { ok, tempDir } from '../helpers/core';
+import { ok, signInAdmin, tempDir } from '../helpers/core';
 
 const open: StationCore[] = [];
 afterEach(() => {
@@ -31,7 +31,7 @@ function ledger(rows: number): Buffer {
 describe('one Station per data folder', () => {
   it('refuses `station roster import` and a second station on a folder in use, and leaves the running one’s import alone', async () => {
     const dataDir = tempDir();
-    const running = core(dataDir);
+    const running = await signInAdmin(core(dataDir));
     // The running Station is reading a ledger.
     const bytes = ledger(5000);
     const { uploadId } = await ok(running, 'roster.upload', { fileName: 'big.csv', size: bytes.length });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startKioskHost, type KioskHost } from '../../electron/kiosk/server';
-import { tempDir } from '../helpers/core';
+import { TEST_ADMIN, tempDir } from '../helpers/core';
 import { tubeCode } from '../helpers/ids';
 
 let host: KioskHost | undefined;
@@ -73,7 +73,11 @@ describe('kiosk host', () => {
     host = await startKioskHost({ dataDir: tempDir(), port: 0, rendererDir: tempDir() });
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const ws = await connect(host.url, { origin: host.url.slice(0, -1), token: host.token });
-    const event = next(ws, (m) => m.type === 'event');
+    // The desk works for a signed-in operator only: the first-run step signs the test's admin in.
+    const setup = next(ws, (m) => m.type === 'result' && m.id === 6);
+    ws.send(JSON.stringify({ type: 'call', id: 6, method: 'operator.setup', args: TEST_ADMIN }));
+    expect(await setup).toMatchObject({ result: { ok: true, value: { state: 'active' } } });
+    const event = next(ws, (m) => m.type === 'event' && m.event === 'desk.changed');
     const result = next(ws, (m) => m.type === 'result' && m.id === 7);
     ws.send(JSON.stringify({ type: 'call', id: 7, method: 'scan.submit', args: { text: tubeCode(1), source: 'wedge' } }));
     expect(await result).toMatchObject({ result: { ok: true, value: { kind: 'tube.opened', tubeCode: tubeCode(1) } } });

@@ -10,7 +10,7 @@ const scan = (text: string) => ({ text, source: 'manual' as const });
 
 describe('sampling desk', () => {
   it('opens a tube, binds people and seals itself at capacity', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'desk.setCapacity', { capacity: 5 });
     const opened = await ok(core, 'scan.submit', scan(tubeCode(1)));
     expect(opened).toMatchObject({ kind: 'tube.opened', capacity: 5, sealedPrevious: null });
@@ -26,7 +26,7 @@ describe('sampling desk', () => {
   });
 
   it('seals the open tube when the next tube is scanned and rejects a used tube code', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     await ok(core, 'scan.submit', scan(idNumber(1)));
     const next = await ok(core, 'scan.submit', scan(tubeCode(2)));
@@ -36,7 +36,7 @@ describe('sampling desk', () => {
   });
 
   it('rejects the same person twice in a tube and asks before binding someone sampled this round', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     await ok(core, 'scan.submit', scan(idNumber(1)));
     expect(await refused(core, 'scan.submit', scan(idNumber(1)))).toBe('person.alreadyInTube');
@@ -53,14 +53,14 @@ describe('sampling desk', () => {
   });
 
   it('single mode seals every tube after one person', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'desk.setCapacity', { capacity: 1 });
     await ok(core, 'scan.submit', scan(tubeCode(7)));
     expect(await ok(core, 'scan.submit', scan(idNumber(1)))).toMatchObject({ count: 1, capacity: 1, tubeSealed: true });
   });
 
   it('undo needs a reason, keeps the record, and reopens a tube that sealed itself', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'desk.setCapacity', { capacity: 5 });
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     for (let i = 1; i <= 5; i++) await ok(core, 'scan.submit', scan(idNumber(i)));
@@ -78,7 +78,7 @@ describe('sampling desk', () => {
   });
 
   it('voids a tube with a reason; its people are no longer counted as sampled', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     await ok(core, 'scan.submit', scan(idNumber(1)));
     const voided = await ok(core, 'tube.void', { tubeCode: tubeCode(1), reason: '试管破损' });
@@ -89,7 +89,7 @@ describe('sampling desk', () => {
   });
 
   it('journals every change with a contiguous sequence in the same transaction', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     await refused(core, 'scan.submit', scan(tubeCode(1)));
     await ok(core, 'scan.submit', scan(idNumber(1)));
@@ -101,7 +101,7 @@ describe('sampling desk', () => {
   });
 
   it('generates new tube codes that match the site pattern and never repeat', async () => {
-    core = openCore();
+    core = await openCore();
     const a = await ok(core, 'tube.new', {});
     const b = await ok(core, 'tube.new', {});
     if (a.kind !== 'tube.opened' || b.kind !== 'tube.opened') throw new Error('not opened');
@@ -114,11 +114,11 @@ describe('sampling desk', () => {
 
   it('keeps everything across a restart', async () => {
     const dir = tempDir();
-    core = openCore(dir);
+    core = await openCore(dir);
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     await ok(core, 'scan.submit', scan(idNumber(1)));
     core.close();
-    core = openCore(dir);
+    core = await openCore(dir);
     const state = await ok(core, 'desk.state', {});
     expect(state.openTube).toMatchObject({ code: tubeCode(1), count: 1 });
     expect(state.openTube?.members[0]?.person.maskedIdNumber).toBe('110105********' + idNumber(1).slice(-4));

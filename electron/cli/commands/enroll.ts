@@ -2,21 +2,24 @@ import path from 'node:path';
 import { StationCore } from '../../core/core';
 import { defaultDataDir } from '../../core/paths';
 import { parseOptions } from '../args';
+import { signInSiteAdmin, STAFF_OPTIONS } from '../pin-input';
 import type { CliCommand } from './types';
 
 export const enroll: CliCommand = {
   name: 'enroll',
   summary: 'link this station to HQ with a one-time enrollment code (the key pair is made here)',
-  usage: 'station enroll [--data DIR] --hq URL --code CODE [--name NAME]',
+  usage: 'station enroll --staff CODE [--pin-file FILE] [--data DIR] --hq URL --code CODE [--name NAME]',
   async run(argv) {
     const { values } = parseOptions(
       argv,
-      { data: { type: 'string' }, hq: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' } },
+      { data: { type: 'string' }, hq: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' }, ...STAFF_OPTIONS },
       this.usage,
     );
     if (!values.hq || !values.code) throw new Error(`--hq and --code are required\nusage: ${this.usage}`);
     const core = new StationCore({ dataDir: path.resolve(values.data ?? defaultDataDir()) });
     try {
+      // Linking the station to HQ is a site admin's, here as on the screen.
+      await signInSiteAdmin(core, values, this.usage);
       const result = await core.invoke('upload.enroll', { hqUrl: values.hq, code: values.code, stationName: values.name });
       if (!result.ok) {
         const params = result.error.params ? ` ${JSON.stringify(result.error.params)}` : '';

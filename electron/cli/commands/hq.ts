@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { applyRosterImport, discardRosterImport, rosterProblems } from '../../../hq/domains/roster';
 import { roundsOfSite } from '../../../hq/domains/rounds';
+import { changeOperator, createOperator, hashNewPin, operatorsOfSite, type OperatorOutcome } from '../../../hq/domains/operators';
+import { roleSchema } from '../../api/operators';
+import { readPin } from '../pin-input';
 import { importLedgerAtHq } from '../../../hq/roster-import';
 import type { ImportOutcome } from '../../../hq/import';
 import { createHqServer } from '../../../hq/server';
@@ -198,6 +201,96 @@ async function station(argv: string[], usage: string): Promise<number> {
   });
 }
 
+const OPERATOR_WORDS: Record<string, string> = {
+  'site.unknown': 'no such site (make an enrollment code for it first, with --site-name)',
+  'operator.unknown': 'no operator of this site has that staff code',
+  'operator.codeTaken': 'another operator of this site has that staff code',
+  'operator.codeInvalid': 'a staff code is letters, digits, - or _, up to 32 of them',
+  'operator.badgeTaken': 'that badge is registered to another operator of this site',
+  'operator.badgeInvalid': 'that badge number does not fit the site’s badge pattern',
+  'operator.nameInvalid': 'a name is 1 to 50 characters',
+  'pin.tooShort': 'a PIN has at least 6 digits',
+  'pin.tooLong': 'a PIN has at most 12 digits',
+  'pin.notDigits': 'a PIN is digits only',
+  'pin.tooCommon': 'that PIN is too easy to guess (a repeat, a sequence or a common number); choose another',
+};
+
+/**
+ * `station hq operator`: a site's operators, as on the dashboard. A PIN is typed at the terminal
+ * (twice) or read from --pin-file, never given on the command line; HQ keeps and sends its hash.
+ */
+async function operatorCommand(argv: string[], usage: string): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values } = parseOptions(
+    rest,
+    {
+      data: { type: 'string' },
+      site: { type: 'string' },
+      code: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      badge: { type: 'string' },
+      'pin-file': { type: 'string' },
+    },
+    usage,
+  );
+  if (!values.data || !values.site) throw new Error(`--data and --site are required\nusage: ${usage}`);
+  const site = values.site;
+  const role = values.role === undefined ? undefined : roleSchema.safeParse(values.role);
+  if (role && !role.success) throw new Error(`--role must be one of ${roleSchema.options.join(', ')}`);
+  const newPin = async (): Promise<string> => {
+    const pin = await readPin({ pinFile: values['pin-file'], prompt: 'PIN (6 to 12 digits): ' });
+    if (!values['pin-file'] && process.stdin.isTTY && (await readPin({ prompt: 'PIN again: ' })) !== pin) throw new Error('the two PINs differ; nothing was changed');
+    const hashed = await hashNewPin(pin);
+    if (!hashed.ok) throw new Error(OPERATOR_WORDS[hashed.error] ?? hashed.error);
+    return hashed.pinHash;
+  };
+  const said = (outcome: OperatorOutcome, done: string): number => {
+    if (!outcome.ok) {
+      process.stderr.write(`hq operator ${action}: ${OPERATOR_WORDS[outcome.error] ?? outcome.error}\n`);
+      return 1;
+    }
+    process.stdout.write(`${done} ${outcome.operator.code} (${outcome.operator.name}, ${outcome.operator.role}) at site ${site}; its stations receive it at their next sync\n`);
+    return 0;
+  };
+  if (action === 'list') {
+    return withHq(values.data, async (server) => {
+      for (const o of await server.store.sql.read((tx) => operatorsOfSite(tx, site))) {
+        const state = o.disabled ? 'disabled' : o.lockedOut ? 'locked out' : o.hasPin ? 'active' : 'no PIN';
+        process.stdout.write(`${o.code}\t${o.role}\t${state}\t${o.badge ?? ''}\t${o.name}\n`);
+      }
+      return 0;
+    });
+  }
+  if (!values.code) throw new Error(`--code is required\nusage: ${usage}`);
+  const code = values.code;
+  const at = () => new Date().toISOString();
+  if (action === 'add') {
+    if (!values.name || !role) throw new Error(`--name and --role are required\nusage: ${usage}`);
+    const pinHash = await newPin();
+    return withHq(values.data, async (server) =>
+      said(
+        await server.store.sql.transaction((tx) => createOperator(tx, { siteId: site, name: values.name!, code, role: role.data!, badge: values.badge ?? null, pinHash, at: at() })),
+        'added',
+      ),
+    );
+  }
+  const changes: Record<string, () => Promise<Partial<Parameters<typeof changeOperator>[1]>>> = {
+    role: async () => {
+      if (!role) throw new Error(`--role is required\nusage: ${usage}`);
+      return { role: role.data };
+    },
+    pin: async () => ({ pinHash: await newPin() }),
+    disable: async () => ({ disabled: true }),
+    enable: async () => ({ disabled: false }),
+    unlock: async () => ({ unlock: true }),
+  };
+  const change = action ? changes[action] : undefined;
+  if (!change) throw new Error(`unknown operator action ${action ?? '(none)'}\nusage: ${usage}`);
+  const fields = await change();
+  return withHq(values.data, async (server) => said(await server.store.sql.transaction((tx) => changeOperator(tx, { siteId: site, code, at: at(), ...fields })), 'changed'));
+}
+
 async function roster(argv: string[], usage: string): Promise<number> {
   const [action, ...rest] = argv;
   if (action !== 'import') throw new Error(`unknown roster action ${action ?? '(none)'}\nusage: ${usage}`);
@@ -261,9 +354,9 @@ async function roster(argv: string[], usage: string): Promise<number> {
 export const hq: CliCommand = {
   name: 'hq',
   summary:
-    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger, `hq station revoke` cuts off a lost desk',
+    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger, `hq operator` manages a site’s operators, `hq station revoke` cuts off a lost desk',
   usage:
-    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply] | hq station revoke --data DIR --station ID',
+    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply] | hq operator add|role|pin|disable|enable|unlock|list --data DIR --site SITE [--code CODE] | hq station revoke --data DIR --station ID',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'code') return code(rest, 'station hq code --data DIR --site SITE [--site-name NAME] [--ttl-hours H]');
@@ -272,6 +365,12 @@ export const hq: CliCommand = {
       return roster(rest, 'station hq roster import FILE --data DIR --site SITE [--apply] [--map "HEADER=field,…"] [--encoding utf-8|gb18030]');
     }
     if (sub === 'station') return station(rest, 'station hq station revoke --data DIR --station ID');
+    if (sub === 'operator') {
+      return operatorCommand(
+        rest,
+        'station hq operator add --data DIR --site SITE --code CODE --name NAME --role ROLE [--badge BADGE] [--pin-file FILE] | operator role --data DIR --site SITE --code CODE --role ROLE | operator pin|disable|enable|unlock --data DIR --site SITE --code CODE [--pin-file FILE] | operator list --data DIR --site SITE',
+      );
+    }
     if (sub === 'round') {
       return round(rest, 'station hq round start --data DIR --site SITE --name NAME [--from YYYY-MM-DD] [--to YYYY-MM-DD] | round close --data DIR --site SITE [--round ID] | round list --data DIR --site SITE');
     }

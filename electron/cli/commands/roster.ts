@@ -2,6 +2,7 @@ import path from 'node:path';
 import { StationCore } from '../../core/core';
 import { defaultDataDir } from '../../core/paths';
 import { parseOptions } from '../args';
+import { signInSiteAdmin, STAFF_OPTIONS } from '../pin-input';
 import { parseEncoding, parseHeaderMapping, rosterFailureText, rosterProblemLine, SHOWN_PROBLEMS } from '../roster-words';
 import type { CliCommand } from './types';
 
@@ -11,17 +12,19 @@ import type { CliCommand } from './types';
  * and go to HQ with the journal. Only while Station itself is not running on the same data folder:
  * it refuses to start otherwise (the folder's lock), since it would take over the app's own
  * ledger import and roster downloads. A roster applied here is in use at Station's next start.
+ * A site admin runs it (`--staff`, their PIN asked for or read from --pin-file): the import is
+ * journalled under their name, as on the screen.
  */
 export const roster: CliCommand = {
   name: 'roster',
   summary: 'check a resident ledger (CSV or XLSX) and, with --apply, make its good rows the roster in use',
-  usage: 'station roster import FILE [--data DIR] [--apply] [--map "HEADER=field,…"] [--encoding utf-8|gb18030]',
+  usage: 'station roster import FILE --staff CODE [--pin-file FILE] [--data DIR] [--apply] [--map "HEADER=field,…"] [--encoding utf-8|gb18030]',
   async run(argv) {
     const [action, ...rest] = argv;
     if (action !== 'import') throw new Error(`usage: ${this.usage}`);
     const { values, positionals } = parseOptions(
       rest,
-      { data: { type: 'string' }, apply: { type: 'boolean' }, map: { type: 'string' }, encoding: { type: 'string' } },
+      { data: { type: 'string' }, apply: { type: 'boolean' }, map: { type: 'string' }, encoding: { type: 'string' }, ...STAFF_OPTIONS },
       this.usage,
     );
     const file = positionals[0];
@@ -31,6 +34,7 @@ export const roster: CliCommand = {
     const core = new StationCore({ dataDir: path.resolve(values.data ?? defaultDataDir()), devices: 'off', exclusive: true });
     const out = (line: string) => process.stdout.write(`${line}\n`);
     try {
+      await signInSiteAdmin(core, values, this.usage);
       const started = await core.roster.readFile(path.resolve(file), mapping, encoding);
       await core.roster.idle();
       const view = core.roster.importView(started.id);

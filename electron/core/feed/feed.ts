@@ -27,10 +27,12 @@ export type FeedEffects = {
   coverage: number;
   /** The site's mark key changed: marks are made again under it. */
   keys: boolean;
+  /** Operators of the site created or changed (at HQ or another station). */
+  operators: number;
 };
 
 export function noEffects(): FeedEffects {
-  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false };
+  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0 };
 }
 
 type ItemOf<K extends FeedKind> = Extract<FeedItem, { kind: K }>;
@@ -45,6 +47,9 @@ export type FeedHandlers = { [K in FeedKind]?: (item: ItemOf<K>, effects: FeedEf
 export class FeedApplier {
   private readonly handlers: FeedHandlers = {};
 
+  /** `asStation`: what the feed writes is the station's own work on HQ's word, not the signed-in operator's. */
+  constructor(private readonly asStation: <T>(fn: () => T) => T = (fn) => fn()) {}
+
   register(handlers: FeedHandlers): void {
     for (const kind of Object.keys(handlers) as FeedKind[]) {
       if (this.handlers[kind]) throw new Error(`feed kind ${kind} has two owners`);
@@ -55,10 +60,12 @@ export class FeedApplier {
   /** Applies items in cursor order; the caller runs this inside the writer. */
   apply(items: readonly FeedItem[], at: string): FeedEffects {
     const effects = noEffects();
-    for (const item of items) {
-      const handler = this.handlers[item.kind] as ((i: FeedItem, e: FeedEffects, at: string) => void) | undefined;
-      handler?.(item, effects, at);
-    }
+    this.asStation(() => {
+      for (const item of items) {
+        const handler = this.handlers[item.kind] as ((i: FeedItem, e: FeedEffects, at: string) => void) | undefined;
+        handler?.(item, effects, at);
+      }
+    });
     return effects;
   }
 }

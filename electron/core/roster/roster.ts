@@ -68,6 +68,8 @@ type ImportRow = {
   applied_at: string | null;
   journalled_rows: number;
   journal_cursor: number;
+  /** Who read the ledger here: the rows journalled after it was applied are theirs too. */
+  operator_id: string | null;
 };
 
 /** A resident as the screens may show them (ID number and phone masked); `ref` is what a desk sends back. */
@@ -677,7 +679,7 @@ export class Roster {
       const rows = found.map(([, ...tuple]) => tuple);
       this.deps.journal.append({
         stationId: this.deps.identity.station.id,
-        operatorId: this.deps.operatorId(),
+        operatorId: r.operator_id ?? this.deps.operatorId(),
         at: this.deps.now().toISOString(),
         kind: 'roster.rows',
         entityId: r.id,

@@ -3,6 +3,7 @@ import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
 import type { FeedHandlers } from '../feed/feed';
 import { newId } from '../ids';
+import { NO_OPERATOR } from '../operators/operators';
 import type { Journal } from '../journal';
 import { personMark } from '../person/mark';
 import type { StationIdentity } from '../site/bootstrap';
@@ -122,7 +123,8 @@ export class Rounds {
       entityId: roundId,
       payload: { siteId: row.site_id },
     });
-    this.db.prepare('UPDATE round SET closed_at = ?, closed_operator_id = ?, closed_seq = ? WHERE id = ?').run(at, operatorId, seq, roundId);
+    // Closed by the station itself (it joined another site): no operator of its own closed it.
+    this.db.prepare('UPDATE round SET closed_at = ?, closed_operator_id = ?, closed_seq = ? WHERE id = ?').run(at, operatorId === NO_OPERATOR ? null : operatorId, seq, roundId);
     return this.view({ ...row, closed_at: at }, this.currentRow()?.id ?? null);
   }
 

@@ -3,7 +3,6 @@ import type {
   BindingView,
   Capacity,
   DeskState,
-  OperatorView,
   PendingConfirmation,
   PersonView,
   ScanOutcome,
@@ -78,6 +77,8 @@ export class SamplingDesk {
     private readonly identity: StationIdentity,
     private readonly now: () => Date,
     private readonly rounds: Rounds,
+    /** Who is signed in: every record carries them. */
+    private readonly operatorId: () => string,
   ) {
     this.conflicts = new TubeConflicts(db);
   }
@@ -93,15 +94,6 @@ export class SamplingDesk {
   }
 
   // ---- reads -------------------------------------------------------------------------------
-
-  operator(): OperatorView {
-    const row = this.sql(
-        `SELECT o.id, o.code, o.name FROM operator o JOIN setting s ON s.key = 'operator.current' AND s.value = o.id`,
-      )
-      .get() as OperatorView | undefined;
-    if (!row) throw new Error('no current operator');
-    return row;
-  }
 
   /** The round new tubes open in; refused when the site has none open. */
   private roundForNewTube(): { id: string; name: string } {
@@ -164,7 +156,6 @@ export class SamplingDesk {
     return {
       site: { id: this.identity.site.id, name: this.identity.site.name },
       station: { id: this.identity.station.id, name: this.identity.station.name, number: this.identity.station.number },
-      operator: this.operator(),
       round: round ? { id: round.id, name: round.name, startsOn: round.startsOn, endsOn: round.endsOn } : null,
       capacity: this.capacity(),
       openTube,
@@ -192,21 +183,20 @@ export class SamplingDesk {
   // ---- changes -----------------------------------------------------------------------------
 
   private stamp() {
-    return { stationId: this.identity.station.id, operatorId: this.operator().id, at: this.now().toISOString() };
+    return { stationId: this.identity.station.id, operatorId: this.operatorId(), at: this.now().toISOString() };
   }
 
   setCapacity(capacity: Capacity): void {
     this.sql(`INSERT INTO setting (key, value) VALUES ('desk.capacity', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(capacity));
   }
 
-  scan(scan: ClassifiedScan): ScanOutcome {
+  /** A desk scan; a badge is a sign-in step and never reaches the desk (`Session.identify`). */
+  scan(scan: Exclude<ClassifiedScan, { kind: 'badge' }>): ScanOutcome {
     switch (scan.kind) {
       case 'tube':
         return this.openTube(scan.code);
       case 'person':
         return this.bindPerson(scan.person, scan.format);
-      case 'badge':
-        return this.signIn(scan.code);
       case 'box':
         throw new DomainError('scan.boxNotAtDesk', { code: scan.code });
     }
@@ -416,6 +406,11 @@ export class SamplingDesk {
     if (this.pending?.token === token) this.pending = null;
   }
 
+  /** The screen locked or another operator signed in: a question asked of the last one is not theirs to answer. */
+  dropPending(): void {
+    this.pending = null;
+  }
+
   /** A correction is a new record with its reason, journalled with the same seq. */
   private correct(kind: 'binding.undo' | 'tube.void', targetId: string, reason: string, entry: { kind: JournalKind; payload: Record<string, unknown> }): void {
     const s = this.stamp();
@@ -460,13 +455,5 @@ export class SamplingDesk {
     this.correct('tube.void', tube.id, reason, { kind: 'tube.voided', payload: { code, count: tube.count } });
     this.pending = null;
     return this.summary(this.openTubeRowById(tube.id));
-  }
-
-  signIn(badge: string): ScanOutcome {
-    const operator = this.sql('SELECT id, code, name FROM operator WHERE badge = ?').get(badge) as OperatorView | undefined;
-    if (!operator) throw new DomainError('operator.unknownBadge', { badge });
-    this.sql(`UPDATE setting SET value = ? WHERE key = 'operator.current'`).run(operator.id);
-    this.journal.append({ ...this.stamp(), kind: 'operator.signedIn', entityId: operator.id, payload: { code: operator.code } });
-    return { kind: 'operator.switched', operator };
   }
 }

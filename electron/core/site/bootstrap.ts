@@ -1,4 +1,5 @@
 import { newId } from '../ids';
+import { NO_OPERATOR } from '../operators/operators';
 import type { StationDatabase } from '../db/database';
 import type { Journal } from '../journal';
 import { DEMO_SITE_CONFIG, parseSiteConfig, type SiteConfig } from './config';
@@ -9,8 +10,9 @@ export type StationIdentity = {
 };
 
 /**
- * First start: the embedded demo site, this station, a default operator and a first round, so
- * Station works with no configuration. Later starts read what is there.
+ * First start: the embedded demo site, this station and a first round, so Station works with no
+ * configuration; the first-run screen then creates the first site admin (no operator exists
+ * before, so the records of the first start are the station's own). Later starts read what is there.
  */
 export function ensureStation(db: StationDatabase, journal: Journal, now: () => Date): StationIdentity {
   const existing = db
@@ -30,7 +32,6 @@ export function ensureStation(db: StationDatabase, journal: Journal, now: () => 
   const at = now().toISOString();
   const siteId = 'demo-site';
   const stationId = newId();
-  const operatorId = newId();
   const roundId = newId();
   const station = { id: stationId, name: '演示采样台 1', number: 1 };
   const site = { id: siteId, name: '演示社区采样点', config: DEMO_SITE_CONFIG };
@@ -43,25 +44,15 @@ export function ensureStation(db: StationDatabase, journal: Journal, now: () => 
       station.number,
       at,
     );
-    const base = { stationId, operatorId, at };
+    const base = { stationId, operatorId: NO_OPERATOR, at };
     journal.append({ ...base, kind: 'site.configured', entityId: site.id, payload: { name: site.name, config: site.config } });
     journal.append({ ...base, kind: 'station.created', entityId: stationId, payload: { siteId, name: station.name, number: station.number } });
-    const opSeq = journal.append({
-      ...base,
-      kind: 'operator.created',
-      entityId: operatorId,
-      payload: { code: 'DEFAULT', name: '默认采集员', role: 'collector', badge: 'OP0001' },
-    });
-    db.prepare(
-      `INSERT INTO operator (id, station_id, code, name, role, badge, at, seq) VALUES (?, ?, 'DEFAULT', '默认采集员', 'collector', 'OP0001', ?, ?)`,
-    ).run(operatorId, stationId, at, opSeq);
     const roundName = `第1轮 ${at.slice(0, 10)}`;
     // The demo site's own round: a station enrolled at HQ closes it and binds into its site's rounds.
     const roundSeq = journal.append({ ...base, kind: 'round.started', entityId: roundId, payload: { siteId, name: roundName, startsOn: null, endsOn: null } });
     db.prepare(
-      `INSERT INTO round (id, site_id, name, started_at, origin, started_by, operator_id, seq) VALUES (?, ?, ?, ?, 'here', ?, ?, ?)`,
-    ).run(roundId, siteId, roundName, at, station.name, operatorId, roundSeq);
-    db.prepare(`INSERT INTO setting (key, value) VALUES ('operator.current', ?)`).run(operatorId);
+      `INSERT INTO round (id, site_id, name, started_at, origin, started_by, seq) VALUES (?, ?, ?, ?, 'here', ?, ?)`,
+    ).run(roundId, siteId, roundName, at, station.name, roundSeq);
   }).immediate();
   return { site, station };
 }

@@ -48,6 +48,8 @@ export const siteConfigSchema = z
     household: householdRulesSchema.optional(),
     /** Days after which personal data of records HQ has confirmed is purged at the station; absent: kept. */
     retention: z.object({ personalDataDays: z.number().int().min(1).max(3650) }).strict().optional(),
+    /** The screen locks after this many minutes without input (a station's own setting applies when unset). */
+    idleLockMinutes: z.number().int().min(1).max(240).optional(),
   })
   .strict();
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

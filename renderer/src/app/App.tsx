@@ -1,52 +1,66 @@
 import { useEffect, useState } from 'react';
+import type { ScanSource } from '../../../electron/api/contract';
 import { useDeskState } from '../desk/DeskStateProvider';
 import { useDeskActions } from '../desk/useDeskActions';
 import { Banner } from '../feedback/Banner';
 import { setLanguage, useStationTranslation } from '../i18n';
 import { ScanCaptureProvider } from '../scanner/ScanCapture';
 import { SCREENS } from '../screens';
+import { SignInScreen } from '../screens/operators/SignInScreen';
+import { useSession } from '../screens/operators/SessionProvider';
+import { useRoleWords } from '../screens/operators/words';
 import { STATUS_INDICATORS } from '../status';
-import { useConnection } from './station';
+import { useConnection, useStation } from './station';
 
-/** The shell: header with context and status, the outcome banner, then the current screen. */
+/**
+ * The shell: header with context and status, the outcome banner, then the current screen; or,
+ * while nobody may use the desk (first run, signed out, locked, a badge waiting for its PIN),
+ * the sign-in screen and nothing else.
+ */
 export function App() {
   const actions = useDeskActions();
-  return (
-    <ScanCaptureProvider onScan={(text, source) => void actions.submitScan(text, source)}>
-      <Shell />
-    </ScanCaptureProvider>
-  );
+  const session = useSession();
+  const active = session.view?.state === 'active';
+  // A badge is a sign-in step wherever it is scanned: the core names whose PIN to ask for.
+  const onScan = (text: string, source: ScanSource) => void (session.isBadge(text) ? session.identify(text, source) : actions.submitScan(text, source));
+  return <ScanCaptureProvider onScan={onScan}>{active && !session.pinFor ? <Shell /> : <SignInScreen />}</ScanCaptureProvider>;
 }
 
 function Shell() {
-  const { t, language } = useStationTranslation('common');
+  const { t, language } = useStationTranslation(['common', 'operators']);
   const desk = useDeskState();
   const connection = useConnection();
-  const [screenId, setScreenId] = useState(SCREENS[0]?.id);
-  const screen = SCREENS.find((s) => s.id === screenId) ?? SCREENS[0];
+  const client = useStation();
+  const session = useSession();
+  const role = useRoleWords();
+  const operator = session.view?.operator;
+  const screens = SCREENS.filter((s) => session.may(s.needs));
+  const [screenId, setScreenId] = useState(screens[0]?.id);
+  const screen = screens.find((s) => s.id === screenId) ?? screens[0];
 
   // Alt+1…9 switches screens; a scanner never sends Alt.
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
       if (!e.altKey || e.ctrlKey || e.metaKey) return;
-      const target = SCREENS[Number(e.key) - 1];
+      const target = screens[Number(e.key) - 1];
       if (!target) return;
       e.preventDefault();
       setScreenId(target.id);
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, []);
+  }, [screens]);
 
   return (
     <div className="app">
       <header className="topbar">
         <div className="brand">{t('appName')}</div>
         <nav className="tabs" aria-label={t('nav.label')}>
-          {SCREENS.map((s, i) => (
+          {screens.map((s, i) => (
             <button
               key={s.id}
               type="button"
+              data-testid={`tab-${s.id}`}
               className={`tab ${s.id === screen?.id ? 'is-active' : ''}`}
               aria-current={s.id === screen?.id ? 'page' : undefined}
               onClick={() => setScreenId(s.id)}
@@ -74,16 +88,27 @@ function Shell() {
                 {desk.round ? desk.round.name : t('header.noRound')}
               </dd>
             </div>
-            <div>
-              <dt>{t('header.operator')}</dt>
-              <dd>
-                {desk.operator.name} <small>{desk.operator.code}</small>
-              </dd>
-            </div>
           </dl>
         ) : (
           <div className="context" />
         )}
+        {operator ? (
+          <div className="operator-box" data-testid="operator-box">
+            <div className="operator-who">
+              <span className="operator-label">{t('header.operator')}</span>
+              <strong data-testid="operator-name">{operator.name}</strong> <small>{operator.code}</small>
+              <small className="operator-role" data-testid="operator-role">
+                {role(operator.role)}
+              </small>
+            </div>
+            <button type="button" className="btn btn-lock" data-testid="lock-screen" title={t('operators:header.lockHint')} onClick={() => void client.call('operator.lock', {})}>
+              {t('operators:header.lock')}
+            </button>
+            <button type="button" className="btn btn-quiet" data-testid="sign-out" onClick={() => void client.call('operator.signOut', {})}>
+              {t('operators:header.signOut')}
+            </button>
+          </div>
+        ) : null}
         <div className="indicators">
           {STATUS_INDICATORS.map(({ id, Indicator }) => (
             <Indicator key={id} />

@@ -1,6 +1,7 @@
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { DeskState } from '../../../electron/api/contract';
 import { useConnection, useStation } from '../app/station';
+import { useSignedIn } from '../screens/operators/SessionProvider';
 
 const DeskStateContext = createContext<DeskState | null>(null);
 
@@ -11,19 +12,21 @@ const DeskStateContext = createContext<DeskState | null>(null);
 export function DeskStateProvider({ children }: { children: ReactNode }) {
   const client = useStation();
   const connection = useConnection();
+  const signedIn = useSignedIn();
   const [state, setState] = useState<DeskState | null>(null);
   const eventsSeen = useRef(0);
 
-  useEffect(
-    () =>
-      client.on('desk.changed', (next) => {
-        eventsSeen.current++;
-        setState(next);
-      }),
-    [client],
-  );
+  useEffect(() => {
+    if (!signedIn) return;
+    return client.on('desk.changed', (next) => {
+      eventsSeen.current++;
+      setState(next);
+    });
+  }, [client, signedIn]);
 
   useEffect(() => {
+    // Locked or signed out, the desk (and who is in its tube) is not kept on the page at all.
+    if (!signedIn) return setState(null);
     if (connection !== 'online') return;
     let live = true;
     const seenAtRequest = eventsSeen.current;
@@ -34,7 +37,7 @@ export function DeskStateProvider({ children }: { children: ReactNode }) {
     return () => {
       live = false;
     };
-  }, [client, connection]);
+  }, [client, connection, signedIn]);
 
   return <DeskStateContext.Provider value={state}>{children}</DeskStateContext.Provider>;
 }

@@ -48,8 +48,9 @@ export function useDeskActions() {
           );
           return;
         }
-        case 'operator.switched':
-          show('info', m('outcome.operatorSwitched', { name: outcome.operator.name, code: outcome.operator.code }));
+        case 'operator.pinNeeded':
+          // The sign-in screen asks for their PIN (SessionProvider); the banner says why it came up.
+          show('info', m('outcome.operatorPinNeeded', { name: outcome.operator.name, code: outcome.operator.code }));
           return;
       }
     },

@@ -13,6 +13,18 @@ export function translateError(t: Translate, namespaces: readonly string[], erro
   return t(keys, { ...error.params, errorCode: error.code });
 }
 
+/** A refusal for a role names roles by their codes (`collector`, `admin,sampler`); staff read their names. */
+export function withRoleWords(t: Translate, error: ApiError): ApiError {
+  if (error.code !== 'operator.forbidden' || !error.params) return error;
+  const words = (codes: unknown) =>
+    String(codes ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((role) => t(`operators:roles.${role}`, { defaultValue: role }))
+      .join(' / ');
+  return { ...error, params: { ...error.params, role: words(error.params.role), needed: words(error.params.needed) } };
+}
+
 /** A printer fault travels as a code (`paper-out`); staff read the desk's words for it (labels.json). */
 export function withFaultWords(t: Translate, error: ApiError): ApiError {
   const fault = error.params?.fault;

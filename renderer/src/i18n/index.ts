@@ -2,7 +2,7 @@ import i18next from 'i18next';
 import { useCallback } from 'react';
 import { initReactI18next, useTranslation } from 'react-i18next';
 import type { ApiError } from '../../../electron/api/contract';
-import { translateError, withFaultWords } from './errors';
+import { translateError, withFaultWords, withRoleWords } from './errors';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -62,7 +62,7 @@ export function useStationTranslation(ns: string | string[] = 'common') {
   const errorText = useCallback(
     (error: ApiError) => {
       const translate = i18n.t.bind(i18n) as (k: string | string[], o?: Record<string, unknown>) => string;
-      return translateError(translate, NAMESPACES, withFaultWords(translate, error));
+      return translateError(translate, NAMESPACES, withRoleWords(translate, withFaultWords(translate, error)));
     },
     [i18n],
   );

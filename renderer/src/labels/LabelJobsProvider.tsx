@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import type { ApiError, Events } from '../../../electron/api/contract';
 import type { LabelSettings } from '../../../electron/api/labels';
 import { useConnection, useStation } from '../app/station';
+import { useSignedIn } from '../screens/operators/SessionProvider';
 
 export type LabelJob = Events['label.job'];
 
@@ -32,6 +33,7 @@ const LabelJobsContext = createContext<LabelJobsApi | null>(null);
 export function LabelJobsProvider({ children }: { children: ReactNode }) {
   const client = useStation();
   const connection = useConnection();
+  const signedIn = useSignedIn();
   const [last, setLast] = useState<LabelJob | null>(null);
   const [lastFailure, setLastFailure] = useState<LabelJob | null>(null);
   const [unprinted, setUnprinted] = useState<string[]>([]);
@@ -55,7 +57,7 @@ export function LabelJobsProvider({ children }: { children: ReactNode }) {
   );
 
   useEffect(() => {
-    if (connection !== 'online') return;
+    if (connection !== 'online' || !signedIn) return;
     let live = true;
     const load = () =>
       void client.call('label.settings', {}).then((result) => {
@@ -68,7 +70,7 @@ export function LabelJobsProvider({ children }: { children: ReactNode }) {
       live = false;
       off();
     };
-  }, [client, connection]);
+  }, [client, connection, signedIn]);
 
   const reprintOne = useCallback(
     async (code: string): Promise<boolean> => {

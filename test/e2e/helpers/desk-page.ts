@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { TEST_ADMIN } from '../../helpers/core';
 import { scannerBurst } from './scanner';
 
 /**
@@ -65,10 +66,36 @@ export async function nextOutcome(page: Page, before: number): Promise<Outcome> 
   return { tone: (await banner.getAttribute('data-tone')) ?? '', text: await banner.innerText() };
 }
 
-/** Opens the kiosk page in a language and waits until it shows the desk from the core. */
+/** Opens the kiosk page in a language, signs the test's site admin in, and waits until it shows the desk from the core. */
 export async function openDesk(page: Page, url: string, language: 'zh-CN' | 'en' = 'zh-CN'): Promise<void> {
   await page.addInitScript((lng) => (globalThis as unknown as PageGlobals).localStorage.setItem('station.language', lng), language);
   await page.goto(url);
+  await signInOnPage(page);
   await page.getByTestId('tube-panel').waitFor();
   await page.waitForSelector('[data-testid=connection-indicator][data-state=online]');
+}
+
+/**
+ * Signs the test's site admin in on the screen as staff would: the first-run form on a fresh
+ * station, else the staff code and PIN (also on the lock screen, "another operator"). Returns at
+ * once when someone is signed in already.
+ */
+export async function signInOnPage(page: Page, who: { code: string; pin: string } = TEST_ADMIN): Promise<void> {
+  const screen = page.locator('[data-testid=signin-screen], [data-testid=tube-panel], [data-testid=operators-screen]').first();
+  await screen.waitFor();
+  if ((await screen.getAttribute('data-testid')) !== 'signin-screen') return;
+  const state = await screen.getAttribute('data-state');
+  if (state === 'setup') {
+    await page.getByTestId('setup-name').fill(TEST_ADMIN.name);
+    await page.getByTestId('setup-code').fill(TEST_ADMIN.code);
+    await page.getByTestId('setup-pin').fill(TEST_ADMIN.pin);
+    await page.getByTestId('setup-pin-again').fill(TEST_ADMIN.pin);
+    await page.getByTestId('setup-submit').click();
+  } else {
+    if (await page.getByTestId('signin-other').isVisible()) await page.getByTestId('signin-other').click();
+    await page.getByTestId('signin-code').fill(who.code);
+    await page.getByTestId('signin-pin').fill(who.pin);
+    await page.getByTestId('signin-submit').click();
+  }
+  await page.getByTestId('signin-screen').waitFor({ state: 'detached' });
 }

@@ -54,7 +54,7 @@ async function cellsAgree(c: StationCore, roundId: string): Promise<void> {
 
 describe('coverage of a round against the roster', () => {
   it('counts a generated roster whose answer is known, by building and unit, and exports the untested list', async () => {
-    core = openCore();
+    core = await openCore();
     const { csv } = rosterCsv(3, 2, 10); // 60 residents, 10 per unit
     await applyRoster(core, csv);
     const round = (await ok(core, 'desk.state', {})).round!;
@@ -129,7 +129,7 @@ describe('coverage of a round against the roster', () => {
         ),
         async (ops) => {
           core?.close();
-          core = openCore();
+          core = await openCore();
           await applyRoster(core, rosterCsv(2, 2, 6).csv);
           const round = (await ok(core, 'desk.state', {})).round!;
           // Counted once (as the first look at coverage does); from then on every change keeps the count.
@@ -192,7 +192,7 @@ describe('coverage of a round against the roster', () => {
   });
 
   it('says there is no round rather than showing numbers for none', async () => {
-    core = openCore();
+    core = await openCore();
     const round = (await ok(core, 'desk.state', {})).round!;
     await ok(core, 'round.close', { roundId: round.id });
     // A closed round is still there to look back at.
@@ -201,7 +201,7 @@ describe('coverage of a round against the roster', () => {
   });
 
   it('makes every mark again when the station takes its site’s key: the roster’s, this desk’s, and so other desks’ marks meet them', async () => {
-    core = openCore();
+    core = await openCore();
     await applyRoster(core, rosterCsv(1, 1, 4).csv);
     const round = (await ok(core, 'desk.state', {})).round!;
     await ok(core, 'scan.submit', scan(tubeCode(1)));

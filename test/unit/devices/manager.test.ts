@@ -11,7 +11,7 @@ import { HidUnavailableError, type HidBoundary } from '../../../native/hid/bound
 import { FakeHid } from '../../../native/hid/fake';
 import { FakeHidScanner, SerialScannerSimulator, SIMULATED_HID_SCANNER } from '../../../native/scanner/simulator';
 import { ThermometerSimulator } from '../../../native/thermometer/simulator';
-import { ok, refused, tempDir } from '../../helpers/core';
+import { ok, refused, signInAdmin, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 import { ptyFixture, until, type PtyFixture } from '../../helpers/pty';
 
@@ -22,8 +22,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function startCore(options: Omit<CoreOptions, 'dataDir'> & { dataDir?: string }): { core: StationCore; seen: Seen } {
-  const core = new StationCore({ dataDir: options.dataDir ?? tempDir(), ...options, deviceOptions: { retryMs: 20, maxRetryMs: 200, pseudoTerminals: true, ...options.deviceOptions } });
+async function startCore(options: Omit<CoreOptions, 'dataDir'> & { dataDir?: string }): Promise<{ core: StationCore; seen: Seen }> {
+  const core = await signInAdmin(new StationCore({ dataDir: options.dataDir ?? tempDir(), ...options, deviceOptions: { retryMs: 20, maxRetryMs: 200, pseudoTerminals: true, ...options.deviceOptions } }));
   const seen: Seen = { 'device.status': [], 'thermometer.reading': [], 'scan.outcome': [] };
   core.subscribe((e: WireEvent) => {
     if (e.event in seen) (seen[e.event as keyof Seen] as unknown[]).push(e.payload);
@@ -46,7 +46,7 @@ const statusOf = (core: StationCore, id: string) => core.devices.list().devices.
 describe('device manager in the core', () => {
   it('a serial scanner scan goes through scan.submit and its outcome is an event', async () => {
     const f = await pty();
-    const { core, seen } = startCore({ devices: 'real' });
+    const { core, seen } = await startCore({ devices: 'real' });
     const scanner: DeviceConfig = { id: 'desk-scanner', name: 'Desk scanner', enabled: true, kind: 'scanner', driver: 'serial', path: f.devicePath, baudRate: 9600, terminator: 'crlf', idleMs: 60, aimPrefix: false };
     await ok(core, 'devices.save', { device: scanner });
     await until(() => statusOf(core, 'desk-scanner') === 'connected', 5000, 'scanner connected');
@@ -77,7 +77,7 @@ describe('device manager in the core', () => {
 
   it('re-plugging a device reconnects by itself and every change is a status event', async () => {
     const f = await pty();
-    const { core, seen } = startCore({ devices: 'real' });
+    const { core, seen } = await startCore({ devices: 'real' });
     await ok(core, 'devices.save', { device: { id: 't1', name: 'Gate thermometer', enabled: true, kind: 'thermometer', driver: 'serial', path: f.devicePath, baudRate: 9600, protocol: 'ascii', offsetC: 0, toleranceC: 0.2, samples: 3, gapMs: 300 } });
     await until(() => statusOf(core, 't1') === 'connected', 5000, 'connected');
     await f.unplug();
@@ -93,7 +93,7 @@ describe('device manager in the core', () => {
 
   it('thermometer readings are events; a calibration is stored, journalled and applied', async () => {
     const f = await pty();
-    const { core, seen } = startCore({ devices: 'real' });
+    const { core, seen } = await startCore({ devices: 'real' });
     await ok(core, 'devices.save', { device: { id: 't1', name: 'Gate thermometer', enabled: true, kind: 'thermometer', driver: 'serial', path: f.devicePath, baudRate: 9600, protocol: 'ir9', offsetC: 0, toleranceC: 0.2, samples: 3, gapMs: 300 } });
     await until(() => statusOf(core, 't1') === 'connected', 5000, 'connected');
     const sim = await ThermometerSimulator.open(f.peerPath, 'ir9');
@@ -122,7 +122,7 @@ describe('device manager in the core', () => {
   it('a HID POS scanner at the node-hid boundary scans into the desk', async () => {
     const hid = new FakeHid();
     const device = new FakeHidScanner(hid, SIMULATED_HID_SCANNER, 'symbology-trailer');
-    const { core, seen } = startCore({ devices: 'real', deviceOptions: { hid } });
+    const { core, seen } = await startCore({ devices: 'real', deviceOptions: { hid } });
     await ok(core, 'devices.save', { device: { id: 'h1', name: 'HID scanner', enabled: true, kind: 'scanner', driver: 'hid-pos', vendorId: SIMULATED_HID_SCANNER.vendorId, productId: SIMULATED_HID_SCANNER.productId, serialNumber: null, layout: 'symbology-trailer' } });
     await until(() => statusOf(core, 'h1') === 'connected', 5000, 'connected');
     device.scan(tubeCode(7), ']C0');
@@ -139,7 +139,7 @@ describe('device manager in the core', () => {
       devices: () => Promise.reject(new HidUnavailableError('libusb-1.0.so.0: cannot open shared object file')),
       open: () => Promise.reject(new HidUnavailableError('libusb-1.0.so.0: cannot open shared object file')),
     };
-    const { core } = startCore({ devices: 'real', deviceOptions: { hid: broken } });
+    const { core } = await startCore({ devices: 'real', deviceOptions: { hid: broken } });
     await ok(core, 'devices.save', { device: { id: 'h1', name: 'HID scanner', enabled: true, kind: 'scanner', driver: 'hid-pos', vendorId: 1, productId: 2, serialNumber: null, layout: 'aim-header' } });
     await until(() => statusOf(core, 'h1') === 'error', 5000, 'error');
     expect(core.devices.list().devices.find((d) => d.config.id === 'h1')?.status.reason).toBe('hid.unavailable');
@@ -158,7 +158,7 @@ describe('device manager in the core', () => {
 
   it('lists the keyboard wedge, keeps devices closed in off mode and ignores unreadable stored settings', async () => {
     const dataDir = tempDir();
-    const first = startCore({ dataDir, devices: 'off' });
+    const first = await startCore({ dataDir, devices: 'off' });
     await ok(first.core, 'devices.save', { device: { id: 's1', name: 'Scanner', enabled: true, kind: 'scanner', driver: 'serial', path: '/dev/ttyACM9', baudRate: 9600, terminator: 'cr', idleMs: 60, aimPrefix: false } });
     const listed = await ok(first.core, 'devices.list', {});
     expect(listed.mode).toBe('off');
@@ -169,7 +169,7 @@ describe('device manager in the core', () => {
     first.core.db.prepare(`UPDATE setting SET value = '{"mode":"real","devices":[{"id":"bad"}]}' WHERE key = 'devices'`).run();
     await first.core.devices.stop();
     first.core.close();
-    const second = startCore({ dataDir });
+    const second = await startCore({ dataDir });
     const again = await ok(second.core, 'devices.list', {});
     expect(again.devices.map((d) => d.config.id)).toEqual(['wedge']);
     expect(await refused(second.core, 'devices.remove', { id: 's1' })).toBe('device.notFound');
@@ -177,7 +177,7 @@ describe('device manager in the core', () => {
   });
 
   it('training mode runs simulated devices through the same drivers', async () => {
-    const { core, seen } = startCore({ devices: 'simulated' });
+    const { core, seen } = await startCore({ devices: 'simulated' });
     const simulated = [SIM_SCANNER_ID, SIM_HID_SCANNER_ID, SIM_THERMOMETER_ID, SIM_PRINTER_ID];
     await until(() => simulated.every((id) => statusOf(core, id) === 'connected'), 5000, 'simulators connected');
     const listed = await ok(core, 'devices.list', {});
@@ -205,7 +205,7 @@ describe('training mode without socat', () => {
     process.env.PATH = '/nonexistent';
     let core: StationCore;
     try {
-      core = startCore({ devices: 'simulated' }).core;
+      core = (await startCore({ devices: 'simulated' })).core;
       await ok(core, 'devices.list', {});
     } finally {
       process.env.PATH = path;
@@ -222,7 +222,7 @@ describe('label printers in the device manager', () => {
   it('polls a printer, reports faults in words-ready reasons and prints a test label', async () => {
     const printer = await PrinterSimulator.start();
     cleanups.push(() => printer.close());
-    const { core, seen } = startCore({ devices: 'real', deviceOptions: { printerPollMs: 50 } });
+    const { core, seen } = await startCore({ devices: 'real', deviceOptions: { printerPollMs: 50 } });
     const config = { language: 'zpl', transport: { kind: 'tcp', host: '127.0.0.1', port: printer.port }, dpi: 300 };
     await ok(core, 'devices.save', { device: { id: 'p1', name: 'Desk printer', enabled: true, kind: 'printer', driver: 'printer', printer: config } });
     await until(() => statusOf(core, 'p1') === 'connected', 5000, 'printer ready');
@@ -248,7 +248,7 @@ describe('label printers in the device manager', () => {
   });
 
   it('refuses a printer configuration its driver does not accept', async () => {
-    const { core } = startCore({ devices: 'off' });
+    const { core } = await startCore({ devices: 'off' });
     const result = await core.invoke('devices.save', { device: { id: 'p1', name: 'Bad', enabled: true, kind: 'printer', driver: 'printer', printer: { language: 'pcl', transport: { kind: 'tcp', host: '127.0.0.1' } } } });
     expect(result).toMatchObject({ ok: false, error: { code: 'request.invalid', params: { field: 'device.printer.language' } } });
   });
@@ -261,7 +261,7 @@ describe('label printers in the device manager', () => {
     fs.symlinkSync(file, link);
     const before = fs.statSync(file).mtimeMs;
     // Without the test harness' allowance, as the app runs.
-    const { core } = startCore({ devices: 'real', deviceOptions: { pseudoTerminals: false, printerPollMs: 50 } });
+    const { core } = await startCore({ devices: 'real', deviceOptions: { pseudoTerminals: false, printerPollMs: 50 } });
     const usbPrinter = (id: string, at: string) => ({ id, name: 'USB printer', enabled: true, kind: 'printer' as const, driver: 'printer' as const, printer: { language: 'zpl', transport: { kind: 'usb-device', path: at } } });
     const serialScanner = (id: string, at: string): DeviceConfig => ({ id, name: 'Scanner', enabled: true, kind: 'scanner', driver: 'serial', path: at, baudRate: 9600, terminator: 'cr', idleMs: 60, aimPrefix: false });
     for (const at of [file, link]) {

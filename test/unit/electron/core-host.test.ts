@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WireEvent } from '../../../electron/api/wire';
 import { CoreHost, type CoreHostOptions, type CoreHostState } from '../../../electron/main/core-host.main';
 import { runCoreProcess } from '../../../electron/utility/core-process';
-import { tempDir } from '../../helpers/core';
+import { TEST_ADMIN, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 import { utilityProcess, type FakeProgram, type FakeUtilityProcess } from './fake-electron';
 
@@ -76,6 +76,7 @@ describe('core host (main process side of the utility process)', () => {
     expect(child.modulePath).toBe('/app/dist/electron/utility/core-process.js');
     expect(child.received[0]).toEqual({ type: 'open', dataDir: expect.any(String) });
 
+    expect(await host.call('operator.setup', TEST_ADMIN)).toMatchObject({ ok: true, value: { state: 'active' } });
     expect(await host.call('scan.submit', { text: tubeCode(3), source: 'wedge' })).toMatchObject({ ok: true, value: { kind: 'tube.opened' } });
     expect(await host.call('scan.submit', { text: idNumber(3), source: 'wedge' })).toMatchObject({
       ok: true,

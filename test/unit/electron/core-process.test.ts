@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WireMessage } from '../../../electron/api/wire';
 import { runCoreProcess, type CoreProcess, type ParentPort } from '../../../electron/utility/core-process';
 import type { CoreToHost } from '../../../electron/utility/core-protocol';
-import { tempDir } from '../../helpers/core';
+import { TEST_ADMIN, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 import { MessageChannelMain, type MessagePortMain } from './fake-electron';
 
@@ -64,6 +64,7 @@ describe('core utility process', () => {
     expect(fs.existsSync(path.join(dataDir, 'station.db'))).toBe(true);
 
     const client = wireClient(port1);
+    expect(await client.call('operator.setup', TEST_ADMIN)).toMatchObject({ ok: true, value: { state: 'active' } });
     const opened = await client.call('scan.submit', { text: tubeCode(1), source: 'wedge' });
     expect(opened).toMatchObject({ ok: true, value: { kind: 'tube.opened', tubeCode: tubeCode(1) } });
     const bound = await client.call('scan.submit', { text: idNumber(1), source: 'wedge' });
@@ -81,6 +82,7 @@ describe('core utility process', () => {
     const { port1, port2 } = new MessageChannelMain();
     proc.send({ type: 'open', dataDir }, [port2]);
     const client = wireClient(port1);
+    await client.call('operator.setup', TEST_ADMIN);
     await client.call('scan.submit', { text: tubeCode(2), source: 'wedge' });
 
     const bound = client.call('scan.submit', { text: idNumber(2), source: 'wedge' });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Result, ScanOutcome } from '../../../electron/api/contract';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../../../electron/main/ipc.main';
 import { runCoreProcess } from '../../../electron/utility/core-process';
-import { tempDir } from '../../helpers/core';
+import { TEST_ADMIN, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 import { app, BrowserWindow, FakeEvent, ipcMain, protocol, session, utilityProcess } from './fake-electron';
 
@@ -75,6 +75,7 @@ describe('Electron main process', () => {
   });
 
   it('carries a scan from the window to the core and the core’s events back to the window', async () => {
+    expect(await callFromWindow('operator.setup', TEST_ADMIN)).toMatchObject({ ok: true, value: { state: 'active' } });
     expect(await callFromWindow('scan.submit', { text: tubeCode(5), source: 'wedge' })).toMatchObject({ ok: true, value: { kind: 'tube.opened' } });
     const bound = (await callFromWindow('scan.submit', { text: idNumber(5), source: 'wedge' })) as Result<ScanOutcome>;
     expect(bound).toMatchObject({ ok: true, value: { kind: 'person.bound', count: 1 } });

@@ -51,7 +51,7 @@ describe('the core API over the wire (fuzz)', () => {
   it(
     'answers every call once, with a value or a clear refusal, and a refusal writes nothing',
     async () => {
-      core = openCore();
+      core = await openCore();
       const c = core;
       // A round and an open tube, so that calls reach past "nothing open".
       await c.invoke('round.start', { name: '第1轮' });

@@ -98,7 +98,7 @@ describe('export files (fuzz)', () => {
       'reads back at HQ every record a station exported, however many and whatever they are, once each',
       async () => {
         const dataDir = tempDir('station-export-fuzz-');
-        core = openCore(dataDir);
+        core = await openCore(dataDir);
         const c = core;
         const { code } = await hq.createEnrollmentCode('site-export', '导出模糊测试');
         await ok(c, 'upload.enroll', { hqUrl, code });

@@ -153,6 +153,19 @@ describe('HQ answers as the station reads them (fuzz)', () => {
       'round.marks': fc.record({ roundId: id, stationNumber: fc.integer({ min: 1, max: 999 }), stationName: fc.string({ maxLength: 20 }), add: fc.array(fc.record({ b: id, m: mark, at: iso }), { maxLength: 4 }), remove: fc.array(id, { maxLength: 3 }) }),
       'coverage.exemptions': fc.record({ roundId: id, set: fc.array(fc.record({ m: mark, reason: fc.constantFrom('away', 'hospital', 'sampledAtHome', 'other'), note: fc.string({ maxLength: 20 }) }), { maxLength: 3 }), lifted: fc.array(mark, { maxLength: 3 }) }),
       'roster.version': fc.record({ importId: fc.uuid(), siteId: id, rows: fc.integer({ min: 0, max: 5_000_000 }), fileName: fc.string({ maxLength: 20 }), source: fc.constantFrom('hq', 'station'), appliedAt: iso }),
+      'operator.state': fc.record({
+        operatorId: id,
+        siteId: id,
+        code: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), fc.constantFrom('A1', 'ADMIN')),
+        name: fc.string({ minLength: 1, maxLength: 50 }),
+        role: fc.constantFrom('collector', 'sampler', 'gatekeeper', 'transporter', 'admin'),
+        badge: fc.option(fc.constantFrom('OP0001', 'OP0002', 'x'), { nil: null }),
+        // A real Argon2id string at the site's parameters, or one HQ's schema refuses.
+        pinHash: fc.constantFrom('$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA', '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', 'x'),
+        disabled: fc.boolean(),
+        lockedOut: fc.boolean(),
+        updatedAt: iso,
+      }),
       'tube.conflict': fc.record({
         code: fc.constantFrom('SY0000000001', 'SY0000000002'),
         tubeId: id,
@@ -167,7 +180,7 @@ describe('HQ answers as the station reads them (fuzz)', () => {
     it(
       'applies any page of items that passes the protocol without failing, so no item can stop the feed for good',
       async () => {
-        core = openCore();
+        core = await openCore();
         const c = core;
         let cursor = 0;
         await fc.assert(
@@ -208,7 +221,7 @@ describe('HQ answers as the station reads them (fuzz)', () => {
     it(
       'puts a version in use only when every resident it announced came, once each; anything else leaves the roster in use as it was',
       async () => {
-        core = openCore();
+        core = await openCore();
         const c = core;
         let cursor = 0;
         await fc.assert(

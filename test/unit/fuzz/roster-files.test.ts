@@ -198,7 +198,7 @@ describe('roster files (fuzz)', () => {
     it(
       'refuses an unreadable ledger with a file code and nothing in use, in the journal or in the roster',
       async () => {
-        core = openCore();
+        core = await openCore();
         const c = core;
         await fc.assert(
           fc.asyncProperty(fc.oneof(bytes(1024), encoded, bytes(300).map((b) => Buffer.concat([ZIP_MAGIC, b]))), fc.constantFrom('台账.csv', '台账.xlsx', 'x.xls'), async (data, fileName) => {

@@ -85,7 +85,7 @@ describe('scan payloads (fuzz)', () => {
     it(
       'answers every scan with an outcome or a clear refusal, and a refusal writes nothing',
       async () => {
-        core = openCore();
+        core = await openCore();
         const c = core;
         const scans = fc.array(fc.oneof({ weight: 4, arbitrary: scanText }, fc.integer({ min: 1, max: 40 }).map(tubeCode), fc.constantFrom('OP0001', 'OP9999', 'BX00000001', 'SY12')), {
           minLength: 1,

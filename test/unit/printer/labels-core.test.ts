@@ -12,7 +12,7 @@ let sim: PrinterSimulator;
 let events: WireEvent[];
 
 beforeEach(async () => {
-  core = openCore(tempDir());
+  core = await openCore(tempDir());
   sim = await PrinterSimulator.start();
   events = [];
   core.subscribe((e) => events.push(e));

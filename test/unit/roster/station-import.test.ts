@@ -24,7 +24,7 @@ const bad = '11010519800101002X'; // wrong check character for this body
 
 describe('importing the resident ledger at a station', () => {
   it('lists every bad row with its row number and reason, imports the good rows or nothing, and finds residents at the desk', async () => {
-    core = openCore();
+    core = await openCore();
     const lines = [
       `张三,${idNumber(1)},13800138001,3号楼,2单元,502室,老人`,
       `李四,${bad},13800138002,3,2,502,`,
@@ -76,7 +76,7 @@ describe('importing the resident ledger at a station', () => {
   });
 
   it('re-imports a newer ledger as a diff shown before it is applied, keeping everyone’s test history', async () => {
-    core = openCore();
+    core = await openCore();
     const first = [`张三,${idNumber(1)},13800138001,3,2,502,`, `李四,${idNumber(2)},,3,2,503,`, `王五,${idNumber(3)},,3,2,504,`, `赵六,${idNumber(4)},,3,2,505,`];
     const a = (await importLedger(core, 'v1.csv', Buffer.from(header + first.join('\n')))).view;
     await ok(core, 'roster.apply', { importId: a.id });
@@ -101,7 +101,7 @@ describe('importing the resident ledger at a station', () => {
   });
 
   it('asks for the headers it does not know, remembers the mapping, and discards on request', async () => {
-    core = openCore();
+    core = await openCore();
     const text = `居民名,证件,住址楼号,单元,房号,备注\n张三,${idNumber(1)},3,2,502,\n`;
     const first = await importLedger(core, 'x.csv', Buffer.from(text));
     expect(first.view).toMatchObject({ state: 'needsMapping', missingRequired: ['name', 'idNumber'], unmapped: ['居民名', '证件', '住址楼号', '备注'] });
@@ -119,7 +119,7 @@ describe('importing the resident ledger at a station', () => {
   });
 
   it('refuses an .xls file and a chunk out of order in words, changing nothing', async () => {
-    core = openCore();
+    core = await openCore();
     const xls = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0, 0]);
     const { view } = await importLedger(core, 'old.xls', xls);
     expect(view).toMatchObject({ state: 'failed', failure: { code: 'file.xls' } });
@@ -131,7 +131,7 @@ describe('importing the resident ledger at a station', () => {
 
   it('an import interrupted by a stop is never in use; the next start clears it', async () => {
     const dataDir = tempDir();
-    core = openCore(dataDir);
+    core = await openCore(dataDir);
     const rows = Array.from({ length: 200 }, (_, i) => `居民${i},${idNumber(i)},,1,1,${101 + i},`);
     const { view } = await importLedger(core, 'a.csv', Buffer.from(header + rows.join('\n')));
     await ok(core, 'roster.apply', { importId: view.id });
@@ -139,7 +139,7 @@ describe('importing the resident ledger at a station', () => {
     core.db.prepare(`INSERT INTO roster_import (id, source, state, created_at) VALUES ('01234567-89ab-7def-8123-456789abcdef', 'station', 'reading', 'now')`).run();
     fs.writeFileSync(`${dataDir}/roster/01234567-89ab-7def-8123-456789abcdef.sqlite`, 'partial');
     core.close();
-    core = openCore(dataDir);
+    core = await openCore(dataDir);
     expect((await ok(core, 'roster.summary', {})).residents).toBe(200);
     expect(await ok(core, 'roster.import', { importId: '01234567-89ab-7def-8123-456789abcdef' })).toMatchObject({ state: 'failed' });
     expect(fs.existsSync(`${dataDir}/roster/01234567-89ab-7def-8123-456789abcdef.sqlite`)).toBe(false);

@@ -11,7 +11,7 @@ afterEach(() => core?.close());
 
 describe('a ledger larger than HQ takes', () => {
   it('is refused as a whole when read, never applied and journalled for HQ to refuse', async () => {
-    core = openCore();
+    core = await openCore();
     const bytes = Buffer.from(['姓名,身份证号', ...[1, 2, 3, 4].map((n) => `居民${n},${idNumber(n)}`)].join('\n'));
     const { uploadId } = await ok(core, 'roster.upload', { fileName: 'big.csv', size: bytes.length });
     await ok(core, 'roster.uploadChunk', { uploadId, offset: 0, data: bytes.toString('base64') });

@@ -21,13 +21,13 @@ afterEach(() => {
   for (const c of cores.splice(0)) c.close();
 });
 
-function open(dataDir = tempDir()): StationCore {
-  const c = openCore(dataDir);
+async function open(dataDir = tempDir()): Promise<StationCore> {
+  const c = await openCore(dataDir);
   cores.push(c);
   return c;
 }
 
-function reopen(c: StationCore): StationCore {
+async function reopen(c: StationCore): Promise<StationCore> {
   const dataDir = c.roster['deps'].dataDir;
   c.close();
   cores = cores.filter((x) => x !== c);
@@ -104,7 +104,7 @@ const HQ_VERSION = '0190a000-0000-7000-8000-000000000001';
 
 describe('marks under the site’s key', () => {
   it('counts coverage again once the roster is marked under the new key, not against the old marks seen meanwhile', async () => {
-    const c = open();
+    const c = await open();
     await imported(c, [1, 2, 3, 4]);
     await scan(c, tubeCode(1));
     await scan(c, idNumber(1));
@@ -121,7 +121,7 @@ describe('marks under the site’s key', () => {
   });
 
   it('marks a ledger read before the key change again when it is applied after it', async () => {
-    const c = open();
+    const c = await open();
     const importId = await read(c, ledger([1, 2, 3]));
     await feed(c, [keys()]);
     await c.roster.idle();
@@ -137,14 +137,14 @@ describe('marks under the site’s key', () => {
   });
 
   it('finishes a key change a stop cut short: this desk’s marks and the roster’s', async () => {
-    let c = open();
+    let c = await open();
     await imported(c, [1, 2, 3, 4]);
     await scan(c, tubeCode(1));
     await scan(c, idNumber(1));
     expect((await ok(c, 'coverage.view', {})).totals.tested).toBe(1);
     // The key is committed; the station stops before anything is made again under it.
     await c.writer.run(() => c.feed.apply([keys()], now()));
-    c = reopen(c);
+    c = await reopen(c);
     await c.roster.idle();
     expect(c.db.prepare('SELECT mark FROM coverage_tested').all()).toEqual([{ mark: personMark(SITE_KEY, `id:${idNumber(1)}`) }]);
     expect(c.roster.marks().markKeyId).toBe(markKeyId(SITE_KEY));
@@ -152,7 +152,7 @@ describe('marks under the site’s key', () => {
   });
 
   it('marks the roster again at start-up when its row says the new key but its file holds the old marks', async () => {
-    let c = open();
+    let c = await open();
     const importId = await imported(c, [1, 2, 3, 4]);
     await scan(c, tubeCode(1));
     await scan(c, idNumber(1));
@@ -160,25 +160,25 @@ describe('marks under the site’s key', () => {
     await c.writer.run(() => c.coverage.remarkIfPending());
     // What an older Station left after a stop between its two steps: the row updated, the file not.
     await c.writer.run(() => c.db.prepare('UPDATE roster_import SET mark_key_id = ? WHERE id = ?').run(markKeyId(SITE_KEY), importId));
-    c = reopen(c);
+    c = await reopen(c);
     await c.roster.idle();
     expect(c.roster.marks().markKeyId).toBe(markKeyId(SITE_KEY));
     expect((await ok(c, 'coverage.view', {})).totals.tested).toBe(1);
     // And a stop after the new file was put in place but before its row said so is put right too.
     await c.writer.run(() => c.db.prepare('UPDATE roster_import SET mark_key_id = ? WHERE id = ?').run('0000000000000000', importId));
-    c = reopen(c);
+    c = await reopen(c);
     expect(importRow(c, importId).mark_key_id).toBe(markKeyId(SITE_KEY));
   });
 });
 
 describe('versions from HQ', () => {
   it('fetches a version again after a stop cut its download short', async () => {
-    let c = open();
+    let c = await open();
     await feed(c, [version(HQ_VERSION, 3)]);
     expect(importRow(c, HQ_VERSION).state).toBe('receiving');
     // A half-written file from the download in flight.
     fs.writeFileSync(rosterPath(c.roster['deps'].dataDir, HQ_VERSION), 'partial');
-    c = reopen(c);
+    c = await reopen(c);
     expect(importRow(c, HQ_VERSION).state).toBe('receiving');
     expect(fs.existsSync(rosterPath(c.roster['deps'].dataDir, HQ_VERSION))).toBe(false);
     await c.roster.receive(pages([tuple(1), tuple(2), tuple(3)]).fetch);
@@ -187,7 +187,7 @@ describe('versions from HQ', () => {
   });
 
   it('gives up for good a version whose pages hold fewer rows than it says, or an ID number twice', async () => {
-    const c = open();
+    const c = await open();
     const mine = await imported(c, [1, 2]);
     await feed(c, [version(HQ_VERSION, 3)]);
     const short = pages([tuple(1), tuple(2)], 3);
@@ -209,7 +209,7 @@ describe('versions from HQ', () => {
   });
 
   it('journals every row of a version imported here even when one from HQ replaces it first', async () => {
-    let c = open();
+    let c = await open();
     const mine = await imported(c, Array.from({ length: 2500 }, (_, i) => i + 1));
     await c.roster.idle();
     // As if HQ's version came while the last two chunks were still to be journalled.
@@ -219,7 +219,7 @@ describe('versions from HQ', () => {
     await c.roster.receive(pages([tuple(1), tuple(2)]).fetch);
     expect(importRow(c, mine).state).toBe('superseded');
     expect(fs.existsSync(rosterPath(c.roster['deps'].dataDir, mine))).toBe(true);
-    c = reopen(c);
+    c = await reopen(c);
     await c.roster.idle();
     expect(importRow(c, mine).journalled_rows).toBe(2500);
     const sent = c.journal.readAfter(before, 100).filter((e) => e.kind === 'roster.rows' && e.entityId === mine);
@@ -232,7 +232,7 @@ describe('versions from HQ', () => {
   });
 
   it('does not fetch an older version announced in the same page as this desk’s own import', async () => {
-    const c = open();
+    const c = await open();
     const mine = await imported(c, [1, 2, 3]);
     await feed(c, [version(HQ_VERSION, 2), version(mine, 3)]);
     expect(importRow(c, HQ_VERSION).state).toBe('discarded');
@@ -243,7 +243,7 @@ describe('versions from HQ', () => {
   });
 
   it('puts this desk’s own import back in use when HQ publishes it after an older version, from its file or from HQ', async () => {
-    const c = open();
+    const c = await open();
     // Rows still to journal: the file is kept, and used again without a download.
     const mine = await imported(c, Array.from({ length: 1500 }, (_, i) => i + 1));
     await c.roster.idle();
@@ -275,7 +275,7 @@ describe('versions from HQ', () => {
 
 describe('one at a time', () => {
   it('refuses a second ledger read asked for before the first one started', async () => {
-    const c = open();
+    const c = await open();
     const uploads: string[] = [];
     for (const ns of [[1], [2]]) {
       const bytes = ledger(ns);

@@ -22,7 +22,7 @@ const roundItem = (cursor: number, roundId: string, name: string, startedAt: str
 
 describe('rounds of the site at a station', () => {
   it('binds into the round HQ started; a closed round takes no one else and the desk asks for a round', async () => {
-    core = openCore();
+    core = await openCore();
     const demo = (await ok(core, 'desk.state', {})).round!;
     await apply([roundItem(1, 'round-hq-3', '第3轮全员核酸', new Date(Date.now() + 1000).toISOString())]);
     const state = await ok(core, 'desk.state', {});
@@ -61,7 +61,7 @@ describe('rounds of the site at a station', () => {
   });
 
   it('asks about a person another desk sampled in this round, and not once that desk withdrew it', async () => {
-    core = openCore();
+    core = await openCore();
     const round = (await ok(core, 'desk.state', {})).round!;
     const key = core.siteIdentity.markKey();
     const mark = personMark(key, `id:${idNumber(3)}`);
@@ -90,7 +90,7 @@ describe('rounds of the site at a station', () => {
   });
 
   it('closes its own rounds when it joins a site at enrollment', async () => {
-    core = openCore();
+    core = await openCore();
     const demo = (await ok(core, 'desk.state', {})).round!;
     await apply([{ cursor: 1, kind: 'station.identity', payload: { siteId: 'site-7', siteName: '七号社区', number: 2, name: '2号采样台' } }]);
     expect((await ok(core, 'round.list', {})).map((r) => r.id)).toEqual([]);

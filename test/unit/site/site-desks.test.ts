@@ -15,7 +15,7 @@ const apply = (items: FeedItem[]) => core!.writer.run(() => core!.feed.apply(ite
 
 describe('a person is never merged on a phone or a registration code alone', () => {
   it('binds two people sharing one phone as two people, each with their name', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     const father = await ok(core, 'scan.submit', scan(JSON.stringify({ phone: '13800138000', name: '王建国' })));
     const child = await ok(core, 'scan.submit', scan(JSON.stringify({ phone: '13800138000', name: '王小明' })));
@@ -57,7 +57,7 @@ describe('a person is never merged on a phone or a registration code alone', () 
 
 describe('the station’s place in its site, from HQ', () => {
   it('takes the number and name HQ gives: on every screen, in every new tube code, in the journal', async () => {
-    core = openCore();
+    core = await openCore();
     expect((await ok(core, 'desk.state', {})).station.number).toBe(1);
     expect(await ok(core, 'tube.new', {})).toMatchObject({ tubeCode: 'SY0010000001' });
     const effects = await apply([{ cursor: 1, kind: 'station.identity', payload: { siteId: 'site-9', siteName: '幸福社区', number: 12, name: '12号采样台' } }]);
@@ -78,12 +78,12 @@ describe('the station’s place in its site, from HQ', () => {
     // A restart keeps it.
     const dataDir = path.dirname(core.db.name);
     core.close();
-    core = openCore(dataDir);
+    core = await openCore(dataDir);
     expect((await ok(core, 'desk.state', {})).station).toMatchObject({ number: 12, name: '12号采样台' });
   });
 
   it('shows on the desk a tube code it opened after another desk did, until HQ resolves it; a result for the other tube recalls nobody here', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'desk.setCapacity', { capacity: 5 });
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     for (let i = 1; i <= 3; i++) await ok(core, 'scan.submit', scan(idNumber(i)));

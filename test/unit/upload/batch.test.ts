@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 async function journalOf(bindings: number): Promise<StationCore> {
-  const c = openCore();
+  const c = await openCore();
   await ok(c, 'scan.submit', { text: tubeCode(1), source: 'manual' });
   for (let i = 1; i <= bindings; i++) await ok(c, 'scan.submit', { text: idNumber(i), source: 'manual' });
   return c;

@@ -9,7 +9,7 @@ import { createHqServer, type HqServer } from '../../../hq/server';
 import { exportCommand } from '../../../electron/cli/commands/export';
 import { StationCore } from '../../../electron/core/core';
 import { writeExportFile } from '../../../electron/core/upload/export';
-import { ok, tempDir } from '../../helpers/core';
+import { ok, signInAdmin, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 let hq: HqServer | undefined;
@@ -26,7 +26,7 @@ async function enrolledStationWithRecords(): Promise<{ dataDir: string; url: str
   const url = await hq.listen(0);
   const { code } = await hq.createEnrollmentCode('site-x', '导出测试');
   const dataDir = tempDir();
-  core = new StationCore({ dataDir });
+  core = await signInAdmin(new StationCore({ dataDir }));
   await ok(core, 'upload.enroll', { hqUrl: url, code });
   await ok(core, 'round.start', { name: '第1轮全员核酸' });
   await ok(core, 'scan.submit', { text: tubeCode(1), source: 'manual' });

@@ -21,21 +21,21 @@ async function apply(items: FeedItem[]) {
 
 describe('results from HQ', () => {
   it('opens one re-test per current member of a positive pooled tube, once however often the result comes', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'desk.setCapacity', { capacity: 5 });
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     for (let i = 1; i <= 4; i++) await ok(core, 'scan.submit', scan(idNumber(i)));
     await ok(core, 'binding.undo', { reason: '扫错人' });
     await ok(core, 'tube.seal', {});
-    expect(await apply([result(1, tubeCode(1), 'positive'), result(2, tubeCode(9), 'negative')])).toEqual({ results: 2, retestsCreated: 3, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false });
-    expect(await apply([result(1, tubeCode(1), 'positive')])).toEqual({ results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false });
+    expect(await apply([result(1, tubeCode(1), 'positive'), result(2, tubeCode(9), 'negative')])).toEqual({ results: 2, retestsCreated: 3, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0 });
+    expect(await apply([result(1, tubeCode(1), 'positive')])).toEqual({ results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0 });
     const open = await ok(core, 'retest.list', { state: 'open' });
     expect(open.map((t) => t.person.maskedIdNumber).sort()).toEqual([1, 2, 3].map((i) => `${idNumber(i).slice(0, 6)}********${idNumber(i).slice(14)}`).sort());
     expect(core.upload.status().openRetests).toBe(3);
   });
 
   it('opens no re-test for a positive single tube', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'desk.setCapacity', { capacity: 1 });
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     await ok(core, 'scan.submit', scan(idNumber(1)));
@@ -43,7 +43,7 @@ describe('results from HQ', () => {
   });
 
   it('closes a re-test only when the person is bound alone, journalling retest.sampled', async () => {
-    core = openCore();
+    core = await openCore();
     await ok(core, 'scan.submit', scan(tubeCode(1)));
     await ok(core, 'scan.submit', scan(idNumber(1)));
     await ok(core, 'scan.submit', scan(idNumber(2)));
@@ -69,7 +69,7 @@ describe('results from HQ', () => {
   });
 
   it('keeps key-person lists, a list sent again replacing the earlier one', async () => {
-    core = openCore();
+    core = await openCore();
     const list = (cursor: number, persons: { idNumber: string; name: string; reason: string }[]): FeedItem => ({ cursor, kind: 'keyperson.list', payload: { listId: 'kp', persons } });
     await apply([list(1, [{ idNumber: idNumber(1), name: '甲', reason: '密接' }, { idNumber: idNumber(2), name: '乙', reason: '次密接' }])]);
     await apply([list(2, [{ idNumber: idNumber(3), name: '丙', reason: '入境' }])]);
@@ -83,7 +83,7 @@ describe('results from HQ', () => {
 
     it('stores a usable one, journals site.configured, and the core classifies, numbers tubes and sizes them by it', async () => {
       const dataDir = tempDir();
-      core = openCore(dataDir);
+      core = await openCore(dataDir);
       expect(await refused(core, 'scan.submit', scan('AB12345678'))).toBe('scan.unrecognized');
       const applied = await apply([siteConfig(1, abTubes)]);
       expect(applied.site).toEqual({ id: core.identity.site.id, name: '幸福社区', config: abTubes });
@@ -95,12 +95,12 @@ describe('results from HQ', () => {
       expect(await ok(core, 'tube.new', {})).toMatchObject({ kind: 'tube.opened', tubeCode: expect.stringMatching(/^AB\d{8}$/) });
       // The stored configuration is the one a restart starts with.
       core.close();
-      core = openCore(dataDir);
+      core = await openCore(dataDir);
       expect(core.router.classify('AB87654321')).toMatchObject({ ok: true, scan: { kind: 'tube' } });
     });
 
     it('keeps the current one when HQ sends one it cannot use, and tells staff until a usable one comes', async () => {
-      core = openCore();
+      core = await openCore();
       const before = siteRow();
       const lastSeq = core.journal.lastSeq();
       const broken = { ...abTubes, tube: { pattern: 'AB\\d{8}', generate: { prefix: 'AB', digits: 8 } } };

@@ -8,6 +8,7 @@ import { migration0006 } from './0006-coverage';
 import { migration0007 } from './0007-coverage-totals';
 import { migration0008 } from './0008-own-marks-again';
 import { migration0009 } from './0009-journal-chain';
+import { migration0010 } from './0010-operators';
 
 export type Migration = {
   version: number;
@@ -22,7 +23,7 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

@@ -1,0 +1,269 @@
+/**
+ * The operators part of the typed API (composed into contract.ts): who may use the station, how
+ * they sign in (badge or staff code, plus a PIN), the lock screen, and which role may call which
+ * method. Types, zod schemas and the role table only: it runs in the core, the hosts and the
+ * renderer alike (the screen hides what a role may not do; the core refuses it).
+ */
+import { z } from 'zod';
+import type { Method } from './contract';
+
+/** The roles of a site's staff (the `operator.role` CHECK names). */
+export const ROLES = ['collector', 'sampler', 'gatekeeper', 'transporter', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const roleSchema = z.enum(ROLES);
+
+export type OperatorErrorCode =
+  /** The signed-in operator's role may not do this; params: method, role, needed (the roles that may). */
+  | 'operator.forbidden'
+  /** Nobody is signed in, or the screen is locked: sign in first. params: method. */
+  | 'session.locked'
+  /** No operator has this staff code or badge. */
+  | 'operator.unknown'
+  /** Wrong PIN; params: remaining (tries before the operator is locked), waitSeconds (before the next try). */
+  | 'operator.pinWrong'
+  /** A try came before the wait after wrong PINs ended; params: waitSeconds. The PIN was not checked. */
+  | 'operator.tooSoon'
+  /** Locked after too many wrong PINs: a site admin unlocks. */
+  | 'operator.lockedOut'
+  | 'operator.disabled'
+  /** The operator has no PIN yet (the station's former default operator): a site admin sets one. */
+  | 'operator.noPin'
+  | 'operator.notFound'
+  | 'operator.codeTaken'
+  | 'operator.codeInvalid'
+  | 'operator.badgeTaken'
+  /** The badge does not fit the site's badge pattern; params: badge. */
+  | 'operator.badgeInvalid'
+  /** The scan was not an operator badge; params: preview. */
+  | 'operator.notBadge'
+  /** The first site admin exists already: sign in instead. */
+  | 'operator.setupDone'
+  /** That would leave the site without an admin who can sign in. */
+  | 'operator.lastAdmin'
+  /** A site admin cannot disable themselves or take their own admin role. */
+  | 'operator.self'
+  | 'pin.tooShort'
+  | 'pin.tooLong'
+  | 'pin.notDigits'
+  /** A PIN anyone would try first; params: rule (repeat, sequence, pattern, list). */
+  | 'pin.tooCommon';
+
+export const PIN_MIN_DIGITS = 6;
+export const PIN_MAX_DIGITS = 12;
+/** Wrong PINs in a row after which the operator is locked until a site admin unlocks them. */
+export const MAX_WRONG_PINS = 10;
+/** Screen lock after this long without input, unless the site (from HQ) or a site admin here says otherwise. */
+export const DEFAULT_IDLE_LOCK_MINUTES = 5;
+
+/** An operator as the sign-in and lock screens show them. */
+export type OperatorBrief = { id: string; code: string; name: string; role: Role };
+
+/**
+ * The station's session: one desk, one screen, one operator at a time. `setup`: no operator can
+ * sign in yet (first run, or an upgraded station), the first site admin is to be created.
+ */
+export type SessionState = 'setup' | 'signedOut' | 'locked' | 'active';
+
+export type SessionView = {
+  state: SessionState;
+  /** Signed in (active), or whose session the lock screen holds (locked). */
+  operator: OperatorBrief | null;
+  site: { name: string };
+  station: { name: string; number: number };
+  idleLockMinutes: number;
+  /** The site's badge pattern: the screen sends badge scans to `operator.identify`. */
+  badgePattern: string;
+  /** The methods the signed-in role may call (empty when not active): the screen shows only these. */
+  allowed: Method[];
+  /** Operators kept from before PINs (an upgraded station's former default operator): the first-run screen says they stay. */
+  operatorsWithoutPin: number;
+};
+
+/** An operator as the management screen shows them; never the PIN or its hash. */
+export type OperatorRecord = OperatorBrief & {
+  badge: string | null;
+  hasPin: boolean;
+  disabled: boolean;
+  lockedOut: boolean;
+  /** Wrong PINs in a row at this station. */
+  wrongPins: number;
+  /** Made at this station, or received from HQ (made there or at another station of the site). */
+  origin: 'here' | 'feed';
+  updatedAt: string;
+};
+
+/** A badge scanned: whose it is; their PIN signs them in with this badge (`operator.signIn`). */
+export type IdentifyOutcome = { kind: 'operator.pinNeeded'; operator: OperatorBrief; badge: string };
+
+export type OperatorSettings = {
+  idleLockMinutes: number;
+  /** Where the figure comes from: the site's configuration (HQ), this station's setting, or the default. */
+  source: 'site' | 'station' | 'default';
+  stationMinutes: number | null;
+};
+
+const id = z.string().min(1).max(64);
+/** Checked by the core with words of its own (pin.*), so the schema only bounds the text. */
+const pin = z.string().max(64);
+const staffCode = z.string().trim().min(1).max(32);
+const name = z.string().trim().min(1).max(50);
+const badge = z.string().trim().min(1).max(64);
+
+export const operatorArgs = {
+  'operator.session': z.object({}).strict(),
+  /** A badge scanned on the sign-in or lock screen (or at any time, to switch operator). */
+  'operator.identify': z.object({ text: z.string().max(4096), source: z.enum(['wedge', 'serial', 'hid', 'manual', 'simulator']) }).strict(),
+  'operator.signIn': z
+    .object({ code: staffCode.optional(), badge: badge.optional(), pin })
+    .strict()
+    .refine((a) => (a.code === undefined) !== (a.badge === undefined), 'give a staff code or a badge'),
+  /** The first site admin, on a station where nobody can sign in yet. */
+  'operator.setup': z.object({ name, code: staffCode, pin, badge: badge.optional() }).strict(),
+  'operator.lock': z.object({}).strict(),
+  'operator.signOut': z.object({}).strict(),
+  /** Staff touched the screen: the idle lock starts counting again. */
+  'operator.activity': z.object({}).strict(),
+  'operator.list': z.object({}).strict(),
+  'operator.create': z.object({ name, code: staffCode, role: roleSchema, badge: badge.optional(), pin }).strict(),
+  'operator.update': z.object({ id, name: name.optional(), role: roleSchema.optional(), badge: badge.nullable().optional() }).strict(),
+  'operator.resetPin': z.object({ id, pin }).strict(),
+  'operator.disable': z.object({ id }).strict(),
+  'operator.enable': z.object({ id }).strict(),
+  'operator.unlock': z.object({ id }).strict(),
+  'operator.settings': z.object({}).strict(),
+  /** This station's idle lock, used when the site's configuration sets none; null: the default. */
+  'operator.setIdleLock': z.object({ minutes: z.number().int().min(1).max(240).nullable() }).strict(),
+} as const;
+
+type Args<K extends keyof typeof operatorArgs> = z.infer<(typeof operatorArgs)[K]>;
+
+export type OperatorHandlers = {
+  'operator.session': { args: Args<'operator.session'>; value: SessionView };
+  'operator.identify': { args: Args<'operator.identify'>; value: IdentifyOutcome };
+  'operator.signIn': { args: Args<'operator.signIn'>; value: SessionView };
+  'operator.setup': { args: Args<'operator.setup'>; value: SessionView };
+  'operator.lock': { args: Args<'operator.lock'>; value: SessionView };
+  'operator.signOut': { args: Args<'operator.signOut'>; value: SessionView };
+  'operator.activity': { args: Args<'operator.activity'>; value: null };
+  'operator.list': { args: Args<'operator.list'>; value: OperatorRecord[] };
+  'operator.create': { args: Args<'operator.create'>; value: OperatorRecord };
+  'operator.update': { args: Args<'operator.update'>; value: OperatorRecord };
+  'operator.resetPin': { args: Args<'operator.resetPin'>; value: OperatorRecord };
+  'operator.disable': { args: Args<'operator.disable'>; value: OperatorRecord };
+  'operator.enable': { args: Args<'operator.enable'>; value: OperatorRecord };
+  'operator.unlock': { args: Args<'operator.unlock'>; value: OperatorRecord };
+  'operator.settings': { args: Args<'operator.settings'>; value: OperatorSettings };
+  'operator.setIdleLock': { args: Args<'operator.setIdleLock'>; value: OperatorSettings };
+};
+
+export type OperatorEvents = {
+  /** Signed in, switched, locked (idle or on demand), signed out. */
+  'operator.session': SessionView;
+  /** An operator was created or changed here or through the feed: the management screen fetches again. */
+  'operators.changed': { count: number };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Who may call what
+
+/**
+ * `signIn`: needed to sign in, so allowed to anyone at the screen, signed in or not.
+ * `status`: harmless reads the lock screen shows (no personal data), allowed when locked too.
+ * A list of roles: only an active session whose operator has one of them.
+ */
+export type Access = 'signIn' | 'status' | readonly Role[];
+
+const ANY: readonly Role[] = ROLES;
+/** The sampling desk: the information collector scans, the sampler confirms, the site admin does both. */
+const DESK: readonly Role[] = ['collector', 'sampler', 'admin'];
+const ADMIN: readonly Role[] = ['admin'];
+
+/**
+ * Every method of the API and who may call it. A `{ [M in Method]: … }`: a method added to the
+ * contract fails the type check here until someone decides who may call it.
+ */
+export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
+  'operator.session': 'signIn',
+  'operator.identify': 'signIn',
+  'operator.signIn': 'signIn',
+  'operator.setup': 'signIn',
+  'operator.lock': ANY,
+  'operator.signOut': ANY,
+  'operator.activity': ANY,
+  'operator.list': ADMIN,
+  'operator.create': ADMIN,
+  'operator.update': ADMIN,
+  'operator.resetPin': ADMIN,
+  'operator.disable': ADMIN,
+  'operator.enable': ADMIN,
+  'operator.unlock': ADMIN,
+  'operator.settings': ADMIN,
+  /** Reads the whole journal: the site admin's, on demand from the upload screen. */
+  'journal.verify': ADMIN,
+  'operator.setIdleLock': ADMIN,
+
+  'desk.state': DESK,
+  'desk.setCapacity': DESK,
+  'scan.submit': DESK,
+  'tube.new': DESK,
+  'tube.seal': DESK,
+  'tube.void': DESK,
+  'tube.search': DESK,
+  'binding.undo': DESK,
+  'binding.confirm': DESK,
+  'binding.cancel': DESK,
+  'tube.conflicts': DESK,
+  'desk.bindResident': DESK,
+
+  // Online/offline, records waiting, last upload: what every screen's header shows, the lock screen too.
+  'upload.status': 'status',
+  'upload.enroll': ADMIN,
+  'upload.syncNow': ANY,
+  'results.positives': DESK,
+  'retest.list': DESK,
+
+  // The devices indicator on every screen: is the scanner there, is the printer out of paper.
+  'devices.list': ANY,
+  'devices.discover': ADMIN,
+  'devices.save': ADMIN,
+  'devices.remove': ADMIN,
+  'devices.setMode': ADMIN,
+  'devices.calibrate': ADMIN,
+  'devices.simulate': ADMIN,
+  'devices.testPrint': ADMIN,
+
+  'label.preview': DESK,
+  'label.print': DESK,
+  'label.reprint': DESK,
+  'label.printerStatus': ANY,
+  'label.settings': DESK,
+  'label.setPrintOnOpen': DESK,
+
+  'round.list': ANY,
+  'round.start': ADMIN,
+  'round.close': ADMIN,
+
+  'roster.summary': ADMIN,
+  'roster.upload': ADMIN,
+  'roster.uploadChunk': ADMIN,
+  'roster.read': ADMIN,
+  'roster.import': ADMIN,
+  'roster.problems': ADMIN,
+  'roster.changes': ADMIN,
+  'roster.apply': ADMIN,
+  'roster.discard': ADMIN,
+  // Finding a resident without a phone or card, to bind them at the desk.
+  'roster.search': DESK,
+
+  'coverage.view': ADMIN,
+  'coverage.residents': ADMIN,
+  'coverage.exempt': ADMIN,
+  'coverage.unexempt': ADMIN,
+  'coverage.export': ADMIN,
+};
+
+/** Whether an active session of `role` may call `method`. */
+export function roleMay(role: Role, method: Method): boolean {
+  const access = METHOD_ACCESS[method];
+  return access === 'signIn' || access === 'status' || access.includes(role);
+}

@@ -1,0 +1,267 @@
+import {
+  DEFAULT_IDLE_LOCK_MINUTES,
+  MAX_WRONG_PINS,
+  METHOD_ACCESS,
+  roleMay,
+  type OperatorBrief,
+  type OperatorRecord,
+  type OperatorSettings,
+  type Role,
+  type SessionState,
+  type SessionView,
+} from '../../api/operators';
+import type { Method } from '../../api/contract';
+import type { Writer } from '../db/writer';
+import type { StationDatabase } from '../db/database';
+import { DomainError } from '../errors';
+import { createLogger } from '../log';
+import type { StationIdentity } from '../site/bootstrap';
+import { NO_OPERATOR, type Operators, type SignInCandidate } from './operators';
+import { checkNewPin, hashPin, verifyPin, waitAfterWrongPins } from './pin';
+
+const log = createLogger('session');
+
+const IDLE_SETTING = 'session.idleLockMinutes';
+/** How often the idle lock is looked at; the lock itself is decided by the core's clock. */
+const IDLE_CHECK_MS = 5_000;
+
+const METHODS = Object.keys(METHOD_ACCESS) as Method[];
+
+export type SessionDeps = {
+  db: StationDatabase;
+  writer: Writer;
+  operators: Operators;
+  identity: StationIdentity;
+  now: () => Date;
+  /** Told of every change of the session (sign-in, switch, lock, sign-out). */
+  onChange: (view: SessionView) => void;
+};
+
+/**
+ * The station's session: one desk, one screen, one operator at a time, whichever host or screen
+ * drives it (a session per connection would let a second browser tab skip the lock screen).
+ * Only the core decides: who is signed in, whether the screen is locked (on demand, or after the
+ * idle time), how long to wait after wrong PINs, and when an operator is locked out.
+ * Nothing here is stored: a restarted station starts signed out.
+ */
+export class Session {
+  private state: Exclude<SessionState, 'setup'> = 'signedOut';
+  private operator: OperatorBrief | null = null;
+  private lastActivity = 0;
+  /** Sign-in tries run one after another: tries sent at once cannot skip the count of wrong PINs. */
+  private attempts: Promise<unknown> = Promise.resolve();
+  /** Set while the station applies HQ's word: what it writes then is the station's, not the operator's. */
+  private stationWork = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.timer = setInterval(() => this.lockIfIdle(), IDLE_CHECK_MS);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  // ---- what the core asks ------------------------------------------------------------------
+
+  /** The signed-in operator when the session is active (not locked), else null. */
+  active(): OperatorBrief | null {
+    return this.state === 'active' ? this.operator : null;
+  }
+
+  /**
+   * Who a record written now is by: the operator of the session (a record already queued when
+   * the screen locked is still theirs), or the station itself for what it does on HQ's word.
+   */
+  operatorId(): string {
+    if (this.stationWork > 0 || !this.operator) return NO_OPERATOR;
+    return this.operator.id;
+  }
+
+  /** Runs `fn` (synchronous) as the station's own work: e.g. applying a page of HQ's feed. */
+  asStation<T>(fn: () => T): T {
+    this.stationWork++;
+    try {
+      return fn();
+    } finally {
+      this.stationWork--;
+    }
+  }
+
+  /** Staff are at the screen: the idle lock counts from now. */
+  touch(): void {
+    if (this.state === 'active') this.lastActivity = this.deps.now().getTime();
+  }
+
+  idleLockMinutes(): number {
+    return this.settings().idleLockMinutes;
+  }
+
+  settings(): OperatorSettings {
+    const site = this.deps.identity.site.config.idleLockMinutes;
+    const row = this.deps.db.prepare('SELECT value FROM setting WHERE key = ?').get(IDLE_SETTING) as { value: string } | undefined;
+    const station = row ? Number(row.value) : null;
+    if (site !== undefined) return { idleLockMinutes: site, source: 'site', stationMinutes: station };
+    if (station !== null) return { idleLockMinutes: station, source: 'station', stationMinutes: station };
+    return { idleLockMinutes: DEFAULT_IDLE_LOCK_MINUTES, source: 'default', stationMinutes: null };
+  }
+
+  async setIdleLock(minutes: number | null): Promise<OperatorSettings> {
+    await this.deps.writer.run(() => {
+      if (minutes === null) this.deps.db.prepare('DELETE FROM setting WHERE key = ?').run(IDLE_SETTING);
+      else this.deps.db.prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(IDLE_SETTING, String(minutes));
+    });
+    return this.settings();
+  }
+
+  view(): SessionView {
+    const setup = this.state === 'signedOut' && this.deps.operators.needsSetup();
+    const { site, station } = this.deps.identity;
+    const active = this.active();
+    return {
+      state: setup ? 'setup' : this.state,
+      operator: this.operator,
+      site: { name: site.name },
+      station: { name: station.name, number: station.number },
+      idleLockMinutes: this.idleLockMinutes(),
+      badgePattern: site.config.operatorBadge.pattern,
+      allowed: active ? METHODS.filter((m) => roleMay(active.role, m)) : [],
+      operatorsWithoutPin: setup ? this.deps.operators.withoutPin() : 0,
+    };
+  }
+
+  /** Locks the screen when nobody has touched it for the idle time (also checked before every call). */
+  lockIfIdle(): void {
+    if (this.state !== 'active') return;
+    if (this.deps.now().getTime() - this.lastActivity < this.idleLockMinutes() * 60_000) return;
+    this.end('locked', 'idle');
+  }
+
+  /** An operator disabled or locked out (here or through HQ) while signed in is signed out at once. */
+  recheck(): void {
+    if (this.operator && !this.deps.operators.usable(this.operator.id)) this.end('signedOut', 'revoked');
+  }
+
+  // ---- the API -----------------------------------------------------------------------------
+
+  lock(): SessionView {
+    if (this.state === 'active') this.end('locked', 'lock');
+    return this.view();
+  }
+
+  signOut(): SessionView {
+    if (this.operator) this.end('signedOut', 'signOut');
+    return this.view();
+  }
+
+  private end(state: 'locked' | 'signedOut', cause: 'lock' | 'idle' | 'signOut' | 'revoked'): void {
+    const op = this.operator;
+    if (!op) return;
+    this.state = state;
+    if (state === 'signedOut') this.operator = null;
+    log.info({ operatorId: op.id, cause }, state === 'locked' ? 'screen locked' : 'signed out');
+    const at = this.deps.now().toISOString();
+    this.deps.writer.run(() => this.deps.operators.signedOut(op, cause, at)).catch((err: unknown) => log.error({ err }, 'sign-out could not be journalled'));
+    this.deps.onChange(this.view());
+  }
+
+  /** A badge scanned: whose it is, so the screen asks for their PIN. */
+  identify(badge: string): OperatorBrief {
+    const op = this.deps.operators.find({ badge });
+    if (!op) throw new DomainError('operator.unknownBadge', { badge });
+    return { id: op.id, code: op.code, name: op.name, role: op.role };
+  }
+
+  /**
+   * Sign-in with a staff code or badge and a PIN; also unlocks the screen, and switches operator
+   * when someone else signs in. Refused tries are journalled (never the PIN) and counted.
+   */
+  signIn(by: { code: string } | { badge: string }, pin: string): Promise<SessionView> {
+    const attempt = this.attempts.then(() => this.tryPin(by, pin));
+    this.attempts = attempt.catch(() => undefined);
+    return attempt;
+  }
+
+  private async tryPin(by: { code: string } | { badge: string }, pin: string): Promise<SessionView> {
+    const method = 'code' in by ? 'code' : 'badge';
+    const op = this.deps.operators.find(by);
+    const at = () => this.deps.now().toISOString();
+    const refuse = async (reason: 'tooSoon' | 'lockedOut' | 'disabled' | 'noPin' | 'unknown', error: DomainError): Promise<never> => {
+      const when = at();
+      await this.deps.writer.run(() => this.deps.operators.failed(op, method, reason, when));
+      log.warn({ operatorId: op?.id ?? null, reason }, 'sign-in refused');
+      throw error;
+    };
+    if (!op) return refuse('unknown', new DomainError(method === 'badge' ? 'operator.unknownBadge' : 'operator.unknown', method === 'badge' ? { badge: (by as { badge: string }).badge } : undefined));
+    if (op.disabled) return refuse('disabled', new DomainError('operator.disabled'));
+    if (op.lockedOut) return refuse('lockedOut', new DomainError('operator.lockedOut'));
+    if (!op.pinHash) return refuse('noPin', new DomainError('operator.noPin'));
+    const wait = this.waitLeft(op);
+    if (wait > 0) return refuse('tooSoon', new DomainError('operator.tooSoon', { waitSeconds: Math.ceil(wait / 1000) }));
+    if (!(await verifyPin(op.pinHash, pin))) {
+      const when = at();
+      const counted = await this.deps.writer.run(() => this.deps.operators.wrongPin(op, method, MAX_WRONG_PINS, when));
+      log.warn({ operatorId: op.id, wrongPins: counted.wrongPins }, counted.lockedOut ? 'operator locked out after wrong PINs' : 'wrong PIN');
+      if (counted.lockedOut) {
+        this.recheck();
+        throw new DomainError('operator.lockedOut');
+      }
+      throw new DomainError('operator.pinWrong', { remaining: MAX_WRONG_PINS - counted.wrongPins, waitSeconds: Math.ceil(waitAfterWrongPins(counted.wrongPins) / 1000) });
+    }
+    return this.begin(op, method);
+  }
+
+  private waitLeft(op: SignInCandidate): number {
+    if (!op.lastWrongAt) return 0;
+    return Date.parse(op.lastWrongAt) + waitAfterWrongPins(op.wrongPins) - this.deps.now().getTime();
+  }
+
+  /**
+   * The session is the operator's from the commit of their sign-in on: changes queued in the
+   * writer before it are the previous operator's, changes after it theirs.
+   */
+  private async begin(op: OperatorBrief, method: 'badge' | 'code' | 'setup'): Promise<SessionView> {
+    const brief: OperatorBrief = { id: op.id, code: op.code, name: op.name, role: op.role };
+    const at = this.deps.now().toISOString();
+    await this.deps.writer.run(() => {
+      this.deps.operators.signedIn(brief, method, at);
+    });
+    const switched = this.operator !== null && this.operator.id !== brief.id;
+    this.operator = brief;
+    this.state = 'active';
+    this.lastActivity = this.deps.now().getTime();
+    log.info({ operatorId: brief.id, role: brief.role, switched }, 'signed in');
+    const view = this.view();
+    this.deps.onChange(view);
+    return view;
+  }
+
+  /** The first site admin, where nobody can sign in yet (first run, or an upgraded station). */
+  async setup(input: { name: string; code: string; pin: string; badge: string | null }): Promise<SessionView> {
+    checkNewPin(input.pin);
+    if (!this.deps.operators.needsSetup()) throw new DomainError('operator.setupDone');
+    const pinHash = await hashPin(input.pin);
+    const created = await this.deps.writer.run(() => {
+      // Checked again in the transaction: two first-run screens cannot both make an admin.
+      if (!this.deps.operators.needsSetup()) throw new DomainError('operator.setupDone');
+      return this.deps.operators.create({ name: input.name, code: input.code, role: 'admin', badge: input.badge, pinHash }, null, this.deps.now().toISOString());
+    });
+    return this.begin(created, 'setup');
+  }
+
+  /** The role of the active session; for the handlers of a site admin's changes. */
+  actingAdmin(): OperatorBrief & { role: Role } {
+    const op = this.active();
+    if (!op) throw new DomainError('session.locked');
+    return op;
+  }
+
+  /** After a site admin changed an operator: the screen learns the new role (or is signed out). */
+  afterChange(changed: OperatorRecord): void {
+    if (this.operator?.id !== changed.id) return;
+    if (changed.disabled || changed.lockedOut || !changed.hasPin) return this.recheck();
+    this.operator = { id: changed.id, code: changed.code, name: changed.name, role: changed.role };
+    this.deps.onChange(this.view());
+  }
+}
