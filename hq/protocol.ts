@@ -183,7 +183,10 @@ export const pinHashSchema = z
   .max(256)
   .regex(/^\$argon2id\$v=19\$m=(\d{1,6}),t=(\d{1,2}),p=(\d{1,2})\$[A-Za-z0-9+/]{11,64}\$[A-Za-z0-9+/]{16,128}$/)
   .refine((h) => {
-    const [m, t, p] = /m=(\d+),t=(\d+),p=(\d+)/.exec(h)!.slice(1).map(Number) as [number, number, number];
+    // zod runs this check even when the pattern above failed: a string without costs is refused, never a throw.
+    const costs = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(h);
+    if (!costs) return false;
+    const [m, t, p] = costs.slice(1).map(Number) as [number, number, number];
     return m >= 19456 && m <= 262_144 && t >= 2 && t <= 10 && p >= 1 && p <= 4;
   }, 'Argon2id costs out of bounds');
 

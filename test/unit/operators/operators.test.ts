@@ -3,7 +3,7 @@ import { argSchemas, METHODS } from '../../../electron/api/contract';
 import { MAX_WRONG_PINS, METHOD_ACCESS, ROLES } from '../../../electron/api/operators';
 import { StationCore } from '../../../electron/core/core';
 import { hashPin, PIN_HASH_OPTIONS, pinProblem, verifyPin, waitAfterWrongPins } from '../../../electron/core/operators/pin';
-import type { FeedItem } from '../../../hq/protocol';
+import { pinHashSchema, type FeedItem } from '../../../hq/protocol';
 import { ok, refused, signInAdmin, TEST_ADMIN, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
@@ -54,6 +54,9 @@ describe('PINs', () => {
     expect(await verifyPin(hash, '730518')).toBe(false);
     // A hash with costs out of bounds (from a bad feed) is a mismatch, never a minute of work.
     expect(await verifyPin(hash.replace('m=19456', 'm=4000000'), '730519')).toBe(false);
+    // Found by fuzzing the feed: a hash without its costs threw inside the schema instead of being refused.
+    for (const bad of ['x', '$argon2id$v=19$m=x,t=2,p=1$salt$hash', hash.replace('$argon2id$', '$argon2i$')]) expect(pinHashSchema.safeParse(bad).success).toBe(false);
+    expect(pinHashSchema.safeParse(hash).success).toBe(true);
   });
 
   it('makes the wait after wrong PINs grow, and locks out at 10', () => {
