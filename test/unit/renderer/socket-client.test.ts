@@ -147,18 +147,18 @@ describe('kiosk WebSocket client', () => {
       isRefused: async () => (await fetch(`${origin}/healthz`, { headers: { cookie: cookie() } })).status === 401,
     });
     clients.push(client);
-    expect((await client.call('desk.state', {})).ok).toBe(true);
+    expect((await client.call('operator.session', {})).ok).toBe(true);
 
     await host.close();
     host = await startKioskHost({ dataDir, port: Number(new URL(origin).port), rendererDir: tempDir() });
     hosts.push(host);
     await until(() => client.connection() === 'locked');
-    expect(await client.call('desk.state', {})).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 0 } } });
+    expect(await client.call('operator.session', {})).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 0 } } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(client.connection()).toBe('locked');
 
     key = host.token;
     await until(() => client.connection() === 'online');
-    expect((await client.call('desk.state', {})).ok).toBe(true);
+    expect((await client.call('operator.session', {})).ok).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
 import { LATEST_VERSION, migrate } from '../../../electron/core/db/migrations';
 import { GENESIS_HASH } from '../../../hq/chain';
-import { ok, tempDir } from '../../helpers/core';
+import { ok, signInAdmin, TEST_ADMIN, tempDir } from '../../helpers/core';
 import { bindPeople, personId } from '../../e2e/upload-env';
 
 let core: StationCore | undefined;
@@ -16,7 +16,7 @@ afterEach(() => {
 
 /** A desk with a few tubes of people bound: person, tube and binding entries. */
 async function deskWithJournal(dataDir = tempDir()): Promise<StationCore> {
-  const c = new StationCore({ dataDir, devices: 'off' });
+  const c = await signInAdmin(new StationCore({ dataDir, devices: 'off' }));
   await bindPeople(c, 12, 5);
   return c;
 }
@@ -120,7 +120,10 @@ describe('station migration 9 (journal chain)', () => {
     migrated.close();
 
     core = new StationCore({ dataDir, devices: 'off' });
-    expect(await ok(core, 'journal.verify', {})).toMatchObject({ ok: true, checked: before.length });
+    // Schema 8 had no PINs (migration 10 leaves operators without one): the first-run step makes a site admin.
+    await ok(core, 'operator.setup', { ...TEST_ADMIN, code: 'T002', badge: 'OP0902' });
+    expect(core.journal.lastSeq()).toBeGreaterThan(before.length);
+    expect(await ok(core, 'journal.verify', {})).toMatchObject({ ok: true, checked: core.journal.lastSeq() });
     // New entries continue the chain.
     await bindPeople(core, 3, 5, 100);
     expect(await ok(core, 'journal.verify', {})).toMatchObject({ ok: true, checked: core.journal.lastSeq() });
