@@ -208,7 +208,7 @@ describe.each(['sqlite', 'postgres'] as const)('station revocation on %s', (back
   });
 });
 
-describe('HQ migration hq-station-revoked (issue 10: HQ migration 12)', () => {
+describe('HQ migration 10 (hq-station-revoked)', () => {
   it('upgrades SQLite and PostgreSQL HQs in place: every station kept, none revoked', async () => {
     for (const backend of ['sqlite', 'postgres'] as const) {
       const dataDir = tempDir('hq-revoked-upgrade-');
@@ -222,6 +222,8 @@ describe('HQ migration hq-station-revoked (issue 10: HQ migration 12)', () => {
       // Back to the schema before the migration, as an HQ of the previous release left it.
       await before.store.sql.transaction(async (tx) => {
         await tx.run('ALTER TABLE station DROP COLUMN revoked_at');
+        // And of the changes that came after it (11: the journal chain, 12: the site's operators).
+        for (const sql of ['ALTER TABLE record DROP COLUMN chain_hash', 'ALTER TABLE station DROP COLUMN chain_head', 'ALTER TABLE station DROP COLUMN chain_error', 'DROP TABLE site_operator']) await tx.run(sql);
         await tx.run(backend === 'postgres' ? 'UPDATE hq_schema SET version = 9' : 'PRAGMA user_version = 9');
       });
       await before.close();

@@ -30,7 +30,7 @@ describe('operators at the screen', () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     await page.addInitScript(() => (globalThis as unknown as PageGlobals).localStorage.setItem('station.language', 'zh-CN'));
-    await page.goto(host.url);
+    await page.goto(host.launchUrl);
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { DEMO_SITE_CONFIG } from '../../electron/core/site/config';
 import { HQ_PATHS } from '../../hq/protocol';
-import { tempDir } from '../helpers/core';
+import { signInAdmin, tempDir } from '../helpers/core';
 import { bindPeople, FAST_TUNING, hqStationId, personId, startHq, uploadedAll, waitFor, type RunningHq } from './upload-env';
 
 const ADMIN = 'retention-admin';
@@ -29,7 +29,7 @@ describe('retention of personal data', () => {
     hq = await startHq({ adminToken: ADMIN });
     let offset = 0;
     const { code } = await hq.server.createEnrollmentCode('site-r', '留存测试点');
-    core = new StationCore({ dataDir: tempDir('station-retention-'), now: () => new Date(Date.now() + offset), upload: { start: true, tuning: FAST_TUNING } });
+    core = await signInAdmin(new StationCore({ dataDir: tempDir('station-retention-'), now: () => new Date(Date.now() + offset), upload: { start: true, tuning: FAST_TUNING } }));
     const desk = core;
     expect((await desk.invoke('upload.enroll', { hqUrl: hq.url, code })).ok).toBe(true);
     const posted = await fetch(`${hq.url}${HQ_PATHS.adminSiteConfig}`, {
@@ -64,7 +64,8 @@ describe('retention of personal data', () => {
     expect(desk.db.prepare(`SELECT count(*) AS n FROM person WHERE name IS NULL AND person_key LIKE 'purged:%'`).get()).toEqual({ n: 10 });
     // Counts stay: every binding and every entry.
     expect(desk.db.prepare('SELECT count(*) AS n FROM binding').get()).toEqual({ n: bindings });
-    // The chain still holds, at the desk and at HQ, which takes what the desk sends next.
+    // The chain still holds, at the desk and at HQ, which takes what the desk sends next (16 days on, the screen locked itself: the admin signs in again).
+    await signInAdmin(desk);
     expect(await desk.invoke('journal.verify', {})).toMatchObject({ ok: true, value: { ok: true, checked: desk.journal.lastSeq() } });
     desk.upload.start();
     await waitFor('the rest uploaded', () => uploadedAll(desk));
