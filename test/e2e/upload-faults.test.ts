@@ -76,6 +76,9 @@ describe('upload through a faulty network', () => {
       }
       for (const [batchId, bodies] of proxy.batchBodies) expect(bodies.size, batchId).toBe(1);
       expect([...proxy.batchSends.values()].some((n) => n > 1)).toBe(true);
+      // The agent goes on pulling the feed through the faults; once the network is clean it says it is online again.
+      proxy.force('pass');
+      await waitFor('online again', () => station.upload.status().online === true, 30_000);
       const status = await core.invoke('upload.status', {});
       expect(status.ok && status.value).toMatchObject({ waiting: 0, rejectionCount: 0, online: true });
     });
