@@ -100,11 +100,12 @@ export class KioskAccess {
     reply.setCookie(this.cookie, this.token, { httpOnly: true, sameSite: 'strict', path: '/' });
     // A page of our own moves on to the screen, rather than a redirect: the move then starts on
     // this origin, so the browser sends the SameSite=Strict cookie even when it was opened from a
-    // file or another program, and the address with the key is replaced in the history.
+    // file or another program, and the address with the key is replaced in the history. Its icon
+    // is named, or the browser asks for /favicon.ico, which is not there.
     await reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/"><title>Station</title>');
+      .send('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/"><link rel="icon" href="/favicon.svg" type="image/svg+xml"><title>Station</title>');
   };
 
   private refusal(request: FastifyRequest): KioskRefusal | null {
