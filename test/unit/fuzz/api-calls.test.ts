@@ -38,7 +38,7 @@ function argsFor(method: Method): fc.Arbitrary<unknown> {
 
 const call = fc.constantFrom(...METHODS.filter((m) => !OUTWARD.includes(m))).chain((method) => argsFor(method).map((args) => ({ method, args })));
 /** Refusals of a sign-in, each journalled as an attempt (operator.signInFailed). */
-const SIGN_IN_REFUSALS = new Set(['operator.pinWrong', 'operator.tooSoon', 'operator.lockedOut', 'operator.disabled', 'operator.noPin', 'operator.unknown']);
+const SIGN_IN_REFUSALS = new Set(['operator.pinWrong', 'operator.tooSoon', 'operator.lockedOut', 'operator.disabled', 'operator.noPin', 'operator.unknown', 'operator.unknownBadge']);
 
 /** A message as a browser tab may send it: a call, a call to a method that is not there, or anything. */
 const message = fc.oneof(
