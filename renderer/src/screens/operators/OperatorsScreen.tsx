@@ -4,7 +4,7 @@ import { PIN_MAX_DIGITS, ROLES, type OperatorRecord, type OperatorSettings, type
 import { useStation } from '../../app/station';
 import { Modal } from '../../desk/Modal';
 import { useStationTranslation } from '../../i18n';
-import { useScanCapture } from '../../scanner/ScanCapture';
+import { useNewOperatorFields } from './new-operator';
 import { useSession } from './SessionProvider';
 import { useRoleWords } from './words';
 import './operators.css';
@@ -156,32 +156,13 @@ type CreateArgs = { name: string; code: string; role: Role; pin: string; badge?:
 function CreateForm({ onCreate }: { onCreate: (args: CreateArgs) => Promise<boolean> }) {
   const { t } = useStationTranslation('operators');
   const role = useRoleWords();
-  const [name, setName] = useState('');
-  const [code, setCode] = useState('');
-  const [badge, setBadge] = useState('');
+  const { name, setName, code, setCode, badge, setBadge, pin, setPin, again, setAgain, mismatch, take, clear } = useNewOperatorFields();
   const [chosen, setChosen] = useState<Role>('collector');
-  const [pin, setPin] = useState('');
-  const [again, setAgain] = useState('');
-  const [mismatch, setMismatch] = useState(false);
-  // A badge scanned on this screen fills the badge field (instead of switching operator).
-  useScanCapture((text) => setBadge(text.trim()));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (pin !== again) {
-      setMismatch(true);
-      setAgain('');
-      return;
-    }
-    setMismatch(false);
-    const ok = await onCreate({ name: name.trim(), code: code.trim(), role: chosen, pin, ...(badge.trim() ? { badge: badge.trim() } : {}) });
-    if (ok) {
-      setName('');
-      setCode('');
-      setBadge('');
-      setPin('');
-      setAgain('');
-    }
+    const fields = take();
+    if (fields && (await onCreate({ ...fields, role: chosen }))) clear();
   };
 
   return (

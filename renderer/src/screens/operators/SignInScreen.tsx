@@ -6,6 +6,7 @@ import { setLanguage, useStationTranslation } from '../../i18n';
 import { useScanCapture } from '../../scanner/ScanCapture';
 import { ConnectionIndicator } from '../../status/ConnectionIndicator';
 import { UploadIndicator } from '../../upload/UploadIndicator';
+import { useNewOperatorFields } from './new-operator';
 import { useSession } from './SessionProvider';
 import './operators.css';
 import { useRoleWords } from './words';
@@ -210,24 +211,12 @@ function SetupForm({ view }: { view: SessionView }) {
   const { t } = useStationTranslation('operators');
   const client = useStation();
   const attempt = useAttempt();
-  const [name, setName] = useState('');
-  const [code, setCode] = useState('');
-  const [badge, setBadge] = useState('');
-  const [pin, setPin] = useState('');
-  const [again, setAgain] = useState('');
-  const [mismatch, setMismatch] = useState(false);
-  // The badge field takes a scan; elsewhere a scan is a sign-in step.
-  useScanCapture((text) => setBadge(text.trim()));
+  const { name, setName, code, setCode, badge, setBadge, pin, setPin, again, setAgain, mismatch, take } = useNewOperatorFields();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (pin !== again) {
-      setMismatch(true);
-      setAgain('');
-      return;
-    }
-    setMismatch(false);
-    await attempt.run(client.call('operator.setup', { name: name.trim(), code: code.trim(), pin, ...(badge.trim() ? { badge: badge.trim() } : {}) }));
+    const fields = take();
+    if (fields) await attempt.run(client.call('operator.setup', fields));
   };
 
   return (
