@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StationCore } from '../../electron/core/core';
+import { StationCore, type CoreOptions } from '../../electron/core/core';
 import type { ArgsOf, Method, ValueOf } from '../../electron/api/contract';
 
 /** A fresh data directory for one test. */
@@ -43,9 +43,9 @@ export async function folderWithAdmin(dataDir = tempDir()): Promise<string> {
   return dataDir;
 }
 
-/** A core on `dataDir` with the test's site admin signed in. */
-export async function openCore(dataDir = tempDir()): Promise<StationCore> {
-  return signInAdmin(new StationCore({ dataDir }));
+/** A core on `dataDir` with the test's site admin signed in; `options`: the upload agent's, devices… */
+export async function openCore(dataDir = tempDir(), options: Omit<CoreOptions, 'dataDir'> = {}): Promise<StationCore> {
+  return signInAdmin(new StationCore({ ...options, dataDir }));
 }
 
 /** Calls and unwraps: fails the test with the error code if the core refused. */
