@@ -1012,7 +1012,10 @@ export function formatKeyRotation(r: KeyRotation): string {
 
 export function parseKeyRotation(header: string | null | undefined): KeyRotation | null {
   const m = header ? /^v1 ([A-Za-z0-9+/=]{1,200}) ([A-Za-z0-9+/=]{1,200}) (\d{1,16}) ([A-Za-z0-9+/=]{1,200})$/.exec(header) : null;
-  return m ? { from: m[1]!, to: m[2]!, at: Number(m[3]), signature: m[4]! } : null;
+  // Canonical base64 only: Node also decodes text without its padding, and one statement has one spelling.
+  const canonical = (b64: string) => Buffer.from(b64, 'base64').toString('base64') === b64;
+  if (!m || !canonical(m[1]!) || !canonical(m[2]!) || !canonical(m[4]!)) return null;
+  return { from: m[1]!, to: m[2]!, at: Number(m[3]), signature: m[4]! };
 }
 
 /** Whether `trusted` itself (and not someone naming it) said that `r.to` is HQ's key now. */
