@@ -379,7 +379,7 @@ ${revokeForm}`
     opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(groups(opts.fingerprint))}</code></p>` : ''
   }${
     opts.rotation
-      ? `<p class="notice bad" data-section="rotation">${tf('rotation', { time: siteTime(opts.rotation.at, lang), previous: `<code>${esc(groups(opts.rotation.previousFingerprint))}</code>`, count: data.stations.filter(onOldKey).length })}</p>`
+      ? `<p class="alert" data-section="rotation">${tf('rotation', { time: siteTime(opts.rotation.at, lang), previous: `<code>${esc(groups(opts.rotation.previousFingerprint))}</code>`, count: data.stations.filter(onOldKey).length })}</p>`
       : ''
   }
 <section class="wide"><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('number'))}</th><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>
@@ -429,6 +429,7 @@ tr.revoked td { color: #8a95a5; }
 .notice { grid-column: 1 / -1; padding: 0.6rem 1rem; border-radius: 6px; margin: 0; }
 .notice.good { background: #e3f4e7; color: #1e5e2e; }
 .notice.bad { background: #fde8e6; color: #8c1d16; }
+.alert { grid-column: 1 / -1; padding: 0.6rem 1rem; border-radius: 6px; margin: 0; background: #fdf0d5; color: #7a4300; }
 form.inline { display: flex; gap: 0.4rem; align-items: center; }
 form.result, main.login form { display: flex; gap: 0.75rem; flex-wrap: wrap; align-items: center; }
 input, select, button { font-size: 1rem; padding: 0.4rem 0.6rem; }
