@@ -236,8 +236,18 @@ describe('HQ migration 10 (hq-station-revoked)', () => {
       // Back to the schema before the migration, as an HQ of the previous release left it.
       await before.store.sql.transaction(async (tx) => {
         await tx.run('ALTER TABLE station DROP COLUMN revoked_at');
-        // And of the changes that came after it (11: the journal chain, 12: the site's operators).
-        for (const sql of ['ALTER TABLE record DROP COLUMN chain_hash', 'ALTER TABLE station DROP COLUMN chain_head', 'ALTER TABLE station DROP COLUMN chain_error', 'DROP TABLE site_operator']) await tx.run(sql);
+        // And of the changes that came after it (11: the journal chain, 12: the site's operators, 13: HQ's keys and re-links).
+        for (const sql of [
+          'ALTER TABLE record DROP COLUMN chain_hash',
+          'ALTER TABLE station DROP COLUMN chain_head',
+          'ALTER TABLE station DROP COLUMN chain_error',
+          'DROP TABLE site_operator',
+          'ALTER TABLE station DROP COLUMN hq_key',
+          'ALTER TABLE enrollment_code DROP COLUMN relink_station_id',
+          'DROP TABLE station_relink',
+        ]) {
+          await tx.run(sql);
+        }
         await tx.run(backend === 'postgres' ? 'UPDATE hq_schema SET version = 9' : 'PRAGMA user_version = 9');
       });
       await before.close();
