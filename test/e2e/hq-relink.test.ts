@@ -111,6 +111,32 @@ describe.each(['sqlite', 'postgres'] as const)('linking a revoked desk again on 
   });
 });
 
+describe('re-link codes through the admin API', () => {
+  it('makes a one-time code for a station HQ knows, with HQ’s fingerprint; 404 for one it does not; a malformed body changes nothing', async () => {
+    const ADMIN = 'relink-admin-token';
+    hq = await startHq({ adminToken: ADMIN });
+    const sim = new SimStation(hq.url);
+    expect((await sim.enroll((await hq.server.createEnrollmentCode(SITE.id, SITE.name)).code)).status).toBe(200);
+    const post = (body: unknown, token = ADMIN) =>
+      fetch(`${hq!.url}${HQ_PATHS.adminCodes}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const made = await post({ stationId: sim.stationId, ttlHours: 2 });
+    expect(made.status).toBe(200);
+    const answer = (await made.json()) as { code: string; stationId: string; siteId: string; expiresAt: string };
+    expect(answer).toMatchObject({ stationId: sim.stationId, siteId: SITE.id });
+    expect(answer.code.replace(/-/g, '').slice(12)).toBe(hq.server.fingerprint);
+    expect((await post({ stationId: 'nobody' })).status).toBe(404);
+    expect((await post({ stationId: sim.stationId, siteId: SITE.id })).status).toBe(400);
+    expect((await post({ stationId: sim.stationId }, 'wrong')).status).toBe(401);
+    // The code is that station's only: a fresh desk (naming no station) is refused it, and it stays usable.
+    const fresh = new SimStation(hq.url);
+    const refused = await fresh.enroll(answer.code);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: 'enroll.codeForAnotherStation' });
+    const codes = await hq.server.store.sql.read((tx) => tx.all<{ used_at: string | null }>('SELECT used_at FROM enrollment_code WHERE relink_station_id IS NOT NULL'));
+    expect(codes).toEqual([{ used_at: null }]);
+  });
+});
+
 describe('a desk HQ does not know', () => {
   it('an HQ restored from before the desk enrolled links it as a new station with an ordinary code, and gets its whole journal', async () => {
     // HQ's folder before the desk enrolled, as a backup holds it.
