@@ -3,9 +3,9 @@
  * serves the built renderer from `app://station/` and bridges the window to the core through
  * one IPC channel. Everything with state or devices lives in the core.
  *
- * Development: Electron runs its own Node, so the core's native modules (better-sqlite3,
- * serialport, node-hid) must be built for Electron's ABI before `npm start` can use Electron:
- * `npm run rebuild:electron`. That build no longer loads under plain Node (tests, `station serve`);
+ * Development: Electron runs its own Node, so the core's native modules
+ * (better-sqlite3-multiple-ciphers, serialport, node-hid) must be built for Electron's ABI before
+ * `npm start` can use Electron: `npm run rebuild:electron`. That build no longer loads under plain Node (tests, `station serve`);
  * `npm rebuild` switches back. Packaging (`npm run dist`) rebuilds for Electron by itself.
  */
 import path from 'node:path';

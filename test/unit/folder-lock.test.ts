@@ -62,7 +62,7 @@ describe('one Station per data folder', () => {
     // Another process holding the folder's lock as a core does, then killed.
     const holder = spawn(
       process.execPath,
-      ['-e', `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(path.join(dataDir, 'station.lock'))}); db.exec('BEGIN IMMEDIATE'); console.log('held'); setInterval(() => {}, 1000);`],
+      ['-e', `const D = require('better-sqlite3-multiple-ciphers'); const db = new D(${JSON.stringify(path.join(dataDir, 'station.lock'))}); db.exec('BEGIN IMMEDIATE'); console.log('held'); setInterval(() => {}, 1000);`],
       { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));

@@ -9,7 +9,7 @@
  * Personal data: names, ID numbers and phones of the residents live here (with `person`, the
  * journal and the key-person lists, one of the few places they are kept).
  */
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
