@@ -9,7 +9,7 @@ import { personMark } from '../../electron/core/person/mark';
 import { createHqServer } from '../../hq/server';
 import { coverageView, recountCoverage } from '../../hq/domains/coverage';
 import { currentRosterImport } from '../../hq/domains/roster';
-import { tempDir } from '../helpers/core';
+import { dataKeyOf, tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { report, summarize } from '../helpers/stats';
 import { ROOT, STATION_BIN } from '../helpers/station-process';
@@ -137,7 +137,7 @@ describe('roster import', () => {
   it('coverage of a round over the roster at a station, by building and unit', async () => {
     const dataDir = tempDir('roster-coverage-');
     timed(process.execPath, [STATION_BIN, 'roster', 'import', csvFile, '--data', dataDir, '--apply']);
-    const core = new StationCore({ dataDir, devices: 'off' });
+    const core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
     try {
       const round = core.rounds.current()!;
       const key = core.siteIdentity.markKey();

@@ -5,7 +5,7 @@ import { roster } from '../../electron/cli/commands/roster';
 import { StationCore } from '../../electron/core/core';
 import { DataFolderInUseError } from '../../electron/core/db/folder-lock';
 import { checkCharacter } from '../../electron/core/person/gb11643';
-import { ok, tempDir } from '../helpers/core';
+import { dataKeyOf, ok, tempDir } from '../helpers/core';
 
 const open: StationCore[] = [];
 afterEach(() => {
@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 function core(dataDir: string, options: { exclusive?: boolean } = {}): StationCore {
-  const c = new StationCore({ dataDir, devices: 'off', ...options });
+  const c = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', ...options });
   open.push(c);
   return c;
 }
@@ -40,7 +40,7 @@ describe('one Station per data folder', () => {
 
     expect(() => core(dataDir, { exclusive: true })).toThrow(DataFolderInUseError);
     expect(() => core(dataDir, { exclusive: true })).toThrow(new RegExp(`in use by another Station \\(process ${process.pid}\\)`));
-    expect(() => new StationCore({ dataDir, devices: 'off', upload: { start: true } })).toThrow(DataFolderInUseError);
+    expect(() => new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', upload: { start: true } })).toThrow(DataFolderInUseError);
     const stderr: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true));
     await expect(roster.run(['import', path.join(dataDir, 'nothing.csv'), '--data', dataDir])).rejects.toThrow(/data folder .* is in use by another Station/);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startKioskHost, type KioskHost } from '../../electron/kiosk/server';
-import { tempDir } from '../helpers/core';
+import { freshFolder, tempDir } from '../helpers/core';
 import { tubeCode } from '../helpers/ids';
 
 let host: KioskHost | undefined;
@@ -33,7 +33,7 @@ function next(ws: WebSocket, predicate: (m: Record<string, unknown>) => boolean)
 
 describe('kiosk host', () => {
   it('answers API calls over the WebSocket and pushes desk events', async () => {
-    host = await startKioskHost({ dataDir: tempDir(), port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...freshFolder(), port: 0, rendererDir: tempDir() });
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const ws = await connect(host.url, host.url.slice(0, -1));
     const event = next(ws, (m) => m.type === 'event');
@@ -48,14 +48,14 @@ describe('kiosk host', () => {
   });
 
   it('refuses a WebSocket opened by a page from another origin', async () => {
-    host = await startKioskHost({ dataDir: tempDir(), port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...freshFolder(), port: 0, rendererDir: tempDir() });
     const ws = await connect(host.url, 'http://evil.example');
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
     expect(code).toBe(1008);
   });
 
   it('sends the CSP and explains when the screen is not built', async () => {
-    host = await startKioskHost({ dataDir: tempDir(), port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...freshFolder(), port: 0, rendererDir: tempDir() });
     const response = await fetch(host.url);
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await response.text()).toContain('npm run build');

@@ -2,20 +2,22 @@ import path from 'node:path';
 import { StationCore } from '../../core/core';
 import { defaultDataDir } from '../../core/paths';
 import { parseOptions } from '../args';
+import { dataKeyForCli, KEY_OPTIONS, KEY_USAGE } from '../data-key';
 import type { CliCommand } from './types';
 
 export const enroll: CliCommand = {
   name: 'enroll',
   summary: 'link this station to HQ with a one-time enrollment code (the key pair is made here)',
-  usage: 'station enroll [--data DIR] --hq URL --code CODE [--name NAME]',
+  usage: `station enroll [--data DIR] --hq URL --code CODE [--name NAME] ${KEY_USAGE}`,
   async run(argv) {
     const { values } = parseOptions(
       argv,
-      { data: { type: 'string' }, hq: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' } },
+      { data: { type: 'string' }, hq: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' }, ...KEY_OPTIONS },
       this.usage,
     );
     if (!values.hq || !values.code) throw new Error(`--hq and --code are required\nusage: ${this.usage}`);
-    const core = new StationCore({ dataDir: path.resolve(values.data ?? defaultDataDir()) });
+    const dataDir = path.resolve(values.data ?? defaultDataDir());
+    const core = new StationCore({ dataDir, dataKey: await dataKeyForCli(dataDir, values) });
     try {
       const result = await core.invoke('upload.enroll', { hqUrl: values.hq, code: values.code, stationName: values.name });
       if (!result.ok) {

@@ -106,7 +106,7 @@ export class UploadService {
       clock,
       timeoutMs: tuning.timeoutMs,
     });
-    this.reader = new JournalReader(this.deps.db.name);
+    this.reader = new JournalReader(this.deps.db.name, this.deps.dataKey);
     this.agent = new UploadAgent({
       link,
       client,

@@ -7,7 +7,7 @@ import { createHqServer, type HqServer } from '../../../hq/server';
 import { exportCommand } from '../../../electron/cli/commands/export';
 import { StationCore } from '../../../electron/core/core';
 import { writeExportFile } from '../../../electron/core/upload/export';
-import { ok, tempDir } from '../../helpers/core';
+import { dataKeyOf, ok, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 let hq: HqServer | undefined;
@@ -24,7 +24,7 @@ async function enrolledStationWithRecords(): Promise<{ dataDir: string; url: str
   const url = await hq.listen(0);
   const { code } = await hq.createEnrollmentCode('site-x', '导出测试');
   const dataDir = tempDir();
-  core = new StationCore({ dataDir });
+  core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) });
   await ok(core, 'upload.enroll', { hqUrl: url, code });
   await ok(core, 'round.start', { name: '第1轮全员核酸' });
   await ok(core, 'scan.submit', { text: tubeCode(1), source: 'manual' });
@@ -67,14 +67,14 @@ describe('station export', () => {
     const head = core!.journal.lastSeq();
     await core!.writer.run(() => core!.db.prepare('UPDATE upload_state SET acked_through = ?').run(head - 2));
     const out = path.join(tempDir(), 'part.json');
-    expect(await writeExportFile(dataDir, out)).toMatchObject({ fromSeq: head - 1, toSeq: head, records: 2 });
+    expect(await writeExportFile(dataDir, dataKeyOf(dataDir), out)).toMatchObject({ fromSeq: head - 1, toSeq: head, records: 2 });
     await core!.writer.run(() => core!.db.prepare('UPDATE upload_state SET acked_through = ?').run(head));
-    expect(await writeExportFile(dataDir, path.join(tempDir(), 'none.json'))).toBeNull();
+    expect(await writeExportFile(dataDir, dataKeyOf(dataDir), path.join(tempDir(), 'none.json'))).toBeNull();
   });
 
   it('refuses a station that is not enrolled', async () => {
     const dataDir = tempDir();
-    new StationCore({ dataDir }).close();
-    await expect(writeExportFile(dataDir, path.join(dataDir, 'x.json'))).rejects.toThrow(/not enrolled/);
+    new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }).close();
+    await expect(writeExportFile(dataDir, dataKeyOf(dataDir), path.join(dataDir, 'x.json'))).rejects.toThrow(/not enrolled/);
   });
 });
