@@ -91,6 +91,7 @@ export class BrowserWindow extends EventEmitter {
     if (this.destroyed) return;
     this.destroyed = true;
     this.emit('closed');
+    if (BrowserWindow.instances.every((w) => w.destroyed)) app.emit('window-all-closed');
   }
   restore(): void {}
   focus(): void {}
