@@ -68,12 +68,23 @@ function passphraseSource(values: KeyValues, env: NodeJS.ProcessEnv): Passphrase
   return process.stdin.isTTY && process.stderr.isTTY ? { kind: 'terminal' } : { kind: 'none' };
 }
 
+/** Up to the first newline (or the end): a pipe the caller keeps open after the line does not hang the start. */
 function readDescriptor(fd: number): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
   try {
-    return fs.readFileSync(fd, 'utf8');
+    for (;;) {
+      const chunk = Buffer.alloc(1024);
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      total += read;
+      if (chunk.subarray(0, read).includes(0x0a) || total >= 4096) break;
+    }
   } catch (err) {
     throw new Error(`--passphrase-fd ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
   }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function firstLine(text: string): string {
