@@ -93,6 +93,9 @@ function firstLine(text: string): string {
   return line;
 }
 
+/** Typed ahead of a prompt (or pasted with a second line): kept for the next prompt. */
+let typedAhead = '';
+
 /**
  * Reads a line from the terminal without echoing it. Written here: Node's readline has no muted
  * input, and a package for these few lines would be one more dependency to trust with the secret.
@@ -109,16 +112,31 @@ function askOnTerminal(prompt: string): Promise<string> {
       process.stderr.write('\n');
       done();
     };
-    const onData = (chunk: Buffer) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish(() => resolve(typed));
-        if (ch === '\u0003' || ch === '\u0004') return finish(() => reject(new StorageKeyError('storage.locked', 'no passphrase given')));
+    /** True once the line is complete (or given up). */
+    const take = (text: string): boolean => {
+      const chars = [...text];
+      for (let i = 0; i < chars.length; i++) {
+        const ch = chars[i]!;
+        if (ch === '\r' || ch === '\n') {
+          typedAhead = chars.slice(i + 1).join('').replace(/^\n/, '');
+          finish(() => resolve(typed));
+          return true;
+        }
+        if (ch === '\u0003' || ch === '\u0004') {
+          finish(() => reject(new StorageKeyError('storage.locked', 'no passphrase given')));
+          return true;
+        }
         if (ch === '\u007f' || ch === '\b') typed = [...typed].slice(0, -1).join('');
         else if (ch >= ' ') typed += ch;
       }
+      return false;
     };
+    const onData = (chunk: Buffer) => void take(chunk.toString('utf8'));
     stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
+    const ahead = typedAhead;
+    typedAhead = '';
+    take(ahead);
   });
 }
