@@ -62,6 +62,11 @@ const TEXT = {
     save: '保存',
     'posted.tube.ambiguous': '该管码在多个采样台使用过，请先在“重复管码”中认定是哪一支管，再录入结果。',
     'posted.station.ok': '已保存，采样台将在下次同步时更新。',
+    'posted.station.revoked': '已吊销：该采样台此后上传的数据和请求都会被拒绝，其屏幕会提示联系总部。',
+    'posted.station.revokeUnconfirmed': '未吊销：请在确认框中输入 REVOKE。',
+    stationRevoke: '吊销采样台（丢失、被盗或停用）',
+    revokeConfirm: '输入 REVOKE 确认',
+    revoke: '吊销',
     'posted.station.numberTaken': '该编号已被本采样点的其他采样台使用过，请换一个编号。',
     'posted.station.unknown': '没有这个采样台。',
     'posted.station.invalid': '编号须为 1–999，名称 1–60 个字。',
@@ -161,6 +166,11 @@ const TEXT = {
     save: 'Save',
     'posted.tube.ambiguous': 'This tube code was opened at more than one station: resolve it under “Tube codes opened at more than one station” first.',
     'posted.station.ok': 'Saved; the station takes it at its next sync.',
+    'posted.station.revoked': 'Revoked: everything this station sends from now on is refused, and its screen tells staff to contact HQ.',
+    'posted.station.revokeUnconfirmed': 'Not revoked: type REVOKE in the confirmation box.',
+    stationRevoke: 'Revoke a station (lost, stolen or retired)',
+    revokeConfirm: 'Type REVOKE to confirm',
+    revoke: 'Revoke',
     'posted.station.numberTaken': 'Another station of this site has (or had) that number; choose another.',
     'posted.station.unknown': 'No such station.',
     'posted.station.invalid': 'The number must be 1–999 and the name 1–60 characters.',
@@ -275,7 +285,9 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
   const stationForm = data.stations.length
     ? `<form method="post" action="/dashboard/stations?lang=${lang}" class="result"><strong>${esc(t('stationEdit'))}</strong>
 <select name="stationId">${stationOptions}</select><label>${esc(t('number'))} <input name="number" inputmode="numeric" pattern="[0-9]{1,3}" size="4"></label>
-<label>${esc(t('name'))} <input name="name" maxlength="60"></label><button type="submit">${esc(t('save'))}</button></form>`
+<label>${esc(t('name'))} <input name="name" maxlength="60"></label><button type="submit">${esc(t('save'))}</button></form>
+<form method="post" action="/dashboard/stations/revoke?lang=${lang}" class="result"><strong>${esc(t('stationRevoke'))}</strong>
+<select name="stationId">${stationOptions}</select><label>${esc(t('revokeConfirm'))} <input name="confirm" maxlength="10" size="8" required></label><button type="submit">${esc(t('revoke'))}</button></form>`
     : '';
   const conflictRows = data.tubeConflicts
     .map((c) => {

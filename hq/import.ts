@@ -12,7 +12,7 @@ const IMPORT_CHUNK = 10_000;
 
 export type ImportOutcome =
   | { ok: true; stationId: string; fromSeq: number; toSeq: number; ackedThrough: number; rejections: Rejection[] }
-  | { ok: false; error: 'body.invalid' | 'body.tooLarge' | 'station.unknown' | 'signature.invalid' | 'import.gap'; detail?: string; expectedSeq?: number };
+  | { ok: false; error: 'body.invalid' | 'body.tooLarge' | 'station.unknown' | 'station.revoked' | 'signature.invalid' | 'import.gap'; detail?: string; expectedSeq?: number };
 
 /**
  * Imports a station's signed export file (USB stick) with the same dedup and gap rules as an
@@ -43,6 +43,7 @@ export async function importExportFile(store: HqStore, fileBytes: Buffer, now: (
   const station = await store.station(exp.stationId);
   if (!station) return { ok: false, error: 'station.unknown' };
   if (!verifySignature(station.publicKey, gz, file.signature)) return { ok: false, error: 'signature.invalid' };
+  if (station.revokedAt !== null) return { ok: false, error: 'station.revoked' };
   const rejections: Rejection[] = [];
   let ackedThrough = station.ackedThrough;
   for (let i = 0; i < exp.records.length; i += IMPORT_CHUNK) {

@@ -48,6 +48,8 @@ export type HqErrorCode =
   /** Every station number 1-999 of the site has been given. */
   | 'enroll.siteFull'
   | 'station.unknown'
+  /** 403: HQ revoked this station (lost, stolen, retired); an admin links the desk again with a new code. */
+  | 'station.revoked'
   | 'signature.invalid'
   | 'timestamp.stale'
   | 'request.replayed'
@@ -65,6 +67,8 @@ export type HqErrorCode =
   | 'not.found'
   /** 503 with `Retry-After`: HQ has as many batches in hand as it takes at once. */
   | 'hq.busy'
+  /** 429 with `Retry-After`: too many requests from this address, or from this station at this address. */
+  | 'rate.limited'
   | 'internal';
 
 export const hqErrorSchema = z.object({ error: z.string(), hqTime: z.number().optional(), detail: z.string().optional() });
@@ -543,7 +547,8 @@ export type FeedKind = FeedItem['kind'];
  */
 export const feedResponseSchema = z.object({
   type: z.literal('hq.feed'),
-  items: z.array(z.object({ cursor: z.number().int(), kind: z.string().max(64), payload: z.unknown() })),
+  /** HQ never sends more than a pull asks for; a longer page is not HQ's (and its cursors are not read). */
+  items: z.array(z.object({ cursor: z.number().int(), kind: z.string().max(64), payload: z.unknown() })).max(MAX_FEED_LIMIT),
   nextCursor: z.number().int().min(0),
 });
 export type FeedResponse = { type: 'hq.feed'; items: FeedItem[]; nextCursor: number };

@@ -1,3 +1,5 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import zlib from 'node:zlib';
@@ -40,7 +42,7 @@ import { openStore } from './store';
 import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutcome } from './store/types';
 import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } from './domains/conflicts';
 import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutcome } from './domains/rounds';
-import { updateStation as updateStationIn } from './domains/stations';
+import { revokeStation as revokeStationIn, updateStation as updateStationIn } from './domains/stations';
 import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerRosterRoutes } from './routes/roster';
@@ -56,7 +58,8 @@ export type HqServerOptions = {
   now?: () => number;
   /**
    * Batches HQ takes at once (default `HQ_MAX_INGEST_IN_FLIGHT` or 8); one more is answered 503
-   * `hq.busy` with `Retry-After`, before its body is read, rather than queued behind the others.
+   * `hq.busy` with `Retry-After` rather than queued behind the others. A place is taken only once
+   * the batch's signature holds: a client that is not a station never holds one.
    */
   maxIngestInFlight?: number;
   /** The `Retry-After` (seconds) of a busy answer; stations wait at least that long (default 2). */
@@ -73,7 +76,35 @@ export type HqServerOptions = {
   maxLedgerBytes?: number;
   /** The most rows of one not-yet-sampled list download (default 500,000; tests make it small). */
   maxExportRows?: number;
+  /** How long a client may take over a request's headers, and over the whole request (see HQ_TIMEOUTS). */
+  timeouts?: Partial<HqTimeouts>;
+  /** Requests per minute HQ answers before 429 `rate.limited` (see HQ_RATE_LIMITS); 0 turns a limit off. */
+  rateLimits?: Partial<HqRateLimits>;
+  /** A dashboard session ends after this long without a request (default 30 min)… */
+  sessionIdleMs?: number;
+  /** …and this long after signing in, whatever happens (default 12 h). */
+  sessionMaxMs?: number;
 };
+
+/**
+ * A client that sends its request slowly (or never finishes it) holds a socket and, for a batch,
+ * an ingest place: every stage is bounded. `headersMs`: the request line and headers (Node's
+ * headersTimeout); `requestMs`: the whole request with its body (largest batch or ledger chunk
+ * over a slow link); `idleMs`: a socket with nothing under way; `keepAliveMs`: between requests
+ * on one connection.
+ */
+export type HqTimeouts = { headersMs: number; requestMs: number; idleMs: number; keepAliveMs: number };
+/**
+ * `perAddress`: every request from one address (a site behind one NAT has all its desks there);
+ * `perStation`: the requests naming one station from one address (a station's header alone is not
+ * proof, so another address naming it never uses up its share). Loose enough for a busy site and
+ * the load benches; set with HQ_RATE_PER_ADDRESS / HQ_RATE_PER_STATION.
+ */
+export type HqRateLimits = { perAddress: number; perStation: number; windowMs: number };
+export const HQ_RATE_LIMITS: HqRateLimits = { perAddress: 60_000, perStation: 6_000, windowMs: 60_000 };
+const rateLimitSchema = z.coerce.number().int().min(0).max(100_000_000);
+
+export const HQ_TIMEOUTS: HqTimeouts = { headersMs: 10_000, requestMs: 120_000, idleMs: 60_000, keepAliveMs: 5_000 };
 
 export type HqServer = {
   app: FastifyInstance;
@@ -89,6 +120,8 @@ export type HqServer = {
   postResult(tubeCode: string, result: TubeResult): Promise<PostedResult>;
   /** Renumbers or renames a station; it hears of it through the feed. */
   updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome>;
+  /** Revokes a station (lost, stolen, retired): its batches and feed requests are refused from now on. */
+  revokeStation(stationId: string): Promise<{ ok: true; revokedAt: string } | { ok: false; error: 'station.unknown' }>;
   /** Says which station's tube a code opened at several stations means. */
   resolveTubeConflict(input: { code: string; stationId: string; note: string }): Promise<ResolveOutcome>;
   startRound(input: { siteId: string; name: string; startsOn?: string; endsOn?: string }): Promise<RoundOutcome>;
@@ -104,7 +137,18 @@ const DEFAULT_CODE_TTL_HOURS = 24;
 const DEFAULT_MAX_INGEST_IN_FLIGHT = 8;
 const DEFAULT_BUSY_RETRY_AFTER_SECONDS = 2;
 const inFlightLimitSchema = z.coerce.number().int().min(0).max(10_000);
+/**
+ * A feed page stops growing once its payloads reach this many bytes, and one item is at most
+ * FEED_ITEM_MAX_BYTES, so a page stays well under what a station reads of an answer (16 MiB): a
+ * large key-person list comes on a page of its own and never holds back the results behind it.
+ */
+const FEED_PAGE_BYTES = 4 * 1024 * 1024;
+const FEED_ITEM_MAX_BYTES = 8 * 1024 * 1024;
 const SESSION_COOKIE = 'hq_session';
+const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
+const DEFAULT_SESSION_MAX_MS = 12 * 3600_000;
+/** A dashboard session: when it was signed in and when it was last used (ms), signed by HQ. */
+const sessionSchema = z.tuple([z.coerce.number().int().nonnegative(), z.coerce.number().int().nonnegative()]);
 /** How often a serving HQ looks for roster imports and uploads no one will finish. */
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
@@ -164,8 +208,52 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   const now = options.now ?? Date.now;
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   const adminToken = options.adminToken && options.adminToken.length > 0 ? options.adminToken : null;
-  const sessionValue = adminToken ? createHmac('sha256', adminToken).update('hq dashboard session').digest('hex') : null;
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, trustProxy: false });
+  // The session cookie's signing key follows the admin token: a new token ends every session.
+  const sessionKey = adminToken ? createHmac('sha256', adminToken).update('hq dashboard session').digest('hex') : null;
+  const sessionIdleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const sessionMaxMs = options.sessionMaxMs ?? DEFAULT_SESSION_MAX_MS;
+  const timeouts: HqTimeouts = { ...HQ_TIMEOUTS, ...options.timeouts };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    trustProxy: false,
+    connectionTimeout: timeouts.idleMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // Node looks for requests past these limits every connectionsCheckingInterval (30 s by default).
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs) },
+  });
+
+  await app.register(fastifyCookie, sessionKey ? { secret: sessionKey } : {});
+
+  const fromEnv = (name: string): number | undefined => {
+    const parsed = rateLimitSchema.safeParse(process.env[name]);
+    return process.env[name] !== undefined && parsed.success ? parsed.data : undefined;
+  };
+  const limits: HqRateLimits = {
+    ...HQ_RATE_LIMITS,
+    ...Object.fromEntries(Object.entries({ perAddress: fromEnv('HQ_RATE_PER_ADDRESS'), perStation: fromEnv('HQ_RATE_PER_STATION') }).filter(([, v]) => v !== undefined)),
+    ...options.rateLimits,
+  };
+  const limited = (_req: unknown, context: { ttl: number }) => new HttpFailure(429, 'rate.limited', `retry in ${Math.ceil(context.ttl / 1000)} s`);
+  await app.register(fastifyRateLimit, { global: limits.perAddress > 0, max: limits.perAddress || 1, timeWindow: limits.windowMs, keyGenerator: (req) => req.ip, errorResponseBuilder: limited });
+  // Per station, counted once its signature holds (a header alone could spend another station's
+  // share). By hand because @fastify/rate-limit applies one limit per request: a fixed window per station.
+  const stationWindows = new Map<string, { startedAt: number; count: number }>();
+  function countStationRequest(stationId: string, reply: FastifyReply): void {
+    if (limits.perStation <= 0) return;
+    const t = Date.now();
+    let window = stationWindows.get(stationId);
+    if (!window || t - window.startedAt >= limits.windowMs) {
+      if (stationWindows.size > 100_000) stationWindows.clear();
+      window = { startedAt: t, count: 0 };
+      stationWindows.set(stationId, window);
+    }
+    if (++window.count <= limits.perStation) return;
+    const ttl = window.startedAt + limits.windowMs - t;
+    reply.header('retry-after', String(Math.max(1, Math.ceil(ttl / 1000))));
+    throw limited(undefined, { ttl });
+  }
 
   // Every body stays raw bytes: a signature covers the bytes as sent, so nothing may parse them first.
   app.removeAllContentTypeParsers();
@@ -177,16 +265,9 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   let ingestInFlight = 0;
   const order = new BatchOrder(options.orderWaitMs);
 
-  // Counted from the request's head, so a batch still arriving holds its place; its socket
-  // closing (answered or abandoned) gives the place back.
+  // A batch of the station is on its way from its head on, for the order of its batches (see BatchOrder).
   app.addHook('onRequest', async (req, reply) => {
     if (req.method !== 'POST' || req.routeOptions.url !== HQ_PATHS.batches) return;
-    if (ingestInFlight >= maxIngestInFlight) {
-      reply.header('retry-after', busyRetryAfter);
-      return fail(reply, new HttpFailure(503, 'hq.busy'));
-    }
-    ingestInFlight++;
-    reply.raw.once('close', () => ingestInFlight--);
     const stationId = req.headers[HEADER_STATION_ID];
     if (typeof stationId === 'string' && stationId.length <= 200) reply.raw.once('close', order.begin(stationId));
   });
@@ -216,7 +297,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   }
 
   /** The checks of a signed request, in the protocol's order; nothing is stored unless all pass. */
-  async function authenticate(req: FastifyRequest): Promise<StationRow> {
+  async function authenticate(req: FastifyRequest, reply?: FastifyReply): Promise<StationRow> {
     const stationId = req.headers[HEADER_STATION_ID];
     const station = typeof stationId === 'string' ? await store.station(stationId) : null;
     if (!station) throw new HttpFailure(401, 'station.unknown');
@@ -230,16 +311,43 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (Math.abs(t - signedAt) > REPLAY_WINDOW_MS) throw new HttpFailure(401, 'timestamp.stale');
     // Past the window a replay is already refused as stale, so signatures need only be kept that long.
     if (!(await store.rememberSignature(signature, signedAt + REPLAY_WINDOW_MS + 1000, t))) throw new HttpFailure(401, 'request.replayed');
+    // Said only to the station itself (its signature holds), so it can tell staff.
+    if (station.revokedAt !== null) throw new HttpFailure(403, 'station.revoked');
+    if (reply) countStationRequest(station.id, reply);
     return station;
   }
 
   function isAdmin(req: FastifyRequest): boolean {
-    if (!adminToken || !sessionValue) return false;
+    if (!adminToken) return false;
     const auth = req.headers.authorization;
     if (typeof auth === 'string' && auth.startsWith('Bearer ') && sameSecret(auth.slice(7), adminToken)) return true;
-    const cookie = readCookie(req, SESSION_COOKIE);
-    return cookie !== null && sameSecret(cookie, sessionValue);
+    return sessionOf(req) !== null;
   }
+
+  /** The dashboard session the request's cookie carries, if its signature holds and neither limit has passed. */
+  function sessionOf(req: FastifyRequest): { signedInAt: number } | null {
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (!sessionKey || cookie === undefined) return null;
+    const unsigned = req.unsignCookie(cookie);
+    const parsed = unsigned.valid && unsigned.value !== null ? sessionSchema.safeParse(unsigned.value.split('.')) : null;
+    if (!parsed?.success) return null;
+    const [signedInAt, seenAt] = parsed.data;
+    const t = now();
+    if (t - seenAt > sessionIdleMs || t - signedInAt > sessionMaxMs || seenAt > t + 60_000) return null;
+    return { signedInAt };
+  }
+
+  function setSession(reply: FastifyReply, signedInAt: number): void {
+    const t = now();
+    const maxAge = Math.max(0, Math.min(sessionIdleMs, signedInAt + sessionMaxMs - t));
+    reply.setCookie(SESSION_COOKIE, `${signedInAt}.${t}`, { signed: true, httpOnly: true, sameSite: 'strict', path: '/', maxAge: Math.ceil(maxAge / 1000) });
+  }
+
+  // Every request of a live session moves its idle limit on (never its absolute one).
+  app.addHook('onRequest', async (req, reply) => {
+    const session = sessionOf(req);
+    if (session) setSession(reply, session.signedInAt);
+  });
 
   function requireAdmin(req: FastifyRequest): void {
     if (!isAdmin(req)) throw new HttpFailure(401, 'admin.unauthorized');
@@ -274,6 +382,12 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   async function updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome> {
     const at = new Date(now()).toISOString();
     return store.sql.transaction((tx) => updateStationIn(tx, { ...input, at }));
+  }
+
+  async function revokeStation(stationId: string): Promise<{ ok: true; revokedAt: string } | { ok: false; error: 'station.unknown' }> {
+    const outcome = await store.sql.transaction((tx) => revokeStationIn(tx, { stationId, at: new Date(now()).toISOString() }));
+    if (outcome.ok) log.warn({ stationId }, 'station revoked');
+    return outcome;
   }
 
   async function startRound(input: { siteId: string; name: string; startsOn?: string; endsOn?: string }): Promise<RoundOutcome> {
@@ -314,8 +428,22 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     return reply.send(answer);
   });
 
+  /**
+   * An ingest place, taken once the batch's signature holds (its body is bounded by size and by
+   * the request timeout before that); its socket closing, answered or abandoned, gives it back.
+   */
+  function takeIngestPlace(reply: FastifyReply): void {
+    if (ingestInFlight >= maxIngestInFlight) {
+      reply.header('retry-after', busyRetryAfter);
+      throw new HttpFailure(503, 'hq.busy');
+    }
+    ingestInFlight++;
+    reply.raw.once('close', () => ingestInFlight--);
+  }
+
   app.post(HQ_PATHS.batches, async (req, reply) => {
-    const station = await authenticate(req);
+    const station = await authenticate(req, reply);
+    takeIngestPlace(reply);
     const batch = parseJson(batchSchema, await decodedBody(req, rawBody(req)));
     if (batch.stationId !== station.id) throw new HttpFailure(400, 'body.invalid', 'batch is for another station');
     const input: IngestInput = {
@@ -345,12 +473,12 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   });
 
   app.get(HQ_PATHS.feed, async (req, reply) => {
-    const station = await authenticate(req);
+    const station = await authenticate(req, reply);
     const parsed = feedQuerySchema.safeParse(req.query);
     if (!parsed.success) throw new HttpFailure(400, 'body.invalid', 'bad feed query');
     const { after, limit, head } = parsed.data;
     await store.touch(station.id, new Date(now()).toISOString(), head);
-    const rows = await store.feed(station, after, limit);
+    const rows = await store.feed(station, after, limit, FEED_PAGE_BYTES);
     const answer: FeedResponse = {
       type: 'hq.feed',
       items: rows.map((r) => ({ cursor: r.cursor, kind: r.kind, payload: JSON.parse(r.payload) }) as FeedResponse['items'][number]),
@@ -382,6 +510,14 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     return reply.send({ ok: true, station: { id: outcome.station.id, number: outcome.station.number, name: outcome.station.name } });
   });
 
+  app.post(`${HQ_PATHS.adminStations}/revoke`, async (req, reply) => {
+    requireAdmin(req);
+    const body = parseJson(z.object({ stationId: z.string().min(1).max(200) }).strict(), rawBody(req));
+    const outcome = await revokeStation(body.stationId);
+    if (!outcome.ok) throw new HttpFailure(404, outcome.error);
+    return reply.send({ ok: true, revokedAt: outcome.revokedAt });
+  });
+
   const roundFailure = (error: Exclude<RoundOutcome, { ok: true }>['error']): HttpFailure =>
     new HttpFailure(error === 'site.unknown' || error === 'round.unknown' ? 404 : error === 'round.closed' ? 409 : 400, error);
 
@@ -411,11 +547,13 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     requireAdmin(req);
     const body = parseJson(adminKeyPersonsRequestSchema, rawBody(req));
     if (body.siteId && !(await store.siteExists(body.siteId))) throw new HttpFailure(404, 'site.unknown');
+    const payload = JSON.stringify({ listId: body.listId, persons: body.persons });
+    if (Buffer.byteLength(payload) > FEED_ITEM_MAX_BYTES) throw new HttpFailure(413, 'body.tooLarge', `a list is at most ${FEED_ITEM_MAX_BYTES} bytes: send it as several lists`);
     const cursor = await store.addFeedItem({
       siteId: body.siteId ?? null,
       stationId: null,
       kind: 'keyperson.list',
-      payload: JSON.stringify({ listId: body.listId, persons: body.persons }),
+      payload,
       at: new Date(now()).toISOString(),
     });
     return reply.send({ ok: true, cursor });
@@ -492,8 +630,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   app.post('/login', async (req, reply) => {
     const form = new URLSearchParams(rawBody(req).toString('utf8'));
     const token = form.get('token') ?? '';
-    if (!adminToken || !sessionValue || !sameSecret(token, adminToken)) return page(reply, 401, renderLogin(langOf(req), true));
-    reply.header('set-cookie', `${SESSION_COOKIE}=${sessionValue}; HttpOnly; SameSite=Strict; Path=/`);
+    if (!adminToken || !sameSecret(token, adminToken)) return page(reply, 401, renderLogin(langOf(req), true));
+    setSession(reply, now());
     return reply.redirect('/dashboard', 303);
   });
   app.get('/dashboard', async (req, reply) => {
@@ -526,6 +664,15 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (!parsed.success) return reply.redirect(`/dashboard?lang=${lang}&posted=station.invalid`, 303);
     const outcome = await updateStation(parsed.data);
     return reply.redirect(`/dashboard?lang=${lang}&posted=station.${outcome.ok ? 'ok' : outcome.error.replace('station.', '')}`, 303);
+  });
+  app.post('/dashboard/stations/revoke', async (req, reply) => {
+    if (!isAdmin(req)) return reply.redirect('/login', 303);
+    const form = new URLSearchParams(rawBody(req).toString('utf8'));
+    const lang = langOf(req);
+    // The form asks staff to type REVOKE: a station is not cut off by a slip of the mouse.
+    if ((form.get('confirm') ?? '').trim().toUpperCase() !== 'REVOKE') return reply.redirect(`/dashboard?lang=${lang}&posted=station.revokeUnconfirmed`, 303);
+    const outcome = await revokeStation(form.get('stationId') ?? '');
+    return reply.redirect(`/dashboard?lang=${lang}&posted=station.${outcome.ok ? 'revoked' : 'unknown'}`, 303);
   });
   app.post('/dashboard/rounds', async (req, reply) => {
     if (!isAdmin(req)) return reply.redirect('/login', 303);
@@ -572,19 +719,10 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     createEnrollmentCode,
     postResult,
     updateStation,
+    revokeStation,
     resolveTubeConflict,
     startRound,
     closeRound,
     maintain,
   };
-}
-
-function readCookie(req: FastifyRequest, name: string): string | null {
-  const header = req.headers.cookie;
-  if (typeof header !== 'string') return null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
 }

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = path.resolve(import.meta.dirname, '..');
 const passThrough = process.argv.slice(2);
@@ -52,14 +53,20 @@ if (electron) {
     process.stdout.write(chunk);
     buffer += chunk.toString();
     const match = buffer.match(/listening on (http:\/\/\S+)/);
-    if (!match || browser) return;
+    const keyFile = buffer.match(/this launch's key is in (.+?) \(readable/);
+    if (!match || !keyFile || browser) return;
     const url = match[1];
     const chromium = chromiumBinary();
     const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
     if (chromium && hasDisplay) {
       const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'station-kiosk-'));
       console.log(`station: opening ${url} in Chromium (app mode)`);
-      const args = [`--app=${url}`, `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-features=Translate', '--start-maximized'];
+      // The key goes to the browser in a file only this user reads (inside the private profile
+      // folder), never on its command line, which every user of the machine can list.
+      const token = fs.readFileSync(keyFile[1], 'utf8').trim();
+      const open = path.join(profile, 'open.html');
+      fs.writeFileSync(open, `<!doctype html><meta http-equiv="refresh" content="0;url=${url}launch?token=${token}">`, { mode: 0o600 });
+      const args = [`--app=${pathToFileURL(open).href}`, `--user-data-dir=${profile}`, '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-features=Translate', '--start-maximized'];
       // Chromium refuses to start as root with its sandbox (kiosk images often run as root).
       if (process.getuid?.() === 0) args.push('--no-sandbox');
       browser = spawn(chromium, args, { stdio: 'ignore' });
@@ -68,7 +75,7 @@ if (electron) {
         console.log(`station: the window was closed; Station keeps running at ${url} (Ctrl+C to stop)`);
       });
     } else {
-      console.log(`station: open ${url} in a browser (Chromium was not found or there is no display)`);
+      console.log(`station: open ${url}launch?token=KEY in a browser, KEY being the text in ${keyFile[1]} (Chromium was not found or there is no display)`);
     }
   });
 }

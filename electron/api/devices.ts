@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { Result, ScanOutcome } from './contract';
 
-export type DeviceErrorCode = 'device.notFound' | 'device.notSimulated' | 'device.unsupported' | 'device.offline' | 'device.printFailed';
+/** `device.pathRefused`: the path is not a device Station may open (params: id, reason notADevice | notListed | notUsbPrinter). */
+export type DeviceErrorCode = 'device.notFound' | 'device.notSimulated' | 'device.unsupported' | 'device.offline' | 'device.printFailed' | 'device.pathRefused';
 
 export type DeviceKind = 'scanner' | 'thermometer' | 'printer';
 

@@ -26,7 +26,8 @@ export type LabelFault =
   | 'disconnected'
   | 'permission-denied'
   | 'busy'
-  | 'transport-error';
+  | 'transport-error'
+  | 'not-a-printer';
 
 export type PrinterStatusView = {
   state: 'ready' | 'fault' | 'unknown';

@@ -32,6 +32,8 @@ export type RosterFailureCode =
   | 'file.noHeader'
   /** More residents than HQ takes in one roster (`MAX_ROSTER_ROWS`). */
   | 'file.tooManyRows'
+  /** A roster version from HQ that did not hold the residents it announced (too few, too many, an ID number twice). */
+  | 'hq.versionBroken'
   | 'internal';
 
 export type RosterImportState = 'reading' | 'needsMapping' | 'ready' | 'failed' | 'current' | 'superseded' | 'discarded' | 'receiving';

@@ -23,7 +23,9 @@ export type UploadErrorCode =
   | 'enroll.codeInvalid'
   | 'enroll.codeUsed'
   | 'enroll.codeExpired'
-  | 'enroll.siteFull';
+  | 'enroll.siteFull'
+  /** Another enrollment of this station is under way (a second click, `station enroll` beside the app). */
+  | 'enroll.inProgress';
 
 /** A record HQ processed but did not accept; `code` is HQ's (`record.invalid`, `record.conflict`). */
 export type UploadRejectionView = { seq: number; kind: string | null; code: string; detail: string; at: string };

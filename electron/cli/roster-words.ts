@@ -10,6 +10,7 @@ const FAILURES: Record<RosterFailureCode, string> = {
   'file.empty': 'the file is empty',
   'file.noHeader': 'the first row is data: there is no header row',
   'file.tooManyRows': 'more than 5,000,000 residents: HQ does not take a ledger this large',
+  'hq.versionBroken': 'the roster HQ sent did not hold the residents it announced; it is not used (publish it again at HQ)',
   internal: 'reading stopped',
 };
 

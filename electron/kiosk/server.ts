@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import { LEDGER_CHUNK_BYTES } from '../api/roster';
 import { StationCore, type CoreOptions } from '../core/core';
 import { createLogger } from '../core/log';
 import { openWireSession } from '../core/transport';
+import { KIOSK_LAUNCH_PATH, KIOSK_TOKEN_FILE, KioskAccess, newKioskToken, removeKioskTokenFile, writeKioskTokenFile } from './access';
 
 const log = createLogger('kiosk');
 
@@ -35,9 +37,22 @@ export type KioskOptions = CoreOptions & {
   rendererDir?: string;
   /** An already open core (tests, CLI); otherwise one is opened on `dataDir`. */
   core?: StationCore;
+  /** Where this launch's key is written for other programs of this user; `<dataDir>/kiosk.token` by default. */
+  tokenFile?: string;
 };
 
-export type KioskHost = { url: string; core: StationCore; app: FastifyInstance; close(): Promise<void> };
+export type KioskHost = {
+  /** The host's address; every request to it needs `token`. */
+  url: string;
+  /** The address that opens the screen in a browser: it carries the key once, then leaves it for a cookie. */
+  launchUrl: string;
+  /** This launch's key (256 random bits), also in `tokenFile` (readable by this user only). */
+  token: string;
+  tokenFile: string;
+  core: StationCore;
+  app: FastifyInstance;
+  close(): Promise<void>;
+};
 
 export function defaultRendererDir(): string {
   // dist/electron/kiosk/server.js -> dist/renderer
@@ -52,7 +67,8 @@ export async function startKioskHost(options: KioskOptions): Promise<KioskHost> 
   const core = options.core ?? new StationCore(options);
   const rendererDir = options.rendererDir ?? defaultRendererDir();
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-  const allowedOrigins = new Set<string>();
+  const access = new KioskAccess(newKioskToken());
+  const tokenFile = options.tokenFile ?? path.join(options.dataDir, KIOSK_TOKEN_FILE);
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', KIOSK_CSP);
@@ -62,15 +78,13 @@ export async function startKioskHost(options: KioskOptions): Promise<KioskHost> 
 
   // One message carries at most one call; the largest is a chunk of a ledger upload (LEDGER_CHUNK_BYTES, base64).
   await app.register(fastifyWebsocket, { options: { maxPayload: KIOSK_MAX_MESSAGE_BYTES } });
+  // Host, origin and key are checked before every route, the API's WebSocket upgrade included
+  // (after the WebSocket plugin's own hook, which closes a refused upgrade's socket).
+  await app.register(fastifyCookie);
+  app.addHook('onRequest', access.check);
+  app.get(KIOSK_LAUNCH_PATH, access.launch);
   app.register(async (scope) => {
-    scope.get('/api', { websocket: true }, (socket, request) => {
-      // Any web page the browser opens could try ws://127.0.0.1:port; only our own page may talk.
-      const origin = request.headers.origin;
-      if (origin !== undefined && !allowedOrigins.has(origin)) {
-        log.warn({ origin }, 'websocket from a foreign origin refused');
-        socket.close(1008, 'origin not allowed');
-        return;
-      }
+    scope.get('/api', { websocket: true }, (socket) => {
       const session = openWireSession(core, (message) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
       });
@@ -110,14 +124,25 @@ export async function startKioskHost(options: KioskOptions): Promise<KioskHost> 
   }
   const port = (app.server.address() as AddressInfo).port;
   const url = `http://${host}:${port}/`;
-  allowedOrigins.add(`http://127.0.0.1:${port}`).add(`http://localhost:${port}`);
+  access.listeningOn(port);
+  try {
+    writeKioskTokenFile(tokenFile, access.token);
+  } catch (err) {
+    await app.close();
+    if (!options.core) core.close();
+    throw err;
+  }
   log.info({ url }, 'kiosk host listening');
   return {
     url,
+    launchUrl: `${url}${KIOSK_LAUNCH_PATH.slice(1)}?token=${access.token}`,
+    token: access.token,
+    tokenFile,
     core,
     app,
     async close() {
       await app.close();
+      removeKioskTokenFile(tokenFile, access.token);
       if (!options.core) core.close();
     },
   };

@@ -126,3 +126,15 @@ export async function updateStation(tx: Tx, input: { stationId: string; number?:
   });
   return { ok: true, station: { ...station, number, name } };
 }
+
+/**
+ * Revokes a station: from now on HQ refuses its batches, feed requests and export files with
+ * `station.revoked` (what it sent before stays). Revoking it again changes nothing.
+ */
+export async function revokeStation(tx: Tx, input: { stationId: string; at: string }): Promise<{ ok: true; revokedAt: string } | { ok: false; error: 'station.unknown' }> {
+  const row = await tx.one<{ revoked_at: string | null }>('SELECT revoked_at FROM station WHERE id = @stationId', { stationId: input.stationId });
+  if (!row) return { ok: false, error: 'station.unknown' };
+  if (row.revoked_at !== null) return { ok: true, revokedAt: row.revoked_at };
+  await tx.run('UPDATE station SET revoked_at = @at WHERE id = @stationId', input);
+  return { ok: true, revokedAt: input.at };
+}

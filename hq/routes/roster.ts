@@ -242,24 +242,31 @@ export async function registerRosterRoutes(ctx: RouteContext): Promise<RosterRou
     const lang = ctx.langOf(req);
     const fields: Record<string, string> = {};
     let saved: { file: string; fileName: string } | null = null;
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        const file = newUploadPath();
-        try {
-          await pipeline(part.file, fs.createWriteStream(file, { mode: 0o600 }));
-        } catch (err) {
-          // An upload cut off part way: nothing of it stays.
-          removeUpload(file);
-          throw err;
+    try {
+      for await (const part of req.parts()) {
+        if (part.type === 'file') {
+          const file = newUploadPath();
+          try {
+            await pipeline(part.file, fs.createWriteStream(file, { mode: 0o600 }));
+          } catch (err) {
+            // An upload cut off part way: nothing of it stays.
+            removeUpload(file);
+            throw err;
+          }
+          if (part.file.truncated) {
+            removeUpload(file);
+            return reply.redirect(`/dashboard?lang=${lang}&posted=roster.tooLarge`, 303);
+          }
+          saved = { file, fileName: path.basename(part.filename || 'ledger') };
+        } else {
+          fields[part.fieldname] = String(part.value);
         }
-        if (part.file.truncated) {
-          removeUpload(file);
-          return reply.redirect(`/dashboard?lang=${lang}&posted=roster.tooLarge`, 303);
-        }
-        saved = { file, fileName: path.basename(part.filename || 'ledger') };
-      } else {
-        fields[part.fieldname] = String(part.value);
       }
+    } catch (err) {
+      if (saved) removeUpload(saved.file);
+      // A system error (a full disk) is HQ's own failure; anything else is a malformed or cut-off form.
+      if (err instanceof Error && 'syscall' in err) throw err;
+      return reply.redirect(`/dashboard?lang=${lang}&posted=roster.invalid`, 303);
     }
     const siteId = fields.siteId ?? '';
     if (!saved || !(await store.siteExists(siteId))) {

@@ -371,4 +371,13 @@ const bindingsByTube: PgMigration = {
   },
 };
 
-export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube];
+/** The same as SQLite's `hq-station-revoked`. */
+const stationRevoked: PgMigration = {
+  version: 10,
+  name: 'hq-station-revoked',
+  async up(client) {
+    await client.query('ALTER TABLE station ADD COLUMN revoked_at TEXT');
+  },
+};
+
+export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube, stationRevoked];

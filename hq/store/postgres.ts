@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { createLogger } from '../../electron/core/log';
 import type { ResidentTuple } from '../../electron/core/roster/file';
 import { afterBatch } from '../domains';
 import { dashboardData } from '../domains/dashboard';
@@ -228,12 +229,16 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient, tx: Tx) =>
     const value = await fn(client, tx);
     await settle();
     await client.query('COMMIT');
+    client.release();
     return value;
   } catch (err) {
-    await client.query('ROLLBACK');
+    // A broken connection cannot roll back; it is dropped rather than given back to the pool.
+    const rolledBack = await client.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    );
+    client.release(rolledBack ? undefined : true);
     throw err;
-  } finally {
-    client.release();
   }
 }
 
@@ -250,8 +255,14 @@ const CREATE_TASKS = `INSERT INTO retest_task (tube_code, person_key, site_id, c
  * with COPY; the few changes to rows HQ already had are one statement per table over arrays
  * (`unnest`), which keeps the round trips per batch constant.
  */
+const log = createLogger('hq');
+
 export async function openPostgresStore(connectionString: string): Promise<HqStore> {
   const pool = new pg.Pool({ connectionString, max: 8 });
+  // An idle connection that breaks (a PostgreSQL restart, a failover, a terminated backend)
+  // is an 'error' event on the pool, which would end the process unheard: it is logged, the
+  // pool drops that connection, and the next query opens a new one.
+  pool.on('error', (err) => log.error({ err: err.message, code: (err as { code?: string }).code }, 'PostgreSQL connection lost; reconnecting on the next query'));
   await migrate(pool);
 
   /** The rows the batch adds: its records and the projection rows of new entities. */
@@ -586,12 +597,16 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       // A transaction of its own, under the feed's lock like every other feed insert (see domains/feed.ts).
       return (await sql.transaction((tx) => insertFeed(tx, [item])))[0]!;
     },
-    async feed(station, after, limit) {
+    async feed(station, after, limit, maxBytes) {
+      // The page is cut on the payloads' sizes before any payload is read.
       const rows = await pool.query<{ cursor: string; kind: string; payload: string }>(
-        `SELECT cursor, kind, payload FROM feed_item
-         WHERE cursor > $1 AND (station_id = $2 OR (station_id IS NULL AND (site_id IS NULL OR site_id = $3)))
-         ORDER BY cursor LIMIT $4`,
-        [after, station.id, station.siteId, limit],
+        `WITH page AS (
+           SELECT cursor, sum(octet_length(payload)) OVER (ORDER BY cursor) - octet_length(payload) AS before FROM feed_item
+           WHERE cursor > $1 AND (station_id = $2 OR (station_id IS NULL AND (site_id IS NULL OR site_id = $3)))
+           ORDER BY cursor LIMIT $4)
+         SELECT f.cursor, f.kind, f.payload FROM page JOIN feed_item f ON f.cursor = page.cursor
+         WHERE page.before < $5 OR page.before = 0 ORDER BY f.cursor`,
+        [after, station.id, station.siteId, limit, maxBytes],
       );
       return rows.rows.map((r) => ({ cursor: Number(r.cursor), kind: r.kind, payload: r.payload }));
     },

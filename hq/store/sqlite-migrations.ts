@@ -387,4 +387,17 @@ const bindingsByTube: Migration = {
   },
 };
 
-export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube];
+/**
+ * Stations HQ stopped trusting (a laptop lost or stolen, a desk retired): `revoked_at` set, their
+ * batches and feed requests refused from then on. Issue 10 was given HQ migration 12: renumbered
+ * to follow the others when the branches are joined.
+ */
+const stationRevoked: Migration = {
+  version: 10,
+  name: 'hq-station-revoked',
+  up(db) {
+    db.exec('ALTER TABLE station ADD COLUMN revoked_at TEXT');
+  },
+};
+
+export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [initial, retestClosedBinding, siteDesks, siteRounds, roster, coverage, coverageTotals, rosterReaders, bindingsByTube, stationRevoked];

@@ -206,8 +206,17 @@ export function openSqliteStore(dataDir: string): HqStore {
     async addFeedItem(item: NewFeedItem) {
       return locked(() => s.addFeed.get(item.siteId, item.stationId, item.kind, item.payload, item.at)!.cursor);
     },
-    async feed(station, after, limit) {
-      return locked(() => s.feed.all(after, station.id, station.siteId, limit));
+    async feed(station, after, limit, maxBytes) {
+      return locked(() => {
+        const page: FeedRow[] = [];
+        let bytes = 0;
+        for (const row of s.feed.iterate(after, station.id, station.siteId, limit)) {
+          if (page.length > 0 && bytes >= maxBytes) break;
+          page.push(row);
+          bytes += Buffer.byteLength(row.payload);
+        }
+        return page;
+      });
     },
     async dashboard(day) {
       return sql.read((tx) => dashboardData(tx, day));

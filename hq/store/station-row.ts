@@ -13,10 +13,11 @@ export type StationDbRow = {
   acked_through: number | string;
   head_seq: number | string;
   last_contact_at: string | null;
+  revoked_at: string | null;
 };
 
 export const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.number, s.local_station_id, s.public_key, s.enrolled_at,
-  s.acked_through, s.head_seq, s.last_contact_at FROM station s JOIN site ON site.id = s.site_id`;
+  s.acked_through, s.head_seq, s.last_contact_at, s.revoked_at FROM station s JOIN site ON site.id = s.site_id`;
 
 export function toStation(r: StationDbRow): StationRow {
   return {
@@ -31,5 +32,6 @@ export function toStation(r: StationDbRow): StationRow {
     ackedThrough: Number(r.acked_through),
     headSeq: Number(r.head_seq),
     lastContactAt: r.last_contact_at,
+    revokedAt: r.revoked_at,
   };
 }

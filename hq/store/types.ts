@@ -24,6 +24,8 @@ export type StationRow = {
   ackedThrough: number;
   headSeq: number;
   lastContactAt: string | null;
+  /** When HQ revoked it: nothing it sends is taken any more. */
+  revokedAt: string | null;
 };
 
 export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired' | 'enroll.siteFull';
@@ -96,7 +98,11 @@ export type HqStore = {
   /** Records the result, creates re-test tasks for a positive pooled tube; the sites whose stations must hear of it. */
   postResult(result: { tubeCode: string; result: TubeResult; at: string }): Promise<ResultOutcome>;
   addFeedItem(item: NewFeedItem): Promise<number>;
-  feed(station: StationRow, after: number, limit: number): Promise<FeedRow[]>;
+  /**
+   * The station's next feed items after `after`, in cursor order: at most `limit`, and no more
+   * once their payloads reach `maxBytes` (always at least one item, so a large one is never stuck).
+   */
+  feed(station: StationRow, after: number, limit: number, maxBytes: number): Promise<FeedRow[]>;
   dashboard(day: string): Promise<DashboardData>;
   /** For tests and the import report: what HQ holds of one station. */
   holdings(stationId: string): Promise<{ records: number; conflicts: number; maxSeq: number }>;

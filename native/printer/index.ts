@@ -26,6 +26,7 @@ import {
   zplHqesComplete,
   type PrinterStatus,
 } from './status';
+import type { SerialPathPolicy } from '../serial/device-path';
 import { faultOf, osQueueTransport, PrinterError, serialTransport, tcpTransport, usbDeviceTransport, type PrinterTransport } from './transports';
 
 export const printerTransportSchema = z.discriminatedUnion('kind', [
@@ -60,14 +61,14 @@ export type Printer = {
   close(): Promise<void>;
 };
 
-export function transportFor(config: PrinterTransportConfig): PrinterTransport {
+export function transportFor(config: PrinterTransportConfig, pathPolicy: SerialPathPolicy = {}): PrinterTransport {
   switch (config.kind) {
     case 'tcp':
       return tcpTransport(config.host, config.port);
     case 'serial':
-      return serialTransport(config.path, config.baudRate);
+      return serialTransport(config.path, config.baudRate, pathPolicy);
     case 'usb-device':
-      return usbDeviceTransport(config.path);
+      return usbDeviceTransport(config.path, undefined, pathPolicy);
     case 'os-queue':
       return osQueueTransport(config.name);
   }
@@ -104,10 +105,13 @@ async function queryStatus(config: PrinterConfig, transport: PrinterTransport): 
   }
 }
 
-/** Opens a printer. Nothing is sent until the first job or status query. */
-export function openPrinter(input: z.input<typeof printerConfigSchema>, transport?: PrinterTransport): Printer {
+/**
+ * Opens a printer. Nothing is sent until the first job or status query. `pathPolicy`: which
+ * device paths its serial or USB transport may open (see native/serial/device-path).
+ */
+export function openPrinter(input: z.input<typeof printerConfigSchema>, transport?: PrinterTransport, pathPolicy?: SerialPathPolicy): Printer {
   const config = printerConfigSchema.parse(input);
-  const link = transport ?? transportFor(config.transport);
+  const link = transport ?? transportFor(config.transport, pathPolicy);
   // One job or query at a time: printers serve one connection, and replies must not interleave.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {

@@ -19,6 +19,8 @@ export const PRINTER_FAULTS = [
   'permission-denied',
   'busy',
   'transport-error',
+  /** The configured path is not a printer device (a file, a link to one, another device). */
+  'not-a-printer',
 ] as const;
 export type PrinterFault = (typeof PRINTER_FAULTS)[number];
 
@@ -39,14 +41,32 @@ export function statusFrom(faults: PrinterFault[], printing = false, at = new Da
 const STX = '\x02';
 const ETX = '\x03';
 
-/** The `<STX>…<ETX>` frames in a reply. */
+/**
+ * A status reply is a few hundred bytes; a device still talking past this is not answering the
+ * query, and the query ends there (the reply then reads as no status) instead of collecting bytes
+ * until its time is up.
+ */
+export const MAX_STATUS_REPLY_BYTES = 4096;
+
+/**
+ * The `<STX>…<ETX>` frames in a reply: from an STX to the next ETX. Searched by hand in one pass: the
+ * regular expression it replaces tried every STX against the rest of the reply, so a reply of STX
+ * bytes took time quadratic in its length (80 KB: 16 s with the core's event loop blocked).
+ */
 function frames(reply: string): string[] {
-  return [...reply.matchAll(new RegExp(`${STX}([^${ETX}]*)${ETX}`, 'g'))].map((m) => m[1]!);
+  const out: string[] = [];
+  for (let start = reply.indexOf(STX); start >= 0; ) {
+    const end = reply.indexOf(ETX, start + 1);
+    if (end < 0) break;
+    out.push(reply.slice(start + 1, end));
+    start = reply.indexOf(STX, end + 1);
+  }
+  return out;
 }
 
 /** A `~HS` reply is complete when its three framed strings have arrived. */
 export function zplHostStatusComplete(reply: Buffer): boolean {
-  return frames(reply.toString('latin1')).length >= 3;
+  return reply.length >= MAX_STATUS_REPLY_BYTES || frames(reply.toString('latin1')).length >= 3;
 }
 
 /**
@@ -75,7 +95,7 @@ export function parseZplHostStatus(reply: string): { faults: PrinterFault[]; pri
 
 /** A `~HQES` reply ends with its one ETX. */
 export function zplHqesComplete(reply: Buffer): boolean {
-  return reply.includes(0x03);
+  return reply.length >= MAX_STATUS_REPLY_BYTES || reply.includes(0x03);
 }
 
 /**

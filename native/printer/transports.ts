@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { SerialPort } from 'serialport';
+import { DevicePathError, resolveSerialPort, resolveUsbPrinter, type SerialPathPolicy } from '../serial/device-path';
 import type { PrinterFault } from './status';
 
 /** A failed print or status query, with the fault staff are shown. */
@@ -17,6 +18,7 @@ export class PrinterError extends Error {
 /** Maps OS errors (sockets, device files, serial ports, spawn) to what staff can act on. */
 export function faultOf(err: unknown): PrinterFault {
   if (err instanceof PrinterError) return err.fault;
+  if (err instanceof DevicePathError) return 'not-a-printer';
   const code = (err as { code?: string } | null)?.code ?? '';
   const message = (err as { message?: string } | null)?.message ?? '';
   if (/^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENOENT|ENODEV|ENXIO|EIO|ECONNRESET|EPIPE|EBADF)$/.test(code)) return 'disconnected';
@@ -112,12 +114,21 @@ export function tcpTransport(host: string, port: number, connectTimeoutMs = 3000
   };
 }
 
-/** A serial (or USB CDC) printer through the serialport library; opened on first use. */
-export function serialTransport(path: string, baudRate: number): PrinterTransport {
+/**
+ * A serial (or USB CDC) printer through the serialport library; opened on first use, and only
+ * when its path is a serial port discovery lists (see device-path).
+ */
+export function serialTransport(path: string, baudRate: number, pathPolicy: SerialPathPolicy = {}): PrinterTransport {
   let port: SerialPort | null = null;
   const open = async (): Promise<SerialPort> => {
     if (port?.isOpen) return port;
-    const p = new SerialPort({ path, baudRate, autoOpen: false });
+    let real: string;
+    try {
+      real = await resolveSerialPort(path, pathPolicy);
+    } catch (err) {
+      throw wrap(err);
+    }
+    const p = new SerialPort({ path: real, baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => p.open((err) => (err ? reject(wrap(err)) : resolve())));
     p.on('error', () => {
       port = null;
@@ -170,10 +181,29 @@ export function serialTransport(path: string, baudRate: number): PrinterTranspor
 
 /**
  * The Linux USB printer class device (`/dev/usb/lp0`): opened per job, never created (a typo'd
- * path must not become a regular file). Replies are read non-blocking and polled, so a printer
- * that never answers cannot park a thread of the libuv pool in read().
+ * path must not become a regular file), and only when it is a /dev/usb/lp<N> character device:
+ * the path is resolved and checked, then the opened handle is checked again before a byte is
+ * written, so no link or file swapped in between is ever written to. `pathPolicy` lets the test
+ * harness stand a pseudo-terminal in for the printer. Replies are read non-blocking and polled,
+ * so a printer that never answers cannot park a thread of the libuv pool in read().
  */
-export function usbDeviceTransport(path: string, stallTimeoutMs = 15_000): PrinterTransport {
+export function usbDeviceTransport(path: string, stallTimeoutMs = 15_000, pathPolicy: SerialPathPolicy = {}): PrinterTransport {
+  const devicePath = async (): Promise<string> => {
+    if (pathPolicy.pseudoTerminals) {
+      const real = await fs.promises.realpath(path);
+      if (/^\/dev\/pts\/\d+$/.test(real)) return real;
+    }
+    return resolveUsbPrinter(path);
+  };
+  const openDevice = async (flags: number): Promise<fs.promises.FileHandle> => {
+    const real = await devicePath();
+    const handle = await fs.promises.open(real, flags | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | fs.constants.O_NOFOLLOW);
+    if (!(await handle.stat()).isCharacterDevice()) {
+      await handle.close();
+      throw new DevicePathError('notADevice', path);
+    }
+    return handle;
+  };
   // Non-blocking writes too: usblp blocks write() while the printer takes no data (paper out).
   const writeAll = async (handle: fs.promises.FileHandle, bytes: Uint8Array) => {
     let offset = 0;
@@ -196,7 +226,7 @@ export function usbDeviceTransport(path: string, stallTimeoutMs = 15_000): Print
     async write(bytes) {
       let handle: fs.promises.FileHandle | null = null;
       try {
-        handle = await fs.promises.open(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+        handle = await openDevice(fs.constants.O_WRONLY);
         await writeAll(handle, bytes);
       } catch (err) {
         throw wrap(err);
@@ -207,7 +237,7 @@ export function usbDeviceTransport(path: string, stallTimeoutMs = 15_000): Print
     async query(bytes, complete, timeoutMs) {
       let handle: fs.promises.FileHandle | null = null;
       try {
-        handle = await fs.promises.open(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+        handle = await openDevice(fs.constants.O_RDWR);
         await writeAll(handle, bytes);
         const deadline = Date.now() + timeoutMs;
         let reply = Buffer.alloc(0);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { PayloadFramer, type Terminator } from '../serial/framer';
+import type { SerialPathPolicy } from '../serial/device-path';
 import { SerialLink, type LinkStatus } from '../serial/link';
 import { splitAim, type DecodedScan } from './aim';
 
@@ -13,6 +14,8 @@ export type SerialScannerOptions = {
   aimPrefix?: boolean;
   retryMs?: number;
   maxRetryMs?: number;
+  /** Which paths the port may be (see native/serial/device-path); only listed serial ports by default. */
+  pathPolicy?: SerialPathPolicy;
 };
 
 type Events = { scan: [DecodedScan]; status: [LinkStatus] };
@@ -27,7 +30,7 @@ export class SerialScanner extends EventEmitter<Events> {
   constructor(private readonly options: SerialScannerOptions) {
     super();
     this.framer = new PayloadFramer(options.terminator);
-    this.link = new SerialLink({ path: options.path, baudRate: options.baudRate, retryMs: options.retryMs, maxRetryMs: options.maxRetryMs });
+    this.link = new SerialLink({ path: options.path, baudRate: options.baudRate, retryMs: options.retryMs, maxRetryMs: options.maxRetryMs, pathPolicy: options.pathPolicy });
     this.link.on('status', (s) => {
       // A scan cut off by an unplug is incomplete: drop it rather than submit half a code.
       if (s.state !== 'connected') this.framer.flush();

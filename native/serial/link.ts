@@ -2,13 +2,14 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import { createLogger } from '../../electron/core/log';
+import { DevicePathError, resolveSerialPort, type SerialPathPolicy } from './device-path';
 
 const log = createLogger('serial');
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'error';
 
 /** Why a port is not usable, as a code the renderer translates. */
-export type LinkReason = 'port.missing' | 'port.busy' | 'port.denied' | 'port.lost' | 'port.error';
+export type LinkReason = 'port.missing' | 'port.busy' | 'port.denied' | 'port.lost' | 'port.error' | 'port.refused';
 
 export type LinkStatus = { state: LinkState; reason?: LinkReason };
 
@@ -20,6 +21,8 @@ export type SerialLinkOptions = {
   maxRetryMs?: number;
   /** How often an open port checks that its device node is still the one it opened. */
   watchMs?: number;
+  /** Which paths may be opened (see device-path): by default only serial ports discovery lists. */
+  pathPolicy?: SerialPathPolicy;
 };
 
 /** The device number behind a path, or null when the node is gone. */
@@ -40,6 +43,8 @@ export function classifyPortError(err: unknown): LinkReason {
   if (/EIO|ENXIO|EBADF|disconnect/i.test(text)) return 'port.lost';
   return 'port.error';
 }
+
+const REFUSED_RETRY_MS = 5_000;
 
 type LinkEvents = { data: [Buffer]; status: [LinkStatus] };
 
@@ -91,9 +96,28 @@ export class SerialLink extends EventEmitter<LinkEvents> {
     this.setStatus({ state: 'disconnected' });
   }
 
+  /** Opens the port only once its path is known to be a serial port (never a file). */
   private open(): void {
     if (this.stopped) return;
-    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false, lock: true });
+    resolveSerialPort(this.options.path, this.options.pathPolicy).then(
+      (real) => this.openResolved(real),
+      (err: unknown) => {
+        if (this.stopped) return;
+        let reason = err instanceof DevicePathError ? 'port.refused' : classifyPortError(err);
+        if (reason === 'port.refused') log.warn({ port: this.options.path, refusal: (err as DevicePathError).reason }, 'serial path refused');
+        // A device that was there and vanished stays "unplugged, reconnecting", not "not found".
+        if (reason === 'port.missing' && this.current.reason === 'port.lost') reason = 'port.lost';
+        this.setStatus({ state: reason === 'port.missing' || reason === 'port.lost' ? 'disconnected' : 'error', reason });
+        // A refused path is looked at again now and then (a port udev has not listed yet), not at re-plug speed.
+        if (reason === 'port.refused') this.delay = Math.max(this.delay, REFUSED_RETRY_MS);
+        this.retry();
+      },
+    );
+  }
+
+  private openResolved(path: string): void {
+    if (this.stopped) return;
+    const port = new SerialPort({ path, baudRate: this.options.baudRate, autoOpen: false, lock: true });
     this.port = port;
     port.on('data', (chunk: Buffer) => this.emit('data', chunk));
     port.on('error', (err) => this.lost(port, err));

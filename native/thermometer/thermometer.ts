@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { SerialPathPolicy } from '../serial/device-path';
 import { SerialLink, type LinkStatus } from '../serial/link';
 import {
   asciiLineDecoder,
@@ -23,6 +24,8 @@ export type ThermometerOptions = {
   stabilizer?: Partial<StabilizerOptions>;
   retryMs?: number;
   maxRetryMs?: number;
+  /** Which paths the port may be (see native/serial/device-path); only listed serial ports by default. */
+  pathPolicy?: SerialPathPolicy;
   now?: () => number;
 };
 
@@ -49,7 +52,7 @@ export class Thermometer extends EventEmitter<Events> {
     this.now = options.now ?? Date.now;
     this.decoder = createDecoder(options);
     this.stabilizer = new ReadingStabilizer({ ...DEFAULT_STABILIZER, ...options.stabilizer });
-    this.link = new SerialLink({ path: options.path, baudRate: options.baudRate, retryMs: options.retryMs, maxRetryMs: options.maxRetryMs });
+    this.link = new SerialLink({ path: options.path, baudRate: options.baudRate, retryMs: options.retryMs, maxRetryMs: options.maxRetryMs, pathPolicy: options.pathPolicy });
     this.link.on('status', (s) => {
       // Bytes from before an unplug never join bytes after it.
       if (s.state !== 'connected') this.decoder = createDecoder(this.options);

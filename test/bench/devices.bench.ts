@@ -42,7 +42,7 @@ it('devices: thermometer frames parsed per second', () => {
 
 it('devices: serial scanner last byte to binding committed', async () => {
   const pty = await ptyFixture();
-  const core = new StationCore({ ...freshFolder('station-bench-'), devices: 'real' });
+  const core = new StationCore({ ...freshFolder('station-bench-'), devices: 'real', deviceOptions: { pseudoTerminals: true } });
   // The outcome's arrival time is taken in the event itself, not by polling.
   let waiting: ((outcome: { at: number; event: DeviceEvents['scan.outcome'] }) => void) | null = null;
   core.subscribe((e: WireEvent) => {
@@ -100,7 +100,7 @@ it('devices: serial scanner last byte to binding committed', async () => {
 
 it('devices: re-plug to reconnected', async () => {
   const pty = await ptyFixture();
-  const link = new SerialLink({ path: pty.devicePath, baudRate: 9600 });
+  const link = new SerialLink({ path: pty.devicePath, baudRate: 9600, pathPolicy: { pseudoTerminals: true } });
   link.start();
   try {
     await until(() => link.status.state === 'connected', 5000, 'connected');

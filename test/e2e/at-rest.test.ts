@@ -56,7 +56,7 @@ function station(args: string[], options: { env?: NodeJS.ProcessEnv; fds?: Recor
 }
 
 async function connect(host: StationProcess) {
-  const ws = new WebSocket(`${host.url.replace('http', 'ws')}api`, { origin: host.url.slice(0, -1) });
+  const ws = new WebSocket(`${host.url.replace('http', 'ws')}api`, { origin: host.url.slice(0, -1), headers: { authorization: `Bearer ${host.token}` } });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   let next = 1;
   const waiting = new Map<number, (result: { ok: boolean; value?: unknown; error?: { code: string } }) => void>();

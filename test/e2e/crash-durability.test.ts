@@ -15,7 +15,7 @@ describe('durability under SIGKILL', () => {
   it('keeps every acknowledged binding', async () => {
     const dataDir = tempDir();
     const station = await startStationProcess(dataDir);
-    const ws = new WebSocket(`${station.url.replace('http', 'ws')}api`, { origin: station.url.slice(0, -1) });
+    const ws = new WebSocket(`${station.url.replace('http', 'ws')}api`, { origin: station.url.slice(0, -1), headers: { authorization: `Bearer ${station.token}` } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
 
     // The stream: capacity 20, then a tube and its 20 people, the next tube, ... all sent at

@@ -22,7 +22,7 @@ describe('desk when the kiosk host goes away and comes back', () => {
     await kiosk?.stop();
   });
 
-  it('shows "offline from core", refuses scans clearly, and picks up where it was after the host restarts', async () => {
+  it('shows "offline from core", refuses scans clearly, says a restarted host needs the window opened again, and picks up where it was', async () => {
     await scan(page, tubeCode(1));
     expect((await scan(page, idNumber(1))).text).toContain('1/10');
 
@@ -35,7 +35,15 @@ describe('desk when the kiosk host goes away and comes back', () => {
 
     const port = Number(new URL(kiosk.url).port);
     kiosk = await startKiosk({ dataDir: kiosk.dataDir, port });
+    // A new launch has a new key: the page still holding the old one is refused, and says so.
+    await page.waitForSelector('[data-testid=offline-banner][data-state=locked]', { timeout: 15_000 });
+    expect(await page.getByTestId('offline-banner').innerText()).toContain('open Station again');
+    expect((await scan(page, idNumber(2))).tone).toBe('rejected');
+    // Opened again, as `npm start` opens it.
+    await page.goto(kiosk.url);
     await page.waitForSelector('[data-testid=connection-indicator][data-state=online]', { timeout: 15_000 });
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(page.url()).not.toContain(kiosk.token);
     await page.getByTestId('offline-banner').waitFor({ state: 'detached' });
     // The desk is fetched again: the refused scan never reached the core.
     expect(await page.getByTestId('tube-count').innerText()).toBe('1/10');

@@ -45,7 +45,7 @@ describe('devices in a real browser against the kiosk host', () => {
     await setup.devices.stop();
     setup.close();
 
-    kiosk = await startKiosk({ dataDir });
+    kiosk = await startKiosk({ dataDir, pseudoTerminals: true });
     scanner = await SerialScannerSimulator.open(scannerPty.peerPath, 'cr');
     thermometer = await ThermometerSimulator.open(thermoPty.peerPath, 'ir9');
     browser = await launchBrowser();

@@ -4,7 +4,7 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importExportFile } from '../../hq/import';
-import { HQ_PATHS, ackSchema, feedResponseSchema, MAX_BODY_BYTES, MAX_DECOMPRESSED_BYTES, REPLAY_WINDOW_MS, type BatchRecord } from '../../hq/protocol';
+import { HEADER_STATION_ID, HQ_PATHS, ackSchema, feedResponseSchema, MAX_BODY_BYTES, MAX_DECOMPRESSED_BYTES, REPLAY_WINDOW_MS, type BatchRecord } from '../../hq/protocol';
 import { createHqServer, type HqServer } from '../../hq/server';
 import { tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
@@ -324,18 +324,25 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
       expect(await holdings(other)).toEqual({ records: 0, conflicts: 0, maxSeq: 0 });
     });
 
-    it('answers 503 hq.busy with Retry-After past its in-flight limit, and takes batches again once one ends', async () => {
+    it('answers 503 hq.busy with Retry-After past its in-flight limit, gives no place to an unsigned batch, and takes batches again once one ends', async () => {
       const databaseUrl = backend === 'postgres' ? await cluster!.createDatabase() : undefined;
-      const busy = await createHqServer({ dataDir: tempDir('hq-busy-'), databaseUrl, now: () => clock, maxIngestInFlight: 1, busyRetryAfterSeconds: 7 });
+      const busy = await createHqServer({ dataDir: tempDir('hq-busy-'), databaseUrl, now: () => clock, maxIngestInFlight: 1, busyRetryAfterSeconds: 7, orderWaitMs: 60_000 });
       const busyBase = await busy.listen(0);
-      const held = http.request(`${busyBase}${HQ_PATHS.batches}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
-      held.on('error', () => undefined);
+      let held: http.ClientRequest | undefined;
       try {
         const { code } = await busy.createEnrollmentCode('site-a', '幸福社区');
         const station = new SimStation(busyBase);
         expect((await station.enroll(code)).status).toBe(200);
-        // A batch whose body is still arriving holds the one place.
+        const holder = new SimStation(busyBase, '采样台 2');
+        expect((await holder.enroll((await busy.createEnrollmentCode('site-a')).code)).status).toBe(200);
+        // A batch whose body is still arriving is not yet known to be a station's: it holds no place.
+        held = http.request(`${busyBase}${HQ_PATHS.batches}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000', [HEADER_STATION_ID]: holder.stationId } });
+        held.on('error', () => undefined);
         held.write('{"type":');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(busy.ingestInFlight()).toBe(0);
+        // A signed batch of the holder that starts past what HQ holds waits for the one still arriving: it holds the place.
+        const waiting = holder.upload(samplingJournal(5).slice(2));
         await until(() => busy.ingestInFlight() === 1);
         const records = samplingJournal(5);
         const refused = await station.upload(records);
@@ -348,13 +355,14 @@ describe.each(['sqlite', 'postgres'] as const)('HQ service on %s', (backend) => 
         // Signed requests other than batches are not held up.
         expect((await station.feed(0)).status).toBe(200);
         held.destroy();
+        expect((await waiting).status).toBe(409);
         await until(() => busy.ingestInFlight() === 0);
         const accepted = await station.upload(records);
         expect(accepted.status).toBe(200);
         expect(ackSchema.parse(accepted.json).ackedThrough).toBe(5);
         expect(busy.ingestInFlight()).toBe(0);
       } finally {
-        held.destroy();
+        held?.destroy();
         await busy.close();
       }
     });

@@ -2,8 +2,9 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StationCore } from '../../electron/core/core';
-import { HQ_PATHS } from '../../hq/protocol';
+import { HEADER_STATION_ID, HQ_PATHS } from '../../hq/protocol';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
+import { SimStation, samplingJournal } from '../unit/hq/fixtures';
 import { FAST_TUNING, bindPeople, enrolledStation, hqDigests, hqStationId, startHq, stationDigests, uploadedAll, waitFor, type RunningHq } from './upload-env';
 
 let hq: RunningHq | undefined;
@@ -24,7 +25,7 @@ afterEach(async () => {
 
 describe('HQ under load', () => {
   it('answers a station past its in-flight limit 503 with Retry-After; the agent waits that long, then uploads everything once', async () => {
-    hq = await startHq({ maxIngestInFlight: 1, busyRetryAfterSeconds: 3600 });
+    hq = await startHq({ maxIngestInFlight: 1, busyRetryAfterSeconds: 3600, orderWaitMs: 60_000 });
     // The proxy only passes requests through; it counts how often each batch is sent.
     proxy = await startFaultProxy({ target: hq.url });
     // Backoff alone would retry within milliseconds; only HQ's Retry-After makes the agent wait.
@@ -33,12 +34,17 @@ describe('HQ under load', () => {
     const station = core;
     await waitFor('the first records acknowledged', () => uploadedAll(station));
 
-    // Another batch, still arriving, holds HQ's one place.
-    held = http.request(`${hq.url}${HQ_PATHS.batches}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+    // Another desk's signed batch holds HQ's one place: it starts past what HQ holds and waits
+    // for that desk's batch still arriving (places are given only to signed batches).
+    const { code } = await hq.server.createEnrollmentCode('site-busy', '繁忙社区');
+    const holder = new SimStation(hq.url, '采样台 9');
+    expect((await holder.enroll(code)).status).toBe(200);
+    held = http.request(`${hq.url}${HQ_PATHS.batches}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000', [HEADER_STATION_ID]: holder.stationId } });
     held.on('error', () => undefined);
     held.write('{"type":');
+    const waiting = holder.upload(samplingJournal(5).slice(2));
     const server = hq.server;
-    await waitFor('HQ holding the slow batch', () => server.ingestInFlight() === 1);
+    await waitFor('HQ holding the waiting batch', () => server.ingestInFlight() === 1);
 
     const sendsBefore = new Set(proxy.batchSends.keys());
     await bindPeople(core, 30, 10);
@@ -58,6 +64,7 @@ describe('HQ under load', () => {
     expect(status.ok && status.value.waiting).toBeGreaterThan(0);
 
     held.destroy();
+    expect((await waiting).status).toBe(409);
     await waitFor('HQ giving the place back', () => server.ingestInFlight() === 0);
     // Staff's "sync now" ends the wait early.
     expect((await core.invoke('upload.syncNow', {})).ok).toBe(true);

@@ -5,7 +5,8 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const STATION_BIN = path.join(ROOT, 'bin', 'station.js');
 
-export type StationProcess = { url: string; child: ChildProcess; stop(): Promise<void>; /** What it wrote to stderr: its log. */ stderr(): string };
+/** `token`: this launch's key, which every request to `url` needs (from the file the host writes). */
+export type StationProcess = { url: string; token: string; child: ChildProcess; stop(): Promise<void>; /** What it wrote to stderr: its log. */ stderr(): string };
 
 /** Starts the built kiosk host (`station serve`) as a real process and waits for its address. */
 export async function startStationProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<StationProcess> {
@@ -36,6 +37,7 @@ export async function startStationProcess(dataDir: string, extraArgs: string[] =
   });
   return {
     url,
+    token: fs.readFileSync(path.join(dataDir, 'kiosk.token'), 'utf8').trim(),
     child,
     stderr: () => stderr,
     stop: () =>

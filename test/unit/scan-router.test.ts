@@ -68,4 +68,17 @@ describe('scan router', () => {
     expect(() => parseSiteConfig({ ...DEMO_SITE_CONFIG, tube: { pattern: '^GZ\\d{10}$', generate: { prefix: 'SY', digits: 10 } } })).toThrow(/generate/);
     expect(parseSiteConfig(DEMO_SITE_CONFIG)).toEqual(DEMO_SITE_CONFIG);
   });
+
+  it('refuses a pattern that would take exponential time on a long scan, at the box, the badge and the household too', () => {
+    // `(\d+)+` against 30 digits and a letter runs for minutes: every desk of the site would freeze on one scan.
+    const slow = '^(SY|S)?(\\d+)+$';
+    expect(() => parseSiteConfig({ ...DEMO_SITE_CONFIG, tube: { pattern: slow, generate: { prefix: 'SY', digits: 10 } } })).toThrow(/exponential/);
+    expect(() => parseSiteConfig({ ...DEMO_SITE_CONFIG, box: { pattern: '^(BX\\d*)*$' } })).toThrow(/exponential/);
+    expect(() => parseSiteConfig({ ...DEMO_SITE_CONFIG, operatorBadge: { pattern: '^(OP|\\d+)+$' } })).toThrow(/exponential/);
+    expect(() =>
+      parseSiteConfig({ ...DEMO_SITE_CONFIG, household: { building: '^(\\d+)+$', unit: '^\\d{1,2}$', room: '^\\d{3,4}$' } }),
+    ).toThrow(/exponential/);
+    // One level of repetition, an optional group, a class with Chinese characters: kept.
+    expect(parseSiteConfig({ ...DEMO_SITE_CONFIG, box: { pattern: '^(?:BX|XB)?\\d{8}(?:-[\\u4e00-\\u9fa5]{1,4})?$' } }).box.pattern).toContain('BX');
+  });
 });

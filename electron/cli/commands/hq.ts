@@ -166,6 +166,24 @@ async function round(argv: string[], usage: string): Promise<number> {
   });
 }
 
+/** `hq station revoke`: a lost, stolen or retired desk; HQ refuses what it sends from now on. */
+async function station(argv: string[], usage: string): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action !== 'revoke') throw new Error(`unknown station action ${action ?? '(none)'}\nusage: ${usage}`);
+  const { values } = parseOptions(rest, { data: { type: 'string' }, station: { type: 'string' } }, usage);
+  if (!values.data || !values.station) throw new Error(`--data and --station are required\nusage: ${usage}`);
+  const stationId = values.station;
+  return withHq(values.data, async (server) => {
+    const outcome = await server.revokeStation(stationId);
+    if (!outcome.ok) {
+      process.stderr.write(`hq station revoke: no station ${stationId} (the id is on the dashboard and in the station's upload status)\n`);
+      return 1;
+    }
+    process.stdout.write(`revoked station ${stationId} (since ${outcome.revokedAt}): HQ refuses its uploads and requests from now on, and its screen tells staff to contact HQ\n`);
+    return 0;
+  });
+}
+
 async function roster(argv: string[], usage: string): Promise<number> {
   const [action, ...rest] = argv;
   if (action !== 'import') throw new Error(`unknown roster action ${action ?? '(none)'}\nusage: ${usage}`);
@@ -229,9 +247,9 @@ async function roster(argv: string[], usage: string): Promise<number> {
 export const hq: CliCommand = {
   name: 'hq',
   summary:
-    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger',
+    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger, `hq station revoke` cuts off a lost desk',
   usage:
-    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply]',
+    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply] | hq station revoke --data DIR --station ID',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'code') return code(rest, 'station hq code --data DIR --site SITE [--site-name NAME] [--ttl-hours H]');
@@ -239,6 +257,7 @@ export const hq: CliCommand = {
     if (sub === 'roster') {
       return roster(rest, 'station hq roster import FILE --data DIR --site SITE [--apply] [--map "HEADER=field,…"] [--encoding utf-8|gb18030]');
     }
+    if (sub === 'station') return station(rest, 'station hq station revoke --data DIR --station ID');
     if (sub === 'round') {
       return round(rest, 'station hq round start --data DIR --site SITE --name NAME [--from YYYY-MM-DD] [--to YYYY-MM-DD] | round close --data DIR --site SITE [--round ID] | round list --data DIR --site SITE');
     }

@@ -7,6 +7,7 @@ import { dataKeyForCli, KEY_OPTIONS, KEY_USAGE } from '../data-key';
 import type { CliCommand } from './types';
 
 export const DEFAULT_PORT = 4173;
+export const TEST_PSEUDO_TERMINALS_ENV = 'STATION_TEST_PSEUDO_TERMINALS';
 
 export const serve: CliCommand = {
   name: 'serve',
@@ -26,16 +27,19 @@ export const serve: CliCommand = {
     const dataKey = await dataKeyForCli(dataDir, values);
     // The host runs the upload agent once the station is enrolled; --hq overrides the enrolled HQ address.
     const upload = { start: true, hqUrl: values.hq };
+    // Test harness only (nothing in Station sets it): configured devices may be socat pseudo-terminals.
+    const deviceOptions = process.env[TEST_PSEUDO_TERMINALS_ENV] === '1' ? { pseudoTerminals: true } : undefined;
     let host;
     try {
-      host = await startKioskHost({ dataDir, dataKey, port: parsePort(values.port, DEFAULT_PORT), upload, devices });
+      host = await startKioskHost({ dataDir, dataKey, port: parsePort(values.port, DEFAULT_PORT), upload, devices, deviceOptions });
     } catch (err) {
       // The usual port is taken (a second Station on this machine): take any free one instead.
       if (values.port !== undefined || (err as { code?: string }).code !== 'EADDRINUSE') throw err;
-      host = await startKioskHost({ dataDir, dataKey, port: 0, upload, devices });
+      host = await startKioskHost({ dataDir, dataKey, port: 0, upload, devices, deviceOptions });
     }
-    // One line on stdout that scripts and tests wait for.
+    // One line on stdout that scripts and tests wait for; then where this launch's key is (never the key itself).
     process.stdout.write(`station: listening on ${host.url} (data: ${dataDir})\n`);
+    process.stdout.write(`station: this launch's key is in ${host.tokenFile} (readable by this user only; a browser opens ${host.url}launch?token=KEY)\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         void host.close().then(resolve);

@@ -39,10 +39,13 @@ export class DataFolderLock {
     private readonly pidFile: string,
   ) {}
 
-  /** The folder's lock for this process, or null when another core (in this process or another) holds it. */
-  static tryTake(dataDir: string): DataFolderLock | null {
+  /**
+   * The folder's lock for this process, or null when another core (in this process or another)
+   * holds it. `file`: another lock of the same kind in the folder (enrollment's).
+   */
+  static tryTake(dataDir: string, file = LOCK_FILE): DataFolderLock | null {
     fs.mkdirSync(dataDir, { recursive: true });
-    const db = new Database(path.join(dataDir, LOCK_FILE), { timeout: 0 });
+    const db = new Database(path.join(dataDir, file), { timeout: 0 });
     try {
       db.exec('BEGIN IMMEDIATE');
     } catch (err) {
@@ -50,7 +53,7 @@ export class DataFolderLock {
       if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return null;
       throw err;
     }
-    const pidFile = path.join(dataDir, PID_FILE);
+    const pidFile = path.join(dataDir, file === LOCK_FILE ? PID_FILE : `${file}.pid`);
     try {
       fs.writeFileSync(pidFile, `${process.pid}\n`);
     } catch {

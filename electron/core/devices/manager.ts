@@ -13,6 +13,7 @@ import {
 } from '../../api/devices';
 import { nodeHidBoundary, type HidBoundary } from '../../../native/hid/boundary';
 import { PrinterError, type Printer } from '../../../native/printer';
+import { checkSavedDevicePath, DevicePathError, type SerialPathPolicy } from '../../../native/serial/device-path';
 import { HidScanner } from '../../../native/scanner/hid-scanner';
 import { SerialScanner } from '../../../native/scanner/serial-scanner';
 import { Thermometer } from '../../../native/thermometer/thermometer';
@@ -53,7 +54,21 @@ export type DeviceManagerOptions = {
   maxRetryMs?: number;
   /** How often printers are asked for their status. */
   printerPollMs?: number;
+  /**
+   * Test only (the app never sets it): configured serial devices and USB printers may also be
+   * pseudo-terminals, the socat pty pairs the tests drive. Never a file, even then.
+   */
+  pseudoTerminals?: boolean;
 };
+
+/** The device file a configuration opens, and what it must be; null for network, HID and OS-queue devices. */
+function devicePathOf(config: DeviceConfig): { kind: 'serial' | 'usb-printer'; path: string } | null {
+  if (config.kind !== 'printer') return 'path' in config ? { kind: 'serial', path: config.path } : null;
+  const transport = parsePrinterConfig(config.printer).transport;
+  if (transport.kind === 'serial') return { kind: 'serial', path: transport.path };
+  if (transport.kind === 'usb-device') return { kind: 'usb-printer', path: transport.path };
+  return null;
+}
 
 /** The wedge scanner is read by the renderer; it is always listed so staff see every scanner. */
 const WEDGE: DeviceConfig = { id: 'wedge', name: '键盘扫码枪', enabled: true, kind: 'scanner', driver: 'wedge' };
@@ -121,6 +136,7 @@ export class DeviceManager {
       }
     }
     if (this.running.get(config.id)?.simulated || config.id === WEDGE.id) throw new DomainError('device.unsupported', { id: config.id });
+    await this.checkPath(config);
     await this.host.writer.run(() => {
       const settings = readDeviceSettings(this.host.db);
       const others = settings.devices.filter((d) => d.id !== config.id);
@@ -224,6 +240,23 @@ export class DeviceManager {
     return chosen?.driver instanceof WatchedPrinter ? chosen.driver.printer : null;
   }
 
+  /** A path that exists and is not a device Station may open is refused before it is stored. */
+  private async checkPath(config: DeviceConfig): Promise<void> {
+    const target = devicePathOf(config);
+    if (!target) return;
+    try {
+      await checkSavedDevicePath(target.kind, target.path, this.pathPolicy(null));
+    } catch (err) {
+      if (err instanceof DevicePathError) throw new DomainError('device.pathRefused', { id: config.id, reason: err.reason });
+      throw err;
+    }
+  }
+
+  /** Simulated devices are the app's own pty pairs; configured ones are real ports unless a test says otherwise. */
+  private pathPolicy(simulated: SimulatedDevice | null): SerialPathPolicy {
+    return { pseudoTerminals: simulated !== null || this.options.pseudoTerminals === true };
+  }
+
   // ---- lifecycle ---------------------------------------------------------------------------
 
   private serial(fn: () => Promise<void>): Promise<void> {
@@ -266,7 +299,7 @@ export class DeviceManager {
     const retry = { retryMs: this.options.retryMs, maxRetryMs: this.options.maxRetryMs };
     try {
       if (config.kind === 'scanner' && config.driver === 'serial') {
-        const d = new SerialScanner({ ...config, ...retry });
+        const d = new SerialScanner({ ...config, ...retry, pathPolicy: this.pathPolicy(simulated) });
         d.on('scan', (s) => this.onScan(device, s.text, 'serial'));
         device.driver = d;
       } else if (config.kind === 'scanner' && config.driver === 'hid-pos') {
@@ -278,12 +311,13 @@ export class DeviceManager {
         const d = new Thermometer({
           ...config,
           ...retry,
+          pathPolicy: this.pathPolicy(simulated),
           stabilizer: { offsetC: config.offsetC, toleranceC: config.toleranceC, samples: config.samples, gapMs: config.gapMs },
         });
         d.on('reading', (r) => this.onReading(device, r.celsius, r.at));
         device.driver = d;
       } else {
-        const d = new WatchedPrinter(parsePrinterConfig(config.printer), this.options.printerPollMs);
+        const d = new WatchedPrinter(parsePrinterConfig(config.printer), this.options.printerPollMs, this.pathPolicy(simulated));
         d.on('status', (s) => this.setStatus(device, s));
         device.driver = d;
         d.start();

@@ -3,6 +3,7 @@ import type { DeviceStatus } from '../../api/devices';
 import { layoutLabel, loadTemplates, pngDataUrl, bitmapToPng, renderLabel, withMargin } from '../../../native/label';
 import type { LabelPlan } from '../../../native/label';
 import { openPrinter, printerConfigSchema, type Printer, type PrinterConfig, type PrinterStatus } from '../../../native/printer';
+import type { SerialPathPolicy } from '../../../native/serial/device-path';
 import { createLogger } from '../log';
 
 const log = createLogger('devices');
@@ -35,9 +36,10 @@ export class WatchedPrinter extends EventEmitter<Events> {
   constructor(
     config: PrinterConfig,
     private readonly pollMs = 2000,
+    pathPolicy?: SerialPathPolicy,
   ) {
     super();
-    this.printer = openPrinter(config);
+    this.printer = openPrinter(config, undefined, pathPolicy);
   }
 
   get status(): DeviceStatus {

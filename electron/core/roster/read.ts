@@ -349,7 +349,7 @@ async function* xlsxRows(handle: FileHandle, options: XlsxReadOptions): AsyncGen
   }
   const source = handle.createReadStream({ start: 0 });
   // A read failure ends the input (exceljs does not listen for source errors), then is thrown below.
-  const input = new PassThrough();
+  const input = new ZipInput();
   let readFailure: unknown = null;
   source.on('error', (error) => {
     readFailure = error;
@@ -371,16 +371,16 @@ async function* xlsxRows(handle: FileHandle, options: XlsxReadOptions): AsyncGen
   let sheetFound = false;
   let lastProgress = -1;
   try {
-    for await (const worksheet of workbook) {
+    for await (const worksheet of input.untilZipFails(workbook)) {
       const wanted = firstSheetName(workbook);
       const name = sheetNameSchema.safeParse(worksheet);
       const isFirst = !sheetFound && (wanted === null || (name.success && name.data.name === wanted));
       if (!isFirst) {
-        for await (const _row of worksheet);
+        for await (const _row of input.untilZipFails(worksheet));
         continue;
       }
       sheetFound = true;
-      for await (const row of worksheet) {
+      for await (const row of input.untilZipFails(worksheet)) {
         target = new Array<string>(row.cellCount).fill('');
         row.eachCell(collect);
         if (onProgress && source.bytesRead !== lastProgress) {
@@ -402,6 +402,41 @@ async function* xlsxRows(handle: FileHandle, options: XlsxReadOptions): AsyncGen
   if (readFailure !== null) throw readFailure;
   if (!sheetFound) throw new RosterReadError('file.unsupported', undefined, 'noWorksheet');
   onProgress?.(totalBytes, totalBytes);
+}
+
+/**
+ * The bytes handed to exceljs, which pipes them into its ZIP parser. When that parser fails (a
+ * damaged or truncated file: a bad entry size, a corrupt deflate stream) exceljs does not pass the
+ * error on, and the entry it was reading waits forever: the import would stay "reading" for good.
+ * So the parser's error is heard here, at the pipe, and ends the wait.
+ */
+class ZipInput extends PassThrough {
+  // Before `failed`: fields are set in order, and its executor sets this one.
+  private fail: (error: Error) => void = () => undefined;
+  private readonly failed = new Promise<never>((_resolve, reject) => {
+    this.fail = reject;
+  });
+
+  constructor() {
+    super();
+    // Nothing may wait on `failed` when the file is whole; a rejection nobody awaits is not a crash.
+    this.failed.catch(() => undefined);
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    destination.once('error', (error: Error) => this.fail(error));
+    return super.pipe(destination, options);
+  }
+
+  /** `items` until exceljs's ZIP parser fails; then that failure is thrown. */
+  async *untilZipFails<T>(items: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+    const iterator = items[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await Promise.race([iterator.next(), this.failed]);
+      if (next.done) return;
+      yield next.value;
+    }
+  }
 }
 
 function isEmptyCell(cell: string): boolean {

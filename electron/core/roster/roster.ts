@@ -879,7 +879,7 @@ export class Roster {
       () =>
         this.deps.db
           .prepare(`UPDATE roster_import SET state = 'failed', failure = ? WHERE id = ? AND state = 'receiving'`)
-          .run(JSON.stringify({ code: 'internal', rowNo: null }), importId).changes > 0,
+          .run(JSON.stringify({ code: 'hq.versionBroken', rowNo: null }), importId).changes > 0,
     );
     log.error(
       { importId, reason, expected, received },

@@ -276,8 +276,10 @@ export class UploadAgent {
       return { kind: 'progress' };
     }
 
+    // HQ answers a gap when it lacks records before the batch: it can only ask for earlier records,
+    // never later ones. A "gap" past the batch's start would count unsent records as stored.
     const gap = exchange.status === 409 ? gapSchema.safeParse(json) : null;
-    if (gap?.success) {
+    if (gap?.success && gap.data.expectedSeq <= batch.fromSeq) {
       this.learnClock(exchange);
       // HQ had not yet stored the batch before it: that one is acknowledged now, so send this again.
       if (!asHead) return { kind: 'progress' };
@@ -302,6 +304,8 @@ export class UploadAgent {
         return this.fail('upload.batchTooLarge', error, null, true);
       }
       if (!asHead) return { kind: 'progress' };
+      // Too many requests: HQ says how long to wait, as when it is busy.
+      if (exchange.status === 429) return this.fail('upload.hqBusy', error, exchange.retryAfterMs);
       if (error === 'timestamp.stale') return this.fail('upload.clockRejected', error, null, true);
       // Our signature of an earlier attempt reached HQ twice (a duplicating network): sign anew.
       if (error === 'request.replayed') return this.fail('upload.hqRefused', error, null, true);
@@ -386,7 +390,8 @@ export class UploadAgent {
         this.deps.onChange();
       }
       this.deps.onFeed(effects);
-      if (feed.data.items.length < limit || next === feedCursor) break;
+      // HQ cuts a page short on bytes as well as items: only an empty page says the feed is read.
+      if (feed.data.items.length === 0 || next === feedCursor) break;
     }
     if (this.deps.followFeed && !this.following && !this.stopped) {
       this.following = this.deps

@@ -11,7 +11,7 @@ import { DEFAULT_TUNING, UploadAgent, type AgentTuning } from './agent';
 import { JournalReader } from './batch';
 import { answerJson, HqClient } from './client';
 import { HqClock } from './clock';
-import { enrollAtHq } from './enroll';
+import { enrollAtHq, takeEnrollmentLock } from './enroll';
 import { loadPrivateKey } from './keys';
 import { UploadStore } from './store';
 
@@ -137,6 +137,18 @@ export class UploadService {
   }
 
   async enroll(args: { hqUrl: string; code: string; stationName?: string }): Promise<UploadStatus> {
+    if (this.store.link()) throw new DomainError('upload.alreadyEnrolled');
+    const lock = takeEnrollmentLock(this.deps.dataDir);
+    try {
+      return await this.enrollLocked(args);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Under the enrollment lock: only one key is ever made, sent and kept per link. */
+  private async enrollLocked(args: { hqUrl: string; code: string; stationName?: string }): Promise<UploadStatus> {
+    // Another enrollment (another process) may have finished between the first look and the lock.
     if (this.store.link()) throw new DomainError('upload.alreadyEnrolled');
     const enrolled = await enrollAtHq({
       dataDir: this.deps.dataDir,

@@ -1,7 +1,7 @@
 import type { ApiError, EventName, Events, StationApi } from '../../../electron/api/contract';
 
-/** Whether the screen can reach the core right now. */
-export type Connection = 'connecting' | 'online' | 'offline';
+/** Whether the screen can reach the core right now; 'locked': the host refuses this page (it was restarted). */
+export type Connection = 'connecting' | 'online' | 'offline' | 'locked';
 
 /** The API as the screen uses it: the typed calls and events, plus the link's health. */
 export type StationClient = StationApi & {

@@ -15,7 +15,13 @@ declare global {
 /** Picks the host's transport: the preload's bridge under Electron, else the kiosk WebSocket. */
 export function connectStation(): StationClient {
   if (window.station) return createPreloadClient(window.station);
-  return createSocketClient({ url: apiUrl(window.location), createSocket: browserSocket });
+  return createSocketClient({ url: apiUrl(window.location), createSocket: browserSocket, isRefused: keyRefused });
+}
+
+/** The host answers 401 to a page whose key (cookie) is from an earlier launch. */
+async function keyRefused(): Promise<boolean> {
+  const response = await fetch('/healthz', { credentials: 'same-origin', cache: 'no-store' });
+  return response.status === 401;
 }
 
 function browserSocket(url: string): SocketLike {

@@ -22,6 +22,11 @@ export type SocketClientOptions = {
   answerTimeoutMs?: number;
   /** Reconnect delays, growing up to the last one. */
   retryDelaysMs?: number[];
+  /**
+   * Asked when a connection could not be opened: whether the host refused this page (a key from
+   * an earlier launch of the host), which staff fix by opening Station again, not by waiting.
+   */
+  isRefused?: () => Promise<boolean>;
 };
 
 // The wire envelope is checked; payloads are the core's own typed values (electron/api/contract).
@@ -121,10 +126,27 @@ export function createSocketClient(options: SocketClientOptions): StationClient 
       waiting.resolve(unreachable(true));
     }
     if (closed) return;
-    setConnection('offline');
+    // Still refused until a retry says otherwise; the page goes on trying (a new key may come).
+    if (connection !== 'locked') setConnection('offline');
     const delay = retryDelays[Math.min(attempt, retryDelays.length - 1)] ?? 1_000;
     attempt++;
     retryTimer = setTimeout(connect, delay);
+  }
+
+  function onOpen(): void {
+    attempt = 0;
+    setConnection('online');
+    const waiting = queue;
+    queue = [];
+    for (const item of waiting) {
+      item.cancelTimer();
+      transmit(item);
+    }
+  }
+
+  async function checkRefused(): Promise<void> {
+    if (!options.isRefused || !(await options.isRefused().catch(() => false))) return;
+    if (!closed && connection !== 'online') setConnection('locked');
   }
 
   function connect(): void {
@@ -138,20 +160,17 @@ export function createSocketClient(options: SocketClientOptions): StationClient 
       return;
     }
     socket = s;
-    s.onopen = () => {
-      attempt = 0;
-      setConnection('online');
-      const waiting = queue;
-      queue = [];
-      for (const item of waiting) {
-        item.cancelTimer();
-        transmit(item);
-      }
-    };
     s.onmessage = (event) => onMessage(event.data);
     s.onerror = () => undefined;
+    let opened = false;
+    s.onopen = () => {
+      opened = true;
+      onOpen();
+    };
     s.onclose = () => {
-      if (socket === s) onLost();
+      if (socket !== s) return;
+      onLost();
+      if (!opened) void checkRefused();
     };
   }
 
@@ -160,7 +179,7 @@ export function createSocketClient(options: SocketClientOptions): StationClient 
   return {
     call<M extends Method>(method: M, args: ArgsOf<M>): Promise<Result<ValueOf<M>>> {
       return new Promise<Result<unknown>>((resolve) => {
-        if (closed || connection === 'offline') return resolve(unreachable(false));
+        if (closed || connection === 'offline' || connection === 'locked') return resolve(unreachable(false));
         const item: Queued = { method, args, resolve, cancelTimer: () => undefined };
         if (socket && socket.readyState === OPEN) {
           transmit(item);

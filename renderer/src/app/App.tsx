@@ -99,9 +99,9 @@ function Shell() {
           {t('language.switchTo')}
         </button>
       </header>
-      {connection === 'offline' ? (
-        <div className="offline" role="alert" data-testid="offline-banner">
-          {t('connection.offlineBanner')}
+      {connection === 'offline' || connection === 'locked' ? (
+        <div className="offline" role="alert" data-testid="offline-banner" data-state={connection}>
+          {t(connection === 'locked' ? 'connection.lockedBanner' : 'connection.offlineBanner')}
         </div>
       ) : null}
       <Banner />

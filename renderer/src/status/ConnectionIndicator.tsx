@@ -6,7 +6,7 @@ export function ConnectionIndicator() {
   const connection = useConnection();
   const { t } = useTranslation('common');
   return (
-    <span className={`indicator indicator-${connection === 'online' ? 'ok' : connection === 'offline' ? 'bad' : 'wait'}`} data-testid="connection-indicator" data-state={connection}>
+    <span className={`indicator indicator-${connection === 'online' ? 'ok' : connection === 'offline' || connection === 'locked' ? 'bad' : 'wait'}`} data-testid="connection-indicator" data-state={connection}>
       <span className="indicator-dot" aria-hidden="true" />
       {t(`connection.${connection}`)}
     </span>

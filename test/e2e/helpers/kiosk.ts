@@ -7,7 +7,12 @@ const ROOT = path.resolve(__dirname, '../../..');
 const BIN = path.join(ROOT, 'bin', 'station.js');
 
 export type Kiosk = {
+  /** The address that opens the screen: it carries this launch's key, as `npm start` gives it to the browser. */
   url: string;
+  /** The host's own address; any other request to it needs `token`. */
+  baseUrl: string;
+  /** This launch's key, read from the file the host wrote for other programs of this user. */
+  token: string;
   dataDir: string;
   process: ChildProcess;
   /** Everything the host wrote, for failure messages. */
@@ -22,6 +27,8 @@ export type KioskOptions = {
   /** 0 (default) lets the host pick a free port and report it. */
   port?: number;
   startTimeoutMs?: number;
+  /** Configured serial devices may be the test's socat pty pairs (STATION_TEST_PSEUDO_TERMINALS). */
+  pseudoTerminals?: boolean;
 };
 
 /**
@@ -34,6 +41,7 @@ export async function startKiosk(options: KioskOptions = {}): Promise<Kiosk> {
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(options.port ?? 0)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(options.pseudoTerminals ? { STATION_TEST_PSEUDO_TERMINALS: '1' } : {}) },
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -54,8 +62,11 @@ export async function startKiosk(options: KioskOptions = {}): Promise<Kiosk> {
       reject(new Error(`kiosk host exited (${code ?? signal}) before listening:\n${output}`));
     });
   });
+  const token = fs.readFileSync(path.join(dataDir, 'kiosk.token'), 'utf8').trim();
   return {
-    url,
+    url: `${url}launch?token=${token}`,
+    baseUrl: url,
+    token,
     dataDir,
     process: child,
     output: () => output,

@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceConfig, DeviceEvents } from '../../../electron/api/devices';
 import type { WireEvent } from '../../../electron/api/wire';
 import { StationCore, type CoreOptions } from '../../../electron/core/core';
+import { writeDeviceSettings } from '../../../electron/core/devices/settings';
 import { SIM_HID_SCANNER_ID, SIM_PRINTER_ID, SIM_SCANNER_ID, SIM_THERMOMETER_ID } from '../../../electron/core/devices/simulation';
 import { PrinterSimulator } from '../../../native/printer/simulator';
 import { HidUnavailableError, type HidBoundary } from '../../../native/hid/boundary';
@@ -20,7 +23,7 @@ afterEach(async () => {
 });
 
 function startCore(options: Omit<CoreOptions, 'dataDir' | 'dataKey'> & { dataDir?: string }): { core: StationCore; seen: Seen } {
-  const core = new StationCore({ ...withKey(options.dataDir ?? tempDir()), ...options, deviceOptions: { retryMs: 20, maxRetryMs: 200, ...options.deviceOptions } });
+  const core = new StationCore({ ...withKey(options.dataDir ?? tempDir()), ...options, deviceOptions: { retryMs: 20, maxRetryMs: 200, pseudoTerminals: true, ...options.deviceOptions } });
   const seen: Seen = { 'device.status': [], 'thermometer.reading': [], 'scan.outcome': [] };
   core.subscribe((e: WireEvent) => {
     if (e.event in seen) (seen[e.event as keyof Seen] as unknown[]).push(e.payload);
@@ -248,5 +251,39 @@ describe('label printers in the device manager', () => {
     const { core } = startCore({ devices: 'off' });
     const result = await core.invoke('devices.save', { device: { id: 'p1', name: 'Bad', enabled: true, kind: 'printer', driver: 'printer', printer: { language: 'pcl', transport: { kind: 'tcp', host: '127.0.0.1' } } } });
     expect(result).toMatchObject({ ok: false, error: { code: 'request.invalid', params: { field: 'device.printer.language' } } });
+  });
+
+  it('refuses a printer or a port whose path is a file or a link to one, and never writes to it', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'notes.txt');
+    fs.writeFileSync(file, 'keep me');
+    const link = path.join(dir, 'lp0');
+    fs.symlinkSync(file, link);
+    const before = fs.statSync(file).mtimeMs;
+    // Without the test harness' allowance, as the app runs.
+    const { core } = startCore({ devices: 'real', deviceOptions: { pseudoTerminals: false, printerPollMs: 50 } });
+    const usbPrinter = (id: string, at: string) => ({ id, name: 'USB printer', enabled: true, kind: 'printer' as const, driver: 'printer' as const, printer: { language: 'zpl', transport: { kind: 'usb-device', path: at } } });
+    const serialScanner = (id: string, at: string): DeviceConfig => ({ id, name: 'Scanner', enabled: true, kind: 'scanner', driver: 'serial', path: at, baudRate: 9600, terminator: 'cr', idleMs: 60, aimPrefix: false });
+    for (const at of [file, link]) {
+      expect(await core.invoke('devices.save', { device: usbPrinter('p1', at) })).toMatchObject({ ok: false, error: { code: 'device.pathRefused', params: { id: 'p1', reason: 'notUsbPrinter' } } });
+      expect(await core.invoke('devices.save', { device: serialScanner('s1', at) })).toMatchObject({ ok: false, error: { code: 'device.pathRefused', params: { id: 's1', reason: 'notADevice' } } });
+    }
+    // A pseudo-terminal is not a serial port discovery lists.
+    const f = await pty();
+    expect(await core.invoke('devices.save', { device: serialScanner('s1', f.devicePath) })).toMatchObject({ ok: false, error: { code: 'device.pathRefused', params: { reason: 'notListed' } } });
+    expect(await core.invoke('devices.save', { device: usbPrinter('p1', f.devicePath) })).toMatchObject({ ok: false, error: { code: 'device.pathRefused', params: { reason: 'notUsbPrinter' } } });
+    // An unplugged printer keeps its usual path.
+    await ok(core, 'devices.save', { device: usbPrinter('p2', '/dev/usb/lp9') });
+    expect((await ok(core, 'devices.list', {})).devices.map((d) => d.config.id)).toEqual(['wedge', 'p2']);
+
+    // Settings stored some other way are checked again whenever the device is opened.
+    await core.writer.run(() => writeDeviceSettings(core.db, { mode: 'real', devices: [usbPrinter('p1', link) as DeviceConfig, serialScanner('s1', file)] }));
+    await ok(core, 'devices.setMode', { mode: 'real' });
+    await until(() => statusOf(core, 'p1') === 'error' && statusOf(core, 's1') === 'error', 5000, 'paths refused at open');
+    const reasons = Object.fromEntries((await ok(core, 'devices.list', {})).devices.map((d) => [d.config.id, d.status.reason]));
+    expect(reasons).toMatchObject({ p1: 'printer.not-a-printer', s1: 'port.refused' });
+    expect(await core.invoke('devices.testPrint', { id: 'p1', dryRun: false })).toMatchObject({ ok: false, error: { code: 'device.printFailed', params: { fault: 'not-a-printer' } } });
+    expect(fs.readFileSync(file, 'utf8')).toBe('keep me');
+    expect(fs.statSync(file).mtimeMs).toBe(before);
   });
 });

@@ -20,7 +20,7 @@ async function pty(): Promise<PtyFixture> {
 }
 
 async function scannerOn(f: PtyFixture, terminator: Terminator, aimPrefix = false) {
-  const scanner = new SerialScanner({ path: f.devicePath, baudRate: 9600, terminator, idleMs: 40, aimPrefix, retryMs: 20, maxRetryMs: 200 });
+  const scanner = new SerialScanner({ path: f.devicePath, pathPolicy: { pseudoTerminals: true }, baudRate: 9600, terminator, idleMs: 40, aimPrefix, retryMs: 20, maxRetryMs: 200 });
   const scans: DecodedScan[] = [];
   scanner.on('scan', (s) => scans.push(s));
   scanner.start();
@@ -80,7 +80,7 @@ describe('serial scanner over a real pty', () => {
   it('reports a missing port and connects when it appears', async () => {
     const f = await pty();
     await f.unplug();
-    const scanner = new SerialScanner({ path: f.devicePath, baudRate: 9600, terminator: 'cr', retryMs: 20, maxRetryMs: 100 });
+    const scanner = new SerialScanner({ path: f.devicePath, pathPolicy: { pseudoTerminals: true }, baudRate: 9600, terminator: 'cr', retryMs: 20, maxRetryMs: 100 });
     cleanups.push(() => scanner.stop());
     scanner.start();
     await until(() => scanner.status.reason === 'port.missing', 5000, 'missing');
@@ -91,7 +91,7 @@ describe('serial scanner over a real pty', () => {
   it('reports a port held by another program as busy', async () => {
     const f = await pty();
     await scannerOn(f, 'cr');
-    const second = new SerialScanner({ path: f.devicePath, baudRate: 9600, terminator: 'cr', retryMs: 20 });
+    const second = new SerialScanner({ path: f.devicePath, pathPolicy: { pseudoTerminals: true }, baudRate: 9600, terminator: 'cr', retryMs: 20 });
     cleanups.push(() => second.stop());
     second.start();
     await until(() => second.status.state === 'error', 5000, 'busy');
@@ -101,7 +101,7 @@ describe('serial scanner over a real pty', () => {
 
 describe('thermometer over a real pty', () => {
   async function thermometerOn(f: PtyFixture, protocol: 'ascii' | 'ir9' | 'modbus') {
-    const t = new Thermometer({ path: f.devicePath, baudRate: 9600, protocol, pollMs: 50, retryMs: 20, maxRetryMs: 200, stabilizer: { gapMs: 300 } });
+    const t = new Thermometer({ path: f.devicePath, pathPolicy: { pseudoTerminals: true }, baudRate: 9600, protocol, pollMs: 50, retryMs: 20, maxRetryMs: 200, stabilizer: { gapMs: 300 } });
     const readings: ThermometerReading[] = [];
     t.on('reading', (r) => readings.push(r));
     t.start();

@@ -100,7 +100,7 @@ describe('serial (socat pty)', () => {
       seen = Buffer.concat([seen, chunk]);
       if (seen.subarray(-3).equals(Buffer.from([0x1b, 0x21, 0x3f]))) printer.write(Buffer.from([0x04]));
     });
-    const t = serialTransport(pty.devicePath, 9600);
+    const t = serialTransport(pty.devicePath, 9600, { pseudoTerminals: true });
     cleanups.push(() => t.close());
     await t.write(Buffer.from('SIZE 50 mm,25 mm\r\nPRINT 1,1\r\n'));
     await expect.poll(() => seen.toString('latin1')).toContain('PRINT 1,1');
@@ -116,27 +116,57 @@ describe('serial (socat pty)', () => {
 });
 
 describe('USB printer device file', () => {
-  it('writes to the device file and never creates a missing one', async () => {
-    const dir = tempDir();
-    const device = path.join(dir, 'lp0');
-    fs.writeFileSync(device, '');
-    await usbDeviceTransport(device).write(Buffer.from('^XA^XZ'));
-    expect(fs.readFileSync(device, 'latin1')).toBe('^XA^XZ');
-    const missing = path.join(dir, 'lp1');
-    expect((await rejection(usbDeviceTransport(missing).write(Buffer.from('x')))).fault).toBe('disconnected');
+  it('writes to the device (a pty stands in for /dev/usb/lp0) and never creates a missing one', async () => {
+    const pty = await ptyFixture();
+    cleanups.push(() => pty.close());
+    const printer = new SerialPort({ path: pty.peerPath, baudRate: 9600 });
+    await new Promise<void>((resolve, reject) => printer.once('open', resolve).once('error', reject));
+    cleanups.push(() => new Promise<void>((resolve) => (printer.isOpen ? printer.close(() => resolve()) : resolve())));
+    let seen = '';
+    printer.on('data', (chunk: Buffer) => (seen += chunk.toString('latin1')));
+    await usbDeviceTransport(pty.devicePath, undefined, { pseudoTerminals: true }).write(Buffer.from('^XA^XZ'));
+    await expect.poll(() => seen).toBe('^XA^XZ');
+    const missing = path.join(tempDir(), 'lp1');
+    expect((await rejection(usbDeviceTransport(missing, undefined, { pseudoTerminals: true }).write(Buffer.from('x')))).fault).toBe('disconnected');
     expect(fs.existsSync(missing)).toBe(false);
+  });
+
+  it('refuses a regular file, a link to one, and a pty outside tests as "not-a-printer", and leaves the file untouched', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'important.txt');
+    fs.writeFileSync(file, 'keep me');
+    const before = fs.statSync(file);
+    const link = path.join(dir, 'lp0');
+    fs.symlinkSync(file, link);
+    const pty = await ptyFixture();
+    cleanups.push(() => pty.close());
+    for (const target of [file, link]) {
+      // Not even the test harness' allowance lets a file through.
+      for (const policy of [{}, { pseudoTerminals: true }]) {
+        const t = usbDeviceTransport(target, undefined, policy);
+        expect((await rejection(t.write(Buffer.from('^XA^FDoverwritten^FS^XZ')))).fault).toBe('not-a-printer');
+        expect((await rejection(t.query(Buffer.from('~HS'), () => true, 100))).fault).toBe('not-a-printer');
+        expect((await rejection(serialTransport(target, 9600, policy).write(Buffer.from('x')))).fault).toBe('not-a-printer');
+      }
+    }
+    expect((await rejection(usbDeviceTransport(pty.devicePath).write(Buffer.from('x')))).fault).toBe('not-a-printer');
+    expect((await rejection(serialTransport(pty.devicePath, 9600).write(Buffer.from('x')))).fault).toBe('not-a-printer');
+    expect(fs.readFileSync(file, 'utf8')).toBe('keep me');
+    expect(fs.statSync(file).mtimeMs).toBe(before.mtimeMs);
+    // Another character device is not a printer either.
+    expect((await rejection(usbDeviceTransport('/dev/null').write(Buffer.from('x')))).fault).toBe('not-a-printer');
   });
 
   it('a device that takes no more data fails the job with "no-answer" instead of blocking a thread', async () => {
     const pty = await ptyFixture();
     cleanups.push(() => pty.close());
     // Nobody reads the far end: the pty and socat's buffers fill, then writes would block.
-    const t = usbDeviceTransport(pty.devicePath, 300);
+    const t = usbDeviceTransport(pty.devicePath, 300, { pseudoTerminals: true });
     expect((await rejection(t.write(Buffer.alloc(8 * 1024 * 1024, 0x41)))).fault).toBe('no-answer');
   });
 
-  it('maps a directory (EISDIR) to a transport error rather than success', async () => {
-    expect((await rejection(usbDeviceTransport(tempDir()).write(Buffer.from('x')))).fault).toBe('transport-error');
+  it('refuses a directory rather than report success', async () => {
+    expect((await rejection(usbDeviceTransport(tempDir()).write(Buffer.from('x')))).fault).toBe('not-a-printer');
   });
 
   it('reads a status reply non-blocking (a pty stands in for /dev/usb/lp0), null on silence', async () => {
@@ -148,7 +178,7 @@ describe('USB printer device file', () => {
     printer.on('data', (chunk: Buffer) => {
       if (chunk.includes(0x04)) printer.write(Buffer.from([0x12]));
     });
-    const t = usbDeviceTransport(pty.devicePath);
+    const t = usbDeviceTransport(pty.devicePath, undefined, { pseudoTerminals: true });
     expect((await t.query(Buffer.from([0x10, 0x04, 0x01]), (r) => r.length >= 1, 2000))?.[0]).toBe(0x12);
     expect(await t.query(Buffer.from('x'), (r) => r.length >= 1, 200)).toBeNull();
   });

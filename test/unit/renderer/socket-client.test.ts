@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { startKioskHost } from '../../../electron/kiosk/server';
 import type { StationClient } from '../../../renderer/src/api/client';
 import { createSocketClient, type SocketLike } from '../../../renderer/src/api/websocket';
+import { tempDir, withKey } from '../../helpers/core';
 
 type Call = { type: 'call'; id: number; method: string; args: unknown };
 
@@ -129,5 +131,34 @@ describe('kiosk WebSocket client', () => {
     const client = connect(host.port, { answerTimeoutMs: 200 });
     expect(await client.call('desk.state', {})).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 1 } } });
     expect(await client.call('tube.search', { query: 'x' })).toEqual({ ok: true, value: 1 });
+  });
+
+  it('says the host refuses the page when it was restarted with a new key, and comes back once given it', async () => {
+    const dataDir = tempDir();
+    let host = await startKioskHost({ ...withKey(dataDir), port: 0, rendererDir: tempDir() });
+    const origin = host.url.slice(0, -1);
+    // What the browser does: the cookie the launch page set goes with the WebSocket and /healthz.
+    let key = host.token;
+    const cookie = () => `station-kiosk-${new URL(origin).port}=${key}`;
+    const client = createSocketClient({
+      url: `${origin.replace('http', 'ws')}/api`,
+      createSocket: (url) => new WebSocket(url, { origin, headers: { cookie: cookie() } }) as unknown as SocketLike,
+      retryDelaysMs: [50],
+      isRefused: async () => (await fetch(`${origin}/healthz`, { headers: { cookie: cookie() } })).status === 401,
+    });
+    clients.push(client);
+    expect((await client.call('desk.state', {})).ok).toBe(true);
+
+    await host.close();
+    host = await startKioskHost({ ...withKey(dataDir), port: Number(new URL(origin).port), rendererDir: tempDir() });
+    hosts.push(host);
+    await until(() => client.connection() === 'locked');
+    expect(await client.call('desk.state', {})).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 0 } } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(client.connection()).toBe('locked');
+
+    key = host.token;
+    await until(() => client.connection() === 'online');
+    expect((await client.call('desk.state', {})).ok).toBe(true);
   });
 });

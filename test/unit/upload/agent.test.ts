@@ -137,6 +137,21 @@ describe('upload agent against a scripted HQ', () => {
     expect(second!.body.equals(first!.body)).toBe(true);
   });
 
+  it('backs off as long as a 429 from HQ asks, and tells staff HQ is busy', async () => {
+    let limited = true;
+    const hq = await stubHq((_req, b) => (limited ? json(429, { error: 'rate.limited', hqTime: Date.now(), detail: 'retry in 3600 s' }, { 'retry-after': '3600' }) : ack(b!)));
+    core = await enrolledCore(hq.url);
+    core.upload.start();
+    await until(() => status().lastFailure?.code === 'upload.hqBusy', 'told HQ is busy');
+    expect(status().lastFailure).toMatchObject({ code: 'upload.hqBusy', hqError: 'rate.limited' });
+    const sent = batches(hq.seen).length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(batches(hq.seen).length).toBe(sent);
+    limited = false;
+    expect((await core.invoke('upload.syncNow', {})).ok).toBe(true);
+    await until(() => status().waiting === 0, 'acknowledged after the wait');
+  });
+
   it('keeps the records HQ rejected, with their codes, for staff', async () => {
     const hq = await stubHq((_req, b) => ack(b!, { rejections: [{ seq: 2, code: 'record.invalid', detail: 'payload.name: too long' }] }));
     core = await enrolledCore(hq.url);

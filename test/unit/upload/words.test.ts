@@ -17,6 +17,10 @@ describe('upload words on screen', () => {
     expect(failureText(t, { code: 'upload.hqRefused', hqError: 'station.unknown', at })).toContain('重新接入');
     expect(failureText(t, { code: 'upload.hqRefused', hqError: 'future.code', at })).toBe('总部拒绝了请求（future.code）');
     expect(failureText(t, { code: 'upload.notHq', hqError: null, at })).toContain('不是总部的回复');
+    // A revoked desk and a desk over HQ's limits are told what happened, not a code.
+    expect(failureText(t, { code: 'upload.hqRefused', hqError: 'station.revoked', at })).toContain('总部已吊销本采样台');
+    expect(failureText(t, { code: 'upload.hqBusy', hqError: 'rate.limited', at })).toContain('请求过多');
+    expect(failureText(await translator('en'), { code: 'upload.hqRefused', hqError: 'station.revoked', at })).toContain('HQ has revoked this desk');
   });
 
   it('words each rejected record with its reason, an unknown code by name', async () => {
