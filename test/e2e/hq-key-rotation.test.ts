@@ -8,7 +8,7 @@ import { HEADER_HQ_KEY, HEADER_HQ_KEY_ROTATION, formatKeyRotation, signKeyRotati
 import { HQ_KEY_ROTATION_FILE, rotateHqKey } from '../../hq/key';
 import type { StationCore } from '../../electron/core/core';
 import { writeExportFile } from '../../electron/core/upload/export';
-import { openCore, tempDir } from '../helpers/core';
+import { dataKeyOf, openCore, tempDir } from '../helpers/core';
 import { hqSigner } from '../helpers/hq-signer';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { bindPeople, FAST_TUNING, hqDigests, hqStationId, startHq, stationDigests, uploadedAll, waitFor, type RunningHq } from './upload-env';
@@ -216,7 +216,7 @@ describe('export files across a rotation', () => {
     core = await desk(hq, hq.url, dataDir);
     await bindPeople(core, 20, 10);
     const file = path.join(tempDir('export-rotation-'), 'export.json');
-    const written = await writeExportFile(dataDir, file);
+    const written = await writeExportFile(dataDir, dataKeyOf(dataDir), file);
     expect(written).toMatchObject({ fromSeq: 1, toSeq: core.journal.lastSeq() });
 
     expect(await hq.server.rotateKey()).toMatchObject({ ok: true });

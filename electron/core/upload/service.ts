@@ -115,7 +115,7 @@ export class UploadService {
    * working); one check at a time, a second caller waits for the one running.
    */
   async verifyJournal(): Promise<JournalCheckView> {
-    this.checking ??= checkJournalFile(this.deps.db.name, this.deps.now)
+    this.checking ??= checkJournalFile(this.deps.db.name, this.deps.dataKey, this.deps.now)
       .then((check) => {
         const view: JournalCheckView = { ok: check.ok, checked: check.checked, problem: check.problem, at: check.at };
         if (check.ok) log.info({ checked: check.checked }, 'journal chain holds');
@@ -164,7 +164,7 @@ export class UploadService {
     });
     this.linkKey = link.publicKey;
     this.client = client;
-    this.reader = new JournalReader(this.deps.db.name);
+    this.reader = new JournalReader(this.deps.db.name, this.deps.dataKey);
     this.agent = new UploadAgent({
       link,
       client,
