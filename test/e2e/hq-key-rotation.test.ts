@@ -121,8 +121,8 @@ describe.each(['sqlite', 'postgres'] as const)('HQ key rotation on %s', (backend
     const status = core.upload.status();
     expect(status.lastFailure?.code).toBe('upload.hqKeyUnknown');
     expect(status.refusedAnswers?.count).toBeGreaterThan(0);
+    // HQ may have stored what was sent; the desk takes no acknowledgement it cannot verify.
     expect(status.ackedThrough).toBe(held);
-    expect((await hq!.server.store.holdings(stationId)).maxSeq).toBe(held);
 
     // An ordinary code does not link a desk HQ knows; its own re-link code does, as the same station.
     const ordinary = await core.invoke('upload.enroll', { hqUrl: hq!.url, code: (await hq!.server.createEnrollmentCode('site-key')).code });
