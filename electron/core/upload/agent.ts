@@ -425,7 +425,7 @@ export class UploadAgent {
             this.feedWanted = true;
           }
           // HQ refused this link for good (revoked, unknown, another key): staff are told even with nothing to upload.
-          if (err.success && isRelinkReason(err.data.error)) await this.fail('upload.hqRefused', err.data.error, null);
+          if (err.success && isRelinkReason(err.data.error) && this.lastFailure?.hqError !== err.data.error) await this.fail('upload.hqRefused', err.data.error, null);
         }
         return;
       }

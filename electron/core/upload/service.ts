@@ -68,6 +68,8 @@ export class UploadService {
   /** The station key of the link the agent runs with: another one in the database means it was linked again. */
   private linkKey: string | null = null;
   private restarting: Promise<void> | null = null;
+  /** This process is enrolling: the link changes under its own hand, not another process's. */
+  private enrolling = false;
   private checking: Promise<JournalCheckView> | null = null;
 
   constructor(
@@ -190,7 +192,7 @@ export class UploadService {
 
   /** Starts the agent once a link exists, and starts it again on a link made again elsewhere. */
   private async followLink(): Promise<void> {
-    if (this.closed || this.restarting) return;
+    if (this.closed || this.restarting || this.enrolling) return;
     const link = this.store.link();
     if (!link) return;
     if (!this.agent) return this.start();
@@ -228,9 +230,11 @@ export class UploadService {
     const link = this.store.link();
     if (link && !link.relinkReason) throw new DomainError('upload.alreadyEnrolled');
     const lock = takeEnrollmentLock(this.deps.dataDir);
+    this.enrolling = true;
     try {
       return await this.enrollLocked(args);
     } finally {
+      this.enrolling = false;
       lock.release();
     }
   }

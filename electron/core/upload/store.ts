@@ -119,8 +119,8 @@ export class UploadStore {
    * HQ's key after a rotation this station verified with the key it trusted (`trusted`): only that
    * one is replaced, so a link made again meanwhile (another process) is never overwritten.
    */
-  saveRotatedHqKey(keyHeader: string, trusted: string): boolean {
-    return this.db.prepare('UPDATE hq_link SET hq_public_key = ? WHERE id = 1 AND hq_public_key = ?').run(keyHeader, trusted).changes === 1;
+  saveRotatedHqKey(keyHeader: string, trusted: string): void {
+    this.db.prepare('UPDATE hq_link SET hq_public_key = ? WHERE id = 1 AND hq_public_key = ?').run(keyHeader, trusted);
   }
 
   /**
