@@ -68,7 +68,7 @@ export type HqErrorCode =
   /** 403: a re-link code, made for another station than the desk that sent it. */
   | 'enroll.codeForAnotherStation'
   | 'station.unknown'
-  /** 403: HQ revoked this station (lost, stolen, retired); an admin links the desk again with a new code. */
+  /** 403: HQ revoked this station (lost, stolen, retired); an admin links the desk again with its re-link code (`station hq station relink`). */
   | 'station.revoked'
   | 'signature.invalid'
   | 'timestamp.stale'

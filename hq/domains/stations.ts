@@ -112,7 +112,7 @@ export async function enrollStation(tx: Tx, input: EnrollInput): Promise<EnrollO
 }
 
 /**
- * Links a station again with the new key its desk made (`station hq code --station`): the same
+ * Links a station again with the new key its desk made (a code from `station hq station relink`): the same
  * station, so its journal goes on where HQ holds it (records are kept per station and sequence
  * number: under a new station id the desk would have to send everything again, and HQ would
  * hold each record twice), and a revocation ends. Only the desk that was that station may use
@@ -174,10 +174,6 @@ export async function updateStation(tx: Tx, input: { stationId: string; number?:
   return { ok: true, station: { ...station, number, name } };
 }
 
-/**
- * Revokes a station: from now on HQ refuses its batches, feed requests and export files with
- * `station.revoked` (what it sent before stays). Revoking it again changes nothing.
- */
 /** A station that has not said it trusts HQ's current key (`hqKey`: the one it last named; null: never said). */
 export type StationOnOldKey = { id: string; siteName: string; number: number; name: string; hqKey: string | null; lastContactAt: string | null };
 
@@ -196,6 +192,10 @@ export async function noteStationHqKey(tx: Tx, input: { stationId: string; finge
   await tx.run('UPDATE station SET hq_key = @fingerprint WHERE id = @stationId', input);
 }
 
+/**
+ * Revokes a station: from now on HQ refuses its batches, feed requests and export files with
+ * `station.revoked` (what it sent before stays). Revoking it again changes nothing.
+ */
 export async function revokeStation(tx: Tx, input: { stationId: string; at: string }): Promise<{ ok: true; revokedAt: string } | { ok: false; error: 'station.unknown' }> {
   const row = await tx.one<{ revoked_at: string | null }>('SELECT revoked_at FROM station WHERE id = @stationId', { stationId: input.stationId });
   if (!row) return { ok: false, error: 'station.unknown' };
