@@ -19,7 +19,8 @@ import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
 import type { CoreContext } from './context';
-import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
+import type { DataKey } from './db/cipher';
+import { classifyStorageError, encryptPlainDataFolder, openDatabase, type StationDatabase } from './db/database';
 import { DataFolderInUseError, DataFolderLock } from './db/folder-lock';
 import { Writer } from './db/writer';
 import { DomainError } from './errors';
@@ -52,6 +53,11 @@ const log = createLogger('core');
 export type CoreOptions = {
   /** The station's data folder; the database is `station.db` inside it. */
   dataDir: string;
+  /**
+   * The key the folder's files are encrypted with (`db/cipher.ts`), unlocked by the host
+   * (`core/vault`): the core never decides how it is kept.
+   */
+  dataKey: DataKey;
   now?: () => Date;
   /** The HQ upload agent; it runs only when `upload.start` is set (hosts set it, plain unit tests do not). */
   upload?: UploadOptions;
@@ -109,7 +115,9 @@ export class StationCore {
     this.lock = DataFolderLock.tryTake(options.dataDir);
     if (!this.lock && (options.exclusive || options.upload?.start)) throw new DataFolderInUseError(options.dataDir, DataFolderLock.holder(options.dataDir));
     try {
-      this.db = openDatabase(path.join(options.dataDir, 'station.db'));
+      // Files from before encryption at rest are encrypted by the one Station that holds the folder.
+      if (this.lock) encryptPlainDataFolder(options.dataDir, options.dataKey);
+      this.db = openDatabase(path.join(options.dataDir, 'station.db'), options.dataKey);
     } catch (err) {
       this.lock?.release();
       throw err;
@@ -138,7 +146,7 @@ export class StationCore {
     this.rounds = new Rounds(this.db, this.journal, this.identity, operatorId, () => this.siteIdentity.markKey());
     this.siteIdentity = new SiteIdentity(this.db, this.journal, this.identity, operatorId, this.rounds);
     this.desk = new SamplingDesk(this.db, this.journal, this.identity, now, this.rounds, operatorId);
-    const context: CoreContext = { db: this.db, dataDir: options.dataDir, writer: this.writer, journal: this.journal, identity: this.identity, operatorId, now };
+    const context: CoreContext = { db: this.db, dataDir: options.dataDir, dataKey: options.dataKey, writer: this.writer, journal: this.journal, identity: this.identity, operatorId, now };
     this.roster = new Roster({
       ...context,
       markKey: () => this.siteIdentity.markKey(),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKioskHost, type KioskHost } from '../../electron/kiosk/server';
-import { ok, TEST_ADMIN, tempDir } from '../helpers/core';
+import { freshFolder, ok, TEST_ADMIN } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { launchBrowser } from './helpers/browser';
 import { signInOnPage, type PageGlobals } from './helpers/desk-page';
@@ -41,7 +41,7 @@ describe('the locked screen and one’s own PIN, at the screen', () => {
   beforeAll(async () => {
     if (!fs.existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) throw new Error('dist/renderer is missing: run "npm run build" first');
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    host = await startKioskHost({ dataDir: tempDir('station-e2e-lockpin-'), port: 0, devices: 'off', rendererDir: path.join(ROOT, 'dist', 'renderer') });
+    host = await startKioskHost({ ...freshFolder('station-e2e-lockpin-'), port: 0, devices: 'off', rendererDir: path.join(ROOT, 'dist', 'renderer') });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => frames.push(String(payload))));

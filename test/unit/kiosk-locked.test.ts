@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { StationCore } from '../../electron/core/core';
 import { startKioskHost, type KioskHost } from '../../electron/kiosk/server';
-import { ok, openCore, TEST_ADMIN, tempDir } from '../helpers/core';
+import { ok, openCore, TEST_ADMIN, tempDir, withKey } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 
 const NAME = '王小明';
@@ -54,7 +54,7 @@ describe('the kiosk host while the screen is locked', () => {
     core = await openCore(dataDir);
     await ok(core, 'scan.submit', { text: tubeCode(1), source: 'manual' });
     await ok(core, 'scan.submit', { text: JSON.stringify({ name: NAME, idNumber: ID }), source: 'manual' });
-    host = await startKioskHost({ dataDir, core, port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...withKey(dataDir), core, port: 0, rendererDir: tempDir() });
 
     // A page open while someone works sees the desk.
     const open = await client(host);

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-upload';
 import { migration0003 } from './0003-site-desks';
