@@ -63,7 +63,13 @@ export async function folderWithAdmin(dataDir = tempDir()): Promise<string> {
 
 /** A core on `dataDir` with the test's site admin signed in; `options`: the upload agent's, devices… */
 export async function openCore(dataDir = tempDir(), options: Omit<CoreOptions, 'dataDir' | 'dataKey'> = {}): Promise<StationCore> {
-  return signInAdmin(new StationCore({ ...options, dataDir, dataKey: dataKeyOf(dataDir) }));
+  return signInAdmin(stationCore({ ...options, dataDir }));
+}
+
+/** A core nobody is signed in to, on a fresh folder unless `options.dataDir` names one (a test's clock, no devices…), with the folder's key. */
+export function stationCore(options: Partial<CoreOptions> = {}): StationCore {
+  const dataDir = options.dataDir ?? tempDir();
+  return new StationCore({ dataKey: dataKeyOf(dataDir), ...options, dataDir });
 }
 
 /** Calls and unwraps: fails the test with the error code if the core refused. */

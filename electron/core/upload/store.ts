@@ -15,7 +15,7 @@ export type HqLink = {
   hqPublicKey: string | null;
   /** HQ's X25519 key (SPKI DER, base64) that export files are encrypted to; null until HQ has sent it. */
   hqExportKey: string | null;
-  /** Why this link must be made again (migration 0011); null while it holds. */
+  /** Why this link must be made again (migration 0012); null while it holds. */
   relinkReason: RelinkReason | null;
   relinkSince: string | null;
 };

@@ -10,10 +10,10 @@ afterEach(() => db?.close());
 
 const AT = '2026-11-01T08:00:00.000Z';
 
-/** A linked desk as Station at schema 10 left it: its link, HQ's keys, five records acknowledged and a batch on its way. */
-function schema10Desk(): Database.Database {
+/** A linked desk as Station at schema 11 left it: its link, HQ's keys, five records acknowledged and a batch on its way. */
+function schema11Desk(): Database.Database {
   const d = new Database(path.join(tempDir(), 'station.db'));
-  migrate(d, 10);
+  migrate(d, 11);
   d.prepare(
     `INSERT INTO hq_link (id, hq_url, station_id, site_id, site_name, public_key, enrolled_at, hq_public_key, hq_export_key)
      VALUES (1, 'http://127.0.0.1:8443', 'hq-st-1', 'site-1', '幸福社区', 'STATION-PEM', ?, 'HQ-KEY', 'HQ-EXPORT-KEY')`,
@@ -23,9 +23,9 @@ function schema10Desk(): Database.Database {
   return d;
 }
 
-describe('migration 0011 (hq-relink)', () => {
+describe('migration 0012 (hq-relink)', () => {
   it('keeps the link, HQ’s keys and the upload as they were; no link is taken to need making again', () => {
-    db = schema10Desk();
+    db = schema11Desk();
     expect(migrate(db)).toBe(LATEST_VERSION);
     const store = new UploadStore(db);
     expect(store.link()).toEqual({
@@ -45,7 +45,7 @@ describe('migration 0011 (hq-relink)', () => {
   });
 
   it('marks a link to make again only for the link the agent runs with, keeps when it was first marked, and clears it', () => {
-    db = schema10Desk();
+    db = schema11Desk();
     migrate(db);
     const store = new UploadStore(db);
     store.markRelink('station.revoked', AT, 'ANOTHER-PEM');
@@ -60,7 +60,7 @@ describe('migration 0011 (hq-relink)', () => {
   });
 
   it('linked again as the same station, the upload goes on where it was; as a new one, it starts over', () => {
-    db = schema10Desk();
+    db = schema11Desk();
     migrate(db);
     const store = new UploadStore(db);
     store.markRelink('station.revoked', AT, 'STATION-PEM');

@@ -1,7 +1,7 @@
 import type { Migration } from './index';
 
 /**
- * Schema 11: a desk that must be linked to HQ again, and says so.
+ * Schema 12: a desk that must be linked to HQ again, and says so.
  *
  * `hq_link.relink_reason`, `hq_link.relink_since`: HQ, in an answer it signed, refused this link
  * for good (`station.revoked`, `station.unknown`, `signature.invalid`), or HQ's answers come
@@ -11,8 +11,8 @@ import type { Migration } from './index';
  * keeps its journal and sends what HQ does not hold. Cleared by HQ's next good answer. NULL on
  * every link before: none was known to need it.
  */
-export const migration0011: Migration = {
-  version: 11,
+export const migration0012: Migration = {
+  version: 12,
   name: 'hq-relink',
   up(db) {
     db.exec(`
