@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { openEncrypted, StorageKeyError } from '../../electron/core/db/cipher';
 import { defaultKeyFile } from '../../electron/core/vault/key-file';
-import { dataKeyOf, tempDir } from '../helpers/core';
+import { dataKeyOf, folderWithAdmin, staffArgs, tempDir, TEST_ADMIN } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { ROOT, STATION_BIN, startStationProcess, type StationProcess } from '../helpers/station-process';
 
@@ -85,7 +85,8 @@ describe('personal data at rest', () => {
     const ledger = path.join(tempDir(), 'ledger.csv');
     fs.writeFileSync(ledger, `姓名,身份证号,手机号,楼栋,单元,房号\n${RESIDENTS.map((p, i) => `${p.name},${p.idNumber},${p.phone},${1 + (i % 5)},${1 + (i % 2)},${101 + i}`).join('\n')}\n`);
 
-    const imported = station(['roster', 'import', ledger, '--data', dataDir, '--apply'], { env: DEBUG });
+    await folderWithAdmin(dataDir);
+    const imported = station(['roster', 'import', ledger, '--data', dataDir, '--apply', ...staffArgs()], { env: DEBUG });
     expect(await imported.exited, imported.stderr()).toBe(0);
     expect(imported.stdout()).toContain('imported 200 residents');
 
@@ -96,6 +97,7 @@ describe('personal data at rest', () => {
       expect(result.ok, JSON.stringify(result)).toBe(true);
       return result.value;
     };
+    await accepted('operator.signIn', { code: TEST_ADMIN.code, pin: TEST_ADMIN.pin });
     await accepted('desk.setCapacity', { capacity: 20 });
     await accepted('scan.submit', { text: tubeCode(1), source: 'serial' });
     for (const p of RESIDENTS.slice(0, 15)) await accepted('scan.submit', { text: p.idNumber, source: 'serial' });
