@@ -10,6 +10,7 @@ import { migration0008 } from './0008-own-marks-again';
 import { migration0009 } from './0009-journal-chain';
 import { migration0010 } from './0010-operators';
 import { migration0011 } from './0011-temporary-pin';
+import { migration0012 } from './0012-hq-relink';
 
 export type Migration = {
   version: number;
@@ -24,7 +25,7 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
