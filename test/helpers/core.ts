@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StationCore } from '../../electron/core/core';
+import { StationCore, type CoreOptions } from '../../electron/core/core';
 import type { ArgsOf, Method, ValueOf } from '../../electron/api/contract';
 
 /** A fresh data directory for one test. */
@@ -45,7 +45,12 @@ export async function folderWithAdmin(dataDir = tempDir()): Promise<string> {
 
 /** A core on `dataDir` with the test's site admin signed in. */
 export async function openCore(dataDir = tempDir()): Promise<StationCore> {
-  return signInAdmin(new StationCore({ dataDir }));
+  return signInAdmin(stationCore({ dataDir }));
+}
+
+/** A core nobody is signed in to, on a fresh folder unless `options.dataDir` names one (a test's clock, no devices…). */
+export function stationCore(options: Partial<CoreOptions> = {}): StationCore {
+  return new StationCore({ dataDir: tempDir(), ...options });
 }
 
 /** Calls and unwraps: fails the test with the error code if the core refused. */
