@@ -4,14 +4,17 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryDigests, entryHash, GENESIS_HASH, hasPersonalFields, personalDigest, splitPersonal } from '../../../hq/chain';
-import { canonicalJson, HEADER_HQ_HELD, HQ_PATHS, recordContent, type BatchRecord } from '../../../hq/protocol';
+import { GENESIS_HASH, hasPersonalFields, personalDigest, splitPersonal } from '../../../hq/chain';
+import { canonicalJson, HEADER_HQ_HELD, HQ_PATHS } from '../../../hq/protocol';
 import { createHqServer, type HqServer } from '../../../hq/server';
 import type { StationCore } from '../../../electron/core/core';
 import { ok, openCore, tempDir } from '../../helpers/core';
 import { bindPeople } from '../../e2e/upload-env';
-import { chainRecords, SimStation, samplingJournal } from '../hq/fixtures';
-import { anyText, bytes, databaseDigest, fuzzOptions, fuzzTimeout, jsonValue } from './arbitraries';
+import { SimStation } from '../hq/fixtures';
+import { anyText, bytes, fuzzOptions, fuzzTimeout, jsonValue } from './arbitraries';
+import { chainMutations, chainPart, HeldJournal, stationHoldings, type Chained, type Json } from './chain-mutations';
+
+type Batch = Chained & { type: string; stationId: string; batchId: string; headSeq: number };
 
 /**
  * The journal chain as HQ reads it from a batch: every record's `hash`, `salt` or
@@ -21,234 +24,6 @@ import { anyText, bytes, databaseDigest, fuzzOptions, fuzzTimeout, jsonValue } f
  * JSON text itself damaged) and sent signed: HQ takes it only when what the chain covers is
  * unchanged, and refuses anything else with a clear code, storing nothing.
  */
-
-type Json = Record<string, unknown>;
-type Batch = { type: string; stationId: string; batchId: string; fromSeq: number; toSeq: number; headSeq: number; prevHash: string; chainHead: string; records: Json[] };
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * What the chain covers of a batch, and what HQ keeps of it: each record's seq, canonical content,
- * hash, and for kinds with personal fields the salt (or, without one, the digest kept in the
- * fields' place). Equal for two batches: HQ may take either; different: only one may be taken.
- */
-function chainPart(batch: unknown): string | null {
-  if (!isObject(batch) || !Array.isArray(batch.records)) return null;
-  const records = batch.records.map((r: unknown) => {
-    if (!isObject(r)) return r;
-    const personal = typeof r.kind === 'string' && hasPersonalFields(r.kind);
-    return {
-      seq: r.seq,
-      content: recordContent(r),
-      hash: r.hash ?? null,
-      ...(personal ? { salt: r.salt ?? null, kept: r.salt === undefined ? (r.personalDigest ?? null) : null } : {}),
-    };
-  });
-  return canonicalJson({ fromSeq: batch.fromSeq, toSeq: batch.toSeq, prevHash: batch.prevHash ?? null, chainHead: batch.chainHead ?? null, records });
-}
-
-/** Recomputes the chain of `records` (as they are now) after `prev`, as a station rewriting its journal would. */
-function rechain(records: Json[], prev: string): string {
-  for (const r of records) {
-    const { publicPart, personalPart } = entryDigests(r as BatchRecord, typeof r.salt === 'string' ? r.salt : null, typeof r.personalDigest === 'string' ? r.personalDigest : null);
-    r.hash = entryHash(prev, r.seq as number, publicPart, personalPart);
-    prev = r.hash as string;
-  }
-  return prev;
-}
-
-const renumber = (b: Batch): void => {
-  b.records.forEach((r, i) => (r.seq = b.fromSeq + i));
-  b.toSeq = b.fromSeq + b.records.length - 1;
-};
-
-const flipHex = (text: string, at: number): string => {
-  const i = at % text.length;
-  const c = text[i]!;
-  return text.slice(0, i) + (c === '0' ? '1' : '0') + text.slice(i + 1);
-};
-
-/** A change to a valid batch; `valid`: what it makes is still a batch HQ must take (a shorter one, a purged entry). */
-type Mutation = { name: string; apply(b: Batch, acked: number): { batch: unknown; valid: boolean } | { text: string } };
-
-
-const at = (n: number, length: number): number => n % Math.max(1, length);
-const oddValue = fc.oneof(jsonValue(1), anyText(8), fc.constantFrom('张三', '\u0000', '', -1, 1e308, 'x'.repeat(1 << 20), GENESIS_HASH, 'F'.repeat(64)));
-
-const mutations: fc.Arbitrary<Mutation> = fc
-  .oneof(
-  fc.constant<Mutation>({ name: 'none', apply: (b) => ({ batch: b, valid: true }) }),
-  fc.record({ i: fc.nat(), field: fc.constantFrom('kind', 'entityId', 'operatorId', 'at', 'payload', 'p.name', 'p.idNumber', 'p.tubeCode', 'p.count', 'p.extra'), value: oddValue }).map(
-    ({ i, field, value }): Mutation => ({
-      name: `content ${fc.stringify({ i, field, value: typeof value === 'string' && value.length > 64 ? `${value.length} chars` : value })}`,
-      apply(b) {
-        const r = b.records[at(i, b.records.length)]!;
-        const target = field.startsWith('p.') ? (r.payload as Json) : r;
-        target[field.replace(/^p\./, '')] = value;
-        return { batch: b, valid: false };
-      },
-    }),
-  ),
-  fc
-    .record({ i: fc.nat(), field: fc.constantFrom('hash', 'salt', 'personalDigest', 'prevHash', 'chainHead'), how: fc.constantFrom('flip', 'drop', 'upper', 'other', 'odd'), n: fc.nat(), value: oddValue })
-    .map(
-      ({ i, field, how, n, value }): Mutation => ({
-        name: `chain ${fc.stringify({ i, field, how, n, value: typeof value === 'string' && value.length > 64 ? `${value.length} chars` : value })}`,
-        apply(b) {
-          const target: Json = field === 'prevHash' || field === 'chainHead' ? (b as unknown as Json) : b.records[at(i, b.records.length)]!;
-          const v = target[field];
-          if (how === 'drop') delete target[field];
-          else if (how === 'odd') target[field] = value;
-          else if (how === 'other') target[field] = b.records[at(n, b.records.length)]!.hash;
-          else if (typeof v === 'string') target[field] = how === 'upper' ? v.toUpperCase() : flipHex(v, n);
-          return { batch: b, valid: false };
-        },
-      }),
-    ),
-  fc.record({ i: fc.nat(), renumbered: fc.boolean() }).map(
-    ({ i, renumbered }): Mutation => ({
-      name: `remove ${fc.stringify({ i, renumbered })}`,
-      apply(b) {
-        b.records.splice(at(i, b.records.length), 1);
-        if (renumbered) renumber(b);
-        return { batch: b, valid: false };
-      },
-    }),
-  ),
-  fc.record({ i: fc.nat(), j: fc.nat(), seqWith: fc.boolean() }).map(
-    ({ i, j, seqWith }): Mutation => ({
-      name: `swap ${fc.stringify({ i, j, seqWith })}`,
-      apply(b) {
-        const [x, y] = [at(i, b.records.length), at(j, b.records.length)];
-        [b.records[x], b.records[y]] = [b.records[y]!, b.records[x]!];
-        if (!seqWith) renumber(b);
-        return { batch: b, valid: false };
-      },
-    }),
-  ),
-  fc.record({ i: fc.nat(), renumbered: fc.boolean() }).map(
-    ({ i, renumbered }): Mutation => ({
-      name: `duplicate ${fc.stringify({ i, renumbered })}`,
-      apply(b) {
-        const k = at(i, b.records.length);
-        b.records.splice(k, 0, structuredClone(b.records[k]!));
-        if (renumbered) renumber(b);
-        return { batch: b, valid: false };
-      },
-    }),
-  ),
-  fc.record({ cut: fc.integer({ min: 1, max: 4 }), newHead: fc.boolean() }).map(
-    ({ cut, newHead }): Mutation => ({
-      name: `truncate ${fc.stringify({ cut, newHead })}`,
-      apply(b) {
-        if (b.records.length <= cut) return { batch: b, valid: true };
-        b.records.splice(b.records.length - cut, cut);
-        b.toSeq -= cut;
-        if (newHead) b.chainHead = b.records[b.records.length - 1]!.hash as string;
-        // Cut and given the head of its new last entry, it is a shorter batch, as valid as the whole.
-        return { batch: b, valid: newHead };
-      },
-    }),
-  ),
-  fc.record({ i: fc.nat(), name: fc.string({ minLength: 1, maxLength: 4 }) }).map(
-    ({ i, name }): Mutation => ({
-      // A personal field changed and the salt swapped for the digest of the fields as they were: to the
-      // chain this looks like an entry whose personal fields were purged, but the fields are still there.
-      name: `personal field changed, salt swapped for its old digest ${fc.stringify({ i, name })}`,
-      apply(b) {
-        const persons = b.records.filter((r) => typeof r.salt === 'string');
-        const r = persons[at(i, persons.length)];
-        if (!r) return { batch: b, valid: true };
-        const { personal } = splitPersonal(r.kind as string, r.payload);
-        r.personalDigest = personalDigest(r.salt as string, personal!);
-        delete r.salt;
-        (r.payload as Json).name = `${(r.payload as Json).name as string}${name}`;
-        return { batch: b, valid: false };
-      },
-    }),
-  ),
-  fc.nat().map(
-    (i): Mutation => ({
-      name: `purged entry ${i}`,
-      apply(b, acked) {
-        // As a station sends an entry whose personal fields were purged: the public fields and the kept digest.
-        const persons = b.records.filter((r) => typeof r.salt === 'string' && (r.seq as number) > acked);
-        const r = persons[at(i, persons.length)];
-        if (!r) return { batch: b, valid: true };
-        const { publicPayload, personal } = splitPersonal(r.kind as string, r.payload);
-        r.personalDigest = personalDigest(r.salt as string, personal!);
-        delete r.salt;
-        r.payload = publicPayload;
-        return { batch: b, valid: true };
-      },
-    }),
-  ),
-  fc.record({ prev: fc.stringMatching(/^[0-9a-f]{64}$/) }).map(
-    ({ prev }): Mutation => ({
-      name: `forked: chained whole from ${prev}`,
-      apply(b) {
-        b.prevHash = prev;
-        b.chainHead = rechain(b.records, prev);
-        return { batch: b, valid: false };
-      },
-    }),
-  ),
-  fc.record({ i: fc.nat(), value: fc.string({ minLength: 1, maxLength: 8 }) }).map(
-    ({ i, value }): Mutation => ({
-      name: `history rewritten: an entry HQ holds changed, the chain recomputed ${fc.stringify({ i, value })}`,
-      apply(b, acked) {
-        const old = b.records.filter((r) => (r.seq as number) <= acked);
-        const r = old[at(i, old.length)];
-        if (!r) return { batch: b, valid: true };
-        r.entityId = `${r.entityId as string}${value}`;
-        b.chainHead = rechain(b.records, b.prevHash);
-        return { batch: b, valid: false };
-      },
-    }),
-  ),
-  fc.constantFrom<Mutation>(
-    {
-      name: 'unchained',
-      apply(b) {
-        delete (b as Partial<Batch>).prevHash;
-        delete (b as Partial<Batch>).chainHead;
-        for (const r of b.records) delete r.hash;
-        return { batch: b, valid: false };
-      },
-    },
-    {
-      name: 'chain fields on every record moved one up',
-      apply(b) {
-        const hashes = b.records.map((r) => r.hash);
-        b.records.forEach((r, k) => (r.hash = hashes[(k + 1) % hashes.length]));
-        return { batch: b, valid: false };
-      },
-    },
-  ),
-  // The JSON text itself: a byte replaced, cut short, something spliced in.
-  fc.record({ where: fc.nat(), how: fc.constantFrom('byte', 'cut', 'splice'), byte: fc.integer({ min: 0, max: 255 }), piece: fc.oneof(anyText(6), fc.constantFrom(',', '}', ']', '"', '\\u0000', '1e999', '"hash":"00"')) }).map(
-    ({ where, how, byte, piece }): Mutation => ({
-      name: `text ${fc.stringify({ where, how, byte, piece })}`,
-      apply(b) {
-        const text = JSON.stringify(b);
-        const i = where % text.length;
-        if (how === 'cut') return { text: text.slice(0, i) };
-        if (how === 'splice') return { text: text.slice(0, i) + piece + text.slice(i) };
-        return { text: text.slice(0, i) + String.fromCharCode(byte) + text.slice(i + 1) };
-      },
-    }),
-  ),
-  // Key order inside records: not a change at all.
-  fc.constant<Mutation>({
-    name: 'record keys reordered',
-    apply(b) {
-      b.records = b.records.map((r) => Object.fromEntries(Object.entries(r).reverse()));
-      return { batch: b, valid: true };
-    },
-  }),
-  )
-  // Reported by name in a counterexample, not by the function's source.
-  .map((m) => Object.assign(m, { [fc.toStringMethod]: () => m.name }));
 
 function parse(text: string): unknown {
   try {
@@ -265,10 +40,7 @@ describe('the journal chain in batches at HQ (fuzz)', () => {
   let base: string;
   let hqDb: Database.Database;
   let station: SimStation;
-  /** The chained records HQ holds of the station, as sent; `head`: HQ's chain head. */
-  let held: Json[] = [];
-  let head = GENESIS_HASH;
-  let made = 0;
+  let journal = new HeldJournal();
 
   beforeAll(async () => {
     const dataDir = tempDir('hq-chain-fuzz-');
@@ -281,35 +53,12 @@ describe('the journal chain in batches at HQ (fuzz)', () => {
     await hq.close();
   });
 
-  /**
-   * What HQ holds of the station, but for what a refusal writes by design: signatures seen, and
-   * why the station's last batch was refused (for the dashboard).
-   */
-  function holdings(): string {
-    const row = hqDb.prepare('SELECT * FROM station WHERE id = ?').get(station.stationId) as Json;
-    delete row.chain_error;
-    delete row.last_contact_at;
-    return `${databaseDigest(hqDb, ['seen_signature', 'station'], { column: 'station_id', value: station.stationId })}:${JSON.stringify(row)}`;
-  }
+  const holdings = () => stationHoldings(hqDb, station.stationId);
 
   /** A valid batch continuing what HQ holds: the last `overlap` records it holds sent again, then `fresh` new ones. */
   function validBatch(overlap: number, fresh: number): Batch {
-    const from = Math.max(1, held.length + 1 - overlap);
-    made++;
-    const journal = samplingJournal(fresh + (held.length === 0 ? 1 : 0), { firstSeq: held.length + 1, tubePrefix: `SY${String(made).padStart(4, '0')}`, personOffset: made * 100 });
-    const run = chainRecords(journal, head);
-    const records = [...held.slice(from - 1).map((r) => structuredClone(r)), ...(run.records as unknown as Json[])];
-    return {
-      type: 'station.batch',
-      stationId: station.stationId,
-      batchId: randomUUID(),
-      fromSeq: from,
-      toSeq: from + records.length - 1,
-      headSeq: from + records.length - 1,
-      prevHash: from === 1 ? GENESIS_HASH : (held[from - 2]!.hash as string),
-      chainHead: run.chainHead,
-      records,
-    };
+    const run = journal.next(overlap, fresh);
+    return { type: 'station.batch', stationId: station.stationId, batchId: randomUUID(), headSeq: run.toSeq, ...run };
   }
 
   async function send(body: Buffer): Promise<{ status: number; json: Json; held: string | null }> {
@@ -325,14 +74,12 @@ describe('the journal chain in batches at HQ (fuzz)', () => {
     const { code } = await hq.createEnrollmentCode('site-chain', '链模糊测试');
     station = new SimStation(base);
     expect((await station.enroll(code)).status).toBe(200);
-    held = [];
-    head = GENESIS_HASH;
+    journal = new HeldJournal();
     const b = validBatch(0, 6);
     const a = await send(zlib.gzipSync(JSON.stringify(b)));
     expect(a.status, JSON.stringify(a.json)).toBe(200);
-    held.push(...b.records);
-    head = b.chainHead;
-    expect(a.held).toBe(`${held.length}:${head}`);
+    journal.took(b);
+    expect(a.held).toBe(`${journal.held.length}:${journal.head}`);
   }
 
   it('refuses an entry that kept its personal fields with its salt swapped for their old digest (found by the property below)', async () => {
@@ -356,13 +103,13 @@ describe('the journal chain in batches at HQ (fuzz)', () => {
       let accepted = 0;
       let refused = 0;
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 1, max: 6 }), mutations, async (overlap, fresh, mutation) => {
-          if (held.length === 0 || held.length > 150) await freshStation();
+        fc.asyncProperty(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 1, max: 6 }), chainMutations, async (overlap, fresh, mutation) => {
+          if (journal.held.length === 0 || journal.held.length > 150) await freshStation();
           const valid = validBatch(overlap, fresh);
-          const acked = held.length;
-          const out = mutation.apply(structuredClone(valid), acked);
-          const text = 'text' in out ? out.text : JSON.stringify(out.batch);
-          const sent = 'text' in out ? parse(text) : out.batch;
+          const acked = journal.held.length;
+          const out = mutation.apply(structuredClone(valid), { acked, headCarried: true, text: (b) => JSON.stringify(b) });
+          const text = 'text' in out ? out.text : JSON.stringify(out.value);
+          const sent = 'text' in out ? parse(text) : out.value;
           const mustTake = !('text' in out) && out.valid;
           const mayTake = mustTake || chainPart(sent) === chainPart(valid);
           const before = holdings();
@@ -370,13 +117,10 @@ describe('the journal chain in batches at HQ (fuzz)', () => {
           if (a.status === 200) {
             // What HQ took is what it holds now, whether it should have taken it or not: later runs build on it.
             const b = sent as Batch;
-            if (b.toSeq > acked) {
-              held.push(...b.records.slice(acked + 1 - b.fromSeq));
-              head = b.chainHead;
-            }
+            journal.took(b);
             expect(mayTake, `${mutation.name}: taken`).toBe(true);
             expect(a.json).toMatchObject({ type: 'hq.ack', ackedThrough: Math.max(acked, b.toSeq) });
-            expect(a.held).toBe(`${held.length}:${head}`);
+            expect(a.held).toBe(`${journal.held.length}:${journal.head}`);
             accepted++;
             return;
           }
@@ -385,7 +129,7 @@ describe('the journal chain in batches at HQ (fuzz)', () => {
           else expect(REFUSALS, `${mutation.name}: ${a.status} ${JSON.stringify(a.json)}`).toContain(a.json.error);
           expect(holdings(), mutation.name).toBe(before);
           // The refusal itself says HQ holds what it held.
-          expect(a.held).toBe(`${acked}:${head}`);
+          expect(a.held).toBe(`${acked}:${journal.head}`);
           refused++;
         }),
         fuzzOptions(150),
@@ -402,7 +146,7 @@ describe('the journal chain in batches at HQ (fuzz)', () => {
       const field = fc.constantFrom('prevHash', 'chainHead', 'both');
       await fc.assert(
         fc.asyncProperty(field, fc.oneof(jsonValue(2), anyText(70), bytes(40).map((b) => b.toString('base64'))), async (which, value) => {
-          if (held.length === 0) await freshStation();
+          if (journal.held.length === 0) await freshStation();
           const valid = validBatch(0, 2);
           const b = structuredClone(valid) as unknown as Json;
           if (which !== 'chainHead') b.prevHash = value;
