@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { personalDigest, splitPersonal } from '../../../hq/chain';
-import { HEADER_HQ_HELD, HQ_PATHS } from '../../../hq/protocol';
+import { HEADER_HQ_HELD, HQ_PATHS, recordDigest } from '../../../hq/protocol';
 import type { HqServer } from '../../../hq/server';
 import { SimStation } from '../hq/fixtures';
 import { anyText, bytes, fuzzOptions, fuzzTimeout, jsonValue } from './arbitraries';
@@ -137,6 +137,50 @@ export function describeChainIngest(name: string, open: () => Promise<Backend>, 
         expect(refused).toBeGreaterThan(0);
       },
       fuzzTimeout(40_000),
+    );
+
+    it(
+      'takes two batches on their way at once only as far as both chains hold: one changed is refused, the other taken only after what it follows',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), chainMutations, async (changeFirst, secondFirst, n1, n2, mutation) => {
+            if (journal.held.length === 0 || journal.held.length > 150) await freshStation();
+            const acked = journal.held.length;
+            const first = validBatch(0, n1);
+            const second = { ...first, batchId: randomUUID(), ...journal.next(0, n2, first) };
+            second.headSeq = second.toSeq;
+            const target = changeFirst ? first : second;
+            const out = mutation.apply(structuredClone(target), { acked: changeFirst ? acked : first.toSeq, headCarried: true, text: (b) => JSON.stringify(b) });
+            const text = 'text' in out ? out.text : JSON.stringify(out.value);
+            const changed = 'text' in out ? parse(text) : out.value;
+            const mayTake = (!('text' in out) && out.valid) || chainPart(changed) === chainPart(target);
+            const bodies = changeFirst ? [text, JSON.stringify(second)] : [JSON.stringify(first), text];
+            // The second may reach HQ first: it waits there for the first, as a station's window of two does.
+            const sending = bodies.map((b) => () => send(zlib.gzipSync(b)));
+            const [a1, a2] = secondFirst ? await Promise.all([new Promise((r) => setTimeout(r, 5)).then(sending[0]!), sending[1]!()]) : await Promise.all([sending[0]!(), new Promise((r) => setTimeout(r, 5)).then(sending[1]!)]);
+            const took = [a1!.status === 200, a2!.status === 200];
+            if (took[0]) journal.took((changeFirst ? changed : first) as Batch);
+            if (took[0] && took[1]) journal.took((changeFirst ? second : changed) as Batch);
+            const name = `${mutation.name} (${changeFirst ? 'first' : 'second'} changed)`;
+            // A changed batch is taken only as what the chain covers allows; the second never without the first.
+            if (took[changeFirst ? 0 : 1]) expect(mayTake, `${name}: taken`).toBe(true);
+            expect(took[1] && !took[0], `${name}: second taken without the first`).toBe(false);
+            // The untouched first is taken; the untouched second only after a first HQ took (or it is told of the gap).
+            if (!changeFirst) expect(a1!.status, `${name}: ${JSON.stringify(a1!.json)}`).toBe(200);
+            for (const a of [a1!, a2!]) if (a.status !== 200) expect(a.status === 409 && a.json.type === 'hq.gap' ? 'hq.gap' : a.json.error, name).toMatch(/^(hq\.gap|chain\.broken|body\.invalid|body\.tooLarge)$/);
+            // HQ holds exactly the records of what it took, each as the station journalled it.
+            const stored = await hq.store.station(station.stationId);
+            expect(stored, name).toMatchObject({ ackedThrough: journal.held.length, chainHead: journal.head });
+            for (const r of journal.held.slice(acked)) {
+              const record = await hq.store.record(station.stationId, r.seq as number);
+              expect(record?.chainHash, name).toBe(r.hash);
+              expect(record?.digest, name).toBe(recordDigest(r));
+            }
+          }),
+          fuzzOptions(Math.ceil(runs / 3), 10_000),
+        );
+      },
+      fuzzTimeout(),
     );
 
     it(

@@ -262,14 +262,19 @@ export class HeldJournal {
   held: Json[] = [];
   head = GENESIS_HASH;
 
-  /** A valid run continuing what HQ holds: its last `overlap` records sent again, then `fresh` new ones. */
-  next(overlap: number, fresh: number): Chained {
-    const from = Math.max(1, this.held.length + 1 - overlap);
+  /**
+   * A valid run continuing what HQ holds: its last `overlap` records sent again, then `fresh` new
+   * ones; or, `after` a run HQ does not hold yet (one on its way), `fresh` new ones after that run.
+   */
+  next(overlap: number, fresh: number, after?: Chained): Chained {
+    const last = after ? after.toSeq : this.held.length;
+    const from = after ? last + 1 : Math.max(1, last + 1 - overlap);
     made++;
-    const journal = samplingJournal(fresh + (this.held.length === 0 ? 1 : 0), { firstSeq: this.held.length + 1, tubePrefix: `SY${String(made).padStart(4, '0')}`, personOffset: made * 100 });
-    const run = chainRecords(journal, this.head);
+    const journal = samplingJournal(fresh + (last === 0 ? 1 : 0), { firstSeq: last + 1, tubePrefix: `SY${String(made).padStart(4, '0')}`, personOffset: made * 100 });
+    const run = chainRecords(journal, after ? after.chainHead : this.head);
     const records = [...this.held.slice(from - 1).map((r) => structuredClone(r)), ...(run.records as unknown as Json[])];
-    return { fromSeq: from, toSeq: from + records.length - 1, prevHash: from === 1 ? GENESIS_HASH : (this.held[from - 2]!.hash as string), chainHead: run.chainHead, records };
+    const prevHash = after ? after.chainHead : from === 1 ? GENESIS_HASH : (this.held[from - 2]!.hash as string);
+    return { fromSeq: from, toSeq: from + records.length - 1, prevHash, chainHead: run.chainHead, records };
   }
 
   /** HQ took `run`: it holds its records past what it held, and its chain head is the last one's hash. */
