@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -17,7 +18,10 @@ import {
   signAnswer,
 } from '../../../hq/protocol';
 import type { StationCore } from '../../../electron/core/core';
+import { DomainError } from '../../../electron/core/errors';
 import { HqClient, type Exchange } from '../../../electron/core/upload/client';
+import { enrollAtHq } from '../../../electron/core/upload/enroll';
+import { keyPath } from '../../../electron/core/upload/keys';
 import { HqClock } from '../../../electron/core/upload/clock';
 import { signInAdmin, stationCore, tempDir } from '../../helpers/core';
 import { hqSigner } from '../../helpers/hq-signer';
@@ -240,6 +244,63 @@ describe('HQ answer headers at the station’s client (fuzz)', () => {
       fuzzOptions(2000),
     );
   });
+});
+
+describe('HQ answer headers at enrollment (fuzz)', () => {
+  let server: http.Server;
+  let url: string;
+  let tamper: Tamper;
+  let signed: Signed | undefined;
+  let sent: OnTheWay | undefined;
+
+  beforeAll(async () => {
+    // HQ's enrollment answer, signed by the key the code names, then changed on the way.
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const reqBody = Buffer.concat(chunks);
+        const body = Buffer.from(JSON.stringify({ type: 'station.enrolled', stationId: 'hq-st-1', siteId: 'site-1', siteName: '社区', stationNumber: 2, stationName: '2号' }));
+        const headers = Object.entries(signer.headers({ headers: req.headers, body: reqBody }, 200, body));
+        signed = { status: 200, body, hqTime: valueOf(headers, HEADER_HQ_TIME), held: '', headers };
+        sent = tamper.apply(signed, { signature: '', body: reqBody });
+        res.detachSocket(req.socket);
+        writeRaw(req.socket, sent);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it(
+    'enrolls only on the answer the HQ the code names signed for this very request, and keeps no key otherwise',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(tampers, async (t) => {
+          tamper = t;
+          const dataDir = tempDir('enroll-headers-fuzz-');
+          try {
+            await enrollAtHq({ dataDir, hqUrl: url, code: signer.code(), stationName: '采样台', localStationId: 'local-1', timeoutMs: 2000 });
+            // Enrolled: on HQ's signed answer as it was (what HQ holds is no part of an enrollment answer).
+            expect(t.forged, t.name).toBe(false);
+            const unchanged = (a: { status: number; body: Buffer; headers: Header[] }) => JSON.stringify([a.status, a.body.toString('hex'), valueOf(a.headers, HEADER_HQ_TIME)]);
+            expect(unchanged(sent!), t.name).toBe(unchanged(signed!));
+            expect(fs.existsSync(keyPath(dataDir))).toBe(true);
+          } catch (err) {
+            expect(err, t.name).toBeInstanceOf(DomainError);
+            expect(['none', 'header names in capitals'], t.name).not.toContain(t.name);
+            expect(['enroll.wrongHq', 'enroll.notHq', 'enroll.hqUnreachable'], t.name).toContain((err as DomainError).code);
+            if ((err as DomainError).code === 'enroll.hqUnreachable') expect(wellFormed(sent!.headers), t.name).toBe(false);
+            expect(fs.existsSync(keyPath(dataDir))).toBe(false);
+          }
+          expect(fs.existsSync(`${keyPath(dataDir)}.pending`)).toBe(false);
+        }),
+        fuzzOptions(100),
+      );
+    },
+    fuzzTimeout(),
+  );
 });
 
 describe('HQ answer headers at the upload agent (fuzz)', () => {
