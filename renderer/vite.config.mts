@@ -26,6 +26,8 @@ export default defineConfig({
   build: {
     outDir: '../dist/renderer',
     emptyOutDir: true,
+    // The station's screen, and the Electron unlock window's page (asked before the core starts).
+    rollupOptions: { input: { index: 'renderer/index.html', unlock: 'renderer/unlock.html' } },
     target: 'chrome120',
     // No inline module-preload polyfill or inlined assets: everything is a file 'self' allows.
     modulePreload: { polyfill: false },

@@ -11,7 +11,7 @@ import {
   type ValueOf,
 } from '../api/contract';
 import type { DeviceHandlers, DeviceMode } from '../api/devices';
-import { METHOD_ACCESS, type OperatorHandlers } from '../api/operators';
+import { EVENT_ACCESS, METHOD_ACCESS, type OperatorHandlers } from '../api/operators';
 import type { LabelHandlers } from '../api/labels';
 import type { CoverageHandlers } from '../api/coverage';
 import type { RosterHandlers } from '../api/roster';
@@ -19,7 +19,8 @@ import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { WireEvent } from '../api/wire';
 import type { CoreContext } from './context';
-import { classifyStorageError, openDatabase, type StationDatabase } from './db/database';
+import type { DataKey } from './db/cipher';
+import { classifyStorageError, encryptPlainDataFolder, openDatabase, type StationDatabase } from './db/database';
 import { DataFolderInUseError, DataFolderLock } from './db/folder-lock';
 import { Writer } from './db/writer';
 import { DomainError } from './errors';
@@ -52,6 +53,11 @@ const log = createLogger('core');
 export type CoreOptions = {
   /** The station's data folder; the database is `station.db` inside it. */
   dataDir: string;
+  /**
+   * The key the folder's files are encrypted with (`db/cipher.ts`), unlocked by the host
+   * (`core/vault`): the core never decides how it is kept.
+   */
+  dataKey: DataKey;
   now?: () => Date;
   /** The HQ upload agent; it runs only when `upload.start` is set (hosts set it, plain unit tests do not). */
   upload?: UploadOptions;
@@ -109,7 +115,9 @@ export class StationCore {
     this.lock = DataFolderLock.tryTake(options.dataDir);
     if (!this.lock && (options.exclusive || options.upload?.start)) throw new DataFolderInUseError(options.dataDir, DataFolderLock.holder(options.dataDir));
     try {
-      this.db = openDatabase(path.join(options.dataDir, 'station.db'));
+      // Files from before encryption at rest are encrypted by the one Station that holds the folder.
+      if (this.lock) encryptPlainDataFolder(options.dataDir, options.dataKey);
+      this.db = openDatabase(path.join(options.dataDir, 'station.db'), options.dataKey);
     } catch (err) {
       this.lock?.release();
       throw err;
@@ -130,6 +138,7 @@ export class StationCore {
         // A question asked of one operator is not the next one's to answer.
         this.desk.dropPending();
         this.emit('operator.session', view);
+        if (view.state === 'active') this.resend();
       },
     });
     // Every record carries the operator signed in when it is written.
@@ -137,7 +146,7 @@ export class StationCore {
     this.rounds = new Rounds(this.db, this.journal, this.identity, operatorId, () => this.siteIdentity.markKey());
     this.siteIdentity = new SiteIdentity(this.db, this.journal, this.identity, operatorId, this.rounds);
     this.desk = new SamplingDesk(this.db, this.journal, this.identity, now, this.rounds, operatorId);
-    const context: CoreContext = { db: this.db, dataDir: options.dataDir, writer: this.writer, journal: this.journal, identity: this.identity, operatorId, now };
+    const context: CoreContext = { db: this.db, dataDir: options.dataDir, dataKey: options.dataKey, writer: this.writer, journal: this.journal, identity: this.identity, operatorId, now };
     this.roster = new Roster({
       ...context,
       markKey: () => this.siteIdentity.markKey(),
@@ -376,12 +385,20 @@ export class StationCore {
    */
   private refusal(method: Method): ApiError | null {
     this.session.lockIfIdle();
+    const refusal = this.access(method);
+    if (!refusal && method === 'scan.submit') this.session.touch();
+    return refusal;
+  }
+
+  /** Whether `method` could be called now; nothing else (events are held to it too). */
+  private access(method: Method): ApiError | null {
     const access = METHOD_ACCESS[method];
     if (access === 'signIn' || access === 'status') return null;
+    if (!this.session.open()) return { code: 'session.locked', params: { method } };
+    if (access === 'self') return null;
     const operator = this.session.active();
-    if (!operator) return { code: 'session.locked', params: { method } };
+    if (!operator) return { code: 'operator.pinChangeNeeded', params: { method } };
     if (!access.includes(operator.role)) return { code: 'operator.forbidden', params: { method, role: operator.role, needed: access.join(',') } };
-    if (method === 'scan.submit') this.session.touch();
     return null;
   }
 
@@ -390,8 +407,26 @@ export class StationCore {
     return this.call(method, args) as Promise<Result<ValueOf<M>>>;
   }
 
+  /**
+   * Tells every subscriber (each screen, whichever host) of an event, unless it carries what
+   * nobody could read now (`EVENT_ACCESS`): a locked screen, or a page connected while nobody is
+   * signed in, receives no names, tubes or counts, whatever it asks. What it missed is sent
+   * again when someone signs in (`resend`).
+   */
   emit<E extends EventName>(event: E, payload: Events[E]): void {
+    if (this.closed || !this.hasSubscribers()) return;
+    const carries = EVENT_ACCESS[event] as Method | ((p: Events[E]) => Method);
+    this.session.lockIfIdle();
+    if (this.access(typeof carries === 'function' ? carries(payload) : carries)) return;
     this.events.emit('event', { type: 'event', event, payload } as WireEvent);
+  }
+
+  /** Signed in (or unlocked): the state events held back while locked, as it is now, for whoever may read it. */
+  private resend(): void {
+    if (!this.hasSubscribers()) return;
+    this.emit('desk.changed', this.desk.state());
+    this.emit('rounds.changed', { current: this.rounds.current() });
+    this.emit('results.changed', { openRetests: this.upload.results.openCount() });
   }
 
   hasSubscribers(): boolean {

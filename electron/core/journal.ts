@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openEncrypted, type DataKey } from './db/cipher';
 import { setImmediate } from 'node:timers/promises';
 import { entryDigests, entryHash, GENESIS_HASH, hasPersonalFields, newSalt } from '../../hq/chain';
 import type { StationDatabase } from './db/database';
@@ -136,8 +136,8 @@ const CHECK_SLICE = 2000;
  * hash is not the one it carries) or changed (its content no longer gives its hash, or its
  * personal fields no longer give their digest). Stops at the first problem.
  */
-export async function checkJournalFile(file: string, now: () => Date = () => new Date()): Promise<JournalCheck> {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+export async function checkJournalFile(file: string, dataKey: DataKey, now: () => Date = () => new Date()): Promise<JournalCheck> {
+  const db = openEncrypted(file, dataKey, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
     const page = db.prepare<[number, number], JournalRow>('SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?');

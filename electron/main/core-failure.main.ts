@@ -14,6 +14,9 @@ const STARTUP_MESSAGES: Record<StartupFailureCode, string> = {
   'storage.corrupt': '数据库已损坏。请勿继续使用本机，联系管理员恢复数据。\nThe database is damaged. Stop using this station and ask the site admin to restore it.',
   'storage.busy': '数据库正被另一个程序使用。请关闭它后重试。\nThe database is in use by another program. Close it, then retry.',
   'storage.newerVersion': '数据库由更新版本的 Station 创建。请安装最新版本。\nThe database was written by a newer version of Station. Install the latest version.',
+  'storage.keyWrong':
+    '本机的密钥打不开这个数据库（数据文件夹可能来自另一台机器）。请联系管理员。\nThis station’s key does not open the database (the data folder may come from another machine). Ask the site admin.',
+  'storage.plain': '数据库未加密，可能是手工放回的副本。请联系管理员。\nThe database is not encrypted: it may be a copy put back by hand. Ask the site admin.',
   internal: '数据服务无法启动。\nThe data service could not start.',
 };
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Method, Result } from '../api/contract';
 import type { DeviceMode } from '../api/devices';
 import type { WireEvent, WireRequest } from '../api/wire';
+import type { DataKey } from '../core/db/cipher';
 import { createLogger } from '../core/log';
 import { coreToHostSchema, type HostToCore, type StartupFailure } from '../utility/core-protocol';
 
@@ -62,6 +63,7 @@ export class CoreHost {
   private current: CoreHostState = { kind: 'stopped' };
   private stopping: Promise<void> | null = null;
   private stopped: (() => void) | null = null;
+  private dataKey: DataKey | null = null;
   private readonly timeoutMs: number;
   private readonly restartLimit: number;
   private readonly crashWindowMs: number;
@@ -82,8 +84,10 @@ export class CoreHost {
     return this.current;
   }
 
-  start(): void {
+  /** Starts the core on the data key the host unlocked; restarts after a crash reuse it. */
+  start(dataKey: DataKey): void {
     if (this.child || this.stopping || this.restartTimer) return;
+    this.dataKey = dataKey;
     this.spawn();
   }
 
@@ -137,6 +141,8 @@ export class CoreHost {
   }
 
   private spawn(): void {
+    const dataKey = this.dataKey;
+    if (!dataKey) return;
     this.setState({ kind: 'starting' });
     const child = utilityProcess.fork(this.options.modulePath, [], { serviceName: 'Station core' });
     const { port1, port2 } = new MessageChannelMain();
@@ -148,7 +154,7 @@ export class CoreHost {
     child.on('error', (type, location) => log.error({ type, location }, 'core process fatal error'));
     child.once('exit', (code) => this.exited(child, code));
     const { dataDir, devices, hqUrl } = this.options;
-    const open: HostToCore = { type: 'open', dataDir, ...(devices && { devices }), ...(hqUrl && { hqUrl }) };
+    const open: HostToCore = { type: 'open', dataDir, dataKey: dataKey.toString('hex'), ...(devices && { devices }), ...(hqUrl && { hqUrl }) };
     child.postMessage(open, [port2]);
   }
 

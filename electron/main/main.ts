@@ -1,11 +1,13 @@
 /**
  * Electron main process: a thin, locked-down host. It starts the core in a utility process,
  * serves the built renderer from `app://station/` and bridges the window to the core through
- * one IPC channel. Everything with state or devices lives in the core.
+ * one IPC channel. Everything with state or devices lives in the core. Before the core starts,
+ * the data folder's key is unlocked (`data-key.main.ts`): by the OS's key store, or by the site
+ * admin's passphrase in the unlock window.
  *
- * Development: Electron runs its own Node, so the core's native modules (better-sqlite3,
- * serialport, node-hid) must be built for Electron's ABI before `npm start` can use Electron:
- * `npm run rebuild:electron`. That build no longer loads under plain Node (tests, `station serve`);
+ * Development: Electron runs its own Node, so the core's native modules
+ * (better-sqlite3-multiple-ciphers, serialport, node-hid) must be built for Electron's ABI before
+ * `npm start` can use Electron: `npm run rebuild:electron`. That build no longer loads under plain Node (tests, `station serve`);
  * `npm rebuild` switches back. Packaging (`npm run dist`) rebuilds for Electron by itself.
  */
 import path from 'node:path';
@@ -13,15 +15,18 @@ import { app, BrowserWindow, session } from 'electron';
 import { createLogger } from '../core/log';
 import { askRetryAfterCoreFailure } from './core-failure.main';
 import { CoreHost } from './core-host.main';
+import { osKeyStore, unlockDataKey, type PassphrasePrompt } from './data-key.main';
 import { registerStationIpc, sendEvent } from './ipc.main';
 import { launchOptionsFrom } from './launch-options.main';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler, registerAppScheme } from './protocol.main';
 import { denyPermissions, installWebContentsGuards, mainWindowOptions } from './security.main';
+import { askPassphraseInWindow } from './unlock.main';
 
 const log = createLogger('main');
 
 // Compiled layout: dist/electron/{main,preload,utility}/ and dist/renderer/, inside app.asar when packaged.
 const PRELOAD = path.join(__dirname, '..', 'preload', 'preload.js');
+const UNLOCK_PRELOAD = path.join(__dirname, '..', 'preload', 'unlock.preload.js');
 const CORE_PROCESS = path.join(__dirname, '..', 'utility', 'core-process.js');
 const RENDERER_ROOT = path.join(__dirname, '..', '..', 'renderer');
 
@@ -37,9 +42,10 @@ function main(): void {
 
   let window: BrowserWindow | null = null;
   let failureShown = false;
+  const launch = launchOptionsFrom(process.argv, app.getPath('userData'));
   const host = new CoreHost({
     modulePath: CORE_PROCESS,
-    ...launchOptionsFrom(process.argv, app.getPath('userData')),
+    ...launch,
     onEvent: (event) => sendEvent(window, event),
     onState: (state) => {
       log.info({ state: state.kind }, 'core state');
@@ -69,7 +75,11 @@ function main(): void {
     if (window.isMinimized()) window.restore();
     window.focus();
   });
-  app.on('window-all-closed', () => app.quit());
+  // The unlock window closes before the main one opens: that is not the last window closing.
+  let unlocking = true;
+  app.on('window-all-closed', () => {
+    if (!unlocking) app.quit();
+  });
   app.on('before-quit', (event) => {
     if (host.state.kind === 'stopped') return;
     // The core closes its database first; quitting resumes once it has.
@@ -77,12 +87,19 @@ function main(): void {
     void host.stop().then(() => app.quit());
   });
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     denyPermissions(session.defaultSession);
     session.defaultSession.protocol.handle(APP_SCHEME, createAppProtocolHandler(RENDERER_ROOT));
     registerStationIpc(host, () => window);
-    host.start();
+    const prompt: PassphrasePrompt = (mode, attempt) => askPassphraseInWindow(UNLOCK_PRELOAD, !app.isPackaged, mode, attempt);
+    const dataKey = await unlockDataKey(launch.dataDir, prompt, await osKeyStore());
+    if (!dataKey) {
+      app.quit();
+      return;
+    }
+    host.start(dataKey);
     window = createWindow();
+    unlocking = false;
   });
 }
 

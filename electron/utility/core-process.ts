@@ -5,6 +5,7 @@
  * the few members of Electron's ports it uses are typed here.
  */
 import { StationCore } from '../core/core';
+import { StorageKeyError } from '../core/db/cipher';
 import { classifyStorageError } from '../core/db/database';
 import { DatabaseFromTheFutureError } from '../core/db/migrations';
 import { createLogger } from '../core/log';
@@ -58,13 +59,13 @@ export function runCoreProcess(parent: ParentPort, exit: (code: number) => void 
     port.start();
   };
 
-  const open = ({ dataDir, devices, hqUrl }: Extract<HostToCore, { type: 'open' }>): void => {
+  const open = ({ dataDir, dataKey, devices, hqUrl }: Extract<HostToCore, { type: 'open' }>): void => {
     if (core) {
       log.warn('open received twice; the database is already open');
       return;
     }
     try {
-      core = new StationCore({ dataDir, devices, upload: { start: true, hqUrl } });
+      core = new StationCore({ dataDir, dataKey: Buffer.from(dataKey, 'hex'), devices, upload: { start: true, hqUrl } });
       parent.postMessage({ type: 'ready' });
     } catch (err) {
       log.error({ err }, 'core failed to start');
@@ -112,6 +113,7 @@ export function runCoreProcess(parent: ParentPort, exit: (code: number) => void 
 }
 
 function startupFailure(err: unknown): StartupFailure {
+  if (err instanceof StorageKeyError && (err.code === 'storage.keyWrong' || err.code === 'storage.plain')) return { code: err.code };
   if (err instanceof DatabaseFromTheFutureError) {
     return { code: 'storage.newerVersion', params: { found: err.found, supported: err.supported } };
   }

@@ -14,7 +14,7 @@
  *
  * Lists travel as arrays; `anyOf` writes the membership test each engine reads them with.
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type pg from 'pg';
 
 export type SqlValue = string | number | null;

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import fs from 'node:fs';
 import path from 'node:path';
 import { migrate } from '../../electron/core/db/migrations';
@@ -17,6 +17,11 @@ import { STATION_SELECT, toStation, type StationDbRow } from './station-row';
  * Embedded SQLite: one file in the data directory, WAL with `synchronous = FULL` (an ack is only
  * sent for records on stable storage). better-sqlite3 is synchronous, so each call runs in one
  * transaction without interleaving; the async signatures match the PostgreSQL store.
+ *
+ * Not encrypted (the stations' files are, `electron/core/db/cipher.ts`): HQ runs on a server in
+ * the operator's machine room, where the disk is protected as a whole (full-disk encryption, the
+ * room's access control) and an unattended restart must not wait for a passphrase; the same
+ * library opens it, with no key given. See hq/README.md.
  */
 export function openSqliteStore(dataDir: string): HqStore {
   fs.mkdirSync(dataDir, { recursive: true });

@@ -5,7 +5,7 @@ import { StationCore } from '../../electron/core/core';
 import { openPeer, writeAll } from '../../native/scanner/simulator';
 import { SerialLink } from '../../native/serial/link';
 import { encodeIr9, encodeModbusReply, asciiLineDecoder, ir9Decoder, modbusDecoder, type ThermometerDecoder } from '../../native/thermometer/codecs';
-import { tempDir } from '../helpers/core';
+import { freshFolder } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { ptyFixture, until } from '../helpers/pty';
 import { ms, report, summarize } from '../helpers/stats';
@@ -42,7 +42,7 @@ it('devices: thermometer frames parsed per second', () => {
 
 it('devices: serial scanner last byte to binding committed', async () => {
   const pty = await ptyFixture();
-  const core = new StationCore({ dataDir: tempDir('station-bench-'), devices: 'real', deviceOptions: { pseudoTerminals: true } });
+  const core = new StationCore({ ...freshFolder('station-bench-'), devices: 'real', deviceOptions: { pseudoTerminals: true } });
   // The outcome's arrival time is taken in the event itself, not by polling.
   let waiting: ((outcome: { at: number; event: DeviceEvents['scan.outcome'] }) => void) | null = null;
   core.subscribe((e: WireEvent) => {

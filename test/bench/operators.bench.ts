@@ -2,7 +2,7 @@ import { it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { hashPin, PIN_HASH_OPTIONS, verifyPin } from '../../electron/core/operators/pin';
 import { ms, report, summarize } from '../helpers/stats';
-import { signInAdmin, TEST_ADMIN, tempDir } from '../helpers/core';
+import { freshFolder, signInAdmin, TEST_ADMIN } from '../helpers/core';
 
 /**
  * PIN check time: Argon2id at OWASP's parameters (what every sign-in and unlock costs, and what
@@ -24,7 +24,7 @@ it('operators: PIN check time at Argon2id m=19 MiB, t=2, p=1', async () => {
   const verify = await time(30, () => verifyPin(hash, TEST_ADMIN.pin));
   const wrong = await time(30, () => verifyPin(hash, '000999'));
   const hashing = await time(15, () => hashPin(TEST_ADMIN.pin));
-  const core = await signInAdmin(new StationCore({ dataDir: tempDir('bench-operators-'), devices: 'off' }));
+  const core = await signInAdmin(new StationCore({ ...freshFolder('bench-operators-'), devices: 'off' }));
   try {
     const signIn = await time(30, () => core.invoke('operator.signIn', { code: TEST_ADMIN.code, pin: TEST_ADMIN.pin }));
     const row = (s: ReturnType<typeof summarize>) => `p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  (${s.n} runs)`;

@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
-import { checkCharacter } from '../../electron/core/person/gb11643';
 import { personMark } from '../../electron/core/person/mark';
 import { createHqServer } from '../../hq/server';
 import { coverageView, recountCoverage } from '../../hq/domains/coverage';
 import { currentRosterImport } from '../../hq/domains/roster';
-import { folderWithAdmin, staffArgs, tempDir } from '../helpers/core';
+import { benchId, LEDGER_HEADER, ledgerRow, writeLedgerCsv } from '../helpers/bench-ledger';
+import { dataKeyOf, folderWithAdmin, staffArgs, tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { report, summarize } from '../helpers/stats';
 import { ROOT, STATION_BIN } from '../helpers/station-process';
@@ -27,44 +27,11 @@ let cluster: PgCluster | null = null;
 let csvFile = '';
 let xlsxFile = '';
 
-function id(n: number): string {
-  // Unique for n below 9,000,000: a birth date per (n mod 30000), a region per (n / 30000).
-  const birth = new Date(Date.UTC(1940, 0, 1) + (n % 30_000) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
-  const first17 = `${String(110000 + Math.floor(n / 30_000)).padStart(6, '0')}${birth}${String(n % 1000).padStart(3, '0')}`;
-  return first17 + checkCharacter(first17);
-}
-
-const NAMES = ['张伟', '王芳', '李娜', '刘洋', '陈静', '杨磊', '赵敏', '黄强'];
-const HEADER = ['姓名', '身份证号', '手机号', '楼栋', '单元', '房号', '标签'];
-
-/** A district: 500 buildings of 2,000 residents, 8 units, 25 floors, 4 flats a floor, 2 to 3 residents a flat. */
-function row(n: number): string[] {
-  const building = 1 + Math.floor(n / 2000);
-  const unit = 1 + (Math.floor(n / 250) % 8);
-  const flat = Math.floor((n % 250) / 2.5);
-  const room = `${1 + Math.floor(flat / 4)}0${1 + (flat % 4)}`;
-  return [`${NAMES[n % 8]}${n % 97}`, id(n), `13${String(800_000_000 + n).padStart(9, '0')}`, String(building), String(unit), room, n % 40 === 0 ? '老人' : ''];
-}
-
-function writeCsv(file: string, rows: number): void {
-  const fd = fs.openSync(file, 'w');
-  let buf = `${HEADER.join(',')}\n`;
-  for (let n = 0; n < rows; n++) {
-    buf += `${row(n).join(',')}\n`;
-    if (buf.length > 1 << 20) {
-      fs.writeSync(fd, buf);
-      buf = '';
-    }
-  }
-  fs.writeSync(fd, buf);
-  fs.closeSync(fd);
-}
-
 async function writeXlsx(file: string, rows: number): Promise<void> {
   const book = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: false });
   const sheet = book.addWorksheet('居民');
-  sheet.addRow(HEADER).commit();
-  for (let n = 0; n < rows; n++) sheet.addRow(row(n)).commit();
+  sheet.addRow(LEDGER_HEADER).commit();
+  for (let n = 0; n < rows; n++) sheet.addRow(ledgerRow(n)).commit();
   sheet.commit();
   await book.commit();
 }
@@ -83,7 +50,7 @@ beforeAll(async () => {
   const dir = tempDir('roster-bench-');
   csvFile = path.join(dir, 'ledger.csv');
   xlsxFile = path.join(dir, 'ledger.xlsx');
-  writeCsv(csvFile, ROWS);
+  writeLedgerCsv(csvFile, ROWS);
   await writeXlsx(xlsxFile, XLSX_ROWS);
   try {
     cluster = await startPostgres({ fsync: true });
@@ -137,14 +104,14 @@ describe('roster import', () => {
   it('coverage of a round over the roster at a station, by building and unit', async () => {
     const dataDir = await folderWithAdmin(tempDir('roster-coverage-'));
     timed(process.execPath, [STATION_BIN, 'roster', 'import', csvFile, '--data', dataDir, '--apply', ...staffArgs()]);
-    const core = new StationCore({ dataDir, devices: 'off' });
+    const core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
     try {
       const round = core.rounds.current()!;
       const key = core.siteIdentity.markKey();
       // Four residents in five sampled (at this desk and others), as a busy afternoon leaves it.
       await core.writer.run(() => {
         const add = core.db.prepare('INSERT INTO coverage_tested (round_id, mark, sources) VALUES (?, ?, 1)');
-        for (let n = 0; n < ROWS; n++) if (n % 5 !== 0) add.run(round.id, personMark(key, `id:${id(n)}`));
+        for (let n = 0; n < ROWS; n++) if (n % 5 !== 0) add.run(round.id, personMark(key, `id:${benchId(n)}`));
       });
       const recountStart = performance.now();
       await core.writer.run(() => core.coverage.recount(round.id, new Date().toISOString()));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { newId } from '../../electron/core/ids';
 import { DEFAULT_TUNING } from '../../electron/core/upload/agent';
-import { tempDir } from '../helpers/core';
+import { dataKeyOf, tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { report } from '../helpers/stats';
 import { ROOT, STATION_BIN } from '../helpers/station-process';
@@ -99,7 +99,7 @@ async function uploadRun(backend: 'sqlite' | 'postgres'): Promise<void> {
     body: JSON.stringify({ siteId: 'bench-site', siteName: '基准采样点' }),
   });
   const { code } = (await codeAnswer.json()) as { code: string };
-  const core = new StationCore({ dataDir: stationDir, upload: { tuning: { idleMs: 20, feedIdleMs: 60_000, limits: LIMITS } } });
+  const core = new StationCore({ dataDir: stationDir, dataKey: dataKeyOf(stationDir), upload: { tuning: { idleMs: 20, feedIdleMs: 60_000, limits: LIMITS } } });
   try {
     const enrolled = await core.invoke('upload.enroll', { hqUrl, code });
     if (!enrolled.ok) throw new Error(`enroll failed: ${enrolled.error.code}`);

@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TEST_ADMIN, tempDir } from '../helpers/core';
+import { openStationFile, tempDir, TEST_ADMIN } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { startStationProcess } from '../helpers/station-process';
 
@@ -58,7 +57,7 @@ describe('durability under SIGKILL', () => {
 
     expect(station.child.signalCode).toBe('SIGKILL');
 
-    const db = new Database(path.join(dataDir, 'station.db'), { readonly: true });
+    const db = openStationFile(path.join(dataDir, 'station.db'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     const stored = new Set(
       (db

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -8,6 +7,7 @@ import { launchBrowser } from './helpers/browser';
 import { apiCalls, bannerSeq, nextOutcome, openDesk, recordApiCalls, scan, type PageGlobals } from './helpers/desk-page';
 import { startKiosk, type Kiosk } from './helpers/kiosk';
 import { scannerBurst } from './helpers/scanner';
+import { openStationFile } from '../helpers/core';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 
@@ -190,7 +190,7 @@ describe('sampling desk in a real browser against the kiosk host', () => {
   });
 
   it('agrees with the database on disk', async () => {
-    const db = new Database(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
+    const db = openStationFile(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
     try {
       const tubes = db.prepare('SELECT id, code, state, seal_cause FROM tube ORDER BY seq').all() as { id: string; code: string; state: string; seal_cause: string | null }[];
       expect(tubes.map((t) => [t.code, t.state, t.seal_cause])).toEqual([
@@ -256,7 +256,7 @@ describe('sampling desk in a real browser against the kiosk host', () => {
     const voided = await nextOutcome(page, before);
     expect(voided.text).toContain(`${tubeCode(1)} 已作废`);
     expect(voided.text).toContain('样本污染');
-    const db = new Database(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
+    const db = openStationFile(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
     try {
       const row = db.prepare(`SELECT t.state, c.reason FROM tube t JOIN correction c ON c.id = t.void_correction_id WHERE t.code = ?`).get(tubeCode(1));
       expect(row).toEqual({ state: 'voided', reason: '样本污染' });
@@ -294,7 +294,7 @@ describe('sampling desk in a real browser against the kiosk host', () => {
     expect(single.tone).toBe('full');
     expect(single.text).toContain('1/1');
 
-    const db = new Database(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
+    const db = openStationFile(path.join(kiosk.dataDir, 'station.db'), { readonly: true, fileMustExist: true });
     try {
       const rows = db.prepare('SELECT code, state, seal_cause, capacity FROM tube ORDER BY seq').all();
       expect(rows).toEqual([

@@ -7,7 +7,7 @@ import { StationCore } from '../../electron/core/core';
 import { writeDeviceSettings } from '../../electron/core/devices/settings';
 import { SerialScannerSimulator } from '../../native/scanner/simulator';
 import { ThermometerSimulator } from '../../native/thermometer/simulator';
-import { tempDir } from '../helpers/core';
+import { dataKeyOf, tempDir } from '../helpers/core';
 import { idNumber, tubeCode } from '../helpers/ids';
 import { ptyFixture, type PtyFixture } from '../helpers/pty';
 import { launchBrowser } from './helpers/browser';
@@ -40,7 +40,7 @@ describe('devices in a real browser against the kiosk host', () => {
       { id: 'gate-thermometer', name: '门口测温仪', enabled: true, kind: 'thermometer', driver: 'serial', path: thermoPty.devicePath, baudRate: 9600, protocol: 'ir9', offsetC: 0, toleranceC: 0.2, samples: 3, gapMs: 500 },
     ];
     // The configuration a site admin would have saved, written before the station starts.
-    const setup = new StationCore({ dataDir, devices: 'off' });
+    const setup = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
     await setup.writer.run(() => writeDeviceSettings(setup.db, { mode: 'real', devices }));
     await setup.devices.stop();
     setup.close();

@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StationCore } from '../../electron/core/core';
 import { insecureTransport } from '../../electron/core/upload/service';
-import { signInAdmin, tempDir } from '../helpers/core';
+import { dataKeyOf, freshFolder, signInAdmin, tempDir } from '../helpers/core';
 import { hqSigner } from '../helpers/hq-signer';
 import { tubeCode } from '../helpers/ids';
 import { StationCore as Core } from '../../electron/core/core';
@@ -115,7 +115,7 @@ async function stationBehindMiddle(): Promise<StationCore> {
   hq = await startHq();
   middle = await manInTheMiddle(hq.url);
   const { code } = await hq.server.createEnrollmentCode('site-mitm', '中间人测试点');
-  const c = await signInAdmin(new Core({ dataDir: tempDir('station-mitm-'), upload: { hqUrl: middle.url, start: false, tuning: FAST_TUNING } }));
+  const c = await signInAdmin(new Core({ ...freshFolder('station-mitm-'), upload: { hqUrl: middle.url, start: false, tuning: FAST_TUNING } }));
   const enrolled = await c.invoke('upload.enroll', { hqUrl: hq.url, code });
   if (!enrolled.ok) throw new Error(JSON.stringify(enrolled.error));
   const round = await c.invoke('round.start', { name: '第1轮' });
@@ -186,7 +186,7 @@ describe('enrollment names its HQ', () => {
       const { code } = await hq.server.createEnrollmentCode('site-real', '真总部点');
       expect(code.replace(/-/g, '').slice(12)).toBe(hq.server.fingerprint);
       const dataDir = tempDir('station-fake-');
-      core = await signInAdmin(new Core({ dataDir }));
+      core = await signInAdmin(new Core({ dataDir, dataKey: dataKeyOf(dataDir) }));
       const refused = await core.invoke('upload.enroll', { hqUrl: other.url, code });
       expect(!refused.ok && refused.error.code).toBe('enroll.wrongHq');
       expect(core.upload.status().enrolled).toBe(false);

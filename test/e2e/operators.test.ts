@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKioskHost, type KioskHost } from '../../electron/kiosk/server';
-import { TEST_ADMIN, tempDir } from '../helpers/core';
+import { freshFolder, TEST_ADMIN } from '../helpers/core';
 import { launchBrowser } from './helpers/browser';
 import { signInOnPage, type PageGlobals } from './helpers/desk-page';
 import { scannerBurst } from './helpers/scanner';
@@ -26,7 +26,7 @@ describe('operators at the screen', () => {
   beforeAll(async () => {
     if (!fs.existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) throw new Error('dist/renderer is missing: run "npm run build" first');
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    host = await startKioskHost({ dataDir: tempDir('station-e2e-operators-'), port: 0, devices: 'off', rendererDir: path.join(ROOT, 'dist', 'renderer'), now: () => new Date(now) });
+    host = await startKioskHost({ ...freshFolder('station-e2e-operators-'), port: 0, devices: 'off', rendererDir: path.join(ROOT, 'dist', 'renderer'), now: () => new Date(now) });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     await page.addInitScript(() => (globalThis as unknown as PageGlobals).localStorage.setItem('station.language', 'zh-CN'));

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { DEMO_SITE_CONFIG } from '../../electron/core/site/config';
 import { HQ_PATHS } from '../../hq/protocol';
-import { signInAdmin, tempDir } from '../helpers/core';
+import { freshFolder, signInAdmin } from '../helpers/core';
 import { bindPeople, FAST_TUNING, hqStationId, personId, startHq, uploadedAll, waitFor, type RunningHq } from './upload-env';
 
 const ADMIN = 'retention-admin';
@@ -29,7 +29,7 @@ describe('retention of personal data', () => {
     hq = await startHq({ adminToken: ADMIN });
     let offset = 0;
     const { code } = await hq.server.createEnrollmentCode('site-r', '留存测试点');
-    core = await signInAdmin(new StationCore({ dataDir: tempDir('station-retention-'), now: () => new Date(Date.now() + offset), upload: { start: true, tuning: FAST_TUNING } }));
+    core = await signInAdmin(new StationCore({ ...freshFolder('station-retention-'), now: () => new Date(Date.now() + offset), upload: { start: true, tuning: FAST_TUNING } }));
     const desk = core;
     expect((await desk.invoke('upload.enroll', { hqUrl: hq.url, code })).ok).toBe(true);
     const posted = await fetch(`${hq.url}${HQ_PATHS.adminSiteConfig}`, {
@@ -73,7 +73,7 @@ describe('retention of personal data', () => {
   });
 
   it('keeps everything when the site sets no period', async () => {
-    core = new StationCore({ dataDir: tempDir('station-keep-') });
+    core = new StationCore(freshFolder('station-keep-'));
     expect(await core.retention.purge()).toBeNull();
   });
 });

@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
-import { signInAdmin, staffArgs, tempDir } from '../helpers/core';
+import { dataKeyOf, openStationFile, signInAdmin, staffArgs, tempDir } from '../helpers/core';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { ROOT, STATION_BIN, startStationProcess, type StationProcess } from '../helpers/station-process';
 import { bindPeople, hqDigests, stationDigests, waitFor } from './upload-env';
@@ -53,7 +52,7 @@ function killed(child: ChildProcess): Promise<void> {
 
 /** The station's upload progress, read from its database while another process owns it. */
 function uploadProgress(dataDir: string): { ackedThrough: number; head: number; frozen: string | null } {
-  const db = new Database(path.join(dataDir, 'station.db'), { readonly: true });
+  const db = openStationFile(path.join(dataDir, 'station.db'), { readonly: true });
   try {
     const { acked_through: ackedThrough } = db.prepare('SELECT acked_through FROM upload_state').get() as { acked_through: number };
     const { head } = db.prepare('SELECT MAX(seq) AS head FROM journal').get() as { head: number };
@@ -80,7 +79,7 @@ describe('upload survives crashes (real processes)', () => {
 
     // The journal: 10,000 bindings made before the upload starts.
     const dataDir = tempDir('station-crash-');
-    const setup = await signInAdmin(new StationCore({ dataDir }));
+    const setup = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
     await bindPeople(setup, 10_000, 10);
     setup.close();
 
@@ -88,7 +87,7 @@ describe('upload survives crashes (real processes)', () => {
     const enrollExit = await new Promise<number | null>((resolve) => enrolled.once('exit', resolve));
     expect(enrollExit).toBe(0);
     // The journal as HQ must end up holding it: the bindings, and the station joining its site at enrollment.
-    const reopened = new StationCore({ dataDir, devices: 'off' });
+    const reopened = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
     const digests = stationDigests(reopened);
     reopened.close();
     expect([...digests.values()].length).toBeGreaterThan(20_000);
@@ -127,7 +126,7 @@ describe('upload survives crashes (real processes)', () => {
     station = undefined;
 
     for (const [batchId, bodies] of proxy.batchBodies) expect(bodies.size, batchId).toBe(1);
-    const link = new Database(path.join(dataDir, 'station.db'), { readonly: true });
+    const link = openStationFile(path.join(dataDir, 'station.db'), { readonly: true });
     const { station_id: stationId } = link.prepare('SELECT station_id FROM hq_link').get() as { station_id: string };
     link.close();
     const held = await hqDigests({ dataDir: hqDir, databaseUrl: undefined }, stationId);

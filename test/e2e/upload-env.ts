@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import path from 'node:path';
 import pg from 'pg';
 import { createHqServer, type HqServer, type HqServerOptions } from '../../hq/server';
@@ -6,7 +6,7 @@ import { recordDigest } from '../../hq/protocol';
 import { StationCore, type CoreOptions } from '../../electron/core/core';
 import { checkCharacter } from '../../electron/core/person/gb11643';
 import type { AgentTuning } from '../../electron/core/upload/agent';
-import { signInAdmin, tempDir } from '../helpers/core';
+import { freshFolder, signInAdmin, tempDir } from '../helpers/core';
 import { tubeCode } from '../helpers/ids';
 
 /** Retries in milliseconds instead of seconds, so a test sees many of them. */
@@ -43,7 +43,7 @@ export async function enrolledStation(
   options: Partial<CoreOptions> = {},
 ): Promise<StationCore> {
   const { code } = await hq.server.createEnrollmentCode('site-e2e', '测试社区');
-  const core = await signInAdmin(new StationCore({ dataDir: tempDir('station-upload-'), ...options }));
+  const core = await signInAdmin(new StationCore({ ...freshFolder('station-upload-'), ...options }));
   const status = await core.invoke('upload.enroll', { hqUrl: viaUrl, code });
   if (!status.ok) throw new Error(`enroll failed: ${JSON.stringify(status.error)}`);
   // Enrolled, its demo round is over: a site admin at this desk starts the site's round.
@@ -58,7 +58,7 @@ export async function enrolledStation(
  */
 export async function siteDesk(hq: RunningHq, site: { id: string; name: string }, desks: StationCore[]): Promise<StationCore> {
   const { code } = await hq.server.createEnrollmentCode(site.id, site.name);
-  const core = await signInAdmin(new StationCore({ dataDir: tempDir('station-site-'), upload: { start: true, tuning: FAST_TUNING } }));
+  const core = await signInAdmin(new StationCore({ ...freshFolder('station-site-'), upload: { start: true, tuning: FAST_TUNING } }));
   desks.push(core);
   const enrolled = await core.invoke('upload.enroll', { hqUrl: hq.url, code });
   if (!enrolled.ok) throw new Error(`enroll failed: ${JSON.stringify(enrolled.error)}`);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../electron/core/core';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { FAST_TUNING, bindPeople, enrolledStation, hqDigests, hqStationId, startHq, stationDigests, uploadedAll, waitFor, type RunningHq } from './upload-env';
+import { dataKeyOf } from '../helpers/core';
 
 let hq: RunningHq | undefined;
 let proxy: FaultProxy | undefined;
@@ -39,7 +40,7 @@ describe('upload across restarts and gaps', () => {
     cores.length = 0;
 
     proxy.force(null);
-    const second = new StationCore({ dataDir, upload: { start: true, tuning } });
+    const second = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), upload: { start: true, tuning } });
     cores.push(second);
     await waitFor('everything acknowledged after the restart', () => uploadedAll(second));
     for (const batch of frozen) {

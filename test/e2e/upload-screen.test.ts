@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { launchBrowser } from './helpers/browser';
 import { openDesk, scan } from './helpers/desk-page';
 import { startKiosk, type Kiosk } from './helpers/kiosk';
 import { personId, startHq, type RunningHq } from './upload-env';
+import { openStationFile } from '../helpers/core';
 
 /**
  * What staff see of the upload, in a real browser against the kiosk host: the status-bar
@@ -75,7 +75,7 @@ describe('upload status and results on screen', () => {
 
   it('shows a record HQ rejected, with the reason in Chinese, on every screen', async () => {
     // HQ accepts everything this station writes; a rejection is put in place as the agent stores one.
-    const db = new Database(path.join(kiosk.dataDir, 'station.db'));
+    const db = openStationFile(path.join(kiosk.dataDir, 'station.db'));
     db.pragma('busy_timeout = 5000');
     db.prepare(`INSERT INTO upload_rejection (seq, code, detail, batch_id, at) VALUES (2, 'record.invalid', 'name: too long', 'b', ?)`).run(
       new Date().toISOString(),

@@ -6,16 +6,16 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const STATION_BIN = path.join(ROOT, 'bin', 'station.js');
 
 /** `token`: this launch's key, which every request to `url` needs (from the file the host writes). */
-export type StationProcess = { url: string; token: string; child: ChildProcess; stop(): Promise<void> };
+export type StationProcess = { url: string; token: string; child: ChildProcess; stop(): Promise<void>; /** What it wrote to stderr: its log. */ stderr(): string };
 
 /** Starts the built kiosk host (`station serve`) as a real process and waits for its address. */
-export async function startStationProcess(dataDir: string, extraArgs: string[] = []): Promise<StationProcess> {
+export async function startStationProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<StationProcess> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'electron', 'cli', 'station.js'))) {
     throw new Error('dist/ is missing: run "npm run build" first (npm test does)');
   }
   const child = spawn(process.execPath, [STATION_BIN, 'serve', '--data', dataDir, '--port', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, STATION_LOG_LEVEL: 'warn' },
+    env: { ...process.env, STATION_LOG_LEVEL: 'warn', ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -39,6 +39,7 @@ export async function startStationProcess(dataDir: string, extraArgs: string[] =
     url,
     token: fs.readFileSync(path.join(dataDir, 'kiosk.token'), 'utf8').trim(),
     child,
+    stderr: () => stderr,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -5,7 +5,7 @@ import { roster } from '../../electron/cli/commands/roster';
 import { StationCore } from '../../electron/core/core';
 import { DataFolderInUseError } from '../../electron/core/db/folder-lock';
 import { checkCharacter } from '../../electron/core/person/gb11643';
-import { ok, signInAdmin, tempDir } from '../helpers/core';
+import { dataKeyOf, ok, signInAdmin, tempDir } from '../helpers/core';
 
 const open: StationCore[] = [];
 afterEach(() => {
@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 function core(dataDir: string, options: { exclusive?: boolean } = {}): StationCore {
-  const c = new StationCore({ dataDir, devices: 'off', ...options });
+  const c = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', ...options });
   open.push(c);
   return c;
 }
@@ -40,7 +40,7 @@ describe('one Station per data folder', () => {
 
     expect(() => core(dataDir, { exclusive: true })).toThrow(DataFolderInUseError);
     expect(() => core(dataDir, { exclusive: true })).toThrow(new RegExp(`in use by another Station \\(process ${process.pid}\\)`));
-    expect(() => new StationCore({ dataDir, devices: 'off', upload: { start: true } })).toThrow(DataFolderInUseError);
+    expect(() => new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', upload: { start: true } })).toThrow(DataFolderInUseError);
     const stderr: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true));
     await expect(roster.run(['import', path.join(dataDir, 'nothing.csv'), '--data', dataDir])).rejects.toThrow(/data folder .* is in use by another Station/);
@@ -62,7 +62,7 @@ describe('one Station per data folder', () => {
     // Another process holding the folder's lock as a core does, then killed.
     const holder = spawn(
       process.execPath,
-      ['-e', `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(path.join(dataDir, 'station.lock'))}); db.exec('BEGIN IMMEDIATE'); console.log('held'); setInterval(() => {}, 1000);`],
+      ['-e', `const D = require('better-sqlite3-multiple-ciphers'); const db = new D(${JSON.stringify(path.join(dataDir, 'station.lock'))}); db.exec('BEGIN IMMEDIATE'); console.log('held'); setInterval(() => {}, 1000);`],
       { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));

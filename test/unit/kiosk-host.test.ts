@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startKioskHost, type KioskHost } from '../../electron/kiosk/server';
-import { TEST_ADMIN, tempDir } from '../helpers/core';
+import { freshFolder, tempDir, TEST_ADMIN, withKey } from '../helpers/core';
 import { tubeCode } from '../helpers/ids';
 
 let host: KioskHost | undefined;
@@ -70,7 +70,7 @@ function next(ws: WebSocket, predicate: (m: Record<string, unknown>) => boolean)
 
 describe('kiosk host', () => {
   it('answers API calls over the WebSocket and pushes desk events', async () => {
-    host = await startKioskHost({ dataDir: tempDir(), port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...freshFolder(), port: 0, rendererDir: tempDir() });
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const ws = await connect(host.url, { origin: host.url.slice(0, -1), token: host.token });
     // The desk works for a signed-in operator only: the first-run step signs the test's admin in.
@@ -89,7 +89,7 @@ describe('kiosk host', () => {
   });
 
   it('refuses a WebSocket from another origin, without an origin, or without the key', async () => {
-    host = await startKioskHost({ dataDir: tempDir(), port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...freshFolder(), port: 0, rendererDir: tempDir() });
     const own = host.url.slice(0, -1);
     expect(await refusedUpgrade(host.url, { origin: 'http://evil.example', token: host.token })).toBe(403);
     expect(await refusedUpgrade(host.url, { token: host.token })).toBe(403);
@@ -101,7 +101,7 @@ describe('kiosk host', () => {
   it('refuses every HTTP request without the key, naming another host, or from another origin', async () => {
     const rendererDir = tempDir();
     fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>screen</title>');
-    host = await startKioskHost({ dataDir: tempDir(), port: 0, rendererDir });
+    host = await startKioskHost({ ...freshFolder(), port: 0, rendererDir });
     const port = new URL(host.url).port;
     const key = { authorization: `Bearer ${host.token}` };
     expect((await get(host.url, key)).status).toBe(200);
@@ -125,7 +125,7 @@ describe('kiosk host', () => {
 
   it('trades the key in the launch address for an HttpOnly SameSite=Strict cookie, and writes it to a file only this user reads', async () => {
     const dataDir = tempDir();
-    host = await startKioskHost({ dataDir, port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...withKey(dataDir), port: 0, rendererDir: tempDir() });
     expect(host.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(host.tokenFile).toBe(path.join(dataDir, 'kiosk.token'));
     expect(fs.readFileSync(host.tokenFile, 'utf8').trim()).toBe(host.token);
@@ -159,13 +159,13 @@ describe('kiosk host', () => {
     const target = path.join(tempDir(), 'elsewhere');
     fs.writeFileSync(target, 'untouched');
     fs.symlinkSync(target, path.join(dataDir, 'kiosk.token'));
-    host = await startKioskHost({ dataDir, port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...withKey(dataDir), port: 0, rendererDir: tempDir() });
     expect(fs.lstatSync(host.tokenFile).isSymbolicLink()).toBe(false);
     expect(fs.readFileSync(target, 'utf8')).toBe('untouched');
   });
 
   it('sends the CSP and explains when the screen is not built', async () => {
-    host = await startKioskHost({ dataDir: tempDir(), port: 0, rendererDir: tempDir() });
+    host = await startKioskHost({ ...freshFolder(), port: 0, rendererDir: tempDir() });
     const response = await fetch(host.url, { headers: { authorization: `Bearer ${host.token}` } });
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await response.text()).toContain('npm run build');

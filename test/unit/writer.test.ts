@@ -2,11 +2,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../electron/core/db/database';
 import { Writer } from '../../electron/core/db/writer';
-import { tempDir } from '../helpers/core';
+import { dataKeyOf, tempDir } from '../helpers/core';
 
 describe('single writer with group commit', () => {
   it('commits concurrent changes together, each in its own savepoint', async () => {
-    const db = openDatabase(path.join(tempDir(), 'w.db'));
+    const dir = tempDir();
+    const db = openDatabase(path.join(dir, 'w.db'), dataKeyOf(dir));
     db.exec('CREATE TABLE t (v INTEGER UNIQUE)');
     const writer = new Writer(db);
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
@@ -24,7 +25,8 @@ describe('single writer with group commit', () => {
   });
 
   it('answers only after the commit: a failed commit rejects every change in the group', async () => {
-    const db = openDatabase(path.join(tempDir(), 'w.db'));
+    const dir = tempDir();
+    const db = openDatabase(path.join(dir, 'w.db'), dataKeyOf(dir));
     // A deferred foreign key is checked at COMMIT: each change succeeds alone, the commit fails.
     db.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)');
     const writer = new Writer(db);
@@ -45,7 +47,8 @@ describe('single writer with group commit', () => {
 describe('group commit when SQLite drops the whole transaction', () => {
   /** A real database file that can grow by only a few pages: SQLITE_FULL, as on a full disk. */
   function nearlyFull(spare: number) {
-    const db = openDatabase(path.join(tempDir(), 'full.db'));
+    const dir = tempDir();
+    const db = openDatabase(path.join(dir, 'full.db'), dataKeyOf(dir));
     db.exec('CREATE TABLE t (v TEXT NOT NULL); CREATE INDEX t_v ON t (v)');
     db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + spare}`);
     return db;

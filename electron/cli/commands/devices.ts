@@ -7,6 +7,7 @@ import { readDeviceSettings } from '../../core/devices/settings';
 import { defaultDataDir } from '../../core/paths';
 import { nodeHidBoundary } from '../../../native/hid/boundary';
 import { parseOptions } from '../args';
+import { dataKeyForCli, KEY_OPTIONS, KEY_USAGE } from '../data-key';
 import type { CliCommand } from './types';
 
 const hex = (n: number) => n.toString(16).padStart(4, '0');
@@ -44,16 +45,16 @@ export function formatDevices(found: DiscoveryView, configured: DeviceConfig[] |
 export const devices: CliCommand = {
   name: 'devices',
   summary: 'list attached serial ports and HID devices, and the configured devices',
-  usage: 'station devices [--data DIR] [--json]',
+  usage: `station devices [--data DIR] [--json] ${KEY_USAGE}`,
   async run(argv) {
-    const { values } = parseOptions(argv, { data: { type: 'string' }, json: { type: 'boolean' } }, this.usage);
+    const { values } = parseOptions(argv, { data: { type: 'string' }, json: { type: 'boolean' }, ...KEY_OPTIONS }, this.usage);
     const dataDir = path.resolve(values.data ?? defaultDataDir());
     const found = await discoverDevices(nodeHidBoundary);
     let configured: DeviceConfig[] | null = null;
     let mode: string | null = null;
     // Listing never creates a station: configured devices are shown only when one exists.
     if (fs.existsSync(path.join(dataDir, 'station.db'))) {
-      const core = new StationCore({ dataDir, devices: 'off' });
+      const core = new StationCore({ dataDir, dataKey: await dataKeyForCli(dataDir, values), devices: 'off' });
       try {
         const settings = readDeviceSettings(core.db);
         configured = settings.devices;

@@ -2,21 +2,23 @@ import path from 'node:path';
 import { StationCore } from '../../core/core';
 import { defaultDataDir } from '../../core/paths';
 import { parseOptions } from '../args';
+import { dataKeyForCli, KEY_OPTIONS, KEY_USAGE } from '../data-key';
 import { signInSiteAdmin, STAFF_OPTIONS } from '../pin-input';
 import type { CliCommand } from './types';
 
 export const enroll: CliCommand = {
   name: 'enroll',
   summary: 'link this station to HQ with a one-time enrollment code (the key pair is made here)',
-  usage: 'station enroll --staff CODE [--pin-file FILE] [--data DIR] --hq URL --code CODE [--name NAME]',
+  usage: `station enroll --staff CODE [--pin-file FILE] [--data DIR] --hq URL --code CODE [--name NAME] ${KEY_USAGE}`,
   async run(argv) {
     const { values } = parseOptions(
       argv,
-      { data: { type: 'string' }, hq: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' }, ...STAFF_OPTIONS },
+      { data: { type: 'string' }, hq: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' }, ...STAFF_OPTIONS, ...KEY_OPTIONS },
       this.usage,
     );
     if (!values.hq || !values.code) throw new Error(`--hq and --code are required\nusage: ${this.usage}`);
-    const core = new StationCore({ dataDir: path.resolve(values.data ?? defaultDataDir()) });
+    const dataDir = path.resolve(values.data ?? defaultDataDir());
+    const core = new StationCore({ dataDir, dataKey: await dataKeyForCli(dataDir, values) });
     try {
       // Linking the station to HQ is a site admin's, here as on the screen.
       await signInSiteAdmin(core, values, this.usage);

@@ -5,6 +5,7 @@ import { DomainError } from '../../core/errors';
 import { bitmapToPng, layoutLabel, loadTemplates, renderLabel, type Dpi, type LabelPlan } from '../../../native/label';
 import { encodeLabel, PRINTER_LANGUAGES, type PrinterLanguage } from '../../../native/printer';
 import { parseOptions } from '../args';
+import { dataKeyForCli, KEY_OPTIONS, KEY_USAGE, type KeyValues } from '../data-key';
 import type { CliCommand } from './types';
 
 const FORMATS = [...PRINTER_LANGUAGES, 'png'] as const;
@@ -19,9 +20,9 @@ function today(): string {
  * The tube label for `code`: with a station's data folder, its site and desk names and, when the
  * tube is known there, its pool size and opening date; without one, the code and today's date.
  */
-function tubePlan(code: string, dpi: Dpi, dataDir: string | undefined): LabelPlan {
+async function tubePlan(code: string, dpi: Dpi, dataDir: string | undefined, keyValues: KeyValues): Promise<LabelPlan> {
   if (dataDir && fs.existsSync(path.join(dataDir, 'station.db'))) {
-    const core = new StationCore({ dataDir, devices: 'off' });
+    const core = new StationCore({ dataDir, dataKey: await dataKeyForCli(dataDir, keyValues), devices: 'off' });
     try {
       return core.labels.plan({ tubeCode: code }, dpi).plan;
     } catch (err) {
@@ -38,11 +39,11 @@ function tubePlan(code: string, dpi: Dpi, dataDir: string | undefined): LabelPla
 export const label: CliCommand = {
   name: 'label',
   summary: 'write a tube label as printer commands (ZPL, TSPL, EPL, ESC/POS) or as the PNG preview',
-  usage: 'station label --tube CODE --format zpl|tspl|epl|escpos|png --out FILE [--dpi 203|300] [--mode raster|native] [--data DIR]',
+  usage: `station label --tube CODE --format zpl|tspl|epl|escpos|png --out FILE [--dpi 203|300] [--mode raster|native] [--data DIR] ${KEY_USAGE}`,
   async run(argv) {
     const { values } = parseOptions(
       argv,
-      { tube: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, dpi: { type: 'string' }, mode: { type: 'string' }, data: { type: 'string' } },
+      { tube: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, dpi: { type: 'string' }, mode: { type: 'string' }, data: { type: 'string' }, ...KEY_OPTIONS },
       this.usage,
     );
     const code = values.tube ?? '';
@@ -55,7 +56,7 @@ export const label: CliCommand = {
     const mode = values.mode ?? 'raster';
     if (mode !== 'raster' && mode !== 'native') throw new Error('--mode must be raster or native');
 
-    const plan = tubePlan(code, dpi, values.data ? path.resolve(values.data) : undefined);
+    const plan = await tubePlan(code, dpi, values.data ? path.resolve(values.data) : undefined, values);
     const bytes = (format as Format) === 'png' ? bitmapToPng(renderLabel(plan)) : Buffer.from(encodeLabel(format as PrinterLanguage, plan, { mode }));
     if (values.out === '-') {
       process.stdout.write(bytes);

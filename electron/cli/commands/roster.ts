@@ -2,6 +2,7 @@ import path from 'node:path';
 import { StationCore } from '../../core/core';
 import { defaultDataDir } from '../../core/paths';
 import { parseOptions } from '../args';
+import { dataKeyForCli, KEY_OPTIONS, KEY_USAGE } from '../data-key';
 import { signInSiteAdmin, STAFF_OPTIONS } from '../pin-input';
 import { parseEncoding, parseHeaderMapping, rosterFailureText, rosterProblemLine, SHOWN_PROBLEMS } from '../roster-words';
 import type { CliCommand } from './types';
@@ -18,20 +19,21 @@ import type { CliCommand } from './types';
 export const roster: CliCommand = {
   name: 'roster',
   summary: 'check a resident ledger (CSV or XLSX) and, with --apply, make its good rows the roster in use',
-  usage: 'station roster import FILE --staff CODE [--pin-file FILE] [--data DIR] [--apply] [--map "HEADER=field,…"] [--encoding utf-8|gb18030]',
+  usage: `station roster import FILE --staff CODE [--pin-file FILE] [--data DIR] [--apply] [--map "HEADER=field,…"] [--encoding utf-8|gb18030] ${KEY_USAGE}`,
   async run(argv) {
     const [action, ...rest] = argv;
     if (action !== 'import') throw new Error(`usage: ${this.usage}`);
     const { values, positionals } = parseOptions(
       rest,
-      { data: { type: 'string' }, apply: { type: 'boolean' }, map: { type: 'string' }, encoding: { type: 'string' }, ...STAFF_OPTIONS },
+      { data: { type: 'string' }, apply: { type: 'boolean' }, map: { type: 'string' }, encoding: { type: 'string' }, ...STAFF_OPTIONS, ...KEY_OPTIONS },
       this.usage,
     );
     const file = positionals[0];
     if (!file) throw new Error(`a file is required\nusage: ${this.usage}`);
     const encoding = parseEncoding(values.encoding);
     const mapping = parseHeaderMapping(values.map);
-    const core = new StationCore({ dataDir: path.resolve(values.data ?? defaultDataDir()), devices: 'off', exclusive: true });
+    const dataDir = path.resolve(values.data ?? defaultDataDir());
+    const core = new StationCore({ dataDir, dataKey: await dataKeyForCli(dataDir, values), devices: 'off', exclusive: true });
     const out = (line: string) => process.stdout.write(`${line}\n`);
     try {
       await signInSiteAdmin(core, values, this.usage);

@@ -1,8 +1,10 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiError } from '../../api/contract';
 import { createLogger } from '../log';
+import { rosterDir } from '../roster/file';
+import { encryptPlainFile, fileState, openEncrypted, type DataKey } from './cipher';
 import { migrate } from './migrations';
 
 const log = createLogger('db');
@@ -10,7 +12,8 @@ const log = createLogger('db');
 export type StationDatabase = Database.Database;
 
 /**
- * Opens (creating if needed) the station database with the settings durability requires.
+ * Opens (creating if needed) the station database, encrypted with `key` (`cipher.ts`), with the
+ * settings durability requires.
  *
  * - `journal_mode = WAL`: one writer, readers never block it, and a commit is one append to
  *   the WAL instead of rewriting pages.
@@ -19,9 +22,9 @@ export type StationDatabase = Database.Database;
  *   is on the disk's stable storage before the API answers, and so before the screen shows it.
  * - `foreign_keys = ON`, and a busy timeout so a reader (backup, export) never fails a write.
  */
-export function openDatabase(file: string, options: { migrate?: boolean } = {}): StationDatabase {
+export function openDatabase(file: string, key: DataKey, options: { migrate?: boolean } = {}): StationDatabase {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = openEncrypted(file, key);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -38,6 +41,26 @@ export function openDatabase(file: string, options: { migrate?: boolean } = {}):
     db.close();
     throw err;
   }
+}
+
+/**
+ * A data folder written by a Station from before encryption at rest: its database (with its WAL)
+ * and roster files are encrypted in place, once, each file whole or not at all (`encryptPlainFile`),
+ * so a stop in the middle resumes at the next start. Only the process that holds the folder's lock
+ * does this. Returns how many files it encrypted.
+ */
+export function encryptPlainDataFolder(dataDir: string, key: DataKey): number {
+  const files = [path.join(dataDir, 'station.db')];
+  const roster = rosterDir(dataDir);
+  if (fs.existsSync(roster)) for (const name of fs.readdirSync(roster)) if (name.endsWith('.sqlite')) files.push(path.join(roster, name));
+  let encrypted = 0;
+  for (const file of files) {
+    if (fileState(file) !== 'plain') continue;
+    encryptPlainFile(file, key);
+    encrypted++;
+  }
+  if (encrypted > 0) log.info({ files: encrypted }, 'plain files from an earlier Station encrypted');
+  return encrypted;
 }
 
 /** Classifies a storage failure so it crosses the API as data staff can act on. */

@@ -7,12 +7,14 @@
  * to the core's connection as `roster`.
  *
  * Personal data: names, ID numbers and phones of the residents live here (with `person`, the
- * journal and the key-person lists, one of the few places they are kept).
+ * journal and the key-person lists, one of the few places they are kept), so every roster file is
+ * encrypted with the station's data key, like `station.db` (`db/cipher.ts`).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate } from 'node:timers/promises';
+import { attachEncrypted, openEncrypted, syncFile, type DataKey } from '../db/cipher';
 import { personMark } from '../person/mark';
 import { RESIDENT_TAGS, type ResidentTag } from './fields';
 import type { ResidentRow, RowProblem } from './validate';
@@ -107,10 +109,11 @@ export class RosterFileBuilder {
   constructor(
     readonly file: string,
     private readonly markKey: string,
+    private readonly dataKey: DataKey,
   ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.rmSync(file, { force: true });
-    this.db = new Database(file);
+    this.db = openEncrypted(file, dataKey);
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
     // A bigger page cache and sorter threads make the index builds of a large roster faster;
@@ -189,7 +192,7 @@ export class RosterFileBuilder {
     const changes: ChangeCounts = { new: 0, moved: 0, changed: 0, gone: 0 };
     if (previous) {
       onPhase?.('comparing');
-      this.db.prepare('ATTACH DATABASE ? AS prev').run(previous);
+      attachEncrypted(this.db, previous, 'prev', this.dataKey);
       const count = (kind: string) => this.db.prepare(`SELECT count(*) AS n FROM change WHERE kind = ?`).get(kind) as { n: number };
       this.db.exec(`
         INSERT INTO change (kind, id_number, row_no, before)
@@ -226,11 +229,11 @@ export class RosterFileBuilder {
  * What a finished roster file says of itself (`meta`: importId, fileName, markKeyId), or null
  * when there is no such file or it was never finished (the meta rows are written last).
  */
-export function rosterFileMeta(file: string): Record<string, string> | null {
+export function rosterFileMeta(file: string, dataKey: DataKey): Record<string, string> | null {
   if (!fs.existsSync(file)) return null;
   let db: Database.Database | null = null;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = openEncrypted(file, dataKey, { readonly: true, fileMustExist: true });
     const rows = db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
     return rows.length > 0 ? Object.fromEntries(rows.map((r) => [r.key, r.value])) : null;
   } catch {
@@ -249,10 +252,18 @@ const REMARK_STEP = 10_000;
  * kept as it was, row ids too: the journal's cursor into a roster imported here and the residents
  * a screen holds (`importId:rowid`) still point at the same people.
  */
-export async function remarkRosterFile(source: string, out: string, markKey: string, markKeyId: string, cancelled: () => boolean): Promise<boolean> {
+export async function remarkRosterFile(
+  source: string,
+  out: string,
+  markKey: string,
+  markKeyId: string,
+  dataKey: DataKey,
+  cancelled: () => boolean,
+): Promise<boolean> {
   fs.rmSync(out, { force: true });
+  // A copy of the encrypted file, encrypted with the same key.
   fs.copyFileSync(source, out);
-  const db = new Database(out);
+  const db = openEncrypted(out, dataKey);
   try {
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
@@ -282,34 +293,14 @@ export async function remarkRosterFile(source: string, out: string, markKey: str
 
 class RemarkCancelled extends Error {}
 
-/** The file's bytes and its directory entry on stable storage, before anything refers to it. */
-export function syncFile(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    const dir = fs.openSync(path.dirname(file), 'r');
-    try {
-      fs.fsyncSync(dir);
-    } finally {
-      fs.closeSync(dir);
-    }
-  } catch {
-    // Directories cannot be opened for fsync on every platform (Windows); the file itself is synced.
-  }
-}
-
 /** An empty roster file, attached while the station has no roster yet, so every query has a table to read. */
-export function ensureEmptyRoster(dataDir: string): string {
+export function ensureEmptyRoster(dataDir: string, dataKey: DataKey): string {
   const file = path.join(rosterDir(dataDir), 'empty.sqlite');
   if (fs.existsSync(file)) return file;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
   fs.rmSync(tmp, { force: true });
-  const db = new Database(tmp);
+  const db = openEncrypted(tmp, dataKey);
   db.exec(ROSTER_SCHEMA);
   for (const sql of ROSTER_INDEXES) db.exec(sql);
   db.close();

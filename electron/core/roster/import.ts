@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { resolveColumns, type ColumnPlan, type HeaderMapping } from './fields';
+import type { DataKey } from '../db/cipher';
 import { RosterFileBuilder, type BuiltRoster } from './file';
 import type { ResidentRow, RowProblem } from './validate';
 import { readRosterFile, RosterReadError, type RosterEncoding } from './read';
@@ -38,8 +39,12 @@ export type LedgerInput = {
   out: string | RosterSink;
   mapping: HeaderMapping;
   rules: HouseholdRules;
-  /** For a station's roster file: the key of the residents' marks, the file in use to compare with. */
+  /**
+   * For a station's roster file: the key of the residents' marks, the data key the file is
+   * encrypted with, the file in use to compare with.
+   */
   markKey?: string;
+  dataKey?: DataKey;
   previous?: string | null;
   encoding?: RosterEncoding;
   meta?: Record<string, string>;
@@ -79,8 +84,13 @@ export async function readLedger(input: LedgerInput): Promise<LedgerRead> {
   const rules = compileHouseholdRules(input.rules);
   // About 50 bytes a row in a ledger: the tracker is sized once instead of growing step by step.
   const tracker = new DuplicateTracker(Math.ceil(totalBytes / 50));
-  const builder: RosterSink =
-    typeof input.out === 'string' ? fileSink(new RosterFileBuilder(input.out, input.markKey ?? ''), input.previous ?? null, input.meta ?? {}) : input.out;
+  let builder: RosterSink;
+  if (typeof input.out === 'string') {
+    if (!input.dataKey) throw new Error('a station roster file is written only encrypted: no data key given');
+    builder = fileSink(new RosterFileBuilder(input.out, input.markKey ?? '', input.dataKey), input.previous ?? null, input.meta ?? {});
+  } else {
+    builder = input.out;
+  }
   let totalRows = 0;
   try {
     for await (const row of file.rows) {

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import type {
 import { LEDGER_CHUNK_BYTES } from '../../api/roster';
 import { MAX_ROSTER_ROWS } from '../../../hq/protocol';
 import type { CoreContext } from '../context';
+import { attachEncrypted, openEncrypted } from '../db/cipher';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
 import { createLogger } from '../log';
@@ -187,7 +188,7 @@ export class Roster {
 
   private currentFile(): string {
     const current = this.currentRow();
-    return current ? rosterPath(this.deps.dataDir, current.id) : ensureEmptyRoster(this.deps.dataDir);
+    return current ? rosterPath(this.deps.dataDir, current.id) : ensureEmptyRoster(this.deps.dataDir, this.deps.dataKey);
   }
 
   /** Only between writer jobs (no transaction open): SQLite cannot attach inside one. */
@@ -196,7 +197,7 @@ export class Roster {
     const attached = (db.prepare(`SELECT file FROM pragma_database_list WHERE name = 'roster'`).get() as { file: string } | undefined)?.file;
     if (!attached || path.resolve(attached) !== path.resolve(file)) {
       if (attached) this.detach();
-      db.prepare('ATTACH DATABASE ? AS roster').run(file);
+      attachEncrypted(db, file, 'roster', this.deps.dataKey);
     }
     this.inUse = { id: importId, markKeyId: importId === null ? null : this.attachedMarkKeyId() };
   }
@@ -290,7 +291,7 @@ export class Roster {
     if (!db) {
       const file = rosterPath(this.deps.dataDir, importId);
       if (!fs.existsSync(file)) throw new DomainError('roster.importNotReady', { importId });
-      db = new Database(file, { readonly: true, fileMustExist: true });
+      db = openEncrypted(file, this.deps.dataKey, { readonly: true, fileMustExist: true });
       this.files.set(importId, db);
     }
     return db;
@@ -477,6 +478,7 @@ export class Roster {
         mapping,
         rules: this.deps.identity.site.config.household ?? DEFAULT_HOUSEHOLD_RULES,
         markKey: this.deps.markKey(),
+        dataKey: this.deps.dataKey,
         previous: this.inUse.id !== null ? rosterPath(this.deps.dataDir, this.inUse.id) : null,
         ...(encoding ? { encoding } : {}),
         meta: { importId, fileName: upload.fileName, markKeyId: markKeyId(this.deps.markKey()) },
@@ -543,7 +545,7 @@ export class Roster {
     if (ready?.state === 'ready') {
       const key = this.deps.markKey();
       const file = rosterPath(this.deps.dataDir, importId);
-      const meta = rosterFileMeta(file);
+      const meta = rosterFileMeta(file, this.deps.dataKey);
       if (meta && meta.markKeyId !== markKeyId(key)) await this.remarkFile(importId, key);
     }
     const at = this.deps.now().toISOString();
@@ -737,7 +739,7 @@ export class Roster {
       const file = rosterPath(this.deps.dataDir, importId);
       const tmp = `${file}.remark`;
       const id = markKeyId(key);
-      if (!(await remarkRosterFile(file, tmp, key, id, () => this.closed))) return;
+      if (!(await remarkRosterFile(file, tmp, key, id, this.deps.dataKey, () => this.closed))) return;
       // Stopping, or the version was replaced and its file removed meanwhile: the copy is not wanted.
       if (this.closed || !fs.existsSync(file)) {
         fs.rmSync(tmp, { force: true });
@@ -783,7 +785,7 @@ export class Roster {
         effects.rosters++;
         if (known?.state === 'current' || known?.state === 'receiving') return;
         if (known?.state === 'superseded' || known?.state === 'ready') {
-          if (rosterFileMeta(rosterPath(this.deps.dataDir, v.importId))?.importId === v.importId) {
+          if (rosterFileMeta(rosterPath(this.deps.dataDir, v.importId), this.deps.dataKey)?.importId === v.importId) {
             // Its file is attached once this page is committed (`useCurrent`).
             this.deps.db.prepare(`UPDATE roster_import SET state = 'superseded' WHERE state = 'current'`).run();
             this.deps.db.prepare(`UPDATE roster_import SET state = 'current', applied_at = ? WHERE id = ?`).run(at, v.importId);
@@ -815,7 +817,7 @@ export class Roster {
     if (!wanted || this.closed) return;
     const file = rosterPath(this.deps.dataDir, wanted.id);
     const key = this.deps.markKey();
-    const builder = new RosterFileBuilder(file, key);
+    const builder = new RosterFileBuilder(file, key, this.deps.dataKey);
     const expected = wanted.residents;
     let after = 0;
     let received = 0;

@@ -10,7 +10,7 @@ import type {
   TubeView,
   UndoOutcome,
 } from '../../api/contract';
-import type { Statement } from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3-multiple-ciphers';
 import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
 import { newId } from '../ids';

@@ -1,8 +1,9 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { randomUUID } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { openEncrypted, type DataKey } from '../db/cipher';
 
 const gzip = promisify(zlib.gzip);
 
@@ -112,8 +113,8 @@ export class JournalReader {
   private readonly slice: Database.Statement<[number, number], JournalRow>;
   private readonly head: Database.Statement<[], { seq: number }>;
 
-  constructor(file: string) {
-    this.db = new Database(file, { readonly: true, fileMustExist: true });
+  constructor(file: string, key: DataKey) {
+    this.db = openEncrypted(file, key, { readonly: true, fileMustExist: true });
     this.db.pragma('busy_timeout = 5000');
     this.range = this.db.prepare(`SELECT seq, prev_hash AS prev, hash, ${RECORD_JSON} AS record FROM journal WHERE seq > ? ORDER BY seq`);
     this.slice = this.db.prepare(`SELECT seq, prev_hash AS prev, hash, ${RECORD_JSON} AS record FROM journal WHERE seq > ? ORDER BY seq LIMIT ?`);

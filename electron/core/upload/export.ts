@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import type { DataKey } from '../db/cipher';
 import { openDatabase } from '../db/database';
 import { JournalReader } from './batch';
 import { loadPrivateKey } from './keys';
@@ -22,10 +23,10 @@ export type ExportSummary = { fromSeq: number; toSeq: number; records: number; b
  * later and HQ deduplicates whichever copy arrives second. Returns null when nothing is waiting
  * (no file is written).
  */
-export async function writeExportFile(dataDir: string, outFile: string, now: () => Date = () => new Date()): Promise<ExportSummary | null> {
+export async function writeExportFile(dataDir: string, dataKey: DataKey, outFile: string, now: () => Date = () => new Date()): Promise<ExportSummary | null> {
   const dbFile = path.join(dataDir, 'station.db');
   if (!fs.existsSync(dbFile)) throw new Error(`no station database in ${dataDir}`);
-  const db = openDatabase(dbFile);
+  const db = openDatabase(dbFile, dataKey);
   let reader: JournalReader | null = null;
   try {
     const store = new UploadStore(db);
@@ -33,7 +34,7 @@ export async function writeExportFile(dataDir: string, outFile: string, now: () 
     if (!link) throw new Error('this station is not enrolled at HQ: run "station enroll" first');
     const exportKey = parseExportKey(link.hqExportKey);
     if (!exportKey) throw new Error('this station does not have HQ’s export key yet: let it reach HQ once (it comes with the next sync), then export again');
-    reader = new JournalReader(dbFile);
+    reader = new JournalReader(dbFile, dataKey);
     const headSeq = reader.headSeq();
     const read = reader.read(store.state().ackedThrough, { maxRecords: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER });
     if (!read) return null;

@@ -108,7 +108,7 @@ export class UploadService {
    * working); one check at a time, a second caller waits for the one running.
    */
   async verifyJournal(): Promise<JournalCheckView> {
-    this.checking ??= checkJournalFile(this.deps.db.name, this.deps.now)
+    this.checking ??= checkJournalFile(this.deps.db.name, this.deps.dataKey, this.deps.now)
       .then((check) => {
         const view: JournalCheckView = { ok: check.ok, checked: check.checked, problem: check.problem, at: check.at };
         if (check.ok) log.info({ checked: check.checked }, 'journal chain holds');
@@ -154,7 +154,7 @@ export class UploadService {
           .catch((err: unknown) => log.error({ err }, 'HQ’s key not kept; taken again from its next answer')),
     });
     this.client = client;
-    this.reader = new JournalReader(this.deps.db.name);
+    this.reader = new JournalReader(this.deps.db.name, this.deps.dataKey);
     this.agent = new UploadAgent({
       link,
       client,

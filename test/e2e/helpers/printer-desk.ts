@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { StationCore } from '../../../electron/core/core';
 import { writeDeviceSettings } from '../../../electron/core/devices/settings';
 import { PrinterSimulator } from '../../../native/printer/simulator';
-import { tempDir } from '../../helpers/core';
+import { dataKeyOf, tempDir } from '../../helpers/core';
 import { launchBrowser } from './browser';
 import { openDesk } from './desk-page';
 import { startKiosk, type Kiosk } from './kiosk';
@@ -16,7 +16,7 @@ export type PrinterDesk = { kiosk: Kiosk; browser: Browser; page: Page; sim: Pri
 export async function startPrinterDesk(printerId: string): Promise<PrinterDesk> {
   const sim = await PrinterSimulator.start();
   const dataDir = tempDir('station-e2e-printer-desk-');
-  const setup = new StationCore({ dataDir, devices: 'off' });
+  const setup = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
   await setup.writer.run(() =>
     writeDeviceSettings(setup.db, {
       mode: 'real',

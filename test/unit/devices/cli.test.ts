@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { devices } from '../../../electron/cli/commands/devices';
 import { StationCore } from '../../../electron/core/core';
-import { ok, signInAdmin, tempDir } from '../../helpers/core';
+import { dataKeyOf, ok, signInAdmin, tempDir } from '../../helpers/core';
 
 const savedPath = process.env.PATH;
 afterEach(() => {
@@ -24,7 +24,7 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string }> {
 describe('station devices', () => {
   it('lists ports and the configured devices without udevadm on PATH', async () => {
     const dataDir = tempDir();
-    const core = await signInAdmin(new StationCore({ dataDir, devices: 'off' }));
+    const core = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' }));
     await ok(core, 'devices.save', { device: { id: 'gate-thermo', name: 'Gate', enabled: true, kind: 'thermometer', driver: 'serial', path: '/dev/ttyUSB3', baudRate: 9600, protocol: 'modbus', offsetC: 0.3, toleranceC: 0.2, samples: 3, gapMs: 1500 } });
     await core.devices.stop();
     core.close();

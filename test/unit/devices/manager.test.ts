@@ -11,7 +11,7 @@ import { HidUnavailableError, type HidBoundary } from '../../../native/hid/bound
 import { FakeHid } from '../../../native/hid/fake';
 import { FakeHidScanner, SerialScannerSimulator, SIMULATED_HID_SCANNER } from '../../../native/scanner/simulator';
 import { ThermometerSimulator } from '../../../native/thermometer/simulator';
-import { ok, refused, signInAdmin, tempDir } from '../../helpers/core';
+import { ok, refused, signInAdmin, tempDir, withKey } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 import { ptyFixture, until, type PtyFixture } from '../../helpers/pty';
 
@@ -22,8 +22,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startCore(options: Omit<CoreOptions, 'dataDir'> & { dataDir?: string }): Promise<{ core: StationCore; seen: Seen }> {
-  const core = await signInAdmin(new StationCore({ dataDir: options.dataDir ?? tempDir(), ...options, deviceOptions: { retryMs: 20, maxRetryMs: 200, pseudoTerminals: true, ...options.deviceOptions } }));
+async function startCore(options: Omit<CoreOptions, 'dataDir' | 'dataKey'> & { dataDir?: string }): Promise<{ core: StationCore; seen: Seen }> {
+  const core = await signInAdmin(new StationCore({ ...withKey(options.dataDir ?? tempDir()), ...options, deviceOptions: { retryMs: 20, maxRetryMs: 200, pseudoTerminals: true, ...options.deviceOptions } }));
   const seen: Seen = { 'device.status': [], 'thermometer.reading': [], 'scan.outcome': [] };
   core.subscribe((e: WireEvent) => {
     if (e.event in seen) (seen[e.event as keyof Seen] as unknown[]).push(e.payload);

@@ -80,7 +80,7 @@ describe('electron-builder.yml', () => {
   it('packs the app into asar but keeps the native modules unpacked, rebuilt for Electron', () => {
     expect(config.asar).toBe(true);
     expect(config.asarUnpack).toEqual(
-      expect.arrayContaining(['**/*.node', '**/node_modules/better-sqlite3/**', '**/node_modules/@serialport/bindings-cpp/**', '**/node_modules/node-hid/**']),
+      expect.arrayContaining(['**/*.node', '**/node_modules/better-sqlite3-multiple-ciphers/**', '**/node_modules/@serialport/bindings-cpp/**', '**/node_modules/node-hid/**']),
     );
     expect(config.npmRebuild).not.toBe(false);
     expect(config.buildDependenciesFromSource).toBe(true);

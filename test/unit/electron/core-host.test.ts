@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WireEvent } from '../../../electron/api/wire';
 import { CoreHost, type CoreHostOptions, type CoreHostState } from '../../../electron/main/core-host.main';
@@ -34,6 +35,7 @@ const stubCore =
   };
 const echoCore = stubCore(true);
 const silentCore = stubCore(false);
+const KEY = randomBytes(32);
 
 function makeHost(overrides: Partial<CoreHostOptions> = {}) {
   const states: CoreHostState[] = [];
@@ -71,10 +73,10 @@ describe('core host (main process side of the utility process)', () => {
     utilityProcess.program = (parent, exit) => void runCoreProcess(parent, exit);
     const made = makeHost();
     host = made.host;
-    host.start();
+    host.start(KEY);
     const child = lastChild();
     expect(child.modulePath).toBe('/app/dist/electron/utility/core-process.js');
-    expect(child.received[0]).toEqual({ type: 'open', dataDir: expect.any(String) });
+    expect(child.received[0]).toEqual({ type: 'open', dataDir: expect.any(String), dataKey: KEY.toString('hex') });
 
     expect(await host.call('operator.setup', TEST_ADMIN)).toMatchObject({ ok: true, value: { state: 'active' } });
     expect(await host.call('scan.submit', { text: tubeCode(3), source: 'wedge' })).toMatchObject({ ok: true, value: { kind: 'tube.opened' } });
@@ -96,7 +98,7 @@ describe('core host (main process side of the utility process)', () => {
     utilityProcess.program = silentCore;
     const made = makeHost();
     host = made.host;
-    host.start();
+    host.start(KEY);
     const inFlight = host.call('desk.state', {});
     await turn();
     lastChild().exit(1);
@@ -109,7 +111,7 @@ describe('core host (main process side of the utility process)', () => {
   it('gives up after too many crashes in a short time and stays failed until told to retry', async () => {
     const made = makeHost({ restartLimit: 2 });
     host = made.host;
-    host.start();
+    host.start(KEY);
     for (let crash = 1; crash <= 3; crash++) {
       await until(() => utilityProcess.children.length === crash);
       lastChild().exit(1);
@@ -130,7 +132,7 @@ describe('core host (main process side of the utility process)', () => {
       parent.on('message', () => parent.postMessage({ type: 'fatal', error: { code: 'storage.corrupt' } }));
     const made = makeHost();
     host = made.host;
-    host.start();
+    host.start(KEY);
     await until(() => lastChild().exited);
     await turn();
     expect(made.states.at(-1)).toEqual({ kind: 'failed', cause: { kind: 'startup', failure: { code: 'storage.corrupt' } } });
@@ -143,7 +145,7 @@ describe('core host (main process side of the utility process)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const made = makeHost({ requestTimeoutMs: 5_000 });
     host = made.host;
-    host.start();
+    host.start(KEY);
     const call = host.call('tube.seal', {});
     let answered = false;
     void call.then(() => (answered = true));
@@ -157,7 +159,7 @@ describe('core host (main process side of the utility process)', () => {
     utilityProcess.program = (parent) => parent.on('message', () => undefined);
     const made = makeHost({ stopTimeoutMs: 1 });
     host = made.host;
-    host.start();
+    host.start(KEY);
     await host.stop();
     expect(lastChild().killed).toBe(true);
     expect(made.states.at(-1)).toEqual({ kind: 'stopped' });
@@ -178,7 +180,7 @@ describe('core host (main process side of the utility process)', () => {
       });
     const made = makeHost();
     host = made.host;
-    host.start();
+    host.start(KEY);
     expect(await host.call('desk.state', {})).toEqual({ ok: true, value: 'right' });
     expect(made.states.map((s) => s.kind)).toEqual(['starting']);
   });

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,9 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WireMessage } from '../../../electron/api/wire';
 import { runCoreProcess, type CoreProcess, type ParentPort } from '../../../electron/utility/core-process';
 import type { CoreToHost } from '../../../electron/utility/core-protocol';
-import { TEST_ADMIN, tempDir } from '../../helpers/core';
+import { dataKeyOf, openStationFile, tempDir, TEST_ADMIN } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 import { MessageChannelMain, type MessagePortMain } from './fake-electron';
+
+/** The key the host would unlock for `dataDir`, as the open message carries it. */
+const keyHex = (dataDir: string) => dataKeyOf(dataDir).toString('hex');
 
 /** The utility process's side of Electron, played by the test: the parent port and an exit. */
 function startCoreProcess() {
@@ -59,7 +63,7 @@ describe('core utility process', () => {
     const proc = startCoreProcess();
     cleanup = () => proc.running.shutdown();
     const { port1, port2 } = new MessageChannelMain();
-    proc.send({ type: 'open', dataDir, devices: 'off' }, [port2]);
+    proc.send({ type: 'open', dataDir, dataKey: keyHex(dataDir), devices: 'off' }, [port2]);
     expect(proc.toHost).toEqual([{ type: 'ready' }]);
     expect(fs.existsSync(path.join(dataDir, 'station.db'))).toBe(true);
 
@@ -72,15 +76,17 @@ describe('core utility process', () => {
     expect(await client.call('devices.list', {})).toMatchObject({ ok: true, value: { mode: 'off' } });
     expect(await client.call('tube.explode', {})).toMatchObject({ ok: false, error: { code: 'request.unknownMethod' } });
     const deskChanges = () => client.events.filter((e) => e.type === 'event' && e.event === 'desk.changed');
-    await until(() => deskChanges().length >= 2);
-    expect(deskChanges()[1]).toMatchObject({ payload: { openTube: { code: tubeCode(1), count: 1 } } });
+    // The desk as it was at sign-in, then after each scan.
+    await until(() => deskChanges().length >= 3);
+    expect(deskChanges()[0]).toMatchObject({ payload: { openTube: null } });
+    expect(deskChanges()[2]).toMatchObject({ payload: { openTube: { code: tubeCode(1), count: 1 } } });
   });
 
   it('finishes a scan already accepted when told to shut down, then closes the database and exits', async () => {
     const dataDir = tempDir();
     const proc = startCoreProcess();
     const { port1, port2 } = new MessageChannelMain();
-    proc.send({ type: 'open', dataDir }, [port2]);
+    proc.send({ type: 'open', dataDir, dataKey: keyHex(dataDir) }, [port2]);
     const client = wireClient(port1);
     await client.call('operator.setup', TEST_ADMIN);
     await client.call('scan.submit', { text: tubeCode(2), source: 'wedge' });
@@ -94,7 +100,7 @@ describe('core utility process', () => {
     expect(await bound).toMatchObject({ ok: true, value: { kind: 'person.bound' } });
     expect(proc.exits).toEqual([0]);
 
-    const db = new Database(path.join(dataDir, 'station.db'), { readonly: true });
+    const db = openStationFile(path.join(dataDir, 'station.db'), { readonly: true });
     try {
       const row = db.prepare('SELECT count(*) AS n FROM binding').get() as { n: number };
       expect(row.n).toBe(1);
@@ -113,9 +119,23 @@ describe('core utility process', () => {
     const { port2 } = new MessageChannelMain();
     let portClosed = false;
     port2.on('close', () => (portClosed = true));
-    proc.send({ type: 'open', dataDir }, [port2]);
+    proc.send({ type: 'open', dataDir, dataKey: keyHex(dataDir) }, [port2]);
     expect(proc.toHost).toEqual([{ type: 'fatal', error: { code: 'storage.newerVersion', params: { found: 999, supported: expect.any(Number) } } }]);
     expect(portClosed).toBe(true);
+  });
+
+  it('reports a key that does not open the database, and leaves the database as it was', async () => {
+    const dataDir = tempDir();
+    const db = openStationFile(path.join(dataDir, 'station.db'));
+    db.exec('CREATE TABLE written (x)');
+    db.close();
+    const before = fs.readFileSync(path.join(dataDir, 'station.db'));
+    const proc = startCoreProcess();
+    cleanup = () => proc.running.shutdown();
+    const { port2 } = new MessageChannelMain();
+    proc.send({ type: 'open', dataDir, dataKey: randomBytes(32).toString('hex') }, [port2]);
+    expect(proc.toHost).toEqual([{ type: 'fatal', error: { code: 'storage.keyWrong' } }]);
+    expect(fs.readFileSync(path.join(dataDir, 'station.db'))).toEqual(before);
   });
 
   it('ignores malformed messages from the host and closes the ports they carry', () => {
@@ -125,7 +145,8 @@ describe('core utility process', () => {
     let portClosed = false;
     port2.on('close', () => (portClosed = true));
     proc.send({ type: 'open', dataDir: '' }, [port2]);
-    proc.send({ type: 'open', dataDir: tempDir(), extra: true });
+    proc.send({ type: 'open', dataDir: tempDir(), dataKey: 'ab'.repeat(32), extra: true });
+    proc.send({ type: 'open', dataDir: tempDir(), dataKey: 'not a key' });
     proc.send('shutdown');
     expect(proc.toHost).toEqual([]);
     expect(portClosed).toBe(true);

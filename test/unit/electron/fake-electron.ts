@@ -87,6 +87,12 @@ export class BrowserWindow extends EventEmitter {
   isMinimized(): boolean {
     return false;
   }
+  close(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('closed');
+    if (BrowserWindow.instances.every((w) => w.destroyed)) app.emit('window-all-closed');
+  }
   restore(): void {}
   focus(): void {}
 }
@@ -177,6 +183,31 @@ export class FakeSession {
 }
 
 export const session = { defaultSession: new FakeSession() };
+
+/**
+ * Electron's safeStorage: a real OS key store unless a test says otherwise (`available`,
+ * `backend`). Its "encryption" is a XOR, enough to show the wrapped key is not the key.
+ */
+const xor = (bytes: Buffer) => Buffer.from(bytes.map((b) => b ^ 0x5a));
+export const safeStorage = {
+  available: true,
+  backend: 'gnome_libsecret' as 'basic_text' | 'gnome_libsecret' | 'kwallet' | 'kwallet5' | 'kwallet6' | 'unknown',
+  async isAsyncEncryptionAvailable(): Promise<boolean> {
+    return this.available;
+  },
+  getSelectedStorageBackend() {
+    return this.backend;
+  },
+  async encryptStringAsync(plain: string): Promise<Buffer> {
+    if (!this.available) throw new Error('encryption is not available');
+    return xor(Buffer.from(`fake-os:${plain}`));
+  },
+  async decryptStringAsync(encrypted: Buffer): Promise<{ shouldReEncrypt: boolean; result: string }> {
+    const text = xor(encrypted).toString();
+    if (!this.available || !text.startsWith('fake-os:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+    return { shouldReEncrypt: false, result: text.slice('fake-os:'.length) };
+  },
+};
 
 export const dialog = {
   showMessageBox: vi.fn(async (..._args: unknown[]): Promise<{ response: number }> => ({ response: 1 })),

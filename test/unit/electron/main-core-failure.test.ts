@@ -26,7 +26,7 @@ afterAll(() => {
 it('uses data/ in the Station app-data folder when no --data is given', async () => {
   app.becomeReady();
   await until(() => utilityProcess.children.length === 1);
-  expect(utilityProcess.children[0]?.received[0]).toEqual({ type: 'open', dataDir: '/tmp/station-fake-appdata/Station/data' });
+  expect(utilityProcess.children[0]?.received[0]).toEqual({ type: 'open', dataDir: '/tmp/station-fake-appdata/Station/data', dataKey: expect.stringMatching(/^[0-9a-f]{64}$/) });
 });
 
 it('shows a core that cannot open its database to staff, in both languages, and lets them retry or quit', async () => {

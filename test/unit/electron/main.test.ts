@@ -1,7 +1,8 @@
-import Database from 'better-sqlite3';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Result, ScanOutcome } from '../../../electron/api/contract';
+import { openEncrypted } from '../../../electron/core/db/cipher';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../../../electron/main/ipc.main';
 import { runCoreProcess } from '../../../electron/utility/core-process';
 import { TEST_ADMIN, tempDir } from '../../helpers/core';
@@ -57,7 +58,10 @@ describe('Electron main process', () => {
 
     const [child] = utilityProcess.children;
     expect(child?.modulePath).toBe(path.resolve(__dirname, '../../../electron/utility/core-process.js'));
-    expect(child?.received[0]).toEqual({ type: 'open', dataDir, devices: 'off' });
+    expect(child?.received[0]).toEqual({ type: 'open', dataDir, dataKey: expect.stringMatching(/^[0-9a-f]{64}$/), devices: 'off' });
+    // The OS's key store keeps the key: wrapped in the data folder, no key file beside it.
+    expect(fs.existsSync(path.join(dataDir, 'data-key.json'))).toBe(true);
+    expect(fs.existsSync(`${dataDir}.key`)).toBe(false);
 
     const window = mainWindow();
     expect(window.options.webPreferences).toMatchObject({
@@ -95,7 +99,8 @@ describe('Electron main process', () => {
     app.emit('before-quit', again);
     expect(again.defaultPrevented).toBe(false);
 
-    const db = new Database(path.join(dataDir, 'station.db'), { readonly: true });
+    const { dataKey } = utilityProcess.children[0]?.received[0] as { dataKey: string };
+    const db = openEncrypted(path.join(dataDir, 'station.db'), Buffer.from(dataKey, 'hex'), { readonly: true });
     try {
       expect((db.prepare('SELECT count(*) AS n FROM binding').get() as { n: number }).n).toBe(1);
     } finally {

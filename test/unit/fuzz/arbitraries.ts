@@ -3,7 +3,7 @@
  * local run, e.g. `FUZZ_SCALE=50 npx vitest run --project unit test/unit/fuzz`), the per-run time
  * limit, and the arbitraries for bytes, text and the pieces that trip parsers up.
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { checkCharacter } from '../../../electron/core/person/gb11643';

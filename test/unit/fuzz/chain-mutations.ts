@@ -3,7 +3,7 @@
  * tests of both: each says whether what it makes must still be taken, and `chainPart` says what
  * the chain covers, so a property can tell a change HQ must refuse from one it may take.
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import fc from 'fast-check';
 import { entryDigests, entryHash, GENESIS_HASH, hasPersonalFields, personalDigest, splitPersonal } from '../../../hq/chain';
 import { canonicalJson, recordContent, type BatchRecord } from '../../../hq/protocol';

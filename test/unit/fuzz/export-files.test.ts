@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { sign } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHqServer, type HqServer } from '../../../hq/server';
 import type { StationCore } from '../../../electron/core/core';
 import { writeExportFile } from '../../../electron/core/upload/export';
-import { ok, openCore, tempDir } from '../../helpers/core';
+import { dataKeyOf, ok, openCore, tempDir } from '../../helpers/core';
 import { tubeCode } from '../../helpers/ids';
 import { SimStation, samplingJournal } from '../hq/fixtures';
 import { anyText, bytes, databaseDigest, fuzzOptions, fuzzTimeout, idNumber, jsonValue } from './arbitraries';
@@ -110,7 +110,7 @@ describe('export files (fuzz)', () => {
             for (const text of texts) await c.invoke('scan.submit', { text: text === 'tube' ? tubeCode(++tube) : text, source: 'manual' });
             const out = path.join(tempDir('export-'), 'station.export.json');
             const head = c.journal.lastSeq();
-            const written = await writeExportFile(dataDir, out);
+            const written = await writeExportFile(dataDir, dataKeyOf(dataDir), out);
             const link = c.upload.store.link()!;
             const imported = await hq.importExport(fs.readFileSync(out));
             expect(written).toMatchObject({ toSeq: head });

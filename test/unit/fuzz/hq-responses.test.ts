@@ -22,7 +22,7 @@ import { answerJson, type Exchange } from '../../../electron/core/upload/client'
 import { enrollAtHq } from '../../../electron/core/upload/enroll';
 import { keyPath } from '../../../electron/core/upload/keys';
 import { DEMO_SITE_CONFIG } from '../../../electron/core/site/config';
-import { openCore, signInAdmin, tempDir } from '../../helpers/core';
+import { freshFolder, openCore, signInAdmin, tempDir } from '../../helpers/core';
 import { hqSigner } from '../../helpers/hq-signer';
 import { bindPeople } from '../../e2e/upload-env';
 import { anyText, bytes, fuzzOptions, fuzzTimeout, idNumber, jsonValue } from './arbitraries';
@@ -324,7 +324,7 @@ describe('HQ answers as the station reads them (fuzz)', () => {
       await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const FAST = { backoff: { baseMs: 1, capMs: 5, maxRetryAfterMs: 10 }, timeoutMs: 1000, idleMs: 5, feedIdleMs: 5, feedEveryMs: 5, limits: { maxRecords: 7, maxBytes: 1 << 20 } };
-      core = await signInAdmin(new StationCore({ dataDir: tempDir('agent-fuzz-'), upload: { tuning: FAST } }));
+      core = await signInAdmin(new StationCore({ ...freshFolder('agent-fuzz-'), upload: { tuning: FAST } }));
       expect((await core.invoke('upload.enroll', { hqUrl: url, code: signer.code() })).ok).toBe(true);
       expect((await core.invoke('round.start', { name: '第1轮' })).ok).toBe(true);
       return { c: core, control };

@@ -1,11 +1,12 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
+import { openEncrypted } from '../../../electron/core/db/cipher';
 import { LATEST_VERSION, migrate } from '../../../electron/core/db/migrations';
 import { checkCharacter } from '../../../electron/core/person/gb11643';
-import { ok, signInAdmin, tempDir } from '../../helpers/core';
+import { dataKeyOf, ok, openStationFile, signInAdmin, tempDir } from '../../helpers/core';
 import { tubeCode } from '../../helpers/ids';
 
 function id(n: number): string {
@@ -24,7 +25,7 @@ describe('migration 8 (own marks again)', () => {
 
   it('counts as sampled, after an upgrade from version 5, everyone the desk sampled before it', async () => {
     const dataDir = tempDir();
-    let core = await signInAdmin(new StationCore({ dataDir, devices: 'off' }));
+    let core = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' }));
     await ok(core, 'desk.setCapacity', { capacity: 10 });
     await ok(core, 'scan.submit', { text: tubeCode(1), source: 'manual' });
     for (const n of [1, 2, 3]) await ok(core, 'scan.submit', { text: id(n), source: 'manual' });
@@ -32,7 +33,7 @@ describe('migration 8 (own marks again)', () => {
     core.close();
 
     // The same desk as Station at schema 5 left it: bindings, and no coverage kept at all.
-    const db = new Database(path.join(dataDir, 'station.db'));
+    const db = openStationFile(path.join(dataDir, 'station.db'));
     db.exec(`
       DROP TABLE coverage_tested; DROP TABLE coverage_exempt; DROP TABLE coverage_cell; DROP TABLE coverage_state; DROP TABLE coverage_total;
       ALTER TABLE upload_state DROP COLUMN feed_pulled_at;
@@ -49,14 +50,14 @@ describe('migration 8 (own marks again)', () => {
     // The migration alone, on a copy: coverage tables empty, the desk's marks still to make.
     const copy = path.join(tempDir(), 'station.db');
     fs.copyFileSync(path.join(dataDir, 'station.db'), copy);
-    const migrated = new Database(copy);
+    const migrated = openEncrypted(copy, dataKeyOf(dataDir));
     expect(migrate(migrated)).toBe(LATEST_VERSION);
     expect(migrated.prepare(`SELECT value FROM setting WHERE key = 'site.ownMarksPending'`).get()).toEqual({ value: '1' });
     expect(migrated.prepare('SELECT count(*) AS n FROM coverage_tested').get()).toEqual({ n: 0 });
     migrated.close();
 
     // Station upgrading it as it opens: the three residents sampled before the upgrade count.
-    core = new StationCore({ dataDir, devices: 'off' });
+    core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
     try {
       // Faked back to schema 5, the operators lost their PINs with migration 9 run again: an upgraded station's first run.
       await ok(core, 'operator.setup', { name: '站点管理员', code: 'T002', pin: '730519' });

@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
 import { LATEST_VERSION, migrate } from '../../../electron/core/db/migrations';
 import { DEMO_SITE_CONFIG } from '../../../electron/core/site/config';
-import { ok, refused, tempDir } from '../../helpers/core';
+import { dataKeyOf, ok, refused, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 /**
@@ -53,7 +53,7 @@ describe('migration 10 (operators)', () => {
   it('opens an upgraded station on the first-run screen, loses nothing, and the new admin carries on', async () => {
     const dataDir = tempDir();
     schema9Desk(path.join(dataDir, 'station.db'));
-    const core = new StationCore({ dataDir, devices: 'off' });
+    const core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
     try {
       expect((await ok(core, 'operator.session', {})).state).toBe('setup');
       expect(await refused(core, 'desk.state', {})).toBe('session.locked');

@@ -1,13 +1,14 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../electron/core/db/database';
 import { DatabaseFromTheFutureError, LATEST_VERSION, migrate, type Migration } from '../../../electron/core/db/migrations';
-import { tempDir } from '../../helpers/core';
+import { dataKeyOf, openStationFile, tempDir } from '../../helpers/core';
 
 describe('migration runner', () => {
   it('brings a new database to the latest version and opens in WAL with synchronous=FULL', () => {
-    const db = openDatabase(path.join(tempDir(), 'station.db'));
+    const dir = tempDir();
+    const db = openDatabase(path.join(dir, 'station.db'), dataKeyOf(dir));
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
@@ -17,11 +18,11 @@ describe('migration runner', () => {
 
   it('refuses a database from the future and leaves it untouched', () => {
     const file = path.join(tempDir(), 'station.db');
-    const raw = new Database(file);
+    const raw = openStationFile(file);
     raw.pragma(`user_version = ${LATEST_VERSION + 5}`);
     raw.close();
-    expect(() => openDatabase(file)).toThrow(DatabaseFromTheFutureError);
-    const again = new Database(file);
+    expect(() => openDatabase(file, dataKeyOf(path.dirname(file)))).toThrow(DatabaseFromTheFutureError);
+    const again = openStationFile(file);
     expect(again.pragma('user_version', { simple: true })).toBe(LATEST_VERSION + 5);
     again.close();
   });

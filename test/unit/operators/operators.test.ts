@@ -4,7 +4,7 @@ import { MAX_WRONG_PINS, METHOD_ACCESS, ROLES } from '../../../electron/api/oper
 import { StationCore } from '../../../electron/core/core';
 import { hashPin, PIN_HASH_OPTIONS, pinProblem, verifyPin, waitAfterWrongPins } from '../../../electron/core/operators/pin';
 import { pinHashSchema, type FeedItem } from '../../../hq/protocol';
-import { ok, refused, signInAdmin, TEST_ADMIN, tempDir } from '../../helpers/core';
+import { dataKeyOf, ok, refused, signInAdmin, tempDir, TEST_ADMIN } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 const cores: StationCore[] = [];
@@ -15,7 +15,7 @@ afterEach(() => {
 /** A station whose clock the test moves. */
 function station(dataDir = tempDir()) {
   let now = Date.parse('2026-11-20T08:00:00.000Z');
-  const core = new StationCore({ dataDir, devices: 'off', now: () => new Date(now) });
+  const core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', now: () => new Date(now) });
   cores.push(core);
   return { core, advance: (ms: number) => (now += ms), now: () => now };
 }
@@ -74,7 +74,7 @@ describe('who may call what', () => {
     expect(Object.keys(METHOD_ACCESS).sort()).toEqual([...METHODS].sort());
     expect(Object.keys(argSchemas).sort()).toEqual([...METHODS].sort());
     for (const rule of Object.values(METHOD_ACCESS)) {
-      if (typeof rule === 'string') expect(['signIn', 'status']).toContain(rule);
+      if (typeof rule === 'string') expect(['signIn', 'status', 'self']).toContain(rule);
       else for (const role of rule) expect(ROLES).toContain(role);
     }
     // A site admin may do everything.

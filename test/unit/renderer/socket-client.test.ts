@@ -4,7 +4,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { startKioskHost } from '../../../electron/kiosk/server';
 import type { StationClient } from '../../../renderer/src/api/client';
 import { createSocketClient, type SocketLike } from '../../../renderer/src/api/websocket';
-import { tempDir } from '../../helpers/core';
+import { tempDir, withKey } from '../../helpers/core';
 
 type Call = { type: 'call'; id: number; method: string; args: unknown };
 
@@ -135,7 +135,7 @@ describe('kiosk WebSocket client', () => {
 
   it('says the host refuses the page when it was restarted with a new key, and comes back once given it', async () => {
     const dataDir = tempDir();
-    let host = await startKioskHost({ dataDir, port: 0, rendererDir: tempDir() });
+    let host = await startKioskHost({ ...withKey(dataDir), port: 0, rendererDir: tempDir() });
     const origin = host.url.slice(0, -1);
     // What the browser does: the cookie the launch page set goes with the WebSocket and /healthz.
     let key = host.token;
@@ -150,7 +150,7 @@ describe('kiosk WebSocket client', () => {
     expect((await client.call('operator.session', {})).ok).toBe(true);
 
     await host.close();
-    host = await startKioskHost({ dataDir, port: Number(new URL(origin).port), rendererDir: tempDir() });
+    host = await startKioskHost({ ...withKey(dataDir), port: Number(new URL(origin).port), rendererDir: tempDir() });
     hosts.push(host);
     await until(() => client.connection() === 'locked');
     expect(await client.call('operator.session', {})).toEqual({ ok: false, error: { code: 'host.unreachable', params: { sent: 0 } } });

@@ -1,12 +1,13 @@
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedItem } from '../../../hq/protocol';
 import type { StationCore } from '../../../electron/core/core';
+import { encryptPlainFile } from '../../../electron/core/db/cipher';
 import { openDatabase } from '../../../electron/core/db/database';
 import { migrate } from '../../../electron/core/db/migrations';
 import { personMark } from '../../../electron/core/person/mark';
-import { openCore, ok, refused, tempDir } from '../../helpers/core';
+import { dataKeyOf, openCore, ok, refused, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 let core: StationCore | undefined;
@@ -115,7 +116,9 @@ describe('rounds of the site at a station', () => {
       INSERT INTO tube VALUES ('t1', 'SY1', 10, 'sealed', 'r1', 'st', 'op', 'now', NULL, NULL, NULL, 5);
       INSERT INTO binding VALUES ('b1', 't1', 'p', 'r1', 0, NULL, 'st', 'op', 'now', 6);`);
     db.close();
-    const upgraded = openDatabase(file);
+    // As a Station from before encryption left it: encrypted first, then migrated.
+    encryptPlainFile(file, dataKeyOf(path.dirname(file)));
+    const upgraded = openDatabase(file, dataKeyOf(path.dirname(file)));
     expect(upgraded.prepare('SELECT id, name, closed_at, origin, started_by, operator_id, seq FROM round ORDER BY id').all()).toEqual([
       { id: 'r1', name: '第1轮', closed_at: '2026-11-02T00:00:00Z', origin: 'here', started_by: '东门台', operator_id: 'op', seq: 2 },
       { id: 'r2', name: '第2轮', closed_at: null, origin: 'here', started_by: '东门台', operator_id: 'op', seq: 3 },

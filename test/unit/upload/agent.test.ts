@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
 import type { UploadStatus } from '../../../electron/api/upload';
-import { signInAdmin, tempDir } from '../../helpers/core';
+import { dataKeyOf, signInAdmin, tempDir } from '../../helpers/core';
 import { bindPeople } from '../../e2e/upload-env';
 import { hqSigner } from '../../helpers/hq-signer';
 
@@ -60,7 +60,7 @@ async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
 }
 
 async function enrolledCore(url: string, dataDir = tempDir(), tuning: object = {}): Promise<StationCore> {
-  const c = await signInAdmin(new StationCore({ dataDir, upload: { tuning: { ...FAST, ...tuning } } }));
+  const c = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), upload: { tuning: { ...FAST, ...tuning } } }));
   const r = await c.invoke('upload.enroll', { hqUrl: url, code: CODE });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   // Enrolled, the station's own demo round is over: a site admin starts the site's round.
@@ -275,9 +275,9 @@ describe('enrollment', () => {
   it('a running station enrolled from another process (station enroll) starts uploading by itself', async () => {
     const hq = await stubHq((_req, b) => ack(b!));
     const dataDir = tempDir();
-    core = await signInAdmin(new StationCore({ dataDir, upload: { start: true, tuning: FAST } }));
+    core = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), upload: { start: true, tuning: FAST } }));
     expect(status()).toMatchObject({ enrolled: false, running: false });
-    const other = await signInAdmin(new StationCore({ dataDir }));
+    const other = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
     const enrolled = await other.invoke('upload.enroll', { hqUrl: hq.url, code: CODE });
     other.close();
     expect(enrolled.ok).toBe(true);
@@ -315,7 +315,7 @@ describe('enrollment', () => {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    core = await signInAdmin(new StationCore({ dataDir }));
+    core = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
     const used = await core.invoke('upload.enroll', { hqUrl: url, code: CODE });
     expect(!used.ok && used.error.code).toBe('enroll.codeUsed');
     answer = { status: 200, type: 'text/html', body: '<html>portal</html>', unsigned: true };

@@ -1,9 +1,10 @@
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchSchema, recordDigest } from '../../../hq/protocol';
 import type { StationCore } from '../../../electron/core/core';
 import { JournalReader, buildBatch } from '../../../electron/core/upload/batch';
-import { openCore, ok } from '../../helpers/core';
+import { dataKeyOf, ok, openCore } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 let core: StationCore | undefined;
@@ -23,7 +24,7 @@ async function journalOf(bindings: number): Promise<StationCore> {
 describe('upload batches', () => {
   it('reads contiguous records after the acknowledged point, bounded by count', async () => {
     core = await journalOf(4);
-    reader = new JournalReader(core.db.name);
+    reader = new JournalReader(core.db.name, dataKeyOf(path.dirname(core.db.name)));
     const head = core.journal.lastSeq();
     expect(reader.headSeq()).toBe(head);
     const read = reader.read(2, { maxRecords: 3, maxBytes: 1 << 20 });
@@ -33,7 +34,7 @@ describe('upload batches', () => {
 
   it('bounds a batch by bytes but always carries at least one record', async () => {
     core = await journalOf(6);
-    reader = new JournalReader(core.db.name);
+    reader = new JournalReader(core.db.name, dataKeyOf(path.dirname(core.db.name)));
     const one = reader.read(0, { maxRecords: 100, maxBytes: 10 });
     expect(one).toMatchObject({ fromSeq: 1, toSeq: 1, count: 1 });
     const some = reader.read(0, { maxRecords: 100, maxBytes: 1500 })!;
@@ -44,7 +45,7 @@ describe('upload batches', () => {
 
   it('builds a gzip body HQ accepts, with records exactly as journalled', async () => {
     core = await journalOf(3);
-    reader = new JournalReader(core.db.name);
+    reader = new JournalReader(core.db.name, dataKeyOf(path.dirname(core.db.name)));
     const head = core.journal.lastSeq();
     const batch = await buildBatch('hq-station-1', head, reader.read(0, { maxRecords: 100, maxBytes: 1 << 20 })!);
     const parsed = batchSchema.parse(JSON.parse(gunzipSync(batch.body).toString('utf8')));
@@ -63,7 +64,7 @@ describe('upload batches', () => {
       core!.journal.append({ stationId: core!.identity.station.id, kind: 'operator.signedIn', entityId: `e-${tricky}`, operatorId: `o-${tricky}`, at, payload }),
     )();
     const { hash, prev_hash: prevHash } = core.db.prepare('SELECT hash, prev_hash FROM journal WHERE seq = ?').get(seq) as { hash: string; prev_hash: string };
-    reader = new JournalReader(core.db.name);
+    reader = new JournalReader(core.db.name, dataKeyOf(path.dirname(core.db.name)));
     const read = reader.read(seq - 1, { maxRecords: 10, maxBytes: 1 << 20 })!;
     expect(read.records.length).toBe(Buffer.byteLength(read.records.toString('utf8')));
     expect(JSON.parse(read.records.toString('utf8'))).toEqual([
@@ -81,7 +82,7 @@ describe('upload batches', () => {
         insert.run(seq, core!.identity.station.id, 'operator.signedIn', `op-${seq}`, `op-${seq}`, new Date().toISOString(), JSON.stringify({ code: `C${seq}` }));
       }
     })();
-    reader = new JournalReader(core.db.name);
+    reader = new JournalReader(core.db.name, dataKeyOf(path.dirname(core.db.name)));
     const head = core.journal.lastSeq();
     for (const [after, limits] of [
       [0, { maxRecords: 5000, maxBytes: 1 << 20 }],

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
-import { folderWithAdmin, signInAdmin, staffArgs, tempDir } from '../../helpers/core';
+import { dataKeyOf, folderWithAdmin, signInAdmin, staffArgs, tempDir } from '../../helpers/core';
 import { hqSigner } from '../../helpers/hq-signer';
 import { ROOT, STATION_BIN } from '../../helpers/station-process';
 
@@ -41,7 +41,7 @@ afterEach(async () => {
 
 /** The station's stored link and its key file agree with what HQ holds for that station. */
 async function expectOneValidLink(dataDir: string, enrolled: Map<string, string>): Promise<void> {
-  const core = await signInAdmin(new StationCore({ dataDir }));
+  const core = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
   try {
     const status = await core.invoke('upload.status', {});
     if (!status.ok) throw new Error(status.error.code);
@@ -59,7 +59,7 @@ describe('two enrollments at once', () => {
   it('a double click: one enrolls, the other is told one is under way; one key, the one HQ knows', async () => {
     const hq = await slowHq(300);
     const dataDir = tempDir();
-    const core = await signInAdmin(new StationCore({ dataDir }));
+    const core = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
     const [a, b] = await Promise.all([
       core.invoke('upload.enroll', { hqUrl: hq.url, code: hq.codes[0] }),
       core.invoke('upload.enroll', { hqUrl: hq.url, code: hq.codes[1] }),
@@ -73,8 +73,8 @@ describe('two enrollments at once', () => {
   it('two cores on one folder (the app and station enroll): the later one finds the link and keeps the key', async () => {
     const hq = await slowHq(300);
     const dataDir = tempDir();
-    const app = await signInAdmin(new StationCore({ dataDir }));
-    const cli = await signInAdmin(new StationCore({ dataDir }));
+    const app = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
+    const cli = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
     const first = app.invoke('upload.enroll', { hqUrl: hq.url, code: hq.codes[0] });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const during = await cli.invoke('upload.enroll', { hqUrl: hq.url, code: hq.codes[1] });

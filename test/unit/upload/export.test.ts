@@ -9,7 +9,7 @@ import { createHqServer, type HqServer } from '../../../hq/server';
 import { exportCommand } from '../../../electron/cli/commands/export';
 import { StationCore } from '../../../electron/core/core';
 import { writeExportFile } from '../../../electron/core/upload/export';
-import { ok, signInAdmin, tempDir } from '../../helpers/core';
+import { dataKeyOf, ok, signInAdmin, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 let hq: HqServer | undefined;
@@ -26,7 +26,7 @@ async function enrolledStationWithRecords(): Promise<{ dataDir: string; url: str
   const url = await hq.listen(0);
   const { code } = await hq.createEnrollmentCode('site-x', '导出测试');
   const dataDir = tempDir();
-  core = await signInAdmin(new StationCore({ dataDir }));
+  core = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
   await ok(core, 'upload.enroll', { hqUrl: url, code });
   await ok(core, 'round.start', { name: '第1轮全员核酸' });
   await ok(core, 'scan.submit', { text: tubeCode(1), source: 'manual' });
@@ -94,15 +94,15 @@ describe('station export', () => {
     const head = core!.journal.lastSeq();
     await core!.writer.run(() => core!.db.prepare('UPDATE upload_state SET acked_through = ?').run(head - 2));
     const out = path.join(tempDir(), 'part.json');
-    expect(await writeExportFile(dataDir, out)).toMatchObject({ fromSeq: head - 1, toSeq: head, records: 2 });
+    expect(await writeExportFile(dataDir, dataKeyOf(dataDir), out)).toMatchObject({ fromSeq: head - 1, toSeq: head, records: 2 });
     await core!.writer.run(() => core!.db.prepare('UPDATE upload_state SET acked_through = ?').run(head));
-    expect(await writeExportFile(dataDir, path.join(tempDir(), 'none.json'))).toBeNull();
+    expect(await writeExportFile(dataDir, dataKeyOf(dataDir), path.join(tempDir(), 'none.json'))).toBeNull();
   });
 
   it('a station enrolled before export files were encrypted takes HQ’s export key from its next signed feed page', async () => {
     const { dataDir } = await enrolledStationWithRecords();
     await core!.writer.run(() => core!.db.prepare('UPDATE hq_link SET hq_export_key = NULL').run());
-    await expect(writeExportFile(dataDir, path.join(tempDir(), 'x.json'))).rejects.toThrow(/export key/);
+    await expect(writeExportFile(dataDir, dataKeyOf(dataDir), path.join(tempDir(), 'x.json'))).rejects.toThrow(/export key/);
     core!.upload.start();
     const deadline = Date.now() + 20_000;
     // Until the key is there and the uploads are done (a batch cut off would keep HQ waiting for it on close).
@@ -110,15 +110,15 @@ describe('station export', () => {
     const out = path.join(tempDir(), 'later.json');
     // Offline again, with nothing acknowledged: everything is exported.
     core!.close();
-    core = new StationCore({ dataDir });
+    core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) });
     await core.writer.run(() => core!.db.prepare('UPDATE upload_state SET acked_through = 0').run());
-    expect(await writeExportFile(dataDir, out)).toMatchObject({ fromSeq: 1 });
+    expect(await writeExportFile(dataDir, dataKeyOf(dataDir), out)).toMatchObject({ fromSeq: 1 });
     expect(await hq!.importExport(fs.readFileSync(out))).toMatchObject({ ok: true });
   });
 
   it('refuses a station that is not enrolled', async () => {
     const dataDir = tempDir();
-    new StationCore({ dataDir }).close();
-    await expect(writeExportFile(dataDir, path.join(dataDir, 'x.json'))).rejects.toThrow(/not enrolled/);
+    new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }).close();
+    await expect(writeExportFile(dataDir, dataKeyOf(dataDir), path.join(dataDir, 'x.json'))).rejects.toThrow(/not enrolled/);
   });
 });

@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
 import { LATEST_VERSION, migrate } from '../../../electron/core/db/migrations';
 import { GENESIS_HASH } from '../../../hq/chain';
-import { ok, signInAdmin, TEST_ADMIN, tempDir } from '../../helpers/core';
+import { dataKeyOf, ok, openStationFile, signInAdmin, tempDir, TEST_ADMIN } from '../../helpers/core';
 import { bindPeople, personId } from '../../e2e/upload-env';
 
 let core: StationCore | undefined;
@@ -16,7 +16,7 @@ afterEach(() => {
 
 /** A desk with a few tubes of people bound: person, tube and binding entries. */
 async function deskWithJournal(dataDir = tempDir()): Promise<StationCore> {
-  const c = await signInAdmin(new StationCore({ dataDir, devices: 'off' }));
+  const c = await signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' }));
   await bindPeople(c, 12, 5);
   return c;
 }
@@ -96,7 +96,7 @@ describe('station migration 9 (journal chain)', () => {
     core = undefined;
 
     // The same desk as Station at schema 8 left it: no chain, a frozen batch without one.
-    const db = new Database(path.join(dataDir, 'station.db'));
+    const db = openStationFile(path.join(dataDir, 'station.db'));
     db.exec(`
       DROP TRIGGER journal_no_update;
       ALTER TABLE journal DROP COLUMN prev_hash; ALTER TABLE journal DROP COLUMN hash; ALTER TABLE journal DROP COLUMN salt;
@@ -110,7 +110,7 @@ describe('station migration 9 (journal chain)', () => {
 
     const copy = path.join(tempDir(), 'station.db');
     fs.copyFileSync(path.join(dataDir, 'station.db'), copy);
-    const migrated = new Database(copy);
+    const migrated = openStationFile(copy, {}, dataDir);
     expect(migrate(migrated)).toBe(LATEST_VERSION);
     const after = rows(migrated);
     expect(after.map((r) => ({ seq: r.seq, kind: r.kind, payload: r.payload }))).toEqual(before);
@@ -119,7 +119,7 @@ describe('station migration 9 (journal chain)', () => {
     expect(migrated.prepare('SELECT count(*) AS n FROM upload_batch').get()).toEqual({ n: 0 });
     migrated.close();
 
-    core = new StationCore({ dataDir, devices: 'off' });
+    core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
     // Schema 8 had no PINs (migration 10 leaves operators without one): the first-run step makes a site admin.
     await ok(core, 'operator.setup', { ...TEST_ADMIN, code: 'T002', badge: 'OP0902' });
     expect(core.journal.lastSeq()).toBeGreaterThan(before.length);

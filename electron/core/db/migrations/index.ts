@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-upload';
 import { migration0003 } from './0003-site-desks';
@@ -9,6 +9,7 @@ import { migration0007 } from './0007-coverage-totals';
 import { migration0008 } from './0008-own-marks-again';
 import { migration0009 } from './0009-journal-chain';
 import { migration0010 } from './0010-operators';
+import { migration0011 } from './0011-temporary-pin';
 
 export type Migration = {
   version: number;
@@ -23,7 +24,7 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
