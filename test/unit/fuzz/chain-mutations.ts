@@ -67,7 +67,6 @@ const flipHex = (text: string, at: number): string => {
 /** A change to a valid chain; `valid`: what it makes is still one HQ must take (a shorter one, a purged entry). */
 export type Mutation = { name: string; apply(b: Chained, ctx: Context): { value: unknown; valid: boolean } | { text: string } };
 
-
 const at = (n: number, length: number): number => n % Math.max(1, length);
 const oddValue = fc.oneof(jsonValue(1), anyText(8), fc.constantFrom('张三', '\u0000', '', -1, 1e308, 'x'.repeat(1 << 20), GENESIS_HASH, 'F'.repeat(64)));
 

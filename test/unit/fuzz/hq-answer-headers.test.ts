@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -156,7 +156,7 @@ function content(a: { status: number; body: Buffer; headers: Header[] }): string
 const wellFormed = (headers: Header[]): boolean => headers.every(([, v]) => !Buffer.from(v, 'latin1').some((c) => (c < 0x20 && c !== 0x09) || c === 0x7f));
 
 /** Writes an answer byte for byte, headers as given (a proxy or a man in the middle need not speak HTTP politely). */
-function writeRaw(socket: import('node:net').Socket, a: OnTheWay): void {
+function writeRaw(socket: Socket, a: OnTheWay): void {
   const head = [`HTTP/1.1 ${a.status} X`, 'content-type: application/json', `content-length: ${a.body.length}`, 'connection: close', ...a.headers.map(([n, v]) => `${n}: ${v}`)].join('\r\n');
   socket.end(Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), a.body]));
 }
