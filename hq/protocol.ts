@@ -978,7 +978,8 @@ export type Held = { through: number; head: string | null };
 
 export function parseHeld(header: string | null): Held | null {
   const m = header === null ? null : /^(\d{1,16}):([0-9a-f]{64}|-)$/.exec(header);
-  return m ? { through: Number(m[1]), head: m[2] === '-' ? null : m[2]! } : null;
+  // Sixteen digits go past 2^53: such a number would be read as a neighbour of itself.
+  return m && Number.isSafeInteger(Number(m[1])) ? { through: Number(m[1]), head: m[2] === '-' ? null : m[2]! } : null;
 }
 
 export function heldHeader(held: Held): string {
