@@ -31,8 +31,13 @@ async function enrolledStationWithRecords(): Promise<{ dataDir: string; url: str
   await ok(core, 'round.start', { name: '第1轮全员核酸' });
   await ok(core, 'scan.submit', { text: tubeCode(1), source: 'manual' });
   for (let i = 1; i <= 5; i++) await ok(core, 'scan.submit', { text: idNumber(i), source: 'manual' });
+  // A walk-in's registration code: a name and a phone travel in the export too.
+  await ok(core, 'scan.submit', { text: JSON.stringify(WALK_IN), source: 'manual' });
   return { dataDir, url };
 }
+
+/** Someone with a registration code, not on any roster. */
+const WALK_IN = { name: '欧阳明远', idCard: idNumber(6), phone: '13912345678' };
 
 describe('station export', () => {
   it('writes a file encrypted to HQ and signed, of everything unacknowledged, that HQ imports with its usual dedup', async () => {
@@ -46,9 +51,9 @@ describe('station export', () => {
     const file = JSON.parse(bytes.toString('utf8')) as EncryptedExportFile;
     expect(file).toMatchObject({ version: 2, cipher: 'x25519-hkdf-sha256-aes-256-gcm' });
     const sealed = Buffer.from(file.export, 'base64');
-    for (let i = 1; i <= 5; i++) {
-      expect(bytes.includes(idNumber(i))).toBe(false);
-      expect(sealed.includes(idNumber(i))).toBe(false);
+    for (const personal of [...[1, 2, 3, 4, 5].map(idNumber), WALK_IN.name, WALK_IN.phone, WALK_IN.idCard]) {
+      expect(bytes.includes(personal), personal).toBe(false);
+      expect(sealed.includes(personal), personal).toBe(false);
     }
     expect(() => gunzipSync(sealed)).toThrow();
     // Only HQ's export key opens it: not another key, so not the station (which never had HQ's).
