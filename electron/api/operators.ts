@@ -177,6 +177,8 @@ const ANY: readonly Role[] = ROLES;
 /** The sampling desk: the information collector scans, the sampler confirms, the site admin does both. */
 const DESK: readonly Role[] = ['collector', 'sampler', 'admin'];
 const ADMIN: readonly Role[] = ['admin'];
+/** The gate: the gate keeper scans, measures and records; the site admin does too. */
+const GATE: readonly Role[] = ['gatekeeper', 'admin'];
 
 /**
  * Every method of the API and who may call it. A `{ [M in Method]: … }`: a method added to the
@@ -260,6 +262,20 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'coverage.exempt': ADMIN,
   'coverage.unexempt': ADMIN,
   'coverage.export': ADMIN,
+
+  // Which screen the station shows (desk, gate, sentinel), signed in or not; no personal data.
+  'station.workplace': 'status',
+  'station.setWorkplace': ADMIN,
+  'gate.settings': GATE,
+  'gate.setDirection': GATE,
+  'gate.scan': GATE,
+  'gate.passage': GATE,
+  'gate.recent': GATE,
+  'gate.reading': GATE,
+  'gate.remeasure': GATE,
+  'gate.refer': GATE,
+  'gate.keyPersonAction': GATE,
+  'gate.counts': GATE,
 };
 
 /** Whether an active session of `role` may call `method`. */

@@ -1,5 +1,6 @@
 import { splitPersonal } from '../../../hq/chain';
 import type { CoreContext } from '../context';
+import { purgeGatePersonalData } from '../gate/retention';
 import { createLogger } from '../log';
 
 const log = createLogger('retention');
@@ -17,7 +18,8 @@ export type PurgeSummary = { entries: number; persons: number; confirmedThrough:
  * of the `person` rows are removed, for records HQ has confirmed it holds with this journal's own
  * chain (`upload_state.confirmed_through`, from HQ's signed answers; a bare ack is not enough).
  * What stays: every entry and its place in the chain, tubes, bindings and their counts. A person
- * with an open re-test, or with a binding not yet confirmed or within the period, keeps their data.
+ * with an open re-test, or with a binding or gate passage not yet confirmed or within the period,
+ * keeps their data. The gate's own personal fields go too (`gate/retention.ts`).
  */
 export class Retention {
   private timer: NodeJS.Timeout | null = null;
@@ -58,7 +60,8 @@ export class Retention {
       if (n < PURGE_PAGE) break;
     }
     const persons = await this.ctx.writer.run(() => this.purgePersons(confirmedThrough, olderThan));
-    if (entries + persons > 0) log.info({ entries, persons, confirmedThrough, olderThan }, 'personal data past its retention period purged');
+    const gateRows = await this.ctx.writer.run(() => purgeGatePersonalData(this.ctx.db, confirmedThrough, olderThan));
+    if (entries + persons + gateRows > 0) log.info({ entries, persons, gateRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
     return { entries, persons, confirmedThrough, olderThan };
   }
 
@@ -78,6 +81,7 @@ export class Retention {
         `UPDATE person SET person_key = 'purged:' || id, id_number = NULL, reg_code = NULL, name = NULL, phone = NULL
          WHERE person_key NOT LIKE 'purged:%' AND seq <= @through AND at < @olderThan
            AND NOT EXISTS (SELECT 1 FROM binding b WHERE b.person_id = person.id AND (b.seq > @through OR b.at >= @olderThan))
+           AND NOT EXISTS (SELECT 1 FROM gate_passage g WHERE g.person_id = person.id AND (g.seq > @through OR g.at >= @olderThan))
            AND NOT EXISTS (SELECT 1 FROM retest_task r WHERE r.person_id = person.id AND r.state = 'open')`,
       )
       .run({ through, olderThan }).changes;
