@@ -21,7 +21,9 @@
  *   (a) q.at - E <= r.at < q.at + W, and
  *   (b) no presentation of another owner lies strictly between r.at and q.at.
  * The reading is attached when all its candidates have one owner and that owner is a passage;
- * with candidates of two owners it is `ambiguous`; with none, or only nobody, `unmatched`.
+ * with candidates of two owners it is `ambiguous`; with none, or only nobody, `unmatched`. (b) is
+ * what lets a busy gate attach at all: a reading right after B's scan is B's, though A, scanned
+ * just before B, is still within the window.
  *
  * Why it never attaches a reading to someone it was not measured on: say r was measured on person
  * k and its candidates all belong to passage O of another person j. If j came after k, q (O's

@@ -102,6 +102,13 @@ describe('the reading rule (cases)', () => {
     expect(m.reading(reading('r', 12_000), 30_500)).toMatchObject({ passageId: 'A', cause: 'matched' });
   });
 
+  it('gives a reading right after a scan to that person, though the one before is still within the window', () => {
+    const m = new ReadingMatcher<Reading>(() => window);
+    m.present(10_000, 'A');
+    m.present(13_000, 'B');
+    expect(m.reading(reading('r', 15_000), 17_001)).toMatchObject({ passageId: 'B', cause: 'matched' });
+  });
+
   it('attaches to neither when the next person was scanned right after it', () => {
     const m = new ReadingMatcher<Reading>(() => window);
     m.present(10_000, 'A');
