@@ -1,10 +1,12 @@
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatePassageView, GateScanOutcome } from '../../../electron/api/gate';
 import type { WireEvent } from '../../../electron/api/wire';
 import { StationCore } from '../../../electron/core/core';
 import { SIM_SCANNER_ID, SIM_THERMOMETER_ID } from '../../../electron/core/devices/simulation';
 import { personMark } from '../../../electron/core/person/mark';
-import type { FeedItem } from '../../../hq/protocol';
+import { checkJournalFile } from '../../../electron/core/journal';
+import { checkRecord, type FeedItem } from '../../../hq/protocol';
 import { dataKeyOf, ok, refused, signInAdmin, tempDir, TEST_ADMIN, withKey } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 import { until } from '../../helpers/pty';
@@ -354,6 +356,49 @@ describe('who may use the gate', () => {
     const again = new StationCore({ ...withKey(dataDir), devices: 'off' });
     cores.push(again);
     expect(await ok(again, 'station.workplace', {})).toEqual({ workplace: 'sentinel', direction: 'in' });
+  });
+});
+
+describe('the gate’s records at HQ and after the retention period', () => {
+  it('journals entries HQ accepts, and purges households, list reasons and notes with the persons, keeping the chain and the counts', async () => {
+    const g = await gate({ roster: ['1', '2'] });
+    const list: FeedItem = { cursor: 1, kind: 'keyperson.list', payload: { listId: 'kp-1', persons: [{ idNumber: idNumber(2), name: '', reason: '密接' }] } };
+    await g.core.writer.run(() => g.core.feed.apply([list], new Date(g.now()).toISOString()));
+    const a = await scan(g.core, idNumber(1));
+    await ok(g.core, 'gate.reading', { passageId: a.id, celsius: 38.4 });
+    await ok(g.core, 'gate.reading', { passageId: a.id, celsius: 38.3 });
+    await ok(g.core, 'gate.refer', { passageId: a.id, destination: '发热门诊', escort: '王值守', note: '咳嗽' });
+    const b = await scan(g.core, idNumber(2));
+    await ok(g.core, 'gate.keyPersonAction', { passageId: b.id, action: 'reported', note: '已报社区网格员' });
+    g.reading(36.6);
+    await g.core.gate.checkDue();
+    g.advance(3000);
+    await g.core.gate.checkDue();
+    await ok(g.core, 'operator.signIn', { code: TEST_ADMIN.code, pin: TEST_ADMIN.pin });
+    await ok(g.core, 'station.setWorkplace', { workplace: 'sentinel' });
+    const entries = g.core.journal.readAfter(0, 10_000);
+    const kinds = new Set(entries.map((e) => e.kind));
+    for (const kind of ['gate.passage', 'gate.reading', 'gate.referral', 'gate.keyPersonAction', 'station.workplaceSet']) expect(kinds).toContain(kind);
+    for (const e of entries) expect(checkRecord({ seq: e.seq, kind: e.kind, entityId: e.entityId, operatorId: e.operatorId, at: e.at, payload: e.payload }), e.kind).toMatchObject({ ok: true });
+
+    // HQ confirmed it all, and the site keeps personal data 15 days.
+    g.core.db.prepare('UPDATE upload_state SET confirmed_through = ?').run(g.core.journal.lastSeq());
+    g.core.identity.site.config = { ...g.core.identity.site.config, retention: { personalDataDays: 15 } };
+    g.advance(16 * 86_400_000);
+    await g.core.retention.purge();
+    const text = JSON.stringify([
+      g.core.db.prepare('SELECT household, key_person FROM gate_passage').all(),
+      g.core.db.prepare('SELECT note FROM gate_referral').all(),
+      g.core.db.prepare('SELECT note FROM gate_key_person_action').all(),
+      g.core.db.prepare(`SELECT payload FROM journal WHERE kind LIKE 'gate.%'`).all(),
+    ]);
+    for (const gone of ['1-1-10', '密接', '咳嗽', '已报社区网格员', idNumber(1)]) expect(text).not.toContain(gone);
+    expect(g.core.db.prepare('SELECT count(*) AS n FROM person WHERE id_number IS NOT NULL').get()).toEqual({ n: 0 });
+    expect((await checkJournalFile(path.join(g.dataDir, 'station.db'), dataKeyOf(g.dataDir))).ok).toBe(true);
+    await ok(g.core, 'operator.signIn', { code: KEEPER.code, pin: KEEPER.pin });
+    const counts = await ok(g.core, 'gate.counts', { day: '2026-11-20' });
+    expect(counts).toMatchObject({ in: 2, fevers: 1, referrals: 1, keyPersons: 1 });
+    expect((await ok(g.core, 'gate.passage', { id: b.id })).verdict.reasons).toContain('keyPerson');
   });
 });
 
