@@ -220,9 +220,12 @@ export const PAYLOAD_SCHEMAS = {
   'station.identified': z.object({ siteId: id, number: stationNumberSchema, name: text }),
   /** entityId: the operator. `pinHash` (Argon2id, never the PIN) since stations sign staff in with one. */
   'operator.created': z.object({ code, name: text, role: z.string().min(1).max(32), badge: optionalText, pinHash: pinHashSchema.nullish() }),
-  /** entityId: the operator; a site admin changed them at this station (or wrong PINs locked them out): their state after it. */
+  /**
+   * entityId: the operator; a site admin changed them at this station (or wrong PINs locked them
+   * out, or they changed their own PIN: `pinChanged`): their state after it.
+   */
   'operator.changed': z.object({
-    change: z.enum(['updated', 'pinSet', 'disabled', 'enabled', 'unlocked', 'lockedOut']),
+    change: z.enum(['updated', 'pinSet', 'pinChanged', 'disabled', 'enabled', 'unlocked', 'lockedOut']),
     code,
     name: text,
     role: operatorRoleSchema,
@@ -233,10 +236,13 @@ export const PAYLOAD_SCHEMAS = {
   }),
   /** entityId: the operator; `method` since stations check PINs (badge, staff code, or the first-run screen). */
   'operator.signedIn': z.object({ code, method: z.enum(['badge', 'code', 'setup']).optional() }),
-  /** A refused sign-in (never the PIN): entityId the operator, or the station when nobody known was named. */
+  /**
+   * A refused sign-in (never the PIN): entityId the operator, or the station when nobody known was
+   * named. `pinChange`: the current PIN given to change it was refused, counted like a sign-in's.
+   */
   'operator.signInFailed': z.object({
     code: code.nullable(),
-    method: z.enum(['badge', 'code']),
+    method: z.enum(['badge', 'code', 'pinChange']),
     reason: z.enum(['pinWrong', 'tooSoon', 'lockedOut', 'disabled', 'noPin', 'unknown']),
     wrongPins: z.number().int().min(1).max(1000).optional(),
   }),

@@ -5,7 +5,7 @@
  * renderer alike (the screen hides what a role may not do; the core refuses it).
  */
 import { z } from 'zod';
-import type { Method } from './contract';
+import type { EventName, Events, Method } from './contract';
 
 /** The roles of a site's staff (the `operator.role` CHECK names). */
 export const ROLES = ['collector', 'sampler', 'gatekeeper', 'transporter', 'admin'] as const;
@@ -17,6 +17,10 @@ export type OperatorErrorCode =
   | 'operator.forbidden'
   /** Nobody is signed in, or the screen is locked: sign in first. params: method. */
   | 'session.locked'
+  /** Signed in with a PIN a site admin set: the operator chooses their own first (`operator.changePin`). params: method. */
+  | 'operator.pinChangeNeeded'
+  /** A site admin's own PIN is changed with their current one (`operator.changePin`), never reset. */
+  | 'operator.ownPin'
   /** No operator has this staff code or badge. */
   | 'operator.unknown'
   /** Wrong PIN; params: remaining (tries before the operator is locked), waitSeconds (before the next try). */
@@ -46,7 +50,9 @@ export type OperatorErrorCode =
   | 'pin.tooLong'
   | 'pin.notDigits'
   /** A PIN anyone would try first; params: rule (repeat, sequence, pattern, list). */
-  | 'pin.tooCommon';
+  | 'pin.tooCommon'
+  /** The new PIN is the one it replaces. */
+  | 'pin.sameAsOld';
 
 export const PIN_MIN_DIGITS = 6;
 export const PIN_MAX_DIGITS = 12;
@@ -61,12 +67,14 @@ export type OperatorBrief = { id: string; code: string; name: string; role: Role
 /**
  * The station's session: one desk, one screen, one operator at a time. `setup`: no operator can
  * sign in yet (first run, or an upgraded station), the first site admin is to be created.
+ * `pinChange`: signed in with a PIN a site admin set for them; they choose their own before
+ * anything else.
  */
-export type SessionState = 'setup' | 'signedOut' | 'locked' | 'active';
+export type SessionState = 'setup' | 'signedOut' | 'locked' | 'pinChange' | 'active';
 
 export type SessionView = {
   state: SessionState;
-  /** Signed in (active), or whose session the lock screen holds (locked). */
+  /** Signed in (active, pinChange), or whose session the lock screen holds (locked). */
   operator: OperatorBrief | null;
   site: { name: string };
   station: { name: string; number: number };
@@ -83,6 +91,8 @@ export type SessionView = {
 export type OperatorRecord = OperatorBrief & {
   badge: string | null;
   hasPin: boolean;
+  /** Their PIN was set by a site admin here: they choose their own at their next sign-in. */
+  mustChangePin: boolean;
   disabled: boolean;
   lockedOut: boolean;
   /** Wrong PINs in a row at this station. */
@@ -127,6 +137,8 @@ export const operatorArgs = {
   'operator.create': z.object({ name, code: staffCode, role: roleSchema, badge: badge.optional(), pin }).strict(),
   'operator.update': z.object({ id, name: name.optional(), role: roleSchema.optional(), badge: badge.nullable().optional() }).strict(),
   'operator.resetPin': z.object({ id, pin }).strict(),
+  /** The signed-in operator's own PIN: the current one (checked and counted like a sign-in), and the new one. */
+  'operator.changePin': z.object({ pin, newPin: pin }).strict(),
   'operator.disable': z.object({ id }).strict(),
   'operator.enable': z.object({ id }).strict(),
   'operator.unlock': z.object({ id }).strict(),
@@ -149,6 +161,7 @@ export type OperatorHandlers = {
   'operator.create': { args: Args<'operator.create'>; value: OperatorRecord };
   'operator.update': { args: Args<'operator.update'>; value: OperatorRecord };
   'operator.resetPin': { args: Args<'operator.resetPin'>; value: OperatorRecord };
+  'operator.changePin': { args: Args<'operator.changePin'>; value: SessionView };
   'operator.disable': { args: Args<'operator.disable'>; value: OperatorRecord };
   'operator.enable': { args: Args<'operator.enable'>; value: OperatorRecord };
   'operator.unlock': { args: Args<'operator.unlock'>; value: OperatorRecord };
@@ -169,9 +182,11 @@ export type OperatorEvents = {
 /**
  * `signIn`: needed to sign in, so allowed to anyone at the screen, signed in or not.
  * `status`: harmless reads the lock screen shows (no personal data), allowed when locked too.
+ * `self`: the signed-in operator's own session, whatever their role; also while they must choose
+ * their own PIN (`pinChange`).
  * A list of roles: only an active session whose operator has one of them.
  */
-export type Access = 'signIn' | 'status' | readonly Role[];
+export type Access = 'signIn' | 'status' | 'self' | readonly Role[];
 
 const ANY: readonly Role[] = ROLES;
 /** The sampling desk: the information collector scans, the sampler confirms, the site admin does both. */
@@ -189,9 +204,10 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'operator.identify': 'signIn',
   'operator.signIn': 'signIn',
   'operator.setup': 'signIn',
-  'operator.lock': ANY,
-  'operator.signOut': ANY,
-  'operator.activity': ANY,
+  'operator.lock': 'self',
+  'operator.signOut': 'self',
+  'operator.activity': 'self',
+  'operator.changePin': 'self',
   'operator.list': ADMIN,
   'operator.create': ADMIN,
   'operator.update': ADMIN,
@@ -281,5 +297,43 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
 /** Whether an active session of `role` may call `method`. */
 export function roleMay(role: Role, method: Method): boolean {
   const access = METHOD_ACCESS[method];
-  return access === 'signIn' || access === 'status' || access.includes(role);
+  return typeof access === 'string' || access.includes(role);
 }
+
+/**
+ * Which method's data each event carries: the core sends an event only while that method could
+ * be called (`METHOD_ACCESS`). So a locked screen, or anything connected while nobody is signed
+ * in, receives what the lock screen shows and nothing else (no names, no tubes, no counts of
+ * the round), and a role receives only what it may read. A function decides by the payload.
+ * A `{ [E in EventName]: … }`: an event added to the contract fails the type check here until
+ * someone decides what it carries.
+ */
+export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Events[E]) => Method) } = {
+  // The lock screen: who is signed in or locked, and the upload indicator.
+  'operator.session': 'operator.session',
+  'upload.status': 'upload.status',
+  // A badge on a serial or HID scanner is a sign-in step (whose PIN to ask), also on the lock
+  // screen, and so is its refusal; any other outcome is the desk's (a person bound, their name).
+  'scan.outcome': ({ result }) =>
+    (result.ok ? result.value.kind === 'operator.pinNeeded' : result.error.code.startsWith('operator.') || result.error.code === 'session.locked') ? 'operator.identify' : 'scan.submit',
+
+  'desk.changed': 'desk.state',
+  'results.changed': 'retest.list',
+  'label.job': 'label.print',
+  'rounds.changed': 'round.list',
+  // Which devices there are and how they are, and a thermometer's reading: for signed-in staff only.
+  'device.status': 'devices.list',
+  'thermometer.reading': 'devices.list',
+  'roster.progress': 'roster.read',
+  'roster.changed': 'roster.read',
+  'coverage.changed': 'coverage.view',
+  'operators.changed': 'operator.list',
+  // Which screen the station shows (desk, gate, sentinel) and the gate's direction: no personal
+  // data, and the lock screen shows the right screen behind it.
+  'station.workplace': 'station.workplace',
+  'gate.passage': 'gate.passage',
+  'gate.reading': 'gate.passage',
+  // As at the desk: a device scan refused because nobody may scan now is the lock screen's; any other outcome is the gate's (a person, their name).
+  'gate.scanned': ({ result }) =>
+    (result.ok ? result.value.kind === 'operator.pinNeeded' : result.error.code.startsWith('operator.') || result.error.code === 'session.locked') ? 'operator.identify' : 'gate.scan',
+};

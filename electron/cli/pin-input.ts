@@ -72,4 +72,5 @@ export async function signInSiteAdmin(core: StationCore, values: { staff?: strin
   const signedIn = await core.invoke('operator.signIn', { code: values.staff, pin });
   if (!signedIn.ok) throw new Error(`sign-in refused: ${signedIn.error.code}${signedIn.error.params ? ` ${JSON.stringify(signedIn.error.params)}` : ''}`);
   if (signedIn.value.operator?.role !== 'admin') throw new Error(`operator ${values.staff} is not a site admin of this station`);
+  if (signedIn.value.state === 'pinChange') throw new Error(`${values.staff} signed in with a temporary PIN a site admin set: sign in on the station's screen and choose a new PIN first`);
 }

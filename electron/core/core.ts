@@ -11,7 +11,7 @@ import {
   type ValueOf,
 } from '../api/contract';
 import type { DeviceHandlers, DeviceMode } from '../api/devices';
-import { METHOD_ACCESS, type OperatorHandlers } from '../api/operators';
+import { EVENT_ACCESS, METHOD_ACCESS, type OperatorHandlers } from '../api/operators';
 import type { LabelHandlers } from '../api/labels';
 import type { CoverageHandlers } from '../api/coverage';
 import type { RosterHandlers } from '../api/roster';
@@ -144,6 +144,7 @@ export class StationCore {
         // A question asked of one operator is not the next one's to answer.
         this.desk.dropPending();
         this.emit('operator.session', view);
+        if (view.state === 'active') this.resend();
       },
     });
     // Every record carries the operator signed in when it is written.
@@ -419,12 +420,20 @@ export class StationCore {
    */
   private refusal(method: Method): ApiError | null {
     this.session.lockIfIdle();
+    const refusal = this.access(method);
+    if (!refusal && (method === 'scan.submit' || method === 'gate.scan')) this.session.touch();
+    return refusal;
+  }
+
+  /** Whether `method` could be called now; nothing else (events are held to it too). */
+  private access(method: Method): ApiError | null {
     const access = METHOD_ACCESS[method];
     if (access === 'signIn' || access === 'status') return null;
+    if (!this.session.open()) return { code: 'session.locked', params: { method } };
+    if (access === 'self') return null;
     const operator = this.session.active();
-    if (!operator) return { code: 'session.locked', params: { method } };
+    if (!operator) return { code: 'operator.pinChangeNeeded', params: { method } };
     if (!access.includes(operator.role)) return { code: 'operator.forbidden', params: { method, role: operator.role, needed: access.join(',') } };
-    if (method === 'scan.submit' || method === 'gate.scan') this.session.touch();
     return null;
   }
 
@@ -433,8 +442,26 @@ export class StationCore {
     return this.call(method, args) as Promise<Result<ValueOf<M>>>;
   }
 
+  /**
+   * Tells every subscriber (each screen, whichever host) of an event, unless it carries what
+   * nobody could read now (`EVENT_ACCESS`): a locked screen, or a page connected while nobody is
+   * signed in, receives no names, tubes or counts, whatever it asks. What it missed is sent
+   * again when someone signs in (`resend`).
+   */
   emit<E extends EventName>(event: E, payload: Events[E]): void {
+    if (this.closed || !this.hasSubscribers()) return;
+    const carries = EVENT_ACCESS[event] as Method | ((p: Events[E]) => Method);
+    this.session.lockIfIdle();
+    if (this.access(typeof carries === 'function' ? carries(payload) : carries)) return;
     this.events.emit('event', { type: 'event', event, payload } as WireEvent);
+  }
+
+  /** Signed in (or unlocked): the state events held back while locked, as it is now, for whoever may read it. */
+  private resend(): void {
+    if (!this.hasSubscribers()) return;
+    this.emit('desk.changed', this.desk.state());
+    this.emit('rounds.changed', { current: this.rounds.current() });
+    this.emit('results.changed', { openRetests: this.upload.results.openCount() });
   }
 
   hasSubscribers(): boolean {

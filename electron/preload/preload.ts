@@ -79,6 +79,7 @@ const api = {
   'operator.create': command('operator.create'),
   'operator.update': command('operator.update'),
   'operator.resetPin': command('operator.resetPin'),
+  'operator.changePin': command('operator.changePin'),
   'operator.disable': command('operator.disable'),
   'operator.enable': command('operator.enable'),
   'operator.unlock': command('operator.unlock'),

@@ -9,7 +9,7 @@ import { createHqServer } from '../../hq/server';
 import { coverageView, recountCoverage } from '../../hq/domains/coverage';
 import { currentRosterImport } from '../../hq/domains/roster';
 import { benchId, LEDGER_HEADER, ledgerRow, writeLedgerCsv } from '../helpers/bench-ledger';
-import { dataKeyOf, folderWithAdmin, staffArgs, tempDir } from '../helpers/core';
+import { dataKeyOf, folderWithAdmin, staffArgs, tempDir, withKey } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { report, summarize } from '../helpers/stats';
 import { ROOT, STATION_BIN } from '../helpers/station-process';
@@ -76,6 +76,49 @@ describe('roster import', () => {
       ['station roster import, XLSX', `${xlsx.seconds.toFixed(2)} s, peak ${mb(xlsx.peakMb)}`],
       ['CSV file', `${(fs.statSync(csvFile).size / 1024 / 1024).toFixed(1)} MB`],
       ['XLSX file', `${(fs.statSync(xlsxFile).size / 1024 / 1024).toFixed(1)} MB`],
+    ]);
+  }, 900_000);
+
+  it('at a station: a ledger uploaded from the screen (sealed as it arrives) against the same file read in place', async () => {
+    // Alternating, twice each, so neither gets the warm-up alone: means reported.
+    const reads: Record<'csv' | 'xlsx', { inPlace: number[]; upload: number[]; read: number[] }> = { csv: { inPlace: [], upload: [], read: [] }, xlsx: { inPlace: [], upload: [], read: [] } };
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    for (const [kind, file, rows] of [['csv', csvFile, ROWS], ['xlsx', xlsxFile, XLSX_ROWS]] as const) {
+      const core = new StationCore({ ...withKey(tempDir('roster-sealed-')), devices: 'off', exclusive: true });
+      try {
+        const readToReady = async (start: () => Promise<{ id: string }>) => {
+          const begun = performance.now();
+          const started = await start();
+          await core.roster.idle();
+          const view = core.roster.importView(started.id);
+          if (view.state !== 'ready' || view.residents !== rows) throw new Error(`${kind}: ${view.state}, ${view.residents} residents`);
+          await core.roster.discard(view.id);
+          return (performance.now() - begun) / 1000;
+        };
+        const bytes = fs.readFileSync(file);
+        for (let run = 0; run < 2; run++) {
+          reads[kind].inPlace.push(await readToReady(() => core.roster.readFile(file, undefined, undefined)));
+          // As the screen sends it: base64 chunks, each sealed and written as it arrives.
+          const uploadStart = performance.now();
+          const { uploadId, chunkBytes } = core.roster.beginUpload(path.basename(file), bytes.length);
+          for (let offset = 0; offset < bytes.length; offset += chunkBytes) core.roster.appendUpload(uploadId, offset, bytes.subarray(offset, offset + chunkBytes).toString('base64'));
+          reads[kind].upload.push((performance.now() - uploadStart) / 1000);
+          reads[kind].read.push(await readToReady(() => core.roster.read(uploadId, undefined, undefined)));
+        }
+      } finally {
+        await core.devices.stop();
+        core.close();
+      }
+    }
+    const line = (kind: 'csv' | 'xlsx') => {
+      const [inPlace, read] = [mean(reads[kind].inPlace), mean(reads[kind].read)];
+      return `${inPlace.toFixed(2)} s / ${read.toFixed(2)} s (${(read / inPlace).toFixed(2)}x; runs ${reads[kind].inPlace.map((x) => x.toFixed(2)).join(', ')} / ${reads[kind].read.map((x) => x.toFixed(2)).join(', ')} s)`;
+    };
+    report(`Roster read at a station: uploaded and sealed (AES-256-CTR) against read in place, mean of 2 runs each (${ROWS.toLocaleString('en')} rows CSV, ${XLSX_ROWS.toLocaleString('en')} rows XLSX; read and check to ready)`, [
+      ['CSV read in place / sealed upload read', line('csv')],
+      ['CSV upload, chunks decoded and sealed', `${mean(reads.csv.upload).toFixed(2)} s`],
+      ['XLSX read in place / sealed upload read', line('xlsx')],
+      ['XLSX upload, chunks decoded and sealed', `${mean(reads.xlsx.upload).toFixed(2)} s`],
     ]);
   }, 900_000);
 

@@ -1,10 +1,12 @@
 /**
  * Personal data at rest, end to end with the built `station` command: a ledger imported with
  * `station roster import`, people scanned into tubes on `station serve` (ID numbers, a JSON code
- * with name and phone, residents found by name, a refused scan, an undo); then copies of its
- * database, WAL and roster file, taken while it runs, show none of their names, ID numbers or
- * phones without the key, and neither do the logs of both processes (at debug level). With the
- * key, everything is there. Then the ways the command line gets the key.
+ * with name and phone, residents found by name, a refused scan, an undo), a newer ledger uploaded
+ * from the screen waiting for its headers to be mapped; then copies of its database, WAL, roster
+ * file and the upload, taken while it runs, show none of their names, ID numbers or phones without
+ * the key (the upload's own key was only ever in the process's memory), and neither do the logs
+ * of both processes (at debug level). With the key, everything is there. Then the ways the command
+ * line gets the key.
  */
 import Database from 'better-sqlite3-multiple-ciphers';
 import { spawn, spawnSync } from 'node:child_process';
@@ -80,7 +82,7 @@ afterEach(async () => {
 });
 
 describe('personal data at rest', () => {
-  it('copies of the database, its WAL and the roster file, and the logs, show no name, ID number or phone; with the key all is there', async () => {
+  it('copies of the database, its WAL, the roster file and a sealed upload waiting for its headers, and the logs, show no name, ID number or phone; with the key all is there', async () => {
     const dataDir = path.join(tempDir(), 'data');
     const ledger = path.join(tempDir(), 'ledger.csv');
     fs.writeFileSync(ledger, `姓名,身份证号,手机号,楼栋,单元,房号\n${RESIDENTS.map((p, i) => `${p.name},${p.idNumber},${p.phone},${1 + (i % 5)},${1 + (i % 2)},${101 + i}`).join('\n')}\n`);
@@ -117,7 +119,23 @@ describe('personal data at rest', () => {
     // Refused: a wrong check character; the log says why, never the number.
     const wrong = `${WALK_INS[4]!.idNumber.slice(0, 17)}${WALK_INS[4]!.idNumber.endsWith('0') ? '1' : '0'}`;
     expect((await desk.call('scan.submit', { text: wrong, source: 'serial' })).ok).toBe(false);
-    desk.close();
+
+    // A newer ledger uploaded from the roster screen, with headers the station does not know: it
+    // waits, sealed, for the admin to map them.
+    const newer = Buffer.from(`居民名,证件,联系方式,楼栋,单元,房号\n${RESIDENTS.map((p, i) => `${p.name},${p.idNumber},${p.phone},${1 + (i % 5)},${1 + (i % 2)},${101 + i}`).join('\n')}\n`);
+    expect(personalDataIn(newer)).toHaveLength(RESIDENTS.length * 3);
+    const { uploadId } = (await accepted('roster.upload', { fileName: '新台账.csv', size: newer.length })) as { uploadId: string };
+    await accepted('roster.uploadChunk', { uploadId, offset: 0, data: newer.toString('base64') });
+    const asked = (await accepted('roster.read', { uploadId })) as { id: string };
+    const waitFor = async (importId: string, state: string) => {
+      for (let i = 0; i < 200; i++) {
+        const view = (await accepted('roster.import', { importId })) as { state: string; residents: number };
+        if (view.state === state) return view;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`import ${importId} never became ${state}`);
+    };
+    await waitFor(asked.id, 'needsMapping');
 
     // Copies taken while it runs, as a thief or a stray backup would.
     const copies = tempDir();
@@ -126,10 +144,18 @@ describe('personal data at rest', () => {
       ['station.db-wal', 'station.db-wal'],
       ['station.db', 'station.db'],
       [`roster/${rosterFile}`, 'roster.sqlite'],
+      [`roster/uploads/${uploadId}.part`, 'upload.part'],
     ] as const) {
       fs.copyFileSync(path.join(dataDir, from), path.join(copies, to));
     }
     expect(fs.statSync(path.join(copies, 'station.db-wal')).size).toBeGreaterThan(0);
+    expect(fs.statSync(path.join(copies, 'upload.part')).size).toBe(newer.length);
+    // Mapped, the upload reads as the ledger it is; read, it is gone.
+    const mapped = (await accepted('roster.read', { uploadId, mapping: { 居民名: 'name', 证件: 'idNumber', 联系方式: 'phone' } })) as { id: string };
+    expect((await waitFor(mapped.id, 'ready')).residents).toBe(RESIDENTS.length);
+    expect(fs.readdirSync(path.join(dataDir, 'roster', 'uploads'))).toEqual([]);
+    await accepted('roster.discard', { importId: mapped.id });
+    desk.close();
     const logs = imported.stderr() + running.stderr();
     await running.stop();
     running = null;

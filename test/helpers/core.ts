@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StationCore } from '../../electron/core/core';
+import { StationCore, type CoreOptions } from '../../electron/core/core';
 import { DATA_KEY_BYTES, openEncrypted, type DataKey } from '../../electron/core/db/cipher';
 import { defaultKeyFile, readKeyFile, writeKeyFile } from '../../electron/core/vault/key-file';
 import type { ArgsOf, Method, ValueOf } from '../../electron/api/contract';
@@ -63,7 +63,13 @@ export async function folderWithAdmin(dataDir = tempDir()): Promise<string> {
 
 /** A core on `dataDir` with the test's site admin signed in. */
 export async function openCore(dataDir = tempDir()): Promise<StationCore> {
-  return signInAdmin(new StationCore({ dataDir, dataKey: dataKeyOf(dataDir) }));
+  return signInAdmin(stationCore({ dataDir }));
+}
+
+/** A core nobody is signed in to, on a fresh folder unless `options.dataDir` names one (a test's clock, no devices…), with the folder's key. */
+export function stationCore(options: Partial<CoreOptions> = {}): StationCore {
+  const dataDir = options.dataDir ?? tempDir();
+  return new StationCore({ dataKey: dataKeyOf(dataDir), ...options, dataDir });
 }
 
 /** Calls and unwraps: fails the test with the error code if the core refused. */

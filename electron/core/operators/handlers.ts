@@ -77,8 +77,15 @@ export function operatorHandlers(deps: OperatorHandlerDeps): Impl {
     'operator.resetPin': async ({ id, pin }) => {
       checkNewPin(pin);
       operators.get(id);
+      // Before the hash's work; the change checks it again in its transaction.
+      if (id === session.actingAdmin().id) throw new DomainError('operator.ownPin');
       const pinHash = await hashPin(pin);
       return change((acting, when) => operators.setPin(id, pinHash, acting, when));
+    },
+    'operator.changePin': async ({ pin, newPin }) => {
+      const view = await session.changePin(pin, newPin);
+      deps.changed();
+      return view;
     },
     'operator.disable': async ({ id }) => change((acting, when) => operators.setDisabled(id, true, acting, when)),
     'operator.enable': async ({ id }) => change((acting, when) => operators.setDisabled(id, false, acting, when)),

@@ -17,6 +17,8 @@ type OperatorRow = {
   role: Role;
   badge: string | null;
   pin_hash: string | null;
+  /** The PIN hash a site admin set for them: while it is still their PIN, they must choose their own. */
+  temporary_pin_hash: string | null;
   disabled: number;
   locked_out: number;
   wrong_pins: number;
@@ -25,10 +27,13 @@ type OperatorRow = {
   updated_at: string;
 };
 
-const COLUMNS = 'id, code, name, role, badge, pin_hash, disabled, locked_out, wrong_pins, last_wrong_at, origin, updated_at';
+const COLUMNS = 'id, code, name, role, badge, pin_hash, temporary_pin_hash, disabled, locked_out, wrong_pins, last_wrong_at, origin, updated_at';
 
 /** What can change about an operator, as it is journalled (`operator.changed`) and as HQ keeps it. */
-export type OperatorChange = 'updated' | 'pinSet' | 'disabled' | 'enabled' | 'unlocked' | 'lockedOut';
+export type OperatorChange = 'updated' | 'pinSet' | 'pinChanged' | 'disabled' | 'enabled' | 'unlocked' | 'lockedOut';
+
+/** Where a PIN was checked: at sign-in (badge or staff code), or as the current PIN of a PIN change. */
+export type PinCheck = 'badge' | 'code' | 'pinChange';
 
 /** An operator whose PIN is to be checked, with what decides whether it may be checked now. */
 export type SignInCandidate = OperatorBrief & {
@@ -37,7 +42,17 @@ export type SignInCandidate = OperatorBrief & {
   lockedOut: boolean;
   wrongPins: number;
   lastWrongAt: string | null;
+  /** Their PIN is one a site admin set: once signed in, they choose their own first. */
+  mustChangePin: boolean;
 };
+
+/**
+ * Any change of the PIN (their own, a new one from HQ) ends the duty to change it: it is bound to
+ * the very hash a site admin set, not kept as a flag that something would have to clear.
+ */
+function mustChangePin(r: OperatorRow): boolean {
+  return r.temporary_pin_hash !== null && r.temporary_pin_hash === r.pin_hash;
+}
 
 function record(r: OperatorRow): OperatorRecord {
   return {
@@ -47,6 +62,7 @@ function record(r: OperatorRow): OperatorRecord {
     role: r.role,
     badge: r.badge,
     hasPin: r.pin_hash !== null,
+    mustChangePin: mustChangePin(r),
     disabled: r.disabled === 1,
     lockedOut: r.locked_out === 1,
     wrongPins: r.wrong_pins,
@@ -66,6 +82,7 @@ function candidate(r: OperatorRow): SignInCandidate {
     lockedOut: r.locked_out === 1,
     wrongPins: r.wrong_pins,
     lastWrongAt: r.last_wrong_at,
+    mustChangePin: mustChangePin(r),
   };
 }
 
@@ -111,6 +128,11 @@ export class Operators {
       ? this.db.prepare(`SELECT ${COLUMNS} FROM operator WHERE code = ?`).get(by.code)
       : this.db.prepare(`SELECT ${COLUMNS} FROM operator WHERE badge = ?`).get(by.badge)) as OperatorRow | undefined;
     return row ? candidate(row) : null;
+  }
+
+  /** The signed-in operator, as their PIN is checked when they change it. */
+  candidate(id: string): SignInCandidate {
+    return candidate(this.existing(id));
   }
 
   /** Whether the operator may still work: enabled, not locked out, with a PIN. */
@@ -200,11 +222,26 @@ export class Operators {
     return this.changed(row, 'updated', actingId, at);
   }
 
-  /** A new PIN (set by a site admin with the operator beside them): also ends a lock-out. */
+  /**
+   * A new PIN a site admin set for another operator (forgotten, or locked out): also ends a
+   * lock-out. The admin knows it, so the operator chooses their own at their next sign-in here.
+   * An admin's own PIN is changed with their current one (`changeOwnPin`): whoever finds a
+   * session left open cannot take it over by resetting its PIN.
+   */
   setPin(id: string, pinHash: string, actingId: string, at: string): OperatorRecord {
     const row = this.existing(id);
-    this.db.prepare('UPDATE operator SET pin_hash = ?, locked_out = 0, wrong_pins = 0, last_wrong_at = NULL WHERE id = ?').run(pinHash, id);
+    if (id === actingId) throw new DomainError('operator.ownPin');
+    this.db
+      .prepare('UPDATE operator SET pin_hash = ?, temporary_pin_hash = ?, locked_out = 0, wrong_pins = 0, last_wrong_at = NULL WHERE id = ?')
+      .run(pinHash, pinHash, id);
     return this.changed(row, 'pinSet', actingId, at);
+  }
+
+  /** The operator chose a new PIN, their current one checked: journalled under their own name (the hash, never the PIN). */
+  changeOwnPin(id: string, pinHash: string, at: string): OperatorRecord {
+    const row = this.existing(id);
+    this.db.prepare('UPDATE operator SET pin_hash = ?, temporary_pin_hash = NULL, wrong_pins = 0, last_wrong_at = NULL WHERE id = ?').run(pinHash, id);
+    return this.changed(row, 'pinChanged', id, at);
   }
 
   setDisabled(id: string, disabled: boolean, actingId: string, at: string): OperatorRecord {
@@ -239,7 +276,7 @@ export class Operators {
   }
 
   /** A wrong PIN counted; at `max` in a row the operator is locked out (journalled, shared with the site). */
-  wrongPin(op: SignInCandidate, method: 'badge' | 'code', max: number, at: string): { wrongPins: number; lockedOut: boolean } {
+  wrongPin(op: SignInCandidate, method: PinCheck, max: number, at: string): { wrongPins: number; lockedOut: boolean } {
     const wrongPins = op.wrongPins + 1;
     const lockedOut = wrongPins >= max;
     this.db.prepare('UPDATE operator SET wrong_pins = ?, last_wrong_at = ?, locked_out = ? WHERE id = ?').run(wrongPins, at, lockedOut ? 1 : 0, op.id);
@@ -254,7 +291,7 @@ export class Operators {
    */
   failed(
     op: OperatorBrief | null,
-    method: 'badge' | 'code',
+    method: PinCheck,
     reason: 'pinWrong' | 'tooSoon' | 'lockedOut' | 'disabled' | 'noPin' | 'unknown',
     at: string,
     wrongPins?: number,

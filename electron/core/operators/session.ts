@@ -16,7 +16,7 @@ import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
 import { createLogger } from '../log';
 import type { StationIdentity } from '../site/bootstrap';
-import { NO_OPERATOR, type Operators, type SignInCandidate } from './operators';
+import { NO_OPERATOR, type Operators, type PinCheck, type SignInCandidate } from './operators';
 import { checkNewPin, hashPin, verifyPin, waitAfterWrongPins } from './pin';
 
 const log = createLogger('session');
@@ -70,6 +70,11 @@ export class Session {
     return this.state === 'active' ? this.operator : null;
   }
 
+  /** The operator whose session is open: active, or choosing their own PIN before anything else. */
+  open(): OperatorBrief | null {
+    return this.state === 'active' || this.state === 'pinChange' ? this.operator : null;
+  }
+
   /**
    * Who a record written now is by: the operator of the session (a record already queued when
    * the screen locked is still theirs), or the station itself for what it does on HQ's word.
@@ -91,7 +96,7 @@ export class Session {
 
   /** Staff are at the screen: the idle lock counts from now. */
   touch(): void {
-    if (this.state === 'active') this.lastActivity = this.deps.now().getTime();
+    if (this.open()) this.lastActivity = this.deps.now().getTime();
   }
 
   idleLockMinutes(): number {
@@ -119,6 +124,7 @@ export class Session {
     const setup = this.state === 'signedOut' && this.deps.operators.needsSetup();
     const { site, station } = this.deps.identity;
     const active = this.active();
+    const open = this.open();
     return {
       state: setup ? 'setup' : this.state,
       operator: this.operator,
@@ -126,14 +132,14 @@ export class Session {
       station: { name: station.name, number: station.number },
       idleLockMinutes: this.idleLockMinutes(),
       badgePattern: site.config.operatorBadge.pattern,
-      allowed: active ? METHODS.filter((m) => roleMay(active.role, m)) : [],
+      allowed: active ? METHODS.filter((m) => roleMay(active.role, m)) : open ? METHODS.filter((m) => METHOD_ACCESS[m] === 'self') : [],
       operatorsWithoutPin: setup ? this.deps.operators.withoutPin() : 0,
     };
   }
 
   /** Locks the screen when nobody has touched it for the idle time (also checked before every call). */
   lockIfIdle(): void {
-    if (this.state !== 'active') return;
+    if (!this.open()) return;
     if (this.deps.now().getTime() - this.lastActivity < this.idleLockMinutes() * 60_000) return;
     this.end('locked', 'idle');
   }
@@ -146,7 +152,7 @@ export class Session {
   // ---- the API -----------------------------------------------------------------------------
 
   lock(): SessionView {
-    if (this.state === 'active') this.end('locked', 'lock');
+    if (this.open()) this.end('locked', 'lock');
     return this.view();
   }
 
@@ -186,30 +192,42 @@ export class Session {
   private async tryPin(by: { code: string } | { badge: string }, pin: string): Promise<SessionView> {
     const method = 'code' in by ? 'code' : 'badge';
     const op = this.deps.operators.find(by);
-    const at = () => this.deps.now().toISOString();
-    const refuse = async (reason: 'tooSoon' | 'lockedOut' | 'disabled' | 'noPin' | 'unknown', error: DomainError): Promise<never> => {
-      const when = at();
-      await this.deps.writer.run(() => this.deps.operators.failed(op, method, reason, when));
-      log.warn({ operatorId: op?.id ?? null, reason }, 'sign-in refused');
-      throw error;
-    };
-    if (!op) return refuse('unknown', new DomainError(method === 'badge' ? 'operator.unknownBadge' : 'operator.unknown', method === 'badge' ? { badge: (by as { badge: string }).badge } : undefined));
-    if (op.disabled) return refuse('disabled', new DomainError('operator.disabled'));
-    if (op.lockedOut) return refuse('lockedOut', new DomainError('operator.lockedOut'));
-    if (!op.pinHash) return refuse('noPin', new DomainError('operator.noPin'));
-    const wait = this.waitLeft(op);
-    if (wait > 0) return refuse('tooSoon', new DomainError('operator.tooSoon', { waitSeconds: Math.ceil(wait / 1000) }));
-    if (!(await verifyPin(op.pinHash, pin))) {
-      const when = at();
-      const counted = await this.deps.writer.run(() => this.deps.operators.wrongPin(op, method, MAX_WRONG_PINS, when));
-      log.warn({ operatorId: op.id, wrongPins: counted.wrongPins }, counted.lockedOut ? 'operator locked out after wrong PINs' : 'wrong PIN');
-      if (counted.lockedOut) {
-        this.recheck();
-        throw new DomainError('operator.lockedOut');
-      }
-      throw new DomainError('operator.pinWrong', { remaining: MAX_WRONG_PINS - counted.wrongPins, waitSeconds: Math.ceil(waitAfterWrongPins(counted.wrongPins) / 1000) });
+    if (!op) {
+      await this.refuse(null, method, 'unknown');
+      throw new DomainError(method === 'badge' ? 'operator.unknownBadge' : 'operator.unknown', method === 'badge' ? { badge: (by as { badge: string }).badge } : undefined);
     }
+    await this.checkPin(op, pin, method);
     return this.begin(op, method);
+  }
+
+  /**
+   * Checks an operator's PIN, at sign-in or as the current PIN of a PIN change alike: a disabled
+   * or locked-out operator, a try within the wait after wrong PINs, and a wrong PIN are refused,
+   * journalled (never the PIN) and counted; at MAX_WRONG_PINS the operator is locked out.
+   */
+  private async checkPin(op: SignInCandidate, pin: string, method: PinCheck): Promise<void> {
+    if (op.disabled) return this.refuse(op, method, 'disabled', new DomainError('operator.disabled'));
+    if (op.lockedOut) return this.refuse(op, method, 'lockedOut', new DomainError('operator.lockedOut'));
+    if (!op.pinHash) return this.refuse(op, method, 'noPin', new DomainError('operator.noPin'));
+    const wait = this.waitLeft(op);
+    if (wait > 0) return this.refuse(op, method, 'tooSoon', new DomainError('operator.tooSoon', { waitSeconds: Math.ceil(wait / 1000) }));
+    if (await verifyPin(op.pinHash, pin)) return;
+    const when = this.deps.now().toISOString();
+    const counted = await this.deps.writer.run(() => this.deps.operators.wrongPin(op, method, MAX_WRONG_PINS, when));
+    log.warn({ operatorId: op.id, wrongPins: counted.wrongPins, method }, counted.lockedOut ? 'operator locked out after wrong PINs' : 'wrong PIN');
+    if (counted.lockedOut) {
+      this.recheck();
+      throw new DomainError('operator.lockedOut');
+    }
+    throw new DomainError('operator.pinWrong', { remaining: MAX_WRONG_PINS - counted.wrongPins, waitSeconds: Math.ceil(waitAfterWrongPins(counted.wrongPins) / 1000) });
+  }
+
+  /** A refused try, journalled before the refusal is answered. */
+  private async refuse(op: SignInCandidate | null, method: PinCheck, reason: 'tooSoon' | 'lockedOut' | 'disabled' | 'noPin' | 'unknown', error?: DomainError): Promise<void> {
+    const when = this.deps.now().toISOString();
+    await this.deps.writer.run(() => this.deps.operators.failed(op, method, reason, when));
+    log.warn({ operatorId: op?.id ?? null, reason, method }, method === 'pinChange' ? 'PIN change refused' : 'sign-in refused');
+    if (error) throw error;
   }
 
   private waitLeft(op: SignInCandidate): number {
@@ -221,7 +239,7 @@ export class Session {
    * The session is the operator's from the commit of their sign-in on: changes queued in the
    * writer before it are the previous operator's, changes after it theirs.
    */
-  private async begin(op: OperatorBrief, method: 'badge' | 'code' | 'setup'): Promise<SessionView> {
+  private async begin(op: OperatorBrief | SignInCandidate, method: 'badge' | 'code' | 'setup'): Promise<SessionView> {
     const brief: OperatorBrief = { id: op.id, code: op.code, name: op.name, role: op.role };
     const at = this.deps.now().toISOString();
     await this.deps.writer.run(() => {
@@ -229,9 +247,9 @@ export class Session {
     });
     const switched = this.operator !== null && this.operator.id !== brief.id;
     this.operator = brief;
-    this.state = 'active';
+    this.state = 'mustChangePin' in op && op.mustChangePin ? 'pinChange' : 'active';
     this.lastActivity = this.deps.now().getTime();
-    log.info({ operatorId: brief.id, role: brief.role, switched }, 'signed in');
+    log.info({ operatorId: brief.id, role: brief.role, switched, pinChange: this.state === 'pinChange' }, 'signed in');
     const view = this.view();
     this.deps.onChange(view);
     return view;
@@ -248,6 +266,37 @@ export class Session {
       return this.deps.operators.create({ name: input.name, code: input.code, role: 'admin', badge: input.badge, pinHash }, null, this.deps.now().toISOString());
     });
     return this.begin(created, 'setup');
+  }
+
+  /**
+   * The signed-in operator changes their own PIN: the current one is checked like a sign-in
+   * (waits, lock-out, every refusal journalled), the new one follows the rules of every PIN and
+   * differs from it. Tries run one after another with the sign-in's, so they share one count.
+   */
+  changePin(pin: string, newPin: string): Promise<SessionView> {
+    const attempt = this.attempts.then(() => this.tryChange(pin, newPin));
+    this.attempts = attempt.catch(() => undefined);
+    return attempt;
+  }
+
+  private async tryChange(pin: string, newPin: string): Promise<SessionView> {
+    const own = this.open();
+    // Locked or signed out while the try waited its turn.
+    if (!own) throw new DomainError('session.locked', { method: 'operator.changePin' });
+    checkNewPin(newPin);
+    if (newPin === pin) throw new DomainError('pin.sameAsOld');
+    await this.checkPin(this.deps.operators.candidate(own.id), pin, 'pinChange');
+    const pinHash = await hashPin(newPin);
+    const at = this.deps.now().toISOString();
+    await this.deps.writer.run(() => this.deps.operators.changeOwnPin(own.id, pinHash, at));
+    log.info({ operatorId: own.id }, 'PIN changed by its operator');
+    // The session may have ended meanwhile (locked, another operator signed in): it stays as it is.
+    if (this.state === 'pinChange' && this.operator?.id === own.id) {
+      this.state = 'active';
+      this.lastActivity = this.deps.now().getTime();
+      this.deps.onChange(this.view());
+    }
+    return this.view();
   }
 
   /** The role of the active session; for the handlers of a site admin's changes. */

@@ -10,16 +10,24 @@ const PURGE_PAGE = 1000;
 /** How often a running station looks for personal data past its retention period. */
 const PURGE_EVERY_MS = 3_600_000;
 
-export type PurgeSummary = { entries: number; persons: number; confirmedThrough: number; olderThan: string };
+export type PurgeSummary = { entries: number; persons: number; exemptionNotes: number; gateRows: number; confirmedThrough: number; olderThan: string };
 
 /**
  * Retention of personal data (PIPL): once the site's `retention.personalDataDays` have passed,
- * the personal fields of journal entries (with their salt: the chain keeps only their digest) and
- * of the `person` rows are removed, for records HQ has confirmed it holds with this journal's own
- * chain (`upload_state.confirmed_through`, from HQ's signed answers; a bare ack is not enough).
- * What stays: every entry and its place in the chain, tubes, bindings and their counts. A person
- * with an open re-test, or with a binding or gate passage not yet confirmed or within the period,
- * keeps their data. The gate's own personal fields go too (`gate/retention.ts`).
+ * the personal fields of journal entries (with their salt: the chain keeps only their digest), of
+ * the `person` rows and the free-text notes of exemptions (`coverage_exempt.note`) are removed, for
+ * records HQ has confirmed it holds with this journal's own chain (`upload_state.confirmed_through`,
+ * from HQ's signed answers; a bare ack is not enough); an exemption from HQ's feed is HQ's already.
+ * What stays: every entry and its place in the chain, tubes, bindings, exemptions with their reason,
+ * and their counts. A person with an open re-test, or with a binding or gate passage not yet
+ * confirmed or within the period, keeps their data. The gate's households, key-person reasons and
+ * staff's notes go too (`gate/retention.ts`).
+ *
+ * Kept on purpose, whatever their age (README, "Retention"): the roster in use (the site's register,
+ * needed for the work; a version replaced is removed once it is in the journal), the key-person
+ * lists (HQ's, in force until HQ replaces them: a gate never loses its alarm list by a timer),
+ * operators (staff, who did what stays on record), a correction's reason (part of the chain's
+ * public content HQ holds), and residents' marks (keyed hashes, no name, ID number or phone).
  */
 export class Retention {
   private timer: NodeJS.Timeout | null = null;
@@ -60,9 +68,10 @@ export class Retention {
       if (n < PURGE_PAGE) break;
     }
     const persons = await this.ctx.writer.run(() => this.purgePersons(confirmedThrough, olderThan));
+    const exemptionNotes = await this.ctx.writer.run(() => this.purgeExemptionNotes(confirmedThrough, olderThan));
     const gateRows = await this.ctx.writer.run(() => purgeGatePersonalData(this.ctx.db, confirmedThrough, olderThan));
-    if (entries + persons + gateRows > 0) log.info({ entries, persons, gateRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
-    return { entries, persons, confirmedThrough, olderThan };
+    if (entries + persons + exemptionNotes + gateRows > 0) log.info({ entries, persons, exemptionNotes, gateRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
+    return { entries, persons, exemptionNotes, gateRows, confirmedThrough, olderThan };
   }
 
   /** A page of journal entries: each keeps its public fields, its hash and its personal digest. */
@@ -83,6 +92,20 @@ export class Retention {
            AND NOT EXISTS (SELECT 1 FROM binding b WHERE b.person_id = person.id AND (b.seq > @through OR b.at >= @olderThan))
            AND NOT EXISTS (SELECT 1 FROM gate_passage g WHERE g.person_id = person.id AND (g.seq > @through OR g.at >= @olderThan))
            AND NOT EXISTS (SELECT 1 FROM retest_task r WHERE r.person_id = person.id AND r.state = 'open')`,
+      )
+      .run({ through, olderThan }).changes;
+  }
+
+  /**
+   * An exemption's note is free text ("在市一院住院，家属电话…"): emptied past the period, the
+   * exemption itself (who is exempt, by mark, and why) staying for the round's coverage. One made
+   * here waits for HQ's confirmation of its journal entry; one from HQ's feed is HQ's already.
+   */
+  private purgeExemptionNotes(through: number, olderThan: string): number {
+    return this.ctx.db
+      .prepare(
+        `UPDATE coverage_exempt SET note = '' WHERE note != '' AND at < @olderThan
+           AND (origin = 'feed' OR (seq IS NOT NULL AND seq <= @through))`,
       )
       .run({ through, olderThan }).changes;
   }

@@ -4,12 +4,11 @@
  * refusing all its rows; then what changed against the roster in use. Nothing is in use until
  * the admin applies it. Used by the station and by HQ alike.
  */
-import fs from 'node:fs';
 import { resolveColumns, type ColumnPlan, type HeaderMapping } from './fields';
 import type { DataKey } from '../db/cipher';
 import { RosterFileBuilder, type BuiltRoster } from './file';
 import type { ResidentRow, RowProblem } from './validate';
-import { readRosterFile, RosterReadError, type RosterEncoding } from './read';
+import { ledgerSize, readRosterFile, RosterReadError, type LedgerSource, type RosterEncoding } from './read';
 import { compileHouseholdRules, DuplicateTracker, validateRow, type HouseholdRules } from './validate';
 
 export type LedgerProgress = { phase: 'reading' | 'indexing' | 'comparing'; rows: number; bytes: number; totalBytes: number };
@@ -34,7 +33,8 @@ export type RosterSink = {
 };
 
 export type LedgerInput = {
-  source: string;
+  /** A file read in place, or an upload sealed as it arrived (`sealed.ts`). */
+  source: LedgerSource;
   /** The station's roster file to write (with `markKey`, `previous` and `meta`), or another sink. */
   out: string | RosterSink;
   mapping: HeaderMapping;
@@ -60,7 +60,7 @@ export class LedgerCancelled extends Error {
 }
 
 export async function readLedger(input: LedgerInput): Promise<LedgerRead> {
-  const totalBytes = fs.statSync(input.source).size;
+  const totalBytes = ledgerSize(input.source);
   let bytes = 0;
   let file;
   try {

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { CsvError, Parser } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import type { Cell, CellErrorValue } from 'exceljs';
 import { z } from 'zod';
 import { ID_NUMBER_SHAPE } from '../person/gb11643';
 import { recognizeHeader, type HeaderMapping } from './fields';
+import { NotAWorkbook, workbookInReadingOrder, type OrderedWorkbook } from './xlsx-zip';
 
 /**
  * Streaming readers for resident ledgers as Excel and WPS on Chinese Windows save them: CSV
@@ -45,6 +46,28 @@ export class RosterReadError extends Error {
 }
 
 export type ProgressListener = (bytesRead: number, totalBytes: number) => void;
+
+/**
+ * What the readers need of an open ledger, as a `FileHandle` offers it: reads at a position or (with
+ * `null`) from where the last such read ended, its size, and closing. An upload sealed as it
+ * arrived (`sealed.ts`) offers the same, decrypting as it reads.
+ */
+export type LedgerHandle = {
+  read(buffer: Buffer, offset: number, length: number, position: number | null): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+};
+
+/** A ledger to read: a file's path (the admin's own file, read in place), or one that opens as a `LedgerHandle`. */
+export type LedgerSource = string | { open(): Promise<LedgerHandle>; size(): number };
+
+export function openLedger(source: LedgerSource): Promise<LedgerHandle> {
+  return typeof source === 'string' ? fs.promises.open(source, 'r') : source.open();
+}
+
+export function ledgerSize(source: LedgerSource): number {
+  return typeof source === 'string' ? fs.statSync(source).size : source.size();
+}
 
 export type CsvReadOptions = {
   /** Skips detection: for a file the admin says is GB18030 (or UTF-8). */
@@ -108,8 +131,8 @@ export function detectDelimiter(headText: string): CsvDelimiter {
 export type CsvSource = { encoding: RosterEncoding; delimiter: CsvDelimiter; rows: AsyncGenerator<RosterRow, void, undefined> };
 
 /** Opens a CSV ledger: reads the sample, decides encoding and delimiter, and returns the rows. */
-export async function openCsv(path: string, options: CsvReadOptions = {}): Promise<CsvSource> {
-  const handle = await fs.promises.open(path, 'r');
+export async function openCsv(source: LedgerSource, options: CsvReadOptions = {}): Promise<CsvSource> {
+  const handle = await openLedger(source);
   try {
     return await openCsvHandle(handle, options);
   } catch (error) {
@@ -118,7 +141,7 @@ export async function openCsv(path: string, options: CsvReadOptions = {}): Promi
   }
 }
 
-async function openCsvHandle(handle: FileHandle, options: CsvReadOptions): Promise<CsvSource> {
+async function openCsvHandle(handle: LedgerHandle, options: CsvReadOptions): Promise<CsvSource> {
   const totalBytes = (await handle.stat()).size;
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   const head: Buffer[] = [];
@@ -143,7 +166,7 @@ async function openCsvHandle(handle: FileHandle, options: CsvReadOptions): Promi
   return { encoding, delimiter, rows: csvRows(handle, { encoding, delimiter, pending, ended, headBytes, totalBytes, chunkSize, onProgress: options.onProgress }) };
 }
 
-async function readChunk(handle: FileHandle, size: number): Promise<Buffer | null> {
+async function readChunk(handle: LedgerHandle, size: number): Promise<Buffer | null> {
   const buffer = Buffer.allocUnsafe(size);
   const { bytesRead } = await handle.read(buffer, 0, size, null);
   return bytesRead === 0 ? null : buffer.subarray(0, bytesRead);
@@ -171,7 +194,7 @@ function isRecord(value: unknown): value is string[] {
  * empty lines included: that is the row Excel shows, also when a quoted cell holds line breaks
  * (csv-parse's `info.lines` would count those).
  */
-async function* csvRows(handle: FileHandle, state: CsvState): AsyncGenerator<RosterRow, void, undefined> {
+async function* csvRows(handle: LedgerHandle, state: CsvState): AsyncGenerator<RosterRow, void, undefined> {
   const { encoding, delimiter, totalBytes, onProgress } = state;
   const passBytes = encoding === 'utf-8';
   const decoder = new TextDecoder(encoding, { fatal: true });
@@ -329,25 +352,27 @@ function firstSheetName(workbook: unknown): string | null {
 }
 
 /**
- * The rows of the first worksheet, each cell as the text the admin sees. Sheets after the first are
- * read to the end and dropped: exceljs parks them in temporary files when shared strings come last
- * (Excel's order), and only a sheet read to its end has its file closed and removed.
+ * The rows of the first worksheet, each cell as the text the admin sees. The workbook's entries
+ * reach exceljs in the order it needs them (`xlsx-zip.ts`): it never parks a worksheet in a
+ * temporary file, where the ledger would lie in the clear.
  */
-export async function* readXlsxRows(path: string, options: XlsxReadOptions = {}): AsyncGenerator<RosterRow, void, undefined> {
-  const handle = await fs.promises.open(path, 'r');
+export async function* readXlsxRows(source: LedgerSource, options: XlsxReadOptions = {}): AsyncGenerator<RosterRow, void, undefined> {
+  const handle = await openLedger(source);
   yield* xlsxRows(handle, options);
 }
 
-async function* xlsxRows(handle: FileHandle, options: XlsxReadOptions): AsyncGenerator<RosterRow, void, undefined> {
+async function* xlsxRows(handle: LedgerHandle, options: XlsxReadOptions): AsyncGenerator<RosterRow, void, undefined> {
   const { onProgress } = options;
   let totalBytes: number;
+  let workbookBytes: OrderedWorkbook;
   try {
     totalBytes = (await handle.stat()).size;
+    workbookBytes = await workbookInReadingOrder(handle, totalBytes);
   } catch (error) {
     await handle.close();
-    throw error;
+    throw readFailureOf(error);
   }
-  const source = handle.createReadStream({ start: 0 });
+  const source = workbookBytes.stream;
   // A read failure ends the input (exceljs does not listen for source errors), then is thrown below.
   const input = new ZipInput();
   let readFailure: unknown = null;
@@ -356,7 +381,7 @@ async function* xlsxRows(handle: FileHandle, options: XlsxReadOptions): AsyncGen
     input.end();
   });
   source.pipe(input);
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  const workbook = new Utf8WorkbookReader(input, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
     // Styles are read for one reason: a date is a number with a date format, nothing else says so.
@@ -374,8 +399,7 @@ async function* xlsxRows(handle: FileHandle, options: XlsxReadOptions): AsyncGen
     for await (const worksheet of input.untilZipFails(workbook)) {
       const wanted = firstSheetName(workbook);
       const name = sheetNameSchema.safeParse(worksheet);
-      const isFirst = !sheetFound && (wanted === null || (name.success && name.data.name === wanted));
-      if (!isFirst) {
+      if (wanted !== null && !(name.success && name.data.name === wanted)) {
         for await (const _row of input.untilZipFails(worksheet));
         continue;
       }
@@ -383,25 +407,67 @@ async function* xlsxRows(handle: FileHandle, options: XlsxReadOptions): AsyncGen
       for await (const row of input.untilZipFails(worksheet)) {
         target = new Array<string>(row.cellCount).fill('');
         row.eachCell(collect);
-        if (onProgress && source.bytesRead !== lastProgress) {
-          lastProgress = source.bytesRead;
-          onProgress(lastProgress, totalBytes);
+        const read = workbookBytes.bytesRead();
+        if (onProgress && read !== lastProgress) {
+          lastProgress = read;
+          onProgress(read, totalBytes);
         }
         if (target.every(isEmptyCell)) continue;
         yield { rowNo: row.number, cells: target };
       }
+      // Sheets after it are not wanted.
+      break;
     }
   } catch (error) {
     if (error instanceof RosterReadError) throw error;
-    if (readFailure !== null) throw readFailure;
+    if (readFailure !== null) throw readFailureOf(readFailure);
     // A damaged or foreign ZIP (a .docx renamed, a truncated download).
     throw new RosterReadError('file.unsupported', undefined, error instanceof Error ? error.name : undefined);
   } finally {
     source.destroy();
+    await handle.close();
   }
-  if (readFailure !== null) throw readFailure;
+  if (readFailure !== null) throw readFailureOf(readFailure);
   if (!sheetFound) throw new RosterReadError('file.unsupported', undefined, 'noWorksheet');
   onProgress?.(totalBytes, totalBytes);
+}
+
+/** A ZIP that cannot be read is `file.unsupported`; a failing read of the file itself is passed on as it is. */
+function readFailureOf(error: unknown): unknown {
+  return error instanceof NotAWorkbook ? new RosterReadError('file.unsupported', undefined, error.detail) : error;
+}
+
+type ReaderInternals = {
+  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
+  _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown>;
+};
+const exceljsReader = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as ReaderInternals;
+if (typeof exceljsReader._parseSharedStrings !== 'function' || typeof exceljsReader._parseWorksheet !== 'function') {
+  throw new Error('exceljs changed: its WorkbookReader no longer has the methods the roster reader wraps');
+}
+
+/**
+ * exceljs (4.4) decodes every inflated chunk of an entry on its own (`utils/parse-sax.js`), so a
+ * character cut by a chunk boundary comes out as two U+FFFD: about one Chinese name in a few
+ * thousand, silently (exceljs issues 2063 and 2084, open). Here the shared strings and the
+ * worksheets are decoded as one stream each, a character cut in two kept until its rest arrives.
+ */
+class Utf8WorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
+  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown> {
+    entry.setEncoding('utf8');
+    return exceljsReader._parseSharedStrings.call(this, entry);
+  }
+
+  _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<unknown> {
+    return exceljsReader._parseWorksheet.call(this, utf8Text(iterator), sheetNo);
+  }
+}
+
+async function* utf8Text(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of chunks) yield typeof chunk === 'string' ? chunk : decoder.write(chunk);
+  const rest = decoder.end();
+  if (rest !== '') yield rest;
 }
 
 /**
@@ -541,8 +607,8 @@ const MOBILE_SHAPE = /^1[3-9]\d{9}$/;
  * the table (or the saved mapping) knows; rows above it are titles. When none has, the first row is
  * the header, unless it holds ID numbers or phones: then the file has no header row at all.
  */
-export async function readRosterFile(path: string, options: ReadRosterOptions = {}): Promise<RosterFile> {
-  const handle = await fs.promises.open(path, 'r');
+export async function readRosterFile(source: LedgerSource, options: ReadRosterOptions = {}): Promise<RosterFile> {
+  const handle = await openLedger(source);
   let rows: AsyncGenerator<RosterRow, void, undefined>;
   let kind: 'csv' | 'xlsx';
   let encoding: RosterEncoding | null = null;

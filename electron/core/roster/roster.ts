@@ -34,6 +34,8 @@ import {
   type ResidentTuple,
 } from './file';
 import { LedgerCancelled, readLedger, type LedgerProgress } from './import';
+import type { LedgerSource } from './read';
+import { SealedLedger } from './sealed';
 import { DEFAULT_HOUSEHOLD_RULES } from './validate';
 
 const log = createLogger('roster');
@@ -92,8 +94,10 @@ export function residentView(
 
 type ResidentRow = { rowid: number; row_no: number; id_number: string; name: string; phone: string | null; building: string; unit: string; room: string; tags: number };
 
-/** `keep`: a file of the admin's own (read in place), not an upload to remove once read. */
-type Upload = { fileName: string; size: number; received: number; file: string; keep?: boolean };
+/** A ledger uploaded from the screen, sealed as it arrives (`sealed.ts`). */
+type Upload = { fileName: string; size: number; received: number; ledger: SealedLedger };
+/** What is read: an upload (removed once read), or a file of the admin's own, read in place and left there. */
+type LedgerToRead = { fileName: string; source: LedgerSource; upload: Upload | null };
 
 export type RosterDeps = CoreContext & {
   markKey: () => string;
@@ -164,7 +168,8 @@ export class Roster {
       });
       log.warn({ imports: interrupted.length }, 'imports interrupted by a stop were given up');
     }
-    // Files no version needs any more, half-fetched versions, uploads and re-marked copies from an earlier run go.
+    // Files no version needs any more, half-fetched versions, uploads (sealed under keys gone with
+    // the earlier run) and re-marked copies from an earlier run go.
     const keep = new Set((db.prepare(`SELECT id FROM roster_import WHERE state IN ('ready', 'current') OR ${JOURNAL_PENDING}`).all() as { id: string }[]).map((r) => `${r.id}.sqlite`));
     keep.add('empty.sqlite');
     for (const name of fs.readdirSync(rosterDir(this.deps.dataDir))) {
@@ -400,9 +405,8 @@ export class Roster {
 
   beginUpload(fileName: string, size: number): { uploadId: string; chunkBytes: number } {
     const uploadId = randomUUID();
-    const file = path.join(this.uploadsDir(), `${uploadId}.part`);
-    fs.writeFileSync(file, Buffer.alloc(0), { mode: 0o600 });
-    this.uploads.set(uploadId, { fileName: path.basename(fileName), size, received: 0, file });
+    const ledger = SealedLedger.create(path.join(this.uploadsDir(), `${uploadId}.part`));
+    this.uploads.set(uploadId, { fileName: path.basename(fileName), size, received: 0, ledger });
     return { uploadId, chunkBytes: LEDGER_CHUNK_BYTES };
   }
 
@@ -414,7 +418,7 @@ export class Roster {
     if (offset + data.length <= upload.received) return { received: upload.received };
     if (offset !== upload.received) throw new DomainError('roster.uploadOutOfOrder', { expected: upload.received, got: offset });
     if (upload.received + data.length > upload.size) throw new DomainError('roster.uploadTooLarge', { size: upload.size });
-    fs.appendFileSync(upload.file, data);
+    upload.ledger.write(upload.received, data);
     upload.received += data.length;
     return { received: upload.received };
   }
@@ -424,16 +428,15 @@ export class Roster {
     const upload = this.uploads.get(uploadId);
     if (!upload) throw new DomainError('roster.uploadUnknown');
     if (upload.received !== upload.size) throw new DomainError('roster.uploadIncomplete', { received: upload.received, size: upload.size });
-    return this.startRead(upload, mapping, encoding);
+    return this.startRead({ fileName: upload.fileName, source: upload.ledger, upload }, mapping, encoding);
   }
 
   /** Reads a ledger file on this machine (`station roster import`); the file is left where it is. */
   readFile(file: string, mapping: HeaderMapping | undefined, encoding: 'utf-8' | 'gb18030' | undefined): Promise<RosterImportView> {
-    const size = fs.statSync(file).size;
-    return this.startRead({ fileName: path.basename(file), size, received: size, file, keep: true }, mapping, encoding);
+    return this.startRead({ fileName: path.basename(file), source: file, upload: null }, mapping, encoding);
   }
 
-  private async startRead(upload: Upload, mapping: HeaderMapping | undefined, encoding: 'utf-8' | 'gb18030' | undefined): Promise<RosterImportView> {
+  private async startRead(ledger: LedgerToRead, mapping: HeaderMapping | undefined, encoding: 'utf-8' | 'gb18030' | undefined): Promise<RosterImportView> {
     if (this.job) throw new DomainError('roster.busy');
     const importId = newId();
     const at = this.deps.now().toISOString();
@@ -442,19 +445,19 @@ export class Roster {
     const job = { importId, cancelled: false, done: Promise.resolve() };
     this.job = job;
     try {
-      await this.begin(importId, upload, mapping, merged, at);
+      await this.begin(importId, ledger.fileName, mapping, merged, at);
     } catch (err) {
       this.job = null;
       throw err;
     }
-    job.done = this.runRead(job, upload, merged, encoding).finally(() => {
+    job.done = this.runRead(job, ledger, merged, encoding).finally(() => {
       if (this.job === job) this.job = null;
       this.progressOf.delete(importId);
     });
     return this.importView(importId);
   }
 
-  private begin(importId: string, upload: Upload, mapping: HeaderMapping | undefined, merged: HeaderMapping, at: string): Promise<void> {
+  private begin(importId: string, fileName: string, mapping: HeaderMapping | undefined, merged: HeaderMapping, at: string): Promise<void> {
     return this.deps.writer.run(() => {
       if (mapping) {
         this.deps.db
@@ -465,11 +468,11 @@ export class Roster {
       this.deps.db.prepare(`UPDATE roster_import SET state = 'discarded' WHERE state = 'needsMapping'`).run();
       this.deps.db
         .prepare(`INSERT INTO roster_import (id, source, file_name, state, created_at, operator_id, mark_key_id) VALUES (?, 'station', ?, 'reading', ?, ?, ?)`)
-        .run(importId, upload.fileName, at, this.deps.operatorId(), markKeyId(this.deps.markKey()));
+        .run(importId, fileName, at, this.deps.operatorId(), markKeyId(this.deps.markKey()));
     });
   }
 
-  private async runRead(job: { importId: string; cancelled: boolean }, upload: Upload, mapping: HeaderMapping, encoding: 'utf-8' | 'gb18030' | undefined): Promise<void> {
+  private async runRead(job: { importId: string; cancelled: boolean }, ledger: LedgerToRead, mapping: HeaderMapping, encoding: 'utf-8' | 'gb18030' | undefined): Promise<void> {
     const { importId } = job;
     let last = 0;
     const progress = (p: LedgerProgress | { phase: 'receiving'; rows: number; bytes: number; totalBytes: number }) => {
@@ -482,7 +485,7 @@ export class Roster {
     let update: { state: RosterImportState; fields: Record<string, unknown> };
     try {
       const result = await readLedger({
-        source: upload.file,
+        source: ledger.source,
         out: rosterPath(this.deps.dataDir, importId),
         mapping,
         rules: this.deps.identity.site.config.household ?? DEFAULT_HOUSEHOLD_RULES,
@@ -490,7 +493,7 @@ export class Roster {
         dataKey: this.deps.dataKey,
         previous: this.inUse.id !== null ? rosterPath(this.deps.dataDir, this.inUse.id) : null,
         ...(encoding ? { encoding } : {}),
-        meta: { importId, fileName: upload.fileName, markKeyId: markKeyId(this.deps.markKey()) },
+        meta: { importId, fileName: ledger.fileName, markKeyId: markKeyId(this.deps.markKey()) },
         onProgress: progress,
         cancelled: () => job.cancelled || this.closed,
       });
@@ -521,9 +524,10 @@ export class Roster {
       update = { state: err instanceof LedgerCancelled ? 'discarded' : 'failed', fields: { failure: JSON.stringify({ code: 'internal', rowNo: null }) } };
     }
     if (this.closed) return;
-    // Kept while the admin maps the headers, so the same upload is read again; otherwise done with.
-    if (update.state !== 'needsMapping') {
-      if (!upload.keep) fs.rmSync(upload.file, { force: true });
+    // Kept (sealed) while the admin maps the headers, so the same upload is read again; otherwise done with.
+    const { upload } = ledger;
+    if (update.state !== 'needsMapping' && upload) {
+      upload.ledger.remove();
       for (const [id, u] of this.uploads) if (u === upload) this.uploads.delete(id);
     }
     const columns = Object.keys(update.fields);

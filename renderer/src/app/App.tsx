@@ -6,6 +6,7 @@ import { Banner } from '../feedback/Banner';
 import { setLanguage, useStationTranslation } from '../i18n';
 import { ScanCaptureProvider } from '../scanner/ScanCapture';
 import { SCREENS } from '../screens';
+import { ChangePinDialog } from '../screens/operators/ChangePin';
 import { SignInScreen } from '../screens/operators/SignInScreen';
 import { useSession } from '../screens/operators/SessionProvider';
 import { useRoleWords } from '../screens/operators/words';
@@ -37,6 +38,7 @@ function Shell() {
   const screens = SCREENS.filter((s) => session.may(s.needs));
   const [screenId, setScreenId] = useState(screens[0]?.id);
   const screen = screens.find((s) => s.id === screenId) ?? screens[0];
+  const [changingPin, setChangingPin] = useState(false);
 
   // Alt+1…9 switches screens; a scanner never sends Alt.
   useEffect(() => {
@@ -101,6 +103,9 @@ function Shell() {
                 {role(operator.role)}
               </small>
             </div>
+            <button type="button" className="btn btn-quiet" data-testid="change-pin" title={t('operators:header.changePinHint')} onClick={() => setChangingPin(true)}>
+              {t('operators:header.changePin')}
+            </button>
             <button type="button" className="btn btn-lock" data-testid="lock-screen" title={t('operators:header.lockHint')} onClick={() => void client.call('operator.lock', {})}>
               {t('operators:header.lock')}
             </button>
@@ -131,6 +136,7 @@ function Shell() {
       ) : null}
       <Banner />
       <main className="screen">{screen ? <screen.Component /> : null}</main>
+      <ChangePinDialog open={changingPin} onClose={() => setChangingPin(false)} />
     </div>
   );
 }

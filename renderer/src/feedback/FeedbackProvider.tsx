@@ -1,4 +1,5 @@
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useSignedIn } from '../screens/operators/SessionProvider';
 import type { Feedback, Message, Tone } from './feedback';
 import { playTone } from './sound';
 
@@ -8,9 +9,15 @@ const FeedbackContext = createContext<FeedbackApi | null>(null);
 
 export function FeedbackProvider({ children }: { children: ReactNode }) {
   const [current, setCurrent] = useState<Feedback | null>(null);
+  const seq = useRef(0);
+  const signedIn = useSignedIn();
+  // The last outcome ("张三 3/10") is not kept behind the lock for whoever signs in next.
+  useEffect(() => {
+    if (!signedIn) setCurrent(null);
+  }, [signedIn]);
   const show = useCallback((tone: Tone, title: Message, ...detail: (Message | null)[]) => {
     playTone(tone);
-    setCurrent((prev) => ({ id: (prev?.id ?? 0) + 1, tone, title, detail: detail.filter((m): m is Message => m !== null) }));
+    setCurrent({ id: ++seq.current, tone, title, detail: detail.filter((m): m is Message => m !== null) });
   }, []);
   const value = useMemo(() => ({ current, show }), [current, show]);
   return <FeedbackContext.Provider value={value}>{children}</FeedbackContext.Provider>;

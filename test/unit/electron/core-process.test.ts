@@ -76,8 +76,10 @@ describe('core utility process', () => {
     expect(await client.call('devices.list', {})).toMatchObject({ ok: true, value: { mode: 'off' } });
     expect(await client.call('tube.explode', {})).toMatchObject({ ok: false, error: { code: 'request.unknownMethod' } });
     const deskChanges = () => client.events.filter((e) => e.type === 'event' && e.event === 'desk.changed');
-    await until(() => deskChanges().length >= 2);
-    expect(deskChanges()[1]).toMatchObject({ payload: { openTube: { code: tubeCode(1), count: 1 } } });
+    // The desk as it was at sign-in, then after each scan.
+    await until(() => deskChanges().length >= 3);
+    expect(deskChanges()[0]).toMatchObject({ payload: { openTube: null } });
+    expect(deskChanges()[2]).toMatchObject({ payload: { openTube: { code: tubeCode(1), count: 1 } } });
   });
 
   it('finishes a scan already accepted when told to shut down, then closes the database and exits', async () => {

@@ -114,10 +114,13 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'operator.setupDone': {},
   'operator.lastAdmin': {},
   'operator.self': {},
+  'operator.pinChangeNeeded': { method: 'desk.state' },
+  'operator.ownPin': {},
   'pin.tooShort': {},
   'pin.tooLong': {},
   'pin.notDigits': {},
   'pin.tooCommon': { rule: 'sequence' },
+  'pin.sameAsOld': {},
 };
 
 describe('renderer translations', () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkCharacter } from '../../../electron/core/person/gb11643';
-import { readRosterFile, type ReadRosterOptions, type RosterFile, type RosterRow } from '../../../electron/core/roster/read';
+import { readRosterFile, type LedgerSource, type ReadRosterOptions, type RosterFile, type RosterRow } from '../../../electron/core/roster/read';
 import { tempDir } from '../../helpers/core';
 
 /** A valid ID number, different for every `n` below 1000. */
@@ -23,7 +23,7 @@ export async function collect(rows: AsyncIterable<RosterRow>): Promise<RosterRow
 }
 
 /** Opens a ledger and reads every row; the file's description comes back with them. */
-export async function readAll(file: string, options?: ReadRosterOptions): Promise<{ file: RosterFile; rows: RosterRow[] }> {
+export async function readAll(file: LedgerSource, options?: ReadRosterOptions): Promise<{ file: RosterFile; rows: RosterRow[] }> {
   const opened = await readRosterFile(file, options);
   return { file: opened, rows: await collect(opened.rows) };
 }

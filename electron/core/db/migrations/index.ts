@@ -9,7 +9,7 @@ import { migration0007 } from './0007-coverage-totals';
 import { migration0008 } from './0008-own-marks-again';
 import { migration0009 } from './0009-journal-chain';
 import { migration0010 } from './0010-operators';
-import { migration0011 } from './0011-reserved';
+import { migration0011 } from './0011-temporary-pin';
 import { migration0012 } from './0012-reserved';
 import { migration0013 } from './0013-reserved';
 import { migration0014 } from './0014-gate';
@@ -27,7 +27,22 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0006,
+  migration0007,
+  migration0008,
+  migration0009,
+  migration0010,
+  migration0011,
+  migration0012,
+  migration0013,
+  migration0014,
+];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 

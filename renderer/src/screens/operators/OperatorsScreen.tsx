@@ -4,6 +4,7 @@ import { PIN_MAX_DIGITS, ROLES, type OperatorRecord, type OperatorSettings, type
 import { useStation } from '../../app/station';
 import { Modal } from '../../desk/Modal';
 import { useStationTranslation } from '../../i18n';
+import { ChangePinDialog } from './ChangePin';
 import { useNewOperatorFields } from './new-operator';
 import { useSession } from './SessionProvider';
 import { useRoleWords } from './words';
@@ -11,7 +12,8 @@ import './operators.css';
 
 /**
  * A site admin's operators: add one (with a role, a badge and a PIN typed twice), change a role,
- * reset a PIN, disable, enable, unlock. Each change is journalled under the admin's name and goes
+ * reset a PIN (a temporary one its operator replaces at sign-in; one's own is changed with the
+ * current PIN), disable, enable, unlock. Each change is journalled under the admin's name and goes
  * to HQ, which shares it with every station of the site; operators HQ made arrive the same way.
  */
 export function OperatorsScreen() {
@@ -23,6 +25,7 @@ export function OperatorsScreen() {
   const [settings, setSettings] = useState<OperatorSettings | null>(null);
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
   const [resetting, setResetting] = useState<OperatorRecord | null>(null);
+  const [changingPin, setChangingPin] = useState(false);
 
   const refresh = useCallback(() => {
     void client.call('operator.list', {}).then((r) => r.ok && setOperators(r.value));
@@ -91,9 +94,16 @@ export function OperatorsScreen() {
                   </td>
                   <td>{o.origin === 'here' ? t('list.here') : t('list.feed')}</td>
                   <td className="operators-actions">
-                    <button type="button" className="btn" data-testid={`reset-${o.code}`} onClick={() => setResetting(o)}>
-                      {t('actions.resetPin')}
-                    </button>
+                    {/* One's own PIN is changed with the current one, never reset. */}
+                    {o.id === me ? (
+                      <button type="button" className="btn" data-testid={`change-pin-${o.code}`} onClick={() => setChangingPin(true)}>
+                        {t('actions.changeOwnPin')}
+                      </button>
+                    ) : (
+                      <button type="button" className="btn" data-testid={`reset-${o.code}`} onClick={() => setResetting(o)}>
+                        {t('actions.resetPin')}
+                      </button>
+                    )}
                     {o.lockedOut || o.wrongPins > 0 ? (
                       <button type="button" className="btn" data-testid={`unlock-${o.code}`} onClick={() => void act(client.call('operator.unlock', { id: o.id }), (x) => t('done.unlocked', { name: x.name }))}>
                         {t('actions.unlock')}
@@ -125,6 +135,13 @@ export function OperatorsScreen() {
         <CreateForm onCreate={(args) => act(client.call('operator.create', args), (x) => t('done.created', { name: x.name, code: x.code }))} />
         {settings ? <IdleLockForm settings={settings} onSaved={setSettings} /> : null}
       </div>
+      <ChangePinDialog
+        open={changingPin}
+        onClose={() => {
+          setChangingPin(false);
+          refresh();
+        }}
+      />
       <ResetPinDialog
         operator={resetting}
         onClose={() => setResetting(null)}
@@ -148,6 +165,7 @@ function StateText({ operator: o }: { operator: OperatorRecord }) {
   if (o.lockedOut) return <span className="state-bad">{t('list.lockedOut')}</span>;
   if (!o.hasPin) return <span className="state-warn">{t('list.noPin')}</span>;
   if (o.wrongPins > 0) return <span className="state-warn">{t('list.wrongPins', { count: o.wrongPins })}</span>;
+  if (o.mustChangePin) return <span className="state-warn">{t('list.mustChangePin')}</span>;
   return <span className="state-ok">{t('list.ok')}</span>;
 }
 

@@ -68,7 +68,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [client, view?.state],
   );
 
-  const active = view?.state === 'active';
+  // Choosing one's own PIN is work at the screen too: the idle lock counts from the last key.
+  const active = view?.state === 'active' || view?.state === 'pinChange';
   useEffect(() => {
     if (!active) return;
     const onInput = () => {

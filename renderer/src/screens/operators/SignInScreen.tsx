@@ -6,6 +6,7 @@ import { setLanguage, useStationTranslation } from '../../i18n';
 import { useScanCapture } from '../../scanner/ScanCapture';
 import { ConnectionIndicator } from '../../status/ConnectionIndicator';
 import { UploadIndicator } from '../../upload/UploadIndicator';
+import { ForcedPinChange } from './ChangePin';
 import { useNewOperatorFields } from './new-operator';
 import { useSession } from './SessionProvider';
 import './operators.css';
@@ -13,8 +14,9 @@ import { useRoleWords } from './words';
 
 /**
  * What the screen shows when nobody may use the desk: the first-run form (no operator can sign
- * in yet), the sign-in, the lock screen, and the PIN for a badge just scanned (also to switch
- * operator while signed in). Nothing of the desk is behind it: the desk is not even rendered.
+ * in yet), the sign-in, the lock screen, the PIN for a badge just scanned (also to switch
+ * operator while signed in), and the new PIN of someone who signed in with a site admin's
+ * temporary one. Nothing of the desk is behind it: the desk is not even rendered.
  */
 export function SignInScreen() {
   const { t, language } = useStationTranslation('operators');
@@ -39,7 +41,9 @@ export function SignInScreen() {
           {t('common:language.switchTo')}
         </button>
       </header>
-      <main className="signin-main">{view.state === 'setup' && !session.pinFor ? <SetupForm view={view} /> : <SignInForm view={view} />}</main>
+      <main className="signin-main">
+        {session.pinFor ? <SignInForm view={view} /> : view.state === 'setup' ? <SetupForm view={view} /> : view.state === 'pinChange' ? <ForcedPinChange /> : <SignInForm view={view} />}
+      </main>
     </div>
   );
 }
