@@ -61,6 +61,9 @@ export class BatchOrder {
           this.changed(stationId, lane);
           return outcome;
         }
+        // Only a gap may close once the batch before it is stored: a refusal (a broken chain) is
+        // final, and waiting would hold up the batch after it, which waits for this one in turn.
+        if (outcome.kind !== 'gap') return outcome;
         // This batch's own request is one of them.
         const others = lane.requests > 1;
         const left = deadline - Date.now();

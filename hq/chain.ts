@@ -76,7 +76,10 @@ export function entryHash(prev: string, seq: number, publicPart: string, persona
 
 /**
  * The two digests an entry's hash covers. `salt` when its personal fields are present; after a
- * purge `keptDigest` (the digest kept in their place) instead.
+ * purge `keptDigest` (the digest kept in their place) instead. The kept digest stands only for
+ * fields that are gone: an entry that still has any of them but no salt was not purged, it was
+ * altered (a field changed and the salt swapped for the old digest), and its personal part is
+ * null, which no entry of a kind with personal fields is chained with.
  */
 export function entryDigests(entry: ChainEntry, salt: string | null, keptDigest: string | null): { publicPart: string; personalPart: string | null } {
   const kind = typeof entry.kind === 'string' ? entry.kind : '';
@@ -84,5 +87,5 @@ export function entryDigests(entry: ChainEntry, salt: string | null, keptDigest:
   const publicPart = publicDigest(entry, publicPayload);
   if (personal === null) return { publicPart, personalPart: null };
   if (salt !== null) return { publicPart, personalPart: personalDigest(salt, personal) };
-  return { publicPart, personalPart: keptDigest };
+  return { publicPart, personalPart: Object.keys(personal).length === 0 ? keptDigest : null };
 }

@@ -69,6 +69,10 @@ const TEXT = {
     stationRevoke: '吊销采样台（丢失、被盗或停用）',
     revokeConfirm: '输入 REVOKE 确认',
     revoke: '吊销',
+    revokedOn: '已于 {time} 吊销',
+    relinkedOn: '已于 {time} 重新接入',
+    oldHqKey: '仍信任总部旧密钥',
+    rotation: '总部密钥更换中（{time} 起）：旧密钥 {previous} 仍为尚未更新的采样台作保。{count} 个采样台尚未确认新密钥；全部更新后执行 station hq key retire 停用旧密钥。',
     'posted.station.numberTaken': '该编号已被本采样点的其他采样台使用过，请换一个编号。',
     'posted.station.unknown': '没有这个采样台。',
     'posted.station.invalid': '编号须为 1–999，名称 1–60 个字。',
@@ -176,6 +180,10 @@ const TEXT = {
     stationRevoke: 'Revoke a station (lost, stolen or retired)',
     revokeConfirm: 'Type REVOKE to confirm',
     revoke: 'Revoke',
+    revokedOn: 'revoked on {time}',
+    relinkedOn: 're-linked on {time}',
+    oldHqKey: 'still trusts the previous HQ key',
+    rotation: 'HQ key change under way (since {time}): the previous key {previous} still vouches for the new one to stations that have not moved. {count} stations have not confirmed the new key; once they have, retire the previous key with station hq key retire.',
     'posted.station.numberTaken': 'Another station of this site has (or had) that number; choose another.',
     'posted.station.unknown': 'No such station.',
     'posted.station.invalid': 'The number must be 1–999 and the name 1–60 characters.',
@@ -261,9 +269,17 @@ export function renderLogin(lang: DashboardLang, failed: boolean): string {
   );
 }
 
-export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang; now: number; posted?: string; fingerprint?: string }): string {
+export function renderDashboard(
+  data: DashboardData,
+  opts: { lang: DashboardLang; now: number; posted?: string; fingerprint?: string; rotation?: { previousFingerprint: string; at: string } | null },
+): string {
   const { lang } = opts;
   const t = (k: Key): string => TEXT[lang][k];
+  /** `t` with `{name}` filled in (values escaped here; the text itself is the dashboard's own). */
+  const tf = (k: Key, values: Record<string, string | number>): string => esc(t(k)).replace(/\{(\w+)\}/g, (m, name: string) => (name in values ? String(values[name]) : m));
+  const groups = (fingerprint: string) => fingerprint.replace(/(.{5})(?=.)/g, '$1-');
+  // During a rotation: stations (not revoked) that have not said they trust the current key.
+  const onOldKey = (s: DashboardData['stations'][number]) => Boolean(opts.rotation) && s.revokedAt === null && s.hqKey !== (opts.fingerprint ?? null);
   const nowIso = new Date(opts.now).toISOString();
   const other = lang === 'en' ? 'zh-CN' : 'en';
 
@@ -271,7 +287,12 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
     .map((s) => {
       const lag = Math.max(0, s.headSeq - s.ackedThrough);
       const stale = !s.lastContactAt || opts.now - Date.parse(s.lastContactAt) > 15 * 60_000;
-      return `<tr class="${stale ? 'warn' : ''}"><td class="n">${s.number}</td><td>${esc(s.name)}</td><td>${esc(s.siteName)}</td><td>${time(s.lastContactAt, lang, t)}</td>
+      const badges = [
+        s.revokedAt ? `<span class="badge bad" data-revoked="${esc(s.id)}">${tf('revokedOn', { time: siteTime(s.revokedAt, lang) })}</span>` : '',
+        !s.revokedAt && s.relinkedAt ? `<span class="badge" data-relinked="${esc(s.id)}">${tf('relinkedOn', { time: siteTime(s.relinkedAt, lang) })}</span>` : '',
+        onOldKey(s) ? `<span class="badge warn" data-old-hq-key="${esc(s.id)}">${esc(t('oldHqKey'))}</span>` : '',
+      ].join('');
+      return `<tr class="${s.revokedAt ? 'revoked' : stale ? 'warn' : ''}"><td class="n">${s.number}</td><td>${esc(s.name)}${badges}</td><td>${esc(s.siteName)}</td><td>${time(s.lastContactAt, lang, t)}</td>
 <td class="n">${s.ackedThrough}</td><td class="n">${s.headSeq}</td><td class="n ${lag > 0 ? 'warn' : ''}">${lag}</td>
 <td class="n ${s.conflicts > 0 ? 'bad' : ''}">${s.conflicts}</td><td class="n ${s.rejected > 0 ? 'bad' : ''}">${s.rejected}</td></tr>${
         s.chainError ? `<tr class="bad" data-chain-error="${esc(s.id)}"><td colspan="9">${esc(t('chainBroken'))} (${esc(s.chainError)})</td></tr>` : ''
@@ -289,13 +310,18 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
 <td class="n">${p.members}</td><td class="n">${p.retested}</td><td>${esc(done ? t('closed') : `${t('open')} ${p.members - p.retested}`)}</td></tr>`;
     })
     .join('');
-  const stationOptions = data.stations.map((s) => `<option value="${esc(s.id)}">${esc(`${s.siteName} · ${s.number} · ${s.name}`)}</option>`).join('');
+  const options = (stations: DashboardData['stations']) => stations.map((s) => `<option value="${esc(s.id)}">${esc(`${s.siteName} · ${s.number} · ${s.name}`)}</option>`).join('');
+  // A revoked station cannot be revoked again: only the others are offered.
+  const revocable = data.stations.filter((s) => s.revokedAt === null);
+  const revokeForm = revocable.length
+    ? `<form method="post" action="/dashboard/stations/revoke?lang=${lang}" class="result" data-form="revoke"><strong>${esc(t('stationRevoke'))}</strong>
+<select name="stationId">${options(revocable)}</select><label>${esc(t('revokeConfirm'))} <input name="confirm" maxlength="10" size="8" required></label><button type="submit">${esc(t('revoke'))}</button></form>`
+    : '';
   const stationForm = data.stations.length
     ? `<form method="post" action="/dashboard/stations?lang=${lang}" class="result"><strong>${esc(t('stationEdit'))}</strong>
-<select name="stationId">${stationOptions}</select><label>${esc(t('number'))} <input name="number" inputmode="numeric" pattern="[0-9]{1,3}" size="4"></label>
+<select name="stationId">${options(data.stations)}</select><label>${esc(t('number'))} <input name="number" inputmode="numeric" pattern="[0-9]{1,3}" size="4"></label>
 <label>${esc(t('name'))} <input name="name" maxlength="60"></label><button type="submit">${esc(t('save'))}</button></form>
-<form method="post" action="/dashboard/stations/revoke?lang=${lang}" class="result"><strong>${esc(t('stationRevoke'))}</strong>
-<select name="stationId">${stationOptions}</select><label>${esc(t('revokeConfirm'))} <input name="confirm" maxlength="10" size="8" required></label><button type="submit">${esc(t('revoke'))}</button></form>`
+${revokeForm}`
     : '';
   const conflictRows = data.tubeConflicts
     .map((c) => {
@@ -350,7 +376,11 @@ export function renderDashboard(data: DashboardData, opts: { lang: DashboardLang
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
 <a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
-    opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(opts.fingerprint.replace(/(.{5})(?=.)/g, '$1-'))}</code></p>` : ''
+    opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(groups(opts.fingerprint))}</code></p>` : ''
+  }${
+    opts.rotation
+      ? `<p class="alert" data-section="rotation">${tf('rotation', { time: siteTime(opts.rotation.at, lang), previous: `<code>${esc(groups(opts.rotation.previousFingerprint))}</code>`, count: data.stations.filter(onOldKey).length })}</p>`
+      : ''
   }
 <section class="wide"><h2>${esc(t('stations'))}</h2><table><thead><tr><th>${esc(t('number'))}</th><th>${esc(t('station'))}</th><th>${esc(t('site'))}</th><th>${esc(t('lastContact'))}</th>
 <th>${esc(t('acked'))}</th><th>${esc(t('head'))}</th><th>${esc(t('lag'))}</th><th>${esc(t('conflicts'))}</th><th>${esc(t('rejected'))}</th></tr></thead>
@@ -392,9 +422,14 @@ td.empty { color: #8a95a5; text-align: center; }
 tr.warn td:first-child, td.warn { color: #a25a00; font-weight: 600; }
 tr.bad td:first-child, td.bad { color: #b3261e; font-weight: 600; }
 tr.ok td:first-child { color: #1e7b34; }
+tr.revoked td { color: #8a95a5; }
+.badge { display: inline-block; margin-left: 0.5rem; padding: 0.05rem 0.45rem; border-radius: 4px; font-size: 0.82rem; background: #e3e7ee; color: #1b2430; }
+.badge.bad { background: #b3261e; color: #fff; font-weight: 600; }
+.badge.warn { background: #fdf0d5; color: #7a4300; }
 .notice { grid-column: 1 / -1; padding: 0.6rem 1rem; border-radius: 6px; margin: 0; }
 .notice.good { background: #e3f4e7; color: #1e5e2e; }
 .notice.bad { background: #fde8e6; color: #8c1d16; }
+.alert { grid-column: 1 / -1; padding: 0.6rem 1rem; border-radius: 6px; margin: 0; background: #fdf0d5; color: #7a4300; }
 form.inline { display: flex; gap: 0.4rem; align-items: center; }
 form.result, main.login form { display: flex; gap: 0.75rem; flex-wrap: wrap; align-items: center; }
 input, select, button { font-size: 1rem; padding: 0.4rem 0.6rem; }

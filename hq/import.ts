@@ -31,10 +31,11 @@ export type ImportOutcome =
  * Imports a station's signed export file (USB stick) with the same dedup and gap rules as an
  * upload. The signature is checked against the key HQ enrolled for that station, not the key the
  * file carries, so a file cannot vouch for itself. A file encrypted to HQ (version 2, what stations
- * write) is checked before it is decrypted with `exportKey`; a plain one (version 1, written before
- * export files were encrypted) is still read.
+ * write) is checked before it is decrypted with one of `exportKeys` (HQ's current export key, then
+ * those it had before each rotation: a file written before a rotation still imports); a plain one
+ * (version 1, written before export files were encrypted) is still read.
  */
-export async function importExportFile(store: HqStore, fileBytes: Buffer, exportKey: KeyObject, now: () => Date = () => new Date()): Promise<ImportOutcome> {
+export async function importExportFile(store: HqStore, fileBytes: Buffer, exportKeys: readonly KeyObject[], now: () => Date = () => new Date()): Promise<ImportOutcome> {
   const raw = safeJson(fileBytes);
   const encrypted = encryptedExportFileSchema.safeParse(raw);
   let gz: Buffer;
@@ -45,7 +46,12 @@ export async function importExportFile(store: HqStore, fileBytes: Buffer, export
     const station = await store.station(rest.stationId);
     if (!station) return { ok: false, error: 'station.unknown' };
     if (!verifySignature(station.publicKey, exportSignedText(rest), sig)) return { ok: false, error: 'signature.invalid' };
-    const plain = decryptExport(exportKey, encrypted.data);
+    // AES-GCM authenticates: a key the file was not encrypted to never yields bytes.
+    let plain: Buffer | null = null;
+    for (const key of exportKeys) {
+      plain = decryptExport(key, encrypted.data);
+      if (plain) break;
+    }
     if (!plain) return { ok: false, error: 'export.notForThisHq' };
     gz = plain;
     signature = sig;

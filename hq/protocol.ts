@@ -63,8 +63,12 @@ export type HqErrorCode =
   | 'enroll.codeExpired'
   /** Every station number 1-999 of the site has been given. */
   | 'enroll.siteFull'
+  /** 403: this desk was linked before (it names its station): only a re-link code made for that station links it again. */
+  | 'enroll.relinkCodeNeeded'
+  /** 403: a re-link code, made for another station than the desk that sent it. */
+  | 'enroll.codeForAnotherStation'
   | 'station.unknown'
-  /** 403: HQ revoked this station (lost, stolen, retired); an admin links the desk again with a new code. */
+  /** 403: HQ revoked this station (lost, stolen, retired); an admin links the desk again with its re-link code (`station hq station relink`). */
   | 'station.revoked'
   | 'signature.invalid'
   | 'timestamp.stale'
@@ -101,6 +105,11 @@ export const enrollRequestSchema = z
     publicKey: z.string().min(40).max(4096),
     stationName: z.string().min(1).max(200),
     localStationId: z.string().min(1).max(128),
+    /**
+     * The station this desk was linked as, when it is linked again (revoked, or HQ's key changed
+     * past what it knew): HQ gives it back that station, with the new key, so its journal goes on.
+     */
+    previousStationId: z.string().min(1).max(128).optional(),
   })
   .strict();
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
@@ -748,9 +757,12 @@ export const rosterPageSchema = z.object({
 export type RosterPageAnswer = z.infer<typeof rosterPageSchema>;
 
 // Admin bodies (bearer `HQ_ADMIN_TOKEN`).
-export const adminCodeRequestSchema = z
-  .object({ siteId: id, siteName: text.optional(), ttlHours: z.number().positive().max(24 * 30).optional() })
-  .strict();
+const ttlHours = z.number().positive().max(24 * 30);
+/** A code for a new station of a site, or (`stationId`) a re-link code for a station HQ knows. */
+export const adminCodeRequestSchema = z.union([
+  z.object({ siteId: id, siteName: text.optional(), ttlHours: ttlHours.optional() }).strict(),
+  z.object({ stationId: id, ttlHours: ttlHours.optional() }).strict(),
+]);
 export const adminResultRequestSchema = z.object({ tubeCode: code, result: tubeResultSchema }).strict();
 export const adminKeyPersonsRequestSchema = z
   .object({ siteId: id.optional(), listId: id, persons: z.array(keyPersonSchema).max(100_000) })
@@ -1010,11 +1022,56 @@ export type Held = { through: number; head: string | null };
 
 export function parseHeld(header: string | null): Held | null {
   const m = header === null ? null : /^(\d{1,16}):([0-9a-f]{64}|-)$/.exec(header);
-  return m ? { through: Number(m[1]), head: m[2] === '-' ? null : m[2]! } : null;
+  // Sixteen digits go past 2^53: such a number would be read as a neighbour of itself.
+  return m && Number.isSafeInteger(Number(m[1])) ? { through: Number(m[1]), head: m[2] === '-' ? null : m[2]! } : null;
 }
 
 export function heldHeader(held: Held): string {
   return `${held.through}:${held.head ?? '-'}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HQ's key rotation (hq/README.md, "Changing HQ's key")
+
+/**
+ * On every signed answer while a rotation's grace lasts: HQ's previous key vouching for the key
+ * that signs now, `v1 FROM TO AT SIGNATURE` (keys as `x-hq-key`, base64 SPKI DER; AT in ms).
+ */
+export const HEADER_HQ_KEY_ROTATION = 'x-hq-key-rotation';
+/**
+ * On every signed request: the fingerprint of the HQ key the station trusts. Not signed (the
+ * request signature predates it): HQ only uses it to tell its operator which stations have moved
+ * to a new key before the old one is retired.
+ */
+export const HEADER_STATION_HQ_KEY = 'x-station-hq-key';
+
+/** `from` (HQ's previous key) says that `to` is HQ's key from `at` on. */
+export type KeyRotation = { from: string; to: string; at: number; signature: string };
+
+function keyRotationText(r: Omit<KeyRotation, 'signature'>): string {
+  return `hq.key.rotation.v1\n${r.from}\n${r.to}\n${r.at}`;
+}
+
+export function signKeyRotation(previous: KeyObject, to: KeyObject, at: number): KeyRotation {
+  const unsigned = { from: hqKeyHeader(createPublicKey(previous)), to: hqKeyHeader(to), at };
+  return { ...unsigned, signature: sign(null, Buffer.from(keyRotationText(unsigned)), previous).toString('base64') };
+}
+
+export function formatKeyRotation(r: KeyRotation): string {
+  return `v1 ${r.from} ${r.to} ${r.at} ${r.signature}`;
+}
+
+export function parseKeyRotation(header: string | null | undefined): KeyRotation | null {
+  const m = header ? /^v1 ([A-Za-z0-9+/=]{1,200}) ([A-Za-z0-9+/=]{1,200}) (\d{1,16}) ([A-Za-z0-9+/=]{1,200})$/.exec(header) : null;
+  // Canonical base64 only: Node also decodes text without its padding, and one statement has one spelling.
+  const canonical = (b64: string) => Buffer.from(b64, 'base64').toString('base64') === b64;
+  if (!m || !canonical(m[1]!) || !canonical(m[2]!) || !canonical(m[4]!)) return null;
+  return { from: m[1]!, to: m[2]!, at: Number(m[3]), signature: m[4]! };
+}
+
+/** Whether `trusted` itself (and not someone naming it) said that `r.to` is HQ's key now. */
+export function keyRotationHolds(trusted: KeyObject, r: KeyRotation): boolean {
+  return r.from === hqKeyHeader(trusted) && parseHqKey(r.to) !== null && verifySignature(trusted, keyRotationText(r), r.signature);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,10 +27,12 @@ import {
   formatEnrollmentCode,
   HEADER_HQ_HELD,
   HEADER_HQ_KEY,
+  HEADER_HQ_KEY_ROTATION,
   HEADER_HQ_SIGNATURE,
   HEADER_HQ_TIME,
   heldHeader,
   HEADER_SIGNATURE,
+  HEADER_STATION_HQ_KEY,
   HEADER_STATION_ID,
   HEADER_TIMESTAMP,
   HQ_PATHS,
@@ -49,12 +51,12 @@ import {
   type TubeResult,
 } from './protocol';
 import { importExportFile, type ImportOutcome } from './import';
-import { loadOrCreateHqKey } from './key';
+import { HqKeyError, HqKeyring, retireHqKey, rotateHqKey, type HqKeyRotation } from './key';
 import { openStore } from './store';
 import type { HqStore, IngestInput, ResultOutcome, StationRow, StationUpdateOutcome } from './store/types';
 import { resolveTubeConflict as resolveTubeConflictIn, type ResolveOutcome } from './domains/conflicts';
 import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutcome } from './domains/rounds';
-import { revokeStation as revokeStationIn, updateStation as updateStationIn } from './domains/stations';
+import { noteStationHqKey, revokeStation as revokeStationIn, stationsNotOnKey, updateStation as updateStationIn, type StationOnOldKey } from './domains/stations';
 import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerOperatorRoutes } from './routes/operators';
@@ -134,6 +136,14 @@ export type HqServer = {
   batchesWaiting(): number;
   /** With the site's generated tube codes when the site was created just now and given a prefix of its own. */
   createEnrollmentCode(siteId: string, siteName?: string, ttlHours?: number): Promise<{ code: string; expiresAt: string; tubeCodes?: TubeGenerator }>;
+  /** A one-time code that links a station HQ knows again (revoked, or its desk missed a key rotation), keeping its id and journal. */
+  createRelinkCode(stationId: string, ttlHours?: number): Promise<RelinkCodeOutcome>;
+  /** HQ's key now, a rotation under way, and the stations that have not said they trust the current key. */
+  keyStatus(): Promise<HqKeyStatus>;
+  /** Replaces HQ's signing and export keys (`station hq key rotate`); see key.ts. */
+  rotateKey(): Promise<RotateOutcome>;
+  /** Ends a rotation's grace; refused while stations still trust only the previous key, unless forced. */
+  retireKey(opts?: { force?: boolean }): Promise<RetireOutcome>;
   postResult(tubeCode: string, result: TubeResult): Promise<PostedResult>;
   /** Renumbers or renames a station; it hears of it through the feed. */
   updateStation(input: { stationId: string; number?: number; name?: string }): Promise<StationUpdateOutcome>;
@@ -147,10 +157,20 @@ export type HqServer = {
   maintain(): Promise<void>;
 };
 
+export type RelinkCodeOutcome = { ok: true; code: string; expiresAt: string; stationId: string; siteId: string } | { ok: false; error: 'station.unknown' };
+export type HqKeyStatus = { fingerprint: string; rotation: HqKeyRotation | null; stationsBehind: StationOnOldKey[] };
+export type RotateOutcome = { ok: true; previousFingerprint: string; fingerprint: string } | { ok: false; error: HqKeyError['code'] };
+export type RetireOutcome =
+  | { ok: true; previousFingerprint: string; stationsBehind: StationOnOldKey[] }
+  | { ok: false; error: 'hq.noRotation' | HqKeyError['code'] }
+  | { ok: false; error: 'hq.stationsBehind'; stations: StationOnOldKey[] };
+
 /** A result posted, or why not (the tube is unknown, or its code was opened at several stations). */
 export type PostedResult = { ok: true } | Exclude<ResultOutcome, { ok: true }>;
 
 const DEFAULT_CODE_TTL_HOURS = 24;
+/** A key fingerprint as stations report it (`x-station-hq-key`). */
+const FINGERPRINT_PATTERN = /^[0-9A-HJKMNP-TV-Z]{20}$/;
 const DEFAULT_MAX_INGEST_IN_FLIGHT = 8;
 const DEFAULT_BUSY_RETRY_AFTER_SECONDS = 2;
 const inFlightLimitSchema = z.coerce.number().int().min(0).max(10_000);
@@ -277,7 +297,8 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
-  const hqKey = loadOrCreateHqKey(options.dataDir);
+  // Read again within a second when `station hq key rotate|retire` changes the key files.
+  const keyring = new HqKeyring(options.dataDir);
   /** Requests whose station signature held, by station id: their answers say what HQ holds of it. */
   const authenticated = new WeakMap<FastifyRequest, string>();
   /** What HQ holds of the station once a batch is stored, known without reading it again. */
@@ -311,8 +332,11 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (held) reply.header(HEADER_HQ_HELD, held);
     const signature = req.headers[HEADER_SIGNATURE];
     const request = answerBinding(typeof signature === 'string' ? signature : undefined, rawBody(req));
-    reply.header(HEADER_HQ_KEY, hqKey.header);
-    reply.header(HEADER_HQ_SIGNATURE, signAnswer(hqKey.privateKey, { status: reply.statusCode, hqTime, held, request, body }));
+    const key = keyring.current();
+    reply.header(HEADER_HQ_KEY, key.header);
+    // During a rotation's grace the previous key vouches for this one, for stations that trust only it.
+    if (key.rotation) reply.header(HEADER_HQ_KEY_ROTATION, key.rotation.header);
+    reply.header(HEADER_HQ_SIGNATURE, signAnswer(key.privateKey, { status: reply.statusCode, hqTime, held, request, body }));
     return payload;
   });
 
@@ -354,6 +378,11 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     // Said only to the station itself (its signature holds), so it can tell staff.
     if (station.revokedAt !== null) throw new HttpFailure(403, 'station.revoked');
     if (reply) countStationRequest(station.id, reply);
+    const trusts = req.headers[HEADER_STATION_HQ_KEY];
+    // Written only when it changes (after a rotation, once per station): staff see who has moved on.
+    if (typeof trusts === 'string' && FINGERPRINT_PATTERN.test(trusts) && trusts !== station.hqKey) {
+      await store.sql.transaction((tx) => noteStationHqKey(tx, { stationId: station.id, fingerprint: trusts }));
+    }
     return station;
   }
 
@@ -406,7 +435,50 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     const expiresAt = new Date(now() + ttlHours * 3600_000).toISOString();
     await store.createEnrollmentCode({ codeHash: codeDigest(code), siteId, createdAt: at, expiresAt });
     // The code carries HQ's key fingerprint: a station enrolling with it refuses any other HQ.
-    return { code: formatEnrollmentCode(code, hqKey.fingerprint), expiresAt, ...(tubeCodes ? { tubeCodes } : {}) };
+    return { code: formatEnrollmentCode(code, keyring.current().fingerprint), expiresAt, ...(tubeCodes ? { tubeCodes } : {}) };
+  }
+
+  async function createRelinkCode(stationId: string, ttlHours = DEFAULT_CODE_TTL_HOURS): Promise<RelinkCodeOutcome> {
+    const station = await store.station(stationId);
+    if (!station) return { ok: false, error: 'station.unknown' };
+    const code = newEnrollmentCode();
+    const expiresAt = new Date(now() + ttlHours * 3600_000).toISOString();
+    await store.createEnrollmentCode({ codeHash: codeDigest(code), siteId: station.siteId, createdAt: new Date(now()).toISOString(), expiresAt, relinkStationId: station.id });
+    log.info({ stationId }, 're-link code made');
+    return { ok: true, code: formatEnrollmentCode(code, keyring.current().fingerprint), expiresAt, stationId: station.id, siteId: station.siteId };
+  }
+
+  async function keyStatus(): Promise<HqKeyStatus> {
+    const key = keyring.reload();
+    const stationsBehind = key.rotation ? await store.sql.read((tx) => stationsNotOnKey(tx, key.fingerprint)) : [];
+    return { fingerprint: key.fingerprint, rotation: key.rotation, stationsBehind };
+  }
+
+  async function rotateKey(): Promise<RotateOutcome> {
+    try {
+      const rotated = rotateHqKey(options.dataDir, now());
+      keyring.reload();
+      log.warn({ previous: rotated.previousFingerprint, current: rotated.fingerprint }, 'HQ key rotated');
+      return { ok: true, ...rotated };
+    } catch (err) {
+      if (err instanceof HqKeyError) return { ok: false, error: err.code };
+      throw err;
+    }
+  }
+
+  async function retireKey(opts: { force?: boolean } = {}): Promise<RetireOutcome> {
+    const status = await keyStatus();
+    if (!status.rotation) return { ok: false, error: 'hq.noRotation' };
+    if (status.stationsBehind.length > 0 && !opts.force) return { ok: false, error: 'hq.stationsBehind', stations: status.stationsBehind };
+    try {
+      const retired = retireHqKey(options.dataDir);
+      keyring.reload();
+      log.warn({ previous: retired?.previousFingerprint, stationsBehind: status.stationsBehind.length }, 'previous HQ key retired');
+      return { ok: true, previousFingerprint: status.rotation.previousFingerprint, stationsBehind: status.stationsBehind };
+    } catch (err) {
+      if (err instanceof HqKeyError) return { ok: false, error: err.code };
+      throw err;
+    }
   }
 
   async function postResult(tubeCode: string, result: TubeResult): Promise<PostedResult> {
@@ -455,9 +527,11 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       stationId: randomUUID(),
       localStationId: body.localStationId,
       publicKey: body.publicKey,
+      previousStationId: body.previousStationId,
     });
     if (!outcome.ok) throw new HttpFailure(403, outcome.error);
-    log.info({ stationId: outcome.station.id, siteId: outcome.station.siteId }, 'station enrolled');
+    const relinked = body.previousStationId === outcome.station.id;
+    log.info({ stationId: outcome.station.id, siteId: outcome.station.siteId, relinked }, relinked ? 'station linked again' : 'station enrolled');
     const answer: EnrollResponse = {
       type: 'station.enrolled',
       stationId: outcome.station.id,
@@ -465,7 +539,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       siteName: outcome.station.siteName,
       stationNumber: outcome.station.number,
       stationName: outcome.station.name,
-      exportKey: hqKey.exportKey,
+      exportKey: keyring.current().exportKey,
     };
     return reply.send(answer);
   });
@@ -532,7 +606,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       type: 'hq.feed',
       items: rows.map((r) => ({ cursor: r.cursor, kind: r.kind, payload: JSON.parse(r.payload) }) as FeedResponse['items'][number]),
       nextCursor: rows.length > 0 ? rows[rows.length - 1]!.cursor : after,
-      exportKey: hqKey.exportKey,
+      exportKey: keyring.current().exportKey,
     };
     return reply.send(answer);
   });
@@ -540,6 +614,11 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   app.post(HQ_PATHS.adminCodes, async (req, reply) => {
     requireAdmin(req);
     const body = parseJson(adminCodeRequestSchema, rawBody(req));
+    if ('stationId' in body) {
+      const relink = await createRelinkCode(body.stationId, body.ttlHours);
+      if (!relink.ok) throw new HttpFailure(404, relink.error);
+      return reply.send(relink);
+    }
     return reply.send({ siteId: body.siteId, ...(await createEnrollmentCode(body.siteId, body.siteName, body.ttlHours)) });
   });
 
@@ -689,7 +768,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
     if (!isAdmin(req)) return reply.redirect('/login', 303);
     const data = await store.dashboard(siteDay(now()));
     const posted = (req.query as Record<string, unknown>).posted;
-    return page(reply, 200, renderDashboard(data, { lang: langOf(req), now: now(), posted: typeof posted === 'string' ? posted : undefined, fingerprint: hqKey.fingerprint }));
+    return page(reply, 200, renderDashboard(data, { lang: langOf(req), now: now(), posted: typeof posted === 'string' ? posted : undefined, fingerprint: keyring.current().fingerprint, rotation: keyring.current().rotation }));
   });
   app.post('/dashboard/results', async (req, reply) => {
     if (!isAdmin(req)) return reply.redirect('/login', 303);
@@ -756,8 +835,10 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   return {
     app,
     store,
-    fingerprint: hqKey.fingerprint,
-    importExport: (fileBytes) => importExportFile(store, fileBytes, hqKey.exportPrivateKey, () => new Date(now())),
+    get fingerprint() {
+      return keyring.current().fingerprint;
+    },
+    importExport: (fileBytes) => importExportFile(store, fileBytes, keyring.current().exportPrivateKeys, () => new Date(now())),
     ingestInFlight: () => ingestInFlight,
     batchesWaiting: () => order.waiting(),
     async listen(port, host = '127.0.0.1') {
@@ -770,6 +851,10 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
       await store.close();
     },
     createEnrollmentCode,
+    createRelinkCode,
+    keyStatus,
+    rotateKey,
+    retireKey,
     postResult,
     updateStation,
     revokeStation,

@@ -13,7 +13,17 @@ export type UploadFailureCode =
   | 'upload.hqBusy'
   | 'upload.hqRefused'
   | 'upload.clockRejected'
-  | 'upload.batchTooLarge';
+  | 'upload.batchTooLarge'
+  /** HQ's answers come signed by a key this desk does not trust and no word of its own key vouches for (HQ changed keys while it was away, or someone answers in HQ's name). */
+  | 'upload.hqKeyUnknown'
+  /** An answer claimed HQ changed its key in the name of the key this desk trusts, but that key did not sign it: someone pretends to be HQ. */
+  | 'upload.hqKeyForged';
+
+/**
+ * Why this desk must be linked to HQ again before it can upload (HQ's own word, in an answer it
+ * signed, or answers signed by a key it cannot trust); a new code from HQ links it again.
+ */
+export type RelinkReason = 'station.revoked' | 'station.unknown' | 'signature.invalid' | 'upload.hqKeyUnknown';
 
 export type UploadErrorCode =
   | 'upload.notEnrolled'
@@ -29,7 +39,11 @@ export type UploadErrorCode =
   /** The code carries no HQ key fingerprint (made by an HQ before answers were signed): a new code is needed. */
   | 'enroll.codeWithoutKey'
   /** The answer was not signed by the HQ whose fingerprint the code carries (a wrong address, a fake HQ). */
-  | 'enroll.wrongHq';
+  | 'enroll.wrongHq'
+  /** This desk was linked before: only a re-link code HQ made for it (`station hq station relink`) links it again. */
+  | 'enroll.relinkCodeNeeded'
+  /** The code is a re-link code for another desk. */
+  | 'enroll.codeForAnotherStation';
 
 /** A record HQ processed but did not accept; `code` is HQ's (`record.invalid`, `record.conflict`). */
 export type UploadRejectionView = { seq: number; kind: string | null; code: string; detail: string; at: string };
@@ -62,6 +76,8 @@ export type UploadStatus = {
   confirmedThrough: number;
   /** The last check of this journal's hash chain; null before the first. */
   journal: JournalCheckView | null;
+  /** This desk must be linked again (a new code from HQ; its records are kept and sent); null while its link holds. */
+  relink: { reason: RelinkReason; since: string } | null;
 };
 
 /** Where a journal's chain does not hold: an entry missing before it, moved, or changed. */

@@ -19,7 +19,8 @@ export async function dashboardData(tx: Tx, day: string): Promise<DashboardData>
   const stations = numeric<DashboardData['stations'][number]>(
     await tx.all(
       `SELECT s.id, s.name, s.number, site.name AS "siteName", s.last_contact_at AS "lastContactAt", s.acked_through AS "ackedThrough",
-         s.head_seq AS "headSeq", s.conflicts, s.rejected, s.chain_error AS "chainError"
+         s.head_seq AS "headSeq", s.conflicts, s.rejected, s.chain_error AS "chainError", s.revoked_at AS "revokedAt", s.hq_key AS "hqKey",
+         (SELECT max(r.relinked_at) FROM station_relink r WHERE r.station_id = s.id) AS "relinkedAt"
        FROM station s JOIN site ON site.id = s.site_id ORDER BY site.name, s.number, s.name`,
     ),
     ['number', 'ackedThrough', 'headSeq', 'conflicts', 'rejected'],

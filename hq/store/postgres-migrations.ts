@@ -419,6 +419,26 @@ const siteOperators: PgMigration = {
   },
 };
 
+/** The same as SQLite's `hq-keys-and-relink`. */
+const keysAndRelink: PgMigration = {
+  version: 13,
+  name: 'hq-keys-and-relink',
+  async up(client) {
+    await client.query(`
+      ALTER TABLE station ADD COLUMN hq_key TEXT;
+      ALTER TABLE enrollment_code ADD COLUMN relink_station_id TEXT;
+      CREATE TABLE station_relink (
+        code_hash TEXT PRIMARY KEY,
+        station_id TEXT NOT NULL REFERENCES station(id),
+        relinked_at TEXT NOT NULL,
+        revoked_at TEXT,
+        public_key_before TEXT NOT NULL
+      );
+      CREATE INDEX station_relink_station ON station_relink(station_id, relinked_at);
+    `);
+  },
+};
+
 export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   initial,
   retestClosedBinding,
@@ -432,4 +452,5 @@ export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   stationRevoked,
   journalChain,
   siteOperators,
+  keysAndRelink,
 ];

@@ -509,7 +509,13 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
       return (await one(pool, 'SELECT 1 AS x FROM site WHERE id = $1', [siteId])) !== undefined;
     },
     async createEnrollmentCode(c) {
-      await pool.query('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [c.codeHash, c.siteId, c.createdAt, c.expiresAt]);
+      await pool.query('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at, relink_station_id) VALUES ($1, $2, $3, $4, $5)', [
+        c.codeHash,
+        c.siteId,
+        c.createdAt,
+        c.expiresAt,
+        c.relinkStationId ?? null,
+      ]);
     },
     async enroll(input) {
       return sql.transaction((tx) => enrollStation(tx, input));

@@ -449,6 +449,32 @@ const siteOperators: Migration = {
   },
 };
 
+/**
+ * HQ's key rotation and linking a station again (hq/README.md, "Changing HQ's key" and "Linking a
+ * desk again"): `station.hq_key`, the fingerprint of the HQ key the station last said it trusts
+ * (so staff see who has not moved to a new key before retiring the old one); a re-link code names
+ * its station (`enrollment_code.relink_station_id`); `station_relink`, each time a station was
+ * linked again: when, whether it was revoked then, and the key it had before.
+ */
+const keysAndRelink: Migration = {
+  version: 13,
+  name: 'hq-keys-and-relink',
+  up(db) {
+    db.exec(`
+      ALTER TABLE station ADD COLUMN hq_key TEXT;
+      ALTER TABLE enrollment_code ADD COLUMN relink_station_id TEXT;
+      CREATE TABLE station_relink (
+        code_hash TEXT PRIMARY KEY,
+        station_id TEXT NOT NULL REFERENCES station(id),
+        relinked_at TEXT NOT NULL,
+        revoked_at TEXT,
+        public_key_before TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX station_relink_station ON station_relink(station_id, relinked_at);
+    `);
+  },
+};
+
 export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   initial,
   retestClosedBinding,
@@ -462,4 +488,5 @@ export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   stationRevoked,
   journalChain,
   siteOperators,
+  keysAndRelink,
 ];

@@ -178,7 +178,9 @@ export function openSqliteStore(dataDir: string): HqStore {
     },
     async createEnrollmentCode(c) {
       await locked(() =>
-        db.prepare('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(c.codeHash, c.siteId, c.createdAt, c.expiresAt),
+        db
+          .prepare('INSERT INTO enrollment_code (code_hash, site_id, created_at, expires_at, relink_station_id) VALUES (?, ?, ?, ?, ?)')
+          .run(c.codeHash, c.siteId, c.createdAt, c.expiresAt, c.relinkStationId ?? null),
       );
     },
     async enroll(input) {

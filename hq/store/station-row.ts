@@ -16,10 +16,11 @@ export type StationDbRow = {
   revoked_at: string | null;
   chain_head: string | null;
   chain_error: string | null;
+  hq_key: string | null;
 };
 
 export const STATION_SELECT = `SELECT s.id, s.site_id, site.name AS site_name, s.name, s.number, s.local_station_id, s.public_key, s.enrolled_at,
-  s.acked_through, s.head_seq, s.last_contact_at, s.revoked_at, s.chain_head, s.chain_error FROM station s JOIN site ON site.id = s.site_id`;
+  s.acked_through, s.head_seq, s.last_contact_at, s.revoked_at, s.chain_head, s.chain_error, s.hq_key FROM station s JOIN site ON site.id = s.site_id`;
 
 export function toStation(r: StationDbRow): StationRow {
   return {
@@ -37,5 +38,6 @@ export function toStation(r: StationDbRow): StationRow {
     revokedAt: r.revoked_at,
     chainHead: r.chain_head,
     chainError: r.chain_error,
+    hqKey: r.hq_key,
   };
 }

@@ -9,6 +9,7 @@ import type { SiteRound } from '../domains/rounds';
 import type { HqRosterImport } from '../domains/roster';
 import type { Rejection, TubeResult } from '../protocol';
 import type { SqlDb } from './sql';
+import type { EnrollInput } from '../domains/stations';
 import type { ResidentTuple } from '../../electron/core/roster/file';
 
 export type StationRow = {
@@ -30,9 +31,11 @@ export type StationRow = {
   chainHead: string | null;
   /** Why HQ last refused a batch of it whose chain did not hold (`seq N: detail`); null since one held. */
   chainError: string | null;
+  /** The fingerprint of the HQ key it last said it trusts (`x-station-hq-key`); null before it said. */
+  hqKey: string | null;
 };
 
-export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired' | 'enroll.siteFull';
+export type EnrollError = 'enroll.codeInvalid' | 'enroll.codeUsed' | 'enroll.codeExpired' | 'enroll.siteFull' | 'enroll.relinkCodeNeeded' | 'enroll.codeForAnotherStation';
 export type StationUpdateOutcome = { ok: true; station: StationRow } | { ok: false; error: 'station.unknown' | 'station.numberTaken' };
 export type EnrollOutcome = { ok: true; station: StationRow } | { ok: false; error: EnrollError };
 
@@ -74,6 +77,12 @@ export type DashboardData = {
     rejected: number;
     /** Why its last batch was refused for a broken journal chain; null since one held. */
     chainError: string | null;
+    /** When HQ revoked it; null while it is trusted. */
+    revokedAt: string | null;
+    /** The fingerprint of the HQ key it last said it trusts; null before it said. */
+    hqKey: string | null;
+    /** When it was last linked again with a re-link code; null if never. */
+    relinkedAt: string | null;
   }[];
   sites: { siteId: string; siteName: string; people: number; tubes: number; boxes: number }[];
   positives: { tubeCode: string; siteName: string; at: string; members: number; retested: number }[];
@@ -97,9 +106,10 @@ export type HqStore = {
   readonly sql: SqlDb;
   upsertSite(site: { id: string; name: string; config: string | null; at: string }): Promise<void>;
   siteExists(siteId: string): Promise<boolean>;
-  createEnrollmentCode(code: { codeHash: string; siteId: string; createdAt: string; expiresAt: string }): Promise<void>;
-  /** Consumes the code and creates the station, atomically. */
-  enroll(input: { codeHash: string; now: string; stationId: string; localStationId: string; publicKey: string }): Promise<EnrollOutcome>;
+  /** `relinkStationId`: a re-link code, for that station only. */
+  createEnrollmentCode(code: { codeHash: string; siteId: string; createdAt: string; expiresAt: string; relinkStationId?: string }): Promise<void>;
+  /** Consumes the code and creates the station (or, with a re-link code, gives the station its new key), atomically. */
+  enroll(input: EnrollInput): Promise<EnrollOutcome>;
   station(id: string): Promise<StationRow | null>;
   /** False when this signature was already seen (a replay). Forgets signatures past their expiry. */
   rememberSignature(signature: string, expiresAtMs: number, nowMs: number): Promise<boolean>;

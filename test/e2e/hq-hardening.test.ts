@@ -196,6 +196,17 @@ describe.each(['sqlite', 'postgres'] as const)('station revocation on %s', (back
     // The dashboard asks for a typed confirmation, then revokes.
     const login = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${ADMIN}`, redirect: 'manual' });
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const dashboard = async (lang: 'en' | 'zh-CN') => (await fetch(`${base}/dashboard?lang=${lang}`, { headers: { cookie } })).text();
+    const revokeForm = (html: string) => /<form[^>]*data-form="revoke"[\s\S]*?<\/form>/.exec(html)?.[0] ?? null;
+    // The revoked station is marked with the day it was revoked, and offered for revocation no more; the other still is.
+    const revokedAt = (await hq!.store.station(station.stationId))!.revokedAt!;
+    const shown = `${new Date(Date.parse(revokedAt) + 8 * 3600_000).toISOString().slice(0, 10)}`;
+    const en = await dashboard('en');
+    expect(en).toMatch(new RegExp(`data-revoked="${station.stationId}">revoked on ${shown} \\d\\d:\\d\\d:\\d\\d</span>`));
+    expect(en).not.toContain(`data-revoked="${other.stationId}"`);
+    expect(revokeForm(en)).toContain(`value="${other.stationId}"`);
+    expect(revokeForm(en)).not.toContain(`value="${station.stationId}"`);
+    expect(await dashboard('zh-CN')).toMatch(new RegExp(`data-revoked="${station.stationId}">已于 ${shown.slice(5)} \\d\\d:\\d\\d:\\d\\d 吊销</span>`));
     const form = (confirm: string) =>
       fetch(`${base}/dashboard/stations/revoke?lang=en`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `stationId=${other.stationId}&confirm=${confirm}`, redirect: 'manual' });
     expect((await form('yes')).headers.get('location')).toContain('posted=station.revokeUnconfirmed');
@@ -204,6 +215,9 @@ describe.each(['sqlite', 'postgres'] as const)('station revocation on %s', (back
     expect((await other.feed(0)).json).toMatchObject({ error: 'station.revoked' });
     const page = await (await fetch(`${base}/dashboard?lang=en&posted=station.revoked`, { headers: { cookie } })).text();
     expect(page).toContain('Revoked: everything this station sends from now on is refused');
+    // Both revoked: both marked, and no station left to revoke.
+    expect(page).toContain(`data-revoked="${other.stationId}"`);
+    expect(revokeForm(page)).toBeNull();
     expect((await fetch(`${base}${HQ_PATHS.adminStations}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ stationId: 'nobody' }) })).status).toBe(404);
   });
 });
@@ -222,8 +236,18 @@ describe('HQ migration 10 (hq-station-revoked)', () => {
       // Back to the schema before the migration, as an HQ of the previous release left it.
       await before.store.sql.transaction(async (tx) => {
         await tx.run('ALTER TABLE station DROP COLUMN revoked_at');
-        // And of the changes that came after it (11: the journal chain, 12: the site's operators).
-        for (const sql of ['ALTER TABLE record DROP COLUMN chain_hash', 'ALTER TABLE station DROP COLUMN chain_head', 'ALTER TABLE station DROP COLUMN chain_error', 'DROP TABLE site_operator']) await tx.run(sql);
+        // And of the changes that came after it (11: the journal chain, 12: the site's operators, 13: HQ's keys and re-links).
+        for (const sql of [
+          'ALTER TABLE record DROP COLUMN chain_hash',
+          'ALTER TABLE station DROP COLUMN chain_head',
+          'ALTER TABLE station DROP COLUMN chain_error',
+          'DROP TABLE site_operator',
+          'ALTER TABLE station DROP COLUMN hq_key',
+          'ALTER TABLE enrollment_code DROP COLUMN relink_station_id',
+          'DROP TABLE station_relink',
+        ]) {
+          await tx.run(sql);
+        }
         await tx.run(backend === 'postgres' ? 'UPDATE hq_schema SET version = 9' : 'PRAGMA user_version = 9');
       });
       await before.close();

@@ -43,6 +43,12 @@ describe('HQ dashboard in Chromium', () => {
       { seq: 93, kind: 'retest.sampled', entityId: 'b-s', operatorId: 'op-1', at, payload: { originalTubeCode: 'SY0020000001', tubeCode: 'SY0029000001', personId: 'person-1' } },
     ];
     await b.upload(single, { headSeq: 93 });
+    // A desk lost and revoked, and HQ's key being changed: both shown to staff.
+    const lost = new SimStation(base, '丢失的台');
+    await lost.enroll((await hq.createEnrollmentCode('site-east')).code);
+    await hq.updateStation({ stationId: lost.stationId, name: '东门 失窃台' });
+    await hq.revokeStation(lost.stationId);
+    await hq.rotateKey();
   });
   afterAll(async () => {
     await browser?.close();
@@ -67,6 +73,16 @@ describe('HQ dashboard in Chromium', () => {
     // The same-origin stylesheet loaded under the CSP: the header has its colour.
     const headerColour = await page.evaluate('getComputedStyle(document.querySelector("header")).backgroundColor');
     expect(headerColour).toBe('rgb(18, 53, 91)');
+    // The revoked desk carries its badge, in the desk's row, and is not offered for revocation again.
+    const revoked = page.locator('[data-revoked]');
+    await expect(revoked.count()).resolves.toBe(1);
+    expect(await revoked.innerText()).toMatch(/^已于 \d\d-\d\d \d\d:\d\d:\d\d 吊销$/);
+    expect(await page.locator('tr', { has: revoked }).innerText()).toContain('东门 失窃台');
+    expect(await page.locator('form[data-form="revoke"] option').allInnerTexts()).not.toContain(expect.stringContaining('失窃台'));
+    expect(await page.evaluate('getComputedStyle(document.querySelector("[data-revoked]")).backgroundColor')).toBe('rgb(179, 38, 30)');
+    // The key change: a notice, and the desks that have not confirmed the new key.
+    expect(await page.locator('[data-section="rotation"]').innerText()).toContain('总部密钥更换中');
+    await expect(page.locator('[data-old-hq-key]').count()).resolves.toBe(2);
     await page.screenshot({ path: path.join(ARTIFACTS, 'hq-dashboard.png'), fullPage: true });
 
     await page.fill('input[name=tubeCode]', 'SY0010000004');
@@ -76,6 +92,8 @@ describe('HQ dashboard in Chromium', () => {
 
     await page.goto(`${base}/dashboard?lang=en`);
     expect(await page.locator('h1').textContent()).toBe('HQ dashboard');
+    expect(await page.locator('[data-revoked]').innerText()).toMatch(/^revoked on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(await page.locator('[data-section="rotation"]').innerText()).toContain('HQ key change under way');
     await page.screenshot({ path: path.join(ARTIFACTS, 'hq-dashboard-en.png'), fullPage: true });
     expect(problems).toEqual([]);
     await context.close();

@@ -89,4 +89,32 @@ describe('upload status and results on screen', () => {
     expect(await page.getByTestId('rejections').innerText()).toContain('第 2 条 station.created');
     expect(await indicator().getAttribute('data-rejected')).toBe('1');
   });
+
+  it('a desk HQ revoked says so, and is linked again from the results screen with its re-link code; nothing is left waiting', async () => {
+    const db = openStationFile(path.join(kiosk.dataDir, 'station.db'), { readonly: true });
+    const { station_id: stationId } = db.prepare('SELECT station_id FROM hq_link').get() as { station_id: string };
+    db.close();
+    expect(await hq.server.revokeStation(stationId)).toMatchObject({ ok: true });
+    await page.getByRole('button', { name: '采样台' }).click();
+    await scan(page, personId(4));
+    await page.getByRole('button', { name: '结果与上传' }).click();
+    const form = page.getByTestId('relink-form');
+    await form.waitFor({ timeout: 20_000 });
+    expect(await form.innerText()).toContain(`station hq station relink --station ${stationId}`);
+    expect(await page.getByTestId('results-screen').innerText()).toContain('总部已吊销本采样台');
+    await expect.poll(() => indicator().innerText()).toContain('需要重新接入总部');
+    expect(Number(await indicator().getAttribute('data-waiting'))).toBeGreaterThan(0);
+    await page.screenshot({ path: path.resolve(__dirname, '../../test-artifacts/desk-relink.png') });
+
+    const relink = await hq.server.createRelinkCode(stationId);
+    if (!relink.ok) throw new Error(relink.error);
+    // The HQ address is left as it was: the desk keeps the one it had.
+    await form.getByLabel('接入码').fill(relink.code);
+    await form.getByRole('button', { name: '重新接入', exact: true }).click();
+    await form.waitFor({ state: 'detached', timeout: 20_000 });
+    await expect.poll(() => indicator().getAttribute('data-waiting'), { timeout: 20_000 }).toBe('0');
+    expect(await indicator().getAttribute('data-state')).toBe('online');
+    expect(await indicator().innerText()).not.toContain('需要重新接入总部');
+    expect(await hq.server.store.station(stationId)).toMatchObject({ revokedAt: null });
+  });
 });

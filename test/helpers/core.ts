@@ -61,9 +61,9 @@ export async function folderWithAdmin(dataDir = tempDir()): Promise<string> {
   return dataDir;
 }
 
-/** A core on `dataDir` with the test's site admin signed in. */
-export async function openCore(dataDir = tempDir()): Promise<StationCore> {
-  return signInAdmin(stationCore({ dataDir }));
+/** A core on `dataDir` with the test's site admin signed in; `options`: the upload agent's, devices… */
+export async function openCore(dataDir = tempDir(), options: Omit<CoreOptions, 'dataDir' | 'dataKey'> = {}): Promise<StationCore> {
+  return signInAdmin(stationCore({ ...options, dataDir }));
 }
 
 /** A core nobody is signed in to, on a fresh folder unless `options.dataDir` names one (a test's clock, no devices…), with the folder's key. */

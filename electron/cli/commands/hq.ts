@@ -9,6 +9,7 @@ import { readPin } from '../pin-input';
 import { importLedgerAtHq } from '../../../hq/roster-import';
 import type { ImportOutcome } from '../../../hq/import';
 import { createHqServer } from '../../../hq/server';
+import type { StationOnOldKey } from '../../../hq/domains/stations';
 import { parseOptions, parsePort } from '../args';
 import { parseEncoding, parseHeaderMapping, rosterFailureText, rosterProblemLine, SHOWN_PROBLEMS } from '../roster-words';
 import type { CliCommand } from './types';
@@ -50,6 +51,12 @@ async function serveHq(argv: string[], usage: string): Promise<number> {
   return 0;
 }
 
+function ttlHours(text: string | undefined): number | undefined {
+  const ttl = text === undefined ? undefined : Number(text);
+  if (ttl !== undefined && !(ttl > 0 && ttl <= 24 * 30)) throw new Error('--ttl-hours must be more than 0 and at most 720');
+  return ttl;
+}
+
 async function code(argv: string[], usage: string): Promise<number> {
   const { values } = parseOptions(
     argv,
@@ -57,8 +64,7 @@ async function code(argv: string[], usage: string): Promise<number> {
     usage,
   );
   if (!values.data || !values.site) throw new Error(`--data and --site are required\nusage: ${usage}`);
-  const ttl = values['ttl-hours'] === undefined ? undefined : Number(values['ttl-hours']);
-  if (ttl !== undefined && !(ttl > 0 && ttl <= 24 * 30)) throw new Error('--ttl-hours must be more than 0 and at most 720');
+  const ttl = ttlHours(values['ttl-hours']);
   const hq = await createHqServer({ dataDir: path.resolve(values.data), databaseUrl: process.env.HQ_DATABASE_URL || undefined, oneShot: true });
   try {
     const created = await hq.createEnrollmentCode(values.site, values['site-name'], ttl);
@@ -183,13 +189,32 @@ async function round(argv: string[], usage: string): Promise<number> {
   });
 }
 
-/** `hq station revoke`: a lost, stolen or retired desk; HQ refuses what it sends from now on. */
+/**
+ * `hq station revoke`: a lost, stolen or retired desk; HQ refuses what it sends from now on.
+ * `hq station relink`: a one-time code that links that desk again (revoked, or it missed a change
+ * of HQ's key), as the same station: what HQ holds stays, the rest of its journal follows.
+ */
 async function station(argv: string[], usage: string): Promise<number> {
   const [action, ...rest] = argv;
-  if (action !== 'revoke') throw new Error(`unknown station action ${action ?? '(none)'}\nusage: ${usage}`);
-  const { values } = parseOptions(rest, { data: { type: 'string' }, station: { type: 'string' } }, usage);
+  if (action !== 'revoke' && action !== 'relink') throw new Error(`unknown station action ${action ?? '(none)'}\nusage: ${usage}`);
+  const { values } = parseOptions(rest, { data: { type: 'string' }, station: { type: 'string' }, 'ttl-hours': { type: 'string' } }, usage);
   if (!values.data || !values.station) throw new Error(`--data and --station are required\nusage: ${usage}`);
   const stationId = values.station;
+  if (action === 'relink') {
+    const ttl = ttlHours(values['ttl-hours']);
+    return withHq(values.data, async (server) => {
+      const made = await server.createRelinkCode(stationId, ttl);
+      if (!made.ok) {
+        process.stderr.write(`hq station relink: no station ${stationId} (the id is on the dashboard and in the station's upload status)\n`);
+        return 1;
+      }
+      process.stdout.write(
+        `${made.code}\nre-link code for station ${stationId} only (site ${made.siteId}); one-time; expires ${made.expiresAt}. ` +
+          `Its desk keeps its records and sends what HQ does not hold yet; a revocation ends when it is used\n`,
+      );
+      return 0;
+    });
+  }
   return withHq(values.data, async (server) => {
     const outcome = await server.revokeStation(stationId);
     if (!outcome.ok) {
@@ -198,6 +223,72 @@ async function station(argv: string[], usage: string): Promise<number> {
     }
     process.stdout.write(`revoked station ${stationId} (since ${outcome.revokedAt}): HQ refuses its uploads and requests from now on, and its screen tells staff to contact HQ\n`);
     return 0;
+  });
+}
+
+const KEY_WORDS: Record<string, string> = {
+  'hq.keyRotationUnderWay': 'a key change is under way already: retire the previous key first (station hq key retire)',
+  'hq.keyBusy': 'another key change is running on this data folder right now; try again in a moment',
+  'hq.noRotation': 'no key change is under way: there is no previous key to retire',
+};
+
+function stationLines(stations: StationOnOldKey[]): string {
+  return stations
+    .map((s) => `  ${s.siteName} · ${s.number} · ${s.name} (${s.id}): ${s.hqKey ? `trusts ${s.hqKey}` : 'has not said which key it trusts'}, last contact ${s.lastContactAt ?? 'never'}\n`)
+    .join('');
+}
+
+/**
+ * `hq key rotate`: a new signing key (and export key) now, the previous key vouching for it until
+ * `hq key retire`, which is refused while stations have not moved to the new key (`--force`: those
+ * stations must then be linked again, `hq station relink`). `hq key status` says where it stands.
+ */
+async function key(argv: string[], usage: string): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values } = parseOptions(rest, { data: { type: 'string' }, force: { type: 'boolean' } }, usage);
+  if (!values.data) throw new Error(`--data is required\nusage: ${usage}`);
+  return withHq(values.data, async (server) => {
+    if (action === 'rotate') {
+      const rotated = await server.rotateKey();
+      if (!rotated.ok) {
+        process.stderr.write(`hq key rotate: ${KEY_WORDS[rotated.error]} (${rotated.error})\n`);
+        return 1;
+      }
+      process.stdout.write(
+        `HQ's key is now ${rotated.fingerprint} (was ${rotated.previousFingerprint}); a running HQ signs with it within a second. ` +
+          `Stations move to it at their next exchange; new enrollment codes carry it. Export files written before still import. ` +
+          `When every station has moved (station hq key status), run station hq key retire\n`,
+      );
+      return 0;
+    }
+    if (action === 'retire') {
+      const retired = await server.retireKey({ force: values.force === true });
+      if (!retired.ok && retired.error === 'hq.stationsBehind') {
+        process.stderr.write(
+          `hq key retire: ${retired.stations.length} station(s) have not moved to the new key; retired now, each must be linked again (station hq station relink). ` +
+            `Wait for them, or run again with --force:\n${stationLines(retired.stations)}`,
+        );
+        return 1;
+      }
+      if (!retired.ok) {
+        process.stderr.write(`hq key retire: ${KEY_WORDS[retired.error]} (${retired.error})\n`);
+        return 1;
+      }
+      process.stdout.write(`previous key ${retired.previousFingerprint} retired: answers no longer carry its word for the new key\n${stationLines(retired.stationsBehind)}`);
+      return 0;
+    }
+    if (action === 'status') {
+      const status = await server.keyStatus();
+      process.stdout.write(`HQ's key: ${status.fingerprint}\n`);
+      if (!status.rotation) process.stdout.write('no key change under way\n');
+      else {
+        process.stdout.write(
+          `key change under way since ${status.rotation.at} (previous key ${status.rotation.previousFingerprint}); ${status.stationsBehind.length} station(s) not yet on the new key\n${stationLines(status.stationsBehind)}`,
+        );
+      }
+      return 0;
+    }
+    throw new Error(`unknown key action ${action ?? '(none)'}\nusage: ${usage}`);
   });
 }
 
@@ -354,9 +445,9 @@ async function roster(argv: string[], usage: string): Promise<number> {
 export const hq: CliCommand = {
   name: 'hq',
   summary:
-    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger, `hq operator` manages a site’s operators, `hq station revoke` cuts off a lost desk',
+    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger, `hq operator` manages a site’s operators, `hq station revoke` cuts off a lost desk, `hq station relink` links one again, `hq key` changes HQ’s key',
   usage:
-    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply] | hq operator add|role|pin|disable|enable|unlock|list --data DIR --site SITE [--code CODE] | hq station revoke --data DIR --station ID',
+    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply] | hq operator add|role|pin|disable|enable|unlock|list --data DIR --site SITE [--code CODE] | hq station revoke|relink --data DIR --station ID | hq key rotate|retire|status --data DIR [--force]',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'code') return code(rest, 'station hq code --data DIR --site SITE [--site-name NAME] [--ttl-hours H]');
@@ -364,7 +455,8 @@ export const hq: CliCommand = {
     if (sub === 'roster') {
       return roster(rest, 'station hq roster import FILE --data DIR --site SITE [--apply] [--map "HEADER=field,…"] [--encoding utf-8|gb18030]');
     }
-    if (sub === 'station') return station(rest, 'station hq station revoke --data DIR --station ID');
+    if (sub === 'station') return station(rest, 'station hq station revoke --data DIR --station ID | station relink --data DIR --station ID [--ttl-hours H]');
+    if (sub === 'key') return key(rest, 'station hq key rotate|retire|status --data DIR [--force]');
     if (sub === 'operator') {
       return operatorCommand(
         rest,

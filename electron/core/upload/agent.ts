@@ -12,7 +12,7 @@ import {
   parseFeedItem,
   type FeedItem,
 } from '../../../hq/protocol';
-import type { UploadFailureCode } from '../../api/upload';
+import type { RelinkReason, UploadFailureCode } from '../../api/upload';
 import type { Writer } from '../db/writer';
 import { createLogger } from '../log';
 import { noEffects, type FeedApplier, type FeedEffects } from '../feed/feed';
@@ -69,7 +69,25 @@ export type AgentDeps = {
   followFeed?(client: HqClient, signal: AbortSignal): Promise<void>;
 };
 
+/** Failures that say nothing came from HQ itself. */
+const OFFLINE_FAILURES: ReadonlySet<UploadFailureCode> = new Set<UploadFailureCode>(['upload.offline', 'upload.timeout', 'upload.notHq', 'upload.hqBusy', 'upload.hqKeyUnknown', 'upload.hqKeyForged']);
+
 type Step = { kind: 'progress' } | { kind: 'idle' } | { kind: 'retry'; retryAfterMs: number | null; quick?: boolean };
+
+/** Refusals after which only a new link helps (`hq_link.relink_reason`); HQ's codes, or the agent's own. */
+const RELINK_REASONS: ReadonlySet<string> = new Set<RelinkReason>(['station.revoked', 'station.unknown', 'signature.invalid', 'upload.hqKeyUnknown']);
+
+function isRelinkReason(code: string): code is RelinkReason {
+  return RELINK_REASONS.has(code);
+}
+
+/** What staff are told of an answer HQ's key did not vouch for. */
+function unverifiedFailure(exchange: Extract<Exchange, { kind: 'unverified' }>): UploadFailureCode {
+  if (exchange.reason === 'forgedRotation') return 'upload.hqKeyForged';
+  if (exchange.reason === 'unknownKey') return 'upload.hqKeyUnknown';
+  // A busy answer may be a proxy in front of HQ.
+  return exchange.status === 429 || exchange.status >= 500 ? 'upload.hqBusy' : 'upload.notHq';
+}
 
 /**
  * One send of a frozen batch. `asHead`: sent when every record before it was acknowledged, so
@@ -253,10 +271,9 @@ export class UploadAgent {
       return this.fail(exchange.reason === 'timeout' ? 'upload.timeout' : 'upload.offline', null, null);
     }
     if (exchange.kind === 'unverified') {
-      // Not HQ's word, whatever it says: nothing is acknowledged. A busy answer may be a proxy in front of HQ.
+      // Not HQ's word, whatever it says: nothing is acknowledged.
       if (!asHead) return { kind: 'progress' };
-      if (exchange.status === 429 || exchange.status >= 500) return this.fail('upload.hqBusy', null, exchange.retryAfterMs);
-      return this.fail('upload.notHq', null, exchange.retryAfterMs);
+      return this.fail(unverifiedFailure(exchange), null, exchange.retryAfterMs);
     }
     const json = answerJson(exchange);
 
@@ -276,6 +293,7 @@ export class UploadAgent {
         this.deps.store.acknowledge(batch, through, rejections, at);
         if (next) this.deps.store.freeze(next, at);
         if (exchange.held) this.deps.store.saveHeld(exchange.held);
+        this.deps.store.clearRelink(this.deps.link.publicKey);
       });
       if (rejections.length > 0) log.warn({ batchId: batch.batchId, rejected: rejections.length }, 'HQ rejected records');
       this.online = true;
@@ -368,10 +386,14 @@ export class UploadAgent {
     const wasOnline = this.online;
     const changed = this.lastFailure?.code !== code || this.lastFailure.hqError !== hqError;
     // Only an answer HQ itself gave (a refusal with its error code) means the station is online.
-    if (code === 'upload.offline' || code === 'upload.timeout' || code === 'upload.notHq' || code === 'upload.hqBusy') this.online = false;
+    if (OFFLINE_FAILURES.has(code)) this.online = false;
     this.lastFailure = { code, hqError, at };
     log.warn({ code, hqError }, 'upload attempt failed');
-    await this.deps.writer.run(() => this.deps.store.recordFailure(hqError ?? code, at));
+    const reason = hqError ?? code;
+    await this.deps.writer.run(() => {
+      this.deps.store.recordFailure(reason, at);
+      if (isRelinkReason(reason)) this.deps.store.markRelink(reason, at, this.deps.link.publicKey);
+    });
     if (changed || wasOnline !== this.online) this.deps.onChange();
     return { kind: 'retry', retryAfterMs, quick };
   }
@@ -388,7 +410,7 @@ export class UploadAgent {
       if (this.stopped) return;
       if (exchange.kind === 'unverified') {
         // Nothing of it is applied; staff see it counted (`refusedAnswers`).
-        await this.fail('upload.notHq', null, null);
+        await this.fail(unverifiedFailure(exchange), null, null);
         return;
       }
       await this.noteHeld(exchange, ackedAtSend);
@@ -402,6 +424,8 @@ export class UploadAgent {
             this.persistClock(this.deps.client.clock.learnExact(err.data.hqTime, exchange.sentAt, exchange.receivedAt));
             this.feedWanted = true;
           }
+          // HQ refused this link for good (revoked, unknown, another key): staff are told even with nothing to upload.
+          if (err.success && isRelinkReason(err.data.error) && this.lastFailure?.hqError !== err.data.error) await this.fail('upload.hqRefused', err.data.error, null);
         }
         return;
       }
@@ -421,7 +445,9 @@ export class UploadAgent {
       const effects = await this.deps.writer.run(() => {
         const applied = items.length > 0 ? this.deps.feed.apply(items, at) : noEffects();
         this.deps.store.saveFeedCursor(next, at);
-        if (exportKey && !this.deps.link.hqExportKey) this.deps.store.saveExportKey(exportKey);
+        // After HQ changed its keys the page carries the new export key: new export files are written to it.
+        if (exportKey) this.deps.store.saveExportKey(exportKey);
+        this.deps.store.clearRelink(this.deps.link.publicKey);
         return applied;
       });
       if (!this.online || effects.siteRejected) {

@@ -2,11 +2,17 @@ import type { KeyObject } from 'node:crypto';
 import {
   HEADER_HQ_HELD,
   HEADER_HQ_KEY,
+  HEADER_HQ_KEY_ROTATION,
   HEADER_HQ_SIGNATURE,
   HEADER_HQ_TIME,
   HEADER_SIGNATURE,
+  HEADER_STATION_HQ_KEY,
+  hqKeyFingerprint,
+  hqKeyHeader,
+  keyRotationHolds,
   parseHeld,
   parseHqKey,
+  parseKeyRotation,
   signRequest,
   verifyAnswer,
   type Held,
@@ -18,13 +24,22 @@ import type { HqClock } from './clock';
 const log = createLogger('upload');
 
 /**
+ * Why an answer was not taken as HQ's: `unsigned`, no valid signature of any key (a portal, a
+ * proxy); `unknownKey`, signed by a key this station does not trust, with no word of its own key
+ * for it (HQ changed keys while this station was away and retired the old one, or someone signs
+ * in HQ's name); `forgedRotation`, a key change claimed in the name of the trusted key, which did
+ * not sign it.
+ */
+export type Unverified = 'unsigned' | 'unknownKey' | 'forgedRotation';
+
+/**
  * What came back from one request: no answer at all, an answer that HQ's key does not vouch for
  * (from whatever sits in between: a portal, a proxy, someone answering in HQ's name), or HQ's
  * own answer, signed for this very request.
  */
 export type Exchange =
   | { kind: 'network'; reason: 'timeout' | 'refused' | 'reset' | 'other' }
-  | { kind: 'unverified'; status: number; retryAfterMs: number | null }
+  | { kind: 'unverified'; status: number; retryAfterMs: number | null; reason: Unverified }
   | {
       kind: 'answer';
       status: number;
@@ -52,6 +67,11 @@ export type ClientOptions = {
    */
   hqKey: KeyObject | null;
   onFirstKey?(keyHeader: string): void;
+  /**
+   * HQ changed its key: the key this station trusted signed the new one, which signed the answer.
+   * The client trusts only the new key from then on; the caller keeps it (`previous`: the one replaced).
+   */
+  onKeyRotated?(keyHeader: string, previous: string): void;
 };
 
 /** Answers HQ's key did not vouch for: staff are shown how many, and when the last came. */
@@ -102,6 +122,11 @@ export class HqClient {
     return this.options.clock;
   }
 
+  /** The fingerprint of the HQ key this client trusts; null before it has one. */
+  get hqFingerprint(): string | null {
+    return this.hqKey ? hqKeyFingerprint(this.hqKey.export({ format: 'der', type: 'spki' })) : null;
+  }
+
   async send(method: 'GET' | 'POST', pathWithQuery: string, body: Buffer, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Exchange> {
     const url = new URL(pathWithQuery, this.options.baseUrl);
     const signed = signRequest({
@@ -115,9 +140,10 @@ export class HqClient {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const sentAt = this.options.clock.local();
     try {
+      const trusts = this.hqFingerprint;
       const response = await fetch(url, {
         method,
-        headers: { ...headers, ...signed },
+        headers: { ...headers, ...signed, ...(trusts ? { [HEADER_STATION_HQ_KEY]: trusts } : {}) },
         body: method === 'GET' ? undefined : body,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         redirect: 'manual',
@@ -131,18 +157,31 @@ export class HqClient {
       const hqTime = response.headers.get(HEADER_HQ_TIME) ?? '';
       const heldText = response.headers.get(HEADER_HQ_HELD) ?? '';
       const signature = response.headers.get(HEADER_HQ_SIGNATURE);
-      const offered = this.hqKey ? null : parseHqKey(response.headers.get(HEADER_HQ_KEY));
-      const key = this.hqKey ?? offered;
+      const keyHeader = response.headers.get(HEADER_HQ_KEY);
+      const offered = parseHqKey(keyHeader);
       const answerOf = { status: response.status, hqTime, held: heldText, request: signed[HEADER_SIGNATURE], body: answer };
-      if (!key || signature === null || !verifyAnswer(key, answerOf, signature)) {
-        this.refused = { count: (this.refused?.count ?? 0) + 1, at: receivedAt };
-        log.warn({ status: response.status, path: url.pathname, signed: signature !== null }, 'answer not signed by HQ’s key: ignored');
-        return { kind: 'unverified', status: response.status, retryAfterMs };
+      const signedBy = (key: KeyObject | null): boolean => key !== null && signature !== null && verifyAnswer(key, answerOf, signature);
+      const trusted = this.hqKey;
+      let rotatedFrom: string | null = null;
+      if (trusted && offered && keyHeader !== hqKeyHeader(trusted)) {
+        // Another key signs: taken only with the trusted key's own word for it (HQ rotated its key).
+        const rotation = parseKeyRotation(response.headers.get(HEADER_HQ_KEY_ROTATION));
+        const named = rotation !== null && rotation.from === hqKeyHeader(trusted);
+        const holds = named && rotation.to === keyHeader && keyRotationHolds(trusted, rotation);
+        const reason: Unverified | null = !signedBy(offered) ? 'unsigned' : holds ? null : named ? 'forgedRotation' : 'unknownKey';
+        if (reason) return this.refuse(response.status, url.pathname, retryAfterMs, receivedAt, reason);
+        rotatedFrom = hqKeyHeader(trusted);
+      } else if (!signedBy(trusted ?? offered)) {
+        return this.refuse(response.status, url.pathname, retryAfterMs, receivedAt, 'unsigned');
       }
-      if (offered) {
+      if (rotatedFrom !== null) {
+        this.hqKey = offered;
+        log.warn({ hqFingerprint: this.hqFingerprint }, 'HQ changed its key; the key trusted until now vouched for the new one, which is trusted from now on');
+        this.options.onKeyRotated?.(keyHeader!, rotatedFrom);
+      } else if (!trusted) {
         this.hqKey = offered;
         log.warn('HQ’s key taken from its first signed answer (this station was enrolled before HQ signed its answers)');
-        this.options.onFirstKey?.(response.headers.get(HEADER_HQ_KEY)!);
+        this.options.onFirstKey?.(keyHeader!);
       }
       return {
         kind: 'answer',
@@ -159,6 +198,12 @@ export class HqClient {
     } catch (err) {
       return { kind: 'network', reason: networkReason(err) };
     }
+  }
+
+  private refuse(status: number, path: string, retryAfterMs: number | null, at: number, reason: Unverified): Exchange {
+    this.refused = { count: (this.refused?.count ?? 0) + 1, at };
+    log.warn({ status, path, reason }, 'answer not signed by HQ’s key: ignored');
+    return { kind: 'unverified', status, retryAfterMs, reason };
   }
 }
 

@@ -1,15 +1,20 @@
+import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import {
   answerBinding,
   enrollResponseSchema,
   FINGERPRINT_SYMBOLS,
   HEADER_HQ_KEY,
+  HEADER_HQ_KEY_ROTATION,
   HEADER_HQ_SIGNATURE,
   HEADER_HQ_TIME,
   hqErrorSchema,
   hqKeyFingerprint,
+  hqKeyHeader,
   HQ_PATHS,
+  keyRotationHolds,
   parseHqKey,
+  parseKeyRotation,
   splitEnrollmentCode,
   verifyAnswer,
   type EnrollResponse,
@@ -28,6 +33,8 @@ export type EnrollRequestArgs = {
   code: string;
   stationName: string;
   localStationId: string;
+  /** The station this desk was linked as, when it is linked again (HQ gives it back with a re-link code). */
+  previousStationId?: string;
   timeoutMs?: number;
 };
 
@@ -47,7 +54,26 @@ export function takeEnrollmentLock(dataDir: string): { release(): void } {
   return lock;
 }
 
-const HQ_ENROLL_ERRORS: readonly UploadErrorCode[] = ['enroll.codeInvalid', 'enroll.codeUsed', 'enroll.codeExpired', 'enroll.siteFull'];
+const HQ_ENROLL_ERRORS: readonly UploadErrorCode[] = [
+  'enroll.codeInvalid',
+  'enroll.codeUsed',
+  'enroll.codeExpired',
+  'enroll.siteFull',
+  'enroll.relinkCodeNeeded',
+  'enroll.codeForAnotherStation',
+];
+
+/**
+ * Whether the answer's key is the HQ the code names: that key itself, or a key it vouched for
+ * (a code made before HQ changed its key, used while the change's grace lasts).
+ */
+function namedByCode(fingerprint: string, offered: KeyObject, rotationHeader: string | null): boolean {
+  const fingerprintOf = (key: KeyObject) => hqKeyFingerprint(key.export({ format: 'der', type: 'spki' }));
+  if (fingerprintOf(offered) === fingerprint) return true;
+  const rotation = parseKeyRotation(rotationHeader);
+  const previous = rotation ? parseHqKey(rotation.from) : null;
+  return rotation !== null && previous !== null && fingerprintOf(previous) === fingerprint && rotation.to === hqKeyHeader(offered) && keyRotationHolds(previous, rotation);
+}
 
 /**
  * Enrolls this station at HQ: a new Ed25519 key pair is made here, only the public key is sent
@@ -66,7 +92,15 @@ export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollRespons
   const keys = createKeyFile(pendingPath);
   try {
     let response: Response;
-    const request = Buffer.from(JSON.stringify({ code: oneTime, publicKey: keys.publicKeyPem, stationName: args.stationName, localStationId: args.localStationId }));
+    const request = Buffer.from(
+      JSON.stringify({
+        code: oneTime,
+        publicKey: keys.publicKeyPem,
+        stationName: args.stationName,
+        localStationId: args.localStationId,
+        ...(args.previousStationId !== undefined ? { previousStationId: args.previousStationId } : {}),
+      }),
+    );
     try {
       response = await fetch(new URL(HQ_PATHS.enroll, args.hqUrl), {
         method: 'POST',
@@ -83,7 +117,7 @@ export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollRespons
     const keyHeader = response.headers.get(HEADER_HQ_KEY);
     const hqKey = parseHqKey(keyHeader);
     const signature = response.headers.get(HEADER_HQ_SIGNATURE);
-    const fromThatHq = hqKey !== null && hqKeyFingerprint(hqKey.export({ format: 'der', type: 'spki' })) === fingerprint;
+    const fromThatHq = hqKey !== null && namedByCode(fingerprint, hqKey, response.headers.get(HEADER_HQ_KEY_ROTATION));
     const answer = { status: response.status, hqTime: response.headers.get(HEADER_HQ_TIME) ?? '', held: '', request: answerBinding(undefined, request), body };
     if (!fromThatHq || signature === null || !verifyAnswer(hqKey, answer, signature)) {
       log.warn({ status: response.status, signed: signature !== null, keyMatches: fromThatHq }, 'enrollment answer not signed by the HQ the code names');

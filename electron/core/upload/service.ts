@@ -40,7 +40,10 @@ export type UploadServiceDeps = CoreContext & {
 
 /** How often, at most, staff's status indicator is told about upload progress. */
 const STATUS_EVERY_MS = 250;
-/** How often a station that is not enrolled yet looks whether it has been. */
+/**
+ * How often a station that is not enrolled yet looks whether it has been, and a running one
+ * whether it was linked again (by `station enroll` in another process).
+ */
 const ENROLL_WATCH_MS = 5000;
 
 /** Plain HTTP to anything but this computer: readable (not forgeable: answers are signed) on the way. */
@@ -62,6 +65,11 @@ export class UploadService {
   private closed = false;
   private client: HqClient | null = null;
   private journalCheck: JournalCheckView | null = null;
+  /** The station key of the link the agent runs with: another one in the database means it was linked again. */
+  private linkKey: string | null = null;
+  private restarting: Promise<void> | null = null;
+  /** This process is enrolling: the link changes under its own hand, not another process's. */
+  private enrolling = false;
   private checking: Promise<JournalCheckView> | null = null;
 
   constructor(
@@ -100,6 +108,7 @@ export class UploadService {
       refusedAnswers: refused ? { count: refused.count, at: new Date(refused.at).toISOString() } : null,
       confirmedThrough: state.confirmedThrough,
       journal: this.journalCheck,
+      relink: link?.relinkReason && link.relinkSince ? { reason: link.relinkReason, since: link.relinkSince } : null,
     };
   }
 
@@ -127,15 +136,11 @@ export class UploadService {
   start(): void {
     if (!this.wantRunning) void this.verifyJournal().catch((err: unknown) => log.error({ err }, 'journal check failed'));
     this.wantRunning = true;
+    // Enrolled or linked again from another process (`station enroll` while the app runs): noticed within seconds.
+    this.enrollWatch ??= setInterval(() => void this.followLink(), ENROLL_WATCH_MS).unref();
     if (this.agent || this.closed) return;
     const link = this.store.link();
-    if (!link) {
-      // Enrolled from another process (`station enroll` while the app runs): noticed within seconds.
-      this.enrollWatch ??= setInterval(() => this.start(), ENROLL_WATCH_MS).unref();
-      return;
-    }
-    if (this.enrollWatch) clearInterval(this.enrollWatch);
-    this.enrollWatch = null;
+    if (!link) return;
     const tuning: AgentTuning = { ...DEFAULT_TUNING, ...this.options.tuning };
     const clock = new HqClock(this.store.state().clockOffsetMs);
     const baseUrl = this.options.hqUrl ?? link.hqUrl;
@@ -152,7 +157,14 @@ export class UploadService {
           .run(() => this.store.saveHqKey(key))
           .then(() => this.statusChanged())
           .catch((err: unknown) => log.error({ err }, 'HQ’s key not kept; taken again from its next answer')),
+      // Kept at once: a restart goes on trusting the new key only (the old one is not vouched for again once HQ retires it).
+      onKeyRotated: (key, previous) =>
+        void this.deps.writer
+          .run(() => this.store.saveRotatedHqKey(key, previous))
+          .then(() => this.statusChanged())
+          .catch((err: unknown) => log.error({ err }, 'HQ’s new key not kept; taken again from its next answer while HQ still vouches for it')),
     });
+    this.linkKey = link.publicKey;
     this.client = client;
     this.reader = new JournalReader(this.deps.db.name, this.deps.dataKey);
     this.agent = new UploadAgent({
@@ -178,18 +190,51 @@ export class UploadService {
     log.info({ hqStationId: link.stationId }, 'upload agent started');
   }
 
+  /** Starts the agent once a link exists, and starts it again on a link made again elsewhere. */
+  private async followLink(): Promise<void> {
+    if (this.closed || this.restarting || this.enrolling) return;
+    const link = this.store.link();
+    if (!link) return;
+    if (!this.agent) return this.start();
+    if (link.publicKey === this.linkKey) return;
+    log.info({ hqStationId: link.stationId }, 'linked to HQ again elsewhere: the upload agent starts again on the new link');
+    await this.restart();
+  }
+
+  private async restart(): Promise<void> {
+    this.restarting ??= (async () => {
+      await this.agent?.stop();
+      this.agent = null;
+      this.reader?.close();
+      this.reader = null;
+      if (this.wantRunning && !this.closed) this.start();
+    })().finally(() => {
+      this.restarting = null;
+    });
+    return this.restarting;
+  }
+
   syncNow(): UploadStatus {
     if (!this.store.link()) throw new DomainError('upload.notEnrolled');
     this.agent?.kick();
     return this.status();
   }
 
+  /**
+   * Links this station to HQ with a one-time code; a linked station only when its link must be made
+   * again (`relink`: HQ revoked it, or its answers come signed by a key it cannot trust). Linked
+   * again, the station keeps every record: the code is a re-link code HQ made for this very station,
+   * which keeps its id, so HQ keeps what it acknowledged and the rest of the journal follows.
+   */
   async enroll(args: { hqUrl: string; code: string; stationName?: string }): Promise<UploadStatus> {
-    if (this.store.link()) throw new DomainError('upload.alreadyEnrolled');
+    const link = this.store.link();
+    if (link && !link.relinkReason) throw new DomainError('upload.alreadyEnrolled');
     const lock = takeEnrollmentLock(this.deps.dataDir);
+    this.enrolling = true;
     try {
       return await this.enrollLocked(args);
     } finally {
+      this.enrolling = false;
       lock.release();
     }
   }
@@ -197,34 +242,41 @@ export class UploadService {
   /** Under the enrollment lock: only one key is ever made, sent and kept per link. */
   private async enrollLocked(args: { hqUrl: string; code: string; stationName?: string }): Promise<UploadStatus> {
     // Another enrollment (another process) may have finished between the first look and the lock.
-    if (this.store.link()) throw new DomainError('upload.alreadyEnrolled');
+    const before = this.store.link();
+    if (before && !before.relinkReason) throw new DomainError('upload.alreadyEnrolled');
     const enrolled = await enrollAtHq({
       dataDir: this.deps.dataDir,
       hqUrl: args.hqUrl,
       code: args.code,
       stationName: args.stationName ?? this.deps.identity.station.name,
       localStationId: this.deps.identity.station.id,
+      ...(before ? { previousStationId: before.stationId } : {}),
     });
     const enrolledAt = this.deps.now().toISOString();
+    const link = {
+      hqUrl: new URL(args.hqUrl).origin,
+      stationId: enrolled.stationId,
+      siteId: enrolled.siteId,
+      siteName: enrolled.siteName,
+      publicKey: enrolled.publicKey,
+      enrolledAt,
+      hqPublicKey: enrolled.hqPublicKey,
+      hqExportKey: parseExportKey(enrolled.exportKey) ? enrolled.exportKey! : null,
+    };
+    // The agent on the link before signs with a key HQ no longer takes: it stops, and starts again on the new link.
+    if (before) await this.stop();
     // The link and the station's place in the site (number, name) are stored together.
     const identity = await this.deps.writer.run(() => {
-      this.store.saveLink({
-        hqUrl: new URL(args.hqUrl).origin,
-        stationId: enrolled.stationId,
-        siteId: enrolled.siteId,
-        siteName: enrolled.siteName,
-        publicKey: enrolled.publicKey,
-        enrolledAt,
-        hqPublicKey: enrolled.hqPublicKey,
-        hqExportKey: parseExportKey(enrolled.exportKey) ? enrolled.exportKey! : null,
-      });
+      if (before) this.store.relink(link, before.stationId === enrolled.stationId);
+      else this.store.saveLink(link);
       return this.deps.siteIdentity.adopt(
         { siteId: enrolled.siteId, siteName: enrolled.siteName, number: enrolled.stationNumber, name: enrolled.stationName },
         enrolledAt,
       );
     });
     if (identity) this.deps.onFeed({ ...noEffects(), identity });
-    log.info({ hqStationId: enrolled.stationId, siteId: enrolled.siteId }, 'station enrolled');
+    if (before) log.warn({ hqStationId: enrolled.stationId, before: before.stationId, reason: before.relinkReason }, 'station linked to HQ again');
+    else log.info({ hqStationId: enrolled.stationId, siteId: enrolled.siteId }, 'station enrolled');
     if (this.wantRunning) this.start();
     const status = this.status();
     this.deps.onStatus(status);

@@ -1,5 +1,6 @@
 import { GENESIS_HASH } from '../../../hq/chain';
 import type { Held } from '../../../hq/protocol';
+import type { RelinkReason } from '../../api/upload';
 import type { StationDatabase } from '../db/database';
 import type { FrozenBatch } from './batch';
 
@@ -14,7 +15,13 @@ export type HqLink = {
   hqPublicKey: string | null;
   /** HQ's X25519 key (SPKI DER, base64) that export files are encrypted to; null until HQ has sent it. */
   hqExportKey: string | null;
+  /** Why this link must be made again (migration 0012); null while it holds. */
+  relinkReason: RelinkReason | null;
+  relinkSince: string | null;
 };
+
+/** What a new enrollment of a linked desk changes of its link. */
+export type NewLink = Omit<HqLink, 'relinkReason' | 'relinkSince'>;
 
 export type UploadStateRow = {
   ackedThrough: number;
@@ -45,7 +52,7 @@ export class UploadStore {
       .prepare(
         `SELECT hq_url AS hqUrl, station_id AS stationId, site_id AS siteId, site_name AS siteName, public_key AS publicKey,
                 enrolled_at AS enrolledAt, hq_public_key AS hqPublicKey,
-                hq_export_key AS hqExportKey FROM hq_link WHERE id = 1`,
+                hq_export_key AS hqExportKey, relink_reason AS relinkReason, relink_since AS relinkSince FROM hq_link WHERE id = 1`,
       )
       .get() as HqLink | undefined;
     return row ?? null;
@@ -94,7 +101,7 @@ export class UploadStore {
 
   // ---- changes (run inside the writer) -------------------------------------------------------
 
-  saveLink(link: HqLink): void {
+  saveLink(link: NewLink): void {
     this.db
       .prepare(
         `INSERT INTO hq_link (id, hq_url, station_id, site_id, site_name, public_key, enrolled_at, hq_public_key, hq_export_key)
@@ -108,9 +115,53 @@ export class UploadStore {
     this.db.prepare('UPDATE hq_link SET hq_public_key = coalesce(hq_public_key, ?) WHERE id = 1').run(keyHeader);
   }
 
-  /** HQ's export key from a signed feed page, for a station enrolled before HQ sent it; never replaced. */
+  /**
+   * HQ's key after a rotation this station verified with the key it trusted (`trusted`): only that
+   * one is replaced, so a link made again meanwhile (another process) is never overwritten.
+   */
+  saveRotatedHqKey(keyHeader: string, trusted: string): void {
+    this.db.prepare('UPDATE hq_link SET hq_public_key = ? WHERE id = 1 AND hq_public_key = ?').run(keyHeader, trusted);
+  }
+
+  /**
+   * HQ's export key from a signed feed page: a station enrolled before HQ sent it takes it, and
+   * after HQ changed its keys the new one replaces the old (new export files are written to it).
+   */
   saveExportKey(key: string): void {
-    this.db.prepare('UPDATE hq_link SET hq_export_key = coalesce(hq_export_key, ?) WHERE id = 1').run(key);
+    this.db.prepare('UPDATE hq_link SET hq_export_key = ? WHERE id = 1 AND hq_export_key IS NOT ?').run(key, key);
+  }
+
+  /**
+   * This link must be made again (`reason`); `publicKey`: the station key of the link the agent
+   * runs with, so an agent still running on a link replaced since says nothing about the new one.
+   */
+  markRelink(reason: RelinkReason, at: string, publicKey: string): void {
+    this.db
+      .prepare('UPDATE hq_link SET relink_reason = ?, relink_since = CASE WHEN relink_reason IS ? THEN relink_since ELSE ? END WHERE id = 1 AND public_key = ?')
+      .run(reason, reason, at, publicKey);
+  }
+
+  /** HQ answered this link well again: it holds. */
+  clearRelink(publicKey: string): void {
+    this.db.prepare('UPDATE hq_link SET relink_reason = NULL, relink_since = NULL WHERE id = 1 AND relink_reason IS NOT NULL AND public_key = ?').run(publicKey);
+  }
+
+  /**
+   * The desk was linked again: its new key and HQ's word replace the link's. As the same station
+   * (`sameStation`), everything of the upload stays: HQ holds what it acknowledged, and what it
+   * did not is sent, the frozen batches first. As a new station (HQ never had the one before) HQ
+   * holds nothing of this journal: it is sent again from its first record.
+   */
+  relink(link: NewLink, sameStation: boolean): void {
+    this.db
+      .prepare(
+        `UPDATE hq_link SET hq_url = ?, station_id = ?, site_id = ?, site_name = ?, public_key = ?, enrolled_at = ?, hq_public_key = ?,
+           hq_export_key = coalesce(?, hq_export_key), relink_reason = NULL, relink_since = NULL WHERE id = 1`,
+      )
+      .run(link.hqUrl, link.stationId, link.siteId, link.siteName, link.publicKey, link.enrolledAt, link.hqPublicKey, link.hqExportKey);
+    if (sameStation) return;
+    this.db.prepare('DELETE FROM upload_batch').run();
+    this.db.prepare('UPDATE upload_state SET acked_through = 0, held_through = NULL, held_head = NULL, confirmed_through = 0 WHERE id = 1').run();
   }
 
   /**

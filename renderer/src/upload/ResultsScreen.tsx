@@ -41,11 +41,17 @@ export function ResultsScreen() {
 
   const enroll = (e: FormEvent) => {
     e.preventDefault();
-    void client.call('upload.enroll', { hqUrl: hqUrl.trim(), code: code.trim() }).then((r) => {
+    // Linked again, the desk's HQ address stays unless staff type another.
+    const url = hqUrl.trim() || (status?.relink ? (status.hq?.url ?? '') : '');
+    void client.call('upload.enroll', { hqUrl: url, code: code.trim() }).then((r) => {
       setError(r.ok ? null : r.error);
-      if (r.ok) refresh();
+      if (r.ok) {
+        setCode('');
+        refresh();
+      }
     });
   };
+  const relinking = Boolean(status?.enrolled && status.relink);
   const syncNow = () => void client.call('upload.syncNow', {}).then((r) => (r.ok ? refresh() : setError(r.error)));
   const verifyJournal = () => void client.call('journal.verify', {}).then((r) => (r.ok ? refresh() : setError(r.error)));
   const at = (iso: string) => formatTime(iso, language);
@@ -138,19 +144,20 @@ export function ResultsScreen() {
               {errorText(error)}
             </p>
           ) : null}
-          {status && !status.enrolled ? (
-            <form onSubmit={enroll}>
-              <h3>{t('enroll.title')}</h3>
+          {status && (!status.enrolled || relinking) ? (
+            <form onSubmit={enroll} data-testid={relinking ? 'relink-form' : 'enroll-form'}>
+              <h3>{t(relinking ? 'enroll.relinkTitle' : 'enroll.title')}</h3>
+              {relinking ? <p>{t('enroll.relinkHelp', { stationId: status.hq?.stationId ?? '' })}</p> : null}
               <label>
                 {t('enroll.hqUrl')}
-                <input value={hqUrl} onChange={(e) => setHqUrl(e.target.value)} inputMode="url" required />
+                <input value={hqUrl} onChange={(e) => setHqUrl(e.target.value)} inputMode="url" placeholder={relinking ? status.hq?.url : undefined} required={!relinking} />
               </label>
               <label>
                 {t('enroll.code')}
                 <input value={code} onChange={(e) => setCode(e.target.value)} required />
               </label>
               <button type="submit" className="btn btn-big btn-primary">
-                {t('enroll.submit')}
+                {t(relinking ? 'enroll.relinkSubmit' : 'enroll.submit')}
               </button>
             </form>
           ) : null}

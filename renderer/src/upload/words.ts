@@ -22,11 +22,12 @@ export function journalText(t: T, check: UploadStatus['journal'], time: (iso: st
   return t('upload:indicator.journalBroken', { seq: check.problem.seq, problem: t(`upload:journal.problem.${check.problem.kind}`) });
 }
 
-/** What staff must know about whether HQ's answers can be trusted: plain HTTP, answers refused; null when nothing. */
+/** What staff must know about whether HQ's answers can be trusted: plain HTTP, answers refused, a link to make again; none when all is well. */
 export function trustWarnings(t: T, status: UploadStatus, time: (iso: string) => string): string[] {
   const out: string[] = [];
   if (status.insecureTransport) out.push(t('upload:indicator.insecure'));
   if (status.refusedAnswers) out.push(t('upload:indicator.refusedAnswers', { count: status.refusedAnswers.count, time: time(status.refusedAnswers.at) }));
   if (status.journal && !status.journal.ok) out.push(journalText(t, status.journal, time)!);
+  if (status.relink) out.push(t('upload:indicator.relink', { time: time(status.relink.since) }));
   return out;
 }

@@ -129,14 +129,37 @@ export const UNMASKED_DIGITS = /\d{15,}/;
  * Every row of every table of a SQLite database, hashed: equal before and after a refused input
  * means nothing was written. Fuzzed databases are small, so reading them whole is cheap. `except`:
  * tables a refusal may write by design (HQ remembers every signature it saw, to refuse replays).
+ * `only`: in tables with that column, only the rows with that value (one station's, in an HQ
+ * database a long run keeps filling), so each run reads what it may touch, not the whole history.
  */
-export function databaseDigest(db: Database.Database, except: readonly string[] = []): string {
+export function databaseDigest(db: Database.Database, except: readonly string[] = [], only?: { column: string; value: string }): string {
   const digest = createHash('sha256');
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[];
   for (const table of tables) {
     if (except.includes(table)) continue;
     digest.update(`\u0000${table}\u0000`);
-    for (const row of db.prepare(`SELECT * FROM "${table.replace(/"/g, '""')}"`).raw().iterate()) digest.update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : Buffer.isBuffer(v) ? v.toString('hex') : v)));
+    const rows = only !== undefined && columnsOf(db, table).includes(only.column) ? rowsOf(db, table, only.column).iterate(only.value) : rowsOf(db, table).iterate();
+    for (const row of rows) digest.update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : Buffer.isBuffer(v) ? v.toString('hex') : v)));
   }
   return digest.digest('hex');
+}
+
+/** Statements of `databaseDigest`, prepared once per database: it runs twice per fuzz run. */
+const prepared = new WeakMap<Database.Database, Map<string, Database.Statement<unknown[], unknown[]>>>();
+
+function statement(db: Database.Database, sql: string): Database.Statement<unknown[], unknown[]> {
+  let byText = prepared.get(db);
+  if (!byText) prepared.set(db, (byText = new Map()));
+  let s = byText.get(sql);
+  if (!s) byText.set(sql, (s = db.prepare<unknown[], unknown[]>(sql).raw()));
+  return s;
+}
+
+function columnsOf(db: Database.Database, table: string): string[] {
+  return statement(db, `SELECT name FROM pragma_table_info('${table.replace(/'/g, "''")}')`).all().map((r) => String(r[0]));
+}
+
+function rowsOf(db: Database.Database, table: string, column?: string): Database.Statement<unknown[], unknown[]> {
+  const quoted = `"${table.replace(/"/g, '""')}"`;
+  return statement(db, column === undefined ? `SELECT * FROM ${quoted}` : `SELECT * FROM ${quoted} WHERE "${column.replace(/"/g, '""')}" = ?`);
 }

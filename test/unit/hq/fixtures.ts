@@ -1,6 +1,8 @@
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import zlib from 'node:zlib';
+import { GENESIS_HASH } from '../../../hq/chain';
 import { HQ_PATHS, signRequest, type BatchRecord, type EnrollResponse } from '../../../hq/protocol';
+import { chainColumns } from '../../../electron/core/journal';
 
 /** ID numbers with valid GB 11643 check characters, distinct per index. */
 export function idNumber(i: number): string {
@@ -47,6 +49,20 @@ export function samplingJournal(count: number, opts: { firstSeq?: number; capaci
   return out.slice(0, count);
 }
 
+/** A run of records chained as the station's journal chains them: after `prevHash`, each with its hash (and salt). */
+export type ChainedRun = { prevHash: string; chainHead: string; records: BatchRecord[] };
+
+/** `records` (contiguous) chained after `prevHash` by the station's own code, a fresh salt for each entry with personal fields. */
+export function chainRecords(records: readonly BatchRecord[], prevHash = GENESIS_HASH): ChainedRun {
+  let prev = prevHash;
+  const out = records.map((r) => {
+    const { hash, salt } = chainColumns(prev, r);
+    prev = hash;
+    return { ...r, hash, ...(salt !== null ? { salt } : {}) };
+  });
+  return { prevHash, chainHead: prev, records: out };
+}
+
 export type SignedRequest = { method: string; path: string; body: Buffer; headers: Record<string, string> };
 
 /** A station as HQ sees it: a key pair, an identity after enrollment, signed requests. */
@@ -76,7 +92,7 @@ export class SimStation {
     return res;
   }
 
-  batchBody(records: BatchRecord[], extra: { batchId?: string; headSeq?: number; stationId?: string } = {}): { batchId: string; body: Buffer } {
+  batchBody(records: BatchRecord[], extra: { batchId?: string; headSeq?: number; stationId?: string; prevHash?: string; chainHead?: string } = {}): { batchId: string; body: Buffer } {
     const batchId = extra.batchId ?? randomUUID();
     const json = {
       type: 'station.batch',
@@ -85,6 +101,7 @@ export class SimStation {
       fromSeq: records[0]!.seq,
       toSeq: records[records.length - 1]!.seq,
       ...(extra.headSeq !== undefined ? { headSeq: extra.headSeq } : {}),
+      ...(extra.prevHash !== undefined ? { prevHash: extra.prevHash, chainHead: extra.chainHead } : {}),
       records,
     };
     return { batchId, body: zlib.gzipSync(JSON.stringify(json)) };

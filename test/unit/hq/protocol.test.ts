@@ -1,7 +1,13 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newEnrollmentCode, normalizeEnrollmentCode, planIngest, siteDay } from '../../../hq/ingest';
 import {
+  formatKeyRotation,
+  hqKeyHeader,
+  keyRotationHolds,
+  parseKeyRotation,
+  signKeyRotation,
   formatEnrollmentCode,
   hqKeyFingerprint,
   parseHeld,
@@ -20,6 +26,7 @@ import {
   type BatchRecord,
 } from '../../../hq/protocol';
 import { samplingJournal } from './fixtures';
+import { anyText, fuzzOptions } from '../fuzz/arbitraries';
 
 describe('canonical JSON and record identity', () => {
   it('ignores key order at every level and drops undefined like JSON.stringify', () => {
@@ -171,5 +178,45 @@ describe('HQ’s key in enrollment codes and signed answers', () => {
     expect(parseHeld('12:-')).toEqual({ through: 12, head: null });
     expect(parseHeld(`3:${'a'.repeat(64)}`)).toEqual({ through: 3, head: 'a'.repeat(64) });
     expect(parseHeld('3:zz')).toBeNull();
+  });
+});
+
+describe('HQ’s key rotation statement', () => {
+  const previous = generateKeyPairSync('ed25519');
+  const next = generateKeyPairSync('ed25519');
+  const rotation = signKeyRotation(previous.privateKey, next.publicKey, 1_700_000_000_000);
+
+  it('holds only as the word of the key it names, for the key it names, unchanged, and reads back from its header', () => {
+    expect(rotation).toMatchObject({ from: hqKeyHeader(previous.publicKey), to: hqKeyHeader(next.publicKey), at: 1_700_000_000_000 });
+    expect(keyRotationHolds(previous.publicKey, rotation)).toBe(true);
+    expect(parseKeyRotation(formatKeyRotation(rotation))).toEqual(rotation);
+    // Another key's word, the new key's own, or anything changed does not hold.
+    expect(keyRotationHolds(next.publicKey, rotation)).toBe(false);
+    const other = generateKeyPairSync('ed25519');
+    const ownWord = signKeyRotation(other.privateKey, other.publicKey, rotation.at);
+    expect(keyRotationHolds(previous.publicKey, { ...ownWord, from: rotation.from })).toBe(false);
+    for (const changed of [{ to: hqKeyHeader(other.publicKey) }, { at: rotation.at + 1 }, { signature: ownWord.signature }]) {
+      expect(keyRotationHolds(previous.publicKey, { ...rotation, ...changed })).toBe(false);
+    }
+    // A statement naming something that is not an Ed25519 key never holds, even if signed.
+    const x25519 = generateKeyPairSync('x25519').publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    expect(keyRotationHolds(previous.publicKey, { ...rotation, to: x25519 })).toBe(false);
+  });
+
+  it('reads any header text without throwing, and nothing but the previous key’s own statement holds (fuzz)', () => {
+    const header = formatKeyRotation(rotation);
+    const text = fc.oneof(
+      anyText(400),
+      // One character of the real header changed, dropped or added.
+      fc.tuple(fc.nat(header.length - 1), fc.constantFrom('', 'A', '/', ' ', '0', '=')).map(([i, c]) => header.slice(0, i) + c + header.slice(i + 1)),
+      fc.tuple(fc.nat(header.length), anyText(5)).map(([i, t]) => header.slice(0, i) + t + header.slice(i)),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const parsed = parseKeyRotation(t);
+        if (parsed && keyRotationHolds(previous.publicKey, parsed)) expect(parsed).toEqual(rotation);
+      }),
+      fuzzOptions(500),
+    );
   });
 });

@@ -42,6 +42,7 @@ describe('migration 8 (own marks again)', () => {
       ALTER TABLE journal DROP COLUMN prev_hash; ALTER TABLE journal DROP COLUMN hash; ALTER TABLE journal DROP COLUMN salt;
       ALTER TABLE journal DROP COLUMN personal_digest; ALTER TABLE hq_link DROP COLUMN hq_public_key; ALTER TABLE hq_link DROP COLUMN hq_export_key;
       ALTER TABLE upload_state DROP COLUMN held_through; ALTER TABLE upload_state DROP COLUMN held_head; ALTER TABLE upload_state DROP COLUMN confirmed_through;
+      ALTER TABLE hq_link DROP COLUMN relink_reason; ALTER TABLE hq_link DROP COLUMN relink_since;
       CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
       DROP TABLE gate_key_person_action; DROP TABLE gate_referral; DROP TABLE gate_reading; DROP TABLE gate_passage; DROP INDEX round_mark_recent;
     `);

@@ -75,6 +75,8 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'enroll.inProgress': {},
   'enroll.codeWithoutKey': {},
   'enroll.wrongHq': { status: 200 },
+  'enroll.relinkCodeNeeded': {},
+  'enroll.codeForAnotherStation': {},
   'round.noneOpen': {},
   'round.notFound': { roundId: 'r-1' },
   'round.alreadyClosed': { name: '第3轮全员核酸' },

@@ -56,4 +56,21 @@ describe('trust words on screen', () => {
     ]);
     expect(failureText(t, { code: 'upload.hqRefused', hqError: 'chain.broken', at })).toContain('record chain does not match');
   });
+
+  it('tells an unknown HQ key (link again if HQ changed it) from a forged key change (call HQ, do not link again), and says when a link must be made again', async () => {
+    for (const lang of ['zh-CN', 'en'] as const) {
+      const t = await translator(lang);
+      const unknown = failureText(t, { code: 'upload.hqKeyUnknown', hqError: null, at });
+      const forged = failureText(t, { code: 'upload.hqKeyForged', hqError: null, at });
+      expect(unknown).toContain(lang === 'en' ? 're-link code' : '重新接入码');
+      expect(forged).toContain(lang === 'en' ? 'pretending to be HQ' : '冒充总部');
+      expect(forged).not.toBe(unknown);
+      // A revoked desk learns it can be linked again, keeping its records.
+      expect(failureText(t, { code: 'upload.hqRefused', hqError: 'station.revoked', at })).toContain(lang === 'en' ? 'records not yet at HQ are kept' : '尚未上传的记录会保留');
+    }
+    const t = await translator('zh-CN');
+    const calm = { insecureTransport: false, refusedAnswers: null, journal: null, relink: null } as unknown as UploadStatus;
+    expect(trustWarnings(t, calm, time)).toEqual([]);
+    expect(trustWarnings(t, { ...calm, relink: { reason: 'station.revoked', since: at } }, time)).toEqual(['需要重新接入总部（16:00 起）']);
+  });
 });

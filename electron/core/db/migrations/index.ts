@@ -10,7 +10,7 @@ import { migration0008 } from './0008-own-marks-again';
 import { migration0009 } from './0009-journal-chain';
 import { migration0010 } from './0010-operators';
 import { migration0011 } from './0011-temporary-pin';
-import { migration0012 } from './0012-reserved';
+import { migration0012 } from './0012-hq-relink';
 import { migration0013 } from './0013-reserved';
 import { migration0014 } from './0014-gate';
 
