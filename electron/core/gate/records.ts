@@ -14,7 +14,6 @@ import type {
   Workplace,
   WorkplaceView,
 } from '../../api/gate';
-import type { ResidentTagView } from '../../api/roster';
 import type { CoreContext } from '../context';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
@@ -282,7 +281,7 @@ export class GateRecords {
   }
 
   private static residency(row: PassageRow): Residency {
-    if (row.residency === 'resident') return { kind: 'resident', household: row.household ?? '', tags: bitsToTags(row.resident_tags) as ResidentTagView[] };
+    if (row.residency === 'resident') return { kind: 'resident', household: row.household ?? '', tags: bitsToTags(row.resident_tags) };
     return { kind: row.residency };
   }
 
