@@ -36,13 +36,13 @@ function forward(target: URL, req: http.IncomingMessage, body: Buffer): Promise<
   });
 }
 
-type Middle = { url: string; mode: Mode; answered: number; close(): Promise<void> };
+type Middle = { url: string; mode: Mode; answered: number; sent: string[]; close(): Promise<void> };
 
 async function manInTheMiddle(hqUrl: string): Promise<Middle> {
   const target = new URL(hqUrl);
   const own = hqSigner();
   const kept = new Map<string, Forwarded>();
-  const middle: Middle = { url: '', mode: 'pass', answered: 0, close: async () => undefined };
+  const middle: Middle = { url: '', mode: 'pass', answered: 0, sent: [], close: async () => undefined };
   const reply = (res: http.ServerResponse, a: Forwarded, body = a.body): void => {
     const headers = { ...a.headers, 'content-length': String(body.length) };
     delete headers['transfer-encoding'];
@@ -56,6 +56,7 @@ async function manInTheMiddle(hqUrl: string): Promise<Middle> {
     req.on('end', () => {
       void (async () => {
         const body = Buffer.concat(chunks);
+        middle.sent.push(body.toString('latin1'));
         const isBatch = req.url === '/api/v1/batches';
         const batch = isBatch ? (JSON.parse(zlib.gunzipSync(body).toString('utf8')) as { batchId: string; stationId: string; toSeq: number }) : null;
         if (batch && (middle.mode === 'ackItself' || middle.mode === 'signOwn')) {
@@ -184,14 +185,20 @@ describe('enrollment names its HQ', () => {
   it('refuses an HQ whose key is not the one the code names, keeping no key', async () => {
     hq = await startHq();
     const other = await startHq();
+    // What reaches the other HQ, as whoever runs it would see it.
+    const watched = await manInTheMiddle(other.url);
     try {
       const { code } = await hq.server.createEnrollmentCode('site-real', '真总部点');
       expect(code.replace(/-/g, '').slice(12)).toBe(hq.server.fingerprint);
       const dataDir = tempDir('station-fake-');
       core = await signInAdmin(new Core({ dataDir, dataKey: dataKeyOf(dataDir) }));
-      const refused = await core.invoke('upload.enroll', { hqUrl: other.url, code });
+      const refused = await core.invoke('upload.enroll', { hqUrl: watched.url, code });
       expect(!refused.ok && refused.error.code).toBe('enroll.wrongHq');
       expect(core.upload.status().enrolled).toBe(false);
+      // It was asked to show its key, and never given the code.
+      expect(watched.sent).toHaveLength(1);
+      const oneTime = code.replace(/-/g, '').slice(0, 12);
+      expect(watched.sent.some((body) => body.replace(/-/g, '').includes(oneTime))).toBe(false);
       // The same code without the fingerprint is refused before anything is sent.
       const bare = await core.invoke('upload.enroll', { hqUrl: hq.url, code: code.replace(/-/g, '').slice(0, 12) });
       expect(!bare.ok && bare.error.code).toBe('enroll.codeWithoutKey');
@@ -199,6 +206,7 @@ describe('enrollment names its HQ', () => {
       const enrolled = await core.invoke('upload.enroll', { hqUrl: hq.url, code });
       expect(enrolled.ok && enrolled.value.hqFingerprint).toBe(hq.server.fingerprint);
     } finally {
+      await watched.close();
       await other.server.close();
     }
   });

@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import {
   answerBinding,
@@ -76,6 +76,37 @@ function namedByCode(fingerprint: string, offered: KeyObject, rotationHeader: st
 }
 
 /**
+ * Asks HQ's enrollment endpoint something it refuses (a fresh nonce, no code): its signed refusal,
+ * bound to that nonce, shows which key answers at this address. Throws `enroll.wrongHq` unless it
+ * is the key the code names. (Someone relaying between station and HQ on plain HTTP still sees the
+ * code that follows; the desk warns about plain HTTP to another computer.)
+ */
+async function expectHqNamedByCode(args: EnrollRequestArgs, fingerprint: string): Promise<void> {
+  const request = Buffer.from(JSON.stringify({ probe: randomBytes(16).toString('hex') }));
+  let response: Response;
+  try {
+    response = await fetch(new URL(HQ_PATHS.enroll, args.hqUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: request,
+      signal: AbortSignal.timeout(args.timeoutMs ?? 30_000),
+      redirect: 'manual',
+    });
+  } catch {
+    throw new DomainError('enroll.hqUnreachable');
+  }
+  const body = Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  const hqKey = parseHqKey(response.headers.get(HEADER_HQ_KEY));
+  const signature = response.headers.get(HEADER_HQ_SIGNATURE);
+  const fromThatHq = hqKey !== null && namedByCode(fingerprint, hqKey, response.headers.get(HEADER_HQ_KEY_ROTATION));
+  const answer = { status: response.status, hqTime: response.headers.get(HEADER_HQ_TIME) ?? '', held: '', request: answerBinding(undefined, request), body };
+  if (!fromThatHq || signature === null || !verifyAnswer(hqKey, answer, signature)) {
+    log.warn({ status: response.status, signed: signature !== null, keyMatches: fromThatHq }, 'the address given for HQ does not answer with the key the code names; the code was not sent');
+    throw new DomainError('enroll.wrongHq', { status: response.status });
+  }
+}
+
+/**
  * Enrolls this station at HQ: a new Ed25519 key pair is made here, only the public key is sent
  * with the one-time part of the code, and HQ answers with the station's identity, signed with
  * HQ's key. That key must be the one whose fingerprint the code carries: an answer from anyone
@@ -89,6 +120,9 @@ export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollRespons
   const finalPath = keyPath(args.dataDir);
   const pendingPath = `${finalPath}.pending`;
   fs.rmSync(pendingPath, { force: true });
+  // HQ proves its key before the code leaves this computer: a fake HQ never learns a code, and a
+  // typo in the fingerprint uses up nothing at the real one.
+  await expectHqNamedByCode(args, fingerprint);
   const keys = createKeyFile(pendingPath);
   try {
     let response: Response;

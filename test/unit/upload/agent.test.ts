@@ -44,7 +44,7 @@ async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
       const s: Seen = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks), at: Date.now() };
       seen.push(s);
       let answer: Answer;
-      if (req.url === '/api/v1/enroll') answer = json(200, ENROLLED);
+      if (req.url === '/api/v1/enroll') answer = s.body.includes('"probe"') ? json(400, { error: 'body.invalid', hqTime: Date.now() }) : json(200, ENROLLED);
       else if (req.url?.startsWith('/api/v1/feed')) answer = json(200, { type: 'hq.feed', items: [], nextCursor: 0 });
       else {
         const batch = req.url === '/api/v1/batches' ? (JSON.parse(gunzipSync(s.body).toString('utf8')) as Parameters<Script>[1]) : null;
@@ -289,10 +289,13 @@ describe('enrollment', () => {
     const hq = await stubHq(() => json(500, {}));
     const dataDir = tempDir();
     core = await enrolledCore(hq.url, dataDir);
-    const sent = JSON.parse(hq.seen[0]!.body.toString('utf8')) as Record<string, string>;
+    // First HQ shows its key (asked without the code), then the code goes with the public key.
+    const [probe, enrollment] = hq.seen.filter((s) => s.url === '/api/v1/enroll').map((s) => JSON.parse(s.body.toString('utf8')) as Record<string, string>);
+    expect(Object.keys(probe!)).toEqual(['probe']);
+    const sent = enrollment!;
     expect(Object.keys(sent).sort()).toEqual(['code', 'localStationId', 'publicKey', 'stationName']);
     expect(sent.publicKey).toContain('BEGIN PUBLIC KEY');
-    expect(hq.seen[0]!.body.toString('utf8')).not.toContain('PRIVATE');
+    expect(hq.seen.every((s) => !s.body.toString('utf8').includes('PRIVATE'))).toBe(true);
     const keyFile = path.join(dataDir, 'station-key.pem');
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(keyFile, 'utf8')).toContain('BEGIN PRIVATE KEY');

@@ -19,7 +19,14 @@ async function slowHq(delayMs: number) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      const body = JSON.parse(raw.toString('utf8')) as { publicKey: string };
+      const body = JSON.parse(raw.toString('utf8')) as { publicKey: string; probe?: string };
+      if (body.probe !== undefined) {
+        // The station's first question (which key answers here?), refused as HQ refuses it.
+        const refusal = JSON.stringify({ error: 'body.invalid', hqTime: Date.now() });
+        res.writeHead(400, { 'content-type': 'application/json', ...signer.headers({ headers: req.headers, body: raw }, 400, refusal) });
+        res.end(refusal);
+        return;
+      }
       const stationId = `hq-st-${enrolled.size + 1}`;
       enrolled.set(stationId, body.publicKey);
       setTimeout(() => {
