@@ -11,8 +11,7 @@ import { migration0009 } from './0009-journal-chain';
 import { migration0010 } from './0010-operators';
 import { migration0011 } from './0011-temporary-pin';
 import { migration0012 } from './0012-hq-relink';
-import { migration0013 } from './0013-reserved';
-import { migration0014 } from './0014-gate';
+import { migration0013 } from './0013-gate';
 
 export type Migration = {
   version: number;
@@ -41,7 +40,6 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0011,
   migration0012,
   migration0013,
-  migration0014,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

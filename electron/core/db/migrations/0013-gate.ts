@@ -1,7 +1,7 @@
 import type { Migration } from './index';
 
 /**
- * Schema 14: the gate checkpoint (卡点).
+ * Schema 13: the gate checkpoint (卡点).
  *
  * - `gate_passage`: a person through the gate, in or out, with what the checks at the scan found
  *   (resident of which household, key person, the entry rule, HQ's results) and its verdict; the
@@ -16,8 +16,8 @@ import type { Migration } from './index';
  * - `round_mark(mark, at)`: "sampled within N hours" asks for a person's latest mark in any round.
  * Operators are NULL where the station wrote on its own (a reading arriving while the screen was locked).
  */
-export const migration0014: Migration = {
-  version: 14,
+export const migration0013: Migration = {
+  version: 13,
   name: 'gate',
   up(db) {
     db.exec(`

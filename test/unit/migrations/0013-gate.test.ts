@@ -9,10 +9,10 @@ import { idNumber, tubeCode } from '../../helpers/ids';
 
 const SAMPLED_AT = '2026-11-01T08:00:00.000Z';
 
-/** A desk as Station at schema 13 left it: a person sampled here, another desk's mark, a key-person list. */
-function schema13Desk(file: string): void {
+/** A desk as Station at schema 12 left it: a person sampled here, another desk's mark, a key-person list. */
+function schema12Desk(file: string): void {
   const db = new Database(file);
-  migrate(db, 13);
+  migrate(db, 12);
   db.prepare('INSERT INTO site (id, name, config, at) VALUES (?, ?, ?, ?)').run('demo-site', '演示社区采样点', JSON.stringify(DEMO_SITE_CONFIG), SAMPLED_AT);
   db.exec(`
     INSERT INTO station (id, site_id, name, number, is_local, at) VALUES ('st-1', 'demo-site', '演示采样台 1', 1, 1, '${SAMPLED_AT}');
@@ -30,10 +30,10 @@ function schema13Desk(file: string): void {
 
 const COUNTED = ['person', 'binding', 'tube', 'round_mark', 'key_person', 'operator'];
 
-describe('migration 14 (gate)', () => {
+describe('migration 13 (gate)', () => {
   it('adds the gate’s tables empty, keeps every record, and finds a person’s latest mark by index', () => {
     const file = path.join(tempDir(), 'station.db');
-    schema13Desk(file);
+    schema12Desk(file);
     const db = new Database(file);
     db.pragma('foreign_keys = ON');
     const before = COUNTED.map((t) => db.prepare(`SELECT * FROM ${t}`).all());
@@ -50,7 +50,7 @@ describe('migration 14 (gate)', () => {
 
   it('opens an upgraded desk that becomes a gate: the person sampled before is the same person, sampled within the rule', async () => {
     const dataDir = tempDir();
-    schema13Desk(path.join(dataDir, 'station.db'));
+    schema12Desk(path.join(dataDir, 'station.db'));
     const now = Date.parse(SAMPLED_AT) + 24 * 3600_000;
     const core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', now: () => new Date(now) });
     try {
