@@ -19,9 +19,10 @@ export const chainSaltSchema = z.string().regex(/^[0-9a-f]{32}$/);
 
 /**
  * The payload fields of each kind that are personal data (PIPL): a resident's name, ID number,
- * phone, registration code, roster rows, and an exemption's note. Staff (operators) are not
- * listed: who did what must stay on record. A person's `key` is personal too (it is made of
- * their ID number, or their name and phone).
+ * phone, registration code, household, roster rows, and what staff wrote about a person (an
+ * exemption's, a referral's or a key-person action's note). Staff (operators, a referral's
+ * escort) are not listed: who did what must stay on record. A person's `key` is personal too (it
+ * is made of their ID number, or their name and phone).
  */
 export const PERSONAL_FIELDS: { readonly [K in JournalKind]?: readonly string[] } = {
   'person.registered': ['key', 'idNumber', 'regCode', 'name', 'phone'],
@@ -29,6 +30,9 @@ export const PERSONAL_FIELDS: { readonly [K in JournalKind]?: readonly string[] 
   'roster.rows': ['rows'],
   'exemption.set': ['idNumber', 'note'],
   'exemption.lifted': ['idNumber'],
+  'gate.passage': ['household'],
+  'gate.referral': ['note'],
+  'gate.keyPersonAction': ['note'],
 };
 
 export function hasPersonalFields(kind: string): boolean {

@@ -164,6 +164,11 @@ export const KNOWN_KINDS = [
   'exemption.lifted',
   'box.sealed',
   'device.calibrated',
+  'station.workplaceSet',
+  'gate.passage',
+  'gate.reading',
+  'gate.referral',
+  'gate.keyPersonAction',
 ] as const;
 export type KnownKind = (typeof KNOWN_KINDS)[number];
 type MissingKinds = Exclude<JournalKind, KnownKind>;
@@ -177,6 +182,9 @@ const optionalText = z.string().max(1000).nullish();
 const count = z.number().int().min(0).max(100_000);
 /** A calendar date, YYYY-MM-DD. */
 export const isoDate = z.iso.date();
+const gateDirection = z.enum(['in', 'out']);
+/** A person's temperature or a threshold, °C. */
+const celsius = z.number().min(30).max(45);
 
 export const exemptionReasonSchema = z.enum(['away', 'hospital', 'sampledAtHome', 'other']);
 
@@ -286,6 +294,42 @@ export const PAYLOAD_SCHEMAS = {
   /** entityId: the box. */
   'box.sealed': z.object({ code, count, tubeCodes: z.array(code).max(1000).optional() }),
   'device.calibrated': z.object({ previousOffsetC: z.number(), offsetC: z.number(), reason: text }),
+  /** entityId: the station; a site admin made it a sampling desk, an attended gate or an unattended sentinel. */
+  'station.workplaceSet': z.object({ workplace: z.enum(['desk', 'gate', 'sentinel']) }),
+  /**
+   * entityId: the passage; `personId` a person this station registered. What the checks at the
+   * scan found and the verdict then (readings, referrals and actions follow in their own entries).
+   */
+  'gate.passage': z.object({
+    personId: id,
+    subject: z.enum(['person', 'visitor', 'pass']),
+    format: z.string().min(1).max(32),
+    direction: gateDirection,
+    residency: z.enum(['resident', 'outsider', 'unknown']),
+    household: optionalText,
+    keyPerson: z.boolean(),
+    keyPersonLists: z.array(id).max(100),
+    ruleMet: z.boolean().nullable(),
+    level: z.enum(['pass', 'check', 'stop']),
+    reasons: z.array(z.string().min(1).max(32)).max(20),
+    thresholdC: celsius,
+  }),
+  /** entityId: the reading; `passageId` null when it could be attached to nobody (`match` says why). */
+  'gate.reading': z.object({
+    passageId: id.nullable(),
+    celsius,
+    measuredAt: z.iso.datetime({ offset: true }),
+    source: z.enum(['thermometer', 'manual']),
+    deviceId: id.nullable(),
+    thresholdC: celsius,
+    high: z.boolean(),
+    match: z.enum(['auto', 'manual', 'ambiguous', 'unmatched', 'stale']),
+    temperature: z.enum(['awaiting', 'notRequired', 'normal', 'remeasure', 'fever']).nullable(),
+  }),
+  /** entityId: the referral of a passage whose fever a re-measure confirmed. */
+  'gate.referral': z.object({ passageId: id, destination: text, escort: text, note: text }),
+  /** entityId: the action; what the gate keeper did about a key person at this passage. */
+  'gate.keyPersonAction': z.object({ passageId: id, action: z.enum(['admitted', 'turnedBack', 'reported', 'escorted', 'other']), note: text }),
 } satisfies { [K in KnownKind]: z.ZodType };
 
 export type PayloadOf<K extends KnownKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;

@@ -14,6 +14,7 @@ import { coverageArgs, type CoverageErrorCode, type CoverageEvents, type Coverag
 import { rosterArgs, type RosterErrorCode, type RosterEvents, type RosterHandlers } from './roster';
 import { roundArgs, type RoundErrorCode, type RoundEvents, type RoundHandlers } from './rounds';
 import { operatorArgs, type IdentifyOutcome, type OperatorErrorCode, type OperatorEvents, type OperatorHandlers } from './operators';
+import { gateArgs, type GateErrorCode, type GateEvents, type GateHandlers } from './gate';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -54,7 +55,8 @@ export type ErrorCode =
   | RoundErrorCode
   | RosterErrorCode
   | CoverageErrorCode
-  | OperatorErrorCode;
+  | OperatorErrorCode
+  | GateErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -198,7 +200,8 @@ export type Handlers = DeskHandlers &
   RoundHandlers &
   RosterHandlers &
   CoverageHandlers &
-  OperatorHandlers;
+  OperatorHandlers &
+  GateHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
@@ -212,6 +215,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...rosterArgs,
   ...coverageArgs,
   ...operatorArgs,
+  ...gateArgs,
 };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
@@ -223,7 +227,8 @@ export type Events = {
   RoundEvents &
   RosterEvents &
   CoverageEvents &
-  OperatorEvents;
+  OperatorEvents &
+  GateEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

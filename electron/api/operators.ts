@@ -192,6 +192,8 @@ const ANY: readonly Role[] = ROLES;
 /** The sampling desk: the information collector scans, the sampler confirms, the site admin does both. */
 const DESK: readonly Role[] = ['collector', 'sampler', 'admin'];
 const ADMIN: readonly Role[] = ['admin'];
+/** The gate: the gate keeper scans, measures and records; the site admin does too. */
+const GATE: readonly Role[] = ['gatekeeper', 'admin'];
 
 /**
  * Every method of the API and who may call it. A `{ [M in Method]: … }`: a method added to the
@@ -276,6 +278,20 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'coverage.exempt': ADMIN,
   'coverage.unexempt': ADMIN,
   'coverage.export': ADMIN,
+
+  // Which screen the station shows (desk, gate, sentinel), signed in or not; no personal data.
+  'station.workplace': 'status',
+  'station.setWorkplace': ADMIN,
+  'gate.settings': GATE,
+  'gate.setDirection': GATE,
+  'gate.scan': GATE,
+  'gate.passage': GATE,
+  'gate.recent': GATE,
+  'gate.reading': GATE,
+  'gate.remeasure': GATE,
+  'gate.refer': GATE,
+  'gate.keyPersonAction': GATE,
+  'gate.counts': GATE,
 };
 
 /** Whether an active session of `role` may call `method`. */
@@ -312,4 +328,12 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   'roster.changed': 'roster.read',
   'coverage.changed': 'coverage.view',
   'operators.changed': 'operator.list',
+  // Which screen the station shows (desk, gate, sentinel) and the gate's direction: no personal
+  // data, and the lock screen shows the right screen behind it.
+  'station.workplace': 'station.workplace',
+  'gate.passage': 'gate.passage',
+  'gate.reading': 'gate.passage',
+  // As at the desk: a device scan refused because nobody may scan now is the lock screen's; any other outcome is the gate's (a person, their name).
+  'gate.scanned': ({ result }) =>
+    (result.ok ? result.value.kind === 'operator.pinNeeded' : result.error.code.startsWith('operator.') || result.error.code === 'session.locked') ? 'operator.identify' : 'gate.scan',
 };

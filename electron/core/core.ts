@@ -17,6 +17,7 @@ import type { CoverageHandlers } from '../api/coverage';
 import type { RosterHandlers } from '../api/roster';
 import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
+import type { GateHandlers } from '../api/gate';
 import type { WireEvent } from '../api/wire';
 import type { CoreContext } from './context';
 import type { DataKey } from './db/cipher';
@@ -47,6 +48,10 @@ import { LabelService } from './labels/service';
 import { uploadHandlers } from './upload/handlers';
 import { UploadService, type UploadOptions } from './upload/service';
 import { Retention } from './retention/retention';
+import { Gate } from './gate/gate';
+import { gateHandlers } from './gate/handlers';
+import { GateRecords } from './gate/records';
+import { PersonRegistry } from './person/registry';
 
 const log = createLogger('core');
 
@@ -103,6 +108,7 @@ export class StationCore {
   readonly rounds: Rounds;
   readonly roster: Roster;
   readonly coverage: Coverage;
+  readonly gate: Gate;
   private currentRouter: ScanRouter;
   /** The data folder's lock, or null when another Station holds it (this core then does no start-up work). */
   private readonly lock: DataFolderLock | null;
@@ -170,6 +176,11 @@ export class StationCore {
     this.feed.register(this.rounds.feedHandlers());
     this.feed.register(this.desk.conflicts.feedHandlers());
     this.feed.register(this.operators.feedHandlers());
+    this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
+      listening: () => this.hasSubscribers(),
+      passageChanged: (view) => this.emit('gate.passage', view),
+      readingTaken: (reading, passageId) => this.emit('gate.reading', { reading, passageId }),
+    });
     this.upload = new UploadService(
       {
         ...context,
@@ -196,9 +207,19 @@ export class StationCore {
         },
         operatorId,
         now,
-        // A badge on a device scanner is a sign-in step, also on the lock screen.
-        submitScan: (text, source) => (this.isBadge(text) ? this.invoke('operator.identify', { text, source }) : this.invoke('scan.submit', { text, source })),
-        emit: (event, payload) => this.emit(event, payload as Events[typeof event]),
+        // A badge on a device scanner is a sign-in step, also on the lock screen; at a gate the rest is the gate's.
+        submitScan: (text, source) => {
+          if (this.isBadge(text)) return this.invoke('operator.identify', { text, source });
+          if (this.gate.records.workplace().workplace === 'desk') return this.invoke('scan.submit', { text, source });
+          return this.invoke('gate.scan', { text, source }).then((result) => {
+            this.emit('gate.scanned', { source, result });
+            return null;
+          });
+        },
+        emit: (event, payload) => {
+          if (event === 'thermometer.reading') this.gate.thermometerReading(payload as Events['thermometer.reading']);
+          this.emit(event, payload as Events[typeof event]);
+        },
       },
       { ...options.deviceOptions, mode: options.devices },
     );
@@ -229,6 +250,13 @@ export class StationCore {
         now,
         sync: () => ({ asOf: this.upload.store.state().feedPulledAt, enrolled: this.upload.store.link() !== null }),
         changed: (roundId) => this.emit('coverage.changed', { roundId }),
+      }),
+      ...gateHandlers(this.gate, {
+        writer: this.writer,
+        session: this.session,
+        router: () => this.router,
+        now,
+        workplaceChanged: (view) => this.emit('station.workplace', view),
       }),
     };
     this.events.setMaxListeners(100);
@@ -314,7 +342,14 @@ export class StationCore {
 
   private deskHandlers(): Omit<
     HandlerImpl,
-    keyof UploadHandlers | keyof DeviceHandlers | keyof LabelHandlers | keyof RoundHandlers | keyof RosterHandlers | keyof CoverageHandlers | keyof OperatorHandlers
+    | keyof UploadHandlers
+    | keyof DeviceHandlers
+    | keyof LabelHandlers
+    | keyof RoundHandlers
+    | keyof RosterHandlers
+    | keyof CoverageHandlers
+    | keyof OperatorHandlers
+    | keyof GateHandlers
   > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
@@ -386,7 +421,7 @@ export class StationCore {
   private refusal(method: Method): ApiError | null {
     this.session.lockIfIdle();
     const refusal = this.access(method);
-    if (!refusal && method === 'scan.submit') this.session.touch();
+    if (!refusal && (method === 'scan.submit' || method === 'gate.scan')) this.session.touch();
     return refusal;
   }
 
@@ -443,6 +478,7 @@ export class StationCore {
     this.closed = true;
     this.events.removeAllListeners();
     this.retention.stop();
+    this.gate.close();
     this.session.close();
     this.upload.close();
     this.roster.close();

@@ -28,7 +28,12 @@ export type JournalKind =
   | 'roster.rows'
   | 'exemption.set'
   | 'exemption.lifted'
-  | 'device.calibrated';
+  | 'device.calibrated'
+  | 'station.workplaceSet'
+  | 'gate.passage'
+  | 'gate.reading'
+  | 'gate.referral'
+  | 'gate.keyPersonAction';
 
 export type JournalEntry = {
   seq: number;

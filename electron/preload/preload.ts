@@ -85,6 +85,18 @@ const api = {
   'operator.unlock': command('operator.unlock'),
   'operator.settings': command('operator.settings'),
   'operator.setIdleLock': command('operator.setIdleLock'),
+  'station.workplace': command('station.workplace'),
+  'station.setWorkplace': command('station.setWorkplace'),
+  'gate.settings': command('gate.settings'),
+  'gate.setDirection': command('gate.setDirection'),
+  'gate.scan': command('gate.scan'),
+  'gate.passage': command('gate.passage'),
+  'gate.recent': command('gate.recent'),
+  'gate.reading': command('gate.reading'),
+  'gate.remeasure': command('gate.remeasure'),
+  'gate.refer': command('gate.refer'),
+  'gate.keyPersonAction': command('gate.keyPersonAction'),
+  'gate.counts': command('gate.counts'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

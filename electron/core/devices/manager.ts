@@ -39,8 +39,8 @@ export type DeviceHost = {
   stationName: string;
   operatorId: () => string;
   now: () => Date;
-  /** The same path a scan typed at the desk takes. */
-  submitScan: (text: string, source: 'serial' | 'hid') => Promise<Result<ScanOutcome>>;
+  /** The same path a scan typed at the desk takes; null when the gate took it (and told the screens itself). */
+  submitScan: (text: string, source: 'serial' | 'hid') => Promise<Result<ScanOutcome> | null>;
   emit: <E extends keyof DeviceEvents>(event: E, payload: DeviceEvents[E]) => void;
 };
 
@@ -347,7 +347,7 @@ export class DeviceManager {
     if (this.stopped || this.running.get(device.config.id) !== device) return;
     this.host.submitScan(text, source).then(
       (result) => {
-        if (!this.stopped) this.host.emit('scan.outcome', { id: device.config.id, source, result });
+        if (!this.stopped && result) this.host.emit('scan.outcome', { id: device.config.id, source, result });
       },
       (err: unknown) => log.error({ err, device: device.config.id }, 'scan submit failed'),
     );

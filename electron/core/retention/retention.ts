@@ -1,5 +1,6 @@
 import { splitPersonal } from '../../../hq/chain';
 import type { CoreContext } from '../context';
+import { purgeGatePersonalData } from '../gate/retention';
 import { createLogger } from '../log';
 
 const log = createLogger('retention');
@@ -9,7 +10,7 @@ const PURGE_PAGE = 1000;
 /** How often a running station looks for personal data past its retention period. */
 const PURGE_EVERY_MS = 3_600_000;
 
-export type PurgeSummary = { entries: number; persons: number; exemptionNotes: number; confirmedThrough: number; olderThan: string };
+export type PurgeSummary = { entries: number; persons: number; exemptionNotes: number; gateRows: number; confirmedThrough: number; olderThan: string };
 
 /**
  * Retention of personal data (PIPL): once the site's `retention.personalDataDays` have passed,
@@ -18,8 +19,9 @@ export type PurgeSummary = { entries: number; persons: number; exemptionNotes: n
  * records HQ has confirmed it holds with this journal's own chain (`upload_state.confirmed_through`,
  * from HQ's signed answers; a bare ack is not enough); an exemption from HQ's feed is HQ's already.
  * What stays: every entry and its place in the chain, tubes, bindings, exemptions with their reason,
- * and their counts. A person with an open re-test, or with a binding not yet confirmed or within
- * the period, keeps their data.
+ * and their counts. A person with an open re-test, or with a binding or gate passage not yet
+ * confirmed or within the period, keeps their data. The gate's households, key-person reasons and
+ * staff's notes go too (`gate/retention.ts`).
  *
  * Kept on purpose, whatever their age (README, "Retention"): the roster in use (the site's register,
  * needed for the work; a version replaced is removed once it is in the journal), the key-person
@@ -67,8 +69,9 @@ export class Retention {
     }
     const persons = await this.ctx.writer.run(() => this.purgePersons(confirmedThrough, olderThan));
     const exemptionNotes = await this.ctx.writer.run(() => this.purgeExemptionNotes(confirmedThrough, olderThan));
-    if (entries + persons + exemptionNotes > 0) log.info({ entries, persons, exemptionNotes, confirmedThrough, olderThan }, 'personal data past its retention period purged');
-    return { entries, persons, exemptionNotes, confirmedThrough, olderThan };
+    const gateRows = await this.ctx.writer.run(() => purgeGatePersonalData(this.ctx.db, confirmedThrough, olderThan));
+    if (entries + persons + exemptionNotes + gateRows > 0) log.info({ entries, persons, exemptionNotes, gateRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
+    return { entries, persons, exemptionNotes, gateRows, confirmedThrough, olderThan };
   }
 
   /** A page of journal entries: each keeps its public fields, its hash and its personal digest. */
@@ -87,6 +90,7 @@ export class Retention {
         `UPDATE person SET person_key = 'purged:' || id, id_number = NULL, reg_code = NULL, name = NULL, phone = NULL
          WHERE person_key NOT LIKE 'purged:%' AND seq <= @through AND at < @olderThan
            AND NOT EXISTS (SELECT 1 FROM binding b WHERE b.person_id = person.id AND (b.seq > @through OR b.at >= @olderThan))
+           AND NOT EXISTS (SELECT 1 FROM gate_passage g WHERE g.person_id = person.id AND (g.seq > @through OR g.at >= @olderThan))
            AND NOT EXISTS (SELECT 1 FROM retest_task r WHERE r.person_id = person.id AND r.state = 'open')`,
       )
       .run({ through, olderThan }).changes;

@@ -20,7 +20,7 @@ import { DomainError } from '../errors';
 import { newId } from '../ids';
 import { createLogger } from '../log';
 import { maskIdNumber, maskPhone } from '../person/mask';
-import { headerMappingSchema, type ColumnPlan, type HeaderMapping } from './fields';
+import { headerMappingSchema, type ColumnPlan, type HeaderMapping, type ResidentTag } from './fields';
 import type { FeedHandlers } from '../feed/feed';
 import {
   bitsToTags,
@@ -386,6 +386,15 @@ export class Roster {
       | undefined;
     if (!row) throw new DomainError('roster.residentUnknown');
     return { idNumber: row.id_number, name: row.name, phone: row.phone };
+  }
+
+  /** A resident of the roster in use by their ID number (the gate: which household, which tags); null when not on it. */
+  residentByIdNumber(idNumber: string): { name: string; household: string; tags: ResidentTag[] } | null {
+    if (this.inUse.id === null) return null;
+    const row = this.deps.db.prepare('SELECT name, building, unit, room, tags FROM roster.resident WHERE id_number = ?').get(idNumber) as
+      | { name: string; building: string; unit: string; room: string; tags: number }
+      | undefined;
+    return row ? { name: row.name, household: household(row), tags: bitsToTags(row.tags) } : null;
   }
 
   // ---- importing a ledger ----------------------------------------------------------------------

@@ -15,8 +15,8 @@ import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
 import type { Journal, JournalKind } from '../journal';
-import { personKey } from '../person/key';
 import { maskCode, maskIdNumber } from '../person/mask';
+import { PersonRegistry, type PersonRow } from '../person/registry';
 import type { PersonPayload } from '../scan/parsers/types';
 import type { ClassifiedScan } from '../scan/router';
 import type { StationIdentity } from '../site/bootstrap';
@@ -36,8 +36,6 @@ type TubeRow = {
   count: number;
   seq: number;
 };
-
-type PersonRow = { id: string; id_number: string | null; reg_code: string | null; name: string | null; phone: string | null };
 
 const TUBE_COLUMNS = `t.id, t.code, t.round_id, t.capacity, t.state, t.opened_at, t.sealed_at, t.seal_cause, t.seq,
   (SELECT c.reason FROM correction c WHERE c.id = t.void_correction_id) AS void_reason,
@@ -68,6 +66,7 @@ export function personView(row: PersonRow): PersonView {
  */
 export class SamplingDesk {
   readonly conflicts: TubeConflicts;
+  private readonly people: PersonRegistry;
   private pending: Pending | null = null;
   private readonly statements = new Map<string, Statement>();
 
@@ -81,6 +80,7 @@ export class SamplingDesk {
     private readonly operatorId: () => string,
   ) {
     this.conflicts = new TubeConflicts(db);
+    this.people = new PersonRegistry(db, journal);
   }
 
   /** Prepared once, reused: preparing is a large part of a small statement's cost. */
@@ -277,45 +277,7 @@ export class SamplingDesk {
   }
 
   private upsertPerson(payload: PersonPayload, format: string): PersonRow {
-    const key = personKey(payload);
-    if (!key) throw new DomainError('scan.personWithoutIdentity');
-    const found = this.sql('SELECT id, id_number, reg_code, name, phone FROM person WHERE person_key = ?').get(key) as PersonRow | undefined;
-    const s = this.stamp();
-    if (!found) {
-      const id = newId();
-      const seq = this.journal.append({
-        ...s,
-        kind: 'person.registered',
-        entityId: id,
-        payload: { key, idNumber: payload.idNumber, regCode: payload.regCode, name: payload.name, phone: payload.phone, format },
-      });
-      this.sql(
-          `INSERT INTO person (id, person_key, id_number, reg_code, name, phone, source_format, station_id, operator_id, at, seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(id, key, payload.idNumber, payload.regCode, payload.name, payload.phone, format, s.stationId, s.operatorId, s.at, seq);
-      return { id, id_number: payload.idNumber, reg_code: payload.regCode, name: payload.name, phone: payload.phone };
-    }
-    // A later code may carry what an earlier one lacked (a name, a phone): fill in, never erase.
-    const merged: PersonRow = {
-      id: found.id,
-      id_number: found.id_number ?? payload.idNumber,
-      reg_code: found.reg_code ?? payload.regCode,
-      name: found.name ?? payload.name,
-      phone: found.phone ?? payload.phone,
-    };
-    const changed = (['id_number', 'reg_code', 'name', 'phone'] as const).filter((k) => merged[k] !== found[k]);
-    if (changed.length > 0) {
-      this.journal.append({
-        ...s,
-        kind: 'person.updated',
-        entityId: found.id,
-        payload: { idNumber: merged.id_number, regCode: merged.reg_code, name: merged.name, phone: merged.phone },
-      });
-      this.sql('UPDATE person SET id_number = ?, reg_code = ?, name = ?, phone = ? WHERE id = ?')
-        .run(merged.id_number, merged.reg_code, merged.name, merged.phone, found.id);
-    }
-    return merged;
+    return this.people.upsert(payload, format, this.stamp());
   }
 
   private bindPerson(payload: PersonPayload, format: string): ScanOutcome {

@@ -30,6 +30,27 @@ export const personParserConfigSchema = z.discriminatedUnion('kind', [
 ]);
 export type PersonParserConfig = z.infer<typeof personParserConfigSchema>;
 
+/**
+ * The gate checkpoint's settings for the whole site; each one left out takes its default
+ * (`core/gate/settings.ts`: 37.3 °C, sampled within 72 hours, readings 2 s before to 8 s after a
+ * scan, people leaving not measured).
+ */
+const gateConfigSchema = z
+  .object({
+    /** At or above this a re-measure is asked for; high again, a referral. */
+    feverC: z.number().min(37).max(38.5).optional(),
+    entryRule: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('none') }).strict(),
+        z.object({ kind: z.literal('sampledWithin'), hours: z.number().int().min(1).max(720) }).strict(),
+      ])
+      .optional(),
+    /** How long before and after a scan a thermometer reading may be measured to be that person's. */
+    reading: z.object({ beforeScanSeconds: z.number().min(0).max(30), afterScanSeconds: z.number().min(1).max(120) }).strict().optional(),
+    measureOnExit: z.boolean().optional(),
+  })
+  .strict();
+
 export const siteConfigSchema = z
   .object({
     tube: z
@@ -50,6 +71,7 @@ export const siteConfigSchema = z
     retention: z.object({ personalDataDays: z.number().int().min(1).max(3650) }).strict().optional(),
     /** The screen locks after this many minutes without input (a station's own setting applies when unset). */
     idleLockMinutes: z.number().int().min(1).max(240).optional(),
+    gate: gateConfigSchema.optional(),
   })
   .strict();
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

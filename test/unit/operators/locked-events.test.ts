@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventName, Events, ScanOutcome } from '../../../electron/api/contract';
+import type { GatePassageView } from '../../../electron/api/gate';
 import { EVENT_ACCESS, METHOD_ACCESS } from '../../../electron/api/operators';
 import type { WireEvent } from '../../../electron/api/wire';
 import type { StationCore } from '../../../electron/core/core';
@@ -13,6 +14,8 @@ afterEach(() => {
 
 const NAME = '王小明';
 const PERSON = JSON.stringify({ name: NAME, idNumber: idNumber(7) });
+/** Someone through the gate: the gate keeper's to see, nobody's on a locked screen. */
+const GATE_NAME = '孙过门';
 const COLLECTOR = { name: '李采集', code: 'C001', role: 'collector' as const, badge: 'OP0002', pin: '580317' };
 
 /** A station whose clock the test moves, with everything it pushes recorded. */
@@ -60,6 +63,31 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
     'coverage.changed': [{ roundId: core.rounds.current()?.id ?? 'r-1' }],
     'operator.session': [core.session.view()],
     'operators.changed': [{ count: 1 }],
+    'station.workplace': [{ workplace: 'gate', direction: 'in' }],
+    'gate.passage': [gatePassage(at)],
+    'gate.reading': [{ reading: { id: 'rd-1', celsius: 37.6, measuredAt: at, source: 'thermometer', deviceId: 'gate-thermometer', thresholdC: 37.3, high: true, match: 'auto' }, passageId: 'g-1' }],
+    'gate.scanned': [
+      { source: 'serial', result: { ok: true, value: { kind: 'gate.passage', passage: gatePassage(at) } } },
+      { source: 'serial', result: { ok: false, error: { code: 'session.locked', params: { method: 'gate.scan' } } } },
+    ],
+  };
+}
+
+function gatePassage(at: string): GatePassageView {
+  return {
+    id: 'g-1',
+    at,
+    direction: 'in',
+    subject: 'person',
+    person: { id: 'p-9', name: GATE_NAME, maskedIdNumber: '110105********0018', label: GATE_NAME },
+    residency: { kind: 'outsider' },
+    keyPerson: null,
+    rule: { kind: 'none' },
+    results: { latest: null, openRetest: false },
+    temperature: { state: 'awaiting', thresholdC: 37.3, readings: [] },
+    referral: null,
+    keyPersonActions: [],
+    verdict: { level: 'check', reasons: ['outsider', 'temperature.awaiting'], final: false },
   };
 }
 
@@ -77,9 +105,9 @@ describe('what the core pushes while nobody may read it', () => {
     for (const carries of Object.values(EVENT_ACCESS)) {
       if (typeof carries === 'string') expect(Object.keys(METHOD_ACCESS)).toContain(carries);
     }
-    // Only what the lock screen shows is a sign-in step or a status anyone may read.
+    // Only what the lock screen shows is a sign-in step or a status anyone may read (which screen is behind it too).
     const lockScreen = Object.entries(EVENT_ACCESS).filter(([, carries]) => typeof carries === 'string' && typeof METHOD_ACCESS[carries] === 'string');
-    expect(lockScreen.map(([event]) => event).sort()).toEqual(['operator.session', 'upload.status']);
+    expect(lockScreen.map(([event]) => event).sort()).toEqual(['operator.session', 'station.workplace', 'upload.status']);
   });
 
   it('holds back every event that is not the lock screen’s while locked, and sends the desk as it is at sign-in', async () => {
@@ -93,12 +121,13 @@ describe('what the core pushes while nobody may read it', () => {
     fireAll(core, samples);
     // A real change too: a site configuration from HQ tells the screens what the desk looks like now.
     core.useSiteConfig(core.identity.site);
-    expect(names(seen)).toEqual(['upload.status', 'scan.outcome', 'scan.outcome', 'operator.session']);
+    expect(names(seen)).toEqual(['upload.status', 'scan.outcome', 'scan.outcome', 'operator.session', 'station.workplace', 'gate.scanned']);
     expect(seen.filter((e) => e.event === 'scan.outcome').map((e) => (e.payload as Events['scan.outcome']).result)).toEqual([
       { ok: true, value: expect.objectContaining({ kind: 'operator.pinNeeded' }) },
       { ok: false, error: { code: 'session.locked', params: { method: 'scan.submit' } } },
     ]);
     expect(JSON.stringify(seen)).not.toContain(NAME);
+    expect(JSON.stringify(seen)).not.toContain(GATE_NAME);
     expect(JSON.stringify(seen)).not.toContain(idNumber(7).slice(-4));
 
     // Unlocked: the state held back, as it is now, without anyone asking.
@@ -110,8 +139,9 @@ describe('what the core pushes while nobody may read it', () => {
     await ok(core, 'operator.signOut', {});
     seen.length = 0;
     fireAll(core, samples);
-    expect(names(seen)).toEqual(['upload.status', 'scan.outcome', 'scan.outcome', 'operator.session']);
+    expect(names(seen)).toEqual(['upload.status', 'scan.outcome', 'scan.outcome', 'operator.session', 'station.workplace', 'gate.scanned']);
     expect(JSON.stringify(seen)).not.toContain(NAME);
+    expect(JSON.stringify(seen)).not.toContain(GATE_NAME);
   });
 
   it('holds back on the first-run screen, before anyone exists to sign in', async () => {
@@ -149,14 +179,18 @@ describe('what the core pushes while nobody may read it', () => {
     seen.length = 0;
     fireAll(core, samples);
     expect(new Set(names(seen))).toEqual(
-      new Set(['desk.changed', 'upload.status', 'results.changed', 'device.status', 'thermometer.reading', 'scan.outcome', 'label.job', 'rounds.changed', 'operator.session']),
+      new Set(['desk.changed', 'upload.status', 'results.changed', 'device.status', 'thermometer.reading', 'scan.outcome', 'label.job', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.scanned']),
     );
+    expect(JSON.stringify(seen)).not.toContain(GATE_NAME);
 
     // The gate keeper does not work the sampling desk: its tubes and the people in them are not theirs.
     await ok(core, 'operator.signIn', { code: 'G001', pin: '471902' });
     seen.length = 0;
     fireAll(core, samples);
-    expect(new Set(names(seen))).toEqual(new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session']));
+    expect(new Set(names(seen))).toEqual(
+      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned']),
+    );
     expect(JSON.stringify(seen)).not.toContain(NAME);
+    expect(JSON.stringify(seen)).toContain(GATE_NAME);
   });
 });

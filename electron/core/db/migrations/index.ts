@@ -11,6 +11,7 @@ import { migration0009 } from './0009-journal-chain';
 import { migration0010 } from './0010-operators';
 import { migration0011 } from './0011-temporary-pin';
 import { migration0012 } from './0012-hq-relink';
+import { migration0013 } from './0013-gate';
 
 export type Migration = {
   version: number;
@@ -25,7 +26,21 @@ export type Migration = {
 };
 
 /** Every migration, in order. A new schema version is a new module appended here. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0006,
+  migration0007,
+  migration0008,
+  migration0009,
+  migration0010,
+  migration0011,
+  migration0012,
+  migration0013,
+];
 
 export const LATEST_VERSION = MIGRATIONS.length;
 
