@@ -3,6 +3,9 @@
  * minutes from its own clock, and a desk laptop's clock may be minutes or days off: the station
  * signs with its clock plus the offset learnt from HQ's answers, so it is never locked out.
  */
+/** How far back a corrected offset may move the stamps; smaller corrections keep them increasing. */
+const STAMP_BACK_MS = 1000;
+
 export class HqClock {
   private lastStamp = 0;
   private lastOffset = 0;
@@ -17,12 +20,13 @@ export class HqClock {
   }
 
   /**
-   * HQ time now, strictly increasing while the offset holds, so two requests never share a
-   * signature. A corrected offset may move it back (a clock that ran a day ahead).
+   * HQ time now, strictly increasing, so two requests never share a signature (HQ refuses the
+   * second as replayed): also across the small corrections every answer brings. Only a correction
+   * of more than a second moves it back (a clock that ran a day ahead).
    */
   stamp(): number {
     let t = Math.round(this.localNow() + this.offsetMs);
-    if (this.lastOffset === this.offsetMs && t <= this.lastStamp) t = this.lastStamp + 1;
+    if (t <= this.lastStamp && (this.lastOffset === this.offsetMs || this.lastStamp - t <= STAMP_BACK_MS)) t = this.lastStamp + 1;
     this.lastStamp = t;
     this.lastOffset = this.offsetMs;
     return t;

@@ -38,6 +38,16 @@ describe('clock offset to HQ', () => {
     expect(clock.stamp()).toBe(1_000_510);
   });
 
+  it('stays strictly increasing when an answer corrects the offset back by a few milliseconds', () => {
+    const local = 1_000_000;
+    const clock = new HqClock(500, () => local);
+    expect(clock.stamp()).toBe(1_000_500);
+    // The next answer says HQ is 3 ms behind what was thought: the same time must not be signed twice.
+    clock.offsetMs = 497;
+    expect(clock.stamp()).toBe(1_000_501);
+    expect(clock.stamp()).toBe(1_000_502);
+  });
+
   it('learns HQ time from an exact answer, even a day back', () => {
     let local = 2_000_000_000_000;
     const clock = new HqClock(0, () => local);
