@@ -75,14 +75,14 @@ function namedByCode(fingerprint: string, offered: KeyObject, rotationHeader: st
   return rotation !== null && previous !== null && fingerprintOf(previous) === fingerprint && rotation.to === hqKeyHeader(offered) && keyRotationHolds(previous, rotation);
 }
 
+/** An answer of HQ's enrollment endpoint whose signature, by the key the code names, holds. */
+type SignedEnrollAnswer = { response: Response; body: Buffer; hqKeyHeader: string };
+
 /**
- * Asks HQ's enrollment endpoint something it refuses (a fresh nonce, no code): its signed refusal,
- * bound to that nonce, shows which key answers at this address. Throws `enroll.wrongHq` unless it
- * is the key the code names. (Someone relaying between station and HQ on plain HTTP still sees the
- * code that follows; the desk warns about plain HTTP to another computer.)
+ * Posts `request` to HQ's enrollment endpoint and takes the answer only when it is signed, bound
+ * to this request, by the key the code names (or one it vouched for); otherwise `enroll.wrongHq`.
  */
-async function expectHqNamedByCode(args: EnrollRequestArgs, fingerprint: string): Promise<void> {
-  const request = Buffer.from(JSON.stringify({ probe: randomBytes(16).toString('hex') }));
+async function postSignedByCodesHq(args: EnrollRequestArgs, fingerprint: string, request: Buffer, refusal: string): Promise<SignedEnrollAnswer> {
   let response: Response;
   try {
     response = await fetch(new URL(HQ_PATHS.enroll, args.hqUrl), {
@@ -96,14 +96,16 @@ async function expectHqNamedByCode(args: EnrollRequestArgs, fingerprint: string)
     throw new DomainError('enroll.hqUnreachable');
   }
   const body = Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
-  const hqKey = parseHqKey(response.headers.get(HEADER_HQ_KEY));
+  const hqKeyHeader = response.headers.get(HEADER_HQ_KEY);
+  const hqKey = parseHqKey(hqKeyHeader);
   const signature = response.headers.get(HEADER_HQ_SIGNATURE);
   const fromThatHq = hqKey !== null && namedByCode(fingerprint, hqKey, response.headers.get(HEADER_HQ_KEY_ROTATION));
   const answer = { status: response.status, hqTime: response.headers.get(HEADER_HQ_TIME) ?? '', held: '', request: answerBinding(undefined, request), body };
   if (!fromThatHq || signature === null || !verifyAnswer(hqKey, answer, signature)) {
-    log.warn({ status: response.status, signed: signature !== null, keyMatches: fromThatHq }, 'the address given for HQ does not answer with the key the code names; the code was not sent');
+    log.warn({ status: response.status, signed: signature !== null, keyMatches: fromThatHq }, refusal);
     throw new DomainError('enroll.wrongHq', { status: response.status });
   }
+  return { response, body, hqKeyHeader: hqKeyHeader! };
 }
 
 /**
@@ -122,10 +124,13 @@ export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollRespons
   fs.rmSync(pendingPath, { force: true });
   // HQ proves its key before the code leaves this computer: a fake HQ never learns a code, and a
   // typo in the fingerprint uses up nothing at the real one.
-  await expectHqNamedByCode(args, fingerprint);
+  // The probe is a fresh nonce and no code: HQ refuses it, and its signed refusal, bound to that
+  // nonce, shows which key answers at this address. (Someone relaying between station and HQ on
+  // plain HTTP still sees the code that follows; the desk warns about plain HTTP to another computer.)
+  const probe = Buffer.from(JSON.stringify({ probe: randomBytes(16).toString('hex') }));
+  await postSignedByCodesHq(args, fingerprint, probe, 'the address given for HQ does not answer with the key the code names; the code was not sent');
   const keys = createKeyFile(pendingPath);
   try {
-    let response: Response;
     const request = Buffer.from(
       JSON.stringify({
         code: oneTime,
@@ -135,28 +140,8 @@ export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollRespons
         ...(args.previousStationId !== undefined ? { previousStationId: args.previousStationId } : {}),
       }),
     );
-    try {
-      response = await fetch(new URL(HQ_PATHS.enroll, args.hqUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: request,
-        signal: AbortSignal.timeout(args.timeoutMs ?? 30_000),
-        redirect: 'manual',
-      });
-    } catch {
-      throw new DomainError('enroll.hqUnreachable');
-    }
-    const body = Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    const { response, body, hqKeyHeader } = await postSignedByCodesHq(args, fingerprint, request, 'enrollment answer not signed by the HQ the code names');
     const text = body.toString('utf8');
-    const keyHeader = response.headers.get(HEADER_HQ_KEY);
-    const hqKey = parseHqKey(keyHeader);
-    const signature = response.headers.get(HEADER_HQ_SIGNATURE);
-    const fromThatHq = hqKey !== null && namedByCode(fingerprint, hqKey, response.headers.get(HEADER_HQ_KEY_ROTATION));
-    const answer = { status: response.status, hqTime: response.headers.get(HEADER_HQ_TIME) ?? '', held: '', request: answerBinding(undefined, request), body };
-    if (!fromThatHq || signature === null || !verifyAnswer(hqKey, answer, signature)) {
-      log.warn({ status: response.status, signed: signature !== null, keyMatches: fromThatHq }, 'enrollment answer not signed by the HQ the code names');
-      throw new DomainError('enroll.wrongHq', { status: response.status });
-    }
     let json: unknown = null;
     try {
       json = /^application\/json\b/i.test(response.headers.get('content-type') ?? '') ? (JSON.parse(text) as unknown) : null;
@@ -166,7 +151,7 @@ export async function enrollAtHq(args: EnrollRequestArgs): Promise<EnrollRespons
     const enrolled = response.status === 200 ? enrollResponseSchema.safeParse(json) : null;
     if (enrolled?.success) {
       fs.renameSync(pendingPath, finalPath);
-      return { ...enrolled.data, publicKey: keys.publicKeyPem, hqPublicKey: keyHeader! };
+      return { ...enrolled.data, publicKey: keys.publicKeyPem, hqPublicKey: hqKeyHeader };
     }
     const refusal = hqErrorSchema.safeParse(json);
     if (refusal.success && (HQ_ENROLL_ERRORS as readonly string[]).includes(refusal.data.error)) {

@@ -6,6 +6,7 @@ import { GENESIS_HASH, hasPersonalFields, splitPersonal } from '../../../hq/chai
 import { canonicalJson } from '../../../hq/protocol';
 import { createHqServer } from '../../../hq/server';
 import type { StationCore } from '../../../electron/core/core';
+import type { JournalRow } from '../../../electron/core/journal';
 import { ok, openCore, tempDir } from '../../helpers/core';
 import { bindPeople } from '../../e2e/upload-env';
 import { anyText, fuzzOptions, fuzzTimeout, jsonValue } from './arbitraries';
@@ -35,19 +36,7 @@ describeChainIngest(
 );
 
 describe('the journal chain at the station (fuzz)', () => {
-  type Row = {
-    seq: number;
-    station_id: string;
-    kind: string;
-    entity_id: string;
-    operator_id: string;
-    at: string;
-    payload: string;
-    prev_hash: string;
-    hash: string;
-    salt: string | null;
-    personal_digest: string | null;
-  };
+  type Row = JournalRow;
   const COLUMNS = ['seq', 'station_id', 'kind', 'entity_id', 'operator_id', 'at', 'payload', 'prev_hash', 'hash', 'salt', 'personal_digest'] as const;
   let core: StationCore;
   let journal: Row[];
