@@ -33,6 +33,10 @@ export const PERSONAL_FIELDS: { readonly [K in JournalKind]?: readonly string[] 
   'gate.passage': ['household'],
   'gate.referral': ['note'],
   'gate.keyPersonAction': ['note'],
+  'gate.visitor': ['phone', 'household', 'reason'],
+  'gate.vehicle': ['plate', 'driver', 'driverPhone'],
+  'pass.issued': ['household', 'idNumber', 'name'],
+  'pass.revoked': ['reason'],
 };
 
 export function hasPersonalFields(kind: string): boolean {

@@ -169,6 +169,11 @@ export const KNOWN_KINDS = [
   'gate.reading',
   'gate.referral',
   'gate.keyPersonAction',
+  'gate.visitor',
+  'gate.visitorLeft',
+  'gate.vehicle',
+  'pass.issued',
+  'pass.revoked',
 ] as const;
 export type KnownKind = (typeof KNOWN_KINDS)[number];
 type MissingKinds = Exclude<JournalKind, KnownKind>;
@@ -330,6 +335,49 @@ export const PAYLOAD_SCHEMAS = {
   'gate.referral': z.object({ passageId: id, destination: text, escort: text, note: text }),
   /** entityId: the action; what the gate keeper did about a key person at this passage. */
   'gate.keyPersonAction': z.object({ passageId: id, action: z.enum(['admitted', 'turnedBack', 'reported', 'escorted', 'other']), note: text }),
+  /**
+   * entityId: the visit; an outsider registered at the gate on their way in (`passageId`, a
+   * `gate.passage` with subject visitor): whom they visit and for how long.
+   */
+  'gate.visitor': z.object({
+    passageId: id,
+    personId: id,
+    phone: z.string().max(20).nullable(),
+    reason: text,
+    household: optionalText,
+    expectedUntil: z.iso.datetime({ offset: true }),
+  }),
+  /** entityId: the visit; the visitor left through `passageId` (direction out). */
+  'gate.visitorLeft': z.object({ passageId: id, stayedMinutes: z.number().int().min(0).max(1_000_000) }),
+  /**
+   * entityId: the vehicle passage; through the vehicle lane, in or out (`entryId` for a vehicle
+   * leaving: the passage it came in by, when the gate has one).
+   */
+  'gate.vehicle': z.object({
+    plate: z.string().min(1).max(16),
+    plateKind: z.enum(['standard', 'newEnergy', 'other']),
+    direction: gateDirection,
+    driver: text,
+    driverPhone: z.string().max(20).nullable(),
+    passengers: z.number().int().min(0).max(60),
+    purpose: text,
+    entryId: id.nullable(),
+  }),
+  /**
+   * entityId: the pass; a resident pass (出入证) issued from the roster to a resident of a
+   * household, valid from / until; `code` is what its QR holds. HQ passes it on to the site's other stations.
+   */
+  'pass.issued': z.object({
+    siteId: id,
+    code,
+    household: text,
+    idNumber: z.string().regex(/^\d{17}[\dX]$/),
+    name: text,
+    validFrom: z.iso.datetime({ offset: true }),
+    validUntil: z.iso.datetime({ offset: true }),
+  }),
+  /** entityId: the pass, revoked (with the reason gate keepers are shown when it is scanned). */
+  'pass.revoked': z.object({ siteId: id, code, reason: text }),
 } satisfies { [K in KnownKind]: z.ZodType };
 
 export type PayloadOf<K extends KnownKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;

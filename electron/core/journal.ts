@@ -33,7 +33,12 @@ export type JournalKind =
   | 'gate.passage'
   | 'gate.reading'
   | 'gate.referral'
-  | 'gate.keyPersonAction';
+  | 'gate.keyPersonAction'
+  | 'gate.visitor'
+  | 'gate.visitorLeft'
+  | 'gate.vehicle'
+  | 'pass.issued'
+  | 'pass.revoked';
 
 export type JournalEntry = {
   seq: number;
