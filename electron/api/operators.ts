@@ -184,9 +184,11 @@ export type OperatorEvents = {
  * `status`: harmless reads the lock screen shows (no personal data), allowed when locked too.
  * `self`: the signed-in operator's own session, whatever their role; also while they must choose
  * their own PIN (`pinChange`).
+ * `sentinel`: the unattended sentinel's scans and what it shows (no ID number, household or
+ * reason), allowed while the station works as a sentinel, signed in or not, and refused anywhere else.
  * A list of roles: only an active session whose operator has one of them.
  */
-export type Access = 'signIn' | 'status' | 'self' | readonly Role[];
+export type Access = 'signIn' | 'status' | 'self' | 'sentinel' | readonly Role[];
 
 const ANY: readonly Role[] = ROLES;
 /** The sampling desk: the information collector scans, the sampler confirms, the site admin does both. */
@@ -292,12 +294,16 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'gate.refer': GATE,
   'gate.keyPersonAction': GATE,
   'gate.counts': GATE,
+
+  // The sentinel kiosk runs with nobody signed in: its scans are the station's own.
+  'sentinel.state': 'sentinel',
+  'sentinel.scan': 'sentinel',
 };
 
 /** Whether an active session of `role` may call `method`. */
 export function roleMay(role: Role, method: Method): boolean {
   const access = METHOD_ACCESS[method];
-  return typeof access === 'string' || access.includes(role);
+  return access === 'sentinel' ? false : typeof access === 'string' || access.includes(role);
 }
 
 /**
@@ -336,4 +342,6 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   // As at the desk: a device scan refused because nobody may scan now is the lock screen's; any other outcome is the gate's (a person, their name).
   'gate.scanned': ({ result }) =>
     (result.ok ? result.value.kind === 'operator.pinNeeded' : result.error.code.startsWith('operator.') || result.error.code === 'session.locked') ? 'operator.identify' : 'gate.scan',
+  // The person's name, temperature and what to do, at a sentinel only (its screen, signed in or not).
+  'sentinel.verdict': 'sentinel.scan',
 };

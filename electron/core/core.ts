@@ -18,6 +18,7 @@ import type { RosterHandlers } from '../api/roster';
 import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { GateHandlers } from '../api/gate';
+import type { SentinelHandlers } from '../api/sentinel';
 import type { WireEvent } from '../api/wire';
 import type { CoreContext } from './context';
 import type { DataKey } from './db/cipher';
@@ -50,6 +51,7 @@ import { UploadService, type UploadOptions } from './upload/service';
 import { Retention } from './retention/retention';
 import { Gate } from './gate/gate';
 import { gateHandlers } from './gate/handlers';
+import { sentinelHandlers, sentinelView } from './gate/sentinel';
 import { GateRecords } from './gate/records';
 import { PersonRegistry } from './person/registry';
 
@@ -146,6 +148,8 @@ export class StationCore {
         this.emit('operator.session', view);
         if (view.state === 'active') this.resend();
       },
+      // A sentinel's staff controls are the site admin's only.
+      signInRoles: () => (this.gate.records.workplace().workplace === 'sentinel' ? ['admin'] : null),
     });
     // Every record carries the operator signed in when it is written.
     const operatorId = () => this.session.operatorId();
@@ -178,7 +182,10 @@ export class StationCore {
     this.feed.register(this.operators.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
       listening: () => this.hasSubscribers(),
-      passageChanged: (view) => this.emit('gate.passage', view),
+      passageChanged: (view) => {
+        this.emit('gate.passage', view);
+        if (this.gate.records.workplace().workplace === 'sentinel') this.emit('sentinel.verdict', sentinelView(view));
+      },
       readingTaken: (reading, passageId) => this.emit('gate.reading', { reading, passageId }),
     });
     this.upload = new UploadService(
@@ -210,7 +217,10 @@ export class StationCore {
         // A badge on a device scanner is a sign-in step, also on the lock screen; at a gate the rest is the gate's.
         submitScan: (text, source) => {
           if (this.isBadge(text)) return this.invoke('operator.identify', { text, source });
-          if (this.gate.records.workplace().workplace === 'desk') return this.invoke('scan.submit', { text, source });
+          const { workplace } = this.gate.records.workplace();
+          if (workplace === 'desk') return this.invoke('scan.submit', { text, source });
+          // The sentinel's scans are the station's own, signed in or not; the kiosk is told by `sentinel.verdict`.
+          if (workplace === 'sentinel') return this.invoke('sentinel.scan', { text, source }).then(() => null);
           return this.invoke('gate.scan', { text, source }).then((result) => {
             this.emit('gate.scanned', { source, result });
             return null;
@@ -257,6 +267,21 @@ export class StationCore {
         router: () => this.router,
         now,
         workplaceChanged: (view) => this.emit('station.workplace', view),
+      }),
+      ...sentinelHandlers({
+        records: this.gate.records,
+        gateScan: async (args) => {
+          try {
+            return { ok: true, value: await this.handlers['gate.scan'](args) };
+          } catch (err) {
+            if (err instanceof DomainError) return { ok: false, error: err.toApiError() };
+            throw err;
+          }
+        },
+        devices: () => this.devices.list(),
+        site: () => ({ site: this.identity.site.name, station: this.identity.station.name }),
+        now,
+        verdict: (view) => this.emit('sentinel.verdict', view),
       }),
     };
     this.events.setMaxListeners(100);
@@ -350,6 +375,7 @@ export class StationCore {
     | keyof CoverageHandlers
     | keyof OperatorHandlers
     | keyof GateHandlers
+    | keyof SentinelHandlers
   > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {
@@ -429,6 +455,7 @@ export class StationCore {
   private access(method: Method): ApiError | null {
     const access = METHOD_ACCESS[method];
     if (access === 'signIn' || access === 'status') return null;
+    if (access === 'sentinel') return this.gate.records.workplace().workplace === 'sentinel' ? null : { code: 'sentinel.notSentinel', params: { method } };
     if (!this.session.open()) return { code: 'session.locked', params: { method } };
     if (access === 'self') return null;
     const operator = this.session.active();

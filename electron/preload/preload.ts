@@ -97,6 +97,8 @@ const api = {
   'gate.refer': command('gate.refer'),
   'gate.keyPersonAction': command('gate.keyPersonAction'),
   'gate.counts': command('gate.counts'),
+  'sentinel.state': command('sentinel.state'),
+  'sentinel.scan': command('sentinel.scan'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -175,9 +175,15 @@ export class Gate {
     return this.ctx.writer.run(() => toRecord.map((r) => this.records.recordReading(r, at))).then(
       (taken) => {
         if (this.closed) return;
+        const unattended = this.records.workplace().workplace === 'sentinel';
         for (const t of taken) {
           this.host.readingTaken(t.reading, t.passageId);
-          if (t.passageId && this.host.listening()) this.changed(t.passageId);
+          if (!t.passageId) continue;
+          if (this.host.listening()) this.changed(t.passageId);
+          // A sentinel has nobody to press "re-measure": a first high reading asks for it itself, the person still in front of it.
+          if (unattended && t.reading.high && this.records.view(t.passageId).temperature.state === 'remeasure') {
+            void this.record(this.matcher.present(this.ctx.now().getTime(), t.passageId));
+          }
         }
       },
       (err: unknown) => log.error({ err, readings: toRecord.length }, 'thermometer readings could not be recorded'),

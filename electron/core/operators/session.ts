@@ -35,6 +35,8 @@ export type SessionDeps = {
   now: () => Date;
   /** Told of every change of the session (sign-in, switch, lock, sign-out). */
   onChange: (view: SessionView) => void;
+  /** The roles that may sign in here now, when not all may (a sentinel: site admins only). */
+  signInRoles?: () => readonly Role[] | null;
 };
 
 /**
@@ -176,6 +178,7 @@ export class Session {
   identify(badge: string): OperatorBrief {
     const op = this.deps.operators.find({ badge });
     if (!op) throw new DomainError('operator.unknownBadge', { badge });
+    this.requireRoleHere(op.role);
     return { id: op.id, code: op.code, name: op.name, role: op.role };
   }
 
@@ -196,8 +199,15 @@ export class Session {
       await this.refuse(null, method, 'unknown');
       throw new DomainError(method === 'badge' ? 'operator.unknownBadge' : 'operator.unknown', method === 'badge' ? { badge: (by as { badge: string }).badge } : undefined);
     }
+    this.requireRoleHere(op.role);
     await this.checkPin(op, pin, method);
     return this.begin(op, method);
+  }
+
+  /** Refused before any PIN is asked or checked (not a wrong PIN): this station takes only some roles now. */
+  private requireRoleHere(role: Role): void {
+    const roles = this.deps.signInRoles?.();
+    if (roles && !roles.includes(role)) throw new DomainError('operator.sentinelAdminOnly', { role });
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3-multiple-ciphers';
 import type { StationDatabase } from '../db/database';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
+import { NO_OPERATOR } from '../operators/operators';
 import type { Journal } from '../journal';
 import type { PersonPayload } from '../scan/parsers/types';
 import { personKey } from './key';
@@ -44,7 +45,8 @@ export class PersonRegistry {
         entityId: id,
         payload: { key, idNumber: payload.idNumber, regCode: payload.regCode, name: payload.name, phone: payload.phone, format },
       });
-      this.insert.run(id, key, payload.idNumber, payload.regCode, payload.name, payload.phone, format, s.stationId, s.operatorId, s.at, seq);
+      // NULL where the station registers them itself (a sentinel with nobody signed in).
+      this.insert.run(id, key, payload.idNumber, payload.regCode, payload.name, payload.phone, format, s.stationId, s.operatorId === NO_OPERATOR ? null : s.operatorId, s.at, seq);
       return { id, id_number: payload.idNumber, reg_code: payload.regCode, name: payload.name, phone: payload.phone };
     }
     const merged: PersonRow = {

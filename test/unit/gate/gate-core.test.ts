@@ -376,6 +376,8 @@ describe('the gate’s records at HQ and after the retention period', () => {
     await g.core.gate.checkDue();
     await ok(g.core, 'operator.signIn', { code: TEST_ADMIN.code, pin: TEST_ADMIN.pin });
     await ok(g.core, 'station.setWorkplace', { workplace: 'sentinel' });
+    // Back to an attended gate: a sentinel lets only site admins sign in, and the gate keeper reads the counts below.
+    await ok(g.core, 'station.setWorkplace', { workplace: 'gate' });
     const entries = g.core.journal.readAfter(0, 10_000);
     const kinds = new Set(entries.map((e) => e.kind));
     for (const kind of ['gate.passage', 'gate.reading', 'gate.referral', 'gate.keyPersonAction', 'station.workplaceSet']) expect(kinds).toContain(kind);

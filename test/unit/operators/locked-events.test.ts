@@ -70,6 +70,8 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
       { source: 'serial', result: { ok: true, value: { kind: 'gate.passage', passage: gatePassage(at) } } },
       { source: 'serial', result: { ok: false, error: { code: 'session.locked', params: { method: 'gate.scan' } } } },
     ],
+    // Held back too at a desk (the station is not a sentinel), locked or not.
+    'sentinel.verdict': [{ id: 'g-1:staff:0', passageId: 'g-1', at, name: GATE_NAME, prompt: 'staff', level: 'check', final: true, temperature: 'normal', celsius: 36.5 }],
   };
 }
 
@@ -106,8 +108,11 @@ describe('what the core pushes while nobody may read it', () => {
       if (typeof carries === 'string') expect(Object.keys(METHOD_ACCESS)).toContain(carries);
     }
     // Only what the lock screen shows is a sign-in step or a status anyone may read (which screen is behind it too).
-    const lockScreen = Object.entries(EVENT_ACCESS).filter(([, carries]) => typeof carries === 'string' && typeof METHOD_ACCESS[carries] === 'string');
+    const lockScreen = Object.entries(EVENT_ACCESS).filter(([, carries]) => typeof carries === 'string' && typeof METHOD_ACCESS[carries] === 'string' && METHOD_ACCESS[carries] !== 'sentinel');
     expect(lockScreen.map(([event]) => event).sort()).toEqual(['operator.session', 'station.workplace', 'upload.status']);
+    // And the sentinel's own (a station working as one, signed in or not): its verdicts only.
+    const sentinel = Object.entries(EVENT_ACCESS).filter(([, carries]) => typeof carries === 'string' && METHOD_ACCESS[carries] === 'sentinel');
+    expect(sentinel.map(([event]) => event)).toEqual(['sentinel.verdict']);
   });
 
   it('holds back every event that is not the lock screen’s while locked, and sends the desk as it is at sign-in', async () => {
@@ -172,7 +177,8 @@ describe('what the core pushes while nobody may read it', () => {
 
     seen.length = 0;
     fireAll(core, samples);
-    expect(new Set(names(seen))).toEqual(new Set(Object.keys(samples)));
+    // The site admin reads everything; a sentinel's verdicts go to a sentinel only.
+    expect(new Set(names(seen))).toEqual(new Set(Object.keys(samples).filter((e) => e !== 'sentinel.verdict')));
 
     // The collector samples: the desk, the round, the results, the devices; not the roster, coverage or operators.
     await ok(core, 'operator.signIn', { code: COLLECTOR.code, pin: COLLECTOR.pin });

@@ -74,7 +74,7 @@ describe('who may call what', () => {
     expect(Object.keys(METHOD_ACCESS).sort()).toEqual([...METHODS].sort());
     expect(Object.keys(argSchemas).sort()).toEqual([...METHODS].sort());
     for (const rule of Object.values(METHOD_ACCESS)) {
-      if (typeof rule === 'string') expect(['signIn', 'status', 'self']).toContain(rule);
+      if (typeof rule === 'string') expect(['signIn', 'status', 'self', 'sentinel']).toContain(rule);
       else for (const role of rule) expect(ROLES).toContain(role);
     }
     // A site admin may do everything.

@@ -100,6 +100,8 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'gate.referralNotNeeded': { temperature: 'normal' },
   'gate.alreadyReferred': {},
   'gate.notKeyPerson': {},
+  'sentinel.notSentinel': {},
+  'operator.sentinelAdminOnly': { role: 'gatekeeper' },
   'session.locked': { method: 'scan.submit' },
   'operator.unknown': {},
   'operator.pinWrong': { remaining: 7, waitSeconds: 1 },
