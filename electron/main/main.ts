@@ -12,12 +12,14 @@
  */
 import path from 'node:path';
 import { app, BrowserWindow, session } from 'electron';
+import type { WorkplaceView } from '../api/gate';
 import { createLogger } from '../core/log';
 import { askRetryAfterCoreFailure } from './core-failure.main';
 import { CoreHost } from './core-host.main';
 import { osKeyStore, unlockDataKey, type PassphrasePrompt } from './data-key.main';
 import { registerStationIpc, sendEvent } from './ipc.main';
 import { launchOptionsFrom } from './launch-options.main';
+import { SentinelMode } from './sentinel.main';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler, registerAppScheme } from './protocol.main';
 import { denyPermissions, installWebContentsGuards, mainWindowOptions } from './security.main';
 import { askPassphraseInWindow } from './unlock.main';
@@ -46,10 +48,16 @@ function main(): void {
   const host = new CoreHost({
     modulePath: CORE_PROCESS,
     ...launch,
-    onEvent: (event) => sendEvent(window, event),
+    onEvent: (event) => {
+      sentinel.observe(event);
+      sendEvent(window, event);
+    },
     onState: (state) => {
       log.info({ state: state.kind }, 'core state');
+      if (state.kind === 'ready') void sentinel.learn();
       if (state.kind !== 'failed' || failureShown) return;
+      // Nobody stands at a sentinel to answer a dialog: it starts its core again by itself.
+      if (sentinel.coreFailed()) return;
       failureShown = true;
       void askRetryAfterCoreFailure(window, state).then((retry) => {
         failureShown = false;
@@ -59,8 +67,18 @@ function main(): void {
     },
   });
 
+  const sentinel = new SentinelMode({
+    window: () => window,
+    askWorkplace: async () => {
+      const result = await host.call('station.workplace', {});
+      return result.ok ? (result.value as WorkplaceView).workplace : null;
+    },
+    retryCore: () => host.retry(),
+  });
+
   const createWindow = (): BrowserWindow => {
     const created = new BrowserWindow(mainWindowOptions(PRELOAD, { devTools: !app.isPackaged }));
+    sentinel.applyTo(created);
     created.once('ready-to-show', () => created.show());
     created.on('closed', () => {
       if (window === created) window = null;

@@ -10,8 +10,10 @@ import { ChangePinDialog } from '../screens/operators/ChangePin';
 import { SignInScreen } from '../screens/operators/SignInScreen';
 import { useSession } from '../screens/operators/SessionProvider';
 import { useRoleWords } from '../screens/operators/words';
+import { SentinelScreen } from '../screens/sentinel/SentinelScreen';
 import { STATUS_INDICATORS } from '../status';
 import { useConnection, useStation } from './station';
+import { useWorkplace } from './workplace';
 
 /**
  * The shell: header with context and status, the outcome banner, then the current screen; or,
@@ -21,11 +23,29 @@ import { useConnection, useStation } from './station';
 export function App() {
   const actions = useDeskActions();
   const session = useSession();
+  const client = useStation();
+  const workplace = useWorkplace()?.workplace;
   const active = session.view?.state === 'active';
+  // A sentinel with nobody signed in (or its admin's screen locked) is the kiosk, not a lock screen.
+  const unattended = workplace === 'sentinel' && (session.view?.state === 'signedOut' || session.view?.state === 'locked') && !session.pinFor;
   // A badge is a sign-in step wherever it is scanned: the core names whose PIN to ask for.
-  const onScan = (text: string, source: ScanSource) => void (session.isBadge(text) ? session.identify(text, source) : actions.submitScan(text, source));
-  return <ScanCaptureProvider onScan={onScan}>{active && !session.pinFor ? <Shell /> : <SignInScreen />}</ScanCaptureProvider>;
+  const onScan = (text: string, source: ScanSource) => {
+    if (session.isBadge(text)) void session.identify(text, source);
+    else if (workplace === 'sentinel') void client.call('sentinel.scan', { text, source });
+    else void actions.submitScan(text, source);
+  };
+  // A PIN pad left open at an unattended sentinel goes back to the kiosk by itself: nobody need touch it.
+  const { pinFor, cancelPin } = session;
+  useEffect(() => {
+    if (workplace !== 'sentinel' || !pinFor) return;
+    const timer = setTimeout(cancelPin, SENTINEL_PIN_WAIT_MS);
+    return () => clearTimeout(timer);
+  }, [workplace, pinFor, cancelPin]);
+  return <ScanCaptureProvider onScan={onScan}>{unattended ? <SentinelScreen /> : active && !session.pinFor ? <Shell /> : <SignInScreen />}</ScanCaptureProvider>;
 }
+
+/** How long a sentinel's PIN pad waits for the site admin who scanned their badge. */
+const SENTINEL_PIN_WAIT_MS = 60_000;
 
 function Shell() {
   const { t, language } = useStationTranslation(['common', 'operators']);

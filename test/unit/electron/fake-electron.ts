@@ -67,6 +67,7 @@ export class BrowserWindow extends EventEmitter {
   loadedUrl: string | null = null;
   shown = false;
   destroyed = false;
+  kiosk = false;
 
   constructor(readonly options: Record<string, unknown>) {
     super();
@@ -95,6 +96,9 @@ export class BrowserWindow extends EventEmitter {
   }
   restore(): void {}
   focus(): void {}
+  setKiosk(flag: boolean): void {
+    this.kiosk = flag;
+  }
 }
 
 let markReady: () => void = () => undefined;
