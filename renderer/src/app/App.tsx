@@ -5,13 +5,15 @@ import { useDeskActions } from '../desk/useDeskActions';
 import { Banner } from '../feedback/Banner';
 import { setLanguage, useStationTranslation } from '../i18n';
 import { ScanCaptureProvider } from '../scanner/ScanCapture';
-import { SCREENS } from '../screens';
+import { screensFor } from '../screens';
+import { useGate } from '../screens/gate/GateProvider';
 import { ChangePinDialog } from '../screens/operators/ChangePin';
 import { SignInScreen } from '../screens/operators/SignInScreen';
 import { useSession } from '../screens/operators/SessionProvider';
 import { useRoleWords } from '../screens/operators/words';
 import { STATUS_INDICATORS } from '../status';
 import { useConnection, useStation } from './station';
+import { useWorkplace } from './workplace';
 
 /**
  * The shell: header with context and status, the outcome banner, then the current screen; or,
@@ -20,10 +22,14 @@ import { useConnection, useStation } from './station';
  */
 export function App() {
   const actions = useDeskActions();
+  const gate = useGate();
   const session = useSession();
+  const workplace = useWorkplace();
   const active = session.view?.state === 'active';
+  // Where a keyboard-wedge scan goes, by what the station works as (device scans the core routes alike).
+  const submit = workplace === 'gate' ? gate.scan : actions.submitScan;
   // A badge is a sign-in step wherever it is scanned: the core names whose PIN to ask for.
-  const onScan = (text: string, source: ScanSource) => void (session.isBadge(text) ? session.identify(text, source) : actions.submitScan(text, source));
+  const onScan = (text: string, source: ScanSource) => void (session.isBadge(text) ? session.identify(text, source) : submit(text, source));
   return <ScanCaptureProvider onScan={onScan}>{active && !session.pinFor ? <Shell /> : <SignInScreen />}</ScanCaptureProvider>;
 }
 
@@ -35,8 +41,10 @@ function Shell() {
   const session = useSession();
   const role = useRoleWords();
   const operator = session.view?.operator;
-  const screens = SCREENS.filter((s) => session.may(s.needs));
-  const [screenId, setScreenId] = useState(screens[0]?.id);
+  const workplace = useWorkplace();
+  const screens = screensFor(workplace, session.may);
+  // None picked yet: the first this station shows (the gate's at a gate), also once the core has said which.
+  const [screenId, setScreenId] = useState<string | null>(null);
   const screen = screens.find((s) => s.id === screenId) ?? screens[0];
   const [changingPin, setChangingPin] = useState(false);
 
@@ -134,7 +142,7 @@ function Shell() {
           {t(connection === 'locked' ? 'connection.lockedBanner' : 'connection.offlineBanner')}
         </div>
       ) : null}
-      <Banner />
+      <Banner idleKey={workplace === 'gate' ? 'gate:idle' : undefined} />
       <main className="screen">{screen ? <screen.Component /> : null}</main>
       <ChangePinDialog open={changingPin} onClose={() => setChangingPin(false)} />
     </div>

@@ -4,9 +4,10 @@ import { useFeedback } from './FeedbackProvider';
 
 /**
  * The full-width outcome banner. Its text is also the page's live region, so a screen reader
- * announces every outcome; `data-tone` and `data-seq` let tests and kiosks watch it.
+ * announces every outcome; `data-tone` and `data-seq` let tests and kiosks watch it. `idleKey`:
+ * what it says before the first outcome (the desk's "no tube open", the gate's "scan a code").
  */
-export function Banner() {
+export function Banner({ idleKey = 'tube.none' }: { idleKey?: string }) {
   const { current } = useFeedback();
   const { t, errorText } = useStationTranslation('desk');
   const words = (m: Message) => ('error' in m ? errorText(m.error) : t(m.key, m.params));
@@ -28,7 +29,7 @@ export function Banner() {
           {current.detail.length > 0 ? <div className="banner-detail">{current.detail.map(words).join(' ')}</div> : null}
         </>
       ) : (
-        <div className="banner-title banner-idle-text">{t('tube.none')}</div>
+        <div className="banner-title banner-idle-text">{t(idleKey)}</div>
       )}
     </div>
   );
