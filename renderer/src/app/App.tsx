@@ -142,7 +142,7 @@ function Shell() {
           {t(connection === 'locked' ? 'connection.lockedBanner' : 'connection.offlineBanner')}
         </div>
       ) : null}
-      <Banner idleKey={workplace === 'gate' ? 'gate:idle' : undefined} />
+      {workplace === 'gate' ? <Banner idleKey="gate:idle" compact /> : <Banner />}
       <main className="screen">{screen ? <screen.Component /> : null}</main>
       <ChangePinDialog open={changingPin} onClose={() => setChangingPin(false)} />
     </div>

@@ -7,7 +7,7 @@ import type { Message } from '../../feedback/feedback';
 import { useFeedback } from '../../feedback/FeedbackProvider';
 import { useRefresh } from '../../upload/useRefresh';
 import { useSession, useSignedIn } from '../operators/SessionProvider';
-import { celsiusText, VERDICT_TONE, verdictKey, verdictMessages, verdictSound, weight } from './words';
+import { celsiusText, shownLevel, VERDICT_TONE, verdictKey, verdictMessages, verdictSound, weight } from './words';
 
 /** Passages listed under "recent". */
 export const RECENT_PASSAGES = 20;
@@ -77,7 +77,7 @@ export function GateProvider({ children }: { children: ReactNode }) {
     (view: GatePassageView) => {
       announced.current.set(view.id, verdictKey(view));
       const [title, ...detail] = verdictMessages(view);
-      show({ tone: VERDICT_TONE[view.verdict.level], sound: verdictSound(view) }, title, ...detail);
+      show({ tone: VERDICT_TONE[shownLevel(view.verdict)], sound: verdictSound(view) }, title, ...detail);
     },
     [show],
   );

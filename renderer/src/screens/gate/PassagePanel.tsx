@@ -4,9 +4,9 @@ import { useStationTranslation } from '../../i18n';
 import { KeyPersonForm } from './KeyPersonForm';
 import { ReadingEntry } from './ReadingEntry';
 import { ReferralForm } from './ReferralForm';
-import { celsiusText, formatDateTime, reasonMessage } from './words';
+import { celsiusText, formatDateTime, reasonMessage, shownLevel } from './words';
 
-const SYMBOL = { pass: '✓', check: '!', stop: '✕' } as const;
+const SYMBOL = { pass: '✓', check: '!', stop: '✕', wait: '…' } as const;
 
 /**
  * The current passage, big: the verdict (colour, a symbol for those who cannot tell the colours
@@ -27,24 +27,26 @@ export function PassagePanel({ passage }: { passage: GatePassageView | null }) {
   const { verdict, person, residency, keyPerson, rule, results, temperature } = passage;
   const time = (iso: string) => formatTime(iso, language);
   const lastReading = temperature.readings[temperature.readings.length - 1];
+  const level = shownLevel(verdict);
 
   return (
     <section
-      className={`gate-passage gate-level-${verdict.level}`}
+      className={`gate-passage gate-level-${level}`}
       data-testid="gate-passage"
       data-id={passage.id}
       data-level={verdict.level}
+      data-shown={level}
       data-final={verdict.final ? 'true' : 'false'}
       data-temperature={temperature.state}
       aria-labelledby="gate-verdict-words"
     >
       <div className="gate-verdict" data-testid="gate-verdict">
         <span className="gate-verdict-symbol" aria-hidden="true">
-          {SYMBOL[verdict.level]}
+          {SYMBOL[level]}
         </span>
         <div className="gate-verdict-text">
           <div id="gate-verdict-words" className="gate-verdict-words" data-testid="gate-verdict-words">
-            {t(`level.${verdict.level}`)}
+            {t(`level.${level}`)}
           </div>
           {verdict.reasons.length > 0 ? (
             <ul className="gate-reasons" data-testid="gate-reasons">
@@ -151,10 +153,11 @@ export function PassagePanel({ passage }: { passage: GatePassageView | null }) {
         </ol>
       ) : null}
 
-      <div className="gate-next">
-        {temperature.state === 'fever' || passage.referral ? <ReferralForm key={passage.id} passage={passage} /> : null}
-        {keyPerson ? <KeyPersonForm key={passage.id} passage={passage} /> : null}
-        <ReadingEntry key={passage.id} passage={passage} />
+      {/* Keyed by the passage: what was typed for one person is never left in the forms of the next. */}
+      <div className="gate-next" key={passage.id}>
+        {temperature.state === 'fever' || passage.referral ? <ReferralForm passage={passage} /> : null}
+        {keyPerson ? <KeyPersonForm passage={passage} /> : null}
+        <ReadingEntry passage={passage} />
       </div>
     </section>
   );

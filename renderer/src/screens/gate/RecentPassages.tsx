@@ -1,7 +1,7 @@
 import type { GatePassageView } from '../../../../electron/api/gate';
 import { formatTime } from '../../desk/format';
 import { useStationTranslation } from '../../i18n';
-import { celsiusText } from './words';
+import { celsiusText, shownLevel } from './words';
 
 /** The last passages, newest first, each in its verdict's colour; clicking one shows it big. */
 export function RecentPassages({ passages, currentId, onPick }: { passages: GatePassageView[]; currentId: string | null; onPick: (p: GatePassageView) => void }) {
@@ -21,7 +21,7 @@ export function RecentPassages({ passages, currentId, onPick }: { passages: Gate
               <li key={p.id}>
                 <button
                   type="button"
-                  className={`gate-recent-row gate-level-${p.verdict.level} ${p.id === currentId ? 'is-current' : ''}`}
+                  className={`gate-recent-row gate-level-${shownLevel(p.verdict)} ${p.id === currentId ? 'is-current' : ''}`}
                   data-testid="gate-recent-row"
                   data-id={p.id}
                   data-level={p.verdict.level}
@@ -33,7 +33,7 @@ export function RecentPassages({ passages, currentId, onPick }: { passages: Gate
                   <span className={`gate-recent-dir gate-direction-${p.direction}`}>{t(`direction.${p.direction}`)}</span>
                   <span className="gate-recent-who">{p.person.label}</span>
                   <span className="gate-recent-temp">{last ? celsiusText(last.celsius) : t(`temperature.${p.temperature.state}`)}</span>
-                  <span className="gate-recent-level">{t(`levelShort.${p.verdict.level}`)}</span>
+                  <span className="gate-recent-level">{t(`levelShort.${shownLevel(p.verdict)}`)}</span>
                 </button>
               </li>
             );

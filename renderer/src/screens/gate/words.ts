@@ -2,15 +2,26 @@ import type { GatePassageView, GateReason, GateVerdict } from '../../../../elect
 import type { Message, Tone } from '../../feedback/feedback';
 import type { Sound } from '../../feedback/sound';
 
-/** A verdict's colour as the banner shows it: pass green, check amber, stop red. */
-export const VERDICT_TONE: Record<GateVerdict['level'], Tone> = { pass: 'accepted', check: 'confirm', stop: 'rejected' };
+/**
+ * The verdict as the screen shows it: the core's level, except that a pass still waiting for its
+ * reading is shown as `wait` (blue, "take their temperature first"), never green before it is final.
+ */
+export type ShownLevel = GateVerdict['level'] | 'wait';
+
+export function shownLevel(verdict: GateVerdict): ShownLevel {
+  return verdict.level === 'pass' && !verdict.final ? 'wait' : verdict.level;
+}
+
+/** A verdict's colour as the banner shows it: pass green, check amber, stop red, waiting blue. */
+export const VERDICT_TONE: Record<ShownLevel, Tone> = { pass: 'accepted', check: 'confirm', stop: 'rejected', wait: 'full' };
 
 /** What a passage sounds like: the key-person and fever alarms before the verdict's own tone. */
 export function verdictSound(p: GatePassageView): Sound {
   const reasons = p.verdict.reasons;
   if (reasons.includes('keyPerson')) return 'keyPerson';
   if (reasons.includes('temperature.fever') || reasons.includes('temperature.remeasure')) return 'fever';
-  return VERDICT_TONE[p.verdict.level];
+  const level = shownLevel(p.verdict);
+  return level === 'wait' ? 'info' : VERDICT_TONE[level];
 }
 
 /** The words of a reason (`gate.json` `reasons.<code>`) with what they name: the threshold, the rule's hours. */
@@ -22,7 +33,7 @@ export function reasonMessage(p: GatePassageView, reason: GateReason): { key: st
 
 /** The verdict as the banner says it: "张三：请通行", then each reason. */
 export function verdictMessages(p: GatePassageView): [Message, ...Message[]] {
-  return [{ key: `gate:outcome.${p.verdict.level}`, params: { label: p.person.label } }, ...p.verdict.reasons.map((r) => reasonMessage(p, r))];
+  return [{ key: `gate:outcome.${shownLevel(p.verdict)}`, params: { label: p.person.label } }, ...p.verdict.reasons.map((r) => reasonMessage(p, r))];
 }
 
 /** Whether the verdict changed: the gate keeper hears it again then, and only then. */
