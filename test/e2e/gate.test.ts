@@ -106,6 +106,8 @@ describe('the attended gate in a real browser against the kiosk host', () => {
     await page.getByTestId('tab-site').click();
     await page.getByTestId('workplace-gate').click();
     await page.getByTestId('tab-gate').waitFor();
+    await page.waitForSelector('[data-testid=workplace-setting][data-workplace=gate]');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'gate-site-workplace.png') });
     await page.getByTestId('tab-desk').waitFor({ state: 'detached' });
     // The gate is the first tab now.
     expect(await page.locator('nav.tabs button').first().getAttribute('data-testid')).toBe('tab-gate');
@@ -114,11 +116,17 @@ describe('the attended gate in a real browser against the kiosk host', () => {
     await page.getByTestId('gate-screen').waitFor();
     expect(await passage().getAttribute('data-state')).toBe('empty');
     expect(await page.getByTestId('banner').innerText()).toContain('请扫码');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'gate-empty.png') });
     await page.waitForSelector('[data-testid=devices-indicator][data-problems="0"]');
   });
 
   it('(a) a resident sampled this morning, scanned in: the thermometer reading attaches itself and the verdict turns green', async () => {
+    const [gateScans, deskScans] = [await apiCalls(page, 'gate.scan'), await apiCalls(page, 'scan.submit')];
     const scanned = await scan(page, idNumber(1));
+    // A keyboard-wedge scan at a gate goes to the gate, in the direction shown, never to the desk.
+    expect(await apiCalls(page, 'gate.scan')).toBe(gateScans + 1);
+    expect(await apiCalls(page, 'scan.submit')).toBe(deskScans);
+    expect(await page.getByTestId('gate-passage-direction').getAttribute('data-direction')).toBe('in');
     // Not green before the reading: waiting for it.
     expect(scanned.tone).toBe('full');
     expect(scanned.text).toContain('张伟：请测温');
@@ -131,6 +139,7 @@ describe('the attended gate in a real browser against the kiosk host', () => {
     expect(await page.getByTestId('gate-rule').getAttribute('data-met')).toBe('true');
     expect(await page.getByTestId('gate-rule').innerText()).toContain('72 小时内已采样');
     expect(await page.getByTestId('gate-rule-last').innerText()).toContain('本工作站');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'gate-wait.png') });
 
     await thermometer.measure(36.5, 5);
     await page.waitForSelector('[data-testid=gate-passage][data-level=pass][data-final=true]', { timeout: 15_000 });

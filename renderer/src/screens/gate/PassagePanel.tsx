@@ -4,7 +4,7 @@ import { useStationTranslation } from '../../i18n';
 import { KeyPersonForm } from './KeyPersonForm';
 import { ReadingEntry } from './ReadingEntry';
 import { ReferralForm } from './ReferralForm';
-import { celsiusText, formatDateTime, reasonMessage, shownLevel } from './words';
+import { celsiusText, formatDateTime, reasonMessage, shownLevel, shownReasons } from './words';
 
 const SYMBOL = { pass: '✓', check: '!', stop: '✕', wait: '…' } as const;
 
@@ -48,9 +48,9 @@ export function PassagePanel({ passage }: { passage: GatePassageView | null }) {
           <div id="gate-verdict-words" className="gate-verdict-words" data-testid="gate-verdict-words">
             {t(`level.${level}`)}
           </div>
-          {verdict.reasons.length > 0 ? (
+          {shownReasons(verdict).length > 0 ? (
             <ul className="gate-reasons" data-testid="gate-reasons">
-              {verdict.reasons.map((r) => {
+              {shownReasons(verdict).map((r) => {
                 const words = reasonMessage(passage, r);
                 return (
                   <li key={r} data-reason={r}>
@@ -67,8 +67,9 @@ export function PassagePanel({ passage }: { passage: GatePassageView | null }) {
       </div>
 
       <div className="gate-who">
-        <span className="gate-name" data-testid="gate-person-name">
-          {person.name ?? person.label}
+        {/* Without a name (an ID number scanned alone), the masked ID is who they are: said once. */}
+        <span className={`gate-name ${person.name ? '' : 'gate-name-none'}`} data-testid="gate-person-name">
+          {person.name ?? (person.maskedIdNumber ? t('passage.noName') : person.label)}
         </span>
         {person.maskedIdNumber ? (
           <span className="gate-id" data-testid="gate-person-id">
@@ -96,7 +97,7 @@ export function PassagePanel({ passage }: { passage: GatePassageView | null }) {
         <div className={`gate-fact gate-fact-temperature gate-temp-${temperature.state}`} data-testid="gate-temperature" data-state={temperature.state}>
           <dt>{t('passage.temperature.label')}</dt>
           <dd>
-            <span className="gate-temp-value">{lastReading ? celsiusText(lastReading.celsius) : '—'}</span> <span className="gate-temp-state">{t(`temperature.${temperature.state}`)}</span>
+            {lastReading ? <span className="gate-temp-value">{celsiusText(lastReading.celsius)}</span> : null} <span className="gate-temp-state">{t(`temperature.${temperature.state}`)}</span>
             <small className="gate-threshold">{t('passage.temperature.threshold', { thresholdC: temperature.thresholdC })}</small>
           </dd>
         </div>

@@ -32,7 +32,7 @@ export function RecentPassages({ passages, currentId, onPick }: { passages: Gate
                   <span className="gate-recent-time">{formatTime(p.at, language)}</span>
                   <span className={`gate-recent-dir gate-direction-${p.direction}`}>{t(`direction.${p.direction}`)}</span>
                   <span className="gate-recent-who">{p.person.label}</span>
-                  <span className="gate-recent-temp">{last ? celsiusText(last.celsius) : t(`temperature.${p.temperature.state}`)}</span>
+                  <span className="gate-recent-temp">{last ? celsiusText(last.celsius) : '—'}</span>
                   <span className="gate-recent-level">{t(`levelShort.${shownLevel(p.verdict)}`)}</span>
                 </button>
               </li>

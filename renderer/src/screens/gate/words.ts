@@ -31,9 +31,14 @@ export function reasonMessage(p: GatePassageView, reason: GateReason): { key: st
   return { key: `gate:reasons.${reason}`, params };
 }
 
+/** The reasons worth saying: a verdict shown as `wait` already says "take their temperature". */
+export function shownReasons(verdict: GateVerdict): GateReason[] {
+  return shownLevel(verdict) === 'wait' ? verdict.reasons.filter((r) => r !== 'temperature.awaiting') : verdict.reasons;
+}
+
 /** The verdict as the banner says it: "张三：请通行", then each reason. */
 export function verdictMessages(p: GatePassageView): [Message, ...Message[]] {
-  return [{ key: `gate:outcome.${shownLevel(p.verdict)}`, params: { label: p.person.label } }, ...p.verdict.reasons.map((r) => reasonMessage(p, r))];
+  return [{ key: `gate:outcome.${shownLevel(p.verdict)}`, params: { label: p.person.label } }, ...shownReasons(p.verdict).map((r) => reasonMessage(p, r))];
 }
 
 /** Whether the verdict changed: the gate keeper hears it again then, and only then. */
