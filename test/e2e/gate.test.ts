@@ -11,7 +11,7 @@ import { dataKeyOf, ok, openStationFile, signInAdmin, tempDir } from '../helpers
 import { idNumber, tubeCode } from '../helpers/ids';
 import { ptyFixture, type PtyFixture } from '../helpers/pty';
 import { launchBrowser } from './helpers/browser';
-import { apiCalls, openDesk, recordApiCalls, scan } from './helpers/desk-page';
+import { apiCalls, openDesk, recordApiCalls, scan, type PageGlobals } from './helpers/desk-page';
 import { startKiosk, type Kiosk } from './helpers/kiosk';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
@@ -236,8 +236,13 @@ describe('the attended gate in a real browser against the kiosk host', () => {
       await page.getByTestId('gate-reading-error').waitFor();
     }
     expect(await apiCalls(page, 'gate.reading')).toBe(sent);
-    await page.getByTestId('gate-reading-input').fill('36.6');
-    await page.getByTestId('gate-reading-input').press('Enter');
+    // F7 goes to the field without the mouse.
+    await page.getByTestId('gate-reading-input').fill('');
+    await page.locator('body').click({ position: { x: 5, y: 760 } });
+    await page.keyboard.press('F7');
+    await expect.poll(() => page.getByTestId('gate-reading-input').evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement)).toBe(true);
+    await page.keyboard.type('36.6', { delay: 120 });
+    await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=gate-passage][data-temperature=normal]');
     expect(await apiCalls(page, 'gate.reading')).toBe(sent + 1);
     const reading = page.getByTestId('gate-reading');
