@@ -4,10 +4,12 @@ import { I18nextProvider } from 'react-i18next';
 import { connectStation } from './api';
 import { App } from './app/App';
 import { StationProvider } from './app/station';
+import { WorkplaceProvider } from './app/workplace';
 import { DeskStateProvider } from './desk/DeskStateProvider';
 import { FeedbackProvider } from './feedback/FeedbackProvider';
 import { initI18n } from './i18n';
 import { LabelJobsProvider } from './labels/LabelJobsProvider';
+import { GateProvider } from './screens/gate/GateProvider';
 import { SessionProvider } from './screens/operators/SessionProvider';
 import './styles.css';
 
@@ -23,9 +25,13 @@ createRoot(root).render(
         <SessionProvider>
           <DeskStateProvider>
             <FeedbackProvider>
-              <LabelJobsProvider>
-                <App />
-              </LabelJobsProvider>
+              <WorkplaceProvider>
+                <GateProvider>
+                  <LabelJobsProvider>
+                    <App />
+                  </LabelJobsProvider>
+                </GateProvider>
+              </WorkplaceProvider>
             </FeedbackProvider>
           </DeskStateProvider>
         </SessionProvider>

@@ -5,7 +5,8 @@ import { useDeskActions } from '../desk/useDeskActions';
 import { Banner } from '../feedback/Banner';
 import { setLanguage, useStationTranslation } from '../i18n';
 import { ScanCaptureProvider } from '../scanner/ScanCapture';
-import { SCREENS } from '../screens';
+import { screensFor } from '../screens';
+import { useGate } from '../screens/gate/GateProvider';
 import { ChangePinDialog } from '../screens/operators/ChangePin';
 import { SignInScreen } from '../screens/operators/SignInScreen';
 import { useSession } from '../screens/operators/SessionProvider';
@@ -22,18 +23,18 @@ import { useWorkplace } from './workplace';
  */
 export function App() {
   const actions = useDeskActions();
+  const gate = useGate();
   const session = useSession();
   const client = useStation();
-  const workplace = useWorkplace()?.workplace;
+  const workplace = useWorkplace();
   const active = session.view?.state === 'active';
   // A sentinel with nobody signed in (or its admin's screen locked) is the kiosk, not a lock screen.
   const unattended = workplace === 'sentinel' && (session.view?.state === 'signedOut' || session.view?.state === 'locked') && !session.pinFor;
+  // Where a keyboard-wedge scan goes, by what the station works as (device scans the core routes alike).
+  const submit =
+    workplace === 'gate' ? gate.scan : workplace === 'sentinel' ? (text: string, source: ScanSource) => void client.call('sentinel.scan', { text, source }) : actions.submitScan;
   // A badge is a sign-in step wherever it is scanned: the core names whose PIN to ask for.
-  const onScan = (text: string, source: ScanSource) => {
-    if (session.isBadge(text)) void session.identify(text, source);
-    else if (workplace === 'sentinel') void client.call('sentinel.scan', { text, source });
-    else void actions.submitScan(text, source);
-  };
+  const onScan = (text: string, source: ScanSource) => void (session.isBadge(text) ? session.identify(text, source) : submit(text, source));
   // A PIN pad left open at an unattended sentinel goes back to the kiosk by itself: nobody need touch it.
   const { pinFor, cancelPin } = session;
   useEffect(() => {
@@ -55,8 +56,10 @@ function Shell() {
   const session = useSession();
   const role = useRoleWords();
   const operator = session.view?.operator;
-  const screens = SCREENS.filter((s) => session.may(s.needs));
-  const [screenId, setScreenId] = useState(screens[0]?.id);
+  const workplace = useWorkplace();
+  const screens = screensFor(workplace, session.may);
+  // None picked yet: the first this station shows (the gate's at a gate), also once the core has said which.
+  const [screenId, setScreenId] = useState<string | null>(null);
   const screen = screens.find((s) => s.id === screenId) ?? screens[0];
   const [changingPin, setChangingPin] = useState(false);
 
@@ -154,7 +157,7 @@ function Shell() {
           {t(connection === 'locked' ? 'connection.lockedBanner' : 'connection.offlineBanner')}
         </div>
       ) : null}
-      <Banner />
+      {workplace === 'gate' ? <Banner idleKey="gate:idle" compact /> : <Banner />}
       <main className="screen">{screen ? <screen.Component /> : null}</main>
       <ChangePinDialog open={changingPin} onClose={() => setChangingPin(false)} />
     </div>

@@ -1,9 +1,12 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useSignedIn } from '../screens/operators/SessionProvider';
 import type { Feedback, Message, Tone } from './feedback';
-import { playTone } from './sound';
+import { playTone, type Sound } from './sound';
 
-type FeedbackApi = { current: Feedback | null; show(tone: Tone, title: Message, ...detail: (Message | null)[]): void };
+/** A tone, or a tone with a sound of its own (the gate's alarms sound apart from an ordinary refusal). */
+export type ToneWithSound = Tone | { tone: Tone; sound: Sound };
+
+type FeedbackApi = { current: Feedback | null; show(tone: ToneWithSound, title: Message, ...detail: (Message | null)[]): void };
 
 const FeedbackContext = createContext<FeedbackApi | null>(null);
 
@@ -15,8 +18,9 @@ export function FeedbackProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!signedIn) setCurrent(null);
   }, [signedIn]);
-  const show = useCallback((tone: Tone, title: Message, ...detail: (Message | null)[]) => {
-    playTone(tone);
+  const show = useCallback((how: ToneWithSound, title: Message, ...detail: (Message | null)[]) => {
+    const { tone, sound } = typeof how === 'string' ? { tone: how, sound: how } : how;
+    playTone(sound);
     setCurrent({ id: ++seq.current, tone, title, detail: detail.filter((m): m is Message => m !== null) });
   }, []);
   const value = useMemo(() => ({ current, show }), [current, show]);

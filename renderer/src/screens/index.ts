@@ -1,7 +1,9 @@
 import type { ComponentType } from 'react';
 import type { Method } from '../../../electron/api/contract';
+import type { Workplace } from '../../../electron/api/gate';
 import { DeskScreen } from './desk/DeskScreen';
 import { DevicesScreen } from './devices/DevicesScreen';
+import { GateScreen } from './gate/GateScreen';
 import { ResultsScreen } from '../upload/ResultsScreen';
 import { CoverageScreen } from './coverage/CoverageScreen';
 import { RosterScreen } from './roster/RosterScreen';
@@ -11,12 +13,15 @@ import { OperatorsScreen } from './operators/OperatorsScreen';
 /**
  * A screen of the app: its navigation tab (`titleKey` is an i18n key), its component, and the
  * method it is for: the tab shows only for a role the core lets call it (`METHOD_ACCESS`).
+ * `workplaces`: where it shows (the sampling desk's screen at a desk, the gate's at a gate);
+ * everywhere without it.
  */
-export type Screen = { id: string; titleKey: string; Component: ComponentType; needs: Method };
+export type Screen = { id: string; titleKey: string; Component: ComponentType; needs: Method; workplaces?: readonly Workplace[] };
 
-/** Every screen, in tab order; the first is where the app starts. One line each. */
+/** Every screen, in tab order; the first the station shows is where the app starts. One line each. */
 export const SCREENS: Screen[] = [
-  { id: 'desk', titleKey: 'desk:title', Component: DeskScreen, needs: 'desk.state' },
+  { id: 'desk', titleKey: 'desk:title', Component: DeskScreen, needs: 'desk.state', workplaces: ['desk'] },
+  { id: 'gate', titleKey: 'gate:title', Component: GateScreen, needs: 'gate.scan', workplaces: ['gate'] },
   { id: 'devices', titleKey: 'devices:title', Component: DevicesScreen, needs: 'devices.save' },
   { id: 'results', titleKey: 'upload:title', Component: ResultsScreen, needs: 'results.positives' },
   { id: 'site', titleKey: 'site:title', Component: SiteScreen, needs: 'round.start' },
@@ -24,3 +29,8 @@ export const SCREENS: Screen[] = [
   { id: 'coverage', titleKey: 'coverage:title', Component: CoverageScreen, needs: 'coverage.view' },
   { id: 'operators', titleKey: 'operators:title', Component: OperatorsScreen, needs: 'operator.list' },
 ];
+
+/** The screens this station shows to the signed-in role: by what it works as, and what the role may call. */
+export function screensFor(workplace: Workplace, may: (method: Method) => boolean): Screen[] {
+  return SCREENS.filter((s) => (s.workplaces ? s.workplaces.includes(workplace) : true) && may(s.needs));
+}

@@ -7,6 +7,7 @@ import { formatTime } from '../../desk/format';
 import { Modal } from '../../desk/Modal';
 import { useStationTranslation } from '../../i18n';
 import { useRefresh } from '../../upload/useRefresh';
+import { WorkplaceSetting } from '../gate/WorkplaceSetting';
 import './site.css';
 
 const ROUND_EVENTS = ['rounds.changed'] as const;
@@ -85,6 +86,8 @@ export function SiteScreen() {
         ) : null}
         <p className="muted">{t('station.hint')}</p>
       </section>
+
+      <WorkplaceSetting />
 
       <section aria-labelledby="round-heading" className={current ? '' : 'site-no-round'}>
         <h2 id="round-heading">{t('current.heading')}</h2>
