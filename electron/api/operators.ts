@@ -292,6 +292,12 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'gate.refer': GATE,
   'gate.keyPersonAction': GATE,
   'gate.counts': GATE,
+  'gate.households': GATE,
+  'gate.registerVisitor': GATE,
+  'gate.visitorLeave': GATE,
+  'gate.visitors': GATE,
+  'gate.vehicle': GATE,
+  'gate.vehicles': GATE,
 };
 
 /** Whether an active session of `role` may call `method`. */
@@ -336,4 +342,7 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   // As at the desk: a device scan refused because nobody may scan now is the lock screen's; any other outcome is the gate's (a person, their name).
   'gate.scanned': ({ result }) =>
     (result.ok ? result.value.kind === 'operator.pinNeeded' : result.error.code.startsWith('operator.') || result.error.code === 'session.locked') ? 'operator.identify' : 'gate.scan',
+  // Visitors (names, households) and vehicles (plates, drivers): for whoever may list them.
+  'gate.visit': 'gate.visitors',
+  'gate.vehiclePassage': 'gate.vehicles',
 };

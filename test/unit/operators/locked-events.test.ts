@@ -70,6 +70,23 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
       { source: 'serial', result: { ok: true, value: { kind: 'gate.passage', passage: gatePassage(at) } } },
       { source: 'serial', result: { ok: false, error: { code: 'session.locked', params: { method: 'gate.scan' } } } },
     ],
+    'gate.visit': [
+      {
+        id: 'v-1',
+        person: { id: 'p-9', name: GATE_NAME, maskedIdNumber: '110105********0018', label: GATE_NAME },
+        maskedPhone: '139****0000',
+        reason: '探亲',
+        household: '1-1-101',
+        enteredAt: at,
+        expectedUntil: at,
+        overstay: false,
+        entry: { passageId: 'g-1', verdict: { level: 'pass', reasons: [], final: true }, temperature: 'normal' },
+        left: null,
+      },
+    ],
+    'gate.vehiclePassage': [
+      { id: 'vh-1', at, direction: 'in', plate: '粤BD12345', plateDisplay: '粤B·D12345', plateKind: 'newEnergy', driver: GATE_NAME, maskedDriverPhone: null, passengers: 1, purpose: '送货', entryId: null, exit: null },
+    ],
   };
 }
 
