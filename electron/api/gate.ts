@@ -197,6 +197,15 @@ export const VISIT_MAX_MINUTES = 3 * 24 * 60;
 /** The most passengers a vehicle lane records besides the driver (a coach). */
 export const VEHICLE_MAX_PASSENGERS = 60;
 
+/**
+ * A mainland mobile number (11 digits, 1 then 3–9) as typed, with spaces, dashes or +86; null
+ * when it is not one. The core refuses by it (`gate.phoneInvalid`), the screen checks as it is typed.
+ */
+export function mainlandMobile(text: string): string | null {
+  const m = /^(?:\+?86)?(1[3-9]\d{9})$/.exec(text.normalize('NFKC').replace(/[\s\-()]/gu, ''));
+  return m?.[1] ?? null;
+}
+
 /** A household on the roster in use, to be picked as the one a visitor visits. */
 export type HouseholdView = {
   /** As the roster writes it: building-unit-room ("3-2-502"). */

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3-multiple-ciphers';
-import type { Direction, GateCounts, VehiclePassageView } from '../../api/gate';
+import { mainlandMobile, type Direction, type GateCounts, type VehiclePassageView } from '../../api/gate';
 import type { CoreContext } from '../context';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
@@ -8,7 +8,6 @@ import type { Gate } from './gate';
 import { checkPlate, requirePlate, type PlateKind } from './plate';
 import { GateRecords } from './records';
 import { siteHour, siteMinute } from './settings';
-import { mainlandMobile } from './visitors';
 
 /** "On site now": vehicles that entered within this long and have not left (as people's 24 hours). */
 const ON_SITE_HOURS = 24;

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3-multiple-ciphers';
-import { VISIT_MAX_MINUTES, type HouseholdView, type VisitOutcome, type VisitView } from '../../api/gate';
+import { mainlandMobile, VISIT_MAX_MINUTES, type HouseholdView, type VisitOutcome, type VisitView } from '../../api/gate';
 import type { CoreContext } from '../context';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
@@ -16,12 +16,6 @@ import { siteHour, siteMinute } from './settings';
 const HOUSEHOLDS_LISTED = 20;
 /** The most visits a list holds (a busy gate registers about a hundred outsiders a day). */
 const VISITS_LISTED = 500;
-
-/** A mainland mobile number (11 digits, 1 then 3–9), typed with spaces, dashes or +86; null when it is not one. */
-export function mainlandMobile(text: string): string | null {
-  const m = /^(?:\+?86)?(1[3-9]\d{9})$/.exec(text.normalize('NFKC').replace(/[\s\-()]/gu, ''));
-  return m?.[1] ?? null;
-}
 
 export type VisitorsHost = {
   /** Whether any screen listens: a visit's view is built for them only. */
