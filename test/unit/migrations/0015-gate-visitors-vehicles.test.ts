@@ -9,10 +9,10 @@ import { idNumber } from '../../helpers/ids';
 
 const AT = '2026-11-20T02:00:00.000Z';
 
-/** A gate as Station at schema 13 left it: a person who passed in, with their reading. */
-function schema13Gate(file: string): void {
+/** A gate as Station at schema 14 left it: a person who passed in, with their reading. */
+function schema14Gate(file: string): void {
   const db = new Database(file);
-  migrate(db, 13);
+  migrate(db, 14);
   db.prepare('INSERT INTO site (id, name, config, at) VALUES (?, ?, ?, ?)').run('demo-site', '演示社区采样点', JSON.stringify(DEMO_SITE_CONFIG), AT);
   db.exec(`
     INSERT INTO station (id, site_id, name, number, is_local, at) VALUES ('st-1', 'demo-site', '演示卡点', 1, 1, '${AT}');
@@ -29,10 +29,10 @@ function schema13Gate(file: string): void {
 
 const COUNTED = ['person', 'gate_passage', 'gate_reading', 'operator', 'setting'];
 
-describe('migration 14 (gate visitors and vehicles)', () => {
+describe('migration 15 (gate visitors and vehicles)', () => {
   it('adds the visit and vehicle tables empty, keeps every record, and finds open visits and a plate’s entries by index', () => {
     const file = path.join(tempDir(), 'station.db');
-    schema13Gate(file);
+    schema14Gate(file);
     const db = new Database(file);
     db.pragma('foreign_keys = ON');
     const before = COUNTED.map((t) => db.prepare(`SELECT * FROM ${t}`).all());
@@ -59,7 +59,7 @@ describe('migration 14 (gate visitors and vehicles)', () => {
 
   it('opens an upgraded gate: the passage before still counts, visitors and vehicles start at nothing, and the vehicle lane records', async () => {
     const dataDir = tempDir();
-    schema13Gate(path.join(dataDir, 'station.db'));
+    schema14Gate(path.join(dataDir, 'station.db'));
     const now = Date.parse(AT) + 3600_000;
     const core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', now: () => new Date(now) });
     try {

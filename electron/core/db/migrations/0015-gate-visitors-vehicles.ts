@@ -1,7 +1,7 @@
 import type { Migration } from './index';
 
 /**
- * Schema 14: the gate's visitors (访客登记) and its vehicle lane (车辆通道).
+ * Schema 15: the gate's visitors (访客登记) and its vehicle lane (车辆通道).
  *
  * - `gate_visit`: an outsider registered at the gate on their way in: the passage they entered by
  *   (`gate_passage`, subject visitor), whom they visit (`household`, on the roster in use), why,
@@ -14,8 +14,8 @@ import type { Migration } from './index';
  *   Personal data: `plate`, `driver`, `driver_phone`.
  * Operators are NULL where the station wrote on its own, as in schema 13.
  */
-export const migration0014: Migration = {
-  version: 14,
+export const migration0015: Migration = {
+  version: 15,
   name: 'gate-visitors-vehicles',
   up(db) {
     db.exec(`
