@@ -294,6 +294,12 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'gate.refer': GATE,
   'gate.keyPersonAction': GATE,
   'gate.counts': GATE,
+  'gate.households': GATE,
+  'gate.registerVisitor': GATE,
+  'gate.visitorLeave': GATE,
+  'gate.visitors': GATE,
+  'gate.vehicle': GATE,
+  'gate.vehicles': GATE,
 
   // The sentinel kiosk runs with nobody signed in: its scans are the station's own.
   'sentinel.state': 'sentinel',
@@ -344,4 +350,7 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
     (result.ok ? result.value.kind === 'operator.pinNeeded' : result.error.code.startsWith('operator.') || result.error.code === 'session.locked') ? 'operator.identify' : 'gate.scan',
   // The person's name, temperature and what to do, at a sentinel only (its screen, signed in or not).
   'sentinel.verdict': 'sentinel.scan',
+  // Visitors (names, households) and vehicles (plates, drivers): for whoever may list them.
+  'gate.visit': 'gate.visitors',
+  'gate.vehiclePassage': 'gate.vehicles',
 };

@@ -53,6 +53,8 @@ import { Gate } from './gate/gate';
 import { gateHandlers } from './gate/handlers';
 import { sentinelHandlers, sentinelView } from './gate/sentinel';
 import { GateRecords } from './gate/records';
+import { Vehicles } from './gate/vehicles';
+import { Visitors } from './gate/visitors';
 import { PersonRegistry } from './person/registry';
 
 const log = createLogger('core');
@@ -111,6 +113,8 @@ export class StationCore {
   readonly roster: Roster;
   readonly coverage: Coverage;
   readonly gate: Gate;
+  readonly visitors: Visitors;
+  readonly vehicles: Vehicles;
   private currentRouter: ScanRouter;
   /** The data folder's lock, or null when another Station holds it (this core then does no start-up work). */
   private readonly lock: DataFolderLock | null;
@@ -188,6 +192,8 @@ export class StationCore {
       },
       readingTaken: (reading, passageId) => this.emit('gate.reading', { reading, passageId }),
     });
+    this.visitors = new Visitors(context, this.gate, this.roster, { listening: () => this.hasSubscribers(), visitChanged: (view) => this.emit('gate.visit', view) });
+    this.vehicles = new Vehicles(context, this.gate, { listening: () => this.hasSubscribers(), vehicleChanged: (view) => this.emit('gate.vehiclePassage', view) });
     this.upload = new UploadService(
       {
         ...context,
@@ -267,7 +273,7 @@ export class StationCore {
         router: () => this.router,
         now,
         workplaceChanged: (view) => this.emit('station.workplace', view),
-      }),
+      }, { visitors: this.visitors, vehicles: this.vehicles }),
       ...sentinelHandlers({
         records: this.gate.records,
         gateScan: async (args) => {

@@ -99,6 +99,12 @@ const api = {
   'gate.counts': command('gate.counts'),
   'sentinel.state': command('sentinel.state'),
   'sentinel.scan': command('sentinel.scan'),
+  'gate.households': command('gate.households'),
+  'gate.registerVisitor': command('gate.registerVisitor'),
+  'gate.visitorLeave': command('gate.visitorLeave'),
+  'gate.visitors': command('gate.visitors'),
+  'gate.vehicle': command('gate.vehicle'),
+  'gate.vehicles': command('gate.vehicles'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

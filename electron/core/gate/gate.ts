@@ -12,14 +12,16 @@
  * recorded; a key person's passage records what the gate keeper did. Every one of these is a
  * journalled record that HQ receives like the rest.
  *
- * Built on this, later (the shape is ready for them):
- * - Visitor registration: a visitor record (name, ID, phone, reason, household visited, expected
- *   stay) makes its person and a passage with `subject = 'visitor'`; leaving is matched to the
- *   passage that entered. Resident passes: a pass scanned by the site's pattern (a new router kind)
- *   gives `subject = 'pass'` for the roster resident it was issued to, or a refusal with the reason
- *   (revoked, expired). Both go through `GateRecords.createPassage` and the same verdict.
- * - Vehicles have their own lane: a `gate_vehicle_passage` of its own (plate, driver, passengers,
- *   purpose), counted apart from people; passengers scanned are people's passages.
+ * Built on this:
+ * - Visitor registration (`visitors.ts`): a visit (phone, reason, household visited, expected stay)
+ *   makes its person and a passage with `subject = 'visitor'` through `present` (the same verdict,
+ *   and a reading attaches to it as to a scan); leaving (from the list, or scanned out: a follower
+ *   of every passage) makes the passage out and ends the visit with how long they stayed.
+ * - Vehicles have their own lane (`vehicles.ts`): a `gate_vehicle_passage` of its own (plate,
+ *   driver, passengers, purpose), counted apart from people; passengers scanned are people's passages.
+ * Later: resident passes: a pass scanned by the site's pattern (a new router kind) gives
+ * `subject = 'pass'` for the roster resident it was issued to, or a refusal with the reason
+ * (revoked, expired), through `GateRecords.createPassage` and the same verdict.
  * - The gate screen and the sentinel kiosk show `GatePassageView` and listen to `gate.passage`,
  *   `gate.reading`, `gate.scanned`; HQ projects the `gate.*` entries per site and hour.
  */
@@ -31,6 +33,12 @@ import { createLogger } from '../log';
 import type { PersonPayload } from '../scan/parsers/types';
 import { ReadingMatcher, type MatchDecision } from './matcher';
 import type { GateRecords, ReadingToRecord } from './records';
+
+/**
+ * Looks at each passage just made, in the writer's transaction that made it (a visitor scanned
+ * out leaves by it); what it returns runs once that is committed (telling the screens).
+ */
+export type PassageFollower = (passageId: string, at: Date) => (() => void) | null;
 
 const log = createLogger('gate');
 
@@ -53,6 +61,7 @@ export type GateHost = {
  */
 export class Gate {
   private readonly matcher: ReadingMatcher<PendingReading>;
+  private readonly followers: PassageFollower[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -78,15 +87,36 @@ export class Gate {
    * The presentation counts from the moment the scan arrives, before the writer runs.
    */
   async pass(person: PersonPayload, format: string, direction: Direction): Promise<GatePassageView> {
+    const { id } = await this.present((passageId, at) => this.records.createPassage({ id: passageId, person, format, direction, at }));
+    return this.changed(id);
+  }
+
+  /**
+   * Someone in front of the gate now, whose passage `make` records (a scan, a visitor's
+   * registration or leaving): presented to the reading rule at once, so a reading measured just
+   * before is decided with it, then the passage made in the writer and its followers run in the
+   * same transaction. Resolves once committed, with the passage's id and what `make` returned.
+   */
+  async present<T>(make: (passageId: string, at: Date) => T): Promise<{ id: string; value: T }> {
     const at = this.ctx.now();
     const id = newId();
     const decided = this.matcher.present(at.getTime(), id);
     // Queued together: a passage refused in the writer still lets its readings be recorded (as unmatched).
-    const made = this.ctx.writer.run(() => this.records.createPassage({ id, person, format, direction, at }));
+    const made = this.ctx.writer.run(() => {
+      const value = make(id, at);
+      const after = this.followers.map((follow) => follow(id, at)).filter((f) => f !== null);
+      return { value, after };
+    });
     const recorded = this.record(decided);
-    await made;
+    const { value, after } = await made;
     await recorded;
-    return this.changed(id);
+    for (const f of after) f();
+    return { id, value };
+  }
+
+  /** Every passage made from now on is shown to `follower` (see `PassageFollower`). */
+  follow(follower: PassageFollower): void {
+    this.followers.push(follower);
   }
 
   /** A passage changed (made, a reading, a referral, an action): the screens are told. */

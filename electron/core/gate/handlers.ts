@@ -7,6 +7,8 @@ import type { Session } from '../operators/session';
 import type { ScanRouter } from '../scan/router';
 import type { Gate } from './gate';
 import { siteHour } from './settings';
+import type { Vehicles } from './vehicles';
+import type { Visitors } from './visitors';
 
 const log = createLogger('gate');
 
@@ -21,9 +23,11 @@ export type GateApiHost = {
   workplaceChanged(view: WorkplaceView): void;
 };
 
-/** The gate part of the API, backed by the core's Gate. */
-export function gateHandlers(gate: Gate, host: GateApiHost): Impl {
+/** The gate part of the API, backed by the core's Gate, its visitors and its vehicle lane. */
+export function gateHandlers(gate: Gate, host: GateApiHost, lanes: { visitors: Visitors; vehicles: Vehicles }): Impl {
   const records = gate.records;
+  const { visitors, vehicles } = lanes;
+  const today = () => siteHour(host.now().getTime()).day;
   const settings = (): GateSettingsView => ({ ...records.workplace(), ...records.settings() });
   const changePlace = async (fn: () => WorkplaceView): Promise<WorkplaceView> => {
     const view = await host.writer.run(fn);
@@ -79,7 +83,14 @@ export function gateHandlers(gate: Gate, host: GateApiHost): Impl {
     },
     'gate.counts': async ({ day }) => {
       const now = host.now();
-      return records.counts(day ?? siteHour(now.getTime()).day, now);
+      const d = day ?? siteHour(now.getTime()).day;
+      return { ...records.counts(d, now), visitors: visitors.counts(d, now), vehicles: vehicles.counts(d, now) };
     },
+    'gate.households': async ({ query }) => visitors.households(query),
+    'gate.registerVisitor': async (args) => visitors.register(args),
+    'gate.visitorLeave': async ({ visitId }) => visitors.leave(visitId),
+    'gate.visitors': async ({ state, day }) => visitors.list(state, day ?? today(), host.now()),
+    'gate.vehicle': async (args) => vehicles.pass(args),
+    'gate.vehicles': async ({ state, day }) => vehicles.list(state, day ?? today(), host.now()),
   };
 }

@@ -5,6 +5,7 @@ import type {
   GateCounts,
   GatePassageView,
   GateReadingView,
+  GateVerdict,
   KeyPersonAction,
   KeyPersonActionView,
   ReadingMatch,
@@ -18,7 +19,7 @@ import type { CoreContext } from '../context';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
 import { NO_OPERATOR } from '../operators/operators';
-import type { PersonRegistry } from '../person/registry';
+import type { PersonRegistry, PersonRow } from '../person/registry';
 import type { Rounds } from '../rounds/rounds';
 import type { Roster } from '../roster/roster';
 import { bitsToTags, tagsToBits } from '../roster/file';
@@ -34,6 +35,7 @@ const ON_SITE_HOURS = 24;
 
 type PassageRow = {
   id: string;
+  subject: GatePassageView['subject'];
   person_id: string;
   direction: Direction;
   residency: Residency['kind'];
@@ -63,6 +65,9 @@ type ReadingRow = {
   match: ReadingMatch;
 };
 
+/** A passage just made: what followers of the gate's passages look at (a visitor leaving by it). */
+export type MadePassage = { id: string; personId: string; direction: Direction; residency: Residency['kind']; verdict: GateVerdict; at: Date };
+
 /** A reading as it is to be recorded: measured by a thermometer (or typed), and where the rule put it. */
 export type ReadingToRecord = {
   id: string;
@@ -74,7 +79,7 @@ export type ReadingToRecord = {
   match: ReadingMatch;
 };
 
-const PASSAGE_SELECT = `SELECT g.id, g.person_id, g.direction, g.residency, g.household, g.resident_tags, g.key_person, g.rule, g.results,
+const PASSAGE_SELECT = `SELECT g.id, g.subject, g.person_id, g.direction, g.residency, g.household, g.resident_tags, g.key_person, g.rule, g.results,
   g.temperature, g.temperature_required, g.threshold_c, g.at, p.id_number, p.reg_code, p.name, p.phone
   FROM gate_passage g JOIN person p ON p.id = g.person_id`;
 
@@ -118,12 +123,13 @@ export class GateRecords {
     this.sql('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  private stamp(at: Date) {
+  /** Who, where and when a record of the gate is made. */
+  stamp(at: Date) {
     return { stationId: this.ctx.identity.station.id, operatorId: this.ctx.operatorId(), at: at.toISOString() };
   }
 
   /** The operator column: NULL for what the station wrote on its own. */
-  private static operatorColumn(operatorId: string): string | null {
+  static operatorColumn(operatorId: string): string | null {
     return operatorId === NO_OPERATOR ? null : operatorId;
   }
 
@@ -162,14 +168,25 @@ export class GateRecords {
   /**
    * A person through the gate: registered (or found) as a person, looked up on the roster, the
    * key-person lists, their sampling (here and at the site's other desks) and HQ's results, and
-   * journalled with what was found and the verdict before any reading.
+   * journalled with what was found and the verdict before any reading. `subject`: how they were
+   * identified (a scanned code, or a visitor's registration); a person known already may be named
+   * by their `person` row's id (a visitor leaving, picked from the list).
    */
-  createPassage(args: { id: string; person: PersonPayload; format: string; direction: Direction; at: Date }): void {
+  createPassage(args: { id: string; person: PersonPayload | { id: string }; format: string; direction: Direction; at: Date; subject?: 'person' | 'visitor' }): MadePassage {
     const settings = this.settings();
+    const subject = args.subject ?? 'person';
     const s = this.stamp(args.at);
-    const resident = args.person.idNumber ? this.roster.residentByIdNumber(args.person.idNumber) : null;
-    // An ID card carries no name: the roster's is shown instead, and kept with the person.
-    const person = this.people.upsert(resident && !args.person.name ? { ...args.person, name: resident.name } : args.person, args.format, s);
+    let resident: ReturnType<Roster['residentByIdNumber']>;
+    let person: PersonRow;
+    if ('id' in args.person) {
+      person = this.personById(args.person.id);
+      resident = person.id_number ? this.roster.residentByIdNumber(person.id_number) : null;
+    } else {
+      const payload = args.person;
+      resident = payload.idNumber ? this.roster.residentByIdNumber(payload.idNumber) : null;
+      // An ID card carries no name: the roster's is shown instead, and kept with the person.
+      person = this.people.upsert(resident && !payload.name ? { ...payload, name: resident.name } : payload, args.format, s);
+    }
     const residency: Residency = resident ? { kind: 'resident', household: resident.household, tags: resident.tags } : person.id_number ? { kind: 'outsider' } : { kind: 'unknown' };
     const lists = person.id_number ? (this.sql('SELECT list_id AS listId, reason FROM key_person WHERE id_number = ? ORDER BY list_id').all(person.id_number) as { listId: string; reason: string }[]) : [];
     const onRosterAsKey = resident?.tags.includes('keyPerson') ?? false;
@@ -178,7 +195,7 @@ export class GateRecords {
     const results = this.resultsOf(person.id);
     const required = args.direction === 'in' || settings.measureOnExit;
     const temperature: TemperatureState = required ? 'awaiting' : 'notRequired';
-    const findings: ScanFindings = { direction: args.direction, residency, keyPerson: keyPerson !== null, rule, results };
+    const findings: ScanFindings = { direction: args.direction, residency, keyPerson: keyPerson !== null, rule, results, visitor: subject === 'visitor' };
     const verdict = verdictOf(findings, temperature);
     const seq = this.ctx.journal.append({
       ...s,
@@ -186,7 +203,7 @@ export class GateRecords {
       entityId: args.id,
       payload: {
         personId: person.id,
-        subject: 'person',
+        subject,
         format: args.format,
         direction: args.direction,
         residency: residency.kind,
@@ -203,9 +220,10 @@ export class GateRecords {
     this.sql(
       `INSERT INTO gate_passage (id, subject, person_id, format, direction, residency, household, resident_tags, key_person, rule, results,
          temperature, temperature_required, threshold_c, level, station_id, operator_id, at, day, hour, seq)
-       VALUES (?, 'person', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       args.id,
+      subject,
       person.id,
       args.format,
       args.direction,
@@ -226,6 +244,13 @@ export class GateRecords {
       hour,
       seq,
     );
+    return { id: args.id, personId: person.id, direction: args.direction, residency: residency.kind, verdict, at: args.at };
+  }
+
+  private personById(id: string): PersonRow {
+    const row = this.sql('SELECT id, id_number, reg_code, name, phone FROM person WHERE id = ?').get(id) as PersonRow | undefined;
+    if (!row) throw new DomainError('gate.passageNotFound', { id });
+    return row;
   }
 
   /**
@@ -277,6 +302,7 @@ export class GateRecords {
       keyPerson: row.key_person !== null,
       rule: JSON.parse(row.rule) as EntryRuleResult,
       results: JSON.parse(row.results) as GatePassageView['results'],
+      visitor: row.subject === 'visitor',
     };
   }
 
@@ -386,7 +412,7 @@ export class GateRecords {
       id: row.id,
       at: row.at,
       direction: row.direction,
-      subject: 'person',
+      subject: row.subject,
       person: personView({ id: row.person_id, id_number: row.id_number, reg_code: row.reg_code, name: row.name, phone: row.phone }),
       residency: findings.residency,
       keyPerson: row.key_person === null ? null : (JSON.parse(row.key_person) as GatePassageView['keyPerson']),
@@ -399,8 +425,8 @@ export class GateRecords {
     };
   }
 
-  /** In, out, fevers, referrals and key persons of a site day, per hour, and who is on site now. */
-  counts(day: string, now: Date): GateCounts {
+  /** In, out, fevers, referrals and key persons of a site day, per hour, and who is on site now (visitors and vehicles: their own modules). */
+  counts(day: string, now: Date): Omit<GateCounts, 'visitors' | 'vehicles'> {
     const hours = Array.from({ length: 24 }, (_, hour) => ({ hour, in: 0, out: 0, fevers: 0 }));
     const rows = this.sql(
       `SELECT hour, direction, COUNT(*) AS n, SUM(temperature = 'fever') AS fevers FROM gate_passage WHERE day = ? GROUP BY hour, direction`,

@@ -34,3 +34,8 @@ export function siteHour(ms: number): { day: string; hour: number } {
 export function siteDayStart(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00.000Z`) - SITE_UTC_OFFSET_MS).toISOString();
 }
+
+/** A moment as staff read it in a message: the site's month, day, hour and minute ("11-20 10:05"). */
+export function siteMinute(ms: number): string {
+  return new Date(ms + SITE_UTC_OFFSET_MS).toISOString().slice(5, 16).replace('T', ' ');
+}

@@ -28,6 +28,8 @@ export type ScanFindings = {
   keyPerson: boolean;
   rule: EntryRuleResult;
   results: GatePassageView['results'];
+  /** Registered as a visitor (访客登记): an outsider so registered needs no further check for being one. */
+  visitor?: boolean;
 };
 
 const STOP: readonly GateReason[] = ['keyPerson', 'isolation', 'result.positive', 'retest.open', 'temperature.fever', 'temperature.remeasure'];
@@ -35,7 +37,8 @@ const CHECK: readonly GateReason[] = ['rule.notMet', 'outsider', 'residency.unkn
 
 /**
  * The verdict in one glance, with every reason for it (the gravest first). Entering, an outsider
- * or someone the roster cannot tell is to be checked (registered as a visitor); leaving, nobody is
+ * or someone the roster cannot tell is to be checked (registered as a visitor; one registered is
+ * not held for being an outsider again, the entry rule and the rest still apply); leaving, nobody is
  * held for the entry rule. A key person, an isolated resident, a positive result or open re-test,
  * a fever or a re-measure stop the passage either way.
  */
@@ -48,7 +51,7 @@ export function verdictOf(findings: ScanFindings, temperature: TemperatureState)
   if (temperature === 'fever') reasons.push('temperature.fever');
   if (temperature === 'remeasure') reasons.push('temperature.remeasure');
   if (findings.rule.kind === 'sampledWithin' && !findings.rule.met) reasons.push('rule.notMet');
-  if (findings.direction === 'in' && findings.residency.kind === 'outsider') reasons.push('outsider');
+  if (findings.direction === 'in' && findings.residency.kind === 'outsider' && !findings.visitor) reasons.push('outsider');
   if (findings.direction === 'in' && findings.residency.kind === 'unknown') reasons.push('residency.unknown');
   if (temperature === 'awaiting') reasons.push('temperature.awaiting');
   const level = reasons.some((r) => STOP.includes(r)) ? 'stop' : reasons.some((r) => CHECK.includes(r)) ? 'check' : 'pass';

@@ -72,6 +72,23 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
     ],
     // Held back too at a desk (the station is not a sentinel), locked or not.
     'sentinel.verdict': [{ id: 'g-1:staff:0', passageId: 'g-1', at, name: GATE_NAME, prompt: 'staff', level: 'check', final: true, temperature: 'normal', celsius: 36.5 }],
+    'gate.visit': [
+      {
+        id: 'v-1',
+        person: { id: 'p-9', name: GATE_NAME, maskedIdNumber: '110105********0018', label: GATE_NAME },
+        maskedPhone: '139****0000',
+        reason: '探亲',
+        household: '1-1-101',
+        enteredAt: at,
+        expectedUntil: at,
+        overstay: false,
+        entry: { passageId: 'g-1', verdict: { level: 'pass', reasons: [], final: true }, temperature: 'normal' },
+        left: null,
+      },
+    ],
+    'gate.vehiclePassage': [
+      { id: 'vh-1', at, direction: 'in', plate: '粤BD12345', plateDisplay: '粤B·D12345', plateKind: 'newEnergy', driver: GATE_NAME, maskedDriverPhone: null, passengers: 1, purpose: '送货', entryId: null, exit: null },
+    ],
   };
 }
 
@@ -194,7 +211,7 @@ describe('what the core pushes while nobody may read it', () => {
     seen.length = 0;
     fireAll(core, samples);
     expect(new Set(names(seen))).toEqual(
-      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned']),
+      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned', 'gate.visit', 'gate.vehiclePassage']),
     );
     expect(JSON.stringify(seen)).not.toContain(NAME);
     expect(JSON.stringify(seen)).toContain(GATE_NAME);

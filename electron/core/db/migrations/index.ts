@@ -13,6 +13,7 @@ import { migration0011 } from './0011-temporary-pin';
 import { migration0012 } from './0012-hq-relink';
 import { migration0013 } from './0013-gate';
 import { migration0014 } from './0014-person-station-writes';
+import { migration0015 } from './0015-gate-visitors-vehicles';
 
 export type Migration = {
   version: number;
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0012,
   migration0013,
   migration0014,
+  migration0015,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

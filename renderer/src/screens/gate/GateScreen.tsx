@@ -1,5 +1,7 @@
 import { useState, type ComponentType } from 'react';
 import { useStationTranslation } from '../../i18n';
+import { VehicleLane } from './vehicles/VehicleLane';
+import { VisitorPanel } from './visitors/VisitorPanel';
 import { DirectionToggle } from './DirectionToggle';
 import { GateCountsView } from './GateCountsView';
 import { useGate } from './GateProvider';
@@ -10,13 +12,12 @@ import './gate.css';
 /** A lane of the gate: its tab (`titleKey`, gate.json) and what it shows. */
 type Lane = { id: string; titleKey: string; Component: ComponentType };
 
-/**
- * The gate's lanes, in tab order (人车分流: people and vehicles apart). LANES: the visitors'
- * and the vehicles' panels plug in here, one line each (and their import):
- *   { id: 'visitors', titleKey: 'lanes.visitors', Component: VisitorPanel },
- *   { id: 'vehicles', titleKey: 'lanes.vehicles', Component: VehicleLane },
- */
-const LANES: Lane[] = [{ id: 'people', titleKey: 'lanes.people', Component: PeopleLane }];
+/** The gate's lanes, in tab order (人车分流: people and vehicles apart), one line each. */
+const LANES: Lane[] = [
+  { id: 'people', titleKey: 'lanes.people', Component: PeopleLane },
+  { id: 'visitors', titleKey: 'lanes.visitors', Component: VisitorPanel },
+  { id: 'vehicles', titleKey: 'lanes.vehicles', Component: VehicleLane },
+];
 
 /**
  * The attended gate (卡点): the lanes' tabs and the direction in or out, then the lane. Scans
