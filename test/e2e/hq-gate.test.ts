@@ -8,14 +8,13 @@ import { HQ_PG_MIGRATIONS } from '../../hq/store/postgres-migrations';
 import { tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { chainRecords, idNumber, SimStation, type ChainedRun } from '../unit/hq/fixtures';
-import { GateJournal, siteAt } from '../unit/hq/gate-fixtures';
+import { GateJournal, HQ_GATE_TABLES, siteAt } from '../unit/hq/gate-fixtures';
 
 const ADMIN = 'gate-admin-token';
 const SITE = { id: 'site-gate', name: '幸福社区东门' };
 const DAY = '2026-11-20';
 const NEXT = '2026-11-21';
 const at = (hhmm: string, seconds = 0) => siteAt(DAY, hhmm, seconds);
-const GATE_TABLES = ['gate_passage', 'gate_reading', 'gate_referral', 'gate_key_person_action', 'gate_visit', 'gate_visit_left', 'gate_vehicle', 'station_workplace'];
 
 let cluster: PgCluster | null = null;
 beforeAll(async () => {
@@ -113,7 +112,7 @@ describe.each(['sqlite', 'postgres'] as const)('the gate at HQ on %s', (backend)
   /** Every gate projection row, for comparing before and after a re-sent batch. */
   async function projectionRows(): Promise<string> {
     const out: Record<string, unknown[]> = {};
-    for (const table of GATE_TABLES) out[table] = await hq.store.sql.read((tx) => tx.all(`SELECT * FROM ${table} ORDER BY 1, 2`));
+    for (const table of HQ_GATE_TABLES) out[table] = await hq.store.sql.read((tx) => tx.all(`SELECT * FROM ${table} ORDER BY 1, 2`));
     return JSON.stringify(out);
   }
 
@@ -269,7 +268,7 @@ describe('HQ PostgreSQL migration 14 (gate)', () => {
     try {
       expect(await hq.store.holdings('s1')).toEqual({ records: 1, conflicts: 0, maxSeq: 1 });
       expect(await hq.store.sql.read((tx) => tx.one('SELECT version FROM hq_schema'))).toEqual({ version: HQ_PG_MIGRATIONS.length });
-      for (const table of [...GATE_TABLES, 'gate_follow_up']) expect(await hq.store.sql.read((tx) => tx.one(`SELECT count(*)::int AS n FROM ${table}`))).toEqual({ n: 0 });
+      for (const table of HQ_GATE_TABLES) expect(await hq.store.sql.read((tx) => tx.one(`SELECT count(*)::int AS n FROM ${table}`))).toEqual({ n: 0 });
       expect((await hq.store.sql.read((tx) => gateDay(tx, 'a', DAY)))?.totals.passages).toBe(0);
     } finally {
       await hq.close();

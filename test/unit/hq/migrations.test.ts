@@ -5,6 +5,7 @@ import { migrate } from '../../../electron/core/db/migrations';
 import { HQ_SQLITE_MIGRATIONS } from '../../../hq/store/sqlite-migrations';
 import { openSqliteStore } from '../../../hq/store/sqlite';
 import { tempDir } from '../../helpers/core';
+import { HQ_GATE_TABLES } from './gate-fixtures';
 
 describe('HQ SQLite migrations 3-6 (desks, rounds, roster, coverage)', () => {
   it('upgrade an HQ of version 2 in place: stations numbered per site, keys made, duplicated codes flagged, nothing lost', async () => {
@@ -143,7 +144,7 @@ describe('HQ SQLite migration 14 (gate)', () => {
     try {
       expect(await store.holdings('s1')).toEqual({ records: 1, conflicts: 0, maxSeq: 1 });
       expect(await store.sql.read((tx) => tx.one<{ user_version: number }>('PRAGMA user_version'))).toEqual({ user_version: HQ_SQLITE_MIGRATIONS.length });
-      for (const table of ['gate_passage', 'gate_reading', 'gate_referral', 'gate_key_person_action', 'gate_visit', 'gate_visit_left', 'gate_vehicle', 'station_workplace', 'gate_follow_up']) {
+      for (const table of HQ_GATE_TABLES) {
         expect(await store.sql.read((tx) => tx.one(`SELECT count(*) AS n FROM ${table}`))).toEqual({ n: 0 });
       }
       const plan = await store.sql.read((tx) =>
