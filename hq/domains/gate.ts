@@ -11,7 +11,7 @@
  */
 import { maskCode, maskIdNumber } from '../../electron/core/person/mask';
 import type { GateProjection } from '../ingest';
-import { anyOf, num, type Tx } from '../store/sql';
+import { anyOf, num, type SqlParams, type Tx } from '../store/sql';
 
 type Station = { id: string; siteId: string };
 type Column = { name: string; type: 'text' | 'int' | 'real' };
@@ -22,19 +22,30 @@ const int = (name: string): Column => ({ name, type: 'int' });
 const real = (name: string): Column => ({ name, type: 'real' });
 
 /**
- * Rows into a projection table of the station, as one JSON parameter (set-based on both engines);
- * a row HQ already has (an entity journalled twice) is kept as it was.
+ * Rows into a projection table of the station; a row HQ already has (an entity journalled twice)
+ * is kept as it was. PostgreSQL: one statement over arrays (`unnest`). SQLite: a prepared
+ * statement per row, in process; reading the rows out of one JSON parameter costs more there.
  */
 async function insertRows(tx: Tx, table: string, station: Station, columns: readonly Column[], rows: readonly Cell[][]): Promise<void> {
   if (rows.length === 0) return;
-  const pgType = { text: 'text', int: 'bigint', real: 'double precision' } as const;
-  const values = columns.map((c, i) => (tx.dialect === 'postgres' ? `(e ->> ${i})::${pgType[c.type]}` : `value ->> ${i}`)).join(', ');
-  const from = tx.dialect === 'postgres' ? 'json_array_elements(@rows::json) AS e' : 'json_each(@rows)';
-  await tx.run(
-    `INSERT INTO ${table} (station_id, site_id, ${columns.map((c) => c.name).join(', ')})
-     SELECT @stationId, @siteId, ${values} FROM ${from} WHERE true ON CONFLICT DO NOTHING`,
-    { stationId: station.id, siteId: station.siteId, rows: JSON.stringify(rows) },
-  );
+  const names = columns.map((c) => c.name).join(', ');
+  if (tx.dialect === 'postgres') {
+    const pgType = { text: 'text', int: 'bigint', real: 'double precision' } as const;
+    const params: SqlParams = { stationId: station.id, siteId: station.siteId };
+    columns.forEach((_, i) => (params[`c${i}`] = rows.map((r) => r[i] ?? null)));
+    await tx.run(
+      `INSERT INTO ${table} (station_id, site_id, ${names})
+       SELECT @stationId, @siteId, u.* FROM unnest(${columns.map((c, i) => `@c${i}::${pgType[c.type]}[]`).join(', ')}) AS u ON CONFLICT DO NOTHING`,
+      params,
+    );
+    return;
+  }
+  const sql = `INSERT INTO ${table} (station_id, site_id, ${names}) VALUES (@stationId, @siteId, ${columns.map((_, i) => `@c${i}`).join(', ')}) ON CONFLICT DO NOTHING`;
+  for (const row of rows) {
+    const params: SqlParams = { stationId: station.id, siteId: station.siteId };
+    row.forEach((v, i) => (params[`c${i}`] = v));
+    await tx.run(sql, params);
+  }
 }
 
 const bit = (b: boolean): number => (b ? 1 : 0);
@@ -59,12 +70,19 @@ export async function projectGate(tx: Tx, station: Station, g: GateProjection): 
   // A passage's temperature is what its latest reading made it (readings come in seq order).
   const temperature = new Map<string, string>();
   for (const r of g.readings) if (r.passageId !== null && r.temperature !== null) temperature.set(r.passageId, r.temperature);
-  if (temperature.size > 0) {
-    const from = tx.dialect === 'postgres' ? `(SELECT e ->> 0 AS id, e ->> 1 AS t FROM json_array_elements(@rows::json) AS e)` : `(SELECT value ->> 0 AS id, value ->> 1 AS t FROM json_each(@rows))`;
-    await tx.run(`UPDATE gate_passage SET temperature = u.t FROM ${from} AS u WHERE gate_passage.station_id = @stationId AND gate_passage.passage_id = u.id`, {
-      stationId: station.id,
-      rows: JSON.stringify([...temperature]),
-    });
+  if (temperature.size > 0 && tx.dialect === 'postgres') {
+    // The keys named with `= ANY` too, so the primary key is read for just those (as in store/postgres.ts).
+    await tx.run(
+      `UPDATE gate_passage p SET temperature = u.t FROM unnest(@ids::text[], @temperatures::text[]) AS u(id, t)
+       WHERE p.station_id = @stationId AND p.passage_id = ANY(@ids::text[]) AND p.passage_id = u.id`,
+      { stationId: station.id, ids: [...temperature.keys()], temperatures: [...temperature.values()] },
+    );
+  } else if (temperature.size > 0) {
+    // SQLite would read a whole JSON list once per passage row (an UPDATE ... FROM a table-valued
+    // function has no index to join on): one statement per passage, each a primary-key lookup.
+    for (const [passageId, t] of temperature) {
+      await tx.run('UPDATE gate_passage SET temperature = @t WHERE station_id = @stationId AND passage_id = @passageId', { t, stationId: station.id, passageId });
+    }
   }
   if (g.referrals.length > 0) {
     // Counted in the hour of the passage they refer (as the station counts them); their own hour if HQ has no such passage.
@@ -129,8 +147,6 @@ function siteHourOf(at: string): { day: string; hour: number } {
   return { day: local.slice(0, 10), hour: Number(local.slice(11, 13)) };
 }
 
-const PERSON_KINDS = `kind IN ('person.registered', 'person.updated') AND rejection IS NULL`;
-
 /**
  * For a key-person passage: the station's latest record of the person before it (registered, or
  * updated with what a later code told), so the hit can say who it was. The station registers a
@@ -139,19 +155,15 @@ const PERSON_KINDS = `kind IN ('person.registered', 'person.updated') AND reject
  * record if nothing changed since. Records are found by the station's own (station, seq) key.
  */
 async function notePerson(tx: Tx, stationId: string, passageId: string, personId: string, seq: number): Promise<void> {
-  const before = await tx.one<{ seq: number | string; person_seq: number | string | null }>(
-    `SELECT seq, person_seq FROM gate_passage WHERE station_id = @stationId AND person_id = @personId AND key_person = 1 AND seq < @seq AND person_seq IS NOT NULL
-     ORDER BY seq DESC LIMIT 1`,
-    { stationId, personId, seq },
+  const earlier = `FROM gate_passage h WHERE h.station_id = @stationId AND h.person_id = @personId AND h.key_person = 1 AND h.seq < @seq AND h.person_seq IS NOT NULL`;
+  await tx.run(
+    `UPDATE gate_passage SET person_seq = coalesce(
+       (SELECT r.seq FROM record r WHERE r.station_id = @stationId AND r.seq < @seq AND r.seq > coalesce((SELECT max(h.seq) ${earlier}), 0)
+          AND r.entity_id = @personId AND r.kind IN ('person.registered', 'person.updated') AND r.rejection IS NULL ORDER BY r.seq DESC LIMIT 1),
+       (SELECT h.person_seq ${earlier} ORDER BY h.seq DESC LIMIT 1))
+     WHERE station_id = @stationId AND passage_id = @passageId AND person_seq IS NULL`,
+    { stationId, personId, seq, passageId },
   );
-  const found = await tx.one<{ seq: number | string }>(
-    `SELECT seq FROM record WHERE station_id = @stationId AND seq > @from AND seq < @seq AND entity_id = @personId AND ${PERSON_KINDS} ORDER BY seq DESC LIMIT 1`,
-    { stationId, from: before ? num(before.seq) : 0, seq, personId },
-  );
-  const personSeq = found ? num(found.seq) : before?.person_seq != null ? num(before.person_seq) : null;
-  if (personSeq !== null) {
-    await tx.run('UPDATE gate_passage SET person_seq = @personSeq WHERE station_id = @stationId AND passage_id = @passageId AND person_seq IS NULL', { personSeq, stationId, passageId });
-  }
 }
 
 // ---- reads ----------------------------------------------------------------------------------------
