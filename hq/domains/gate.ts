@@ -248,13 +248,17 @@ export async function gateDay(tx: Tx, siteId: string, day: string): Promise<Gate
   const p = { siteId, day };
   const hours = Array.from({ length: 24 }, (_, h) => emptyHour(h));
   const at = (h: number | string) => hours[num(h)]!;
-  for (const r of await tx.all<{ hour: number | string; direction: 'in' | 'out'; n: number | string; fevers: number | string }>(
-    `SELECT hour, direction, count(*) AS n, sum(CASE WHEN temperature = 'fever' THEN 1 ELSE 0 END) AS fevers
-     FROM gate_passage WHERE site_id = @siteId AND day = @day GROUP BY hour, direction`,
+  // One read of the (site, day) part of a covering index gives the hours and each station's counts.
+  const counts = new Map<string, number>();
+  for (const r of await tx.all<{ station_id: string; hour: number | string; direction: 'in' | 'out'; n: number | string; fevers: number | string }>(
+    `SELECT station_id, hour, direction, count(*) AS n, sum(CASE WHEN temperature = 'fever' THEN 1 ELSE 0 END) AS fevers
+     FROM gate_passage WHERE site_id = @siteId AND day = @day GROUP BY station_id, hour, direction`,
     p,
   )) {
     at(r.hour)[r.direction] += num(r.n);
     at(r.hour).fevers += num(r.fevers);
+    const k = `${r.station_id}\u0000${r.direction}`;
+    counts.set(k, (counts.get(k) ?? 0) + num(r.n));
   }
   const perHour = async (sql: string, field: keyof Omit<GateHour, 'hour'>) => {
     for (const r of await tx.all<{ hour: number | string; n: number | string }>(sql, p)) at(r.hour)[field] += num(r.n);
@@ -284,14 +288,6 @@ export async function gateDay(tx: Tx, siteId: string, day: string): Promise<Gate
     ),
     passengers: await one('SELECT sum(passengers) AS n FROM gate_vehicle WHERE site_id = @siteId AND day = @day'),
   };
-  const counts = new Map(
-    (
-      await tx.all<{ station_id: string; direction: 'in' | 'out'; n: number | string }>(
-        'SELECT station_id, direction, count(*) AS n FROM gate_passage WHERE site_id = @siteId AND day = @day GROUP BY station_id, direction',
-        p,
-      )
-    ).map((r) => [`${r.station_id}\u0000${r.direction}`, num(r.n)]),
-  );
   const stations = (
     await tx.all<{ id: string; name: string; number: number | string; workplace: string | null }>(
       `SELECT s.id, s.name, s.number, w.workplace FROM station s LEFT JOIN station_workplace w ON w.station_id = s.id

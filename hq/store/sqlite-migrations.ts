@@ -510,7 +510,7 @@ const gate: Migration = {
         person_seq INTEGER,
         PRIMARY KEY (station_id, passage_id)
       ) STRICT;
-      CREATE INDEX gate_passage_site_hour ON gate_passage(site_id, day, hour, direction, temperature);
+      CREATE INDEX gate_passage_site_hour ON gate_passage(site_id, day, station_id, hour, direction, temperature);
       CREATE INDEX gate_passage_hits ON gate_passage(site_id, day, at) WHERE key_person = 1;
       CREATE INDEX gate_passage_person_hits ON gate_passage(station_id, person_id, seq) WHERE key_person = 1;
       CREATE TABLE gate_reading (

@@ -148,7 +148,7 @@ describe('HQ SQLite migration 14 (gate)', () => {
         expect(await store.sql.read((tx) => tx.one(`SELECT count(*) AS n FROM ${table}`))).toEqual({ n: 0 });
       }
       const plan = await store.sql.read((tx) =>
-        tx.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT hour, direction, count(*), sum(CASE WHEN temperature = 'fever' THEN 1 ELSE 0 END) FROM gate_passage WHERE site_id = 'a' AND day = '2026-11-20' GROUP BY hour, direction`),
+        tx.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT station_id, hour, direction, count(*), sum(CASE WHEN temperature = 'fever' THEN 1 ELSE 0 END) FROM gate_passage WHERE site_id = 'a' AND day = '2026-11-20' GROUP BY station_id, hour, direction`),
       );
       expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX gate_passage_site_hour/);
       // An hour is one of the site day's 24.
