@@ -58,6 +58,7 @@ export const GATE_TEXT = {
     markFollowed: '标记已跟进',
     addNote: '补充跟进记录',
     purged: '（个人信息已按留存期限清除）',
+    hitsCut: '当日重点人员通行共 {n} 条，此处按时间列出前 {shown} 条。',
     unknownName: '（无姓名）',
     none: '暂无',
     levels: { pass: '通行', check: '需核查', stop: '禁止通行' } as Record<string, string>,
@@ -119,6 +120,7 @@ export const GATE_TEXT = {
     markFollowed: 'Mark followed up',
     addNote: 'Add a note',
     purged: '(personal data purged after the retention period)',
+    hitsCut: '{n} key-person passages that day; the first {shown} by time are listed here.',
     unknownName: '(no name)',
     none: 'none',
     levels: { pass: 'pass', check: 'check', stop: 'stop' } as Record<string, string>,
@@ -224,7 +226,9 @@ ${count('vehiclesIn', t.vehiclesIn, tot.vehiclesIn)}${count('vehiclesOut', t.veh
 <tbody>${stationRows || `<tr><td colspan="5" class="empty">${esc(t.none)}</td></tr>`}</tbody></table></section>
 <section data-section="gate-referrals"><h2>${esc(t.referralsTitle)}</h2><table><thead><tr><th>${esc(t.at)}</th><th>${esc(t.station)}</th><th>${esc(t.destination)}</th><th>${esc(t.escort)}</th><th>${esc(t.note)}</th><th>${esc(t.gatekeeper)}</th></tr></thead>
 <tbody>${referralRows || `<tr><td colspan="6" class="empty">${esc(t.none)}</td></tr>`}</tbody></table></section>
-<section class="wide" data-section="gate-hits"><h2>${esc(t.hitsTitle)}</h2><table>${hitHead}<tbody>${hitRows(data.hits, t, lang, back) || `<tr><td colspan="10" class="empty">${esc(t.none)}</td></tr>`}</tbody></table></section>
+<section class="wide" data-section="gate-hits"><h2>${esc(t.hitsTitle)}</h2>${
+    data.hits.length < tot.keyPersonHits ? `<p class="notice bad" data-hits-cut>${esc(t.hitsCut.replace('{n}', String(tot.keyPersonHits)).replace('{shown}', String(data.hits.length)))}</p>` : ''
+  }<table>${hitHead}<tbody>${hitRows(data.hits, t, lang, back) || `<tr><td colspan="10" class="empty">${esc(t.none)}</td></tr>`}</tbody></table></section>
 ${data.open.length > 0 ? `<section class="wide" data-section="gate-open-hits"><h2>${esc(t.openTitle)}</h2><table>${hitHead}<tbody>${hitRows(data.open, t, lang, back)}</tbody></table></section>` : ''}</main>`;
   // No refresh of its own: a follow-up note being typed would be lost.
   return shell(lang, `${t.title} · ${view.siteName} · ${view.day}`, body, false);
