@@ -81,6 +81,7 @@ const TEXT = {
     'posted.conflict.unknown': '没有这个重复管码或该采样台没有使用它。',
     roundsTitle: '轮次',
     operators: '操作员',
+    gate: '卡点通行',
     startedAt: '开始时间',
     roundStart: '开始新一轮',
     roundName: '轮次名称',
@@ -192,6 +193,7 @@ const TEXT = {
     'posted.conflict.unknown': 'No such conflict, or that station did not open the code.',
     roundsTitle: 'Rounds',
     operators: 'Operators',
+    gate: 'Gate passages',
     startedAt: 'Started',
     roundStart: 'Start a round',
     roundName: 'Round name',
@@ -375,7 +377,7 @@ ${revokeForm}`
   const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
-<a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
+<a href="/dashboard/gate?lang=${lang}" data-link="gate">${esc(t('gate'))}</a> <a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
     opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(groups(opts.fingerprint))}</code></p>` : ''
   }${
     opts.rotation
@@ -419,6 +421,9 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.unit td { color: #566273; }
 img.chart { max-width: 100%; height: auto; display: block; margin: 0.5rem 0; }
 td.empty { color: #8a95a5; text-align: center; }
+td.wrap { white-space: normal; min-width: 12rem; }
+td.wrap hr { border: 0; border-top: 1px solid #e3e7ee; margin: 0.3rem 0; }
+span.warn { color: #a25a00; }
 tr.warn td:first-child, td.warn { color: #a25a00; font-weight: 600; }
 tr.bad td:first-child, td.bad { color: #b3261e; font-weight: 600; }
 tr.ok td:first-child { color: #1e7b34; }

@@ -20,6 +20,12 @@ export function siteDay(at: string | number | Date): string {
   return new Date(ms + SITE_UTC_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** The site day and hour (0-23) of a moment: the gate's counts are per site, day and hour. */
+export function siteHour(at: string): { day: string; hour: number } {
+  const local = new Date(Date.parse(at) + SITE_UTC_OFFSET_MS).toISOString();
+  return { day: local.slice(0, 10), hour: Number(local.slice(11, 13)) };
+}
+
 /** The records of a batch share a few hours: their site day is computed once per UTC hour. */
 const dayByUtcHour = new Map<string, string>();
 function recordDay(at: string): string {
@@ -73,7 +79,59 @@ export type Projection = {
   operators: StationOperatorChange[];
   /** `bindingId`: the single-tube binding that sampled the member (the record's entity). */
   retests: { originalTubeCode: string; tubeCode: string; personId: string; bindingId: string; at: string; seq: number }[];
+  /** What a gate or sentinel journalled (`domains/gate.ts`), without its personal fields. */
+  gate: GateProjection;
 };
+
+/**
+ * The gate's records as HQ counts them: day and hour are the site's (UTC+8), of the record's time
+ * (a reading's: when it was measured). Personal fields (a household, a note, a plate, a driver, a
+ * visitor's phone and reason) are left in the journal record, found again by `seq`.
+ */
+export type GateProjection = {
+  passages: {
+    passageId: string;
+    seq: number;
+    at: string;
+    day: string;
+    hour: number;
+    operatorId: string;
+    personId: string;
+    subject: string;
+    direction: 'in' | 'out';
+    residency: string;
+    level: string;
+    keyPerson: boolean;
+    lists: string[];
+    thresholdC: number;
+  }[];
+  readings: {
+    readingId: string;
+    seq: number;
+    at: string;
+    measuredAt: string;
+    day: string;
+    hour: number;
+    passageId: string | null;
+    celsius: number;
+    thresholdC: number;
+    high: boolean;
+    source: string;
+    match: string;
+    temperature: string | null;
+  }[];
+  referrals: { referralId: string; seq: number; at: string; passageId: string; operatorId: string; destination: string; escort: string }[];
+  actions: { actionId: string; seq: number; at: string; passageId: string; operatorId: string; action: string }[];
+  visits: { visitId: string; seq: number; at: string; day: string; hour: number; passageId: string; personId: string; expectedUntil: string }[];
+  visitsLeft: { visitId: string; seq: number; at: string; day: string; hour: number; passageId: string; stayedMinutes: number }[];
+  vehicles: { vehicleId: string; seq: number; at: string; day: string; hour: number; direction: 'in' | 'out'; plateKind: string; passengers: number; entryId: string | null }[];
+  /** The station made a desk, a gate or a sentinel; the last of the batch. */
+  workplace: { workplace: string; seq: number; at: string } | null;
+};
+
+export function gateRecords(g: GateProjection): number {
+  return g.passages.length + g.readings.length + g.referrals.length + g.actions.length + g.visits.length + g.visitsLeft.length + g.vehicles.length + (g.workplace ? 1 : 0);
+}
 
 /** An operator as a station journalled them (`operator.created`, `operator.changed`). */
 export type StationOperatorChange = {
@@ -259,7 +317,9 @@ export function project(records: readonly ValidRecord[]): Projection {
     exemptions: [],
     operators: [],
     retests: [],
+    gate: { passages: [], readings: [], referrals: [], actions: [], visits: [], visitsLeft: [], vehicles: [], workplace: null },
   };
+  const g = p.gate;
   const tubeStates = new Map<string, Projection['tubeStates'][number]>();
   for (const r of records) {
     switch (r.kind) {
@@ -347,6 +407,66 @@ export function project(records: readonly ValidRecord[]): Projection {
           bindingId: r.entityId,
           at: r.at,
           seq: r.seq,
+        });
+        break;
+      case 'station.workplaceSet':
+        g.workplace = { workplace: r.payload.workplace, seq: r.seq, at: r.at };
+        break;
+      case 'gate.passage':
+        g.passages.push({
+          passageId: r.entityId,
+          seq: r.seq,
+          at: r.at,
+          ...siteHour(r.at),
+          operatorId: r.operatorId,
+          personId: r.payload.personId,
+          subject: r.payload.subject,
+          direction: r.payload.direction,
+          residency: r.payload.residency,
+          level: r.payload.level,
+          keyPerson: r.payload.keyPerson,
+          lists: r.payload.keyPersonLists,
+          thresholdC: r.payload.thresholdC,
+        });
+        break;
+      case 'gate.reading':
+        g.readings.push({
+          readingId: r.entityId,
+          seq: r.seq,
+          at: r.at,
+          measuredAt: r.payload.measuredAt,
+          ...siteHour(r.payload.measuredAt),
+          passageId: r.payload.passageId,
+          celsius: r.payload.celsius,
+          thresholdC: r.payload.thresholdC,
+          high: r.payload.high,
+          source: r.payload.source,
+          match: r.payload.match,
+          temperature: r.payload.temperature,
+        });
+        break;
+      case 'gate.referral':
+        g.referrals.push({ referralId: r.entityId, seq: r.seq, at: r.at, passageId: r.payload.passageId, operatorId: r.operatorId, destination: r.payload.destination, escort: r.payload.escort });
+        break;
+      case 'gate.keyPersonAction':
+        g.actions.push({ actionId: r.entityId, seq: r.seq, at: r.at, passageId: r.payload.passageId, operatorId: r.operatorId, action: r.payload.action });
+        break;
+      case 'gate.visitor':
+        g.visits.push({ visitId: r.entityId, seq: r.seq, at: r.at, ...siteHour(r.at), passageId: r.payload.passageId, personId: r.payload.personId, expectedUntil: r.payload.expectedUntil });
+        break;
+      case 'gate.visitorLeft':
+        g.visitsLeft.push({ visitId: r.entityId, seq: r.seq, at: r.at, ...siteHour(r.at), passageId: r.payload.passageId, stayedMinutes: r.payload.stayedMinutes });
+        break;
+      case 'gate.vehicle':
+        g.vehicles.push({
+          vehicleId: r.entityId,
+          seq: r.seq,
+          at: r.at,
+          ...siteHour(r.at),
+          direction: r.payload.direction,
+          plateKind: r.payload.plateKind,
+          passengers: r.payload.passengers,
+          entryId: r.payload.entryId,
         });
         break;
       default:

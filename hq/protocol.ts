@@ -41,6 +41,8 @@ export const HQ_PATHS = {
   adminCoverage: '/api/v1/admin/coverage',
   /** GET `?siteId=`: a site's operators; POST: add one; POST `.../change`: change one (role, PIN, disabled, unlocked). */
   adminOperators: '/api/v1/admin/operators',
+  /** GET `?siteId=&day=`: a site's gates per hour of the day, and its key-person hits; POST `.../follow-up`: a hit followed up. */
+  adminGate: '/api/v1/admin/gate',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -84,6 +86,8 @@ export type HqErrorCode =
   | 'round.unknown'
   | 'round.closed'
   | 'round.datesInvalid'
+  /** 404: no key-person passage of that station has that id. */
+  | 'gate.hitUnknown'
   | 'not.found'
   /** 409: the batch does not continue the station's journal chain as HQ holds it (an entry changed, removed or moved). */
   | 'chain.broken'
@@ -844,6 +848,8 @@ export const adminOperatorChangeSchema = z
     unlock: z.literal(true).optional(),
   })
   .strict();
+/** HQ's staff followed up a key-person passage (`stationId`, `passageId`): what they did. */
+export const adminGateFollowUpSchema = z.object({ stationId: id, passageId: id, note: z.string().trim().min(1).max(500) }).strict();
 /** Staff say which station's tube a duplicated pre-printed code means; results then go to that tube only. */
 export const adminTubeConflictResolveSchema = z.object({ code, stationId: id, note: z.string().trim().min(1).max(500) }).strict();
 

@@ -59,6 +59,7 @@ import { closeRound as closeRoundIn, startRound as startRoundIn, type RoundOutco
 import { noteStationHqKey, revokeStation as revokeStationIn, stationsNotOnKey, updateStation as updateStationIn, type StationOnOldKey } from './domains/stations';
 import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
+import { registerGateRoutes } from './routes/gate';
 import { registerOperatorRoutes } from './routes/operators';
 import { registerRosterRoutes } from './routes/roster';
 
@@ -738,6 +739,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   const rosterRoutes = await registerRosterRoutes(routeContext);
   registerCoverageRoutes(routeContext);
   registerOperatorRoutes(routeContext);
+  registerGateRoutes(routeContext);
   // An import an HQ process was reading when it stopped never becomes a roster: a serving HQ gives
   // up those with no heartbeat for a while (a live reader, in this process or another, keeps its
   // import), at start and then every minute, and deletes uploaded ledgers no import uses.

@@ -2,13 +2,14 @@
  * What a stored batch changes beyond HQ's record of it, for the domains written once for both
  * backends. Runs inside the batch's transaction, after its rows and projections are written.
  */
-import type { IngestPlan } from '../ingest';
+import { gateRecords, type IngestPlan } from '../ingest';
 import type { Tx } from '../store/sql';
 import { claimTubeCodes } from './conflicts';
 import { projectStationRoster, type RowsWriter } from './roster';
 import { countSampling, projectExemptions } from './coverage';
 import { projectStationRounds, samplingOfBatch, shareMarks } from './rounds';
 import { projectStationOperators } from './operators';
+import { projectGate } from './gate';
 
 export type BatchContext = {
   stationId: string;
@@ -22,6 +23,7 @@ export type BatchContext = {
 export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   const p = ctx.plan.projection;
   await claimTubeCodes(tx, ctx.stationId, ctx.siteId, p.tubesOpened, ctx.at);
+  if (gateRecords(p.gate) > 0) await projectGate(tx, { id: ctx.stationId, siteId: ctx.siteId }, p.gate);
   const needsStation =
     p.rounds.length +
       p.roundsClosed.length +

@@ -439,6 +439,141 @@ const keysAndRelink: PgMigration = {
   },
 };
 
+/** The same gate projections and follow-ups as SQLite's `hq-gate`. */
+const gate: PgMigration = {
+  version: 14,
+  name: 'hq-gate',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE gate_passage (
+        station_id TEXT NOT NULL,
+        passage_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        operator_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        residency TEXT NOT NULL,
+        level TEXT NOT NULL,
+        key_person INTEGER NOT NULL CHECK (key_person IN (0, 1)),
+        key_person_lists TEXT NOT NULL,
+        threshold_c DOUBLE PRECISION NOT NULL,
+        temperature TEXT,
+        person_seq BIGINT,
+        PRIMARY KEY (station_id, passage_id)
+      );
+      CREATE INDEX gate_passage_site_hour ON gate_passage(site_id, day, station_id, hour, direction, temperature);
+      CREATE INDEX gate_passage_hits ON gate_passage(site_id, day, at) WHERE key_person = 1;
+      CREATE INDEX gate_passage_person_hits ON gate_passage(station_id, person_id, seq) WHERE key_person = 1;
+      CREATE TABLE gate_reading (
+        station_id TEXT NOT NULL,
+        reading_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        measured_at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        passage_id TEXT,
+        celsius DOUBLE PRECISION NOT NULL,
+        threshold_c DOUBLE PRECISION NOT NULL,
+        high INTEGER NOT NULL CHECK (high IN (0, 1)),
+        source TEXT NOT NULL,
+        match TEXT NOT NULL,
+        temperature TEXT,
+        PRIMARY KEY (station_id, reading_id)
+      );
+      CREATE INDEX gate_reading_site_hour ON gate_reading(site_id, day, high, hour);
+      CREATE TABLE gate_referral (
+        station_id TEXT NOT NULL,
+        referral_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        passage_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        escort TEXT NOT NULL,
+        PRIMARY KEY (station_id, referral_id)
+      );
+      CREATE INDEX gate_referral_site_day ON gate_referral(site_id, day, hour);
+      CREATE TABLE gate_key_person_action (
+        station_id TEXT NOT NULL,
+        action_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        passage_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        PRIMARY KEY (station_id, action_id)
+      );
+      CREATE INDEX gate_key_person_action_passage ON gate_key_person_action(passage_id, station_id, seq);
+      CREATE TABLE gate_visit (
+        station_id TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        passage_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        expected_until TEXT NOT NULL,
+        PRIMARY KEY (station_id, visit_id)
+      );
+      CREATE INDEX gate_visit_site_hour ON gate_visit(site_id, day, hour);
+      CREATE INDEX gate_visit_id ON gate_visit(visit_id);
+      CREATE TABLE gate_visit_left (
+        station_id TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        passage_id TEXT NOT NULL,
+        stayed_minutes INTEGER NOT NULL,
+        PRIMARY KEY (station_id, visit_id)
+      );
+      CREATE INDEX gate_visit_left_site_hour ON gate_visit_left(site_id, day, hour);
+      CREATE INDEX gate_visit_left_id ON gate_visit_left(visit_id);
+      CREATE TABLE gate_vehicle (
+        station_id TEXT NOT NULL,
+        vehicle_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        plate_kind TEXT NOT NULL,
+        passengers INTEGER NOT NULL,
+        entry_id TEXT,
+        PRIMARY KEY (station_id, vehicle_id)
+      );
+      CREATE INDEX gate_vehicle_site_hour ON gate_vehicle(site_id, day, hour, direction);
+      CREATE TABLE station_workplace (station_id TEXT PRIMARY KEY, workplace TEXT NOT NULL, seq BIGINT NOT NULL, at TEXT NOT NULL);
+      CREATE TABLE gate_follow_up (
+        id BIGSERIAL PRIMARY KEY,
+        station_id TEXT NOT NULL,
+        passage_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        note TEXT NOT NULL,
+        followed_up_by TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX gate_follow_up_passage ON gate_follow_up(passage_id, station_id, id);
+    `);
+  },
+};
+
 export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   initial,
   retestClosedBinding,
@@ -453,4 +588,5 @@ export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   journalChain,
   siteOperators,
   keysAndRelink,
+  gate,
 ];

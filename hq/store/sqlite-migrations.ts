@@ -475,6 +475,149 @@ const keysAndRelink: Migration = {
   },
 };
 
+/**
+ * The gate checkpoint at HQ (hq/README.md, "The gate at HQ"): what the site's gates and sentinels
+ * journal, projected per station and entity for counts per site, day and hour (site time, UTC+8),
+ * and key-person hits for HQ's staff to follow up. No personal field is copied here: the person,
+ * a note or a plate is read from the journal record itself (`record`, by `seq`), so what retention
+ * takes from the journal is gone from every page. `person_seq`: for a key-person passage, the
+ * record that says who they were then (`person.registered` or `person.updated`).
+ * `gate_follow_up` is HQ's own: staff mark a hit followed up, with a note; nothing is deleted.
+ */
+const gate: Migration = {
+  version: 14,
+  name: 'hq-gate',
+  up(db) {
+    db.exec(`
+      CREATE TABLE gate_passage (
+        station_id TEXT NOT NULL,
+        passage_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        operator_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        residency TEXT NOT NULL,
+        level TEXT NOT NULL,
+        key_person INTEGER NOT NULL CHECK (key_person IN (0, 1)),
+        key_person_lists TEXT NOT NULL,
+        threshold_c REAL NOT NULL,
+        temperature TEXT,
+        person_seq INTEGER,
+        PRIMARY KEY (station_id, passage_id)
+      ) STRICT;
+      CREATE INDEX gate_passage_site_hour ON gate_passage(site_id, day, station_id, hour, direction, temperature);
+      CREATE INDEX gate_passage_hits ON gate_passage(site_id, day, at) WHERE key_person = 1;
+      CREATE INDEX gate_passage_person_hits ON gate_passage(station_id, person_id, seq) WHERE key_person = 1;
+      CREATE TABLE gate_reading (
+        station_id TEXT NOT NULL,
+        reading_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        measured_at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        passage_id TEXT,
+        celsius REAL NOT NULL,
+        threshold_c REAL NOT NULL,
+        high INTEGER NOT NULL CHECK (high IN (0, 1)),
+        source TEXT NOT NULL,
+        match TEXT NOT NULL,
+        temperature TEXT,
+        PRIMARY KEY (station_id, reading_id)
+      ) STRICT;
+      CREATE INDEX gate_reading_site_hour ON gate_reading(site_id, day, high, hour);
+      CREATE TABLE gate_referral (
+        station_id TEXT NOT NULL,
+        referral_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        passage_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        escort TEXT NOT NULL,
+        PRIMARY KEY (station_id, referral_id)
+      ) STRICT;
+      CREATE INDEX gate_referral_site_day ON gate_referral(site_id, day, hour);
+      CREATE TABLE gate_key_person_action (
+        station_id TEXT NOT NULL,
+        action_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        passage_id TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        PRIMARY KEY (station_id, action_id)
+      ) STRICT;
+      CREATE INDEX gate_key_person_action_passage ON gate_key_person_action(passage_id, station_id, seq);
+      CREATE TABLE gate_visit (
+        station_id TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        passage_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        expected_until TEXT NOT NULL,
+        PRIMARY KEY (station_id, visit_id)
+      ) STRICT;
+      CREATE INDEX gate_visit_site_hour ON gate_visit(site_id, day, hour);
+      CREATE INDEX gate_visit_id ON gate_visit(visit_id);
+      CREATE TABLE gate_visit_left (
+        station_id TEXT NOT NULL,
+        visit_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        passage_id TEXT NOT NULL,
+        stayed_minutes INTEGER NOT NULL,
+        PRIMARY KEY (station_id, visit_id)
+      ) STRICT;
+      CREATE INDEX gate_visit_left_site_hour ON gate_visit_left(site_id, day, hour);
+      CREATE INDEX gate_visit_left_id ON gate_visit_left(visit_id);
+      CREATE TABLE gate_vehicle (
+        station_id TEXT NOT NULL,
+        vehicle_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        plate_kind TEXT NOT NULL,
+        passengers INTEGER NOT NULL,
+        entry_id TEXT,
+        PRIMARY KEY (station_id, vehicle_id)
+      ) STRICT;
+      CREATE INDEX gate_vehicle_site_hour ON gate_vehicle(site_id, day, hour, direction);
+      CREATE TABLE station_workplace (station_id TEXT PRIMARY KEY, workplace TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL) STRICT;
+      CREATE TABLE gate_follow_up (
+        id INTEGER PRIMARY KEY,
+        station_id TEXT NOT NULL,
+        passage_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        note TEXT NOT NULL,
+        followed_up_by TEXT NOT NULL,
+        at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX gate_follow_up_passage ON gate_follow_up(passage_id, station_id, id);
+    `);
+  },
+};
+
 export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   initial,
   retestClosedBinding,
@@ -489,4 +632,5 @@ export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   journalChain,
   siteOperators,
   keysAndRelink,
+  gate,
 ];

@@ -5,6 +5,7 @@ import { migrate } from '../../../electron/core/db/migrations';
 import { HQ_SQLITE_MIGRATIONS } from '../../../hq/store/sqlite-migrations';
 import { openSqliteStore } from '../../../hq/store/sqlite';
 import { tempDir } from '../../helpers/core';
+import { HQ_GATE_TABLES } from './gate-fixtures';
 
 describe('HQ SQLite migrations 3-6 (desks, rounds, roster, coverage)', () => {
   it('upgrade an HQ of version 2 in place: stations numbered per site, keys made, duplicated codes flagged, nothing lost', async () => {
@@ -124,6 +125,35 @@ describe('HQ SQLite migration 11 (journal chain)', () => {
       expect(await store.holdings('s1')).toEqual({ records: 2, conflicts: 0, maxSeq: 2 });
       expect(await store.station('s1')).toMatchObject({ ackedThrough: 2, chainHead: null, chainError: null });
       expect(await store.record('s1', 2)).toMatchObject({ digest: 'd2', chainHash: null });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('HQ SQLite migration 14 (gate)', () => {
+  it('upgrades an HQ of version 13 in place: what it held stays; a day’s counts per hour read from the gate’s own index', async () => {
+    const dir = tempDir('hq-migrate-');
+    const db = new Database(path.join(dir, 'hq.sqlite'));
+    migrate(db, 13, HQ_SQLITE_MIGRATIONS);
+    db.exec(`INSERT INTO site (id, name, config, at) VALUES ('a', '东区', NULL, 'now');
+      INSERT INTO station (id, site_id, name, local_station_id, public_key, enrolled_at, acked_through, number) VALUES ('s1', 'a', '东门台', 'l1', 'k', '2026-11-01', 1, 1);
+      INSERT INTO record (station_id, seq, kind, entity_id, operator_id, at, payload, digest) VALUES ('s1', 1, 'gate.passage', 'p1', 'o', 'now', '{}', 'd1');`);
+    db.close();
+    const store = openSqliteStore(dir);
+    try {
+      expect(await store.holdings('s1')).toEqual({ records: 1, conflicts: 0, maxSeq: 1 });
+      expect(await store.sql.read((tx) => tx.one<{ user_version: number }>('PRAGMA user_version'))).toEqual({ user_version: HQ_SQLITE_MIGRATIONS.length });
+      for (const table of HQ_GATE_TABLES) {
+        expect(await store.sql.read((tx) => tx.one(`SELECT count(*) AS n FROM ${table}`))).toEqual({ n: 0 });
+      }
+      const plan = await store.sql.read((tx) =>
+        tx.all<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT station_id, hour, direction, count(*), sum(CASE WHEN temperature = 'fever' THEN 1 ELSE 0 END) FROM gate_passage WHERE site_id = 'a' AND day = '2026-11-20' GROUP BY station_id, hour, direction`),
+      );
+      expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX gate_passage_site_hour/);
+      // An hour is one of the site day's 24.
+      await expect(store.sql.transaction((tx) => tx.run(`INSERT INTO gate_passage (station_id, passage_id, site_id, seq, at, day, hour, operator_id, person_id, subject, direction, residency, level, key_person, key_person_lists, threshold_c)
+        VALUES ('s1', 'p1', 'a', 1, 'now', '2026-11-20', 24, 'o', 'x', 'person', 'in', 'resident', 'pass', 0, '[]', 37.3)`))).rejects.toThrow(/CHECK/);
     } finally {
       await store.close();
     }
