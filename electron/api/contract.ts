@@ -15,6 +15,7 @@ import { rosterArgs, type RosterErrorCode, type RosterEvents, type RosterHandler
 import { roundArgs, type RoundErrorCode, type RoundEvents, type RoundHandlers } from './rounds';
 import { operatorArgs, type IdentifyOutcome, type OperatorErrorCode, type OperatorEvents, type OperatorHandlers } from './operators';
 import { gateArgs, type GateErrorCode, type GateEvents, type GateHandlers } from './gate';
+import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from './passes';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -36,6 +37,8 @@ export type ErrorCode =
   | 'scan.idCheckFailed'
   | 'scan.personWithoutIdentity'
   | 'scan.boxNotAtDesk'
+  /** A resident pass (出入证) scanned at a sampling desk: passes are for the gate. */
+  | 'scan.passNotAtDesk'
   | 'tube.alreadyUsed'
   | 'tube.alreadyOpen'
   | 'tube.noneOpen'
@@ -56,7 +59,8 @@ export type ErrorCode =
   | RosterErrorCode
   | CoverageErrorCode
   | OperatorErrorCode
-  | GateErrorCode;
+  | GateErrorCode
+  | PassErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -201,7 +205,8 @@ export type Handlers = DeskHandlers &
   RosterHandlers &
   CoverageHandlers &
   OperatorHandlers &
-  GateHandlers;
+  GateHandlers &
+  PassHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
@@ -216,6 +221,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...coverageArgs,
   ...operatorArgs,
   ...gateArgs,
+  ...passArgs,
 };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
@@ -228,7 +234,8 @@ export type Events = {
   RosterEvents &
   CoverageEvents &
   OperatorEvents &
-  GateEvents;
+  GateEvents &
+  PassEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

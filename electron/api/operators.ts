@@ -292,6 +292,17 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'gate.refer': GATE,
   'gate.keyPersonAction': GATE,
   'gate.counts': GATE,
+
+  // Resident passes: the gate keeper issues and prints them (a new pass revokes the holder's
+  // earlier one, 'reissued': a lost pass is replaced at the gate); revoking one for any other
+  // reason (moved out, misused) is the site admin's.
+  'pass.households': GATE,
+  'pass.residents': GATE,
+  'pass.issue': GATE,
+  'pass.list': GATE,
+  'pass.preview': GATE,
+  'pass.print': GATE,
+  'pass.revoke': ADMIN,
 };
 
 /** Whether an active session of `role` may call `method`. */
@@ -336,4 +347,5 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   // As at the desk: a device scan refused because nobody may scan now is the lock screen's; any other outcome is the gate's (a person, their name).
   'gate.scanned': ({ result }) =>
     (result.ok ? result.value.kind === 'operator.pinNeeded' : result.error.code.startsWith('operator.') || result.error.code === 'session.locked') ? 'operator.identify' : 'gate.scan',
+  'passes.changed': 'pass.list',
 };

@@ -18,6 +18,7 @@ import type { RosterHandlers } from '../api/roster';
 import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { GateHandlers } from '../api/gate';
+import type { PassHandlers } from '../api/passes';
 import type { WireEvent } from '../api/wire';
 import type { CoreContext } from './context';
 import type { DataKey } from './db/cipher';
@@ -52,6 +53,8 @@ import { Gate } from './gate/gate';
 import { gateHandlers } from './gate/handlers';
 import { GateRecords } from './gate/records';
 import { PersonRegistry } from './person/registry';
+import { Passes } from './passes/passes';
+import { passHandlers } from './passes/handlers';
 
 const log = createLogger('core');
 
@@ -109,6 +112,8 @@ export class StationCore {
   readonly roster: Roster;
   readonly coverage: Coverage;
   readonly gate: Gate;
+  /** Resident passes (出入证): issued here or at the site's other stations, checked at the gate. */
+  readonly passes: Passes;
   private currentRouter: ScanRouter;
   /** The data folder's lock, or null when another Station holds it (this core then does no start-up work). */
   private readonly lock: DataFolderLock | null;
@@ -176,6 +181,8 @@ export class StationCore {
     this.feed.register(this.rounds.feedHandlers());
     this.feed.register(this.desk.conflicts.feedHandlers());
     this.feed.register(this.operators.feedHandlers());
+    this.passes = new Passes(context, this.roster);
+    this.feed.register(this.passes.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
       listening: () => this.hasSubscribers(),
       passageChanged: (view) => this.emit('gate.passage', view),
@@ -255,8 +262,15 @@ export class StationCore {
         writer: this.writer,
         session: this.session,
         router: () => this.router,
+        passes: this.passes,
         now,
         workplaceChanged: (view) => this.emit('station.workplace', view),
+      }),
+      ...passHandlers(this.passes, {
+        writer: this.writer,
+        labels: this.labels,
+        now,
+        changed: (count) => this.emit('passes.changed', { count }),
       }),
     };
     this.events.setMaxListeners(100);
@@ -309,6 +323,7 @@ export class StationCore {
     if (effects.rounds > 0 || effects.identity) this.emit('rounds.changed', { current: this.rounds.current() });
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
     if (effects.rosters > 0) this.roster.useCurrent();
+    if (effects.passes > 0) this.emit('passes.changed', { count: effects.passes });
     if (effects.keys) void this.useNewMarkKey();
     if (effects.marks + effects.coverage > 0 || effects.rounds > 0) {
       const round = this.rounds.current();
@@ -350,6 +365,7 @@ export class StationCore {
     | keyof CoverageHandlers
     | keyof OperatorHandlers
     | keyof GateHandlers
+    | keyof PassHandlers
   > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {

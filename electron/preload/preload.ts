@@ -97,6 +97,13 @@ const api = {
   'gate.refer': command('gate.refer'),
   'gate.keyPersonAction': command('gate.keyPersonAction'),
   'gate.counts': command('gate.counts'),
+  'pass.households': command('pass.households'),
+  'pass.residents': command('pass.residents'),
+  'pass.issue': command('pass.issue'),
+  'pass.revoke': command('pass.revoke'),
+  'pass.list': command('pass.list'),
+  'pass.preview': command('pass.preview'),
+  'pass.print': command('pass.print'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -15,9 +15,9 @@
  * Built on this, later (the shape is ready for them):
  * - Visitor registration: a visitor record (name, ID, phone, reason, household visited, expected
  *   stay) makes its person and a passage with `subject = 'visitor'`; leaving is matched to the
- *   passage that entered. Resident passes: a pass scanned by the site's pattern (a new router kind)
- *   gives `subject = 'pass'` for the roster resident it was issued to, or a refusal with the reason
- *   (revoked, expired). Both go through `GateRecords.createPassage` and the same verdict.
+ *   passage that entered. It goes through `GateRecords.createPassage` and the same verdict, as a
+ *   resident pass does (`core/passes`: `subject = 'pass'` for the roster resident it was issued
+ *   to, or a refusal with the reason).
  * - Vehicles have their own lane: a `gate_vehicle_passage` of its own (plate, driver, passengers,
  *   purpose), counted apart from people; passengers scanned are people's passages.
  * - The gate screen and the sentinel kiosk show `GatePassageView` and listen to `gate.passage`,
@@ -77,12 +77,16 @@ export class Gate {
    * are decided in the same step, so its verdict comes back with its reading when there was one.
    * The presentation counts from the moment the scan arrives, before the writer runs.
    */
-  async pass(person: PersonPayload, format: string, direction: Direction): Promise<GatePassageView> {
+  async pass(person: PersonPayload, format: string, direction: Direction, pass?: { id: string; household: string; recheck: () => void }): Promise<GatePassageView> {
     const at = this.ctx.now();
     const id = newId();
     const decided = this.matcher.present(at.getTime(), id);
     // Queued together: a passage refused in the writer still lets its readings be recorded (as unmatched).
-    const made = this.ctx.writer.run(() => this.records.createPassage({ id, person, format, direction, at }));
+    const made = this.ctx.writer.run(() => {
+      // A pass revoked between the scan and the writer's turn is refused all the same.
+      pass?.recheck();
+      this.records.createPassage({ id, person, format, direction, at, pass: pass && { id: pass.id, household: pass.household } });
+    });
     const recorded = this.record(decided);
     await made;
     await recorded;

@@ -70,6 +70,7 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
       { source: 'serial', result: { ok: true, value: { kind: 'gate.passage', passage: gatePassage(at) } } },
       { source: 'serial', result: { ok: false, error: { code: 'session.locked', params: { method: 'gate.scan' } } } },
     ],
+    'passes.changed': [{ count: 2 }],
   };
 }
 
@@ -79,6 +80,7 @@ function gatePassage(at: string): GatePassageView {
     at,
     direction: 'in',
     subject: 'person',
+    pass: null,
     person: { id: 'p-9', name: GATE_NAME, maskedIdNumber: '110105********0018', label: GATE_NAME },
     residency: { kind: 'outsider' },
     keyPerson: null,
@@ -188,7 +190,7 @@ describe('what the core pushes while nobody may read it', () => {
     seen.length = 0;
     fireAll(core, samples);
     expect(new Set(names(seen))).toEqual(
-      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned']),
+      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned', 'passes.changed']),
     );
     expect(JSON.stringify(seen)).not.toContain(NAME);
     expect(JSON.stringify(seen)).toContain(GATE_NAME);
