@@ -439,6 +439,33 @@ const keysAndRelink: PgMigration = {
   },
 };
 
+/** Resident passes, as in `sqlite-migrations.ts` (version 14 there too until renumbered 15). */
+const residentPasses: PgMigration = {
+  version: 14,
+  name: 'hq-resident-passes',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE resident_pass (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        code TEXT NOT NULL,
+        household TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        name TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_until TEXT NOT NULL,
+        station_id TEXT NOT NULL REFERENCES station(id),
+        issued_at TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_reason TEXT,
+        revoked_station_id TEXT
+      );
+      CREATE UNIQUE INDEX resident_pass_code ON resident_pass(site_id, code);
+      CREATE INDEX resident_pass_holder ON resident_pass(site_id, id_number);
+    `);
+  },
+};
+
 export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   initial,
   retestClosedBinding,
@@ -453,4 +480,5 @@ export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   journalChain,
   siteOperators,
   keysAndRelink,
+  residentPasses,
 ];

@@ -475,6 +475,41 @@ const keysAndRelink: Migration = {
   },
 };
 
+/**
+ * Resident passes (出入证), from the site's stations' `pass.issued` and `pass.revoked` entries, and
+ * relayed to every station of the site (`domains/passes.ts`). A code names one pass of a site; the
+ * first revocation of a pass is kept. Personal data: `id_number`, `name`, `household`, as in the
+ * records they come from.
+ *
+ * Version 14 until the lead renumbers it 15: the runner needs contiguous versions, and 14 is being
+ * written in parallel.
+ */
+const residentPasses: Migration = {
+  version: 14,
+  name: 'hq-resident-passes',
+  up(db) {
+    db.exec(`
+      CREATE TABLE resident_pass (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        code TEXT NOT NULL,
+        household TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        name TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_until TEXT NOT NULL,
+        station_id TEXT NOT NULL REFERENCES station(id),
+        issued_at TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_reason TEXT,
+        revoked_station_id TEXT
+      ) STRICT;
+      CREATE UNIQUE INDEX resident_pass_code ON resident_pass(site_id, code);
+      CREATE INDEX resident_pass_holder ON resident_pass(site_id, id_number);
+    `);
+  },
+};
+
 export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   initial,
   retestClosedBinding,
@@ -489,4 +524,5 @@ export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   journalChain,
   siteOperators,
   keysAndRelink,
+  residentPasses,
 ];
