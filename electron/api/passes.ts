@@ -98,7 +98,7 @@ export const passArgs = {
     .object({ household: householdSchema, residents: z.array(z.string().trim().min(1).max(80)).min(1).max(100).optional(), validFrom: when, validUntil: when })
     .strict(),
   'pass.revoke': z.object({ passId: id, reason: z.string().trim().min(1).max(200) }).strict(),
-  /** Passes, newest first: of a household (`3-2-502`), by name, the last digits of the ID number or a scanned code, by state. */
+  /** Passes, newest first: of a household (`3-2-502`), by name, an ID number or its last digits, a scanned code, by state. */
   'pass.list': z
     .object({ household: z.string().trim().max(64).optional(), query: z.string().trim().max(64).optional(), state: z.enum(PASS_STATES).optional(), limit, offset })
     .strict(),

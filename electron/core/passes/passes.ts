@@ -342,7 +342,7 @@ export class Passes {
 
   /**
    * Passes newest first: of a household (as the roster writes it, `3-2-502`), by a query (a
-   * scanned or typed pass code, the last digits of an ID number, the start of a name), by state.
+   * scanned or typed pass code, a scanned ID number or its last digits, the start of a name), by state.
    */
   list(filter: { household?: string; query?: string; state?: PassState; limit: number; offset: number }): { total: number; passes: PassView[] } {
     const now = this.ctx.now().toISOString();
@@ -357,6 +357,9 @@ export class Passes {
       if (looksLikePass(q)) {
         where.push('p.code = @code');
         params.code = readPassCode(q).code;
+      } else if (/^\d{17}[\dXx]$/.test(q)) {
+        where.push('p.id_number = @idNumber');
+        params.idNumber = q.toUpperCase();
       } else if (/^\d{3,7}[\dXx]$/.test(q)) {
         where.push('substr(p.id_number, -@tailLength) = @tail');
         params.tail = q.toUpperCase();

@@ -185,6 +185,8 @@ describe('issuing passes from the roster', () => {
     // The list finds them by name, by the last digits of the ID number, by a scanned code, by household.
     expect((await ok(g.core, 'pass.list', { query: '居民2', limit: 50, offset: 0 })).total).toBe(2);
     expect((await ok(g.core, 'pass.list', { query: idNumber(2).slice(-4), limit: 50, offset: 0 })).total).toBe(2);
+    expect((await ok(g.core, 'pass.list', { query: idNumber(2), limit: 50, offset: 0 })).total).toBe(2);
+    expect((await ok(g.core, 'pass.list', { query: idNumber(1), limit: 50, offset: 0 })).total).toBe(0);
     expect((await ok(g.core, 'pass.list', { query: codeOf(g.core, first!.id).toLowerCase(), limit: 50, offset: 0 })).passes.map((p) => p.id)).toEqual([first!.id]);
     expect((await ok(g.core, 'pass.list', { household: '1-1-102', limit: 50, offset: 0 })).total).toBe(0);
   });

@@ -13,6 +13,7 @@ import {
 import { useStation } from '../../app/station';
 import { Modal } from '../../desk/Modal';
 import { useStationTranslation } from '../../i18n';
+import { useScanCapture } from '../../scanner/ScanCapture';
 import { useRefresh } from '../../upload/useRefresh';
 import { useSession } from '../operators/SessionProvider';
 import './passes.css';
@@ -47,6 +48,13 @@ export function PassesScreen() {
   const [preview, setPreview] = useState<{ pass: PassView; image: PassPreview } | null>(null);
   const [revoking, setRevoking] = useState<PassView | null>(null);
   const [version, setVersion] = useState(0);
+  const [listQuery, setListQuery] = useState('');
+
+  // A scan here finds passes: a pass's QR, or a resident's ID card. A badge still switches operator.
+  useScanCapture((text, source) => {
+    if (session.isBadge(text)) void session.identify(text, source);
+    else setListQuery(text.trim().slice(0, 64));
+  });
 
   const say = useCallback((text: string, error = false) => setNotice({ text, error }), []);
   const fail = useCallback((error: ApiError) => say(errorText(error), true), [say, errorText]);
@@ -105,7 +113,7 @@ export function PassesScreen() {
           </p>
         )}
       </section>
-      <PassList version={version} actions={actions} onError={fail} />
+      <PassList version={version} actions={actions} onError={fail} query={listQuery} onQuery={setListQuery} />
       <Modal open={preview !== null} onCancel={() => setPreview(null)} labelledBy="pass-preview-title">
         {preview ? (
           <div className="modal-body" data-testid="passes-preview">
@@ -356,10 +364,21 @@ function IssueForm({
 }
 
 /** Every pass of the site, newest first: by name, ID number's last digits or a scanned code, and by state. */
-function PassList({ version, actions, onError }: { version: number; actions: Actions; onError: (e: ApiError) => void }) {
+function PassList({
+  version,
+  actions,
+  onError,
+  query,
+  onQuery,
+}: {
+  version: number;
+  actions: Actions;
+  onError: (e: ApiError) => void;
+  query: string;
+  onQuery: (q: string) => void;
+}) {
   const client = useStation();
   const { t } = useStationTranslation('passes');
-  const [query, setQuery] = useState('');
   const [state, setState] = useState<PassState | ''>('');
   const [limit, setLimit] = useState(PAGE);
   const [page, setPage] = useState<{ total: number; passes: PassView[] } | null>(null);
@@ -387,7 +406,7 @@ function PassList({ version, actions, onError }: { version: number; actions: Act
             spellCheck={false}
             autoComplete="off"
             onChange={(e) => {
-              setQuery(e.target.value);
+              onQuery(e.target.value);
               setLimit(PAGE);
             }}
           />
