@@ -6,6 +6,7 @@ import { StationCore } from '../../../electron/core/core';
 import { newPassCode, readPassCode } from '../../../electron/core/passes/code';
 import { checkRecord, parseFeedItem, type FeedItem } from '../../../hq/protocol';
 import { pngToBitmap } from '../../../native/label/png';
+import { PrinterSimulator } from '../../../native/printer/simulator';
 import { dataKeyOf, ok, refused, signInAdmin, tempDir } from '../../helpers/core';
 import { idNumber } from '../../helpers/ids';
 import { labelPng, zbarDecode } from '../../helpers/printer-sim';
@@ -352,6 +353,31 @@ describe('printing a pass', () => {
     await ok(g.core, 'pass.revoke', { passId: pass!.id, reason: '遗失' });
     expect(await g.core.invoke('pass.print', { passId: pass!.id })).toEqual({ ok: false, error: { code: 'pass.notPrintable', params: { state: 'revoked' } } });
     expect(await refused(g.core, 'pass.preview', { passId: pass!.id })).toBe('pass.notPrintable');
+  });
+});
+
+describe('printing a pass on the label printer', () => {
+  it('sends the label to the printer, whose printout’s QR reads back as the code; the desk’s print strip is not told', async () => {
+    const sim = await PrinterSimulator.start();
+    try {
+      const g = await gate();
+      const events: string[] = [];
+      g.core.subscribe((e) => events.push(e.event));
+      for (const mode of ['raster', 'native'] as const) {
+        g.core.db
+          .prepare(`INSERT INTO setting (key, value) VALUES ('labels.printer', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`)
+          .run(JSON.stringify({ language: 'zpl', dpi: 203, mode, transport: { kind: 'tcp', host: '127.0.0.1', port: sim.port }, statusTimeoutMs: 500 }));
+        const [pass] = await ok(g.core, 'pass.issue', { household: H102, validFrom: '2026-11-20', validUntil: '2026-11-30' });
+        const printed = await ok(g.core, 'pass.print', { passId: pass!.id });
+        expect(printed).toMatchObject({ passId: pass!.id, printed: true, fault: null, template: 'pass', code: pass!.maskedCode });
+        const jobs = await sim.waitForJobs(mode === 'raster' ? 1 : 2);
+        const [png] = PrinterSimulator.renderJobPng(jobs[jobs.length - 1]!);
+        expect(zbarDecode(png!)).toEqual([codeOf(g.core, pass!.id)]);
+      }
+      expect(events).not.toContain('label.job');
+    } finally {
+      await sim.close();
+    }
   });
 });
 
