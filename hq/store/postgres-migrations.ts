@@ -439,9 +439,9 @@ const keysAndRelink: PgMigration = {
   },
 };
 
-/** Resident passes, as in `sqlite-migrations.ts` (version 14 there too until renumbered 15). */
+/** Resident passes, as in `sqlite-migrations.ts`. */
 const residentPasses: PgMigration = {
-  version: 14,
+  version: 15,
   name: 'hq-resident-passes',
   async up(client) {
     await client.query(`

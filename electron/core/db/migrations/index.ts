@@ -12,7 +12,7 @@ import { migration0010 } from './0010-operators';
 import { migration0011 } from './0011-temporary-pin';
 import { migration0012 } from './0012-hq-relink';
 import { migration0013 } from './0013-gate';
-import { migration0015 } from './0015-resident-passes';
+import { migration0016 } from './0016-resident-passes';
 
 export type Migration = {
   version: number;
@@ -41,8 +41,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0011,
   migration0012,
   migration0013,
-  // Schema 15 runs as version 14 until 0014 (written in parallel) is merged and this one renumbered.
-  migration0015,
+  migration0016,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;

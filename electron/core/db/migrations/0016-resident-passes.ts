@@ -1,7 +1,7 @@
 import type { Migration } from './index';
 
 /**
- * Schema 15: resident passes (出入证).
+ * Schema 16: resident passes (出入证).
  *
  * - `resident_pass`: a pass issued from the roster to one resident of a household, here (`origin`
  *   here, journalled `pass.issued`, `seq`) or at another station of the site (`origin` feed, from
@@ -19,8 +19,8 @@ import type { Migration } from './index';
  * Version 14 until the lead renumbers: the runner needs contiguous versions, and 14 is being
  * written in parallel; this file takes its final number's name.
  */
-export const migration0015: Migration = {
-  version: 14,
+export const migration0016: Migration = {
+  version: 16,
   name: 'resident-passes',
   up(db) {
     db.exec(`

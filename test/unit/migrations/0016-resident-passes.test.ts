@@ -8,11 +8,11 @@ import { dataKeyOf, ok, tempDir } from '../../helpers/core';
 import { idNumber } from '../../helpers/ids';
 
 const AT = '2026-11-20T02:00:00.000Z';
-/** The schema before resident passes (the gate's, 13). */
+/** The schema before resident passes. */
 const BEFORE = MIGRATIONS.findIndex((m) => m.name === 'resident-passes');
 
-/** A gate as Station at schema 13 left it: a person and their passage through the gate. */
-function schema13Gate(file: string): void {
+/** A gate as Station left it before resident passes: a person and their passage through the gate. */
+function gateBeforePasses(file: string): void {
   const db = new Database(file);
   migrate(db, BEFORE);
   db.prepare('INSERT INTO site (id, name, config, at) VALUES (?, ?, ?, ?)').run('demo-site', '演示社区采样点', JSON.stringify(DEMO_SITE_CONFIG), AT);
@@ -33,7 +33,7 @@ describe('migration 15 (resident passes)', () => {
   it('adds the pass tables empty, keeps every passage (made by no pass), and finds a pass by its code and a holder’s passes by index', () => {
     expect(BEFORE).toBeGreaterThan(0);
     const file = path.join(tempDir(), 'station.db');
-    schema13Gate(file);
+    gateBeforePasses(file);
     const db = new Database(file);
     db.pragma('foreign_keys = ON');
     const before = ['person', 'gate_passage', 'operator'].map((t) => db.prepare(`SELECT * FROM ${t}`).all());
@@ -61,7 +61,7 @@ describe('migration 15 (resident passes)', () => {
 
   it('opens an upgraded gate that issues a pass and lets it through; the passage from before reads as it did', async () => {
     const dataDir = tempDir();
-    schema13Gate(path.join(dataDir, 'station.db'));
+    gateBeforePasses(path.join(dataDir, 'station.db'));
     const core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', now: () => new Date(AT) });
     try {
       await ok(core, 'operator.setup', { name: '站点管理员', code: 'A001', pin: '730519' });
