@@ -77,6 +77,8 @@ export type Projection = {
   exemptions: { roundId: string; idNumber: string; set: { reason: ExemptionReason; note: string } | null; at: string }[];
   /** Operators a site admin made or changed at the station, or locked out by wrong PINs there: their state after it. */
   operators: StationOperatorChange[];
+  /** Resident passes issued and revoked at the station, in order (HQ relays them to the site's other stations). */
+  passes: StationPassChange[];
   /** `bindingId`: the single-tube binding that sampled the member (the record's entity). */
   retests: { originalTubeCode: string; tubeCode: string; personId: string; bindingId: string; at: string; seq: number }[];
   /** What a gate or sentinel journalled (`domains/gate.ts`), without its personal fields. */
@@ -145,6 +147,22 @@ export type StationOperatorChange = {
   lockedOut: boolean;
   at: string;
 };
+
+/** A resident pass as a station journalled it (`pass.issued`, `pass.revoked`); `passId` is the record's entity. */
+export type StationPassChange =
+  | {
+      kind: 'issued';
+      passId: string;
+      siteId: string;
+      code: string;
+      household: string;
+      idNumber: string;
+      name: string;
+      validFrom: string;
+      validUntil: string;
+      at: string;
+    }
+  | { kind: 'revoked'; passId: string; siteId: string; code: string; reason: string; at: string };
 
 export type IngestPlan = {
   newRecords: StoredRecord[];
@@ -316,6 +334,7 @@ export function project(records: readonly ValidRecord[]): Projection {
     rosterRows: [],
     exemptions: [],
     operators: [],
+    passes: [],
     retests: [],
     gate: { passages: [], readings: [], referrals: [], actions: [], visits: [], visitsLeft: [], vehicles: [], workplace: null },
   };
@@ -395,6 +414,23 @@ export function project(records: readonly ValidRecord[]): Projection {
           lockedOut: r.payload.lockedOut,
           at: r.at,
         });
+        break;
+      case 'pass.issued':
+        p.passes.push({
+          kind: 'issued',
+          passId: r.entityId,
+          siteId: r.payload.siteId,
+          code: r.payload.code,
+          household: r.payload.household,
+          idNumber: r.payload.idNumber,
+          name: r.payload.name,
+          validFrom: r.payload.validFrom,
+          validUntil: r.payload.validUntil,
+          at: r.at,
+        });
+        break;
+      case 'pass.revoked':
+        p.passes.push({ kind: 'revoked', passId: r.entityId, siteId: r.payload.siteId, code: r.payload.code, reason: r.payload.reason, at: r.at });
         break;
       case 'box.sealed':
         p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: recordDay(r.at) });

@@ -666,6 +666,38 @@ export const operatorStateSchema = z.object({
 });
 export type OperatorStatePayload = z.infer<typeof operatorStateSchema>;
 
+/**
+ * A resident pass issued at a station of the site (its `pass.issued` entry), as HQ sends it to the
+ * site's stations so any gate of the site knows it; `stationId` is HQ's id of the issuing station.
+ */
+export const passIssuedFeedSchema = z.object({
+  passId: id,
+  siteId: id,
+  code,
+  household: text,
+  idNumber: z.string().regex(/^\d{17}[\dX]$/),
+  name: text,
+  validFrom: z.iso.datetime({ offset: true }),
+  validUntil: z.iso.datetime({ offset: true }),
+  stationId: id,
+  stationNumber: stationNumberSchema,
+  stationName: text,
+  issuedAt: z.iso.datetime({ offset: true }),
+});
+export type PassIssuedFeedPayload = z.infer<typeof passIssuedFeedSchema>;
+
+/** A resident pass revoked at a station of the site (`pass.revoked`), with the reason gates show. */
+export const passRevokedFeedSchema = z.object({
+  passId: id,
+  siteId: id,
+  code,
+  reason: text,
+  stationId: id,
+  stationName: text,
+  revokedAt: z.iso.datetime({ offset: true }),
+});
+export type PassRevokedFeedPayload = z.infer<typeof passRevokedFeedSchema>;
+
 const conflictTubeSchema = z.object({ stationNumber: stationNumberSchema, stationName: text, openedAt: z.iso.datetime({ offset: true }) });
 
 export const feedItemSchema = z.discriminatedUnion('kind', [
@@ -745,6 +777,8 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
     kind: z.literal('operator.state'),
     payload: operatorStateSchema,
   }),
+  z.object({ cursor: z.number().int(), kind: z.literal('pass.issued'), payload: passIssuedFeedSchema }),
+  z.object({ cursor: z.number().int(), kind: z.literal('pass.revoked'), payload: passRevokedFeedSchema }),
   z.object({
     cursor: z.number().int(),
     kind: z.literal('tube.conflict'),

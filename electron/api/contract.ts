@@ -16,6 +16,7 @@ import { roundArgs, type RoundErrorCode, type RoundEvents, type RoundHandlers } 
 import { operatorArgs, type IdentifyOutcome, type OperatorErrorCode, type OperatorEvents, type OperatorHandlers } from './operators';
 import { gateArgs, type GateErrorCode, type GateEvents, type GateHandlers } from './gate';
 import { sentinelArgs, type SentinelErrorCode, type SentinelEvents, type SentinelHandlers } from './sentinel';
+import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from './passes';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -37,6 +38,8 @@ export type ErrorCode =
   | 'scan.idCheckFailed'
   | 'scan.personWithoutIdentity'
   | 'scan.boxNotAtDesk'
+  /** A resident pass (出入证) scanned at a sampling desk: passes are for the gate. */
+  | 'scan.passNotAtDesk'
   | 'tube.alreadyUsed'
   | 'tube.alreadyOpen'
   | 'tube.noneOpen'
@@ -58,7 +61,8 @@ export type ErrorCode =
   | CoverageErrorCode
   | OperatorErrorCode
   | GateErrorCode
-  | SentinelErrorCode;
+  | SentinelErrorCode
+  | PassErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -204,7 +208,8 @@ export type Handlers = DeskHandlers &
   CoverageHandlers &
   OperatorHandlers &
   GateHandlers &
-  SentinelHandlers;
+  SentinelHandlers &
+  PassHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
@@ -220,6 +225,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...operatorArgs,
   ...gateArgs,
   ...sentinelArgs,
+  ...passArgs,
 };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
@@ -233,7 +239,8 @@ export type Events = {
   CoverageEvents &
   OperatorEvents &
   GateEvents &
-  SentinelEvents;
+  SentinelEvents &
+  PassEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

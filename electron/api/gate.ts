@@ -149,8 +149,10 @@ export type GatePassageView = {
   id: string;
   at: string;
   direction: Direction;
-  /** How they were identified: a scanned person code or ID, or a visitor registration (later also a resident pass). */
-  subject: 'person' | 'visitor';
+  /** How they were identified: a scanned person code or ID, a visitor registration, or a resident pass (出入证). */
+  subject: 'person' | 'visitor' | 'pass';
+  /** The resident pass scanned (subject `pass`): which, and until when it is valid. */
+  pass: { id: string; validUntil: string } | null;
   person: PersonView;
   residency: Residency;
   /** On a key-person list HQ sent (with its reason, for the gate keeper), or tagged so on the roster. */

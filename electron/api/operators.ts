@@ -304,6 +304,17 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   // The sentinel kiosk runs with nobody signed in: its scans are the station's own.
   'sentinel.state': 'sentinel',
   'sentinel.scan': 'sentinel',
+
+  // Resident passes: the gate keeper issues and prints them (a new pass revokes the holder's
+  // earlier one, 'reissued': a lost pass is replaced at the gate); revoking one for any other
+  // reason (moved out, misused) is the site admin's.
+  'pass.households': GATE,
+  'pass.residents': GATE,
+  'pass.issue': GATE,
+  'pass.list': GATE,
+  'pass.preview': GATE,
+  'pass.print': GATE,
+  'pass.revoke': ADMIN,
 };
 
 /** Whether an active session of `role` may call `method`. */
@@ -353,4 +364,5 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   // Visitors (names, households) and vehicles (plates, drivers): for whoever may list them.
   'gate.visit': 'gate.visitors',
   'gate.vehiclePassage': 'gate.vehicles',
+  'passes.changed': 'pass.list',
 };

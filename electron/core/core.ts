@@ -19,6 +19,7 @@ import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
 import type { GateHandlers } from '../api/gate';
 import type { SentinelHandlers } from '../api/sentinel';
+import type { PassHandlers } from '../api/passes';
 import type { WireEvent } from '../api/wire';
 import type { CoreContext } from './context';
 import type { DataKey } from './db/cipher';
@@ -56,6 +57,8 @@ import { GateRecords } from './gate/records';
 import { Vehicles } from './gate/vehicles';
 import { Visitors } from './gate/visitors';
 import { PersonRegistry } from './person/registry';
+import { Passes } from './passes/passes';
+import { passHandlers } from './passes/handlers';
 
 const log = createLogger('core');
 
@@ -115,6 +118,8 @@ export class StationCore {
   readonly gate: Gate;
   readonly visitors: Visitors;
   readonly vehicles: Vehicles;
+  /** Resident passes (出入证): issued here or at the site's other stations, checked at the gate. */
+  readonly passes: Passes;
   private currentRouter: ScanRouter;
   /** The data folder's lock, or null when another Station holds it (this core then does no start-up work). */
   private readonly lock: DataFolderLock | null;
@@ -184,6 +189,8 @@ export class StationCore {
     this.feed.register(this.rounds.feedHandlers());
     this.feed.register(this.desk.conflicts.feedHandlers());
     this.feed.register(this.operators.feedHandlers());
+    this.passes = new Passes(context, this.roster);
+    this.feed.register(this.passes.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
       listening: () => this.hasSubscribers(),
       passageChanged: (view) => {
@@ -271,6 +278,7 @@ export class StationCore {
         writer: this.writer,
         session: this.session,
         router: () => this.router,
+        passes: this.passes,
         now,
         workplaceChanged: (view) => this.emit('station.workplace', view),
       }, { visitors: this.visitors, vehicles: this.vehicles }),
@@ -288,6 +296,12 @@ export class StationCore {
         site: () => ({ site: this.identity.site.name, station: this.identity.station.name }),
         now,
         verdict: (view) => this.emit('sentinel.verdict', view),
+      }),
+      ...passHandlers(this.passes, {
+        writer: this.writer,
+        labels: this.labels,
+        now,
+        changed: (count) => this.emit('passes.changed', { count }),
       }),
     };
     this.events.setMaxListeners(100);
@@ -340,6 +354,7 @@ export class StationCore {
     if (effects.rounds > 0 || effects.identity) this.emit('rounds.changed', { current: this.rounds.current() });
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
     if (effects.rosters > 0) this.roster.useCurrent();
+    if (effects.passes > 0) this.emit('passes.changed', { count: effects.passes });
     if (effects.keys) void this.useNewMarkKey();
     if (effects.marks + effects.coverage > 0 || effects.rounds > 0) {
       const round = this.rounds.current();
@@ -382,6 +397,7 @@ export class StationCore {
     | keyof OperatorHandlers
     | keyof GateHandlers
     | keyof SentinelHandlers
+    | keyof PassHandlers
   > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {

@@ -105,6 +105,13 @@ const api = {
   'gate.visitors': command('gate.visitors'),
   'gate.vehicle': command('gate.vehicle'),
   'gate.vehicles': command('gate.vehicles'),
+  'pass.households': command('pass.households'),
+  'pass.residents': command('pass.residents'),
+  'pass.issue': command('pass.issue'),
+  'pass.revoke': command('pass.revoke'),
+  'pass.list': command('pass.list'),
+  'pass.preview': command('pass.preview'),
+  'pass.print': command('pass.print'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -10,6 +10,7 @@ import { countSampling, projectExemptions } from './coverage';
 import { projectStationRounds, samplingOfBatch, shareMarks } from './rounds';
 import { projectStationOperators } from './operators';
 import { projectGate } from './gate';
+import { projectStationPasses } from './passes';
 
 export type BatchContext = {
   stationId: string;
@@ -33,7 +34,8 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
       p.rosterCommits.length +
       p.rosterRows.length +
       p.exemptions.length +
-      p.operators.length >
+      p.operators.length +
+      p.passes.length >
     0;
   if (!needsStation) return;
   const station = await tx.one<{ id: string; site_id: string; number: number | string; name: string }>('SELECT id, site_id, number, name FROM station WHERE id = @id', {
@@ -43,6 +45,7 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   const s = { id: station.id, siteId: station.site_id, number: Number(station.number), name: station.name };
   await projectStationRounds(tx, s, p);
   if (p.operators.length > 0) await projectStationOperators(tx, s, p.operators);
+  if (p.passes.length > 0) await projectStationPasses(tx, s, p.passes);
   const sampling = await samplingOfBatch(tx, s, p);
   await shareMarks(tx, s, sampling, ctx.at);
   await countSampling(tx, sampling);

@@ -574,6 +574,33 @@ const gate: PgMigration = {
   },
 };
 
+/** Resident passes, as in `sqlite-migrations.ts`. */
+const residentPasses: PgMigration = {
+  version: 15,
+  name: 'hq-resident-passes',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE resident_pass (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        code TEXT NOT NULL,
+        household TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        name TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_until TEXT NOT NULL,
+        station_id TEXT NOT NULL REFERENCES station(id),
+        issued_at TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_reason TEXT,
+        revoked_station_id TEXT
+      );
+      CREATE UNIQUE INDEX resident_pass_code ON resident_pass(site_id, code);
+      CREATE INDEX resident_pass_holder ON resident_pass(site_id, id_number);
+    `);
+  },
+};
+
 export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   initial,
   retestClosedBinding,
@@ -589,4 +616,5 @@ export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   siteOperators,
   keysAndRelink,
   gate,
+  residentPasses,
 ];

@@ -618,6 +618,38 @@ const gate: Migration = {
   },
 };
 
+/**
+ * Resident passes (出入证), from the site's stations' `pass.issued` and `pass.revoked` entries, and
+ * relayed to every station of the site (`domains/passes.ts`). A code names one pass of a site; the
+ * first revocation of a pass is kept. Personal data: `id_number`, `name`, `household`, as in the
+ * records they come from.
+ */
+const residentPasses: Migration = {
+  version: 15,
+  name: 'hq-resident-passes',
+  up(db) {
+    db.exec(`
+      CREATE TABLE resident_pass (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        code TEXT NOT NULL,
+        household TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        name TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_until TEXT NOT NULL,
+        station_id TEXT NOT NULL REFERENCES station(id),
+        issued_at TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_reason TEXT,
+        revoked_station_id TEXT
+      ) STRICT;
+      CREATE UNIQUE INDEX resident_pass_code ON resident_pass(site_id, code);
+      CREATE INDEX resident_pass_holder ON resident_pass(site_id, id_number);
+    `);
+  },
+};
+
 export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   initial,
   retestClosedBinding,
@@ -633,4 +665,5 @@ export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   siteOperators,
   keysAndRelink,
   gate,
+  residentPasses,
 ];

@@ -59,7 +59,7 @@ export const labelTemplateSchema = z
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
     description: z.string().max(200).default(''),
     /** What the label is for: which data it expects. */
-    subject: z.enum(['tube', 'box']),
+    subject: z.enum(['tube', 'box', 'pass']),
     widthMm: z.number().min(10).max(300),
     heightMm: z.number().min(10).max(500),
     /** Gap between labels on the liner (TSPL GAP, EPL Q). */

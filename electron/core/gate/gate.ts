@@ -17,11 +17,11 @@
  *   makes its person and a passage with `subject = 'visitor'` through `present` (the same verdict,
  *   and a reading attaches to it as to a scan); leaving (from the list, or scanned out: a follower
  *   of every passage) makes the passage out and ends the visit with how long they stayed.
+ * - Resident passes (`core/passes`): a valid pass gives `subject = 'pass'` for the roster resident
+ *   it was issued to through the same `pass` and verdict; a revoked, expired or unknown one is
+ *   refused with the reason.
  * - Vehicles have their own lane (`vehicles.ts`): a `gate_vehicle_passage` of its own (plate,
  *   driver, passengers, purpose), counted apart from people; passengers scanned are people's passages.
- * Later: resident passes: a pass scanned by the site's pattern (a new router kind) gives
- * `subject = 'pass'` for the roster resident it was issued to, or a refusal with the reason
- * (revoked, expired), through `GateRecords.createPassage` and the same verdict.
  * - The gate screen and the sentinel kiosk show `GatePassageView` and listen to `gate.passage`,
  *   `gate.reading`, `gate.scanned`; HQ projects the `gate.*` entries per site and hour.
  */
@@ -86,8 +86,12 @@ export class Gate {
    * are decided in the same step, so its verdict comes back with its reading when there was one.
    * The presentation counts from the moment the scan arrives, before the writer runs.
    */
-  async pass(person: PersonPayload, format: string, direction: Direction): Promise<GatePassageView> {
-    const { id } = await this.present((passageId, at) => this.records.createPassage({ id: passageId, person, format, direction, at }));
+  async pass(person: PersonPayload, format: string, direction: Direction, pass?: { id: string; household: string; recheck: () => void }): Promise<GatePassageView> {
+    const { id } = await this.present((passageId, at) => {
+      // A pass revoked between the scan and the writer's turn is refused all the same.
+      pass?.recheck();
+      return this.records.createPassage({ id: passageId, person, format, direction, at, pass: pass && { id: pass.id, household: pass.household } });
+    });
     return this.changed(id);
   }
 

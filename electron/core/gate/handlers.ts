@@ -4,6 +4,7 @@ import type { Writer } from '../db/writer';
 import { DomainError } from '../errors';
 import { createLogger } from '../log';
 import type { Session } from '../operators/session';
+import type { Passes } from '../passes/passes';
 import type { ScanRouter } from '../scan/router';
 import type { Gate } from './gate';
 import { siteHour } from './settings';
@@ -18,6 +19,8 @@ export type GateApiHost = {
   writer: Writer;
   session: Session;
   router: () => ScanRouter;
+  /** Resident passes: who a scanned pass names, or why it is refused. */
+  passes: Pick<Passes, 'holder'>;
   now: () => Date;
   /** What the station works as, or the gate's direction, changed. */
   workplaceChanged(view: WorkplaceView): void;
@@ -55,6 +58,22 @@ export function gateHandlers(gate: Gate, host: GateApiHost, lanes: { visitors: V
         // Someone stood there with a code that identified nobody (an empty scan is the scanner's, not theirs).
         if (classified.error.code !== 'scan.empty') gate.presentedNobody();
         throw new DomainError(classified.error.code, classified.error.params);
+      }
+      if (classified.scan.kind === 'pass') {
+        const { code, intact } = classified.scan;
+        const check = () => host.passes.holder(code, intact, host.now());
+        const holder = (() => {
+          try {
+            return check();
+          } catch (err) {
+            // Someone stood there with a pass that let nobody through: it parts the readings around it.
+            gate.presentedNobody();
+            throw err;
+          }
+        })();
+        const person = { idNumber: holder.idNumber, regCode: null, name: holder.name, phone: null };
+        const passage = await gate.pass(person, 'pass', direction ?? records.workplace().direction, { id: holder.passId, household: holder.household, recheck: check });
+        return { kind: 'gate.passage', passage };
       }
       if (classified.scan.kind !== 'person') {
         gate.presentedNobody();

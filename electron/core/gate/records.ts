@@ -36,6 +36,8 @@ const ON_SITE_HOURS = 24;
 type PassageRow = {
   id: string;
   subject: GatePassageView['subject'];
+  pass_id: string | null;
+  pass_valid_until: string | null;
   person_id: string;
   direction: Direction;
   residency: Residency['kind'];
@@ -79,9 +81,9 @@ export type ReadingToRecord = {
   match: ReadingMatch;
 };
 
-const PASSAGE_SELECT = `SELECT g.id, g.subject, g.person_id, g.direction, g.residency, g.household, g.resident_tags, g.key_person, g.rule, g.results,
-  g.temperature, g.temperature_required, g.threshold_c, g.at, p.id_number, p.reg_code, p.name, p.phone
-  FROM gate_passage g JOIN person p ON p.id = g.person_id`;
+const PASSAGE_SELECT = `SELECT g.id, g.subject, g.pass_id, rp.valid_until AS pass_valid_until, g.person_id, g.direction, g.residency, g.household, g.resident_tags,
+  g.key_person, g.rule, g.results, g.temperature, g.temperature_required, g.threshold_c, g.at, p.id_number, p.reg_code, p.name, p.phone
+  FROM gate_passage g JOIN person p ON p.id = g.person_id LEFT JOIN resident_pass rp ON rp.id = g.pass_id`;
 
 /**
  * The gate's records in the station's database: passages, readings, referrals and key-person
@@ -169,12 +171,22 @@ export class GateRecords {
    * A person through the gate: registered (or found) as a person, looked up on the roster, the
    * key-person lists, their sampling (here and at the site's other desks) and HQ's results, and
    * journalled with what was found and the verdict before any reading. `subject`: how they were
-   * identified (a scanned code, or a visitor's registration); a person known already may be named
-   * by their `person` row's id (a visitor leaving, picked from the list).
+   * identified (a scanned code, a visitor's registration, or a resident pass); a person known
+   * already may be named by their `person` row's id (a visitor leaving, picked from the list).
+   * With `pass` (subject `pass`): the resident a valid pass names; one the roster in use does not
+   * know (yet) is a resident of the household the pass was issued for, the site's own word.
    */
-  createPassage(args: { id: string; person: PersonPayload | { id: string }; format: string; direction: Direction; at: Date; subject?: 'person' | 'visitor' }): MadePassage {
+  createPassage(args: {
+    id: string;
+    person: PersonPayload | { id: string };
+    format: string;
+    direction: Direction;
+    at: Date;
+    subject?: 'person' | 'visitor';
+    pass?: { id: string; household: string };
+  }): MadePassage {
     const settings = this.settings();
-    const subject = args.subject ?? 'person';
+    const subject = args.pass ? 'pass' : (args.subject ?? 'person');
     const s = this.stamp(args.at);
     let resident: ReturnType<Roster['residentByIdNumber']>;
     let person: PersonRow;
@@ -187,7 +199,13 @@ export class GateRecords {
       // An ID card carries no name: the roster's is shown instead, and kept with the person.
       person = this.people.upsert(resident && !payload.name ? { ...payload, name: resident.name } : payload, args.format, s);
     }
-    const residency: Residency = resident ? { kind: 'resident', household: resident.household, tags: resident.tags } : person.id_number ? { kind: 'outsider' } : { kind: 'unknown' };
+    const residency: Residency = resident
+      ? { kind: 'resident', household: resident.household, tags: resident.tags }
+      : args.pass
+        ? { kind: 'resident', household: args.pass.household, tags: [] }
+        : person.id_number
+          ? { kind: 'outsider' }
+          : { kind: 'unknown' };
     const lists = person.id_number ? (this.sql('SELECT list_id AS listId, reason FROM key_person WHERE id_number = ? ORDER BY list_id').all(person.id_number) as { listId: string; reason: string }[]) : [];
     const onRosterAsKey = resident?.tags.includes('keyPerson') ?? false;
     const keyPerson = lists.length > 0 || onRosterAsKey ? { lists, roster: onRosterAsKey } : null;
@@ -218,12 +236,13 @@ export class GateRecords {
     });
     const { day, hour } = siteHour(args.at.getTime());
     this.sql(
-      `INSERT INTO gate_passage (id, subject, person_id, format, direction, residency, household, resident_tags, key_person, rule, results,
+      `INSERT INTO gate_passage (id, subject, pass_id, person_id, format, direction, residency, household, resident_tags, key_person, rule, results,
          temperature, temperature_required, threshold_c, level, station_id, operator_id, at, day, hour, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       args.id,
       subject,
+      args.pass?.id ?? null,
       person.id,
       args.format,
       args.direction,
@@ -413,6 +432,7 @@ export class GateRecords {
       at: row.at,
       direction: row.direction,
       subject: row.subject,
+      pass: row.pass_id === null ? null : { id: row.pass_id, validUntil: row.pass_valid_until ?? '' },
       person: personView({ id: row.person_id, id_number: row.id_number, reg_code: row.reg_code, name: row.name, phone: row.phone }),
       residency: findings.residency,
       keyPerson: row.key_person === null ? null : (JSON.parse(row.key_person) as GatePassageView['keyPerson']),

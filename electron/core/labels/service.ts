@@ -111,7 +111,7 @@ export class LabelService {
     return { enabled };
   }
 
-  private template(name: LabelTemplateName, subject: 'tube' | 'box'): LabelTemplate {
+  private template(name: LabelTemplateName, subject: LabelTemplate['subject']): LabelTemplate {
     const t = this.templates.get(name);
     if (!t || t.subject !== subject) throw new DomainError('request.invalid', { method: 'label', field: 'template', detail: `${name} is not a ${subject} label` });
     return t;
@@ -147,12 +147,36 @@ export class LabelService {
     };
   }
 
+  /** The template sized to the printer's labels when it says what they are. */
+  private fitted(t: LabelTemplate): LabelTemplate {
+    const size = this.printerConfig()?.labelSize;
+    return size ? { ...t, widthMm: size.widthMm, heightMm: size.heightMm } : t;
+  }
+
+  /**
+   * Another domain's label (a resident pass) laid out from the data it gives, at the printer's
+   * (or the given) resolution, with the template of that subject.
+   */
+  planOf(subject: 'pass', data: LabelData, dpi?: Dpi): { plan: LabelPlan; template: LabelTemplateName } {
+    const resolution: Dpi = dpi ?? this.printerConfig()?.dpi ?? 203;
+    return { plan: layoutLabel(this.fitted(this.template(subject, subject)), data, resolution), template: subject };
+  }
+
+  /** What a preview shows of a laid-out label: the raster as printed. */
+  static previewOf(plan: LabelPlan): { dpi: Dpi; widthMm: number; heightMm: number; png: string } {
+    return {
+      dpi: plan.dpi,
+      widthMm: Math.round(((plan.width * 25.4) / plan.dpi) * 10) / 10,
+      heightMm: Math.round(((plan.height * 25.4) / plan.dpi) * 10) / 10,
+      png: pngDataUrl(bitmapToPng(renderLabel(plan))),
+    };
+  }
+
   /** The laid-out label for a tube or box code, at the printer's (or the given) resolution. */
   plan(target: { tubeCode?: string; boxCode?: string; template?: LabelTemplateName }, dpi?: Dpi): { plan: LabelPlan; code: string; template: LabelTemplateName } {
     const config = this.printerConfig();
     const resolution: Dpi = dpi ?? config?.dpi ?? 203;
-    const size = config?.labelSize;
-    const fit = (t: LabelTemplate): LabelTemplate => (size ? { ...t, widthMm: size.widthMm, heightMm: size.heightMm } : t);
+    const fit = (t: LabelTemplate): LabelTemplate => this.fitted(t);
     if (target.tubeCode !== undefined) {
       const name = target.template ?? 'tube';
       return { plan: layoutLabel(fit(this.template(name, 'tube')), this.tubeData(target.tubeCode), resolution), code: target.tubeCode, template: name };
@@ -164,14 +188,7 @@ export class LabelService {
 
   preview(target: { tubeCode?: string; boxCode?: string; template?: LabelTemplateName }, dpi?: Dpi): LabelPreview {
     const { plan, code, template } = this.plan(target, dpi);
-    return {
-      code,
-      template,
-      dpi: plan.dpi,
-      widthMm: Math.round(((plan.width * 25.4) / plan.dpi) * 10) / 10,
-      heightMm: Math.round(((plan.height * 25.4) / plan.dpi) * 10) / 10,
-      png: pngDataUrl(bitmapToPng(renderLabel(plan))),
-    };
+    return { code, template, ...LabelService.previewOf(plan) };
   }
 
   async print(
@@ -179,6 +196,21 @@ export class LabelService {
     trigger: 'tube.opened' | 'request' = 'request',
   ): Promise<LabelPrintResult> {
     const { plan, code, template } = this.plan(target);
+    const result = await this.send(plan, code, template);
+    this.options.onJob({ ...result, at: this.options.now().toISOString(), trigger });
+    return result;
+  }
+
+  /**
+   * Prints a laid-out label of another domain (a resident pass); `code` is what the result names
+   * it by. Not reported as a `label.job`: the desk's print strip is for tubes and boxes.
+   */
+  printPlan(plan: LabelPlan, code: string, template: LabelTemplateName): Promise<LabelPrintResult> {
+    return this.send(plan, code, template);
+  }
+
+  /** Sends a laid-out label to the printer and says what happened, fault included. */
+  private async send(plan: LabelPlan, code: string, template: LabelTemplateName): Promise<LabelPrintResult> {
     const printer = this.printer();
     let result: LabelPrintResult;
     if (!printer) {
@@ -197,7 +229,6 @@ export class LabelService {
       fault ??= status.state === 'fault' ? (status.faults[0] ?? null) : null;
       result = { code, template, printed: fault === null, fault, status: shown };
     }
-    this.options.onJob({ ...result, at: this.options.now().toISOString(), trigger });
     return result;
   }
 

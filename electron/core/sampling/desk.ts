@@ -199,6 +199,9 @@ export class SamplingDesk {
         return this.bindPerson(scan.person, scan.format);
       case 'box':
         throw new DomainError('scan.boxNotAtDesk', { code: scan.code });
+      case 'pass':
+        // A pass opens the gate; a desk samples by the person's own code or ID, or finds them in the roster.
+        throw new DomainError('scan.passNotAtDesk');
     }
   }
 

@@ -1,4 +1,5 @@
 import type { ApiError } from '../../api/contract';
+import { looksLikePass, readPassCode } from '../passes/code';
 import { previewScan } from '../person/mask';
 import type { PersonParserConfig, SiteConfig } from '../site/config';
 import { parseId18 } from './parsers/id18';
@@ -11,6 +12,8 @@ export type ClassifiedScan =
   | { kind: 'tube'; code: string }
   | { kind: 'box'; code: string }
   | { kind: 'badge'; code: string }
+  /** A resident pass (出入证): its code read, `intact` false when its shape or check symbol is wrong. */
+  | { kind: 'pass'; code: string; intact: boolean }
   | { kind: 'person'; person: PersonPayload; format: PersonParserConfig['kind'] };
 
 export type Classification = { ok: true; scan: ClassifiedScan } | { ok: false; error: ApiError };
@@ -35,8 +38,9 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/u;
 
 /**
  * Classifies every scan, whatever device it came from, by the site's patterns and person
- * parsers, in this order: operator badge, tube code, box code, person payloads in the order the
- * site lists them. Anything else is rejected with what was scanned (masked) and why.
+ * parsers, in this order: resident pass (its fixed prefix, before anything a site configures),
+ * operator badge, tube code, box code, person payloads in the order the site lists them. Anything
+ * else is rejected with what was scanned (masked) and why.
  */
 export class ScanRouter {
   private readonly tube: RegExp;
@@ -58,6 +62,7 @@ export class ScanRouter {
       return { ok: false, error: { code: 'scan.tooLong', params: { length: text.length, max: this.config.scanMaxLength } } };
     }
     if (CONTROL.test(text)) return { ok: false, error: { code: 'scan.controlCharacters', params: { preview: previewScan(text) } } };
+    if (looksLikePass(text)) return { ok: true, scan: { kind: 'pass', ...readPassCode(text) } };
     const code = text.trim();
     if (this.badge.test(code)) return { ok: true, scan: { kind: 'badge', code } };
     if (this.tube.test(code)) return { ok: true, scan: { kind: 'tube', code } };

@@ -9,6 +9,7 @@ import { CoverageScreen } from './coverage/CoverageScreen';
 import { RosterScreen } from './roster/RosterScreen';
 import { SiteScreen } from './site/SiteScreen';
 import { OperatorsScreen } from './operators/OperatorsScreen';
+import { PassesScreen } from './passes/PassesScreen';
 
 /**
  * A screen of the app: its navigation tab (`titleKey` is an i18n key), its component, and the
@@ -28,6 +29,7 @@ export const SCREENS: Screen[] = [
   { id: 'roster', titleKey: 'roster:title', Component: RosterScreen, needs: 'roster.upload' },
   { id: 'coverage', titleKey: 'coverage:title', Component: CoverageScreen, needs: 'coverage.view' },
   { id: 'operators', titleKey: 'operators:title', Component: OperatorsScreen, needs: 'operator.list' },
+  { id: 'passes', titleKey: 'passes:title', Component: PassesScreen, needs: 'pass.issue' },
 ];
 
 /** The screens this station shows to the signed-in role: by what it works as, and what the role may call. */

@@ -46,6 +46,7 @@ describe('migration 8 (own marks again)', () => {
       CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
       DROP TABLE gate_visit; DROP TABLE gate_vehicle_passage;
       DROP TABLE gate_key_person_action; DROP TABLE gate_referral; DROP TABLE gate_reading; DROP TABLE gate_passage; DROP INDEX round_mark_recent;
+      DROP TABLE resident_pass_revocation; DROP TABLE resident_pass;
     `);
     db.pragma('user_version = 5');
     db.close();

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
-import { LATEST_VERSION, migrate } from '../../../electron/core/db/migrations';
+import { migrate } from '../../../electron/core/db/migrations';
 import { DEMO_SITE_CONFIG } from '../../../electron/core/site/config';
 import { dataKeyOf, ok, refused, tempDir } from '../../helpers/core';
 import { idNumber } from '../../helpers/ids';
@@ -36,8 +36,8 @@ describe('migration 15 (gate visitors and vehicles)', () => {
     const db = new Database(file);
     db.pragma('foreign_keys = ON');
     const before = COUNTED.map((t) => db.prepare(`SELECT * FROM ${t}`).all());
-    expect(migrate(db)).toBe(LATEST_VERSION);
-    expect(LATEST_VERSION).toBeGreaterThanOrEqual(14);
+    // To this schema: later ones add columns of their own (their tests check them).
+    expect(migrate(db, 15)).toBe(15);
     expect(COUNTED.map((t) => db.prepare(`SELECT * FROM ${t}`).all())).toEqual(before);
     for (const t of ['gate_visit', 'gate_vehicle_passage']) expect(db.prepare(`SELECT count(*) AS n FROM ${t}`).get()).toEqual({ n: 0 });
     const plan = (sql: string, ...params: unknown[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((p) => p.detail).join(' ');

@@ -89,6 +89,7 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
     'gate.vehiclePassage': [
       { id: 'vh-1', at, direction: 'in', plate: '粤BD12345', plateDisplay: '粤B·D12345', plateKind: 'newEnergy', driver: GATE_NAME, maskedDriverPhone: null, passengers: 1, purpose: '送货', entryId: null, exit: null },
     ],
+    'passes.changed': [{ count: 2 }],
   };
 }
 
@@ -98,6 +99,7 @@ function gatePassage(at: string): GatePassageView {
     at,
     direction: 'in',
     subject: 'person',
+    pass: null,
     person: { id: 'p-9', name: GATE_NAME, maskedIdNumber: '110105********0018', label: GATE_NAME },
     residency: { kind: 'outsider' },
     keyPerson: null,
@@ -211,7 +213,7 @@ describe('what the core pushes while nobody may read it', () => {
     seen.length = 0;
     fireAll(core, samples);
     expect(new Set(names(seen))).toEqual(
-      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned', 'gate.visit', 'gate.vehiclePassage']),
+      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned', 'gate.visit', 'gate.vehiclePassage', 'passes.changed']),
     );
     expect(JSON.stringify(seen)).not.toContain(NAME);
     expect(JSON.stringify(seen)).toContain(GATE_NAME);

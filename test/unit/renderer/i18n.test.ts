@@ -137,6 +137,21 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'pin.notDigits': {},
   'pin.tooCommon': { rule: 'sequence' },
   'pin.sameAsOld': {},
+  'scan.passNotAtDesk': {},
+  'pass.noRoster': {},
+  'pass.householdUnknown': { household: '3-2-502' },
+  'pass.notInHousehold': { household: '3-2-502' },
+  'pass.untilBeforeFrom': { from: '2026-12-01 00:00', until: '2026-11-30 23:59' },
+  'pass.tooLong': { maxDays: 90 },
+  'pass.untilPast': { until: '2026-11-30 23:59' },
+  'pass.notFound': { id: 'pass-1' },
+  'pass.alreadyRevoked': { reason: '已搬离', at: '2026-11-20 10:00' },
+  'pass.notPrintable': { state: 'revoked' },
+  'gate.passRevoked': { reason: '已搬离', at: '2026-11-20 10:00' },
+  'gate.passExpired': { until: '2026-11-30 23:59' },
+  'gate.passNotYetValid': { from: '2026-12-01 00:00' },
+  'gate.passUnknown': {},
+  'gate.passDamaged': {},
 };
 
 describe('renderer translations', () => {

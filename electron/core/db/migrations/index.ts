@@ -14,6 +14,7 @@ import { migration0012 } from './0012-hq-relink';
 import { migration0013 } from './0013-gate';
 import { migration0014 } from './0014-person-station-writes';
 import { migration0015 } from './0015-gate-visitors-vehicles';
+import { migration0016 } from './0016-resident-passes';
 
 export type Migration = {
   version: number;
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0013,
   migration0014,
   migration0015,
+  migration0016,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;
