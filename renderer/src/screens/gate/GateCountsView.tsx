@@ -11,7 +11,7 @@ const TILES = [
   { key: 'keyPersons', testId: 'gate-count-keypersons', alarm: true },
 ] as const;
 
-/** Today at this gate: in, out, on site now, fevers, referrals, key persons; then the day hour by hour. */
+/** Today at this gate: in, out, on site now, fevers, referrals, key persons; visitors and vehicles; then the day hour by hour. */
 export function GateCountsView({ counts }: { counts: GateCounts | null }) {
   const { t } = useStationTranslation('gate');
   return (
@@ -30,6 +30,12 @@ export function GateCountsView({ counts }: { counts: GateCounts | null }) {
           );
         })}
       </dl>
+      {counts ? (
+        <p className="gate-counts-more" data-testid="gate-counts-more">
+          <span data-testid="gate-count-visitors">{t('counts.visitorsOnSite', { n: counts.visitors.onSiteNow, overstaying: counts.visitors.overstaying })}</span>
+          <span data-testid="gate-count-vehicles">{t('counts.vehicles', { in: counts.vehicles.in, out: counts.vehicles.out, onSite: counts.vehicles.onSiteNow })}</span>
+        </p>
+      ) : null}
       {counts ? <GateHourChart counts={counts} /> : null}
     </section>
   );
