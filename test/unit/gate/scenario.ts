@@ -51,7 +51,10 @@ export function gateScenario(options: { people: number; attempts: number; readin
       const events: { event: GateEvent; tie: number }[] = [];
       const owners = new Map<string, number>();
       let tie = 0;
-      const push = (event: GateEvent) => events.push({ event, tie: order[tie++ % order.length]! });
+      // Events at one moment come in any order, but one's presentations stay in the order they were
+      // made (a re-measure names a passage scanned before it, even in the same millisecond).
+      let presented = 0;
+      const push = (event: GateEvent) => events.push({ event, tie: event.kind === 'present' ? presented++ : order[tie++ % order.length]! });
       let leftAt = 0;
       let readings = 0;
       people.forEach((p, k) => {
