@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { Result, ScanSource } from '../../../../electron/api/contract';
+import type { ApiError, Result, ScanSource } from '../../../../electron/api/contract';
 import type { Direction, GateCounts, GatePassageView, GateScanOutcome, KeyPersonAction } from '../../../../electron/api/gate';
 import { useConnection, useStation } from '../../app/station';
 import { useWorkplaceView } from '../../app/workplace';
@@ -21,6 +21,8 @@ export type GateApi = {
   direction: Direction;
   /** The passage the screen shows big: the last one scanned, or one picked from the recent list. */
   current: GatePassageView | null;
+  /** The last scan was refused (a revoked pass, a tube…): why, shown big instead of the previous person's passage. */
+  refusal: ApiError | null;
   recent: GatePassageView[];
   counts: GateCounts | null;
   select(passage: GatePassageView): void;
@@ -53,6 +55,7 @@ export function GateProvider({ children }: { children: ReactNode }) {
   const direction = place?.direction ?? 'in';
 
   const [current, setCurrent] = useState<GatePassageView | null>(null);
+  const [refusal, setRefusal] = useState<ApiError | null>(null);
   const [recent, setRecent] = useState<GatePassageView[]>([]);
   const [counts, setCounts] = useState<GateCounts | null>(null);
   const currentId = useRef<string | null>(null);
@@ -88,6 +91,7 @@ export function GateProvider({ children }: { children: ReactNode }) {
       const newest = remember(view);
       currentId.current = newest.id;
       setCurrent(newest);
+      setRefusal(null);
       if (options.announce === 'always' || (options.announce === 'ifChanged' && announced.current.get(newest.id) !== verdictKey(newest))) announce(newest);
       else if (options.announce === 'never') announced.current.set(newest.id, verdictKey(newest));
     },
@@ -100,6 +104,10 @@ export function GateProvider({ children }: { children: ReactNode }) {
     (result: Result<GateScanOutcome>): boolean => {
       if (!result.ok) {
         rejected(result);
+        // Whoever is in front of the gate now is not the previous passage's person: its verdict goes.
+        currentId.current = null;
+        setCurrent(null);
+        setRefusal(result.error);
         return false;
       }
       // A badge answered here names whose PIN to ask for: the sign-in screen's (App routes badges there first).
@@ -116,6 +124,7 @@ export function GateProvider({ children }: { children: ReactNode }) {
     latest.current.clear();
     announced.current.clear();
     setCurrent(null);
+    setRefusal(null);
     setRecent([]);
     setCounts(null);
   }, [active]);
@@ -182,6 +191,7 @@ export function GateProvider({ children }: { children: ReactNode }) {
       active,
       direction,
       current,
+      refusal,
       recent,
       counts,
       select: (passage) => makeCurrent(latest.current.get(passage.id) ?? passage, { announce: 'never' }),
@@ -204,7 +214,7 @@ export function GateProvider({ children }: { children: ReactNode }) {
           show('full', m('outcome.keyPersonActionRecorded', { label: view.person.label }), m(`keyPersonAction.${args.action}`));
         }),
     }),
-    [active, direction, current, recent, counts, makeCurrent, scanned, client, run, show],
+    [active, direction, current, refusal, recent, counts, makeCurrent, scanned, client, run, show],
   );
   return <GateContext.Provider value={value}>{children}</GateContext.Provider>;
 }

@@ -57,7 +57,7 @@ function PeopleLane() {
   return (
     <div className="gate-people" data-testid="gate-people">
       <div className="gate-main">
-        <PassagePanel passage={gate.current} />
+        <PassagePanel passage={gate.current} refusal={gate.refusal} />
       </div>
       <aside className="gate-side">
         <GateCountsView counts={gate.counts} />

@@ -1,10 +1,11 @@
+import type { ApiError } from '../../../../electron/api/contract';
 import type { GatePassageView } from '../../../../electron/api/gate';
 import { formatTime } from '../../desk/format';
 import { useStationTranslation } from '../../i18n';
 import { KeyPersonForm } from './KeyPersonForm';
 import { ReadingEntry } from './ReadingEntry';
 import { ReferralForm } from './ReferralForm';
-import { celsiusText, formatDateTime, reasonMessage, shownLevel, shownReasons } from './words';
+import { celsiusText, formatDateTime, reasonMessage, shownLevel, shownReasons, siteDate } from './words';
 
 const SYMBOL = { pass: '✓', check: '!', stop: '✕', wait: '…' } as const;
 
@@ -14,8 +15,28 @@ const SYMBOL = { pass: '✓', check: '!', stop: '✕', wait: '…' } as const;
  * person, entry rule, HQ's result, temperature with every reading; and what the gate keeper does
  * next (a reading by hand, a re-measure, a referral, a key-person action).
  */
-export function PassagePanel({ passage }: { passage: GatePassageView | null }) {
-  const { t, language } = useStationTranslation('gate');
+export function PassagePanel({ passage, refusal = null }: { passage: GatePassageView | null; refusal?: ApiError | null }) {
+  const { t, language, errorText } = useStationTranslation('gate');
+  if (!passage && refusal) {
+    // A scan refused (a revoked or expired pass, a tube): nothing recorded, and why, in the stop colour.
+    return (
+      <section className="gate-passage gate-level-stop" data-testid="gate-passage" data-state="refused" data-error={refusal.code} aria-labelledby="gate-verdict-words">
+        <div className="gate-verdict" data-testid="gate-verdict">
+          <span className="gate-verdict-symbol" aria-hidden="true">
+            {SYMBOL.stop}
+          </span>
+          <div className="gate-verdict-text">
+            <div id="gate-verdict-words" className="gate-verdict-words" data-testid="gate-verdict-words">
+              {t('outcome.rejected')}
+            </div>
+            <ul className="gate-reasons" data-testid="gate-reasons">
+              <li>{errorText(refusal)}</li>
+            </ul>
+          </div>
+        </div>
+      </section>
+    );
+  }
   if (!passage) {
     return (
       <section className="gate-passage gate-passage-empty" data-testid="gate-passage" data-state="empty">
@@ -121,6 +142,12 @@ export function PassagePanel({ passage }: { passage: GatePassageView | null }) {
             ) : null}
           </dd>
         </div>
+        {passage.subject !== 'person' ? (
+          <div className="gate-fact" data-testid="gate-subject" data-subject={passage.subject}>
+            <dt>{t('passage.subject.label')}</dt>
+            <dd>{passage.subject === 'pass' && passage.pass ? t('passage.subject.pass', { until: siteDate(passage.pass.validUntil) }) : t('passage.subject.visitor')}</dd>
+          </div>
+        ) : null}
         <div className={`gate-fact ${rule.kind === 'sampledWithin' ? (rule.met ? 'gate-ok' : 'gate-warn') : ''}`} data-testid="gate-rule" data-met={rule.kind === 'sampledWithin' ? String(rule.met) : 'none'}>
           <dt>{t('passage.rule.label')}</dt>
           <dd>

@@ -447,13 +447,13 @@ function PassList({
                 <tr key={p.id} data-testid={`passes-row-${p.id}`}>
                   <td className="passes-name">
                     {p.name}
-                    <div className="muted code">{p.maskedCode}</div>
+                    <div className="muted code passes-nowrap">{p.maskedCode}</div>
                   </td>
-                  <td>{p.household}</td>
+                  <td className="passes-nowrap">{p.household}</td>
                   <td>
                     <PassStateText pass={p} />
                   </td>
-                  <td>{p.stationName}</td>
+                  <td className="passes-nowrap">{p.stationName}</td>
                   <td>
                     <PassActions pass={p} actions={actions} />
                   </td>

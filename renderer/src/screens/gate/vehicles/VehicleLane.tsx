@@ -200,7 +200,21 @@ export function VehicleLane() {
                   <td className="input-code vehicle-plate-cell" data-kind={v.plateKind}>
                     {v.plateDisplay}
                   </td>
-                  <td>{v.direction === 'in' ? (v.exit ? t('list.left') : t('list.entered')) : v.entryId ? t('list.left') : t('list.unmatched')}</td>
+                  <td data-testid={`vehicle-direction-${v.id}`}>
+                    {t(`form.${v.direction}`)}
+                    {/* An entry that has left, or an exit without its entry, says so under its direction. */}
+                    {v.direction === 'in' && v.exit ? (
+                      <>
+                        <br />
+                        <small>{t('list.left')}</small>
+                      </>
+                    ) : v.direction === 'out' && !v.entryId ? (
+                      <>
+                        <br />
+                        <small className="vehicle-unmatched">{t('list.unmatched')}</small>
+                      </>
+                    ) : null}
+                  </td>
                   <td>
                     {hhmm(v.at, language)}
                     {v.exit ? ` → ${hhmm(v.exit.at, language)}` : ''}

@@ -4,6 +4,8 @@ import { mainlandMobile, type HouseholdView, type VisitView } from '../../../../
 import { useStation } from '../../../app/station';
 import { useStationTranslation } from '../../../i18n';
 import { useRefresh } from '../../../upload/useRefresh';
+import { useGate } from '../GateProvider';
+import { shownLevel } from '../words';
 import './visitors.css';
 
 /** Expected stays offered as one press each, in minutes; or until a time. */
@@ -44,6 +46,7 @@ function hhmm(iso: string, language: string): string {
  */
 export function VisitorPanel() {
   const client = useStation();
+  const gate = useGate();
   const { t, language, errorText } = useStationTranslation(['gateVisitors', 'gate']);
   const [name, setName] = useState('');
   const [idNumber, setIdNumber] = useState('');
@@ -119,6 +122,8 @@ export function VisitorPanel() {
     setBusy(false);
     if (r.ok) {
       setNotice({ text: t('done.registered', { name: r.value.visit.person.label }), error: false });
+      // The gate's current passage: its verdict is heard again when the thermometer's reading attaches.
+      gate.select(r.value.passage);
       clear();
       refresh();
     } else {
@@ -323,7 +328,15 @@ export function VisitorPanel() {
                   <td className="input-code">{v.household ?? t('list.purged')}</td>
                   <td>{v.reason}</td>
                   <td>
-                    {hhmm(v.enteredAt, language)}
+                    {hhmm(v.enteredAt, language)}{' '}
+                    <span
+                      className={`visitor-verdict gate-level-${shownLevel(v.entry.verdict)}`}
+                      data-testid={`visitor-verdict-${v.id}`}
+                      data-level={shownLevel(v.entry.verdict)}
+                      data-final={v.entry.verdict.final ? 'true' : 'false'}
+                    >
+                      {t(`gate:levelShort.${shownLevel(v.entry.verdict)}`)}
+                    </span>
                     <br />
                     <small data-testid={`visitor-temperature-${v.id}`} className={`visitor-temp-${v.entry.temperature}`}>
                       {t(`gate:temperature.${v.entry.temperature}`)}
