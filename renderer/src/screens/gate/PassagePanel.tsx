@@ -98,11 +98,6 @@ export function PassagePanel({ passage, refusal = null }: { passage: GatePassage
           </span>
         ) : null}
         <span className="gate-at">{time(passage.at)}</span>
-        {passage.subject !== 'person' ? (
-          <span className="gate-subject" data-testid="gate-passage-subject" data-subject={passage.subject}>
-            {passage.subject === 'pass' && passage.pass ? t('passage.subject.passUntil', { until: new Date(passage.pass.validUntil).toLocaleDateString(language, { timeZone: 'Asia/Shanghai' }) }) : t(`passage.subject.${passage.subject}`)}
-          </span>
-        ) : null}
       </div>
 
       {keyPerson ? (
