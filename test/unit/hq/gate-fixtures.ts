@@ -127,3 +127,6 @@ export class GateJournal {
 
 /** Every table HQ's migration 14 (`hq-gate`) makes: tests that take an HQ back to an older schema drop them. */
 export const HQ_GATE_TABLES = ['gate_passage', 'gate_reading', 'gate_referral', 'gate_key_person_action', 'gate_visit', 'gate_visit_left', 'gate_vehicle', 'station_workplace', 'gate_follow_up'] as const;
+
+/** Every table HQ's migrations after schema 13 make (the gate's, 14; resident passes, 15): a test that takes HQ back to an older schema drops them. */
+export const HQ_TABLES_AFTER_13 = [...HQ_GATE_TABLES, 'resident_pass'] as const;
