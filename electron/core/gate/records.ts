@@ -27,6 +27,7 @@ import { personView } from '../sampling/desk';
 import type { PersonPayload } from '../scan/parsers/types';
 import { gateSettings, siteHour } from './settings';
 import { isHigh, temperatureState, verdictOf, type ScanFindings } from './verdict';
+import { PreparedStatements } from '../db/statements';
 
 const WORKPLACE_KEY = 'station.workplace';
 const DIRECTION_KEY = 'gate.direction';
@@ -92,7 +93,7 @@ const PASSAGE_SELECT = `SELECT g.id, g.subject, g.pass_id, rp.valid_until AS pas
  * inside the writer's transaction.
  */
 export class GateRecords {
-  private readonly statements = new Map<string, Statement>();
+  private prepared: PreparedStatements | null = null;
   private place: WorkplaceView;
 
   constructor(
@@ -109,12 +110,7 @@ export class GateRecords {
 
   /** Prepared once, reused: preparing is a large part of a small statement's cost. */
   private sql(source: string): Statement {
-    let statement = this.statements.get(source);
-    if (!statement) {
-      statement = this.ctx.db.prepare(source);
-      this.statements.set(source, statement);
-    }
-    return statement;
+    return (this.prepared ??= new PreparedStatements(this.ctx.db)).get(source);
   }
 
   private setting(key: string): string | null {

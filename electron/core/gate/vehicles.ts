@@ -8,6 +8,7 @@ import type { Gate } from './gate';
 import { checkPlate, requirePlate, type PlateKind } from './plate';
 import { GateRecords } from './records';
 import { siteHour, siteMinute } from './settings';
+import { PreparedStatements } from '../db/statements';
 
 /** "On site now": vehicles that entered within this long and have not left (as people's 24 hours). */
 const ON_SITE_HOURS = 24;
@@ -56,7 +57,7 @@ const VEHICLE_SELECT = `SELECT v.id, v.plate, v.plate_kind, v.direction, v.drive
  * people's passages, as anyone's. Each passage is journalled (`gate.vehicle`).
  */
 export class Vehicles {
-  private readonly statements = new Map<string, Statement>();
+  private prepared: PreparedStatements | null = null;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -65,12 +66,7 @@ export class Vehicles {
   ) {}
 
   private sql(source: string): Statement {
-    let statement = this.statements.get(source);
-    if (!statement) {
-      statement = this.ctx.db.prepare(source);
-      this.statements.set(source, statement);
-    }
-    return statement;
+    return (this.prepared ??= new PreparedStatements(this.ctx.db)).get(source);
   }
 
   /** A vehicle through the lane: checked whole before anything is written, then recorded and journalled. */

@@ -11,6 +11,7 @@ import { personView } from '../sampling/desk';
 import type { Gate } from './gate';
 import { GateRecords } from './records';
 import { siteHour, siteMinute } from './settings';
+import { PreparedStatements } from '../db/statements';
 
 /** The most households `gate.households` answers with. */
 const HOUSEHOLDS_LISTED = 20;
@@ -69,7 +70,7 @@ const VISIT_SELECT = `SELECT v.id, v.person_id, v.entry_passage_id, v.phone, v.r
  * `gate.visitorLeft`, with the passages' own entries).
  */
 export class Visitors {
-  private readonly statements = new Map<string, Statement>();
+  private prepared: PreparedStatements | null = null;
   private readonly records: GateRecords;
 
   constructor(
@@ -83,12 +84,7 @@ export class Visitors {
   }
 
   private sql(source: string): Statement {
-    let statement = this.statements.get(source);
-    if (!statement) {
-      statement = this.ctx.db.prepare(source);
-      this.statements.set(source, statement);
-    }
-    return statement;
+    return (this.prepared ??= new PreparedStatements(this.ctx.db)).get(source);
   }
 
   // ---- households on the roster -------------------------------------------------------------------

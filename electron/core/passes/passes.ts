@@ -19,6 +19,7 @@ import { maskIdNumber } from '../person/mask';
 import { bitsToTags } from '../roster/file';
 import { household as householdOf, type Roster } from '../roster/roster';
 import { looksLikePass, maskPassCode, newPassCode, readPassCode } from './code';
+import { PreparedStatements } from '../db/statements';
 
 const log = createLogger('passes');
 
@@ -102,7 +103,7 @@ export type PassHolder = { passId: string; idNumber: string; name: string; house
  * Changes run inside the writer's transaction.
  */
 export class Passes {
-  private readonly statements = new Map<string, Statement>();
+  private prepared: PreparedStatements | null = null;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -110,12 +111,7 @@ export class Passes {
   ) {}
 
   private sql(source: string): Statement {
-    let statement = this.statements.get(source);
-    if (!statement) {
-      statement = this.ctx.db.prepare(source);
-      this.statements.set(source, statement);
-    }
-    return statement;
+    return (this.prepared ??= new PreparedStatements(this.ctx.db)).get(source);
   }
 
   private stamp(at: Date) {

@@ -22,6 +22,7 @@ import type { ClassifiedScan } from '../scan/router';
 import type { StationIdentity } from '../site/bootstrap';
 import { TubeConflicts } from './conflicts';
 import type { Rounds } from '../rounds/rounds';
+import { PreparedStatements } from '../db/statements';
 
 type TubeRow = {
   id: string;
@@ -68,7 +69,7 @@ export class SamplingDesk {
   readonly conflicts: TubeConflicts;
   private readonly people: PersonRegistry;
   private pending: Pending | null = null;
-  private readonly statements = new Map<string, Statement>();
+  private prepared: PreparedStatements | null = null;
 
   constructor(
     private readonly db: StationDatabase,
@@ -85,12 +86,7 @@ export class SamplingDesk {
 
   /** Prepared once, reused: preparing is a large part of a small statement's cost. */
   private sql(source: string): Statement {
-    let statement = this.statements.get(source);
-    if (!statement) {
-      statement = this.db.prepare(source);
-      this.statements.set(source, statement);
-    }
-    return statement;
+    return (this.prepared ??= new PreparedStatements(this.db)).get(source);
   }
 
   // ---- reads -------------------------------------------------------------------------------

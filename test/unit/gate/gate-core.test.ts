@@ -10,65 +10,9 @@ import { checkRecord, type FeedItem } from '../../../hq/protocol';
 import { dataKeyOf, ok, refused, signInAdmin, tempDir, TEST_ADMIN, withKey } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 import { until } from '../../helpers/pty';
+import { closeGates, closeWithGates, COLLECTOR, gate, journal, KEEPER, START } from './gate-station';
 
-const cores: StationCore[] = [];
-afterEach(async () => {
-  for (const c of cores.splice(0)) {
-    await c.devices.stop();
-    c.close();
-  }
-});
-
-const KEEPER = { name: '王值守', code: 'G001', role: 'gatekeeper' as const, pin: '580317' };
-const COLLECTOR = { name: '李采集', code: 'C001', role: 'collector' as const, pin: '692047' };
-/** 10:00 at the site (UTC+8). */
-const START = Date.parse('2026-11-20T02:00:00.000Z');
-
-/** A station whose clock the test moves, made a gate by its site admin, with a gate keeper signed in. */
-async function gate(options: { roster?: string[] } = {}) {
-  let now = START;
-  const dataDir = tempDir();
-  const core = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off', now: () => new Date(now) });
-  cores.push(core);
-  await signInAdmin(core);
-  if (options.roster) await applyRoster(core, options.roster);
-  await ok(core, 'station.setWorkplace', { workplace: 'gate' });
-  await ok(core, 'operator.create', KEEPER);
-  await ok(core, 'operator.signIn', { code: KEEPER.code, pin: KEEPER.pin });
-  const events: WireEvent[] = [];
-  core.subscribe((e) => events.push(e));
-  return {
-    core,
-    dataDir,
-    events,
-    now: () => now,
-    advance: (ms: number) => (now += ms),
-    /** A thermometer's stable reading measured at `at` (default now), delivered now. */
-    reading: (celsius: number, at = now) => core.gate.thermometerReading({ id: 'thermo-1', celsius, at: new Date(at).toISOString() }),
-    /** Hours later: the screen has locked itself meanwhile, and the gate keeper signs in again. */
-    later: async (ms: number) => {
-      now += ms;
-      await ok(core, 'operator.signIn', { code: KEEPER.code, pin: KEEPER.pin });
-    },
-    /** Every change queued so far is committed. */
-    settle: () => core.writer.run(() => undefined),
-  };
-}
-
-/** Residents `1-1-101`, `1-1-102`… with the tags given (`n:tag`). */
-async function applyRoster(core: StationCore, residents: string[]): Promise<void> {
-  const lines = ['姓名,身份证号,手机号,楼栋,单元,房号,标签'];
-  residents.forEach((r, i) => {
-    const [n, tag = ''] = r.split(':');
-    lines.push(`居民${n},${idNumber(Number(n))},,1,1,${101 + i},${tag}`);
-  });
-  const csv = Buffer.from(lines.join('\n'));
-  const { uploadId } = await ok(core, 'roster.upload', { fileName: 'r.csv', size: csv.length });
-  await ok(core, 'roster.uploadChunk', { uploadId, offset: 0, data: csv.toString('base64') });
-  const started = await ok(core, 'roster.read', { uploadId });
-  await core.roster.idle();
-  await ok(core, 'roster.apply', { importId: started.id });
-}
+afterEach(closeGates);
 
 function passageOf(outcome: GateScanOutcome): GatePassageView {
   if (outcome.kind !== 'gate.passage') throw new Error(`not a passage: ${outcome.kind}`);
@@ -77,12 +21,6 @@ function passageOf(outcome: GateScanOutcome): GatePassageView {
 
 const scan = async (core: StationCore, text: string, direction?: 'in' | 'out') =>
   passageOf(await ok(core, 'gate.scan', direction ? { text, source: 'manual', direction } : { text, source: 'manual' }));
-
-function journal(core: StationCore, kind: string): { entity_id: string; operator_id: string; payload: Record<string, unknown> }[] {
-  return (core.db.prepare('SELECT entity_id, operator_id, payload FROM journal WHERE kind = ? ORDER BY seq').all(kind) as { entity_id: string; operator_id: string; payload: string }[]).map(
-    (r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }),
-  );
-}
 
 describe('a passage through the gate', () => {
   it('a resident with a normal reading: household from the roster, the entry rule, then the reading attached', async () => {
@@ -354,7 +292,7 @@ describe('who may use the gate', () => {
     await ok(g.core, 'station.setWorkplace', { workplace: 'sentinel' });
     g.core.close();
     const again = new StationCore({ ...withKey(dataDir), devices: 'off' });
-    cores.push(again);
+    closeWithGates(again);
     expect(await ok(again, 'station.workplace', {})).toEqual({ workplace: 'sentinel', direction: 'in' });
   });
 });
@@ -408,7 +346,7 @@ describe('devices at a gate', () => {
   it('sends a serial scanner’s scans to the gate and attaches the simulated thermometer’s reading', async () => {
     const dataDir = tempDir();
     const core = await signInAdmin(new StationCore({ ...withKey(dataDir), devices: 'simulated', deviceOptions: { retryMs: 20, maxRetryMs: 200, pseudoTerminals: true } }));
-    cores.push(core);
+    closeWithGates(core);
     await ok(core, 'station.setWorkplace', { workplace: 'gate' });
     const events: WireEvent[] = [];
     core.subscribe((e) => events.push(e));

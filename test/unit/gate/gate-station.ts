@@ -51,7 +51,15 @@ export async function gate(options: { roster?: string[] } = {}) {
       now += ms;
       await ok(core, 'operator.signIn', { code: KEEPER.code, pin: KEEPER.pin });
     },
+    /** Every change queued so far is committed. */
+    settle: () => core.writer.run(() => undefined),
   };
+}
+
+/** A core the test made itself, closed with the gates after the test. */
+export function closeWithGates(core: StationCore): StationCore {
+  cores.push(core);
+  return core;
 }
 
 /** Residents `1-1-101`, `1-1-102`… (test person n), with the tags given (`n:tag`). */

@@ -4,6 +4,7 @@ import { PIN_MAX_DIGITS, type SessionView } from '../../../../electron/api/opera
 import { useStation } from '../../app/station';
 import { setLanguage, useStationTranslation } from '../../i18n';
 import { useScanCapture } from '../../scanner/ScanCapture';
+import { Clock } from '../../status/Clock';
 import { ConnectionIndicator } from '../../status/ConnectionIndicator';
 import { UploadIndicator } from '../../upload/UploadIndicator';
 import { ForcedPinChange } from './ChangePin';
@@ -32,7 +33,7 @@ export function SignInScreen() {
         <div className="signin-station" data-testid="signin-station">
           {t('signIn.stationLine', { site: view.site.name, station: view.station.name, number: view.station.number })}
         </div>
-        <Clock />
+        <Clock className="signin-clock" />
         <div className="indicators">
           <ConnectionIndicator />
           <UploadIndicator />
@@ -45,20 +46,6 @@ export function SignInScreen() {
         {session.pinFor ? <SignInForm view={view} /> : view.state === 'setup' ? <SetupForm view={view} /> : view.state === 'pinChange' ? <ForcedPinChange /> : <SignInForm view={view} />}
       </main>
     </div>
-  );
-}
-
-function Clock() {
-  const { language } = useStationTranslation();
-  const [now, setNow] = useState(() => new Date());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(new Date()), 10_000);
-    return () => clearInterval(timer);
-  }, []);
-  return (
-    <time className="signin-clock" dateTime={now.toISOString()}>
-      {now.toLocaleTimeString(language, { hour: '2-digit', minute: '2-digit' })}
-    </time>
   );
 }
 

@@ -3,6 +3,7 @@ import type { SentinelState, SentinelView } from '../../../../electron/api/senti
 import { useConnection, useStation } from '../../app/station';
 import type { Tone } from '../../feedback/feedback';
 import { useStationTranslation } from '../../i18n';
+import { Clock } from '../../status/Clock';
 import { speakOrTone, type Voice } from './speech';
 import './sentinel.css';
 
@@ -151,14 +152,4 @@ function promptKey(v: SentinelView): string {
 export function wordsFor(v: SentinelView, t: (key: string, options?: Record<string, unknown>) => string): string {
   const words = t(promptKey(v));
   return v.name && (v.prompt === 'pass' || v.prompt === 'measure') ? t('say.withName', { name: v.name, words }) : words;
-}
-
-function Clock() {
-  const { language } = useStationTranslation();
-  const [now, setNow] = useState(() => new Date());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(new Date()), 10_000);
-    return () => clearInterval(timer);
-  }, []);
-  return <time dateTime={now.toISOString()}>{now.toLocaleTimeString(language, { hour: '2-digit', minute: '2-digit' })}</time>;
 }

@@ -4,6 +4,7 @@ import { mainlandMobile, VEHICLE_MAX_PASSENGERS, type Direction, type VehiclePas
 import { checkPlate, PLATE_MAX_LENGTH } from '../../../../../electron/api/plate';
 import { useStation } from '../../../app/station';
 import { useStationTranslation } from '../../../i18n';
+import { ListTabs, type ListTab } from '../ListTabs';
 import { useRefresh } from '../../../upload/useRefresh';
 import './vehicles.css';
 
@@ -31,7 +32,7 @@ export function VehicleLane() {
   const [purpose, setPurpose] = useState('');
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
-  const [tab, setTab] = useState<'onSite' | 'today'>('onSite');
+  const [tab, setTab] = useState<ListTab>('onSite');
   const [vehicles, setVehicles] = useState<VehiclePassageView[] | null>(null);
   const plateInput = useRef<HTMLInputElement>(null);
 
@@ -170,13 +171,7 @@ export function VehicleLane() {
       </form>
 
       <section className="side-block vehicle-list" data-testid="vehicle-list">
-        <div className="vehicle-tabs" role="tablist">
-          {(['onSite', 'today'] as const).map((k) => (
-            <button key={k} type="button" role="tab" aria-selected={tab === k} className={`segment${tab === k ? ' is-active' : ''}`} data-testid={`vehicles-tab-${k}`} onClick={() => setTab(k)}>
-              {t(`list.${k}`)}
-            </button>
-          ))}
-        </div>
+        <ListTabs tab={tab} onTab={setTab} word={(k) => t(`list.${k}`)} testPrefix="vehicles" className="vehicle-tabs" />
         {vehicles === null ? null : vehicles.length === 0 ? (
           <p className="muted" data-testid="vehicles-empty">
             {tab === 'onSite' ? t('list.empty') : t('list.emptyToday')}

@@ -3,6 +3,7 @@ import type { ApiError } from '../../../../../electron/api/contract';
 import { mainlandMobile, type HouseholdView, type VisitView } from '../../../../../electron/api/gate';
 import { useStation } from '../../../app/station';
 import { useStationTranslation } from '../../../i18n';
+import { ListTabs, type ListTab } from '../ListTabs';
 import { useRefresh } from '../../../upload/useRefresh';
 import { useGate } from '../GateProvider';
 import { shownLevel } from '../words';
@@ -60,7 +61,7 @@ export function VisitorPanel() {
   const [until, setUntil] = useState('');
   const [notice, setNotice] = useState<{ text: string; error: boolean; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const [tab, setTab] = useState<'onSite' | 'today'>('onSite');
+  const [tab, setTab] = useState<ListTab>('onSite');
   const [visits, setVisits] = useState<VisitView[] | null>(null);
   const nameInput = useRef<HTMLInputElement>(null);
 
@@ -293,13 +294,7 @@ export function VisitorPanel() {
       </form>
 
       <section className="side-block visitor-list" data-testid="visitor-list">
-        <div className="visitor-tabs" role="tablist">
-          {(['onSite', 'today'] as const).map((k) => (
-            <button key={k} type="button" role="tab" aria-selected={tab === k} className={`segment${tab === k ? ' is-active' : ''}`} data-testid={`visitors-tab-${k}`} onClick={() => setTab(k)}>
-              {t(`list.${k}`)}
-            </button>
-          ))}
-        </div>
+        <ListTabs tab={tab} onTab={setTab} word={(k) => t(`list.${k}`)} testPrefix="visitors" className="visitor-tabs" />
         {visits === null ? null : visits.length === 0 ? (
           <p className="muted" data-testid="visitors-empty">
             {tab === 'onSite' ? t('list.empty') : t('list.emptyToday')}
