@@ -19,7 +19,7 @@ import { useWorkplace } from './workplace';
 /**
  * The shell: header with context and status, the outcome banner, then the current screen; or,
  * while nobody may use the desk (first run, signed out, locked, a badge waiting for its PIN),
- * the sign-in screen and nothing else.
+ * the sign-in screen and nothing else; at a sentinel with nobody signed in, the kiosk.
  */
 export function App() {
   const actions = useDeskActions();
