@@ -101,6 +101,15 @@ describe('box manifest PDF', () => {
     expect(text(file, 3)).toContain('封箱人');
   });
 
+  it('one font parsed per process, a subset per document: a later manifest shows its own characters', async () => {
+    await renderManifest(input(2));
+    const later = write('m-later.pdf', await renderManifest({ ...input(2), site: '东城区第二采样点', sealedBy: { name: '李四', code: 'OP0002' } }));
+    const words = text(later);
+    expect(words).toContain('东城区第二采样点');
+    expect(words).toContain('李四（OP0002）');
+    expect(words).not.toContain('张三');
+  });
+
   it('refuses input that is not a manifest', async () => {
     await expect(renderManifest({ ...input(1), sealedAt: 'yesterday' })).rejects.toThrow();
     await expect(renderManifest({ ...input(1), boxCode: '' })).rejects.toThrow();
