@@ -65,6 +65,26 @@ function font(): fontkit.Font {
   return parsedFont;
 }
 
+/**
+ * Text on one line within `width`: smaller type down to 70 % of `size`, then cut with an ellipsis
+ * (a long site name must never run into the barcode or onto the next line).
+ */
+function fitLine(doc: PDFKit.PDFDocument, text: string, x: number, y: number, width: number, size: number, align: 'left' | 'center' | 'right' = 'left'): void {
+  let fontSize = size;
+  doc.fontSize(fontSize);
+  while (doc.widthOfString(text) > width && fontSize > size * 0.7) doc.fontSize((fontSize -= 0.5));
+  let shown = text;
+  if (doc.widthOfString(shown) > width) {
+    const chars = [...text];
+    while (chars.length > 0 && doc.widthOfString(chars.join('') + '…') > width) chars.pop();
+    shown = chars.join('') + '…';
+  }
+  const w = doc.widthOfString(shown);
+  const dx = align === 'left' ? 0 : align === 'center' ? (width - w) / 2 : width - w;
+  doc.text(shown, x + dx, y + (size - fontSize) / 2, { lineBreak: false });
+  doc.fontSize(size);
+}
+
 /** Code 128 as vector bars (bwip-js encodes; each bar a filled rectangle, so it prints sharp). */
 function drawCode128(doc: PDFKit.PDFDocument, text: string, x: number, y: number, width: number, height: number): void {
   const [symbol] = bwipjs.raw({ bcid: 'code128', text }) as unknown as [{ sbs: number[] }];
@@ -101,7 +121,7 @@ function tableRow(doc: PDFKit.PDFDocument, y: number, cells: string[], shade: bo
   doc.fillColor('black').fontSize(TABLE_FONT);
   let x = MARGIN;
   COLUMNS.forEach((col, i) => {
-    doc.text(cells[i] ?? '', x + 4, y + 3.5, { width: col.width - 8, align: col.align, lineBreak: false });
+    fitLine(doc, cells[i] ?? '', x + 4, y + 3.5, col.width - 8, TABLE_FONT, col.align);
     x += col.width;
   });
   return y + ROW_H;
@@ -148,13 +168,13 @@ export async function renderManifest(raw: ManifestInput): Promise<Buffer> {
   doc.fontSize(12);
   for (const [label, value] of info) {
     doc.text(`${label}：`, MARGIN, y, { width: labelW, lineBreak: false });
-    doc.text(value, MARGIN + labelW, y, { width: infoW - labelW, lineBreak: false, ellipsis: true });
+    fitLine(doc, value, MARGIN + labelW, y, infoW - labelW, 12);
     y += 20;
   }
   const barW = 220;
   const barX = MARGIN + CONTENT_W - barW;
   drawCode128(doc, input.boxCode, barX, MARGIN + 38, barW, 60);
-  doc.fontSize(12).text(input.boxCode, barX, MARGIN + 102, { width: barW, align: 'center', lineBreak: false });
+  fitLine(doc, input.boxCode, barX, MARGIN + 102, barW, 12, 'center');
   y += 8;
   doc.moveTo(MARGIN, y).lineTo(MARGIN + CONTENT_W, y).lineWidth(1).stroke();
   y += 10;
@@ -164,7 +184,8 @@ export async function renderManifest(raw: ManifestInput): Promise<Buffer> {
   input.tubes.forEach((tube, i) => {
     if (rowsFitting(y) < 1) {
       doc.addPage();
-      doc.font('cjk').fontSize(12).text(`装箱单（续） 箱码：${input.boxCode}`, MARGIN, MARGIN, { width: CONTENT_W, lineBreak: false });
+      doc.font('cjk');
+      fitLine(doc, `装箱单（续） 箱码：${input.boxCode}`, MARGIN, MARGIN, CONTENT_W, 12);
       y = tableHeader(doc, MARGIN + 22);
     }
     y = tableRow(doc, y, [String(i + 1), tube.code, String(tube.poolSize), String(tube.people)], i % 2 === 1);
@@ -174,7 +195,8 @@ export async function renderManifest(raw: ManifestInput): Promise<Buffer> {
   // Totals and signatures stay together: on a new page if they do not fit.
   if (PAGE_H - MARGIN - FOOTER_H - y < SIGN_BLOCK_H + 34) {
     doc.addPage();
-    doc.font('cjk').fontSize(12).text(`装箱单（续） 箱码：${input.boxCode}`, MARGIN, MARGIN, { width: CONTENT_W, lineBreak: false });
+    doc.font('cjk');
+    fitLine(doc, `装箱单（续） 箱码：${input.boxCode}`, MARGIN, MARGIN, CONTENT_W, 12);
     y = MARGIN + 22;
   }
   y += 10;
@@ -196,7 +218,7 @@ export async function renderManifest(raw: ManifestInput): Promise<Buffer> {
     doc.page.margins.bottom = 0; // the footer sits in the bottom margin: no new page for it
     doc.font('cjk').fontSize(9).fillColor('#444444');
     const fy = PAGE_H - MARGIN - 10;
-    doc.text(`箱码 ${input.boxCode}`, MARGIN, fy, { width: CONTENT_W / 2, lineBreak: false });
+    fitLine(doc, `箱码 ${input.boxCode}`, MARGIN, fy, CONTENT_W / 2, 9);
     doc.text(`第 ${p + 1} 页 / 共 ${range.count} 页`, MARGIN + CONTENT_W / 2, fy, { width: CONTENT_W / 2, align: 'right', lineBreak: false });
     doc.fillColor('black');
   }

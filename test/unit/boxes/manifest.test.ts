@@ -110,6 +110,17 @@ describe('box manifest PDF', () => {
     expect(words).not.toContain('张三');
   });
 
+  it('a site name too long for its line is set smaller, then cut with an ellipsis, clear of the barcode', async () => {
+    const site = '北京市东城区某某街道某某社区第一核酸采样点（临时）备用备用备用备用';
+    const file = write('m-long.pdf', await renderManifest({ ...input(1), site }));
+    const words = text(file);
+    expect(words).toContain('北京市东城区');
+    expect(words).toContain('…');
+    expect(words).not.toContain(site);
+    execFileSync('pdftoppm', ['-r', '150', '-png', '-singlefile', file, path.join(dir, 'long')]);
+    expect(zbarDecode(fs.readFileSync(path.join(dir, 'long.png')))).toEqual([BOX]);
+  });
+
   it('refuses input that is not a manifest', async () => {
     await expect(renderManifest({ ...input(1), sealedAt: 'yesterday' })).rejects.toThrow();
     await expect(renderManifest({ ...input(1), boxCode: '' })).rejects.toThrow();
