@@ -10,6 +10,7 @@ export const DEBIAN_PACKAGES = [
   'udev', // udevadm, used by serialport to list ports
   'libusb-1.0-0', // node-hid's runtime library
   'zbar-tools', // an independent barcode reader for printed labels
+  'poppler-utils', // pdftotext, pdfinfo, pdftoppm: the box manifest PDF's tests read it back with them
   'postgresql', // HQ's second storage backend
   'sqlite3', // the sqlite3 shell, the roster benchmark's yardstick (.import)
 ];
