@@ -88,7 +88,7 @@ describe('boxes at the site', () => {
       state: 'handedOver',
       handOver: { tubeCount: 3, coldChainNote: '冰排 4 块，2–8 °C', transporter: { kind: 'named', name: '李师傅', maskedPhone: '138****8000' } },
     });
-    expect(await ok(core, 'box.list', { state: 'handedOver' })).toMatchObject([{ code: BOX, tubeCount: 3 }]);
+    expect(await ok(core, 'box.list', { state: 'handedOver', limit: 100 })).toMatchObject([{ code: BOX, tubeCount: 3 }]);
 
     const entries = core.journal.readAfter(0, 100_000).filter((e) => e.kind.startsWith('box.'));
     expect(entries.map((e) => e.kind)).toEqual([
@@ -191,7 +191,7 @@ describe('boxes at the site', () => {
     pending = await ok(core, 'box.pending', {});
     expect(pending.boxes.map((b) => b.code)).toEqual([BOX]);
     expect((await ok(core, 'box.state', { code: BOX2 })).handOver?.transporter).toEqual({ kind: 'operator', name: TEST_ADMIN.name });
-    expect(await ok(core, 'box.list', {})).toMatchObject([{ code: BOX2, state: 'handedOver' }, { code: BOX, state: 'open' }]);
+    expect(await ok(core, 'box.list', { limit: 100 })).toMatchObject([{ code: BOX2, state: 'handedOver' }, { code: BOX, state: 'open' }]);
   });
 
   it('the desk’s staff box and seal; a transporter signed in takes boxes in their own name only, and boxes nothing', async () => {
