@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StationCore } from '../../../electron/core/core';
 import { PERSONAL_FIELDS, splitPersonal } from '../../../hq/chain';
 import { checkRecord } from '../../../hq/protocol';
-import { openCore, ok, refused, TEST_ADMIN } from '../../helpers/core';
+import { openCore, ok, refused, TEST_ADMIN, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
 let core: StationCore;
@@ -216,5 +216,28 @@ describe('boxes at the site', () => {
     expect(entry?.payload).toMatchObject({ transporterName: null, transporterPhone: null, tubeCount: 1 });
     expect(entry?.operatorId).toBe(entry?.payload.transporterOperatorId);
     expect(refusedByHq()).toEqual([]);
+  });
+
+  it('purges a transporter recorded by name once HQ holds the hand-over and the retention period has passed; the box stays', async () => {
+    let now = Date.parse('2026-11-20T02:00:00.000Z');
+    core = await openCore(tempDir(), { now: () => new Date(now) });
+    await sampled(1);
+    await ok(core, 'box.open', { code: BOX });
+    await ok(core, 'box.addTube', { boxCode: BOX, tubeCode: tubeCode(1) });
+    await ok(core, 'box.seal', { code: BOX });
+    await ok(core, 'box.handOver', { code: BOX, confirmCode: BOX, transporter: { name: '李师傅', phone: '13800138000' }, tubeCount: 1, coldChainNote: '' });
+    core.identity.site.config = { ...core.identity.site.config, retention: { personalDataDays: 15 } };
+    now += 20 * 86_400_000;
+    // Not confirmed by HQ yet: kept.
+    expect((await core.retention.purge())?.boxRows).toBe(0);
+    core.db.prepare('UPDATE upload_state SET confirmed_through = ?').run(core.journal.lastSeq());
+    expect((await core.retention.purge())?.boxRows).toBe(1);
+    expect(core.db.prepare('SELECT transporter_name, transporter_phone, state, confirmed_count FROM box').all()).toEqual([
+      { transporter_name: '', transporter_phone: '', state: 'handedOver', confirmed_count: 1 },
+    ]);
+    // The screen locked in the meantime (idle): read the core's state directly.
+    expect(core.boxes.state(BOX).handOver).toMatchObject({ tubeCount: 1, transporter: { kind: 'named', name: '' } });
+    const entry = core.journal.readAfter(0, 100_000).find((e) => e.kind === 'box.handedOver');
+    expect(entry?.payload).not.toHaveProperty('transporterName');
   });
 });
