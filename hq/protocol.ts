@@ -166,7 +166,11 @@ export const KNOWN_KINDS = [
   'roster.rows',
   'exemption.set',
   'exemption.lifted',
+  'box.opened',
+  'box.tubeAdded',
+  'box.tubeRemoved',
   'box.sealed',
+  'box.handedOver',
   'device.calibrated',
   'station.workplaceSet',
   'gate.passage',
@@ -300,8 +304,27 @@ export const PAYLOAD_SCHEMAS = {
   /** entityId: the round. A resident who need not be sampled in it, and why. */
   'exemption.set': z.object({ idNumber: z.string().regex(/^\d{17}[\dX]$/), reason: exemptionReasonSchema, note: z.string().max(200) }),
   'exemption.lifted': z.object({ idNumber: z.string().regex(/^\d{17}[\dX]$/) }),
-  /** entityId: the box. */
-  'box.sealed': z.object({ code, count, tubeCodes: z.array(code).max(1000).optional() }),
+  /** entityId: the box, opened at the station with the capacity it takes. */
+  'box.opened': z.object({ code, capacity: z.number().int().min(1).max(1000) }),
+  /** entityId: the box; a sealed tube of the station put in it (`entryId`: the box's entry for it). */
+  'box.tubeAdded': z.object({ boxCode: code, tubeCode: code, tubeId: id, entryId: id }),
+  /** entityId: the box; a tube taken out of it again, with the reason (`entryId`: the entry it ends). */
+  'box.tubeRemoved': z.object({ boxCode: code, tubeCode: code, reason: text, entryId: id }),
+  /** entityId: the box, sealed with its tubes (and, from stations that count them, the people in them). */
+  'box.sealed': z.object({ code, count, tubeCodes: z.array(code).max(1000).optional(), personCount: count.optional() }),
+  /**
+   * entityId: the box, handed to a transporter: an operator of the site (by badge), or someone
+   * recorded by name and phone; the count they confirmed is the box's.
+   */
+  'box.handedOver': z.object({
+    code,
+    tubeCount: count,
+    personCount: count,
+    transporterOperatorId: id.nullable(),
+    transporterName: z.string().min(1).max(40).nullable(),
+    transporterPhone: z.string().min(1).max(20).nullable(),
+    coldChainNote: z.string().max(200),
+  }),
   'device.calibrated': z.object({ previousOffsetC: z.number(), offsetC: z.number(), reason: text }),
   /** entityId: the station; a site admin made it a sampling desk, an attended gate or an unattended sentinel. */
   'station.workplaceSet': z.object({ workplace: z.enum(['desk', 'gate', 'sentinel']) }),

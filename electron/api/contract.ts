@@ -17,6 +17,7 @@ import { operatorArgs, type IdentifyOutcome, type OperatorErrorCode, type Operat
 import { gateArgs, type GateErrorCode, type GateEvents, type GateHandlers } from './gate';
 import { sentinelArgs, type SentinelErrorCode, type SentinelEvents, type SentinelHandlers } from './sentinel';
 import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from './passes';
+import { boxArgs, type BoxErrorCode, type BoxEvents, type BoxHandlers } from './boxes';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -62,7 +63,8 @@ export type ErrorCode =
   | OperatorErrorCode
   | GateErrorCode
   | SentinelErrorCode
-  | PassErrorCode;
+  | PassErrorCode
+  | BoxErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -209,7 +211,8 @@ export type Handlers = DeskHandlers &
   OperatorHandlers &
   GateHandlers &
   SentinelHandlers &
-  PassHandlers;
+  PassHandlers &
+  BoxHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
@@ -226,6 +229,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...gateArgs,
   ...sentinelArgs,
   ...passArgs,
+  ...boxArgs,
 };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
@@ -240,7 +244,8 @@ export type Events = {
   OperatorEvents &
   GateEvents &
   SentinelEvents &
-  PassEvents;
+  PassEvents &
+  BoxEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

@@ -196,6 +196,8 @@ const DESK: readonly Role[] = ['collector', 'sampler', 'admin'];
 const ADMIN: readonly Role[] = ['admin'];
 /** The gate: the gate keeper scans, measures and records; the site admin does too. */
 const GATE: readonly Role[] = ['gatekeeper', 'admin'];
+/** The desk's staff and the transporter who takes their boxes. */
+const BOXES: readonly Role[] = ['collector', 'sampler', 'transporter', 'admin'];
 
 /**
  * Every method of the API and who may call it. A `{ [M in Method]: … }`: a method added to the
@@ -315,6 +317,18 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'pass.preview': GATE,
   'pass.print': GATE,
   'pass.revoke': ADMIN,
+
+  // Boxing is the desk's work: its staff open boxes, fill and seal them. The hand-over is theirs
+  // too (a transporter without an account here is recorded by name and phone, or scans their
+  // badge), and a transporter signed in here hands boxes over to themselves and reads them.
+  'box.open': DESK,
+  'box.addTube': DESK,
+  'box.removeTube': DESK,
+  'box.seal': DESK,
+  'box.handOver': BOXES,
+  'box.state': BOXES,
+  'box.list': BOXES,
+  'box.pending': DESK,
 };
 
 /** Whether an active session of `role` may call `method`. */
@@ -365,4 +379,5 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   'gate.visit': 'gate.visitors',
   'gate.vehiclePassage': 'gate.vehicles',
   'passes.changed': 'pass.list',
+  'boxes.changed': 'box.list',
 };

@@ -59,6 +59,9 @@ import { Visitors } from './gate/visitors';
 import { PersonRegistry } from './person/registry';
 import { Passes } from './passes/passes';
 import { passHandlers } from './passes/handlers';
+import { Boxes } from './boxes/boxes';
+import { boxHandlers } from './boxes/handlers';
+import type { BoxHandlers } from '../api/boxes';
 
 const log = createLogger('core');
 
@@ -120,6 +123,8 @@ export class StationCore {
   readonly vehicles: Vehicles;
   /** Resident passes (出入证): issued here or at the site's other stations, checked at the gate. */
   readonly passes: Passes;
+  /** Boxes of this station's sealed tubes and their hand-over to a transporter. */
+  readonly boxes: Boxes;
   private currentRouter: ScanRouter;
   /** The data folder's lock, or null when another Station holds it (this core then does no start-up work). */
   private readonly lock: DataFolderLock | null;
@@ -190,6 +195,7 @@ export class StationCore {
     this.feed.register(this.desk.conflicts.feedHandlers());
     this.feed.register(this.operators.feedHandlers());
     this.passes = new Passes(context, this.roster);
+    this.boxes = new Boxes(context);
     this.feed.register(this.passes.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
       listening: () => this.hasSubscribers(),
@@ -303,6 +309,10 @@ export class StationCore {
         now,
         changed: (count) => this.emit('passes.changed', { count }),
       }),
+      ...boxHandlers(this.boxes, {
+        writer: this.writer,
+        changed: (code) => this.emit('boxes.changed', { code }),
+      }),
     };
     this.events.setMaxListeners(100);
     this.retention = new Retention(context);
@@ -398,6 +408,7 @@ export class StationCore {
     | keyof GateHandlers
     | keyof SentinelHandlers
     | keyof PassHandlers
+    | keyof BoxHandlers
   > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {

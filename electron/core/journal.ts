@@ -38,7 +38,12 @@ export type JournalKind =
   | 'gate.visitorLeft'
   | 'gate.vehicle'
   | 'pass.issued'
-  | 'pass.revoked';
+  | 'pass.revoked'
+  | 'box.opened'
+  | 'box.tubeAdded'
+  | 'box.tubeRemoved'
+  | 'box.sealed'
+  | 'box.handedOver';
 
 export type JournalEntry = {
   seq: number;

@@ -112,6 +112,14 @@ const api = {
   'pass.list': command('pass.list'),
   'pass.preview': command('pass.preview'),
   'pass.print': command('pass.print'),
+  'box.open': command('box.open'),
+  'box.addTube': command('box.addTube'),
+  'box.removeTube': command('box.removeTube'),
+  'box.seal': command('box.seal'),
+  'box.handOver': command('box.handOver'),
+  'box.state': command('box.state'),
+  'box.list': command('box.list'),
+  'box.pending': command('box.pending'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

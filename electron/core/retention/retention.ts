@@ -1,5 +1,6 @@
 import { splitPersonal } from '../../../hq/chain';
 import type { CoreContext } from '../context';
+import { purgeBoxPersonalData } from '../boxes/retention';
 import { purgeGatePersonalData } from '../gate/retention';
 import { createLogger } from '../log';
 import { purgePassPersonalData } from '../passes/retention';
@@ -11,7 +12,7 @@ const PURGE_PAGE = 1000;
 /** How often a running station looks for personal data past its retention period. */
 const PURGE_EVERY_MS = 3_600_000;
 
-export type PurgeSummary = { entries: number; persons: number; exemptionNotes: number; gateRows: number; passRows: number; confirmedThrough: number; olderThan: string };
+export type PurgeSummary = { entries: number; persons: number; exemptionNotes: number; gateRows: number; passRows: number; boxRows: number; confirmedThrough: number; olderThan: string };
 
 /**
  * Retention of personal data (PIPL): once the site's `retention.personalDataDays` have passed,
@@ -23,7 +24,8 @@ export type PurgeSummary = { entries: number; persons: number; exemptionNotes: n
  * and their counts. A person with an open re-test, or with a binding or gate passage not yet
  * confirmed or within the period, keeps their data. The gate's households, key-person reasons and
  * staff's notes go too (`gate/retention.ts`), and the holders of resident passes expired before the
- * period (`passes/retention.ts`).
+ * period (`passes/retention.ts`), and transporters recorded by name on boxes handed over before it
+ * (`boxes/retention.ts`).
  *
  * Kept on purpose, whatever their age (README, "Retention"): the roster in use (the site's register,
  * needed for the work; a version replaced is removed once it is in the journal), the key-person
@@ -73,10 +75,11 @@ export class Retention {
     const exemptionNotes = await this.ctx.writer.run(() => this.purgeExemptionNotes(confirmedThrough, olderThan));
     const gateRows = await this.ctx.writer.run(() => purgeGatePersonalData(this.ctx.db, confirmedThrough, olderThan));
     const passRows = await this.ctx.writer.run(() => purgePassPersonalData(this.ctx.db, confirmedThrough, olderThan));
-    if (entries + persons + exemptionNotes + gateRows + passRows > 0) {
-      log.info({ entries, persons, exemptionNotes, gateRows, passRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
+    const boxRows = await this.ctx.writer.run(() => purgeBoxPersonalData(this.ctx.db, confirmedThrough, olderThan));
+    if (entries + persons + exemptionNotes + gateRows + passRows + boxRows > 0) {
+      log.info({ entries, persons, exemptionNotes, gateRows, passRows, boxRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
     }
-    return { entries, persons, exemptionNotes, gateRows, passRows, confirmedThrough, olderThan };
+    return { entries, persons, exemptionNotes, gateRows, passRows, boxRows, confirmedThrough, olderThan };
   }
 
   /** A page of journal entries: each keeps its public fields, its hash and its personal digest. */

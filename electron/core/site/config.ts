@@ -60,7 +60,13 @@ export const siteConfigSchema = z
         generate: z.object({ prefix: z.string().regex(/^[A-Z0-9]{0,8}$/), digits: z.number().int().min(6).max(16) }).strict(),
       })
       .strict(),
-    box: z.object({ pattern: patternSchema }).strict(),
+    box: z
+      .object({
+        pattern: patternSchema,
+        /** How many tubes a box takes (absent: `DEFAULT_BOX_CAPACITY`). */
+        capacity: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict(),
     operatorBadge: z.object({ pattern: patternSchema }).strict(),
     personParsers: z.array(personParserConfigSchema).min(1),
     defaultCapacity: capacitySchema,

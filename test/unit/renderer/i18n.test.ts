@@ -152,6 +152,23 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'gate.passNotYetValid': { from: '2026-12-01 00:00' },
   'gate.passUnknown': {},
   'gate.passDamaged': {},
+  'box.codeInvalid': { code: 'XX123' },
+  'box.notFound': { code: 'BX00000001' },
+  'box.closed': { code: 'BX00000001', state: 'sealed' },
+  'box.notOpen': { code: 'BX00000001', state: 'handedOver' },
+  'box.full': { code: 'BX00000001', capacity: 50 },
+  'box.empty': { code: 'BX00000001' },
+  'box.tubeNotThisSite': { tubeCode: 'ZZ999' },
+  'box.tubeUnknown': { tubeCode: 'T001000001' },
+  'box.tubeOpen': { tubeCode: 'T001000001' },
+  'box.tubeVoided': { tubeCode: 'T001000001', reason: '管子破损' },
+  'box.tubeInBox': { tubeCode: 'T001000001', boxCode: 'BX00000002' },
+  'box.tubeNotInBox': { tubeCode: 'T001000001', boxCode: 'BX00000001' },
+  'box.notSealed': { code: 'BX00000001', state: 'open' },
+  'box.confirmMismatch': { code: 'BX00000001', confirmCode: 'BX00000009' },
+  'box.countMismatch': { code: 'BX00000001', tubeCount: 12 },
+  'box.transporterUnknown': { badge: 'OP0999' },
+  'box.transporterNotSelf': {},
 };
 
 describe('renderer translations', () => {

@@ -15,6 +15,7 @@ import { migration0013 } from './0013-gate';
 import { migration0014 } from './0014-person-station-writes';
 import { migration0015 } from './0015-gate-visitors-vehicles';
 import { migration0016 } from './0016-resident-passes';
+import { migration0017 } from './0017-boxes';
 
 export type Migration = {
   version: number;
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0014,
   migration0015,
   migration0016,
+  migration0017,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;
