@@ -215,7 +215,7 @@ export class Gate {
           if (!t.passageId) continue;
           if (this.host.listening()) this.changed(t.passageId);
           // A sentinel has nobody to press "re-measure": a first high reading asks for it itself, the person still in front of it.
-          if (unattended && t.reading.high && this.records.view(t.passageId).temperature.state === 'remeasure') {
+          if (unattended && t.temperature === 'remeasure') {
             void this.record(this.matcher.present(this.ctx.now().getTime(), t.passageId));
           }
         }

@@ -333,7 +333,8 @@ export class GateRecords {
    * threshold now; the passage's temperature and verdict follow. A passage that was never made
    * (its scan failed in the writer) takes no reading: it is recorded as unmatched.
    */
-  recordReading(r: ReadingToRecord, at: Date): { reading: GateReadingView; passageId: string | null } {
+  /** Records a reading; with the passage's temperature after it (null when it is attached to none). */
+  recordReading(r: ReadingToRecord, at: Date): { reading: GateReadingView; passageId: string | null; temperature: TemperatureState | null } {
     const thresholdC = this.settings().feverC;
     const passage = r.passageId !== null && this.exists(r.passageId) ? this.row(r.passageId) : null;
     const match: ReadingMatch = r.passageId !== null && !passage ? 'unmatched' : r.match;
@@ -361,6 +362,7 @@ export class GateRecords {
     return {
       reading: { id: r.id, celsius: r.celsius, measuredAt: r.measuredAt, source: r.source, deviceId: r.deviceId, thresholdC, high, match },
       passageId: passage?.id ?? null,
+      temperature,
     };
   }
 
