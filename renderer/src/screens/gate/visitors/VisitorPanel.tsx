@@ -8,6 +8,7 @@ import { useRefresh } from '../../../upload/useRefresh';
 import { useGate } from '../GateProvider';
 import { shownLevel } from '../words';
 import './visitors.css';
+import { isValidIdNumber } from '../../../../../electron/api/gb11643';
 
 /** Expected stays offered as one press each, in minutes; or until a time. */
 const STAYS = [30, 60, 120, 240, 480] as const;
@@ -19,13 +20,9 @@ const SEARCH_AFTER_MS = 250;
 
 /** What the ID number field says while it is typed: nothing yet, right, or what is wrong (the core checks again). */
 function idNumberState(value: string): 'empty' | 'ok' | 'bad' {
-  const v = value.trim().toUpperCase();
+  const v = value.trim();
   if (v === '') return 'empty';
-  if (!/^\d{17}[\dX]$/.test(v)) return 'bad';
-  // GB 11643: ISO 7064 MOD 11-2 over the first 17 digits.
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = weights.reduce((n, w, i) => n + w * Number(v[i]), 0);
-  return '10X98765432'[sum % 11] === v[17] ? 'ok' : 'bad';
+  return isValidIdNumber(v) ? 'ok' : 'bad';
 }
 
 /** A time for `<input type="datetime-local">` (local time, to the minute). */
