@@ -60,6 +60,10 @@ export type BoxSummary = {
   openedAt: string;
   sealedAt: string | null;
   handedOverAt: string | null;
+  /** When the lab received it (HQ's receipt, through the feed); null until then. */
+  receivedAt: string | null;
+  /** Tubes the lab found missing, extra or broken in it (0 until received). */
+  discrepancyCount: number;
 };
 
 export type BoxTubeView = { code: string; personCount: number; sealedAt: string | null; addedAt: string };
@@ -67,9 +71,27 @@ export type BoxTubeView = { code: string; personCount: number; sealedAt: string 
 /** Who took the box: an operator of the site (by badge), or someone recorded by name and phone (masked). */
 export type BoxTransporterView = { kind: 'operator'; name: string } | { kind: 'named'; name: string; maskedPhone: string };
 
+/** What the lab said of one tube against the box as handed over. */
+export const RECEIPT_TUBE_STATUSES = ['received', 'missing', 'extra', 'broken'] as const;
+export type ReceiptTubeStatus = (typeof RECEIPT_TUBE_STATUSES)[number];
+
+/** The lab's receipt of a box at HQ, as the site sees it: counts, and every tube that was not as handed over. */
+export type BoxReceiptView = {
+  receivedAt: string;
+  /** Who received it at the lab (a name as HQ recorded it). */
+  receivedBy: string;
+  received: number;
+  missing: number;
+  extra: number;
+  broken: number;
+  discrepancies: { tubeCode: string; status: Exclude<ReceiptTubeStatus, 'received'>; reason: string }[];
+};
+
 export type BoxView = BoxSummary & {
   tubes: BoxTubeView[];
   handOver: { at: string; transporter: BoxTransporterView; tubeCount: number; coldChainNote: string } | null;
+  /** The lab's receipt (null until HQ has one for this box). */
+  receipt: BoxReceiptView | null;
 };
 
 /** The end of the day: sealed tubes of this station in no box, and boxes not handed over. */

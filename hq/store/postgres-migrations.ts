@@ -601,6 +601,53 @@ const residentPasses: PgMigration = {
   },
 };
 
+/** Boxes and the lab, as in `sqlite-migrations.ts`. */
+const boxCustody: PgMigration = {
+  version: 16,
+  name: 'hq-box-custody',
+  async up(client) {
+    await client.query(`
+      ALTER TABLE box ADD COLUMN person_count INTEGER;
+      ALTER TABLE box ADD COLUMN handed_over_at TEXT;
+      ALTER TABLE box ADD COLUMN handed_over_count INTEGER;
+      CREATE INDEX box_code ON box(code);
+      CREATE TABLE box_tube (
+        station_id TEXT NOT NULL,
+        box_id TEXT NOT NULL,
+        tube_id TEXT NOT NULL,
+        tube_code TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        removed_at TEXT,
+        removed_reason TEXT,
+        PRIMARY KEY (station_id, box_id, tube_id)
+      );
+      CREATE INDEX box_tube_code ON box_tube(tube_code);
+      CREATE TABLE lab_receipt (
+        id TEXT PRIMARY KEY,
+        station_id TEXT NOT NULL,
+        box_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        box_code TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        received_by TEXT NOT NULL,
+        closed_at TEXT,
+        note TEXT NOT NULL DEFAULT ''
+      );
+      CREATE UNIQUE INDEX lab_receipt_box ON lab_receipt(station_id, box_id);
+      CREATE INDEX lab_receipt_site ON lab_receipt(site_id, received_at);
+      CREATE TABLE lab_receipt_tube (
+        receipt_id TEXT NOT NULL REFERENCES lab_receipt(id),
+        tube_code TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('received', 'missing', 'extra', 'broken')),
+        reason TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        PRIMARY KEY (receipt_id, tube_code)
+      );
+      CREATE INDEX lab_receipt_tube_code ON lab_receipt_tube(tube_code, status);
+    `);
+  },
+};
+
 export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   initial,
   retestClosedBinding,
@@ -617,4 +664,5 @@ export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   keysAndRelink,
   gate,
   residentPasses,
+  boxCustody,
 ];

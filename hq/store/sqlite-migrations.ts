@@ -650,6 +650,59 @@ const residentPasses: Migration = {
   },
 };
 
+/**
+ * Boxes and the lab (chain of custody): a box's tubes as the station put them in and took them out
+ * (`box.tubeAdded` / `box.tubeRemoved`), its hand-over (time and count; who carried it stays in the
+ * journal, personal), and the lab's receipt at HQ: the box scanned, then its tubes, each tube found
+ * received, missing, extra or broken (with a reason). A receipt is for one box as handed over; a
+ * tube counts as received at the lab when a receipt holds it `received` or `extra`.
+ */
+const boxCustody: Migration = {
+  version: 16,
+  name: 'hq-box-custody',
+  up(db) {
+    db.exec(`
+      ALTER TABLE box ADD COLUMN person_count INTEGER;
+      ALTER TABLE box ADD COLUMN handed_over_at TEXT;
+      ALTER TABLE box ADD COLUMN handed_over_count INTEGER;
+      CREATE INDEX box_code ON box(code);
+      CREATE TABLE box_tube (
+        station_id TEXT NOT NULL,
+        box_id TEXT NOT NULL,
+        tube_id TEXT NOT NULL,
+        tube_code TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        removed_at TEXT,
+        removed_reason TEXT,
+        PRIMARY KEY (station_id, box_id, tube_id)
+      ) STRICT;
+      CREATE INDEX box_tube_code ON box_tube(tube_code);
+      CREATE TABLE lab_receipt (
+        id TEXT PRIMARY KEY,
+        station_id TEXT NOT NULL,
+        box_id TEXT NOT NULL,
+        site_id TEXT NOT NULL,
+        box_code TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        received_by TEXT NOT NULL,
+        closed_at TEXT,
+        note TEXT NOT NULL DEFAULT ''
+      ) STRICT;
+      CREATE UNIQUE INDEX lab_receipt_box ON lab_receipt(station_id, box_id);
+      CREATE INDEX lab_receipt_site ON lab_receipt(site_id, received_at);
+      CREATE TABLE lab_receipt_tube (
+        receipt_id TEXT NOT NULL REFERENCES lab_receipt(id),
+        tube_code TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('received', 'missing', 'extra', 'broken')),
+        reason TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        PRIMARY KEY (receipt_id, tube_code)
+      ) STRICT;
+      CREATE INDEX lab_receipt_tube_code ON lab_receipt_tube(tube_code, status);
+    `);
+  },
+};
+
 export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   initial,
   retestClosedBinding,
@@ -666,4 +719,5 @@ export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   keysAndRelink,
   gate,
   residentPasses,
+  boxCustody,
 ];

@@ -5,7 +5,7 @@ import { HEADER_STATION_ID, HQ_PATHS } from '../../hq/protocol';
 import { createHqServer, type HqServer, type HqServerOptions } from '../../hq/server';
 import { tempDir } from '../helpers/core';
 import { SimStation, samplingJournal } from '../unit/hq/fixtures';
-import { HQ_TABLES_AFTER_13 } from '../unit/hq/gate-fixtures';
+import { HQ_UNDO_AFTER_13 } from '../unit/hq/gate-fixtures';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 
 const ADMIN = 'hardening-admin-token';
@@ -246,7 +246,7 @@ describe('HQ migration 10 (hq-station-revoked)', () => {
           'ALTER TABLE station DROP COLUMN hq_key',
           'ALTER TABLE enrollment_code DROP COLUMN relink_station_id',
           'DROP TABLE station_relink',
-          ...HQ_TABLES_AFTER_13.map((t) => `DROP TABLE ${t}`),
+          ...HQ_UNDO_AFTER_13,
         ]) {
           await tx.run(sql);
         }

@@ -11,7 +11,7 @@ import { openCore, staffArgs, tempDir } from '../helpers/core';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 import { ROOT, STATION_BIN } from '../helpers/station-process';
 import { SimStation } from '../unit/hq/fixtures';
-import { HQ_TABLES_AFTER_13 } from '../unit/hq/gate-fixtures';
+import { HQ_UNDO_AFTER_13 } from '../unit/hq/gate-fixtures';
 import { bindPeople, FAST_TUNING, hqDigests, hqStationId, startHq, stationDigests, uploadedAll, waitFor, type RunningHq } from './upload-env';
 
 /**
@@ -236,7 +236,7 @@ describe('HQ migration 13 (hq-keys-and-relink)', () => {
       const unused = await first.server.createEnrollmentCode(SITE.id);
       await first.server.close();
       // Back to the schema before the migration, as an HQ of the previous release left it.
-      const down = ['ALTER TABLE station DROP COLUMN hq_key', 'ALTER TABLE enrollment_code DROP COLUMN relink_station_id', 'DROP TABLE station_relink', ...HQ_TABLES_AFTER_13.map((t) => `DROP TABLE ${t}`)];
+      const down = ['ALTER TABLE station DROP COLUMN hq_key', 'ALTER TABLE enrollment_code DROP COLUMN relink_station_id', 'DROP TABLE station_relink', ...HQ_UNDO_AFTER_13];
       if (databaseUrl) {
         const client = new pg.Client({ connectionString: databaseUrl });
         await client.connect();

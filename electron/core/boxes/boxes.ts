@@ -105,6 +105,9 @@ export class Boxes {
       openedAt: r.opened_at,
       sealedAt: r.sealed_at,
       handedOverAt: r.handed_over_at,
+      // The lab's receipt reaches the station through HQ's feed (not yet kept here).
+      receivedAt: null,
+      discrepancyCount: 0,
     };
   }
 
@@ -123,6 +126,7 @@ export class Boxes {
         r.handed_over_at && transporter
           ? { at: r.handed_over_at, transporter, tubeCount: r.confirmed_count ?? r.tube_count, coldChainNote: r.cold_chain_note ?? '' }
           : null,
+      receipt: null,
     };
   }
 

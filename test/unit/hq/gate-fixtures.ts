@@ -128,5 +128,12 @@ export class GateJournal {
 /** Every table HQ's migration 14 (`hq-gate`) makes: tests that take an HQ back to an older schema drop them. */
 export const HQ_GATE_TABLES = ['gate_passage', 'gate_reading', 'gate_referral', 'gate_key_person_action', 'gate_visit', 'gate_visit_left', 'gate_vehicle', 'station_workplace', 'gate_follow_up'] as const;
 
-/** Every table HQ's migrations after schema 13 make (the gate's, 14; resident passes, 15): a test that takes HQ back to an older schema drops them. */
-export const HQ_TABLES_AFTER_13 = [...HQ_GATE_TABLES, 'resident_pass'] as const;
+/**
+ * What undoes HQ's migrations after schema 13 (the gate's, 14; resident passes, 15; boxes and the lab,
+ * 16), in an order both stores take: a test that takes HQ back to an older schema runs these.
+ */
+export const HQ_UNDO_AFTER_13 = [
+  ...[...HQ_GATE_TABLES, 'resident_pass', 'lab_receipt_tube', 'lab_receipt', 'box_tube'].map((t) => `DROP TABLE ${t}`),
+  'DROP INDEX box_code',
+  ...['person_count', 'handed_over_at', 'handed_over_count'].map((c) => `ALTER TABLE box DROP COLUMN ${c}`),
+] as const;
