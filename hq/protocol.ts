@@ -957,17 +957,24 @@ export const adminOperatorChangeSchema = z
   .strict();
 /** HQ's staff followed up a key-person passage (`stationId`, `passageId`): what they did. */
 export const adminGateFollowUpSchema = z.object({ stationId: id, passageId: id, note: z.string().trim().min(1).max(500) }).strict();
+/** Text typed or scanned at the lab: trimmed, no control characters (a scanner's stray byte is refused, not stored). */
+const labText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u, 'no control characters');
 /** Who did a step at the lab: a name as staff type it (staff, not personal data). */
-const labStaff = z.string().trim().min(1).max(50);
-const labReason = z.string().trim().min(1).max(200);
+const labStaff = labText(50);
+const labReason = labText(200);
+const labCode = labText(128);
 /** A box scanned at the lab; `stationId` when its code is several stations' (the answer to `lab.boxAmbiguous`). */
-export const adminLabReceiveSchema = z.object({ boxCode: z.string().trim().min(1).max(128), receivedBy: labStaff, stationId: id.optional() }).strict();
-export const adminLabTubeSchema = z.object({ tubeCode: z.string().trim().min(1).max(128), by: labStaff.optional() }).strict();
-export const adminLabBrokenSchema = z.object({ tubeCode: z.string().trim().min(1).max(128), reason: labReason, by: labStaff.optional() }).strict();
+export const adminLabReceiveSchema = z.object({ boxCode: labCode, receivedBy: labStaff, stationId: id.optional() }).strict();
+export const adminLabTubeSchema = z.object({ tubeCode: labCode, by: labStaff.optional() }).strict();
+export const adminLabBrokenSchema = z.object({ tubeCode: labCode, reason: labReason, by: labStaff.optional() }).strict();
 export const adminLabFinishSchema = z.object({ by: labStaff.optional() }).strict();
-export const adminLabCorrectionSchema = z
-  .object({ tubeCode: z.string().trim().min(1).max(128), status: z.enum(['received', 'missing', 'extra', 'broken']), reason: labReason, by: labStaff })
-  .strict();
+export const adminLabCorrectionSchema = z.object({ tubeCode: labCode, status: z.enum(['received', 'missing', 'extra', 'broken']), reason: labReason, by: labStaff }).strict();
 /** Staff say which station's tube a duplicated pre-printed code means; results then go to that tube only. */
 export const adminTubeConflictResolveSchema = z.object({ code, stationId: id, note: z.string().trim().min(1).max(500) }).strict();
 
