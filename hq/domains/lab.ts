@@ -327,33 +327,52 @@ function countsOf(tubes: readonly Pick<LabReceiptTube, 'expected' | 'status'>[])
   return c;
 }
 
-/** Receipts, newest first: those being received (`open`), or finished ones (of a site, when given). */
+/** Receipts, newest first: those being received (`open`), or finished ones (of a site, when given). Counted in one statement. */
 export async function labReceipts(tx: Tx, filter: { open: boolean; siteId?: string | undefined; limit: number }): Promise<LabReceiptSummary[]> {
-  const rows = await tx.all<{ id: string }>(
-    `SELECT id FROM lab_receipt WHERE closed_at IS ${filter.open ? '' : 'NOT '}NULL${filter.siteId !== undefined ? ' AND site_id = @siteId' : ''}
-     ORDER BY received_at DESC, id LIMIT ${Math.max(1, Math.min(1000, Math.floor(filter.limit)))}`,
+  const status = (s: LabTubeStatus) => `(SELECT count(*) FROM lab_receipt_tube t WHERE t.receipt_id = r.id AND t.status = '${s}') AS ${s}`;
+  const rows = await tx.all<{
+    id: string;
+    site_id: string;
+    site_name: string;
+    number: number | string;
+    station_name: string;
+    box_code: string;
+    box_state: LabBoxState;
+    received_at: string;
+    received_by: string;
+    closed_at: string | null;
+    revision: number | string;
+    expected: number | string;
+    pending: number | string;
+    received: number | string;
+    missing: number | string;
+    extra: number | string;
+    broken: number | string;
+  }>(
+    `SELECT r.id, r.site_id, site.name AS site_name, s.number, s.name AS station_name, r.box_code, r.box_state, r.received_at, r.received_by, r.closed_at, r.revision,
+       (SELECT count(DISTINCT bt.tube_code) FROM box_tube bt WHERE bt.station_id = r.station_id AND bt.box_id = r.box_id AND bt.removed_at IS NULL) AS expected,
+       (SELECT count(DISTINCT bt.tube_code) FROM box_tube bt WHERE bt.station_id = r.station_id AND bt.box_id = r.box_id AND bt.removed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM lab_receipt_tube t WHERE t.receipt_id = r.id AND t.tube_code = bt.tube_code)) AS pending,
+       ${LAB_TUBE_STATUSES.map(status).join(', ')}
+     FROM lab_receipt r JOIN station s ON s.id = r.station_id JOIN site ON site.id = r.site_id
+     WHERE r.closed_at IS ${filter.open ? '' : 'NOT '}NULL${filter.siteId !== undefined ? ' AND r.site_id = @siteId' : ''}
+     ORDER BY r.received_at DESC, r.id LIMIT ${Math.max(1, Math.min(1000, Math.floor(filter.limit)))}`,
     filter.siteId !== undefined ? { siteId: filter.siteId } : {},
   );
-  const out: LabReceiptSummary[] = [];
-  for (const { id } of rows) {
-    const r = await labReceipt(tx, id);
-    if (!r) continue;
-    out.push({
-      receiptId: r.receiptId,
-      siteId: r.siteId,
-      siteName: r.siteName,
-      stationNumber: r.stationNumber,
-      stationName: r.stationName,
-      boxCode: r.boxCode,
-      boxState: r.boxState,
-      receivedAt: r.receivedAt,
-      receivedBy: r.receivedBy,
-      finishedAt: r.finishedAt,
-      revision: r.revision,
-      counts: r.counts,
-    });
-  }
-  return out;
+  return rows.map((r) => ({
+    receiptId: r.id,
+    siteId: r.site_id,
+    siteName: r.site_name,
+    stationNumber: num(r.number),
+    stationName: r.station_name,
+    boxCode: r.box_code,
+    boxState: r.box_state,
+    receivedAt: r.received_at,
+    receivedBy: r.received_by,
+    finishedAt: r.closed_at,
+    revision: num(r.revision),
+    counts: { expected: num(r.expected), received: num(r.received), missing: num(r.missing), extra: num(r.extra), broken: num(r.broken), pending: num(r.pending) },
+  }));
 }
 
 // ---- steps ----------------------------------------------------------------------------------------

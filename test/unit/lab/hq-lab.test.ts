@@ -179,6 +179,9 @@ describe.each(['sqlite', 'postgres'] as const)('boxes and the lab at HQ on %s', 
     expect(broken.json().scan).toMatchObject({ tubeCode: T(2), status: 'broken', already: false });
     expect((await admin('POST', `${r}/broken`, { tubeCode: T(2), reason: '' })).statusCode).toBe(400);
     expect((await admin('POST', `${r}/corrections`, { tubeCode: T(4), status: 'received', reason: '找到了', by: '检验科王五' })).json()).toMatchObject({ error: 'lab.receiptOpen' });
+    const inProgress = (await admin('GET', r)).json() as LabReceipt;
+    expect(inProgress.counts).toEqual({ expected: 4, received: 1, missing: 0, extra: 2, broken: 1, pending: 2 });
+    expect((await admin('GET', `${HQ_PATHS.adminLab}/receipts?open=1&siteId=${SITE.id}`)).json().receipts).toEqual([expect.objectContaining({ receiptId: receipt.receiptId, counts: inProgress.counts })]);
 
     // Finished: the tubes of the box not scanned (3 and 4) are missing.
     const finished = await admin('POST', `${r}/finish`, {});
@@ -250,7 +253,9 @@ describe.each(['sqlite', 'postgres'] as const)('boxes and the lab at HQ on %s', 
     expect(view.discrepancies).toMatchObject([{ boxCode: BX1, stationNumber: 1, expected: 4, received: 2, missing: 1, extra: 2, broken: 1, receivedBy: '检验科王五' }]);
     expect((await admin('GET', `${HQ_PATHS.adminBoxes}?siteId=${SITE.id}`)).json()).toMatchObject({ siteId: SITE.id, inTransit: [{ stationNumber: 2 }] });
     expect((await admin('GET', `${HQ_PATHS.adminBoxes}?siteId=nope`)).statusCode).toBe(404);
-    expect((await admin('GET', `${HQ_PATHS.adminLab}/receipts`)).json().receipts).toMatchObject([{ receiptId: receipt.receiptId, revision: 2 }]);
+    // Lists count in one statement what a receipt counts tube by tube.
+    expect((await admin('GET', `${HQ_PATHS.adminLab}/receipts`)).json().receipts).toEqual([expect.objectContaining({ receiptId: receipt.receiptId, revision: 2, counts: read.counts })]);
+    expect((await admin('GET', `${HQ_PATHS.adminLab}/receipts?open=1`)).json().receipts).toEqual([]);
   }, 60_000);
 
   it('receives a box HQ holds as not handed over, and says so; the dashboard page works by form posts alone', async () => {
