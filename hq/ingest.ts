@@ -69,7 +69,8 @@ export type Projection = {
   tubeStates: { tubeId: string; state: 'open' | 'sealed' | 'voided'; count: number | null }[];
   bindings: { bindingId: string; tubeId: string; tubeCode: string; personId: string; roundId: string; at: string; day: string }[];
   bindingsUndone: string[];
-  boxes: { boxId: string; code: string; count: number; at: string; day: string }[];
+  /** What the station did with its boxes, in seq order (`domains/boxes.ts`); who carried a box stays in the journal. */
+  boxes: BoxStep[];
   /** Rosters imported at the station: opened by `roster.committed`, filled by `roster.rows`. */
   rosterCommits: { importId: string; siteId: string; rows: number; fileName: string; at: string }[];
   rosterRows: { importId: string; part: number; rows: ResidentTuple[] }[];
@@ -130,6 +131,18 @@ export type GateProjection = {
   /** The station made a desk, a gate or a sentinel; the last of the batch. */
   workplace: { workplace: string; seq: number; at: string } | null;
 };
+
+/**
+ * A step of a box at its station (`box.opened` … `box.handedOver`), entity the box. `day`: the
+ * site day of the step. A hand-over's transporter (an operator's id, or a name and phone) is left
+ * in the journal record.
+ */
+export type BoxStep =
+  | { kind: 'opened'; boxId: string; code: string; capacity: number; at: string; day: string }
+  | { kind: 'tubeAdded'; boxId: string; entryId: string; tubeId: string; tubeCode: string; at: string }
+  | { kind: 'tubeRemoved'; boxId: string; entryId: string; reason: string; at: string }
+  | { kind: 'sealed'; boxId: string; code: string; count: number; personCount: number | null; at: string; day: string }
+  | { kind: 'handedOver'; boxId: string; code: string; tubeCount: number; personCount: number; at: string; day: string };
 
 export function gateRecords(g: GateProjection): number {
   return g.passages.length + g.readings.length + g.referrals.length + g.actions.length + g.visits.length + g.visitsLeft.length + g.vehicles.length + (g.workplace ? 1 : 0);
@@ -432,8 +445,20 @@ export function project(records: readonly ValidRecord[]): Projection {
       case 'pass.revoked':
         p.passes.push({ kind: 'revoked', passId: r.entityId, siteId: r.payload.siteId, code: r.payload.code, reason: r.payload.reason, at: r.at });
         break;
+      case 'box.opened':
+        p.boxes.push({ kind: 'opened', boxId: r.entityId, code: r.payload.code, capacity: r.payload.capacity, at: r.at, day: recordDay(r.at) });
+        break;
+      case 'box.tubeAdded':
+        p.boxes.push({ kind: 'tubeAdded', boxId: r.entityId, entryId: r.payload.entryId, tubeId: r.payload.tubeId, tubeCode: r.payload.tubeCode, at: r.at });
+        break;
+      case 'box.tubeRemoved':
+        p.boxes.push({ kind: 'tubeRemoved', boxId: r.entityId, entryId: r.payload.entryId, reason: r.payload.reason, at: r.at });
+        break;
       case 'box.sealed':
-        p.boxes.push({ boxId: r.entityId, code: r.payload.code, count: r.payload.count, at: r.at, day: recordDay(r.at) });
+        p.boxes.push({ kind: 'sealed', boxId: r.entityId, code: r.payload.code, count: r.payload.count, personCount: r.payload.personCount ?? null, at: r.at, day: recordDay(r.at) });
+        break;
+      case 'box.handedOver':
+        p.boxes.push({ kind: 'handedOver', boxId: r.entityId, code: r.payload.code, tubeCount: r.payload.tubeCount, personCount: r.payload.personCount, at: r.at, day: recordDay(r.at) });
         break;
       case 'retest.sampled':
         p.retests.push({

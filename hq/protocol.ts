@@ -43,6 +43,14 @@ export const HQ_PATHS = {
   adminOperators: '/api/v1/admin/operators',
   /** GET `?siteId=&day=`: a site's gates per hour of the day, and its key-person hits; POST `.../follow-up`: a hit followed up. */
   adminGate: '/api/v1/admin/gate',
+  /**
+   * The lab's receipt of boxes: POST `.../receipts` begins one (a box code), GET `.../receipts`
+   * lists them, GET `.../receipts/<id>` reads one, POST `.../receipts/<id>/tubes` a tube scanned,
+   * `.../broken` a tube broken, `.../finish`, `.../corrections`.
+   */
+  adminLab: '/api/v1/admin/lab',
+  /** GET `?siteId=&days=`: a site's boxes in transit, not handed over, its loose tubes and receipt discrepancies. */
+  adminBoxes: '/api/v1/admin/boxes',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -88,6 +96,19 @@ export type HqErrorCode =
   | 'round.datesInvalid'
   /** 404: no key-person passage of that station has that id. */
   | 'gate.hitUnknown'
+  /** 404: no station has uploaded a box with this code (of that station, when one was named). */
+  | 'lab.boxUnknown'
+  /** 409: boxes of several stations have this code; the answer lists them (`candidates`): name the station. */
+  | 'lab.boxAmbiguous'
+  | 'lab.receiptUnknown'
+  /** 409: the receipt is finished: correct it instead. */
+  | 'lab.receiptFinished'
+  /** 409: the receipt is still open: scan or mark its tubes, then finish it. */
+  | 'lab.receiptOpen'
+  /** 409: received and missing are for a tube of the box as handed over, extra for any other. */
+  | 'lab.statusInvalid'
+  /** 409: the tube has that status already. */
+  | 'lab.statusUnchanged'
   | 'not.found'
   /** 409: the batch does not continue the station's journal chain as HQ holds it (an entry changed, removed or moved). */
   | 'chain.broken'
@@ -721,6 +742,34 @@ export const passRevokedFeedSchema = z.object({
 });
 export type PassRevokedFeedPayload = z.infer<typeof passRevokedFeedSchema>;
 
+/**
+ * The lab's receipt of a box at HQ, sent to the station that boxed it (that station alone), when
+ * the receipt is finished and again after each correction (`revision` 1, 2, …; a station keeps
+ * every revision and shows the latest). `boxId` is the station's own box (its journal's entity).
+ * `boxState`: what HQ held of the box when the lab received it ('handedOver' unless the lab had
+ * the box before HQ had its hand-over). `expected`: tubes of the box as handed over; `received`,
+ * `missing`, `broken` count them as the lab found them, `extra` the tubes found in it that were not
+ * (a broken tube is counted once, as broken); `discrepancies`: every tube missing, extra or broken,
+ * with the lab's reason.
+ */
+export const boxReceiptFeedSchema = z.object({
+  receiptId: id,
+  boxId: id,
+  boxCode: code,
+  revision: z.number().int().min(1),
+  receivedAt: z.iso.datetime({ offset: true }),
+  receivedBy: text,
+  finishedAt: z.iso.datetime({ offset: true }),
+  boxState: z.enum(['open', 'sealed', 'handedOver']),
+  expected: count,
+  received: count,
+  missing: count,
+  extra: count,
+  broken: count,
+  discrepancies: z.array(z.object({ tubeCode: code, status: z.enum(['missing', 'extra', 'broken']), reason: text })).max(10_000),
+});
+export type BoxReceiptFeedPayload = z.infer<typeof boxReceiptFeedSchema>;
+
 const conflictTubeSchema = z.object({ stationNumber: stationNumberSchema, stationName: text, openedAt: z.iso.datetime({ offset: true }) });
 
 export const feedItemSchema = z.discriminatedUnion('kind', [
@@ -802,6 +851,7 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ cursor: z.number().int(), kind: z.literal('pass.issued'), payload: passIssuedFeedSchema }),
   z.object({ cursor: z.number().int(), kind: z.literal('pass.revoked'), payload: passRevokedFeedSchema }),
+  z.object({ cursor: z.number().int(), kind: z.literal('box.receipt'), payload: boxReceiptFeedSchema }),
   z.object({
     cursor: z.number().int(),
     kind: z.literal('tube.conflict'),
@@ -907,6 +957,24 @@ export const adminOperatorChangeSchema = z
   .strict();
 /** HQ's staff followed up a key-person passage (`stationId`, `passageId`): what they did. */
 export const adminGateFollowUpSchema = z.object({ stationId: id, passageId: id, note: z.string().trim().min(1).max(500) }).strict();
+/** Text typed or scanned at the lab: trimmed, no control characters (a scanner's stray byte is refused, not stored). */
+const labText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u, 'no control characters');
+/** Who did a step at the lab: a name as staff type it (staff, not personal data). */
+const labStaff = labText(50);
+const labReason = labText(200);
+const labCode = labText(128);
+/** A box scanned at the lab; `stationId` when its code is several stations' (the answer to `lab.boxAmbiguous`). */
+export const adminLabReceiveSchema = z.object({ boxCode: labCode, receivedBy: labStaff, stationId: id.optional() }).strict();
+export const adminLabTubeSchema = z.object({ tubeCode: labCode, by: labStaff.optional() }).strict();
+export const adminLabBrokenSchema = z.object({ tubeCode: labCode, reason: labReason, by: labStaff.optional() }).strict();
+export const adminLabFinishSchema = z.object({ by: labStaff.optional() }).strict();
+export const adminLabCorrectionSchema = z.object({ tubeCode: labCode, status: z.enum(['received', 'missing', 'extra', 'broken']), reason: labReason, by: labStaff }).strict();
 /** Staff say which station's tube a duplicated pre-printed code means; results then go to that tube only. */
 export const adminTubeConflictResolveSchema = z.object({ code, stationId: id, note: z.string().trim().min(1).max(500) }).strict();
 

@@ -60,6 +60,7 @@ import { noteStationHqKey, revokeStation as revokeStationIn, stationsNotOnKey, u
 import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerGateRoutes } from './routes/gate';
+import { registerLabRoutes } from './routes/lab';
 import { registerOperatorRoutes } from './routes/operators';
 import { registerRosterRoutes } from './routes/roster';
 
@@ -740,6 +741,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   registerCoverageRoutes(routeContext);
   registerOperatorRoutes(routeContext);
   registerGateRoutes(routeContext);
+  registerLabRoutes(routeContext);
   // An import an HQ process was reading when it stopped never becomes a roster: a serving HQ gives
   // up those with no heartbeat for a while (a live reader, in this process or another, keeps its
   // import), at start and then every minute, and deletes uploaded ledgers no import uses.

@@ -197,6 +197,7 @@ export class StationCore {
     this.passes = new Passes(context, this.roster);
     this.boxes = new Boxes(context);
     this.feed.register(this.passes.feedHandlers());
+    this.feed.register(this.boxes.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
       listening: () => this.hasSubscribers(),
       passageChanged: (view) => {
@@ -365,6 +366,7 @@ export class StationCore {
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
     if (effects.rosters > 0) this.roster.useCurrent();
     if (effects.passes > 0) this.emit('passes.changed', { count: effects.passes });
+    for (const code of effects.receiptBoxes) this.emit('boxes.changed', { code });
     if (effects.keys) void this.useNewMarkKey();
     if (effects.marks + effects.coverage > 0 || effects.rounds > 0) {
       const round = this.rounds.current();

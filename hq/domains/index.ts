@@ -11,6 +11,7 @@ import { projectStationRounds, samplingOfBatch, shareMarks } from './rounds';
 import { projectStationOperators } from './operators';
 import { projectGate } from './gate';
 import { projectStationPasses } from './passes';
+import { projectBoxes } from './boxes';
 
 export type BatchContext = {
   stationId: string;
@@ -25,6 +26,7 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   const p = ctx.plan.projection;
   await claimTubeCodes(tx, ctx.stationId, ctx.siteId, p.tubesOpened, ctx.at);
   if (gateRecords(p.gate) > 0) await projectGate(tx, { id: ctx.stationId, siteId: ctx.siteId }, p.gate);
+  if (p.boxes.length > 0) await projectBoxes(tx, { id: ctx.stationId, siteId: ctx.siteId }, p.boxes);
   const needsStation =
     p.rounds.length +
       p.roundsClosed.length +

@@ -6,7 +6,7 @@ export const DASHBOARD_SQL = {
          JOIN tube t ON t.station_id = b.station_id AND t.tube_id = b.tube_id
        WHERE b.site_id = site.id AND b.day = @day AND b.undone = 0 AND t.state <> 'voided') AS people,
       (SELECT count(*) FROM tube t WHERE t.site_id = site.id AND t.day = @day AND t.state <> 'voided') AS tubes,
-      (SELECT count(*) FROM box x WHERE x.site_id = site.id AND x.day = @day) AS boxes
+      (SELECT count(*) FROM box x WHERE x.site_id = site.id AND x.day = @day AND x.state <> 'open') AS boxes
     FROM site ORDER BY site.name`,
   positives: `SELECT r.tube_code AS "tubeCode", r.at,
       coalesce((SELECT min(site.name) FROM tube t JOIN site ON site.id = t.site_id WHERE t.code = r.tube_code), '') AS "siteName",

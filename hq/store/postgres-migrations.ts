@@ -610,17 +610,26 @@ const boxCustody: PgMigration = {
       ALTER TABLE box ADD COLUMN person_count INTEGER;
       ALTER TABLE box ADD COLUMN handed_over_at TEXT;
       ALTER TABLE box ADD COLUMN handed_over_count INTEGER;
+      ALTER TABLE box ADD COLUMN state TEXT NOT NULL DEFAULT 'sealed' CHECK (state IN ('open', 'sealed', 'handedOver'));
+      ALTER TABLE box ADD COLUMN opened_at TEXT;
+      ALTER TABLE box ADD COLUMN capacity INTEGER;
+      ALTER TABLE box ADD COLUMN sealed_at TEXT;
+      UPDATE box SET sealed_at = at;
       CREATE INDEX box_code ON box(code);
+      CREATE INDEX box_site_state ON box(site_id, state);
       CREATE TABLE box_tube (
         station_id TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
         box_id TEXT NOT NULL,
         tube_id TEXT NOT NULL,
         tube_code TEXT NOT NULL,
         added_at TEXT NOT NULL,
         removed_at TEXT,
         removed_reason TEXT,
-        PRIMARY KEY (station_id, box_id, tube_id)
+        PRIMARY KEY (station_id, entry_id)
       );
+      CREATE INDEX box_tube_box ON box_tube(station_id, box_id);
+      CREATE INDEX box_tube_tube ON box_tube(station_id, tube_id);
       CREATE INDEX box_tube_code ON box_tube(tube_code);
       CREATE TABLE lab_receipt (
         id TEXT PRIMARY KEY,
@@ -631,7 +640,10 @@ const boxCustody: PgMigration = {
         received_at TEXT NOT NULL,
         received_by TEXT NOT NULL,
         closed_at TEXT,
-        note TEXT NOT NULL DEFAULT ''
+        note TEXT NOT NULL DEFAULT '',
+        box_state TEXT NOT NULL DEFAULT 'handedOver',
+        closed_by TEXT,
+        revision INTEGER NOT NULL DEFAULT 0
       );
       CREATE UNIQUE INDEX lab_receipt_box ON lab_receipt(station_id, box_id);
       CREATE INDEX lab_receipt_site ON lab_receipt(site_id, received_at);
@@ -644,6 +656,17 @@ const boxCustody: PgMigration = {
         PRIMARY KEY (receipt_id, tube_code)
       );
       CREATE INDEX lab_receipt_tube_code ON lab_receipt_tube(tube_code, status);
+      CREATE TABLE lab_receipt_step (
+        receipt_id TEXT NOT NULL REFERENCES lab_receipt(id),
+        n INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('opened', 'scanned', 'broken', 'finished', 'corrected')),
+        tube_code TEXT,
+        status TEXT CHECK (status IN ('received', 'missing', 'extra', 'broken')),
+        reason TEXT NOT NULL DEFAULT '',
+        done_by TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (receipt_id, n)
+      );
     `);
   },
 };

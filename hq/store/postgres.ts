@@ -355,14 +355,6 @@ export async function openPostgresStore(connectionString: string): Promise<HqSto
         () => [st, siteId, JSON.stringify(p.bindings)],
       );
     }
-    if (p.boxes.length > 0) {
-      const x = p.boxes;
-      await c.query(
-        `INSERT INTO box (station_id, box_id, site_id, code, count, day, at) SELECT $1, u.id, $2, u.code, u.n, u.day, u.at
-         FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[]) AS u(id, code, n, day, at) ON CONFLICT DO NOTHING`,
-        [st, siteId, x.map((v) => v.boxId), x.map((v) => v.code), x.map((v) => v.count), x.map((v) => v.day), x.map((v) => v.at)],
-      );
-    }
   }
 
   /**

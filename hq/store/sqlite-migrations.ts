@@ -651,11 +651,19 @@ const residentPasses: Migration = {
 };
 
 /**
- * Boxes and the lab (chain of custody): a box's tubes as the station put them in and took them out
- * (`box.tubeAdded` / `box.tubeRemoved`), its hand-over (time and count; who carried it stays in the
- * journal, personal), and the lab's receipt at HQ: the box scanned, then its tubes, each tube found
- * received, missing, extra or broken (with a reason). A receipt is for one box as handed over; a
- * tube counts as received at the lab when a receipt holds it `received` or `extra`.
+ * Boxes and the lab (chain of custody): a box from its opening at the station (`box.opened`: state
+ * `open`, its capacity), its tubes as the station put them in and took them out (`box.tubeAdded` /
+ * `box.tubeRemoved`, one `box_tube` row per entry, the reason kept), its seal (state `sealed`, tube
+ * and person counts) and its hand-over (state `handedOver`, time and count; who carried it stays in
+ * the journal, personal). `box.at` / `box.day` are when it was sealed (opened, while it is open);
+ * boxes HQ had before were all sealed.
+ *
+ * The lab's receipt at HQ (`domains/lab.ts`): the box scanned, then its tubes; `lab_receipt_tube`
+ * holds each tube's status as the receipt's steps left it (received, missing, extra or broken, with
+ * a reason), `lab_receipt_step` every step (opened, scanned, broken, finished, corrected) with who,
+ * when and why, never changed. One receipt per box; a finished receipt is corrected by a new step
+ * with its reason (`revision` counts the receipt's finished states sent to the station). A tube
+ * counts as received at the lab when a receipt holds it `received` or `extra`.
  */
 const boxCustody: Migration = {
   version: 16,
@@ -665,17 +673,26 @@ const boxCustody: Migration = {
       ALTER TABLE box ADD COLUMN person_count INTEGER;
       ALTER TABLE box ADD COLUMN handed_over_at TEXT;
       ALTER TABLE box ADD COLUMN handed_over_count INTEGER;
+      ALTER TABLE box ADD COLUMN state TEXT NOT NULL DEFAULT 'sealed' CHECK (state IN ('open', 'sealed', 'handedOver'));
+      ALTER TABLE box ADD COLUMN opened_at TEXT;
+      ALTER TABLE box ADD COLUMN capacity INTEGER;
+      ALTER TABLE box ADD COLUMN sealed_at TEXT;
+      UPDATE box SET sealed_at = at;
       CREATE INDEX box_code ON box(code);
+      CREATE INDEX box_site_state ON box(site_id, state);
       CREATE TABLE box_tube (
         station_id TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
         box_id TEXT NOT NULL,
         tube_id TEXT NOT NULL,
         tube_code TEXT NOT NULL,
         added_at TEXT NOT NULL,
         removed_at TEXT,
         removed_reason TEXT,
-        PRIMARY KEY (station_id, box_id, tube_id)
+        PRIMARY KEY (station_id, entry_id)
       ) STRICT;
+      CREATE INDEX box_tube_box ON box_tube(station_id, box_id);
+      CREATE INDEX box_tube_tube ON box_tube(station_id, tube_id);
       CREATE INDEX box_tube_code ON box_tube(tube_code);
       CREATE TABLE lab_receipt (
         id TEXT PRIMARY KEY,
@@ -686,7 +703,10 @@ const boxCustody: Migration = {
         received_at TEXT NOT NULL,
         received_by TEXT NOT NULL,
         closed_at TEXT,
-        note TEXT NOT NULL DEFAULT ''
+        note TEXT NOT NULL DEFAULT '',
+        box_state TEXT NOT NULL DEFAULT 'handedOver',
+        closed_by TEXT,
+        revision INTEGER NOT NULL DEFAULT 0
       ) STRICT;
       CREATE UNIQUE INDEX lab_receipt_box ON lab_receipt(station_id, box_id);
       CREATE INDEX lab_receipt_site ON lab_receipt(site_id, received_at);
@@ -699,6 +719,17 @@ const boxCustody: Migration = {
         PRIMARY KEY (receipt_id, tube_code)
       ) STRICT;
       CREATE INDEX lab_receipt_tube_code ON lab_receipt_tube(tube_code, status);
+      CREATE TABLE lab_receipt_step (
+        receipt_id TEXT NOT NULL REFERENCES lab_receipt(id),
+        n INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('opened', 'scanned', 'broken', 'finished', 'corrected')),
+        tube_code TEXT,
+        status TEXT CHECK (status IN ('received', 'missing', 'extra', 'broken')),
+        reason TEXT NOT NULL DEFAULT '',
+        done_by TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (receipt_id, n)
+      ) STRICT;
     `);
   },
 };

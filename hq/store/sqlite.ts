@@ -62,7 +62,6 @@ export function openSqliteStore(dataDir: string): HqStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     undoBinding: db.prepare('UPDATE binding SET undone = 1 WHERE station_id = ? AND binding_id = ?'),
-    insertBox: db.prepare('INSERT OR IGNORE INTO box (station_id, box_id, site_id, code, count, day, at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     anyOpenTask: db.prepare('SELECT 1 FROM retest_task WHERE closed_at IS NULL LIMIT 1'),
     closeByRetest: db.prepare(
       `UPDATE retest_task SET closed_at = ?, closed_station_id = ?, closed_seq = ?, closed_binding_id = ?
@@ -114,7 +113,6 @@ export function openSqliteStore(dataDir: string): HqStore {
     for (const x of p.tubeStates) s.tubeState.run(x.state, x.count, st, x.tubeId);
     for (const x of p.bindings) s.insertBinding.run(st, x.bindingId, siteId, x.tubeId, x.tubeCode, x.personId, x.roundId, x.day, x.at);
     for (const id of p.bindingsUndone) s.undoBinding.run(st, id);
-    for (const x of p.boxes) s.insertBox.run(st, x.boxId, siteId, x.code, x.count, x.day, x.at);
     if (p.bindings.length > 0) {
       // Bindings that arrive after their tube came back positive still become re-test tasks.
       const codes = [...new Set(p.bindings.map((b) => b.tubeCode))];

@@ -2,13 +2,17 @@ import type { Statement } from 'better-sqlite3-multiple-ciphers';
 import {
   DEFAULT_BOX_CAPACITY,
   type BoxPending,
+  type BoxReceiptView,
   type BoxState,
   type BoxSummary,
   type BoxTransporterView,
   type BoxTubeView,
   type BoxView,
 } from '../../api/boxes';
+import type { BoxReceiptFeedPayload } from '../../../hq/protocol';
 import type { CoreContext } from '../context';
+import type { FeedHandlers } from '../feed/feed';
+import { createLogger } from '../log';
 import { PreparedStatements } from '../db/statements';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
@@ -30,7 +34,11 @@ type BoxRow = {
   cold_chain_note: string | null;
   tube_count: number;
   person_count: number;
+  received_at: string | null;
+  discrepancy_count: number | null;
 };
+
+const log = createLogger('boxes');
 
 /** Tubes in a box now, and the people bound in them (bindings not undone). */
 const BOX_COLUMNS = `x.id, x.code, x.state, x.capacity, x.opened_at, x.sealed_at, x.handed_over_at,
@@ -38,7 +46,20 @@ const BOX_COLUMNS = `x.id, x.code, x.state, x.capacity, x.opened_at, x.sealed_at
   (SELECT o.name FROM operator o WHERE o.id = x.transporter_operator_id) AS transporter_operator_name,
   (SELECT COUNT(*) FROM box_tube bt WHERE bt.box_id = x.id AND bt.removed_at IS NULL) AS tube_count,
   (SELECT COUNT(*) FROM box_tube bt JOIN binding b ON b.tube_id = bt.tube_id
-     WHERE bt.box_id = x.id AND bt.removed_at IS NULL AND b.undo_correction_id IS NULL) AS person_count`;
+     WHERE bt.box_id = x.id AND bt.removed_at IS NULL AND b.undo_correction_id IS NULL) AS person_count,
+  (SELECT r.received_at FROM box_receipt r WHERE r.box_id = x.id ORDER BY r.revision DESC LIMIT 1) AS received_at,
+  (SELECT r.missing + r.extra + r.broken FROM box_receipt r WHERE r.box_id = x.id ORDER BY r.revision DESC LIMIT 1) AS discrepancy_count`;
+
+type ReceiptRow = {
+  receipt_id: string;
+  revision: number;
+  received_at: string;
+  received_by: string;
+  received: number;
+  missing: number;
+  extra: number;
+  broken: number;
+};
 
 const TUBE_PERSONS = `(SELECT COUNT(*) FROM binding b WHERE b.tube_id = t.id AND b.undo_correction_id IS NULL)`;
 
@@ -105,9 +126,9 @@ export class Boxes {
       openedAt: r.opened_at,
       sealedAt: r.sealed_at,
       handedOverAt: r.handed_over_at,
-      // The lab's receipt reaches the station through HQ's feed (not yet kept here).
-      receivedAt: null,
-      discrepancyCount: 0,
+      // The lab's receipt, as HQ last sent it (`box_receipt`).
+      receivedAt: r.received_at,
+      discrepancyCount: r.discrepancy_count ?? 0,
     };
   }
 
@@ -126,7 +147,29 @@ export class Boxes {
         r.handed_over_at && transporter
           ? { at: r.handed_over_at, transporter, tubeCount: r.confirmed_count ?? r.tube_count, coldChainNote: r.cold_chain_note ?? '' }
           : null,
-      receipt: null,
+      receipt: this.receipt(r.id),
+    };
+  }
+
+  /** The lab's receipt of a box: the latest revision HQ sent, with every tube that was not as handed over. */
+  private receipt(boxId: string): BoxReceiptView | null {
+    const r = this.sql(
+      `SELECT receipt_id, revision, received_at, received_by, received, missing, extra, broken FROM box_receipt WHERE box_id = ? ORDER BY revision DESC LIMIT 1`,
+    ).get(boxId) as ReceiptRow | undefined;
+    if (!r) return null;
+    const tubes = this.sql('SELECT tube_code, status, reason FROM box_receipt_tube WHERE receipt_id = ? AND revision = ? ORDER BY status, tube_code').all(r.receipt_id, r.revision) as {
+      tube_code: string;
+      status: 'missing' | 'extra' | 'broken';
+      reason: string;
+    }[];
+    return {
+      receivedAt: r.received_at,
+      receivedBy: r.received_by,
+      received: r.received,
+      missing: r.missing,
+      extra: r.extra,
+      broken: r.broken,
+      discrepancies: tubes.map((t) => ({ tubeCode: t.tube_code, status: t.status, reason: t.reason })),
     };
   }
 
@@ -292,5 +335,51 @@ export class Boxes {
          transporter_name = ?, transporter_phone = ?, confirmed_count = ?, cold_chain_note = ? WHERE id = ?`,
     ).run(s.at, s.operatorId, seq, operatorId, name, phone, h.tubeCount, h.coldChainNote, box.id);
     return this.state(h.code);
+  }
+
+  // ---- the lab's receipt, from HQ -------------------------------------------------------------------
+
+  /** Keeps a receipt (one revision of it) of a box of this station; false for a box not of this station, or a revision kept already. */
+  private adoptReceipt(p: BoxReceiptFeedPayload, cursor: number, at: string): string | null {
+    const box = this.sql('SELECT code FROM box WHERE id = ?').get(p.boxId) as { code: string } | undefined;
+    if (!box) {
+      log.warn({ receiptId: p.receiptId, boxId: p.boxId }, 'lab receipt of a box this station does not have: skipped');
+      return null;
+    }
+    const kept = this.sql(
+      `INSERT INTO box_receipt (receipt_id, revision, box_id, box_code, received_at, received_by, finished_at, box_state, expected, received, missing, extra, broken, feed_cursor, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(
+      p.receiptId,
+      p.revision,
+      p.boxId,
+      box.code,
+      new Date(p.receivedAt).toISOString(),
+      p.receivedBy,
+      new Date(p.finishedAt).toISOString(),
+      p.boxState,
+      p.expected,
+      p.received,
+      p.missing,
+      p.extra,
+      p.broken,
+      cursor,
+      at,
+    ).changes;
+    if (kept === 0) return null;
+    const tube = this.sql('INSERT INTO box_receipt_tube (receipt_id, revision, tube_code, status, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    for (const d of p.discrepancies) tube.run(p.receiptId, p.revision, d.tubeCode, d.status, d.reason);
+    return box.code;
+  }
+
+  feedHandlers(): FeedHandlers {
+    return {
+      'box.receipt': (item, effects, at) => {
+        const code = this.adoptReceipt(item.payload, item.cursor, at);
+        if (code === null) return;
+        effects.receipts++;
+        if (!effects.receiptBoxes.includes(code)) effects.receiptBoxes.push(code);
+      },
+    };
   }
 }

@@ -34,7 +34,13 @@ describe('HQ dashboard forms (fuzz)', () => {
     'answers any form to any dashboard action with a page or a redirect back to one',
     async () => {
       const value = fc.oneof(anyText(20), piecesText(COMMON_PIECES, 8), idNumber, fc.constantFrom('positive', 'lift', 'away', '1', '0', '999', '-1', 'site-dash', roundId, ''));
-      const form = fc.array(fc.tuple(fc.constantFrom('tubeCode', 'result', 'stationId', 'number', 'name', 'siteId', 'startsOn', 'endsOn', 'roundId', 'code', 'note', 'idNumber', 'reason', 'token', 'x'), value), { maxLength: 6 });
+      const form = fc.array(
+        fc.tuple(
+          fc.constantFrom('tubeCode', 'result', 'stationId', 'number', 'name', 'siteId', 'startsOn', 'endsOn', 'roundId', 'code', 'note', 'idNumber', 'reason', 'token', 'boxCode', 'receivedBy', 'receiptId', 'status', 'by', 'x'),
+          value,
+        ),
+        { maxLength: 6 },
+      );
       const action = fc.constantFrom(
         '/login',
         '/dashboard/results',
@@ -46,6 +52,11 @@ describe('HQ dashboard forms (fuzz)', () => {
         `/dashboard/coverage/${randomUUID()}/exempt`,
         `/dashboard/roster/${randomUUID()}/apply`,
         `/dashboard/roster/${randomUUID()}/map`,
+        '/dashboard/lab/receive',
+        '/dashboard/lab/scan',
+        '/dashboard/lab/broken',
+        '/dashboard/lab/finish',
+        '/dashboard/lab/correct',
       );
       await fc.assert(
         fc.asyncProperty(action, form, fc.constantFrom('zh-CN', 'en', '<x>'), async (path, fields, lang) => {

@@ -198,6 +198,23 @@ describe('HQ answers as the station reads them (fuzz)', () => {
         others: fc.array(fc.record({ stationNumber: fc.integer({ min: 1, max: 999 }), stationName: fc.string({ maxLength: 20 }), openedAt: iso }), { minLength: 1, maxLength: 3 }),
         resolved: fc.option(fc.record({ stationNumber: fc.integer({ min: 1, max: 999 }), stationName: fc.string({ maxLength: 20 }), mine: fc.boolean(), note: fc.string({ maxLength: 20 }) })),
       }),
+      // A receipt of a box this station may not have, the same receipt and revision twice, a tube listed twice.
+      'box.receipt': fc.record({
+        receiptId: fc.constantFrom('receipt-1', 'receipt-2'),
+        boxId: id,
+        boxCode: fc.constantFrom('BX00000001', 'x'),
+        revision: fc.integer({ min: 0, max: 3 }),
+        receivedAt: iso,
+        receivedBy: fc.string({ maxLength: 20 }),
+        finishedAt: iso,
+        boxState: fc.constantFrom('open', 'sealed', 'handedOver', 'lost'),
+        expected: fc.integer({ min: 0, max: 60 }),
+        received: fc.integer({ min: 0, max: 60 }),
+        missing: fc.integer({ min: 0, max: 60 }),
+        extra: fc.integer({ min: 0, max: 60 }),
+        broken: fc.integer({ min: 0, max: 60 }),
+        discrepancies: fc.array(fc.record({ tubeCode: fc.constantFrom('SY0000000001', 'SY0000000002'), status: fc.constantFrom('missing', 'extra', 'broken', 'received'), reason: fc.string({ maxLength: 20 }) }), { maxLength: 4 }),
+      }),
     };
     const item = fc.constantFrom(...(Object.keys(payloads) as FeedItem['kind'][])).chain((kind) => payloads[kind].map((payload) => ({ kind, payload })));
 

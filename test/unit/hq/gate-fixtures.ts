@@ -133,7 +133,8 @@ export const HQ_GATE_TABLES = ['gate_passage', 'gate_reading', 'gate_referral', 
  * 16), in an order both stores take: a test that takes HQ back to an older schema runs these.
  */
 export const HQ_UNDO_AFTER_13 = [
-  ...[...HQ_GATE_TABLES, 'resident_pass', 'lab_receipt_tube', 'lab_receipt', 'box_tube'].map((t) => `DROP TABLE ${t}`),
+  ...[...HQ_GATE_TABLES, 'resident_pass', 'lab_receipt_step', 'lab_receipt_tube', 'lab_receipt', 'box_tube'].map((t) => `DROP TABLE ${t}`),
   'DROP INDEX box_code',
-  ...['person_count', 'handed_over_at', 'handed_over_count'].map((c) => `ALTER TABLE box DROP COLUMN ${c}`),
+  'DROP INDEX box_site_state',
+  ...['person_count', 'handed_over_at', 'handed_over_count', 'state', 'opened_at', 'capacity', 'sealed_at'].map((c) => `ALTER TABLE box DROP COLUMN ${c}`),
 ] as const;

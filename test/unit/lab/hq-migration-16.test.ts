@@ -32,6 +32,11 @@ async function receiptsWork(store: HqStore): Promise<void> {
     store.sql.transaction((tx) => tx.run(`INSERT INTO lab_receipt_tube (receipt_id, tube_code, status, at) VALUES ('r1', 'T-6', 'lost', @at)`, { at: AT })),
   ).rejects.toThrow();
   expect(await store.sql.read((tx) => tx.all('SELECT tube_code FROM lab_receipt_tube ORDER BY tube_code'))).toHaveLength(4);
+  // A receipt begun this way is open, of a box handed over, not yet sent to its station; its steps are numbered once each.
+  expect(await store.sql.read((tx) => tx.one('SELECT closed_at, box_state, revision FROM lab_receipt WHERE id = @id', { id: 'r1' }))).toMatchObject({ closed_at: null, box_state: 'handedOver', revision: 0 });
+  await store.sql.transaction((tx) => tx.run(`INSERT INTO lab_receipt_step (receipt_id, n, kind, done_by, at) VALUES ('r1', 1, 'opened', '检验科', @at)`, { at: AT }));
+  await expect(store.sql.transaction((tx) => tx.run(`INSERT INTO lab_receipt_step (receipt_id, n, kind, done_by, at) VALUES ('r1', 1, 'scanned', '检验科', @at)`, { at: AT }))).rejects.toThrow();
+  await expect(store.sql.transaction((tx) => tx.run(`INSERT INTO lab_receipt_step (receipt_id, n, kind, done_by, at) VALUES ('r1', 2, 'lost', '检验科', @at)`, { at: AT }))).rejects.toThrow();
 }
 
 describe('HQ migration 16 (boxes and the lab)', () => {
@@ -40,7 +45,7 @@ describe('HQ migration 16 (boxes and the lab)', () => {
     expect(HQ_PG_MIGRATIONS.findIndex((m) => m.name === 'hq-box-custody')).toBe(BEFORE);
   });
 
-  it('upgrades an HQ with sealed boxes in place: each box kept, with no hand-over yet', async () => {
+  it('upgrades an HQ with sealed boxes in place: each box kept as sealed, with no hand-over yet', async () => {
     const dir = tempDir('hq-migrate-');
     const db = new Database(path.join(dir, 'hq.sqlite'));
     migrate(db, BEFORE, HQ_SQLITE_MIGRATIONS);
@@ -49,9 +54,13 @@ describe('HQ migration 16 (boxes and the lab)', () => {
     db.close();
     const store = openSqliteStore(dir);
     try {
-      expect(await store.sql.read((tx) => tx.all('SELECT box_id, code, count, person_count, handed_over_at, handed_over_count FROM box'))).toEqual([
-        { box_id: 'b1', code: 'BOX-1', count: 12, person_count: null, handed_over_at: null, handed_over_count: null },
+      expect(
+        await store.sql.read((tx) => tx.all('SELECT box_id, code, count, day, at, state, sealed_at, opened_at, capacity, person_count, handed_over_at, handed_over_count FROM box')),
+      ).toEqual([
+        { box_id: 'b1', code: 'BOX-1', count: 12, day: '2026-12-01', at: AT, state: 'sealed', sealed_at: AT, opened_at: null, capacity: null, person_count: null, handed_over_at: null, handed_over_count: null },
       ]);
+      // Still counted among the site's boxes of its day, as before.
+      expect((await store.dashboard('2026-12-01')).sites).toMatchObject([{ siteId: 'a', boxes: 1 }]);
       await receiptsWork(store);
     } finally {
       await store.close();
