@@ -257,6 +257,7 @@ export class StationCore {
       identity: this.identity,
       now,
       onJob: (job) => this.emit('label.job', job),
+      boxContents: (code) => this.boxes.labelContents(code),
       devicePrinter: () => this.devices.defaultPrinter(),
     });
     this.handlers = {
@@ -311,6 +312,7 @@ export class StationCore {
       }),
       ...boxHandlers(this.boxes, {
         writer: this.writer,
+        labels: this.labels,
         changed: (code) => this.emit('boxes.changed', { code }),
       }),
     };
