@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { PRINT_QUEUE_PATTERN, type BoxPending, type BoxSettings, type BoxSummary } from '../../../../electron/api/boxes';
 import { useStation } from '../../app/station';
 import { useStationTranslation } from '../../i18n';
@@ -15,7 +15,7 @@ const RECENT = 8;
  * must be empty before staff leave), then the latest boxes handed over with the lab's receipt.
  * A box picked here is shown.
  */
-export function BoxLists({ version, shownCode, onPick }: { version: number; shownCode: string | null; onPick: (code: string) => void }) {
+export function BoxLists({ shownCode, onPick }: { shownCode: string | null; onPick: (code: string) => void }) {
   const client = useStation();
   const session = useSession();
   const { t } = useStationTranslation('boxes');
@@ -24,11 +24,12 @@ export function BoxLists({ version, shownCode, onPick }: { version: number; show
   const mayPending = session.may('box.pending');
 
   const [tick, setTick] = useState(0);
-  useRefresh(() => setTick((n) => n + 1), LIST_EVENTS);
+  const refresh = useCallback(() => setTick((n) => n + 1), []);
+  useRefresh(refresh, LIST_EVENTS);
   useEffect(() => {
     if (mayPending) void client.call('box.pending', {}).then((r) => r.ok && setPending(r.value));
     void client.call('box.list', { state: 'handedOver', limit: RECENT }).then((r) => r.ok && setRecent(r.value));
-  }, [client, mayPending, version, tick]);
+  }, [client, mayPending, tick]);
 
   const boxButton = (box: BoxSummary) => (
     <li key={box.code}>

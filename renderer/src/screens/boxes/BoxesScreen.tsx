@@ -41,7 +41,6 @@ export function BoxesScreen() {
   const [box, setBox] = useState<BoxView | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
-  const [listsVersion, setListsVersion] = useState(0);
   const manualRef = useRef<HTMLInputElement>(null);
   const mayBox = session.may('box.open');
   const mayPending = session.may('box.pending');
@@ -65,7 +64,6 @@ export function BoxesScreen() {
   // box changed by this screen's own call, or the lab's receipt arriving, does).
   const reload = useCallback(() => {
     void client.call('box.settings', {}).then((r) => r.ok && setSettings(r.value));
-    setListsVersion((v) => v + 1);
     const code = shownBoxCode;
     if (code) void client.call('box.state', { code }).then((r) => (r.ok ? setBox(r.value) : setBox(null)));
   }, [client]);
@@ -204,14 +202,10 @@ export function BoxesScreen() {
   return (
     <div className="boxes" data-testid="boxes-screen">
       <div className="boxes-main">
-        <BoxPanel
-          box={box}
-          mayRemove={mayBox}
-          onRemove={(tubeCode) => setDialog({ kind: 'remove', tubeCode })}
-        />
         <div className="boxes-notice" role="status" data-testid="boxes-notice" data-error={notice?.error ? 'true' : 'false'}>
           {notice?.text ?? ''}
         </div>
+        <BoxPanel box={box} mayRemove={mayBox} onRemove={(tubeCode) => setDialog({ kind: 'remove', tubeCode })} />
       </div>
       <aside className="boxes-side">
         <div className="actions" role="toolbar" aria-label={t('title')}>
@@ -241,8 +235,8 @@ export function BoxesScreen() {
             {t('actions.printManifest')}
           </button>
         </div>
+        <BoxLists shownCode={box?.code ?? null} onPick={(code) => void run(client.call('box.state', { code }), shown)} />
         <ManualEntry inputRef={manualRef} onSubmit={(text) => submit(text, 'manual')} />
-        <BoxLists version={listsVersion} shownCode={box?.code ?? null} onPick={(code) => void run(client.call('box.state', { code }), shown)} />
         {settings ? <QueueSetting settings={settings} onSaved={setSettings} /> : null}
       </aside>
       <Modal open={dialog?.kind === 'seal'} onCancel={() => setDialog(null)} labelledBy="box-seal-title">
