@@ -6,6 +6,7 @@
  * count. A box handed over is read-only. Types and zod schemas only.
  */
 import { z } from 'zod';
+import type { LabelPrintResult } from './labels';
 
 export type BoxErrorCode =
   /** Not a box code of this site (its box pattern); params: code. */
@@ -41,7 +42,19 @@ export type BoxErrorCode =
   /** No active transporter has this badge; params: badge. */
   | 'box.transporterUnknown'
   /** A transporter signed in hands over in their own name only. */
-  | 'box.transporterNotSelf';
+  | 'box.transporterNotSelf'
+  /** A box's label and manifest carry its sealed counts: an open box has neither yet; params: code. */
+  | 'box.stillOpen'
+  /** No print system on this computer (CUPS's `lp` is not installed). */
+  | 'box.printSystemMissing'
+  /** No queue is set for manifests and the print system has no default queue. */
+  | 'box.printNoDefaultQueue'
+  /** The print system has no queue of this name; params: queue. */
+  | 'box.printQueueUnknown'
+  /** The print system refused the job (queue stopped, not accepting, scheduler down); params: queue, detail. */
+  | 'box.printRefused'
+  /** Printing to the OS queue is not built for this system (Windows): save the manifest and print it; params: platform. */
+  | 'box.printNotSupported';
 
 export const BOX_STATES = ['open', 'sealed', 'handedOver'] as const;
 export type BoxState = (typeof BOX_STATES)[number];
@@ -97,6 +110,18 @@ export type BoxView = BoxSummary & {
 /** The end of the day: sealed tubes of this station in no box, and boxes not handed over. */
 export type BoxPending = { looseTubes: BoxTubeView[]; boxes: BoxSummary[] };
 
+/** A sealed box's manifest (A4 PDF) to save or print: the file name to give it and its bytes. */
+export type BoxManifestFile = { code: string; fileName: string; pdfBase64: string };
+
+/** A manifest handed to the OS print queue: the queue (null: the system's default) and the job the print system named. */
+export type BoxManifestPrint = { code: string; queue: string | null; requestId: string | null };
+
+/** What the boxing screen needs to know of this station: which scans are box codes, how many tubes a new box takes, where manifests print. */
+export type BoxSettings = { boxPattern: string; capacity: number; manifestQueue: string | null };
+
+/** A CUPS queue name: no spaces, slashes or '#', and never starting with '-' (it goes to `lp -d`). */
+export const PRINT_QUEUE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,126}$/;
+
 const code = z.string().trim().min(1).max(64);
 const reason = z.string().trim().min(1).max(200);
 const transporter = z.union([
@@ -125,6 +150,15 @@ export const boxArgs = {
   /** This station's boxes, newest first (of one state, or all). */
   'box.list': z.object({ state: z.enum(BOX_STATES).optional(), limit: z.number().int().min(1).max(500).default(100) }).strict(),
   'box.pending': z.object({}).strict(),
+  /** Prints a sealed (or handed-over) box's label on the label printer: its code as a barcode, tube and person counts, site, sealed time. */
+  'box.printLabel': z.object({ code }).strict(),
+  /** A sealed (or handed-over) box's manifest, an A4 PDF. */
+  'box.manifest': z.object({ code }).strict(),
+  /** Sends a sealed (or handed-over) box's manifest to the OS print queue (the station's manifest queue, else the default). */
+  'box.printManifest': z.object({ code }).strict(),
+  'box.settings': z.object({}).strict(),
+  /** The OS print queue manifests go to at this station; null: the system's default queue. */
+  'box.setManifestQueue': z.object({ queue: z.string().trim().regex(PRINT_QUEUE_PATTERN).nullable() }).strict(),
 } as const;
 
 type Args<K extends keyof typeof boxArgs> = z.infer<(typeof boxArgs)[K]>;
@@ -138,6 +172,11 @@ export type BoxHandlers = {
   'box.state': { args: Args<'box.state'>; value: BoxView };
   'box.list': { args: Args<'box.list'>; value: BoxSummary[] };
   'box.pending': { args: Args<'box.pending'>; value: BoxPending };
+  'box.printLabel': { args: Args<'box.printLabel'>; value: LabelPrintResult };
+  'box.manifest': { args: Args<'box.manifest'>; value: BoxManifestFile };
+  'box.printManifest': { args: Args<'box.printManifest'>; value: BoxManifestPrint };
+  'box.settings': { args: Args<'box.settings'>; value: BoxSettings };
+  'box.setManifestQueue': { args: Args<'box.setManifestQueue'>; value: BoxSettings };
 };
 
 export type BoxEvents = {

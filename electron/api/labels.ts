@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-export const LABEL_TEMPLATES = ['tube', 'box', 'box-manifest', 'pass'] as const;
+export const LABEL_TEMPLATES = ['tube', 'box', 'box-sealed', 'box-manifest', 'pass'] as const;
 export type LabelTemplateName = (typeof LABEL_TEMPLATES)[number];
 
 /** The printer-side faults (native/printer PRINTER_FAULTS) plus `no-printer` when none is configured. */

@@ -329,6 +329,13 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'box.state': BOXES,
   'box.list': BOXES,
   'box.pending': DESK,
+  // The box's label is printed where it is sealed; its manifest goes with it, so whoever may
+  // read the box may save or print it. Where manifests print at this station is the admin's.
+  'box.printLabel': DESK,
+  'box.manifest': BOXES,
+  'box.printManifest': BOXES,
+  'box.settings': BOXES,
+  'box.setManifestQueue': ADMIN,
 };
 
 /** Whether an active session of `role` may call `method`. */

@@ -258,6 +258,7 @@ export class StationCore {
       identity: this.identity,
       now,
       onJob: (job) => this.emit('label.job', job),
+      boxContents: (code) => this.boxes.labelContents(code),
       devicePrinter: () => this.devices.defaultPrinter(),
     });
     this.handlers = {
@@ -312,6 +313,7 @@ export class StationCore {
       }),
       ...boxHandlers(this.boxes, {
         writer: this.writer,
+        labels: this.labels,
         changed: (code) => this.emit('boxes.changed', { code }),
       }),
     };

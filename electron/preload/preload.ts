@@ -120,6 +120,11 @@ const api = {
   'box.state': command('box.state'),
   'box.list': command('box.list'),
   'box.pending': command('box.pending'),
+  'box.printLabel': command('box.printLabel'),
+  'box.manifest': command('box.manifest'),
+  'box.printManifest': command('box.printManifest'),
+  'box.settings': command('box.settings'),
+  'box.setManifestQueue': command('box.setManifestQueue'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -3,6 +3,7 @@ import {
   DEFAULT_BOX_CAPACITY,
   type BoxPending,
   type BoxReceiptView,
+  type BoxSettings,
   type BoxState,
   type BoxSummary,
   type BoxTransporterView,
@@ -16,7 +17,12 @@ import { createLogger } from '../log';
 import { PreparedStatements } from '../db/statements';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
+import type { BoxContents } from '../labels/service';
 import { maskPhone } from '../person/mask';
+import type { ManifestInput } from './manifest';
+
+/** Setting key: the OS print queue manifests go to at this station (absent: the system's default). */
+export const MANIFEST_QUEUE_SETTING = 'boxes.manifestQueue';
 
 type BoxRow = {
   id: string;
@@ -381,5 +387,56 @@ export class Boxes {
         if (!effects.receiptBoxes.includes(code)) effects.receiptBoxes.push(code);
       },
     };
+  }
+
+  // ---- label, manifest and where it prints ---------------------------------------------
+
+  /** What the box label shows of a box (null: no box has this code): its tubes with their people, and when it was sealed. */
+  labelContents(code: string): BoxContents | null {
+    const row = this.row(code);
+    if (!row) return null;
+    return { tubes: this.view(row).tubes.map((t) => ({ code: t.code, count: t.personCount })), sealedAt: row.sealed_at };
+  }
+
+  /**
+   * What a sealed (or handed-over) box's manifest shows: the site, this station, the box, who
+   * sealed it and when, and every tube in it with its pool size and the people bound in it.
+   */
+  manifestInput(code: string): ManifestInput {
+    const box = this.existing(code);
+    if (box.state === 'open' || !box.sealed_at) throw new DomainError('box.stillOpen', { code });
+    const sealer = this.sql('SELECT o.name, o.code FROM box x JOIN operator o ON o.id = x.sealed_by WHERE x.id = ?').get(box.id) as
+      | { name: string; code: string }
+      | undefined;
+    const tubes = this.sql(
+      `SELECT t.code, t.capacity, ${TUBE_PERSONS} AS person_count FROM box_tube bt JOIN tube t ON t.id = bt.tube_id
+       WHERE bt.box_id = ? AND bt.removed_at IS NULL ORDER BY bt.seq`,
+    ).all(box.id) as { code: string; capacity: number; person_count: number }[];
+    const { site, station } = this.ctx.identity;
+    return {
+      site: site.name,
+      station: `${station.name}（${station.number}号）`,
+      boxCode: box.code,
+      sealedAt: box.sealed_at,
+      sealedBy: { name: sealer?.name ?? '?', code: sealer?.code ?? '?' },
+      tubes: tubes.map((t) => ({ code: t.code, poolSize: t.capacity, people: t.person_count })),
+      language: 'zh-CN',
+    };
+  }
+
+  manifestQueue(): string | null {
+    const row = this.sql('SELECT value FROM setting WHERE key = ?').get(MANIFEST_QUEUE_SETTING) as { value: string } | undefined;
+    return row?.value ? row.value : null;
+  }
+
+  settings(): BoxSettings {
+    return { boxPattern: this.config.box.pattern, capacity: this.capacity(), manifestQueue: this.manifestQueue() };
+  }
+
+  /** Where this station's manifests print (a station setting, like its label printer); null: the default queue. */
+  setManifestQueue(queue: string | null): BoxSettings {
+    // An empty value stands for the default queue.
+    this.sql('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(MANIFEST_QUEUE_SETTING, queue ?? '');
+    return this.settings();
   }
 }

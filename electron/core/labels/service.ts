@@ -13,8 +13,8 @@ const log = createLogger('labels');
 export const PRINT_ON_OPEN_SETTING = 'labels.printOnOpen';
 export const PRINTER_SETTING = 'labels.printer';
 
-/** What a box held, for the box label and manifest; boxes are kept by the boxing module. */
-export type BoxContents = { tubes: { code: string; count: number }[] };
+/** What a box holds, for its labels (boxes are kept by the boxing module); `sealedAt` null while it is open. */
+export type BoxContents = { tubes: { code: string; count: number }[]; sealedAt: string | null };
 
 export type LabelServiceOptions = {
   db: StationDatabase;
@@ -22,8 +22,8 @@ export type LabelServiceOptions = {
   now: () => Date;
   /** Reports each finished job (the core emits `label.job`). */
   onJob: (result: LabelPrintResult & { at: string; trigger: 'tube.opened' | 'request' }) => void;
-  /** The box's tubes; until boxing exists, a box label lists none. */
-  boxContents?: (boxCode: string) => BoxContents;
+  /** The box's tubes and when it was sealed (null: no box has this code yet; its plain label lists none). */
+  boxContents?: (boxCode: string) => BoxContents | null;
   /** The device manager's printer (configured devices, or the simulated one in training mode). */
   devicePrinter?: () => Printer | null;
   templateDir?: string;
@@ -36,6 +36,12 @@ function statusView(s: PrinterStatus): PrinterStatusView {
 /** 10混1 for pooled tubes; a single-person tube reads 单管. */
 export function poolText(capacity: number): string {
   return capacity === 1 ? '单管' : `${capacity}混1`;
+}
+
+/** Sites keep one clock (UTC+8, no daylight saving): a sealed box's label says when in it, as its manifest does. */
+const SITE_UTC_OFFSET_MS = 8 * 3600_000;
+function siteMinute(iso: string): string {
+  return new Date(Date.parse(iso) + SITE_UTC_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
 }
 
 /** The local calendar date (labels are read at the desk, in local time). */
@@ -131,12 +137,17 @@ export class LabelService {
     };
   }
 
-  private boxData(code: string): LabelData {
+  /** A box's label data; `sealed`: the sealed box's label, which needs the box sealed (its counts are final then). */
+  private boxData(code: string, sealed: boolean): LabelData {
     if (!new RegExp(this.options.identity.site.config.box.pattern, 'u').test(code)) {
       throw new DomainError('scan.unrecognized', { preview: code.slice(0, 16), length: code.length });
     }
-    const contents = this.options.boxContents?.(code) ?? { tubes: [] };
+    const found = this.options.boxContents?.(code) ?? null;
+    if (sealed && !found) throw new DomainError('box.notFound', { code });
+    if (sealed && !found?.sealedAt) throw new DomainError('box.stillOpen', { code });
+    const contents = found ?? { tubes: [], sealedAt: null };
     return {
+      sealedAt: contents.sealedAt ? siteMinute(contents.sealedAt) : '',
       code,
       siteName: this.options.identity.site.name,
       stationName: this.options.identity.station.name,
@@ -183,7 +194,8 @@ export class LabelService {
     }
     const code = target.boxCode ?? '';
     const name = target.template ?? 'box';
-    return { plan: layoutLabel(fit(this.template(name, 'box')), this.boxData(code), resolution), code, template: name };
+    const template = fit(this.template(name, 'box'));
+    return { plan: layoutLabel(template, this.boxData(code, name === 'box-sealed'), resolution), code, template: name };
   }
 
   preview(target: { tubeCode?: string; boxCode?: string; template?: LabelTemplateName }, dpi?: Dpi): LabelPreview {
@@ -232,11 +244,13 @@ export class LabelService {
     return result;
   }
 
-  /** Reprints a tube's tube label, or a box's box label. */
+  /** Reprints a tube's tube label, or a box's box label (a sealed box's with its counts and seal time). */
   reprint(code: string): Promise<LabelPrintResult> {
     const isTube = this.options.db.prepare('SELECT 1 FROM tube WHERE code = ?').get(code) !== undefined;
     if (isTube) return this.print({ tubeCode: code });
-    if (new RegExp(this.options.identity.site.config.box.pattern, 'u').test(code)) return this.print({ boxCode: code });
+    if (new RegExp(this.options.identity.site.config.box.pattern, 'u').test(code)) {
+      return this.print({ boxCode: code, template: this.options.boxContents?.(code)?.sealedAt ? 'box-sealed' : 'box' });
+    }
     throw new DomainError('tube.notFound', { code });
   }
 

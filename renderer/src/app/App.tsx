@@ -157,7 +157,7 @@ function Shell() {
           {t(connection === 'locked' ? 'connection.lockedBanner' : 'connection.offlineBanner')}
         </div>
       ) : null}
-      {workplace === 'gate' ? <Banner idleKey="gate:idle" compact /> : <Banner />}
+      {workplace === 'gate' ? <Banner idleKey="gate:idle" compact /> : <Banner idleKey={screen?.id === 'boxes' ? 'boxes:idle' : undefined} />}
       <main className="screen">{screen ? <screen.Component /> : null}</main>
       <ChangePinDialog open={changingPin} onClose={() => setChangingPin(false)} />
     </div>

@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import { DevicesIndicator } from '../screens/devices/DevicesIndicator';
 import { UploadIndicator } from '../upload/UploadIndicator';
+import { BoxesIndicator } from './BoxesIndicator';
 import { ConnectionIndicator } from './ConnectionIndicator';
 
 /** An indicator in the status bar (connection, devices, upload…): a small self-contained component. */
@@ -11,4 +12,5 @@ export const STATUS_INDICATORS: StatusIndicator[] = [
   { id: 'connection', Indicator: ConnectionIndicator },
   { id: 'devices', Indicator: DevicesIndicator },
   { id: 'upload', Indicator: UploadIndicator },
+  { id: 'boxes', Indicator: BoxesIndicator },
 ];

@@ -29,6 +29,8 @@ export type KioskOptions = {
   startTimeoutMs?: number;
   /** Configured serial devices may be the test's socat pty pairs (STATION_TEST_PSEUDO_TERMINALS). */
   pseudoTerminals?: boolean;
+  /** More environment for the host (a PATH with a fake print command first). */
+  env?: NodeJS.ProcessEnv;
 };
 
 /**
@@ -41,7 +43,7 @@ export async function startKiosk(options: KioskOptions = {}): Promise<Kiosk> {
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(options.port ?? 0)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(options.pseudoTerminals ? { STATION_TEST_PSEUDO_TERMINALS: '1' } : {}) },
+    env: { ...process.env, ...(options.pseudoTerminals ? { STATION_TEST_PSEUDO_TERMINALS: '1' } : {}), ...options.env },
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -19,8 +19,8 @@ function latin1(bytes: Uint8Array): string {
 }
 
 describe('templates', () => {
-  it('ships tube, box, box-manifest and pass templates that validate', () => {
-    expect([...templates.keys()].sort()).toEqual(['box', 'box-manifest', 'pass', 'tube']);
+  it('ships tube, box, sealed box, box-manifest and pass templates that validate', () => {
+    expect([...templates.keys()].sort()).toEqual(['box', 'box-manifest', 'box-sealed', 'pass', 'tube']);
   });
 });
 

@@ -169,6 +169,12 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'box.countMismatch': { code: 'BX00000001', tubeCount: 12 },
   'box.transporterUnknown': { badge: 'OP0999' },
   'box.transporterNotSelf': {},
+  'box.stillOpen': { code: 'BX00000001' },
+  'box.printSystemMissing': {},
+  'box.printNoDefaultQueue': {},
+  'box.printQueueUnknown': { queue: 'A4_Office' },
+  'box.printRefused': { queue: 'A4_Office', detail: 'lp: Destination "A4_Office" is not accepting jobs.' },
+  'box.printNotSupported': { platform: 'win32' },
 };
 
 describe('renderer translations', () => {

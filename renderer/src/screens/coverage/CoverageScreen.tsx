@@ -3,6 +3,7 @@ import type { ApiError, Result } from '../../../../electron/api/contract';
 import type { CoverageResidentView, CoverageView, ExemptionReason } from '../../../../electron/api/coverage';
 import { EXEMPTION_REASONS } from '../../../../electron/api/coverage';
 import type { RoundView } from '../../../../electron/api/rounds';
+import { download } from '../../app/download';
 import { useStation } from '../../app/station';
 import { formatTime } from '../../desk/format';
 import { Modal } from '../../desk/Modal';
@@ -22,19 +23,6 @@ const LIST_EVENTS = ['coverage.changed', 'desk.changed'] as const;
 
 function percent(tested: number, exempt: number, residents: number): string {
   return residents > 0 ? `${((100 * (tested + exempt)) / residents).toFixed(1)}%` : '–';
-}
-
-/** A file the core made, handed to the browser's download (the same under Electron and the kiosk). */
-function download(fileName: string, mimeType: string, base64: string): void {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  const url = URL.createObjectURL(new Blob([bytes], { type: mimeType }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**
