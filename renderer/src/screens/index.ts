@@ -10,6 +10,7 @@ import { RosterScreen } from './roster/RosterScreen';
 import { SiteScreen } from './site/SiteScreen';
 import { OperatorsScreen } from './operators/OperatorsScreen';
 import { PassesScreen } from './passes/PassesScreen';
+import { DoorsScreen } from './doors/DoorsScreen';
 
 /**
  * A screen of the app: its navigation tab (`titleKey` is an i18n key), its component, and the
@@ -23,6 +24,8 @@ export type Screen = { id: string; titleKey: string; Component: ComponentType; n
 export const SCREENS: Screen[] = [
   { id: 'desk', titleKey: 'desk:title', Component: DeskScreen, needs: 'desk.state', workplaces: ['desk'] },
   { id: 'gate', titleKey: 'gate:title', Component: GateScreen, needs: 'gate.scan', workplaces: ['gate'] },
+  // A door-to-door station's own (not the desk's: both would sample into the station's one open tube).
+  { id: 'doors', titleKey: 'doors:title', Component: DoorsScreen, needs: 'door.list', workplaces: ['doors'] },
   { id: 'devices', titleKey: 'devices:title', Component: DevicesScreen, needs: 'devices.save' },
   { id: 'results', titleKey: 'upload:title', Component: ResultsScreen, needs: 'results.positives' },
   { id: 'site', titleKey: 'site:title', Component: SiteScreen, needs: 'round.start' },
