@@ -135,7 +135,9 @@ function AssignForm({ target, onSaved, onClose }: Props & { target: 'new' | Door
                         checked={whole || areas.has(areaKey({ building: b.building, unit: u.unit }))}
                         onChange={() => toggleArea({ building: b.building, unit: u.unit })}
                       />
-                      {t('assign.unitLabel', { unit: u.unit })} <small className="muted">{t('assign.counts', { households: u.households, residents: u.residents })}</small>
+                      <span className="doors-check-text">
+                        {t('assign.unitLabel', { unit: u.unit })} <small className="muted">{t('assign.counts', { households: u.households, residents: u.residents })}</small>
+                      </span>
                     </label>
                   ))}
                 </div>

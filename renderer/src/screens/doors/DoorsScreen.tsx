@@ -65,8 +65,8 @@ export function DoorsScreen() {
   }, [client, groupId, fail]);
   const loadDoor = useCallback(() => {
     if (groupId === null || picked === null) return setDoor(null);
-    void client.call('door.household', { groupId, household: picked }).then((r) => (r.ok ? setDoor(r.value) : (setDoor(null), setPicked(null))));
-  }, [client, groupId, picked]);
+    void client.call('door.household', { groupId, household: picked }).then((r) => (r.ok ? setDoor(r.value) : (setDoor(null), setPicked(null), fail(r.error))));
+  }, [client, groupId, picked, fail]);
   const refresh = useCallback(() => {
     loadGroups();
     loadList();
@@ -103,6 +103,7 @@ export function DoorsScreen() {
       if (!result.ok) return fail(result.error);
       const o = result.value;
       setDoor(o.household);
+      loadList();
       switch (o.kind) {
         case 'tube.opened':
           show(
@@ -137,7 +138,7 @@ export function DoorsScreen() {
         }
       }
     },
-    [fail, show, t, language],
+    [fail, show, t, language, loadList],
   );
 
   const onScan = (text: string, source: ScanSource) => {
@@ -239,7 +240,7 @@ export function DoorsScreen() {
       </header>
       {list ? (
         <div className="doors-body">
-          <DoorList list={list} picked={picked} onPick={setPicked} />
+          <DoorList list={list} picked={picked} onPick={(h) => setPicked({ building: h.building, unit: h.unit, room: h.room })} />
           {door && sameHousehold(picked, door) ? (
             <DoorView
               door={door}
@@ -298,6 +299,7 @@ export function DoorsScreen() {
           });
           if (!r.ok) return r.error;
           setDoor(r.value);
+          loadList();
           setTemperature('');
           show('info', m('done.refused', { who: refusing.who }));
           setRefusing(null);
@@ -312,6 +314,7 @@ export function DoorsScreen() {
           const r = await client.call('door.notHome', { groupId, household: picked, ...(notHome.ref ? { ref: notHome.ref } : {}), ...(revisitAt ? { revisitAt } : {}) });
           if (!r.ok) return r.error;
           setDoor(r.value);
+          loadList();
           show('info', m('done.notHome', { who: notHome.who }));
           setNotHome(null);
           return null;
