@@ -755,6 +755,29 @@ export const passRevokedFeedSchema = z.object({
 });
 export type PassRevokedFeedPayload = z.infer<typeof passRevokedFeedSchema>;
 
+/**
+ * A door-to-door visit at a station of the site (`door.visit`), relayed so the groups on the
+ * site's other devices see the household visited: whom by mark (a keyed hash; null: the whole
+ * household), the outcome, a refusal's reason and the time to come back.
+ */
+export const doorVisitFeedSchema = z.object({
+  visitId: id,
+  siteId: id,
+  roundId: id,
+  stationId: id,
+  stationNumber: stationNumberSchema,
+  stationName: text,
+  building: z.string().min(1).max(20),
+  unit: z.string().max(20),
+  room: z.string().max(20),
+  mark: personMarkSchema.nullable(),
+  outcome: z.enum(['sampled', 'notHome', 'refused']),
+  reason: z.string().max(200).nullable(),
+  revisitAt: z.iso.datetime({ offset: true }).nullable(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type DoorVisitFeedPayload = z.infer<typeof doorVisitFeedSchema>;
+
 const conflictTubeSchema = z.object({ stationNumber: stationNumberSchema, stationName: text, openedAt: z.iso.datetime({ offset: true }) });
 
 export const feedItemSchema = z.discriminatedUnion('kind', [
@@ -836,6 +859,7 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ cursor: z.number().int(), kind: z.literal('pass.issued'), payload: passIssuedFeedSchema }),
   z.object({ cursor: z.number().int(), kind: z.literal('pass.revoked'), payload: passRevokedFeedSchema }),
+  z.object({ cursor: z.number().int(), kind: z.literal('door.visit'), payload: doorVisitFeedSchema }),
   z.object({
     cursor: z.number().int(),
     kind: z.literal('tube.conflict'),

@@ -159,7 +159,10 @@ export type DoorVisitView = {
   revisitAt: string | null;
   temperatureC: number | null;
   tubeCode: string | null;
+  /** Who recorded it here (an operator of this station); empty for another station's. */
   operator: string;
+  /** The other station of the site it was recorded at (relayed by HQ); null: this station. */
+  station: string | null;
 };
 
 export type DoorHouseholdView = DoorHouseholdRow & {
@@ -271,7 +274,7 @@ export type DoorHandlers = {
 };
 
 export type DoorEvents = {
-  /** A group was assigned, or a visit recorded here: its list is fetched again. */
+  /** A group was assigned, or a visit recorded here: its list is fetched again ('': visits from other stations, any group). */
   'doors.changed': { groupId: string };
   /**
    * A serial or HID scanner's scan at a door-to-door station: the door screen takes it as it

@@ -209,6 +209,7 @@ export class StationCore {
       afterScan: (outcome) => this.upload.results.afterScan(outcome),
     });
     this.feed.register(this.passes.feedHandlers());
+    this.feed.register(this.doors.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
       listening: () => this.hasSubscribers(),
       passageChanged: (view) => {
@@ -393,6 +394,8 @@ export class StationCore {
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
     if (effects.rosters > 0) this.roster.useCurrent();
     if (effects.passes > 0) this.emit('passes.changed', { count: effects.passes });
+    // Another station's visit concerns whichever group has that household: every list is read again.
+    if (effects.doors > 0) this.emit('doors.changed', { groupId: '' });
     if (effects.keys) void this.useNewMarkKey();
     if (effects.marks + effects.coverage > 0 || effects.rounds > 0) {
       const round = this.rounds.current();

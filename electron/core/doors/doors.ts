@@ -31,6 +31,7 @@ import { household as householdLabel, type Roster } from '../roster/roster';
 import type { Rounds } from '../rounds/rounds';
 import { personView, type SamplingDesk } from '../sampling/desk';
 import type { ClassifiedScan } from '../scan/router';
+import type { FeedHandlers } from '../feed/feed';
 
 /** What door to door is given besides the core's context. */
 export type DoorsDeps = {
@@ -56,7 +57,19 @@ type GroupRow = {
 
 type Group = { id: string; roundId: string; createdAt: string; assignedAt: string; name: string; collectorId: string; helperIds: string[]; areas: DoorArea[]; tagBits: number };
 
-type ResidentRow = { rowid: number; id_number: string; name: string; phone: string | null; building: string; unit: string; room: string; tags: number; tested: number; exempt: number };
+type ResidentRow = {
+  rowid: number;
+  id_number: string;
+  name: string;
+  phone: string | null;
+  building: string;
+  unit: string;
+  room: string;
+  tags: number;
+  mark: string;
+  tested: number;
+  exempt: number;
+};
 
 type VisitRow = {
   id: string;
@@ -76,15 +89,28 @@ type VisitRow = {
   at: string;
   seq: number;
   operator_name: string | null;
+  /** A visit at another station of the site (relayed by HQ): the person by mark, and the station's name. */
+  mark: string | null;
+  station_name: string | null;
 };
 
-const RESIDENT_COLUMNS = `r.rowid, r.id_number, r.name, r.phone, r.building, r.unit, r.room, r.tags,
+const RESIDENT_COLUMNS = `r.rowid, r.id_number, r.name, r.phone, r.building, r.unit, r.room, r.tags, r.mark,
   EXISTS (SELECT 1 FROM coverage_tested t WHERE t.round_id = @round AND t.mark = r.mark) AS tested,
   EXISTS (SELECT 1 FROM coverage_exempt e WHERE e.round_id = @round AND e.mark = r.mark) AS exempt`;
 
 const VISIT_SELECT = `SELECT v.id, v.building, v.unit, v.room, v.person_id, p.id_number, p.reg_code, p.name AS person_name, p.phone,
-    v.outcome, v.reason, v.revisit_at, v.temperature_c, v.tube_code, v.at, v.seq, o.name AS operator_name
+    v.outcome, v.reason, v.revisit_at, v.temperature_c, v.tube_code, v.at, v.seq, o.name AS operator_name, NULL AS mark, NULL AS station_name
   FROM door_visit v LEFT JOIN person p ON p.id = v.person_id LEFT JOIN operator o ON o.id = v.operator_id`;
+
+/** Visits at the site's other stations, in the shape of this station's own. */
+const REMOTE_SELECT = `SELECT v.id, v.building, v.unit, v.room, NULL AS person_id, NULL AS id_number, NULL AS reg_code, NULL AS person_name, NULL AS phone,
+    v.outcome, v.reason, v.revisit_at, NULL AS temperature_c, NULL AS tube_code, v.at, 0 AS seq, NULL AS operator_name, v.mark, v.station_name
+  FROM door_visit_remote v`;
+
+/** Visits in the order they were made: by time, then (at this station) by journal order. */
+function byTime(a: VisitRow, b: VisitRow): number {
+  return a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq;
+}
 
 const collator = new Intl.Collator('zh-CN', { numeric: true });
 
@@ -104,11 +130,11 @@ function emptyCounts(): DoorCounts {
   return { households: 0, done: 0, revisit: 0, toVisit: 0, residents: 0, sampled: 0, exempt: 0, refused: 0, notHome: 0, due: 0 };
 }
 
-/** The later of two visits (by journal order). */
+/** The later of two visits (by time, then journal order). */
 function later(a: VisitRow | undefined, b: VisitRow | undefined): VisitRow | undefined {
   if (!a) return b;
   if (!b) return a;
-  return a.seq > b.seq ? a : b;
+  return byTime(a, b) > 0 ? a : b;
 }
 
 type EvaluatedResident = { row: ResidentRow; targeted: boolean; state: DoorPersonState; last: VisitRow | undefined };
@@ -328,8 +354,11 @@ export class Doors {
     }) as ResidentRow[];
   }
 
+  /** This station's visits of the round and the other stations' (relayed by HQ), in the order they were made. */
   private visitsOfRound(roundId: string): VisitRow[] {
-    return this.sql(`${VISIT_SELECT} WHERE v.round_id = ? ORDER BY v.seq`).all(roundId) as VisitRow[];
+    const here = this.sql(`${VISIT_SELECT} WHERE v.round_id = ?`).all(roundId) as VisitRow[];
+    const elsewhere = this.sql(`${REMOTE_SELECT} WHERE v.round_id = ?`).all(roundId) as VisitRow[];
+    return [...here, ...elsewhere].sort(byTime);
   }
 
   private targeted(g: Group, tags: number): boolean {
@@ -342,11 +371,14 @@ export class Doors {
    * was not home, else still to visit.
    */
   private evaluate(g: Group, residents: ResidentRow[] = this.residentsOfAreas(g), visits: VisitRow[] = this.visitsOfRound(g.roundId)) {
+    // Whom a visit was about: a person of this station's (by ID number) or another's (by mark), else the household.
     const personLast = new Map<string, VisitRow>();
+    const markLast = new Map<string, VisitRow>();
     const householdLast = new Map<string, VisitRow>();
     const history = new Map<string, VisitRow[]>();
     for (const v of visits) {
-      if (v.person_id === null) householdLast.set(key(v), v);
+      if (v.mark !== null) markLast.set(v.mark, v);
+      else if (v.person_id === null) householdLast.set(key(v), v);
       else if (v.id_number !== null) personLast.set(v.id_number, v);
       let list = history.get(key(v));
       if (!list) history.set(key(v), (list = []));
@@ -362,7 +394,7 @@ export class Doors {
     for (const [k, rows] of byHousehold) {
       const evaluated = rows.map((row): EvaluatedResident => {
         const targeted = this.targeted(g, row.tags);
-        const last = later(personLast.get(row.id_number), householdLast.get(k));
+        const last = later(later(personLast.get(row.id_number), markLast.get(row.mark)), householdLast.get(k));
         let state: DoorPersonState;
         if (row.tested === 1) state = 'sampled';
         else if (row.exempt === 1) state = 'exempt';
@@ -432,18 +464,21 @@ export class Doors {
     return { group: this.summary(g, totals), buildings, households: rows, revisits, tube: this.tube(), poolSize: this.poolSize(), asOf };
   }
 
-  private visitView(v: VisitRow): DoorVisitView {
+  private visitView(v: VisitRow, residents: readonly EvaluatedResident[]): DoorVisitView {
     const person: PersonRow | null = v.person_id ? { id: v.person_id, id_number: v.id_number, reg_code: v.reg_code, name: v.person_name, phone: v.phone } : null;
+    // Another station's visit names its person by mark: a resident of this household, or someone this station cannot name.
+    const marked = v.mark === null ? null : (residents.find((r) => r.row.mark === v.mark)?.row.name ?? '?');
     return {
       id: v.id,
       at: v.at,
       outcome: v.outcome,
-      person: person ? personView(person).label : null,
+      person: person ? personView(person).label : marked,
       reason: v.reason,
       revisitAt: v.revisit_at,
       temperatureC: v.temperature_c,
       tubeCode: v.tube_code,
-      operator: v.operator_name ?? '?',
+      operator: v.operator_name ?? '',
+      station: v.station_name,
     };
   }
 
@@ -452,11 +487,15 @@ export class Doors {
     const label = householdLabel(h);
     if (!inAreas(g.areas, h)) throw new DomainError('door.householdNotInGroup', { household: label });
     const residents = this.residentsOfHousehold(g, h);
-    // The household's visits, and visits of its residents found elsewhere.
-    const visits = this.sql(
-      `${VISIT_SELECT} WHERE v.round_id = @round AND ((v.building = @building AND v.unit = @unit AND v.room = @room) OR p.id_number IN (SELECT value FROM json_each(@ids)))
-       ORDER BY v.seq`,
-    ).all({ round: g.roundId, building: h.building, unit: h.unit, room: h.room, ids: JSON.stringify(residents.map((r) => r.id_number)) }) as VisitRow[];
+    // The household's visits, and visits of its residents found elsewhere; here and at the site's other stations.
+    const params = { round: g.roundId, building: h.building, unit: h.unit, room: h.room };
+    const here = this.sql(
+      `${VISIT_SELECT} WHERE v.round_id = @round AND ((v.building = @building AND v.unit = @unit AND v.room = @room) OR p.id_number IN (SELECT value FROM json_each(@ids)))`,
+    ).all({ ...params, ids: JSON.stringify(residents.map((r) => r.id_number)) }) as VisitRow[];
+    const elsewhere = this.sql(
+      `${REMOTE_SELECT} WHERE v.round_id = @round AND ((v.building = @building AND v.unit = @unit AND v.room = @room) OR v.mark IN (SELECT value FROM json_each(@marks)))`,
+    ).all({ ...params, marks: JSON.stringify(residents.map((r) => r.mark)) }) as VisitRow[];
+    const visits = [...here, ...elsewhere].sort(byTime);
     const found = this.evaluate(g, residents, visits).households[0];
     if (!found) throw new DomainError('door.householdNotInGroup', { household: label });
     return found;
@@ -480,11 +519,32 @@ export class Doors {
         lastVisit: r.last ? { at: r.last.at, outcome: r.last.outcome, reason: r.last.reason, revisitAt: r.last.revisit_at } : null,
       }),
     );
-    return { ...e.row, groupId: g.id, residents, history: e.history.map((v) => this.visitView(v)).reverse(), tube: this.tube() };
+    return { ...e.row, groupId: g.id, residents, history: e.history.map((v) => this.visitView(v, e.residents)).reverse(), tube: this.tube() };
   }
 
   private refreshed(g: Group, h: DoorHousehold): DoorHouseholdView {
     return this.householdView(g, this.evaluatedHousehold(g, h));
+  }
+
+  // ---- the site's other stations ------------------------------------------------------------------
+
+  /**
+   * Visits at the site's other stations, as HQ relays them: kept as they come (the same visit
+   * twice once), this station's own skipped. Never refused: a visit of a round or household this
+   * station does not know is kept and simply matches nothing.
+   */
+  feedHandlers(): FeedHandlers {
+    return {
+      'door.visit': (item, effects, at) => {
+        const p = item.payload;
+        if (p.stationId === this.ctx.identity.station.id || p.siteId !== this.ctx.identity.site.id) return;
+        const added = this.sql(
+          `INSERT INTO door_visit_remote (id, round_id, station_id, station_name, building, unit, room, mark, outcome, reason, revisit_at, at, feed_cursor, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+        ).run(p.visitId, p.roundId, p.stationId, p.stationName, p.building, p.unit, p.room, p.mark, p.outcome, p.reason, p.revisitAt, p.at, item.cursor, at).changes;
+        effects.doors += added;
+      },
+    };
   }
 
   // ---- at the door -------------------------------------------------------------------------------

@@ -31,10 +31,12 @@ export type FeedEffects = {
   operators: number;
   /** Resident passes issued or revoked at another station of the site. */
   passes: number;
+  /** Door visits at another station of the site. */
+  doors: number;
 };
 
 export function noEffects(): FeedEffects {
-  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0, passes: 0 };
+  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0, passes: 0, doors: 0 };
 }
 
 type ItemOf<K extends FeedKind> = Extract<FeedItem, { kind: K }>;

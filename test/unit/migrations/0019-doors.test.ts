@@ -46,7 +46,7 @@ describe('migration 19 (door to door)', () => {
     // Only up to this schema: a later one merged after it has its own test.
     expect(migrate(db, DOORS)).toBe(DOORS);
     expect(TABLES.map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all())).toEqual(before);
-    for (const t of ['door_group', 'door_assignment', 'door_visit']) expect(db.prepare(`SELECT count(*) AS n FROM ${t}`).get()).toEqual({ n: 0 });
+    for (const t of ['door_group', 'door_assignment', 'door_visit', 'door_visit_remote']) expect(db.prepare(`SELECT count(*) AS n FROM ${t}`).get()).toEqual({ n: 0 });
 
     db.exec(`INSERT INTO door_group (id, round_id, station_id, operator_id, created_at, seq) VALUES ('g-1', 'r-1', 'st-1', 'op-1', '${AT}', 10)`);
     db.exec(`INSERT INTO door_assignment (id, group_id, name, collector_id, helper_ids, areas, tags, operator_id, at, seq)

@@ -13,6 +13,9 @@ import type { Migration } from './index';
  *   (`person_id` NULL) not home (`revisit_at`: when to come back, if said) or refusing (`reason`);
  *   `temperature_c` when one was taken. Never changed but by retention.
  *   Personal data: `room` (with building and unit, an address) and `reason` (what a resident said).
+ * - `door_visit_remote`: visits at the site's other stations, relayed by HQ's feed (`door.visit`):
+ *   the person by mark (NULL: the whole household), the station's name, kept as they came (no
+ *   reference to this station's rounds or people: the feed never fails on one).
  */
 export const migration0019: Migration = {
   version: 19,
@@ -67,6 +70,25 @@ export const migration0019: Migration = {
       ) STRICT;
       CREATE INDEX door_visit_household ON door_visit(round_id, building, unit, room, seq);
       CREATE INDEX door_visit_person ON door_visit(person_id) WHERE person_id IS NOT NULL;
+
+      CREATE TABLE door_visit_remote (
+        id TEXT PRIMARY KEY,
+        round_id TEXT NOT NULL,
+        station_id TEXT NOT NULL,
+        station_name TEXT NOT NULL,
+        building TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        room TEXT NOT NULL,
+        mark TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('sampled', 'notHome', 'refused')),
+        reason TEXT,
+        revisit_at TEXT,
+        at TEXT NOT NULL,
+        feed_cursor INTEGER NOT NULL,
+        received_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX door_visit_remote_household ON door_visit_remote(round_id, building, unit, room);
+      CREATE INDEX door_visit_remote_mark ON door_visit_remote(round_id, mark) WHERE mark IS NOT NULL;
     `);
   },
 };

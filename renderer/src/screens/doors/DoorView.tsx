@@ -160,7 +160,7 @@ export function DoorView({ door, tube, mode, onMode, poolSize, temperature, onTe
               {v.temperatureC !== null ? <span>{v.temperatureC.toFixed(1)} °C</span> : null}
               {v.reason ? <span>{t('door.reason', { reason: v.reason })}</span> : null}
               {v.revisitAt ? <span>{t('door.revisitAt', { time: shortTime(v.revisitAt, language) })}</span> : null}
-              <span className="muted">{v.operator}</span>
+              <span className="muted">{v.station ?? v.operator}</span>
             </li>
           ))}
         </ol>
