@@ -39,6 +39,8 @@ export const PERSONAL_FIELDS: { readonly [K in JournalKind]?: readonly string[] 
   'pass.revoked': ['reason'],
   // A transporter recorded by name and phone (one with a badge is an operator: on record).
   'box.handedOver': ['transporterName', 'transporterPhone'],
+  // A door visit's room (with building and unit, an address) and a refusal's reason (what the resident said).
+  'door.visit': ['room', 'reason'],
 };
 
 export function hasPersonalFields(kind: string): boolean {

@@ -80,6 +80,8 @@ export type Projection = {
   operators: StationOperatorChange[];
   /** Resident passes issued and revoked at the station, in order (HQ relays them to the site's other stations). */
   passes: StationPassChange[];
+  /** Door-to-door visits at the station, in order (HQ relays them to the site's other stations, the person by mark). */
+  doorVisits: StationDoorVisit[];
   /** `bindingId`: the single-tube binding that sampled the member (the record's entity). */
   retests: { originalTubeCode: string; tubeCode: string; personId: string; bindingId: string; at: string; seq: number }[];
   /** What a gate or sentinel journalled (`domains/gate.ts`), without its personal fields. */
@@ -176,6 +178,23 @@ export type StationPassChange =
       at: string;
     }
   | { kind: 'revoked'; passId: string; siteId: string; code: string; reason: string; at: string };
+
+/**
+ * A door visit as a station journalled it (`door.visit`); `visitId` is the record's entity. One
+ * whose room the station had purged already (sent again after HQ lost it) is not relayed.
+ */
+export type StationDoorVisit = {
+  visitId: string;
+  roundId: string;
+  building: string;
+  unit: string;
+  room: string;
+  personId: string | null;
+  outcome: 'sampled' | 'notHome' | 'refused';
+  reason: string | null;
+  revisitAt: string | null;
+  at: string;
+};
 
 export type IngestPlan = {
   newRecords: StoredRecord[];
@@ -348,6 +367,7 @@ export function project(records: readonly ValidRecord[]): Projection {
     exemptions: [],
     operators: [],
     passes: [],
+    doorVisits: [],
     retests: [],
     gate: { passages: [], readings: [], referrals: [], actions: [], visits: [], visitsLeft: [], vehicles: [], workplace: null },
   };
@@ -453,6 +473,21 @@ export function project(records: readonly ValidRecord[]): Projection {
         break;
       case 'box.tubeRemoved':
         p.boxes.push({ kind: 'tubeRemoved', boxId: r.entityId, entryId: r.payload.entryId, reason: r.payload.reason, at: r.at });
+        break;
+      case 'door.visit':
+        if (r.payload.room === undefined) break;
+        p.doorVisits.push({
+          visitId: r.entityId,
+          roundId: r.payload.roundId,
+          building: r.payload.building,
+          unit: r.payload.unit,
+          room: r.payload.room,
+          personId: r.payload.personId,
+          outcome: r.payload.outcome,
+          reason: r.payload.reason ?? null,
+          revisitAt: r.payload.revisitAt,
+          at: r.at,
+        });
         break;
       case 'box.sealed':
         p.boxes.push({ kind: 'sealed', boxId: r.entityId, code: r.payload.code, count: r.payload.count, personCount: r.payload.personCount ?? null, at: r.at, day: recordDay(r.at) });

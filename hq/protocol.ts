@@ -203,6 +203,8 @@ export const KNOWN_KINDS = [
   'gate.vehicle',
   'pass.issued',
   'pass.revoked',
+  'door.groupAssigned',
+  'door.visit',
 ] as const;
 export type KnownKind = (typeof KNOWN_KINDS)[number];
 type MissingKinds = Exclude<JournalKind, KnownKind>;
@@ -348,7 +350,7 @@ export const PAYLOAD_SCHEMAS = {
   }),
   'device.calibrated': z.object({ previousOffsetC: z.number(), offsetC: z.number(), reason: text }),
   /** entityId: the station; a site admin made it a sampling desk, an attended gate or an unattended sentinel. */
-  'station.workplaceSet': z.object({ workplace: z.enum(['desk', 'gate', 'sentinel']) }),
+  'station.workplaceSet': z.object({ workplace: z.enum(['desk', 'gate', 'sentinel', 'doors']) }),
   /**
    * entityId: the passage; `personId` a person this station registered. What the checks at the
    * scan found and the verdict then (readings, referrals and actions follow in their own entries).
@@ -426,6 +428,38 @@ export const PAYLOAD_SCHEMAS = {
   }),
   /** entityId: the pass, revoked (with the reason gate keepers are shown when it is scanned). */
   'pass.revoked': z.object({ siteId: id, code, reason: text }),
+  /**
+   * entityId: the door-to-door group, formed (or given other households) at the station for a
+   * round: its information collector and helpers (operators), its buildings or units, and whom
+   * it samples there (residents with one of `tags`; none: everyone).
+   */
+  'door.groupAssigned': z.object({
+    roundId: id,
+    name: z.string().min(1).max(40),
+    collectorId: id,
+    helperIds: z.array(id).max(10),
+    areas: z.array(z.object({ building: z.string().min(1).max(20), unit: z.string().max(20).nullable() })).min(1).max(200),
+    tags: z.array(z.enum(['elderly', 'bedridden', 'isolation'])).max(3),
+  }),
+  /**
+   * entityId: the visit; a group at a household's door: a person sampled (`bindingId`, the
+   * `binding.created` it made, and its tube), or a person (`personId`) or the whole household
+   * (`personId` null) not home (a time to come back, if said) or refusing (the reason).
+   */
+  'door.visit': z.object({
+    groupId: id,
+    roundId: id,
+    building: z.string().min(1).max(20),
+    unit: z.string().max(20),
+    room: z.string().max(20).optional(),
+    personId: id.nullable(),
+    outcome: z.enum(['sampled', 'notHome', 'refused']),
+    reason: z.string().max(200).nullish(),
+    revisitAt: z.iso.datetime({ offset: true }).nullable(),
+    temperatureC: celsius.nullable(),
+    tubeCode: code.nullable(),
+    bindingId: id.nullable(),
+  }),
 } satisfies { [K in KnownKind]: z.ZodType };
 
 export type PayloadOf<K extends KnownKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;
@@ -770,6 +804,29 @@ export const boxReceiptFeedSchema = z.object({
 });
 export type BoxReceiptFeedPayload = z.infer<typeof boxReceiptFeedSchema>;
 
+/**
+ * A door-to-door visit at a station of the site (`door.visit`), relayed so the groups on the
+ * site's other devices see the household visited: whom by mark (a keyed hash; null: the whole
+ * household), the outcome, a refusal's reason and the time to come back.
+ */
+export const doorVisitFeedSchema = z.object({
+  visitId: id,
+  siteId: id,
+  roundId: id,
+  stationId: id,
+  stationNumber: stationNumberSchema,
+  stationName: text,
+  building: z.string().min(1).max(20),
+  unit: z.string().max(20),
+  room: z.string().max(20),
+  mark: personMarkSchema.nullable(),
+  outcome: z.enum(['sampled', 'notHome', 'refused']),
+  reason: z.string().max(200).nullable(),
+  revisitAt: z.iso.datetime({ offset: true }).nullable(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type DoorVisitFeedPayload = z.infer<typeof doorVisitFeedSchema>;
+
 const conflictTubeSchema = z.object({ stationNumber: stationNumberSchema, stationName: text, openedAt: z.iso.datetime({ offset: true }) });
 
 export const feedItemSchema = z.discriminatedUnion('kind', [
@@ -852,6 +909,7 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
   z.object({ cursor: z.number().int(), kind: z.literal('pass.issued'), payload: passIssuedFeedSchema }),
   z.object({ cursor: z.number().int(), kind: z.literal('pass.revoked'), payload: passRevokedFeedSchema }),
   z.object({ cursor: z.number().int(), kind: z.literal('box.receipt'), payload: boxReceiptFeedSchema }),
+  z.object({ cursor: z.number().int(), kind: z.literal('door.visit'), payload: doorVisitFeedSchema }),
   z.object({
     cursor: z.number().int(),
     kind: z.literal('tube.conflict'),

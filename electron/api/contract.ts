@@ -18,6 +18,7 @@ import { gateArgs, type GateErrorCode, type GateEvents, type GateHandlers } from
 import { sentinelArgs, type SentinelErrorCode, type SentinelEvents, type SentinelHandlers } from './sentinel';
 import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from './passes';
 import { boxArgs, type BoxErrorCode, type BoxEvents, type BoxHandlers } from './boxes';
+import { doorArgs, type DoorErrorCode, type DoorEvents, type DoorHandlers } from './doors';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -64,7 +65,8 @@ export type ErrorCode =
   | GateErrorCode
   | SentinelErrorCode
   | PassErrorCode
-  | BoxErrorCode;
+  | BoxErrorCode
+  | DoorErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -212,7 +214,8 @@ export type Handlers = DeskHandlers &
   GateHandlers &
   SentinelHandlers &
   PassHandlers &
-  BoxHandlers;
+  BoxHandlers &
+  DoorHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
@@ -230,6 +233,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...sentinelArgs,
   ...passArgs,
   ...boxArgs,
+  ...doorArgs,
 };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
@@ -245,7 +249,8 @@ export type Events = {
   GateEvents &
   SentinelEvents &
   PassEvents &
-  BoxEvents;
+  BoxEvents &
+  DoorEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

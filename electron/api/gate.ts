@@ -46,8 +46,11 @@ export type GateErrorCode =
   /** A vehicle entering is recorded with its purpose. */
   | 'gate.purposeNeeded';
 
-/** What the station works as; device scans go to the desk or to the gate by it. */
-export const WORKPLACES = ['desk', 'gate', 'sentinel'] as const;
+/**
+ * What the station works as; device scans go to the desk, the gate or the door-to-door screen by
+ * it. `doors`: a laptop or tablet a door-to-door group carries (入户采样), sampling on the desk's tubes.
+ */
+export const WORKPLACES = ['desk', 'gate', 'sentinel', 'doors'] as const;
 export type Workplace = (typeof WORKPLACES)[number];
 
 export const DIRECTIONS = ['in', 'out'] as const;

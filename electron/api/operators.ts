@@ -198,6 +198,8 @@ const ADMIN: readonly Role[] = ['admin'];
 const GATE: readonly Role[] = ['gatekeeper', 'admin'];
 /** The desk's staff and the transporter who takes their boxes. */
 const BOXES: readonly Role[] = ['collector', 'sampler', 'transporter', 'admin'];
+/** Who forms a door-to-door group and gives it its households: its information collector, or the site admin. */
+const DOOR_LEAD: readonly Role[] = ['collector', 'admin'];
 
 /**
  * Every method of the API and who may call it. A `{ [M in Method]: … }`: a method added to the
@@ -336,6 +338,20 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'box.printManifest': BOXES,
   'box.settings': BOXES,
   'box.setManifestQueue': ADMIN,
+
+  // Door to door is the desk's work carried from door to door: the group's information collector
+  // and its helpers (samplers) sample, record not home and refusals, on the desk's tubes; the
+  // collector (or the site admin) forms the group and gives it its buildings and people.
+  'door.groups': DESK,
+  'door.setup': DOOR_LEAD,
+  'door.assign': DOOR_LEAD,
+  'door.list': DESK,
+  'door.household': DESK,
+  'door.openTube': DESK,
+  'door.sample': DESK,
+  'door.scan': DESK,
+  'door.notHome': DESK,
+  'door.refuse': DESK,
 };
 
 /** Whether an active session of `role` may call `method`. */
@@ -387,4 +403,7 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   'gate.vehiclePassage': 'gate.vehicles',
   'passes.changed': 'pass.list',
   'boxes.changed': 'box.list',
+  'doors.changed': 'door.list',
+  // A scan's raw text (an ID number): for whoever may sample at the door, never a locked screen.
+  'doors.deviceScan': 'door.scan',
 };

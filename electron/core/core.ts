@@ -4,6 +4,7 @@ import {
   argSchemas,
   type ApiError,
   type ArgsOf,
+  type Capacity,
   type EventName,
   type Events,
   type Method,
@@ -62,6 +63,9 @@ import { passHandlers } from './passes/handlers';
 import { Boxes } from './boxes/boxes';
 import { boxHandlers } from './boxes/handlers';
 import type { BoxHandlers } from '../api/boxes';
+import { Doors } from './doors/doors';
+import { doorHandlers } from './doors/handlers';
+import type { DoorHandlers } from '../api/doors';
 
 const log = createLogger('core');
 
@@ -125,6 +129,8 @@ export class StationCore {
   readonly passes: Passes;
   /** Boxes of this station's sealed tubes and their hand-over to a transporter. */
   readonly boxes: Boxes;
+  /** Door to door: groups, their households, and visits sampled on the desk's tubes. */
+  readonly doors: Doors;
   private currentRouter: ScanRouter;
   /** The data folder's lock, or null when another Station holds it (this core then does no start-up work). */
   private readonly lock: DataFolderLock | null;
@@ -196,8 +202,15 @@ export class StationCore {
     this.feed.register(this.operators.feedHandlers());
     this.passes = new Passes(context, this.roster);
     this.boxes = new Boxes(context);
+    this.doors = new Doors(context, {
+      desk: this.desk,
+      roster: this.roster,
+      rounds: this.rounds,
+      afterScan: (outcome) => this.upload.results.afterScan(outcome),
+    });
     this.feed.register(this.passes.feedHandlers());
     this.feed.register(this.boxes.feedHandlers());
+    this.feed.register(this.doors.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
       listening: () => this.hasSubscribers(),
       passageChanged: (view) => {
@@ -239,6 +252,11 @@ export class StationCore {
           if (this.isBadge(text)) return this.invoke('operator.identify', { text, source });
           const { workplace } = this.gate.records.workplace();
           if (workplace === 'desk') return this.invoke('scan.submit', { text, source });
+          // At a door the screen knows whose door it is: it takes the scan as it takes a wedge's.
+          if (workplace === 'doors') {
+            this.emit('doors.deviceScan', { text, source });
+            return Promise.resolve(null);
+          }
           // The sentinel's scans are the station's own, signed in or not; the kiosk is told by `sentinel.verdict`.
           if (workplace === 'sentinel') return this.invoke('sentinel.scan', { text, source }).then(() => null);
           return this.invoke('gate.scan', { text, source }).then((result) => {
@@ -316,6 +334,17 @@ export class StationCore {
         labels: this.labels,
         changed: (code) => this.emit('boxes.changed', { code }),
       }),
+      ...doorHandlers(this.doors, {
+        writer: this.writer,
+        router: () => this.router,
+        syncedAt: () => this.upload.store.state().feedPulledAt,
+        afterTubeOpened: (o) =>
+          void this.labels.afterScan({ kind: 'tube.opened', tubeCode: o.tubeCode, capacity: o.capacity as Capacity, sealedPrevious: o.sealedPrevious, voidedPrevious: o.voidedPrevious }),
+        changed: (groupId, desk) => {
+          this.emit('doors.changed', { groupId });
+          if (desk && this.hasSubscribers()) this.emit('desk.changed', this.desk.state());
+        },
+      }),
     };
     this.events.setMaxListeners(100);
     this.retention = new Retention(context);
@@ -369,6 +398,8 @@ export class StationCore {
     if (effects.rosters > 0) this.roster.useCurrent();
     if (effects.passes > 0) this.emit('passes.changed', { count: effects.passes });
     for (const code of effects.receiptBoxes) this.emit('boxes.changed', { code });
+    // Another station's visit concerns whichever group has that household: every list is read again.
+    if (effects.doors > 0) this.emit('doors.changed', { groupId: '' });
     if (effects.keys) void this.useNewMarkKey();
     if (effects.marks + effects.coverage > 0 || effects.rounds > 0) {
       const round = this.rounds.current();
@@ -413,6 +444,7 @@ export class StationCore {
     | keyof SentinelHandlers
     | keyof PassHandlers
     | keyof BoxHandlers
+    | keyof DoorHandlers
   > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {

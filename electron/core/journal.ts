@@ -43,7 +43,9 @@ export type JournalKind =
   | 'box.tubeAdded'
   | 'box.tubeRemoved'
   | 'box.sealed'
-  | 'box.handedOver';
+  | 'box.handedOver'
+  | 'door.groupAssigned'
+  | 'door.visit';
 
 export type JournalEntry = {
   seq: number;

@@ -125,6 +125,16 @@ const api = {
   'box.printManifest': command('box.printManifest'),
   'box.settings': command('box.settings'),
   'box.setManifestQueue': command('box.setManifestQueue'),
+  'door.groups': command('door.groups'),
+  'door.setup': command('door.setup'),
+  'door.assign': command('door.assign'),
+  'door.list': command('door.list'),
+  'door.household': command('door.household'),
+  'door.openTube': command('door.openTube'),
+  'door.sample': command('door.sample'),
+  'door.scan': command('door.scan'),
+  'door.notHome': command('door.notHome'),
+  'door.refuse': command('door.refuse'),
   onEvent(listener: (event: StationEvent) => void): () => void {
     // The page gets the event's data only, never the IPC event (it carries the sender).
     const forward = (_event: IpcRendererEvent, message: StationEvent): void => listener(message);

@@ -35,10 +35,12 @@ export type FeedEffects = {
   receipts: number;
   /** …and the codes of those boxes. */
   receiptBoxes: string[];
+  /** Door visits at another station of the site. */
+  doors: number;
 };
 
 export function noEffects(): FeedEffects {
-  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0, passes: 0, receipts: 0, receiptBoxes: [] };
+  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0, passes: 0, receipts: 0, receiptBoxes: [], doors: 0 };
 }
 
 type ItemOf<K extends FeedKind> = Extract<FeedItem, { kind: K }>;

@@ -25,7 +25,7 @@
  * - The gate screen and the sentinel kiosk show `GatePassageView` and listen to `gate.passage`,
  *   `gate.reading`, `gate.scanned`; HQ projects the `gate.*` entries per site and hour.
  */
-import type { Direction, GatePassageView, GateReadingView } from '../../api/gate';
+import type { Direction, GatePassageView, GateReadingView, Workplace } from '../../api/gate';
 import type { CoreContext } from '../context';
 import { DomainError } from '../errors';
 import { newId } from '../ids';
@@ -33,6 +33,11 @@ import { createLogger } from '../log';
 import type { PersonPayload } from '../scan/parsers/types';
 import { ReadingMatcher, type MatchDecision } from './matcher';
 import type { GateRecords, ReadingToRecord } from './records';
+
+/** Whether a station working as `workplace` is a gate: attended, or an unattended sentinel. */
+export function atGate(workplace: Workplace): boolean {
+  return workplace === 'gate' || workplace === 'sentinel';
+}
 
 /**
  * Looks at each passage just made, in the writer's transaction that made it (a visitor scanned
@@ -78,7 +83,7 @@ export class Gate {
 
   /** Refused unless this station works as a gate or a sentinel. */
   requireGate(): void {
-    if (this.records.workplace().workplace === 'desk') throw new DomainError('gate.notAtGate');
+    if (!atGate(this.records.workplace().workplace)) throw new DomainError('gate.notAtGate');
   }
 
   /**
@@ -153,9 +158,9 @@ export class Gate {
     return this.changed(passageId);
   }
 
-  /** A thermometer's stable reading (`thermometer.reading`); ignored at a sampling desk. */
+  /** A thermometer's stable reading (`thermometer.reading`); ignored at a sampling desk and at a door-to-door station. */
   thermometerReading(reading: { id: string; celsius: number; at: string }): void {
-    if (this.closed || this.records.workplace().workplace === 'desk') return;
+    if (this.closed || !atGate(this.records.workplace().workplace)) return;
     const pending: PendingReading = { id: newId(), at: Date.parse(reading.at), celsius: reading.celsius, deviceId: reading.id };
     const now = this.ctx.now().getTime();
     const decision = Number.isFinite(pending.at) ? this.matcher.reading(pending, now) : { reading: { ...pending, at: now }, passageId: null, cause: 'stale' as const };

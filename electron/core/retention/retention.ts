@@ -1,6 +1,7 @@
 import { splitPersonal } from '../../../hq/chain';
 import type { CoreContext } from '../context';
 import { purgeBoxPersonalData } from '../boxes/retention';
+import { purgeDoorPersonalData } from '../doors/retention';
 import { purgeGatePersonalData } from '../gate/retention';
 import { createLogger } from '../log';
 import { purgePassPersonalData } from '../passes/retention';
@@ -12,7 +13,7 @@ const PURGE_PAGE = 1000;
 /** How often a running station looks for personal data past its retention period. */
 const PURGE_EVERY_MS = 3_600_000;
 
-export type PurgeSummary = { entries: number; persons: number; exemptionNotes: number; gateRows: number; passRows: number; boxRows: number; confirmedThrough: number; olderThan: string };
+export type PurgeSummary = { entries: number; persons: number; exemptionNotes: number; gateRows: number; passRows: number; boxRows: number; doorRows: number; confirmedThrough: number; olderThan: string };
 
 /**
  * Retention of personal data (PIPL): once the site's `retention.personalDataDays` have passed,
@@ -21,11 +22,11 @@ export type PurgeSummary = { entries: number; persons: number; exemptionNotes: n
  * records HQ has confirmed it holds with this journal's own chain (`upload_state.confirmed_through`,
  * from HQ's signed answers; a bare ack is not enough); an exemption from HQ's feed is HQ's already.
  * What stays: every entry and its place in the chain, tubes, bindings, exemptions with their reason,
- * and their counts. A person with an open re-test, or with a binding or gate passage not yet
- * confirmed or within the period, keeps their data. The gate's households, key-person reasons and
+ * and their counts. A person with an open re-test, or with a binding, gate passage or door visit not
+ * yet confirmed or within the period, keeps their data. The gate's households, key-person reasons and
  * staff's notes go too (`gate/retention.ts`), and the holders of resident passes expired before the
- * period (`passes/retention.ts`), and transporters recorded by name on boxes handed over before it
- * (`boxes/retention.ts`).
+ * period (`passes/retention.ts`), transporters recorded by name on boxes handed over before it
+ * (`boxes/retention.ts`), and door visits' rooms and refusals' reasons (`doors/retention.ts`).
  *
  * Kept on purpose, whatever their age (README, "Retention"): the roster in use (the site's register,
  * needed for the work; a version replaced is removed once it is in the journal), the key-person
@@ -76,10 +77,11 @@ export class Retention {
     const gateRows = await this.ctx.writer.run(() => purgeGatePersonalData(this.ctx.db, confirmedThrough, olderThan));
     const passRows = await this.ctx.writer.run(() => purgePassPersonalData(this.ctx.db, confirmedThrough, olderThan));
     const boxRows = await this.ctx.writer.run(() => purgeBoxPersonalData(this.ctx.db, confirmedThrough, olderThan));
-    if (entries + persons + exemptionNotes + gateRows + passRows + boxRows > 0) {
-      log.info({ entries, persons, exemptionNotes, gateRows, passRows, boxRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
+    const doorRows = await this.ctx.writer.run(() => purgeDoorPersonalData(this.ctx.db, confirmedThrough, olderThan));
+    if (entries + persons + exemptionNotes + gateRows + passRows + boxRows + doorRows > 0) {
+      log.info({ entries, persons, exemptionNotes, gateRows, passRows, boxRows, doorRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
     }
-    return { entries, persons, exemptionNotes, gateRows, passRows, boxRows, confirmedThrough, olderThan };
+    return { entries, persons, exemptionNotes, gateRows, passRows, boxRows, doorRows, confirmedThrough, olderThan };
   }
 
   /** A page of journal entries: each keeps its public fields, its hash and its personal digest. */
@@ -99,6 +101,7 @@ export class Retention {
          WHERE person_key NOT LIKE 'purged:%' AND seq <= @through AND at < @olderThan
            AND NOT EXISTS (SELECT 1 FROM binding b WHERE b.person_id = person.id AND (b.seq > @through OR b.at >= @olderThan))
            AND NOT EXISTS (SELECT 1 FROM gate_passage g WHERE g.person_id = person.id AND (g.seq > @through OR g.at >= @olderThan))
+           AND NOT EXISTS (SELECT 1 FROM door_visit v WHERE v.person_id = person.id AND (v.seq > @through OR v.at >= @olderThan))
            AND NOT EXISTS (SELECT 1 FROM retest_task r WHERE r.person_id = person.id AND r.state = 'open')`,
       )
       .run({ through, olderThan }).changes;

@@ -206,7 +206,11 @@ export class SamplingDesk {
     return this.bindPerson({ idNumber: resident.idNumber, regCode: null, name: resident.name, phone: resident.phone }, 'roster');
   }
 
-  openTube(code: string): ScanOutcome {
+  /**
+   * Opens the tube `code` scanned (or made by `newTubeCode`) with the desk's pool size, or with
+   * `capacity` when the caller chooses it (door to door: single tubes, or the site's pool size).
+   */
+  openTube(code: string, capacity: Capacity = this.capacity()): ScanOutcome {
     const existing = this.sql('SELECT state, station_id FROM tube WHERE code = ?').get(code) as { state: string; station_id: string } | undefined;
     if (existing) {
       const open = this.openTubeRow();
@@ -221,7 +225,6 @@ export class SamplingDesk {
     else if (previous) this.seal(previous, 'next-tube');
     const s = this.stamp();
     const id = newId();
-    const capacity = this.capacity();
     const seq = this.journal.append({ ...s, kind: 'tube.opened', entityId: id, payload: { code, capacity, roundId: round.id } });
     this.sql(
         `INSERT INTO tube (id, code, capacity, state, round_id, station_id, operator_id, opened_at, seq)
@@ -269,6 +272,21 @@ export class SamplingDesk {
     if (open.count === 0) throw new DomainError('tube.emptyCannotSeal', { code: open.code });
     this.seal(open, 'manual');
     return this.summary(this.openTubeRowById(open.id));
+  }
+
+  /** This station's open tube and the round it was opened in (door to door reads it), or null. */
+  openTubeSummary(): (TubeSummary & { roundId: string }) | null {
+    const open = this.openTubeRow();
+    return open ? { ...this.summary(open), roundId: open.round_id } : null;
+  }
+
+  /** The live binding of `personId` in the tube `tubeCode` (the one just made). */
+  bindingOf(tubeCode: string, personId: string): string | null {
+    const row = this.sql(
+      `SELECT b.id FROM binding b JOIN tube t ON t.id = b.tube_id
+       WHERE t.code = ? AND b.person_id = ? AND b.undo_correction_id IS NULL ORDER BY b.seq DESC LIMIT 1`,
+    ).get(tubeCode, personId) as { id: string } | undefined;
+    return row?.id ?? null;
   }
 
   private openTubeRowById(id: string): TubeRow {

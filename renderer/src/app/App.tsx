@@ -3,6 +3,7 @@ import type { ScanSource } from '../../../electron/api/contract';
 import { useDeskState } from '../desk/DeskStateProvider';
 import { useDeskActions } from '../desk/useDeskActions';
 import { Banner } from '../feedback/Banner';
+import { useFeedback } from '../feedback/FeedbackProvider';
 import { setLanguage, useStationTranslation } from '../i18n';
 import { ScanCaptureProvider } from '../scanner/ScanCapture';
 import { screensFor } from '../screens';
@@ -27,12 +28,20 @@ export function App() {
   const session = useSession();
   const client = useStation();
   const workplace = useWorkplace();
+  const feedback = useFeedback();
   const active = session.view?.state === 'active';
   // A sentinel with nobody signed in (or its admin's screen locked) is the kiosk, not a lock screen.
   const unattended = workplace === 'sentinel' && (session.view?.state === 'signedOut' || session.view?.state === 'locked') && !session.pinFor;
   // Where a keyboard-wedge scan goes, by what the station works as (device scans the core routes alike).
+  // At a door-to-door station the door screen takes scans itself (it knows whose door it is); elsewhere they wait for it.
   const submit =
-    workplace === 'gate' ? gate.scan : workplace === 'sentinel' ? (text: string, source: ScanSource) => void client.call('sentinel.scan', { text, source }) : actions.submitScan;
+    workplace === 'gate'
+      ? gate.scan
+      : workplace === 'sentinel'
+        ? (text: string, source: ScanSource) => void client.call('sentinel.scan', { text, source })
+        : workplace === 'doors'
+          ? () => feedback.show('rejected', { key: 'doors:scan.notHere' })
+          : actions.submitScan;
   // A badge is a sign-in step wherever it is scanned: the core names whose PIN to ask for.
   const onScan = (text: string, source: ScanSource) => void (session.isBadge(text) ? session.identify(text, source) : submit(text, source));
   // A PIN pad left open at an unattended sentinel goes back to the kiosk by itself: nobody need touch it.
@@ -157,7 +166,13 @@ function Shell() {
           {t(connection === 'locked' ? 'connection.lockedBanner' : 'connection.offlineBanner')}
         </div>
       ) : null}
-      {workplace === 'gate' ? <Banner idleKey="gate:idle" compact /> : <Banner idleKey={screen?.id === 'boxes' ? 'boxes:idle' : undefined} />}
+      {workplace === 'gate' ? (
+        <Banner idleKey="gate:idle" compact />
+      ) : workplace === 'doors' && screen?.id !== 'boxes' ? (
+        <Banner idleKey="doors:idle" compact />
+      ) : (
+        <Banner idleKey={screen?.id === 'boxes' ? 'boxes:idle' : undefined} />
+      )}
       <main className="screen">{screen ? <screen.Component /> : null}</main>
       <ChangePinDialog open={changingPin} onClose={() => setChangingPin(false)} />
     </div>

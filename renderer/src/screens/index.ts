@@ -11,6 +11,7 @@ import { SiteScreen } from './site/SiteScreen';
 import { OperatorsScreen } from './operators/OperatorsScreen';
 import { PassesScreen } from './passes/PassesScreen';
 import { BoxesScreen } from './boxes/BoxesScreen';
+import { DoorsScreen } from './doors/DoorsScreen';
 
 /**
  * A screen of the app: its navigation tab (`titleKey` is an i18n key), its component, and the
@@ -24,6 +25,8 @@ export type Screen = { id: string; titleKey: string; Component: ComponentType; n
 export const SCREENS: Screen[] = [
   { id: 'desk', titleKey: 'desk:title', Component: DeskScreen, needs: 'desk.state', workplaces: ['desk'] },
   { id: 'gate', titleKey: 'gate:title', Component: GateScreen, needs: 'gate.scan', workplaces: ['gate'] },
+  // A door-to-door station's own (not the desk's: both would sample into the station's one open tube).
+  { id: 'doors', titleKey: 'doors:title', Component: DoorsScreen, needs: 'door.list', workplaces: ['doors'] },
   { id: 'devices', titleKey: 'devices:title', Component: DevicesScreen, needs: 'devices.save' },
   { id: 'results', titleKey: 'upload:title', Component: ResultsScreen, needs: 'results.positives' },
   { id: 'site', titleKey: 'site:title', Component: SiteScreen, needs: 'round.start' },
@@ -31,7 +34,7 @@ export const SCREENS: Screen[] = [
   { id: 'coverage', titleKey: 'coverage:title', Component: CoverageScreen, needs: 'coverage.view' },
   { id: 'operators', titleKey: 'operators:title', Component: OperatorsScreen, needs: 'operator.list' },
   { id: 'passes', titleKey: 'passes:title', Component: PassesScreen, needs: 'pass.issue' },
-  { id: 'boxes', titleKey: 'boxes:title', Component: BoxesScreen, needs: 'box.list', workplaces: ['desk'] },
+  { id: 'boxes', titleKey: 'boxes:title', Component: BoxesScreen, needs: 'box.list', workplaces: ['desk', 'doors'] },
 ];
 
 /** The screens this station shows to the signed-in role: by what it works as, and what the role may call. */

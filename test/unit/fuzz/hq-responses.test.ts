@@ -190,6 +190,23 @@ describe('HQ answers as the station reads them (fuzz)', () => {
         stationName: fc.string({ maxLength: 20 }),
         revokedAt: iso,
       }),
+      // Door visits at the site's other stations: of rounds and households unknown here, the same visit twice, this station's own.
+      'door.visit': fc.record({
+        visitId: fc.constantFrom('visit-1', 'visit-2'),
+        siteId: id,
+        roundId: id,
+        stationId: id,
+        stationNumber: fc.integer({ min: 1, max: 999 }),
+        stationName: fc.string({ maxLength: 20 }),
+        building: fc.string({ minLength: 1, maxLength: 20 }),
+        unit: fc.string({ maxLength: 20 }),
+        room: fc.string({ maxLength: 20 }),
+        mark: fc.option(mark, { nil: null }),
+        outcome: fc.constantFrom('sampled', 'notHome', 'refused'),
+        reason: fc.option(fc.string({ maxLength: 20 }), { nil: null }),
+        revisitAt: fc.option(iso, { nil: null }),
+        at: iso,
+      }),
       'tube.conflict': fc.record({
         code: fc.constantFrom('SY0000000001', 'SY0000000002'),
         tubeId: id,

@@ -91,6 +91,8 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
     ],
     'passes.changed': [{ count: 2 }],
     'boxes.changed': [{ code: 'BX00000001' }],
+    'doors.changed': [{ groupId: '0190a0a0-0000-7000-8000-000000000001' }],
+    'doors.deviceScan': [{ text: PERSON, source: 'serial' }],
   };
 }
 
@@ -205,7 +207,7 @@ describe('what the core pushes while nobody may read it', () => {
     seen.length = 0;
     fireAll(core, samples);
     expect(new Set(names(seen))).toEqual(
-      new Set(['desk.changed', 'upload.status', 'results.changed', 'device.status', 'thermometer.reading', 'scan.outcome', 'label.job', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.scanned', 'boxes.changed']),
+      new Set(['desk.changed', 'upload.status', 'results.changed', 'device.status', 'thermometer.reading', 'scan.outcome', 'label.job', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.scanned', 'boxes.changed', 'doors.changed', 'doors.deviceScan']),
     );
     expect(JSON.stringify(seen)).not.toContain(GATE_NAME);
 

@@ -175,6 +175,20 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'box.printQueueUnknown': { queue: 'A4_Office' },
   'box.printRefused': { queue: 'A4_Office', detail: 'lp: Destination "A4_Office" is not accepting jobs.' },
   'box.printNotSupported': { platform: 'win32' },
+  'door.noRoster': {},
+  'door.groupUnknown': { groupId: '0190a0a0-0000-7000-8000-000000000001' },
+  'door.roundClosed': { round: '第3轮' },
+  'door.areaUnknown': { building: '9', unit: '2' },
+  'door.operatorUnknown': {},
+  'door.collectorRole': { name: '王采样' },
+  'door.householdNotInGroup': { household: '3-2-502' },
+  'door.residentNotInHousehold': { household: '3-2-502' },
+  'door.alreadySampled': { person: '张三' },
+  'door.nobodyToVisit': { household: '3-2-502' },
+  'door.tubeNeeded': {},
+  'door.tubeOtherRound': { code: 'SY0010000001' },
+  'door.scanNotPerson': {},
+  'door.temperatureInvalid': { celsius: 45.5 },
 };
 
 describe('renderer translations', () => {

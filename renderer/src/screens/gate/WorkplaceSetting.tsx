@@ -7,11 +7,11 @@ import { useStationTranslation } from '../../i18n';
 import './gate.css';
 
 /** The workplaces offered here, each a screen of its own. */
-const OFFERED: readonly Workplace[] = ['desk', 'gate', 'sentinel'];
+const OFFERED: readonly Workplace[] = ['desk', 'gate', 'sentinel', 'doors'];
 
 /**
  * What this station works as, a site admin's choice (`station.setWorkplace`, journalled): a
- * sampling desk, an attended gate or an unattended sentinel. The app follows at once: the gate
+ * sampling desk, an attended gate, an unattended sentinel, or a door-to-door group's laptop or tablet. The app follows at once: the gate
  * screen comes first at a gate, the desk's screen is not shown there (nor the gate's at a desk),
  * and a sentinel shows its kiosk as soon as its site admin locks the screen or signs out.
  */
@@ -51,6 +51,11 @@ export function WorkplaceSetting() {
       {place?.workplace === 'sentinel' ? (
         <p className="muted" data-testid="workplace-sentinel-hint">
           {t('workplaceSetting.sentinelHint')}
+        </p>
+      ) : null}
+      {place?.workplace === 'doors' ? (
+        <p className="muted" data-testid="workplace-doors-hint">
+          {t('workplaceSetting.doorsHint')}
         </p>
       ) : null}
       {error ? (
