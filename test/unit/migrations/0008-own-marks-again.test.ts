@@ -7,6 +7,7 @@ import { openEncrypted } from '../../../electron/core/db/cipher';
 import { LATEST_VERSION, migrate } from '../../../electron/core/db/migrations';
 import { checkCharacter } from '../../../electron/core/person/gb11643';
 import { dataKeyOf, ok, openStationFile, signInAdmin, tempDir } from '../../helpers/core';
+import { dropObjectsNewerThan } from '../../helpers/schema';
 import { tubeCode } from '../../helpers/ids';
 
 function id(n: number): string {
@@ -44,11 +45,8 @@ describe('migration 8 (own marks again)', () => {
       ALTER TABLE upload_state DROP COLUMN held_through; ALTER TABLE upload_state DROP COLUMN held_head; ALTER TABLE upload_state DROP COLUMN confirmed_through;
       ALTER TABLE hq_link DROP COLUMN relink_reason; ALTER TABLE hq_link DROP COLUMN relink_since;
       CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
-      DROP TABLE gate_visit; DROP TABLE gate_vehicle_passage;
-      DROP TABLE gate_key_person_action; DROP TABLE gate_referral; DROP TABLE gate_reading; DROP TABLE gate_passage; DROP INDEX round_mark_recent;
-      DROP TABLE resident_pass_revocation; DROP TABLE resident_pass;
-      DROP TABLE box_receipt_tube; DROP TABLE box_receipt; DROP TABLE box_tube; DROP TABLE box;
     `);
+    dropObjectsNewerThan(db, 5);
     db.pragma('user_version = 5');
     db.close();
 

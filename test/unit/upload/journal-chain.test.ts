@@ -6,6 +6,7 @@ import { StationCore } from '../../../electron/core/core';
 import { LATEST_VERSION, migrate } from '../../../electron/core/db/migrations';
 import { GENESIS_HASH } from '../../../hq/chain';
 import { dataKeyOf, ok, openStationFile, signInAdmin, tempDir, TEST_ADMIN } from '../../helpers/core';
+import { dropObjectsNewerThan } from '../../helpers/schema';
 import { bindPeople, personId } from '../../e2e/upload-env';
 
 let core: StationCore | undefined;
@@ -102,15 +103,12 @@ describe('station migration 9 (journal chain)', () => {
       ALTER TABLE journal DROP COLUMN prev_hash; ALTER TABLE journal DROP COLUMN hash; ALTER TABLE journal DROP COLUMN salt;
       ALTER TABLE journal DROP COLUMN personal_digest; ALTER TABLE hq_link DROP COLUMN hq_public_key; ALTER TABLE hq_link DROP COLUMN hq_export_key;
       ALTER TABLE upload_state DROP COLUMN held_through; ALTER TABLE upload_state DROP COLUMN held_head; ALTER TABLE upload_state DROP COLUMN confirmed_through;
-      -- And what came after it (12: a link to make again; 13: the gate; 15: its visitors and vehicles; 16: resident passes; 17: boxes; 18: their receipts).
+      -- And what came after it (12: a link to make again; the tables of later schemas are dropped below).
       ALTER TABLE hq_link DROP COLUMN relink_reason; ALTER TABLE hq_link DROP COLUMN relink_since;
-      DROP TABLE gate_visit; DROP TABLE gate_vehicle_passage;
-      DROP TABLE gate_key_person_action; DROP TABLE gate_referral; DROP TABLE gate_reading; DROP TABLE gate_passage; DROP INDEX round_mark_recent;
-      DROP TABLE resident_pass_revocation; DROP TABLE resident_pass;
-      DROP TABLE box_receipt_tube; DROP TABLE box_receipt; DROP TABLE box_tube; DROP TABLE box;
       CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
       INSERT INTO upload_batch (batch_id, from_seq, to_seq, record_count, body, frozen_at) VALUES ('b1', 1, 3, 3, x'00', 'now');
     `);
+    dropObjectsNewerThan(db, 8);
     db.pragma('user_version = 8');
     db.close();
 
