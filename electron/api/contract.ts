@@ -17,6 +17,7 @@ import { operatorArgs, type IdentifyOutcome, type OperatorErrorCode, type Operat
 import { gateArgs, type GateErrorCode, type GateEvents, type GateHandlers } from './gate';
 import { sentinelArgs, type SentinelErrorCode, type SentinelEvents, type SentinelHandlers } from './sentinel';
 import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from './passes';
+import { isolationArgs, type IsolationErrorCode, type IsolationEvents, type IsolationHandlers } from './isolation';
 import { boxArgs, type BoxErrorCode, type BoxEvents, type BoxHandlers } from './boxes';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
@@ -64,6 +65,7 @@ export type ErrorCode =
   | GateErrorCode
   | SentinelErrorCode
   | PassErrorCode
+  | IsolationErrorCode
   | BoxErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
@@ -212,6 +214,7 @@ export type Handlers = DeskHandlers &
   GateHandlers &
   SentinelHandlers &
   PassHandlers &
+  IsolationHandlers &
   BoxHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
@@ -229,6 +232,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...gateArgs,
   ...sentinelArgs,
   ...passArgs,
+  ...isolationArgs,
   ...boxArgs,
 };
 export const METHODS = Object.keys(argSchemas) as Method[];
@@ -245,6 +249,7 @@ export type Events = {
   GateEvents &
   SentinelEvents &
   PassEvents &
+  IsolationEvents &
   BoxEvents;
 export type EventName = keyof Events;
 

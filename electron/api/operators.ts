@@ -318,6 +318,15 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'pass.print': GATE,
   'pass.revoke': ADMIN,
 
+  // Home isolation is the desk's work (its staff visit and sample the households): they put a
+  // household or a person in isolation, read the tasks, record temperatures and end an isolation.
+  'isolation.start': DESK,
+  'isolation.end': DESK,
+  'isolation.list': DESK,
+  'isolation.tasks': DESK,
+  'isolation.reading': DESK,
+  'isolation.households': DESK,
+
   // Boxing is the desk's work: its staff open boxes, fill and seal them. The hand-over is theirs
   // too (a transporter without an account here is recorded by name and phone, or scans their
   // badge), and a transporter signed in here hands boxes over to themselves and reads them.
@@ -379,5 +388,6 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   'gate.visit': 'gate.visitors',
   'gate.vehiclePassage': 'gate.vehicles',
   'passes.changed': 'pass.list',
+  'isolation.changed': 'isolation.list',
   'boxes.changed': 'box.list',
 };

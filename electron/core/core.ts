@@ -20,6 +20,7 @@ import type { UploadHandlers } from '../api/upload';
 import type { GateHandlers } from '../api/gate';
 import type { SentinelHandlers } from '../api/sentinel';
 import type { PassHandlers } from '../api/passes';
+import type { IsolationHandlers } from '../api/isolation';
 import type { WireEvent } from '../api/wire';
 import type { CoreContext } from './context';
 import type { DataKey } from './db/cipher';
@@ -59,6 +60,9 @@ import { Visitors } from './gate/visitors';
 import { PersonRegistry } from './person/registry';
 import { Passes } from './passes/passes';
 import { passHandlers } from './passes/handlers';
+import { Isolation } from './isolation/isolation';
+import { isolationHandlers } from './isolation/handlers';
+import { personKey } from './person/key';
 import { Boxes } from './boxes/boxes';
 import { boxHandlers } from './boxes/handlers';
 import type { BoxHandlers } from '../api/boxes';
@@ -123,6 +127,8 @@ export class StationCore {
   readonly vehicles: Vehicles;
   /** Resident passes (出入证): issued here or at the site's other stations, checked at the gate. */
   readonly passes: Passes;
+  /** Home isolation: households and people in isolation, their schedules, readings. */
+  readonly isolation: Isolation;
   /** Boxes of this station's sealed tubes and their hand-over to a transporter. */
   readonly boxes: Boxes;
   private currentRouter: ScanRouter;
@@ -197,6 +203,13 @@ export class StationCore {
     this.passes = new Passes(context, this.roster);
     this.boxes = new Boxes(context);
     this.feed.register(this.passes.feedHandlers());
+    this.isolation = new Isolation(context, this.roster, {
+      markOf: (idNumber) => {
+        const key = personKey({ idNumber, regCode: null, phone: null, name: null });
+        return key === null ? null : this.rounds.mark(key);
+      },
+    });
+    this.feed.register(this.isolation.feedHandlers());
     this.feed.register(this.boxes.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
       listening: () => this.hasSubscribers(),
@@ -310,6 +323,12 @@ export class StationCore {
         now,
         changed: (count) => this.emit('passes.changed', { count }),
       }),
+      ...isolationHandlers(this.isolation, {
+        writer: this.writer,
+        passes: this.passes,
+        now,
+        changed: (count) => this.emit('isolation.changed', { count }),
+      }),
       ...boxHandlers(this.boxes, {
         writer: this.writer,
         changed: (code) => this.emit('boxes.changed', { code }),
@@ -366,6 +385,7 @@ export class StationCore {
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
     if (effects.rosters > 0) this.roster.useCurrent();
     if (effects.passes > 0) this.emit('passes.changed', { count: effects.passes });
+    if (effects.isolations > 0) this.emit('isolation.changed', { count: effects.isolations });
     for (const code of effects.receiptBoxes) this.emit('boxes.changed', { code });
     if (effects.keys) void this.useNewMarkKey();
     if (effects.marks + effects.coverage > 0 || effects.rounds > 0) {
@@ -410,6 +430,7 @@ export class StationCore {
     | keyof GateHandlers
     | keyof SentinelHandlers
     | keyof PassHandlers
+    | keyof IsolationHandlers
     | keyof BoxHandlers
   > {
     const desk = this.desk;

@@ -4,6 +4,7 @@ import { purgeBoxPersonalData } from '../boxes/retention';
 import { purgeGatePersonalData } from '../gate/retention';
 import { createLogger } from '../log';
 import { purgePassPersonalData } from '../passes/retention';
+import { purgeIsolationPersonalData } from '../isolation/retention';
 
 const log = createLogger('retention');
 
@@ -74,7 +75,7 @@ export class Retention {
     const persons = await this.ctx.writer.run(() => this.purgePersons(confirmedThrough, olderThan));
     const exemptionNotes = await this.ctx.writer.run(() => this.purgeExemptionNotes(confirmedThrough, olderThan));
     const gateRows = await this.ctx.writer.run(() => purgeGatePersonalData(this.ctx.db, confirmedThrough, olderThan));
-    const passRows = await this.ctx.writer.run(() => purgePassPersonalData(this.ctx.db, confirmedThrough, olderThan));
+    const passRows = await this.ctx.writer.run(() => purgePassPersonalData(this.ctx.db, confirmedThrough, olderThan) + purgeIsolationPersonalData(this.ctx.db, confirmedThrough, olderThan));
     const boxRows = await this.ctx.writer.run(() => purgeBoxPersonalData(this.ctx.db, confirmedThrough, olderThan));
     if (entries + persons + exemptionNotes + gateRows + passRows + boxRows > 0) {
       log.info({ entries, persons, exemptionNotes, gateRows, passRows, boxRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');

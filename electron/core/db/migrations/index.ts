@@ -17,6 +17,7 @@ import { migration0015 } from './0015-gate-visitors-vehicles';
 import { migration0016 } from './0016-resident-passes';
 import { migration0017 } from './0017-boxes';
 import { migration0018 } from './0018-box-receipts';
+import { migration0020 } from './0020-isolation';
 
 export type Migration = {
   version: number;
@@ -50,6 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0016,
   migration0017,
   migration0018,
+  migration0020,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;
