@@ -10,6 +10,7 @@ import { RosterScreen } from './roster/RosterScreen';
 import { SiteScreen } from './site/SiteScreen';
 import { OperatorsScreen } from './operators/OperatorsScreen';
 import { PassesScreen } from './passes/PassesScreen';
+import { IsolationScreen } from './isolation/IsolationScreen';
 
 /**
  * A screen of the app: its navigation tab (`titleKey` is an i18n key), its component, and the
@@ -30,6 +31,7 @@ export const SCREENS: Screen[] = [
   { id: 'coverage', titleKey: 'coverage:title', Component: CoverageScreen, needs: 'coverage.view' },
   { id: 'operators', titleKey: 'operators:title', Component: OperatorsScreen, needs: 'operator.list' },
   { id: 'passes', titleKey: 'passes:title', Component: PassesScreen, needs: 'pass.issue' },
+  { id: 'isolation', titleKey: 'isolation:title', Component: IsolationScreen, needs: 'isolation.tasks', workplaces: ['desk'] },
 ];
 
 /** The screens this station shows to the signed-in role: by what it works as, and what the role may call. */

@@ -29,7 +29,14 @@ export type KioskOptions = {
   startTimeoutMs?: number;
   /** Configured serial devices may be the test's socat pty pairs (STATION_TEST_PSEUDO_TERMINALS). */
   pseudoTerminals?: boolean;
+  /** The host's clock runs this file's milliseconds ahead of the real one (STATION_TEST_CLOCK_FILE; `setClock`). */
+  clockFile?: string;
 };
+
+/** Moves a kiosk host's clock (started with `clockFile`) to `at`: every later `now` in its core reads it. */
+export function setClock(clockFile: string, at: Date): void {
+  fs.writeFileSync(clockFile, String(at.getTime() - Date.now()));
+}
 
 /**
  * Starts the built kiosk host (`station serve`) as a child process, as a user would, and waits
@@ -41,7 +48,7 @@ export async function startKiosk(options: KioskOptions = {}): Promise<Kiosk> {
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(options.port ?? 0)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(options.pseudoTerminals ? { STATION_TEST_PSEUDO_TERMINALS: '1' } : {}) },
+    env: { ...process.env, ...(options.pseudoTerminals ? { STATION_TEST_PSEUDO_TERMINALS: '1' } : {}), ...(options.clockFile ? { STATION_TEST_CLOCK_FILE: options.clockFile } : {}) },
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
