@@ -7,7 +7,6 @@ import {
   type IsolationReadingView,
   type IsolationSlot,
   type IsolationState,
-  type IsolationTaskKind,
   type IsolationTasksView,
   type IsolationTaskView,
   type IsolationView,
@@ -19,6 +18,7 @@ import { PreparedStatements } from '../db/statements';
 import { DomainError } from '../errors';
 import type { FeedHandlers } from '../feed/feed';
 import { siteDayStart, siteHour, siteMinute } from '../gate/settings';
+import { addDays, dayNumberOf, scheduleOf } from './schedule';
 import { newId } from '../ids';
 import { createLogger } from '../log';
 import { NO_OPERATOR } from '../operators/operators';
@@ -28,23 +28,10 @@ import type { SiteConfig } from '../site/config';
 
 const log = createLogger('isolation');
 
-const DAY_MS = 86_400_000;
-/** A morning temperature task not done by noon (site time) is overdue; an evening one when its day is over. */
-const MORNING_DUE_HOUR = 12;
 
 /** The site's sampling days for isolations started from now on. */
 export function isolationSamplingDays(config: SiteConfig): number[] {
   return [...(config.isolation?.samplingDays ?? DEFAULT_ISOLATION_SAMPLING_DAYS)].sort((a, b) => a - b);
-}
-
-/** A site day `n` days after `day` (YYYY-MM-DD). */
-export function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + n * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** Which day of an isolation `day` is (1 = its first). */
-export function dayNumberOf(startDay: string, day: string): number {
-  return Math.round((Date.parse(`${day}T00:00:00.000Z`) - Date.parse(`${startDay}T00:00:00.000Z`)) / DAY_MS) + 1;
 }
 
 type IsolationRow = {
@@ -185,33 +172,24 @@ export class Isolation {
   private tasksOf(row: IsolationRow, persons: PersonRow[], now: Date): IsolationTaskView[] {
     const { day: today, hour } = siteHour(now.getTime());
     if (Isolation.state(row, today) !== 'active') return [];
-    const samplingDays = new Set(JSON.parse(row.sampling_days) as number[]);
-    const readings = this.sql(
-      'SELECT person_id, day, slot, celsius, at FROM isolation_reading WHERE isolation_id = ? ORDER BY at',
-    ).all(row.id) as { person_id: string; day: string; slot: IsolationSlot; celsius: number; at: string }[];
-    const latest = new Map(readings.map((r) => [`${r.person_id}|${r.day}|${r.slot}`, r]));
-    const tasks: IsolationTaskView[] = [];
-    for (const p of persons) {
-      const sampled = this.sampledDays(p, row.start_day, today);
-      for (let day = row.start_day; day <= today; day = addDays(day, 1)) {
-        const dayNumber = dayNumberOf(row.start_day, day);
-        const base = { isolationId: row.id, personId: p.id, name: p.name, maskedIdNumber: p.id_number ? maskIdNumber(p.id_number) : '', household: row.household, day, dayNumber };
-        const status = (done: boolean, due: boolean) => (done ? 'done' : due ? 'overdue' : 'pending') as IsolationTaskView['status'];
-        if (samplingDays.has(dayNumber)) {
-          const at = sampled.get(day) ?? null;
-          tasks.push({ ...base, kind: 'sampling', status: status(at !== null, day < today), doneAt: at, celsius: null });
-        }
-        for (const [slot, kind] of [
-          ['morning', 'temperatureMorning'],
-          ['evening', 'temperatureEvening'],
-        ] as [IsolationSlot, IsolationTaskKind][]) {
-          const r = latest.get(`${p.id}|${day}|${slot}`);
-          const due = day < today || (slot === 'morning' && hour >= MORNING_DUE_HOUR);
-          tasks.push({ ...base, kind, status: status(r !== undefined, due), doneAt: r?.at ?? null, celsius: r?.celsius ?? null });
-        }
-      }
-    }
-    return tasks;
+    const readings = this.sql('SELECT person_id, day, slot, celsius, at FROM isolation_reading WHERE isolation_id = ? ORDER BY at').all(row.id) as {
+      person_id: string;
+      day: string;
+      slot: IsolationSlot;
+      celsius: number;
+      at: string;
+    }[];
+    const byId = new Map(persons.map((p) => [p.id, p]));
+    const tasks = scheduleOf(
+      { startDay: row.start_day, untilDay: row.until_day, samplingDays: JSON.parse(row.sampling_days) as number[], personIds: persons.map((p) => p.id) },
+      { today, hour },
+      (personId) => this.sampledDays(byId.get(personId)!, row.start_day, today),
+      new Map(readings.map((r) => [`${r.person_id}|${r.day}|${r.slot}`, r])),
+    );
+    return tasks.map((t) => {
+      const p = byId.get(t.personId)!;
+      return { isolationId: row.id, name: p.name, maskedIdNumber: p.id_number ? maskIdNumber(p.id_number) : '', household: row.household, ...t };
+    });
   }
 
   /** Today's tasks of every active isolation of the site, and the overdue ones of days gone by. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IsolationTaskView } from '../../../electron/api/isolation';
 import { StationCore } from '../../../electron/core/core';
-import { addDays } from '../../../electron/core/isolation/isolation';
+import { addDays } from '../../../electron/core/isolation/schedule';
 import { checkRecord, parseFeedItem, type FeedItem } from '../../../hq/protocol';
 import { dataKeyOf, ok, refused, signInAdmin, tempDir, TEST_ADMIN } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';

@@ -152,7 +152,7 @@ function TaskTable({ tasks, testId, onRecord }: { tasks: IsolationTaskView[]; te
         {tasks.map((task) => (
           <tr key={`${task.isolationId}|${task.personId}|${task.day}|${task.kind}`} className="isolation-task" data-testid="isolation-task" data-kind={task.kind} data-status={task.status} data-day={task.dayNumber}>
             <td>
-              {task.name} <span className="muted">{task.maskedIdNumber}</span>
+              <strong>{task.name}</strong> <span className="muted isolation-id">{task.maskedIdNumber}</span>
             </td>
             <td>{task.household}</td>
             <td>
@@ -169,7 +169,7 @@ function TaskTable({ tasks, testId, onRecord }: { tasks: IsolationTaskView[]; te
               {task.kind === 'sampling' ? (
                 task.status === 'done' ? null : <span className="muted">{t('tasks.samplingHint')}</span>
               ) : onRecord && task.status !== 'done' ? (
-                <button type="button" className="btn" data-testid="isolation-record" onClick={() => onRecord({ task, slot: task.kind === 'temperatureMorning' ? 'morning' : 'evening' })}>
+                <button type="button" className="btn isolation-record" data-testid="isolation-record" onClick={() => onRecord({ task, slot: task.kind === 'temperatureMorning' ? 'morning' : 'evening' })}>
                   {t('tasks.record')}
                 </button>
               ) : null}
@@ -233,7 +233,7 @@ function StartForm({ onStarted, onError }: { onStarted: (view: IsolationView) =>
         <>
           <label className="field">
             <span>{t('start.search')}</span>
-            <input data-testid="isolation-household-search" value={query} placeholder={t('start.searchHint')} onChange={(e) => setQuery(e.target.value)} />
+            <input className="input" data-testid="isolation-household-search" value={query} placeholder={t('start.searchHint')} onChange={(e) => setQuery(e.target.value)} />
           </label>
           {households && households.length === 0 && query === '' ? <p className="muted">{t('start.noRoster')}</p> : null}
           <ul className="isolation-households">
@@ -257,30 +257,30 @@ function StartForm({ onStarted, onError }: { onStarted: (view: IsolationView) =>
         <>
           <label className="field">
             <span>{t('start.idNumber')}</span>
-            <input data-testid="isolation-id-number" value={idNumber} maxLength={18} onChange={(e) => setIdNumber(e.target.value)} />
+            <input className="input" data-testid="isolation-id-number" value={idNumber} maxLength={18} onChange={(e) => setIdNumber(e.target.value)} />
           </label>
           <label className="field">
             <span>{t('start.name')}</span>
-            <input data-testid="isolation-name" value={name} maxLength={40} onChange={(e) => setName(e.target.value)} />
+            <input className="input" data-testid="isolation-name" value={name} maxLength={40} onChange={(e) => setName(e.target.value)} />
           </label>
           <label className="field">
             <span>{t('start.address')}</span>
-            <input data-testid="isolation-address" value={address} maxLength={64} onChange={(e) => setAddress(e.target.value)} />
+            <input className="input" data-testid="isolation-address" value={address} maxLength={64} onChange={(e) => setAddress(e.target.value)} />
           </label>
         </>
       )}
       <label className="field">
         <span>{t('start.reason')}</span>
-        <input data-testid="isolation-reason" value={reason} maxLength={200} placeholder={t('start.reasonHint')} onChange={(e) => setReason(e.target.value)} />
+        <input className="input" data-testid="isolation-reason" value={reason} maxLength={200} placeholder={t('start.reasonHint')} onChange={(e) => setReason(e.target.value)} />
       </label>
       <div className="isolation-days">
         <label className="field">
           <span>{t('start.startDay')}</span>
-          <input type="date" data-testid="isolation-start-day" value={startDay} onChange={(e) => setStartDay(e.target.value)} />
+          <input type="date" className="input" data-testid="isolation-start-day" value={startDay} onChange={(e) => setStartDay(e.target.value)} />
         </label>
         <label className="field">
           <span>{t('start.untilDay')}</span>
-          <input type="date" data-testid="isolation-until-day" value={untilDay} onChange={(e) => setUntilDay(e.target.value)} />
+          <input type="date" className="input" data-testid="isolation-until-day" value={untilDay} onChange={(e) => setUntilDay(e.target.value)} />
         </label>
       </div>
       <button type="submit" className="btn btn-primary" data-testid="isolation-submit" disabled={busy || reason.trim() === '' || (kind === 'household' ? !picked : idNumber.trim() === '' || name.trim() === '')}>
@@ -320,7 +320,7 @@ function ReadingDialog({ reading, onClose, onSave }: { reading: Reading | null; 
           <h2 id="isolation-reading-title">{t('reading.title', { name: reading.task.name, slot: t(`tasks.kind.${reading.task.kind}`) })}</h2>
           <label className="field">
             <span>{t('reading.celsius')}</span>
-            <input data-testid="isolation-celsius" inputMode="decimal" value={value} data-autofocus onChange={(e) => setValue(e.target.value)} />
+            <input className="input" data-testid="isolation-celsius" inputMode="decimal" value={value} data-autofocus onChange={(e) => setValue(e.target.value)} />
           </label>
           {thermometer !== null ? (
             <button type="button" className="btn" data-testid="isolation-use-thermometer" onClick={() => void save(thermometer, 'thermometer')}>
@@ -364,7 +364,7 @@ function EndDialog({ isolation, onClose, onEnd }: { isolation: IsolationView | n
           <h2 id="isolation-end-title">{t('end.title', { who: whoOf(isolation) })}</h2>
           <label className="field">
             <span>{t('end.reason')}</span>
-            <input data-testid="isolation-end-reason" value={reason} maxLength={200} placeholder={t('end.reasonHint')} data-autofocus onChange={(e) => setReason(e.target.value)} />
+            <input className="input" data-testid="isolation-end-reason" value={reason} maxLength={200} placeholder={t('end.reasonHint')} data-autofocus onChange={(e) => setReason(e.target.value)} />
           </label>
           {error ? <p className="isolation-error">{error}</p> : null}
           <div className="modal-actions">
