@@ -83,6 +83,7 @@ const TEXT = {
     operators: '操作员',
     gate: '卡点通行',
     boxesPage: '转运箱',
+    isolationPage: '居家隔离',
     lab: '实验室接收',
     startedAt: '开始时间',
     roundStart: '开始新一轮',
@@ -197,6 +198,7 @@ const TEXT = {
     operators: 'Operators',
     gate: 'Gate passages',
     boxesPage: 'Boxes',
+    isolationPage: 'Home isolation',
     lab: 'Lab receipt',
     startedAt: 'Started',
     roundStart: 'Start a round',
@@ -381,7 +383,7 @@ ${revokeForm}`
   const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
-<a href="/dashboard/gate?lang=${lang}" data-link="gate">${esc(t('gate'))}</a> <a href="/dashboard/boxes?lang=${lang}" data-link="boxes">${esc(t('boxesPage'))}</a>
+<a href="/dashboard/gate?lang=${lang}" data-link="gate">${esc(t('gate'))}</a> <a href="/dashboard/boxes?lang=${lang}" data-link="boxes">${esc(t('boxesPage'))}</a> <a href="/dashboard/isolation?lang=${lang}" data-link="isolation">${esc(t('isolationPage'))}</a>
 <a href="/dashboard/lab?lang=${lang}" data-link="lab">${esc(t('lab'))}</a> <a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
     opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(groups(opts.fingerprint))}</code></p>` : ''
   }${

@@ -51,6 +51,8 @@ export const HQ_PATHS = {
   adminLab: '/api/v1/admin/lab',
   /** GET `?siteId=&days=`: a site's boxes in transit, not handed over, its loose tubes and receipt discrepancies. */
   adminBoxes: '/api/v1/admin/boxes',
+  /** GET `?siteId=`: a site's isolations with their tasks; POST: HQ puts a household or person in isolation; POST `.../end`: ends one. */
+  adminIsolation: '/api/v1/admin/isolation',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -1028,6 +1030,21 @@ const labStaff = labText(50);
 const labReason = labText(200);
 const labCode = labText(128);
 /** A box scanned at the lab; `stationId` when its code is several stations' (the answer to `lab.boxAmbiguous`). */
+/** No control characters in what HQ's staff type: names, households, reasons. */
+const isolationText = (max: number) => z.string().trim().max(max).regex(/^[^\p{Cc}]*$/u, 'control characters');
+/** HQ puts a household (its persons listed) or one person in home isolation. */
+export const adminIsolationStartSchema = z
+  .object({
+    siteId: id,
+    household: isolationText(64).default(''),
+    persons: z.array(z.object({ idNumber: z.string().trim().max(18), name: isolationText(40).pipe(z.string().min(1)) }).strict()).min(1).max(100),
+    reason: isolationText(200).pipe(z.string().min(1)),
+    startDay: isoDate.optional(),
+    untilDay: isoDate.optional(),
+  })
+  .strict();
+export const adminIsolationEndSchema = z.object({ isolationId: id, reason: isolationText(200).pipe(z.string().min(1)) }).strict();
+
 export const adminLabReceiveSchema = z.object({ boxCode: labCode, receivedBy: labStaff, stationId: id.optional() }).strict();
 export const adminLabTubeSchema = z.object({ tubeCode: labCode, by: labStaff.optional() }).strict();
 export const adminLabBrokenSchema = z.object({ tubeCode: labCode, reason: labReason, by: labStaff.optional() }).strict();

@@ -2,7 +2,6 @@ import type { Statement } from 'better-sqlite3-multiple-ciphers';
 import { isValidIdNumber, normalizeIdNumber } from '../../api/gb11643';
 import {
   DEFAULT_ISOLATION_DAYS,
-  DEFAULT_ISOLATION_SAMPLING_DAYS,
   ISOLATION_MAX_DAYS,
   type IsolationReadingView,
   type IsolationSlot,
@@ -18,21 +17,15 @@ import { PreparedStatements } from '../db/statements';
 import { DomainError } from '../errors';
 import type { FeedHandlers } from '../feed/feed';
 import { siteDayStart, siteHour, siteMinute } from '../gate/settings';
-import { addDays, dayNumberOf, scheduleOf } from './schedule';
+import { addDays, dayNumberOf, isolationSamplingDays, scheduleOf } from './schedule';
 import { newId } from '../ids';
 import { createLogger } from '../log';
 import { NO_OPERATOR } from '../operators/operators';
 import { maskIdNumber } from '../person/mask';
 import { household as householdOf, type Roster } from '../roster/roster';
-import type { SiteConfig } from '../site/config';
 
 const log = createLogger('isolation');
 
-
-/** The site's sampling days for isolations started from now on. */
-export function isolationSamplingDays(config: SiteConfig): number[] {
-  return [...(config.isolation?.samplingDays ?? DEFAULT_ISOLATION_SAMPLING_DAYS)].sort((a, b) => a - b);
-}
 
 type IsolationRow = {
   id: string;

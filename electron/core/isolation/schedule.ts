@@ -1,8 +1,14 @@
-import type { IsolationSlot, IsolationTaskKind, IsolationTaskStatus } from '../../api/isolation';
+import { DEFAULT_ISOLATION_SAMPLING_DAYS, type IsolationSlot, type IsolationTaskKind, type IsolationTaskStatus } from '../../api/isolation';
+import type { SiteConfig } from '../site/config';
 
 const DAY_MS = 86_400_000;
 /** A morning temperature task not done by noon (site time) is overdue; an evening one when its day is over. */
 export const MORNING_DUE_HOUR = 12;
+
+/** The site's sampling days for isolations started from now on. */
+export function isolationSamplingDays(config: SiteConfig): number[] {
+  return [...(config.isolation?.samplingDays ?? DEFAULT_ISOLATION_SAMPLING_DAYS)].sort((a, b) => a - b);
+}
 
 /** A site day `n` days after `day` (YYYY-MM-DD). */
 export function addDays(day: string, n: number): string {
