@@ -57,7 +57,16 @@ export function IsolationScreen() {
         onError={fail}
       />
       <section className="side-block isolation-tasks" data-testid="isolation-tasks">
-        <h2 className="side-heading">{t('tasks.heading', { today: tasks?.today ?? '' })}</h2>
+        {/* What was missed first, in the alarm colour: staff follow it up before today's round. */}
+        {tasks && tasks.overdue.length > 0 ? (
+          <>
+            <h2 className="side-heading isolation-overdue-heading" data-testid="isolation-overdue-heading">
+              {t('tasks.overdueHeading', { count: tasks.overdue.length })}
+            </h2>
+            <TaskTable tasks={tasks.overdue} testId="isolation-overdue" onRecord={null} />
+          </>
+        ) : null}
+        <h2 className="side-heading isolation-today-heading">{t('tasks.heading', { today: tasks?.today ?? '' })}</h2>
         {tasks && tasks.tasks.length === 0 ? (
           <p className="muted" data-testid="isolation-no-tasks">
             {t('tasks.none')}
@@ -65,14 +74,6 @@ export function IsolationScreen() {
         ) : (
           <TaskTable tasks={tasks?.tasks ?? []} testId="isolation-today" onRecord={setReading} />
         )}
-        {tasks && tasks.overdue.length > 0 ? (
-          <>
-            <h3 className="isolation-overdue-heading" data-testid="isolation-overdue-heading">
-              {t('tasks.overdueHeading', { count: tasks.overdue.length })}
-            </h3>
-            <TaskTable tasks={tasks.overdue} testId="isolation-overdue" onRecord={null} />
-          </>
-        ) : null}
       </section>
       <section className="side-block isolation-list" data-testid="isolation-list">
         <h2 className="side-heading">{t('list.heading')}</h2>
@@ -167,7 +168,7 @@ function TaskTable({ tasks, testId, onRecord }: { tasks: IsolationTaskView[]; te
             </td>
             <td>
               {task.kind === 'sampling' ? (
-                task.status === 'done' ? null : <span className="muted">{t('tasks.samplingHint')}</span>
+                task.status === 'pending' ? <span className="muted">{t('tasks.samplingHint')}</span> : null
               ) : onRecord && task.status !== 'done' ? (
                 <button type="button" className="btn isolation-record" data-testid="isolation-record" onClick={() => onRecord({ task, slot: task.kind === 'temperatureMorning' ? 'morning' : 'evening' })}>
                   {t('tasks.record')}
