@@ -292,3 +292,30 @@ describe('isolations of the site’s other stations and HQ’s, from the feed', 
     expect((await ok(d.core, 'isolation.list', { open: false, limit: 50, offset: 0 })).isolations[0]).toMatchObject({ state: 'ended', ended: { reason: '转集中隔离', stationName: '总部' } });
   });
 });
+
+describe('retention', () => {
+  it('purges who was in an isolation closed before the period once HQ holds it; the isolation, its end and readings stay', async () => {
+    const d = await desk();
+    const closed = await ok(d.core, 'isolation.start', { subject: { kind: 'household', household: H101 }, reason: '密接', untilDay: '2026-12-03' });
+    await ok(d.core, 'isolation.reading', { isolationId: closed.id, personId: closed.persons[0]!.id, slot: 'morning', celsius: 36.5, source: 'typed' });
+    const open = await ok(d.core, 'isolation.start', { subject: { kind: 'person', idNumber: idNumber(4), name: '居民4', household: '1-1-102' }, reason: '境外返回', untilDay: '2027-01-20' });
+    await ok(d.core, 'isolation.end', { isolationId: closed.id, reason: '转院，电话 13800138000' });
+    d.core.db.prepare('UPDATE upload_state SET confirmed_through = ?').run(d.core.journal.lastSeq());
+    d.core.identity.site.config = { ...d.core.identity.site.config, retention: { personalDataDays: 15 } };
+    await d.advance(20 * DAY);
+    const summary = await d.core.retention.purge();
+    expect(summary?.isolationRows).toBe(5);
+    expect(d.core.db.prepare('SELECT isolation_id, id_number, name FROM isolation_person ORDER BY rowid').all()).toEqual([
+      { isolation_id: closed.id, id_number: null, name: '' },
+      { isolation_id: closed.id, id_number: null, name: '' },
+      { isolation_id: closed.id, id_number: null, name: '' },
+      { isolation_id: open.id, id_number: idNumber(4), name: '居民4' },
+    ]);
+    expect(d.core.db.prepare('SELECT id, household, reason FROM isolation ORDER BY rowid').all()).toEqual([
+      { id: closed.id, household: '', reason: '' },
+      { id: open.id, household: '1-1-102', reason: '境外返回' },
+    ]);
+    expect(d.core.db.prepare('SELECT reason FROM isolation_end').all()).toEqual([{ reason: '' }]);
+    expect(d.core.db.prepare('SELECT count(*) AS n FROM isolation_reading').get()).toEqual({ n: 1 });
+  });
+});
