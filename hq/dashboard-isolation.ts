@@ -143,5 +143,6 @@ export function renderIsolation(data: IsolationPageData, opts: { lang: Dashboard
 <section class="wide" data-section="isolation-list"><h2>${words(t.summary, { active: active.length, today: todayCount, overdue: overdueCount })}</h2><table><thead><tr><th>${esc(t.who)}</th><th>${esc(t.persons)}</th><th>${esc(t.days)}</th>
 <th>${esc(t.day)}</th><th>${esc(t.state)}</th><th>${esc(t.today)}</th><th>${esc(t.overdue)}</th><th>${esc(t.startedBy)}</th><th>${esc(t.actions)}</th></tr></thead>
 <tbody>${rows || `<tr><td colspan="9" class="empty">${esc(t.none)}</td></tr>`}</tbody></table></section>${form}</main>`;
-  return shell(lang, `${t.title} · ${site.name}`, body, true);
+  // No reload of its own: it holds forms, and staff typing in one would lose it.
+  return shell(lang, `${t.title} · ${site.name}`, body, false);
 }

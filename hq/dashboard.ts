@@ -433,6 +433,10 @@ td.wrap hr { border: 0; border-top: 1px solid #e3e7ee; margin: 0.3rem 0; }
 span.warn { color: #a25a00; }
 tr.warn td:first-child, td.warn { color: #a25a00; font-weight: 600; }
 tr.bad td:first-child, td.bad { color: #b3261e; font-weight: 600; }
+span[data-status='overdue'] { color: #b3261e; font-weight: 600; }
+span[data-status='done'] { color: #1e7b34; }
+form[data-form='isolation-end'] { flex-direction: column; align-items: stretch; }
+form[data-form='isolation-end'] input { width: 8rem; }
 tr.ok td:first-child { color: #1e7b34; }
 tr.revoked td { color: #8a95a5; }
 .badge { display: inline-block; margin-left: 0.5rem; padding: 0.05rem 0.45rem; border-radius: 4px; font-size: 0.82rem; background: #e3e7ee; color: #1b2430; }
