@@ -47,6 +47,7 @@ describe('migration 8 (own marks again)', () => {
       DROP TABLE gate_visit; DROP TABLE gate_vehicle_passage;
       DROP TABLE gate_key_person_action; DROP TABLE gate_referral; DROP TABLE gate_reading; DROP TABLE gate_passage; DROP INDEX round_mark_recent;
       DROP TABLE resident_pass_revocation; DROP TABLE resident_pass;
+      DROP TABLE isolation_reading; DROP TABLE isolation_end; DROP TABLE isolation_person; DROP TABLE isolation;
       DROP TABLE box_receipt_tube; DROP TABLE box_receipt; DROP TABLE box_tube; DROP TABLE box;
     `);
     db.pragma('user_version = 5');

@@ -107,6 +107,7 @@ describe('station migration 9 (journal chain)', () => {
       DROP TABLE gate_visit; DROP TABLE gate_vehicle_passage;
       DROP TABLE gate_key_person_action; DROP TABLE gate_referral; DROP TABLE gate_reading; DROP TABLE gate_passage; DROP INDEX round_mark_recent;
       DROP TABLE resident_pass_revocation; DROP TABLE resident_pass;
+      DROP TABLE isolation_reading; DROP TABLE isolation_end; DROP TABLE isolation_person; DROP TABLE isolation;
       DROP TABLE box_receipt_tube; DROP TABLE box_receipt; DROP TABLE box_tube; DROP TABLE box;
       CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
       INSERT INTO upload_batch (batch_id, from_seq, to_seq, record_count, body, frozen_at) VALUES ('b1', 1, 3, 3, x'00', 'now');
