@@ -37,6 +37,8 @@ export const PERSONAL_FIELDS: { readonly [K in JournalKind]?: readonly string[] 
   'gate.vehicle': ['plate', 'driver', 'driverPhone'],
   'pass.issued': ['household', 'idNumber', 'name'],
   'pass.revoked': ['reason'],
+  'isolation.started': ['household', 'persons', 'reason'],
+  'isolation.ended': ['reason'],
   // A transporter recorded by name and phone (one with a badge is an operator: on record).
   'box.handedOver': ['transporterName', 'transporterPhone'],
   // A door visit's room (with building and unit, an address) and a refusal's reason (what the resident said).

@@ -83,6 +83,7 @@ const TEXT = {
     operators: '操作员',
     gate: '卡点通行',
     boxesPage: '转运箱',
+    isolationPage: '居家隔离',
     lab: '实验室接收',
     startedAt: '开始时间',
     roundStart: '开始新一轮',
@@ -197,6 +198,7 @@ const TEXT = {
     operators: 'Operators',
     gate: 'Gate passages',
     boxesPage: 'Boxes',
+    isolationPage: 'Home isolation',
     lab: 'Lab receipt',
     startedAt: 'Started',
     roundStart: 'Start a round',
@@ -381,7 +383,7 @@ ${revokeForm}`
   const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
-<a href="/dashboard/gate?lang=${lang}" data-link="gate">${esc(t('gate'))}</a> <a href="/dashboard/boxes?lang=${lang}" data-link="boxes">${esc(t('boxesPage'))}</a>
+<a href="/dashboard/gate?lang=${lang}" data-link="gate">${esc(t('gate'))}</a> <a href="/dashboard/boxes?lang=${lang}" data-link="boxes">${esc(t('boxesPage'))}</a> <a href="/dashboard/isolation?lang=${lang}" data-link="isolation">${esc(t('isolationPage'))}</a>
 <a href="/dashboard/lab?lang=${lang}" data-link="lab">${esc(t('lab'))}</a> <a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
     opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(groups(opts.fingerprint))}</code></p>` : ''
   }${
@@ -431,6 +433,10 @@ td.wrap hr { border: 0; border-top: 1px solid #e3e7ee; margin: 0.3rem 0; }
 span.warn { color: #a25a00; }
 tr.warn td:first-child, td.warn { color: #a25a00; font-weight: 600; }
 tr.bad td:first-child, td.bad { color: #b3261e; font-weight: 600; }
+span[data-status='overdue'] { color: #b3261e; font-weight: 600; }
+span[data-status='done'] { color: #1e7b34; }
+form[data-form='isolation-end'] { flex-direction: column; align-items: stretch; }
+form[data-form='isolation-end'] input { width: 8rem; }
 tr.ok td:first-child { color: #1e7b34; }
 tr.revoked td { color: #8a95a5; }
 .badge { display: inline-block; margin-left: 0.5rem; padding: 0.05rem 0.45rem; border-radius: 4px; font-size: 0.82rem; background: #e3e7ee; color: #1b2430; }

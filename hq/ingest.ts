@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import { entryDigests, entryHash, GENESIS_HASH, hasPersonalFields } from './chain';
-import { canonicalJson, inspectRecord, sha256Hex, type InspectedRecord, type Rejection, type ValidRecord } from './protocol';
+import { canonicalJson, inspectRecord, sha256Hex, type InspectedRecord, type PayloadOf, type Rejection, type ValidRecord } from './protocol';
 import type { EnrollError } from './store/types';
 import type { ResidentTuple } from '../electron/core/roster/file';
 import type { ExemptionReason } from '../electron/api/coverage';
@@ -82,6 +82,8 @@ export type Projection = {
   passes: StationPassChange[];
   /** Door-to-door visits at the station, in order (HQ relays them to the site's other stations, the person by mark). */
   doorVisits: StationDoorVisit[];
+  /** Isolations started and ended at the station, and their readings, in order (relayed to the site's other stations). */
+  isolations: StationIsolationChange[];
   /** `bindingId`: the single-tube binding that sampled the member (the record's entity). */
   retests: { originalTubeCode: string; tubeCode: string; personId: string; bindingId: string; at: string; seq: number }[];
   /** What a gate or sentinel journalled (`domains/gate.ts`), without its personal fields. */
@@ -195,6 +197,11 @@ export type StationDoorVisit = {
   revisitAt: string | null;
   at: string;
 };
+/** Home isolation as a station journalled it (`isolation.started`, `.ended`, `.reading`); the id is the record's entity. */
+export type StationIsolationChange =
+  | ({ kind: 'started'; isolationId: string; at: string } & PayloadOf<'isolation.started'>)
+  | { kind: 'ended'; isolationId: string; siteId: string; reason: string; at: string }
+  | ({ kind: 'reading'; readingId: string; at: string } & PayloadOf<'isolation.reading'>);
 
 export type IngestPlan = {
   newRecords: StoredRecord[];
@@ -368,6 +375,7 @@ export function project(records: readonly ValidRecord[]): Projection {
     operators: [],
     passes: [],
     doorVisits: [],
+    isolations: [],
     retests: [],
     gate: { passages: [], readings: [], referrals: [], actions: [], visits: [], visitsLeft: [], vehicles: [], workplace: null },
   };
@@ -464,6 +472,15 @@ export function project(records: readonly ValidRecord[]): Projection {
         break;
       case 'pass.revoked':
         p.passes.push({ kind: 'revoked', passId: r.entityId, siteId: r.payload.siteId, code: r.payload.code, reason: r.payload.reason, at: r.at });
+        break;
+      case 'isolation.started':
+        p.isolations.push({ kind: 'started', isolationId: r.entityId, at: r.at, ...r.payload });
+        break;
+      case 'isolation.ended':
+        p.isolations.push({ kind: 'ended', isolationId: r.entityId, siteId: r.payload.siteId, reason: r.payload.reason, at: r.at });
+        break;
+      case 'isolation.reading':
+        p.isolations.push({ kind: 'reading', readingId: r.entityId, at: r.at, ...r.payload });
         break;
       case 'box.opened':
         p.boxes.push({ kind: 'opened', boxId: r.entityId, code: r.payload.code, capacity: r.payload.capacity, at: r.at, day: recordDay(r.at) });

@@ -51,6 +51,8 @@ export const HQ_PATHS = {
   adminLab: '/api/v1/admin/lab',
   /** GET `?siteId=&days=`: a site's boxes in transit, not handed over, its loose tubes and receipt discrepancies. */
   adminBoxes: '/api/v1/admin/boxes',
+  /** GET `?siteId=`: a site's isolations with their tasks; POST: HQ puts a household or person in isolation; POST `.../end`: ends one. */
+  adminIsolation: '/api/v1/admin/isolation',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -205,6 +207,9 @@ export const KNOWN_KINDS = [
   'pass.revoked',
   'door.groupAssigned',
   'door.visit',
+  'isolation.started',
+  'isolation.ended',
+  'isolation.reading',
 ] as const;
 export type KnownKind = (typeof KNOWN_KINDS)[number];
 type MissingKinds = Exclude<JournalKind, KnownKind>;
@@ -214,6 +219,28 @@ void everyJournalKindIsKnown;
 const id = z.string().min(1).max(128);
 const code = z.string().min(1).max(128);
 const text = z.string().max(1000);
+const siteDay = z.iso.date();
+
+/** Who is in an isolation and its schedule, as a station journals it and as HQ's feed relays it. */
+const isolationStartedSchema = z.object({
+  siteId: id,
+  subject: z.enum(['household', 'person']),
+  household: text,
+  persons: z.array(z.object({ personId: id, idNumber: z.string().regex(/^\d{17}[\dX]$/), name: text })).min(1).max(100),
+  reason: text,
+  startDay: siteDay,
+  untilDay: siteDay,
+  samplingDays: z.array(z.number().int().min(1).max(366)).max(100),
+});
+const isolationReadingSchema = z.object({
+  siteId: id,
+  isolationId: id,
+  personId: id,
+  day: siteDay,
+  slot: z.enum(['morning', 'evening']),
+  celsius: z.number().min(30).max(45),
+  source: z.enum(['typed', 'thermometer']),
+});
 const optionalText = z.string().max(1000).nullish();
 const count = z.number().int().min(0).max(100_000);
 /** A calendar date, YYYY-MM-DD. */
@@ -460,6 +487,16 @@ export const PAYLOAD_SCHEMAS = {
     tubeCode: code.nullable(),
     bindingId: id.nullable(),
   }),
+  /**
+   * entityId: the isolation; a household of the roster (all its residents) or one person put in
+   * home isolation from `startDay` to `untilDay` (site days), sampled on `samplingDays`. HQ passes
+   * it on to the site's other stations.
+   */
+  'isolation.started': isolationStartedSchema,
+  /** entityId: the isolation, ended (its schedule closed) with the reason. */
+  'isolation.ended': z.object({ siteId: id, reason: text }),
+  /** entityId: the reading; a temperature task of a person in isolation done (`day`: the site day, `slot`). */
+  'isolation.reading': isolationReadingSchema,
 } satisfies { [K in KnownKind]: z.ZodType };
 
 export type PayloadOf<K extends KnownKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;
@@ -777,6 +814,26 @@ export const passRevokedFeedSchema = z.object({
 export type PassRevokedFeedPayload = z.infer<typeof passRevokedFeedSchema>;
 
 /**
+ * An isolation started at a station of the site or by HQ (`stationId` null, `stationName` HQ's
+ * name for it), as HQ sends it to the site's stations.
+ */
+export const isolationStartedFeedSchema = isolationStartedSchema.extend({
+  isolationId: id,
+  stationId: id.nullable(),
+  stationName: text,
+  startedAt: z.iso.datetime({ offset: true }),
+});
+export type IsolationStartedFeedPayload = z.infer<typeof isolationStartedFeedSchema>;
+
+/** An isolation ended at a station of the site or by HQ. */
+export const isolationEndedFeedSchema = z.object({ isolationId: id, siteId: id, reason: text, stationName: text, endedAt: z.iso.datetime({ offset: true }) });
+export type IsolationEndedFeedPayload = z.infer<typeof isolationEndedFeedSchema>;
+
+/** A temperature reading of a person in isolation, taken at a station of the site. */
+export const isolationReadingFeedSchema = isolationReadingSchema.extend({ readingId: id, stationName: text, at: z.iso.datetime({ offset: true }) });
+export type IsolationReadingFeedPayload = z.infer<typeof isolationReadingFeedSchema>;
+
+/**
  * The lab's receipt of a box at HQ, sent to the station that boxed it (that station alone), when
  * the receipt is finished and again after each correction (`revision` 1, 2, …; a station keeps
  * every revision and shows the latest). `boxId` is the station's own box (its journal's entity).
@@ -908,6 +965,9 @@ export const feedItemSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ cursor: z.number().int(), kind: z.literal('pass.issued'), payload: passIssuedFeedSchema }),
   z.object({ cursor: z.number().int(), kind: z.literal('pass.revoked'), payload: passRevokedFeedSchema }),
+  z.object({ cursor: z.number().int(), kind: z.literal('isolation.started'), payload: isolationStartedFeedSchema }),
+  z.object({ cursor: z.number().int(), kind: z.literal('isolation.ended'), payload: isolationEndedFeedSchema }),
+  z.object({ cursor: z.number().int(), kind: z.literal('isolation.reading'), payload: isolationReadingFeedSchema }),
   z.object({ cursor: z.number().int(), kind: z.literal('box.receipt'), payload: boxReceiptFeedSchema }),
   z.object({ cursor: z.number().int(), kind: z.literal('door.visit'), payload: doorVisitFeedSchema }),
   z.object({
@@ -1028,6 +1088,21 @@ const labStaff = labText(50);
 const labReason = labText(200);
 const labCode = labText(128);
 /** A box scanned at the lab; `stationId` when its code is several stations' (the answer to `lab.boxAmbiguous`). */
+/** No control characters in what HQ's staff type: names, households, reasons. */
+const isolationText = (max: number) => z.string().trim().max(max).regex(/^[^\p{Cc}]*$/u, 'control characters');
+/** HQ puts a household (its persons listed) or one person in home isolation. */
+export const adminIsolationStartSchema = z
+  .object({
+    siteId: id,
+    household: isolationText(64).default(''),
+    persons: z.array(z.object({ idNumber: z.string().trim().max(18), name: isolationText(40).pipe(z.string().min(1)) }).strict()).min(1).max(100),
+    reason: isolationText(200).pipe(z.string().min(1)),
+    startDay: isoDate.optional(),
+    untilDay: isoDate.optional(),
+  })
+  .strict();
+export const adminIsolationEndSchema = z.object({ isolationId: id, reason: isolationText(200).pipe(z.string().min(1)) }).strict();
+
 export const adminLabReceiveSchema = z.object({ boxCode: labCode, receivedBy: labStaff, stationId: id.optional() }).strict();
 export const adminLabTubeSchema = z.object({ tubeCode: labCode, by: labStaff.optional() }).strict();
 export const adminLabBrokenSchema = z.object({ tubeCode: labCode, reason: labReason, by: labStaff.optional() }).strict();

@@ -60,6 +60,7 @@ import { noteStationHqKey, revokeStation as revokeStationIn, stationsNotOnKey, u
 import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerGateRoutes } from './routes/gate';
+import { registerIsolationRoutes } from './routes/isolation';
 import { registerLabRoutes } from './routes/lab';
 import { registerOperatorRoutes } from './routes/operators';
 import { registerRosterRoutes } from './routes/roster';
@@ -742,6 +743,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   registerOperatorRoutes(routeContext);
   registerGateRoutes(routeContext);
   registerLabRoutes(routeContext);
+  registerIsolationRoutes(routeContext);
   // An import an HQ process was reading when it stopped never becomes a roster: a serving HQ gives
   // up those with no heartbeat for a while (a live reader, in this process or another, keeps its
   // import), at start and then every minute, and deletes uploaded ledgers no import uses.

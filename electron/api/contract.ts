@@ -17,6 +17,7 @@ import { operatorArgs, type IdentifyOutcome, type OperatorErrorCode, type Operat
 import { gateArgs, type GateErrorCode, type GateEvents, type GateHandlers } from './gate';
 import { sentinelArgs, type SentinelErrorCode, type SentinelEvents, type SentinelHandlers } from './sentinel';
 import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from './passes';
+import { isolationArgs, type IsolationErrorCode, type IsolationEvents, type IsolationHandlers } from './isolation';
 import { boxArgs, type BoxErrorCode, type BoxEvents, type BoxHandlers } from './boxes';
 import { doorArgs, type DoorErrorCode, type DoorEvents, type DoorHandlers } from './doors';
 
@@ -66,7 +67,8 @@ export type ErrorCode =
   | SentinelErrorCode
   | PassErrorCode
   | BoxErrorCode
-  | DoorErrorCode;
+  | DoorErrorCode
+  | IsolationErrorCode;
 
 export type ApiError = { code: ErrorCode; params?: Record<string, string | number> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -215,7 +217,8 @@ export type Handlers = DeskHandlers &
   SentinelHandlers &
   PassHandlers &
   BoxHandlers &
-  DoorHandlers;
+  DoorHandlers &
+  IsolationHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
@@ -232,6 +235,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...gateArgs,
   ...sentinelArgs,
   ...passArgs,
+  ...isolationArgs,
   ...boxArgs,
   ...doorArgs,
 };
@@ -250,7 +254,8 @@ export type Events = {
   SentinelEvents &
   PassEvents &
   BoxEvents &
-  DoorEvents;
+  DoorEvents &
+  IsolationEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

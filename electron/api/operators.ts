@@ -320,6 +320,15 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'pass.print': GATE,
   'pass.revoke': ADMIN,
 
+  // Home isolation is the desk's work (its staff visit and sample the households): they put a
+  // household or a person in isolation, read the tasks, record temperatures and end an isolation.
+  'isolation.start': DESK,
+  'isolation.end': DESK,
+  'isolation.list': DESK,
+  'isolation.tasks': DESK,
+  'isolation.reading': DESK,
+  'isolation.households': DESK,
+
   // Boxing is the desk's work: its staff open boxes, fill and seal them. The hand-over is theirs
   // too (a transporter without an account here is recorded by name and phone, or scans their
   // badge), and a transporter signed in here hands boxes over to themselves and reads them.
@@ -402,6 +411,7 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   'gate.visit': 'gate.visitors',
   'gate.vehiclePassage': 'gate.vehicles',
   'passes.changed': 'pass.list',
+  'isolation.changed': 'isolation.list',
   'boxes.changed': 'box.list',
   'doors.changed': 'door.list',
   // A scan's raw text (an ID number): for whoever may sample at the door, never a locked screen.

@@ -21,6 +21,7 @@ import type { UploadHandlers } from '../api/upload';
 import type { GateHandlers } from '../api/gate';
 import type { SentinelHandlers } from '../api/sentinel';
 import type { PassHandlers } from '../api/passes';
+import type { IsolationHandlers } from '../api/isolation';
 import type { WireEvent } from '../api/wire';
 import type { CoreContext } from './context';
 import type { DataKey } from './db/cipher';
@@ -60,6 +61,9 @@ import { Visitors } from './gate/visitors';
 import { PersonRegistry } from './person/registry';
 import { Passes } from './passes/passes';
 import { passHandlers } from './passes/handlers';
+import { Isolation } from './isolation/isolation';
+import { isolationHandlers } from './isolation/handlers';
+import { personKey } from './person/key';
 import { Boxes } from './boxes/boxes';
 import { boxHandlers } from './boxes/handlers';
 import type { BoxHandlers } from '../api/boxes';
@@ -127,6 +131,8 @@ export class StationCore {
   readonly vehicles: Vehicles;
   /** Resident passes (出入证): issued here or at the site's other stations, checked at the gate. */
   readonly passes: Passes;
+  /** Home isolation: households and people in isolation, their schedules, readings. */
+  readonly isolation: Isolation;
   /** Boxes of this station's sealed tubes and their hand-over to a transporter. */
   readonly boxes: Boxes;
   /** Door to door: groups, their households, and visits sampled on the desk's tubes. */
@@ -209,6 +215,13 @@ export class StationCore {
       afterScan: (outcome) => this.upload.results.afterScan(outcome),
     });
     this.feed.register(this.passes.feedHandlers());
+    this.isolation = new Isolation(context, this.roster, {
+      markOf: (idNumber) => {
+        const key = personKey({ idNumber, regCode: null, phone: null, name: null });
+        return key === null ? null : this.rounds.mark(key);
+      },
+    });
+    this.feed.register(this.isolation.feedHandlers());
     this.feed.register(this.boxes.feedHandlers());
     this.feed.register(this.doors.feedHandlers());
     this.gate = new Gate(context, new GateRecords(context, new PersonRegistry(this.db, this.journal), this.roster, this.rounds), {
@@ -329,6 +342,12 @@ export class StationCore {
         now,
         changed: (count) => this.emit('passes.changed', { count }),
       }),
+      ...isolationHandlers(this.isolation, {
+        writer: this.writer,
+        passes: this.passes,
+        now,
+        changed: (count) => this.emit('isolation.changed', { count }),
+      }),
       ...boxHandlers(this.boxes, {
         writer: this.writer,
         labels: this.labels,
@@ -397,6 +416,7 @@ export class StationCore {
     if (effects.results + effects.keyPersonLists > 0) this.emit('results.changed', { openRetests: this.upload.results.openCount() });
     if (effects.rosters > 0) this.roster.useCurrent();
     if (effects.passes > 0) this.emit('passes.changed', { count: effects.passes });
+    if (effects.isolations > 0) this.emit('isolation.changed', { count: effects.isolations });
     for (const code of effects.receiptBoxes) this.emit('boxes.changed', { code });
     // Another station's visit concerns whichever group has that household: every list is read again.
     if (effects.doors > 0) this.emit('doors.changed', { groupId: '' });
@@ -443,6 +463,7 @@ export class StationCore {
     | keyof GateHandlers
     | keyof SentinelHandlers
     | keyof PassHandlers
+    | keyof IsolationHandlers
     | keyof BoxHandlers
     | keyof DoorHandlers
   > {

@@ -11,6 +11,7 @@ import { projectStationRounds, samplingOfBatch, shareMarks } from './rounds';
 import { projectStationOperators } from './operators';
 import { projectGate } from './gate';
 import { projectStationPasses } from './passes';
+import { projectStationIsolations } from './isolation';
 import { projectBoxes } from './boxes';
 import { relayDoorVisits } from './doors';
 
@@ -39,7 +40,8 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
       p.exemptions.length +
       p.operators.length +
       p.passes.length +
-      p.doorVisits.length >
+      p.doorVisits.length +
+      p.isolations.length >
     0;
   if (!needsStation) return;
   const station = await tx.one<{ id: string; site_id: string; number: number | string; name: string }>('SELECT id, site_id, number, name FROM station WHERE id = @id', {
@@ -51,6 +53,7 @@ export async function afterBatch(tx: Tx, ctx: BatchContext): Promise<void> {
   if (p.operators.length > 0) await projectStationOperators(tx, s, p.operators);
   if (p.passes.length > 0) await projectStationPasses(tx, s, p.passes);
   if (p.doorVisits.length > 0) await relayDoorVisits(tx, s, p.doorVisits, p.persons);
+  if (p.isolations.length > 0) await projectStationIsolations(tx, s, p.isolations);
   const sampling = await samplingOfBatch(tx, s, p);
   await shareMarks(tx, s, sampling, ctx.at);
   await countSampling(tx, sampling);

@@ -671,6 +671,50 @@ const boxCustody: PgMigration = {
   },
 };
 
+/** Home isolation, as in `sqlite-migrations.ts`. */
+const isolation: PgMigration = {
+  version: 17,
+  name: 'hq-isolation',
+  async up(client) {
+    await client.query(`
+      CREATE TABLE isolation (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        subject TEXT NOT NULL,
+        household TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        start_day TEXT NOT NULL,
+        until_day TEXT NOT NULL,
+        sampling_days TEXT NOT NULL,
+        station_id TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        end_reason TEXT,
+        ended_by TEXT
+      );
+      CREATE INDEX isolation_site ON isolation(site_id, until_day);
+      CREATE TABLE isolation_person (
+        id TEXT PRIMARY KEY,
+        isolation_id TEXT NOT NULL REFERENCES isolation(id),
+        id_number TEXT NOT NULL,
+        name TEXT NOT NULL
+      );
+      CREATE INDEX isolation_person_of ON isolation_person(isolation_id);
+      CREATE TABLE isolation_reading (
+        id TEXT PRIMARY KEY,
+        isolation_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        celsius DOUBLE PRECISION NOT NULL,
+        station_id TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX isolation_reading_of ON isolation_reading(isolation_id, day);
+    `);
+  },
+};
+
 export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   initial,
   retestClosedBinding,
@@ -688,4 +732,5 @@ export const HQ_PG_MIGRATIONS: readonly PgMigration[] = [
   gate,
   residentPasses,
   boxCustody,
+  isolation,
 ];

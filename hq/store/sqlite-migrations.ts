@@ -734,6 +734,55 @@ const boxCustody: Migration = {
   },
 };
 
+/**
+ * Home isolation at HQ (`domains/isolation.ts`): isolations started at a station of the site
+ * (their `isolation.started` entry) or by HQ (`station_id` NULL), who is in each, their end (who
+ * ended it: a station's id, or `HQ`), and the temperature readings stations took; each relayed to
+ * the site's stations through the feed. Tasks are derived from these and HQ's bindings.
+ */
+const isolation: Migration = {
+  version: 17,
+  name: 'hq-isolation',
+  up(db) {
+    db.exec(`
+      CREATE TABLE isolation (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES site(id),
+        subject TEXT NOT NULL,
+        household TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        start_day TEXT NOT NULL,
+        until_day TEXT NOT NULL,
+        sampling_days TEXT NOT NULL,
+        station_id TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        end_reason TEXT,
+        ended_by TEXT
+      ) STRICT;
+      CREATE INDEX isolation_site ON isolation(site_id, until_day);
+      CREATE TABLE isolation_person (
+        id TEXT PRIMARY KEY,
+        isolation_id TEXT NOT NULL REFERENCES isolation(id),
+        id_number TEXT NOT NULL,
+        name TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX isolation_person_of ON isolation_person(isolation_id);
+      CREATE TABLE isolation_reading (
+        id TEXT PRIMARY KEY,
+        isolation_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        celsius REAL NOT NULL,
+        station_id TEXT NOT NULL,
+        at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX isolation_reading_of ON isolation_reading(isolation_id, day);
+    `);
+  },
+};
+
 export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   initial,
   retestClosedBinding,
@@ -751,4 +800,5 @@ export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   gate,
   residentPasses,
   boxCustody,
+  isolation,
 ];

@@ -4,6 +4,7 @@ import { defaultDataDir } from '../../core/paths';
 import { startKioskHost } from '../../kiosk/server';
 import { parseOptions, parsePort } from '../args';
 import { dataKeyForCli, KEY_OPTIONS, KEY_USAGE } from '../data-key';
+import { testClock } from '../test-clock';
 import type { CliCommand } from './types';
 
 export const DEFAULT_PORT = 4173;
@@ -29,13 +30,15 @@ export const serve: CliCommand = {
     const upload = { start: true, hqUrl: values.hq };
     // Test harness only (nothing in Station sets it): configured devices may be socat pseudo-terminals.
     const deviceOptions = process.env[TEST_PSEUDO_TERMINALS_ENV] === '1' ? { pseudoTerminals: true } : undefined;
+    // Test harness only, refused outside the test runner (`test-clock.ts`): a clock the test moves.
+    const now = testClock();
     let host;
     try {
-      host = await startKioskHost({ dataDir, dataKey, port: parsePort(values.port, DEFAULT_PORT), upload, devices, deviceOptions });
+      host = await startKioskHost({ dataDir, dataKey, port: parsePort(values.port, DEFAULT_PORT), upload, devices, deviceOptions, ...(now ? { now } : {}) });
     } catch (err) {
       // The usual port is taken (a second Station on this machine): take any free one instead.
       if (values.port !== undefined || (err as { code?: string }).code !== 'EADDRINUSE') throw err;
-      host = await startKioskHost({ dataDir, dataKey, port: 0, upload, devices, deviceOptions });
+      host = await startKioskHost({ dataDir, dataKey, port: 0, upload, devices, deviceOptions, ...(now ? { now } : {}) });
     }
     // One line on stdout that scripts and tests wait for; then where this launch's key is (never the key itself).
     process.stdout.write(`station: listening on ${host.url} (data: ${dataDir})\n`);

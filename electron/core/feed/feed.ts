@@ -31,6 +31,8 @@ export type FeedEffects = {
   operators: number;
   /** Resident passes issued or revoked at another station of the site. */
   passes: number;
+  /** Isolations started or ended, or their readings, at another station of the site or by HQ. */
+  isolations: number;
   /** The lab's receipts of this station's boxes (or their corrections) kept… */
   receipts: number;
   /** …and the codes of those boxes. */
@@ -40,7 +42,7 @@ export type FeedEffects = {
 };
 
 export function noEffects(): FeedEffects {
-  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0, passes: 0, receipts: 0, receiptBoxes: [], doors: 0 };
+  return { results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0, passes: 0, isolations: 0, receipts: 0, receiptBoxes: [], doors: 0 };
 }
 
 type ItemOf<K extends FeedKind> = Extract<FeedItem, { kind: K }>;

@@ -5,6 +5,7 @@ import { purgeDoorPersonalData } from '../doors/retention';
 import { purgeGatePersonalData } from '../gate/retention';
 import { createLogger } from '../log';
 import { purgePassPersonalData } from '../passes/retention';
+import { purgeIsolationPersonalData } from '../isolation/retention';
 
 const log = createLogger('retention');
 
@@ -13,7 +14,18 @@ const PURGE_PAGE = 1000;
 /** How often a running station looks for personal data past its retention period. */
 const PURGE_EVERY_MS = 3_600_000;
 
-export type PurgeSummary = { entries: number; persons: number; exemptionNotes: number; gateRows: number; passRows: number; boxRows: number; doorRows: number; confirmedThrough: number; olderThan: string };
+export type PurgeSummary = {
+  entries: number;
+  persons: number;
+  exemptionNotes: number;
+  gateRows: number;
+  passRows: number;
+  isolationRows: number;
+  boxRows: number;
+  doorRows: number;
+  confirmedThrough: number;
+  olderThan: string;
+};
 
 /**
  * Retention of personal data (PIPL): once the site's `retention.personalDataDays` have passed,
@@ -76,12 +88,13 @@ export class Retention {
     const exemptionNotes = await this.ctx.writer.run(() => this.purgeExemptionNotes(confirmedThrough, olderThan));
     const gateRows = await this.ctx.writer.run(() => purgeGatePersonalData(this.ctx.db, confirmedThrough, olderThan));
     const passRows = await this.ctx.writer.run(() => purgePassPersonalData(this.ctx.db, confirmedThrough, olderThan));
+    const isolationRows = await this.ctx.writer.run(() => purgeIsolationPersonalData(this.ctx.db, confirmedThrough, olderThan));
     const boxRows = await this.ctx.writer.run(() => purgeBoxPersonalData(this.ctx.db, confirmedThrough, olderThan));
     const doorRows = await this.ctx.writer.run(() => purgeDoorPersonalData(this.ctx.db, confirmedThrough, olderThan));
-    if (entries + persons + exemptionNotes + gateRows + passRows + boxRows + doorRows > 0) {
-      log.info({ entries, persons, exemptionNotes, gateRows, passRows, boxRows, doorRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
+    if (entries + persons + exemptionNotes + gateRows + passRows + isolationRows + boxRows + doorRows > 0) {
+      log.info({ entries, persons, exemptionNotes, gateRows, passRows, isolationRows, boxRows, doorRows, confirmedThrough, olderThan }, 'personal data past its retention period purged');
     }
-    return { entries, persons, exemptionNotes, gateRows, passRows, boxRows, doorRows, confirmedThrough, olderThan };
+    return { entries, persons, exemptionNotes, gateRows, passRows, isolationRows, boxRows, doorRows, confirmedThrough, olderThan };
   }
 
   /** A page of journal entries: each keeps its public fields, its hash and its personal digest. */

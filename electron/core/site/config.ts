@@ -78,6 +78,11 @@ export const siteConfigSchema = z
     /** The screen locks after this many minutes without input (a station's own setting applies when unset). */
     idleLockMinutes: z.number().int().min(1).max(240).optional(),
     gate: gateConfigSchema.optional(),
+    /** Home isolation: the days (1 = the first) a person in isolation is sampled; absent: 1, 4, 7, 10, 14. */
+    isolation: z
+      .object({ samplingDays: z.array(z.number().int().min(1).max(60)).min(1).max(60).refine((d) => new Set(d).size === d.length, 'days repeat') })
+      .strict()
+      .optional(),
   })
   .strict();
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

@@ -31,7 +31,14 @@ export type KioskOptions = {
   pseudoTerminals?: boolean;
   /** More environment for the host (a PATH with a fake print command first). */
   env?: NodeJS.ProcessEnv;
+  /** The host's clock runs this file's milliseconds ahead of the real one (STATION_TEST_CLOCK_FILE; `setClock`). */
+  clockFile?: string;
 };
+
+/** Moves a kiosk host's clock (started with `clockFile`) to `at`: every later `now` in its core reads it. */
+export function setClock(clockFile: string, at: Date): void {
+  fs.writeFileSync(clockFile, String(at.getTime() - Date.now()));
+}
 
 /**
  * Starts the built kiosk host (`station serve`) as a child process, as a user would, and waits
@@ -43,7 +50,12 @@ export async function startKiosk(options: KioskOptions = {}): Promise<Kiosk> {
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(options.port ?? 0)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(options.pseudoTerminals ? { STATION_TEST_PSEUDO_TERMINALS: '1' } : {}), ...options.env },
+    env: {
+      ...process.env,
+      ...(options.pseudoTerminals ? { STATION_TEST_PSEUDO_TERMINALS: '1' } : {}),
+      ...(options.clockFile ? { STATION_TEST_CLOCK_FILE: options.clockFile } : {}),
+      ...options.env,
+    },
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

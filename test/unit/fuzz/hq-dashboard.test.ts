@@ -33,10 +33,10 @@ describe('HQ dashboard forms (fuzz)', () => {
   it(
     'answers any form to any dashboard action with a page or a redirect back to one',
     async () => {
-      const value = fc.oneof(anyText(20), piecesText(COMMON_PIECES, 8), idNumber, fc.constantFrom('positive', 'lift', 'away', '1', '0', '999', '-1', 'site-dash', roundId, ''));
+      const value = fc.oneof(anyText(20), piecesText(COMMON_PIECES, 8), idNumber, idNumber.map((n) => `${n} 张三\n${n.slice(0, 17)}0 李四`), fc.constantFrom('positive', 'lift', 'away', '1', '0', '999', '-1', 'site-dash', roundId, ''));
       const form = fc.array(
         fc.tuple(
-          fc.constantFrom('tubeCode', 'result', 'stationId', 'number', 'name', 'siteId', 'startsOn', 'endsOn', 'roundId', 'code', 'note', 'idNumber', 'reason', 'token', 'boxCode', 'receivedBy', 'receiptId', 'status', 'by', 'x'),
+          fc.constantFrom('tubeCode', 'result', 'stationId', 'number', 'name', 'siteId', 'startsOn', 'endsOn', 'roundId', 'code', 'note', 'idNumber', 'reason', 'token', 'boxCode', 'receivedBy', 'receiptId', 'status', 'by', 'site', 'household', 'persons', 'isolationId', 'startDay', 'untilDay', 'x'),
           value,
         ),
         { maxLength: 6 },
@@ -57,6 +57,9 @@ describe('HQ dashboard forms (fuzz)', () => {
         '/dashboard/lab/broken',
         '/dashboard/lab/finish',
         '/dashboard/lab/correct',
+        '/dashboard/isolation/start',
+        '/dashboard/isolation/end',
+        '/dashboard/isolation/other',
       );
       await fc.assert(
         fc.asyncProperty(action, form, fc.constantFrom('zh-CN', 'en', '<x>'), async (path, fields, lang) => {

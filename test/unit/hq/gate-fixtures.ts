@@ -133,6 +133,7 @@ export const HQ_GATE_TABLES = ['gate_passage', 'gate_reading', 'gate_referral', 
  * 16), in an order both stores take: a test that takes HQ back to an older schema runs these.
  */
 export const HQ_UNDO_AFTER_13 = [
+  ...['isolation_reading', 'isolation_person', 'isolation'].map((t) => `DROP TABLE ${t}`),
   ...[...HQ_GATE_TABLES, 'resident_pass', 'lab_receipt_step', 'lab_receipt_tube', 'lab_receipt', 'box_tube'].map((t) => `DROP TABLE ${t}`),
   'DROP INDEX box_code',
   'DROP INDEX box_site_state',

@@ -90,6 +90,7 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
       { id: 'vh-1', at, direction: 'in', plate: '粤BD12345', plateDisplay: '粤B·D12345', plateKind: 'newEnergy', driver: GATE_NAME, maskedDriverPhone: null, passengers: 1, purpose: '送货', entryId: null, exit: null },
     ],
     'passes.changed': [{ count: 2 }],
+    'isolation.changed': [{ count: 1 }],
     'boxes.changed': [{ code: 'BX00000001' }],
     'doors.changed': [{ groupId: '0190a0a0-0000-7000-8000-000000000001' }],
     'doors.deviceScan': [{ text: PERSON, source: 'serial' }],
@@ -207,7 +208,7 @@ describe('what the core pushes while nobody may read it', () => {
     seen.length = 0;
     fireAll(core, samples);
     expect(new Set(names(seen))).toEqual(
-      new Set(['desk.changed', 'upload.status', 'results.changed', 'device.status', 'thermometer.reading', 'scan.outcome', 'label.job', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.scanned', 'boxes.changed', 'doors.changed', 'doors.deviceScan']),
+      new Set(['desk.changed', 'upload.status', 'results.changed', 'device.status', 'thermometer.reading', 'scan.outcome', 'label.job', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.scanned', 'boxes.changed', 'doors.changed', 'doors.deviceScan', 'isolation.changed']),
     );
     expect(JSON.stringify(seen)).not.toContain(GATE_NAME);
 

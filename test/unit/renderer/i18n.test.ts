@@ -189,6 +189,17 @@ const SAMPLE_PARAMS: Record<ErrorCode, Record<string, string | number>> = {
   'door.tubeOtherRound': { code: 'SY0010000001' },
   'door.scanNotPerson': {},
   'door.temperatureInvalid': { celsius: 45.5 },
+  'isolation.noRoster': {},
+  'isolation.householdUnknown': { household: '3-2-502' },
+  'isolation.idNumberInvalid': {},
+  'isolation.untilBeforeStart': { start: '2026-12-01', until: '2026-11-30' },
+  'isolation.tooLong': { maxDays: 60 },
+  'isolation.untilPast': { until: '2026-11-30' },
+  'isolation.alreadyIsolated': { name: '张三', household: '3-2-502', until: '2026-12-14' },
+  'isolation.notFound': { id: 'iso-1' },
+  'isolation.alreadyEnded': { reason: '期满解除', at: '12-14 10:00' },
+  'isolation.notActive': { state: 'ended' },
+  'isolation.notInIsolation': {},
 };
 
 describe('renderer translations', () => {

@@ -15,9 +15,6 @@ import type { Migration } from './index';
  *   its pass (it cannot through HQ's feed, see `passes.ts`) is kept and applies when the pass comes.
  * - `gate_passage.pass_id`: the pass a passage with subject `pass` was made by.
  * Operators are NULL for what came through the feed.
- *
- * Version 14 until the lead renumbers: the runner needs contiguous versions, and 14 is being
- * written in parallel; this file takes its final number's name.
  */
 export const migration0016: Migration = {
   version: 16,

@@ -18,6 +18,7 @@ import { migration0016 } from './0016-resident-passes';
 import { migration0017 } from './0017-boxes';
 import { migration0018 } from './0018-box-receipts';
 import { migration0019 } from './0019-doors';
+import { migration0020 } from './0020-isolation';
 
 export type Migration = {
   version: number;
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0017,
   migration0018,
   migration0019,
+  migration0020,
 ];
 
 export const LATEST_VERSION = MIGRATIONS.length;
