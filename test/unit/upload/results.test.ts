@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedItem } from '../../../hq/protocol';
 import type { StationCore } from '../../../electron/core/core';
 import { DEMO_SITE_CONFIG } from '../../../electron/core/site/config';
+import { noEffects } from '../../../electron/core/feed/feed';
 import { openCore, ok, refused, tempDir } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
 
@@ -27,8 +28,9 @@ describe('results from HQ', () => {
     for (let i = 1; i <= 4; i++) await ok(core, 'scan.submit', scan(idNumber(i)));
     await ok(core, 'binding.undo', { reason: '扫错人' });
     await ok(core, 'tube.seal', {});
-    expect(await apply([result(1, tubeCode(1), 'positive'), result(2, tubeCode(9), 'negative')])).toEqual({ results: 2, retestsCreated: 3, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0, passes: 0, receipts: 0, receiptBoxes: [] });
-    expect(await apply([result(1, tubeCode(1), 'positive')])).toEqual({ results: 0, retestsCreated: 0, keyPersonLists: 0, conflicts: 0, rounds: 0, marks: 0, rosters: 0, coverage: 0, keys: false, operators: 0, passes: 0, receipts: 0, receiptBoxes: [] });
+    expect(await apply([result(1, tubeCode(1), 'positive'), result(2, tubeCode(9), 'negative')])).toEqual({ ...noEffects(), results: 2, retestsCreated: 3 });
+    // Applied again, the same result changes nothing.
+    expect(await apply([result(1, tubeCode(1), 'positive')])).toEqual(noEffects());
     const open = await ok(core, 'retest.list', { state: 'open' });
     expect(open.map((t) => t.person.maskedIdNumber).sort()).toEqual([1, 2, 3].map((i) => `${idNumber(i).slice(0, 6)}********${idNumber(i).slice(14)}`).sort());
     expect(core.upload.status().openRetests).toBe(3);
