@@ -82,6 +82,7 @@ const TEXT = {
     roundsTitle: '轮次',
     operators: '操作员',
     gate: '卡点通行',
+    resultImport: '导入检测结果',
     startedAt: '开始时间',
     roundStart: '开始新一轮',
     roundName: '轮次名称',
@@ -194,6 +195,7 @@ const TEXT = {
     roundsTitle: 'Rounds',
     operators: 'Operators',
     gate: 'Gate passages',
+    resultImport: 'Import lab results',
     startedAt: 'Started',
     roundStart: 'Start a round',
     roundName: 'Round name',
@@ -377,7 +379,7 @@ ${revokeForm}`
   const notice = postedKey && postedKey in TEXT[lang] ? `<p class="notice ${opts.posted === 'ok' || opts.posted?.endsWith('.ok') ? 'good' : 'bad'}">${esc(t(postedKey))}</p>` : '';
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
-<a href="/dashboard/gate?lang=${lang}" data-link="gate">${esc(t('gate'))}</a> <a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
+<a href="/dashboard/results/import?lang=${lang}" data-link="result-import">${esc(t('resultImport'))}</a> <a href="/dashboard/gate?lang=${lang}" data-link="gate">${esc(t('gate'))}</a> <a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
     opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(groups(opts.fingerprint))}</code></p>` : ''
   }${
     opts.rotation

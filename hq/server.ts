@@ -61,6 +61,7 @@ import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domai
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerGateRoutes } from './routes/gate';
 import { registerOperatorRoutes } from './routes/operators';
+import { registerResultRoutes } from './routes/results';
 import { registerRosterRoutes } from './routes/roster';
 
 const log = createLogger('hq');
@@ -740,13 +741,18 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   registerCoverageRoutes(routeContext);
   registerOperatorRoutes(routeContext);
   registerGateRoutes(routeContext);
+  const resultRoutes = registerResultRoutes(routeContext);
   // An import an HQ process was reading when it stopped never becomes a roster: a serving HQ gives
   // up those with no heartbeat for a while (a live reader, in this process or another, keeps its
   // import), at start and then every minute, and deletes uploaded ledgers no import uses.
   let maintenance: NodeJS.Timeout | null = null;
   let maintaining: Promise<void> = Promise.resolve();
   const maintain = () => {
-    maintaining = maintaining.then(() => rosterRoutes.maintain()).catch((err: unknown) => log.error({ err }, 'roster maintenance failed'));
+    maintaining = maintaining
+      .then(() => rosterRoutes.maintain())
+      .catch((err: unknown) => log.error({ err }, 'roster maintenance failed'))
+      .then(() => resultRoutes.maintain())
+      .catch((err: unknown) => log.error({ err }, 'result import maintenance failed'));
     return maintaining;
   };
   if (!options.oneShot) {
