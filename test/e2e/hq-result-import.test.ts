@@ -27,6 +27,12 @@ function labTime(ms: number, minutes = 60): string {
   return new Date(ms - minutes * 60_000 + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
 }
 
+type ErrorJson = { row: number; code: string; column: string | null; value: string; detail: string; words: Record<string, string> };
+/** What the admin API answers for a file. */
+type FileAnswer = { ok: boolean; error?: string; detail?: string; state?: string; words?: Record<string, string>; import: { id: string } & Record<string, unknown>; errors: ErrorJson[] };
+/** What the lab endpoint answers. */
+type LabAnswer = { ok: boolean; error?: string; detail?: string; state: string; importId: string | null; summary: Record<string, number>; rows: { row: number; outcome: string }[] };
+
 const tube = (n: number) => `SY001${String(n).padStart(7, '0')}`;
 
 describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (backend) => {
@@ -60,22 +66,22 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
     await hq.close();
   });
 
-  async function postFile(bytes: Buffer | string, query = ''): Promise<{ status: number; json: Record<string, any> }> {
+  async function postFile(bytes: Buffer | string, query = ''): Promise<{ status: number; json: FileAnswer }> {
     const res = await fetch(`${base}${HQ_PATHS.adminResultFiles}?fileName=results.csv${query}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/octet-stream' },
       body: typeof bytes === 'string' ? Buffer.from(bytes) : bytes,
     });
-    return { status: res.status, json: (await res.json()) as Record<string, any> };
+    return { status: res.status, json: (await res.json()) as FileAnswer };
   }
 
-  async function adminJson(path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
+  async function adminJson(path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
     const res = await fetch(`${base}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
       headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, json: (await res.json()) as Record<string, any> };
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   }
 
   async function held(): Promise<{ results: number; feed: number; tasks: number; imports: number }> {
@@ -114,7 +120,7 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
     const refused = await postFile(file);
     expect(refused.status).toBe(422);
     expect(refused.json).toMatchObject({ ok: false, error: 'results.rowErrors', state: 'refused', import: { totalRows: 8, errors: 7, goodRows: 1, imported: 0, state: 'refused' } });
-    expect(refused.json.errors.map((e: { row: number; code: string }) => [e.row, e.code])).toEqual([
+    expect(refused.json.errors.map((e) => [e.row, e.code])).toEqual([
       [3, 'row.tubeAmbiguous'],
       [4, 'row.tubeUnknown'],
       [5, 'row.resultInvalid'],
@@ -123,12 +129,12 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
       [8, 'row.duplicateDiffers'],
       [9, 'row.duplicateDiffers'],
     ]);
-    expect(refused.json.errors[1].words).toEqual({ 'zh-CN': expect.stringContaining('总部没有这支管'), en: expect.stringContaining('HQ has no such tube') });
+    expect(refused.json.errors[1]!.words).toEqual({ 'zh-CN': expect.stringContaining('总部没有这支管'), en: expect.stringContaining('HQ has no such tube') });
     expect(await held()).toMatchObject({ results: 0, feed: 0, tasks: 0, imports: 1 });
     // The refusal is kept with its errors, page by page, for the dashboard.
-    const kept = await adminJson(`${HQ_PATHS.adminResultImports}/${refused.json.import.id}?limit=3&offset=2`);
-    expect(kept.json.errors).toMatchObject({ total: 7, offset: 2 });
-    expect(kept.json.errors.rows.map((e: { row: number }) => e.row)).toEqual([5, 6, 7]);
+    const kept = (await adminJson(`${HQ_PATHS.adminResultImports}/${refused.json.import.id}?limit=3&offset=2`)).json.errors as { total: number; offset: number; rows: ErrorJson[] };
+    expect(kept).toMatchObject({ total: 7, offset: 2 });
+    expect(kept.rows.map((e) => e.row)).toEqual([5, 6, 7]);
     // A file that cannot be read as a whole is refused with its reason.
     expect((await postFile('试管编码,检测结果\nSY1,阴性\n')).json).toMatchObject({ ok: false, error: 'file.columns', detail: 'time,lab', words: { en: 'Missing columns: time, lab' } });
   });
@@ -257,7 +263,7 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify(b),
       });
-      return { status: res.status, json: (await res.json()) as Record<string, any> };
+      return { status: res.status, json: (await res.json()) as LabAnswer };
     };
     expect(await post(body)).toMatchObject({ status: 401, json: { error: 'lab.unauthorized' } });
     expect(await post(body, ADMIN)).toMatchObject({ status: 401, json: { error: 'lab.unauthorized' } });
@@ -283,7 +289,7 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
     const before = await held();
     const repeat = await post(body, token);
     expect(repeat.json).toMatchObject({ ok: true, state: 'nothingNew', importId: null });
-    expect(repeat.json.rows.map((r: { outcome: string }) => r.outcome)).toEqual(['already', 'already']);
+    expect(repeat.json.rows.map((r) => r.outcome)).toEqual(['already', 'already']);
     expect(await held()).toEqual(before);
 
     // A bad row refuses the request whole; with goodRowsOnly the good rows go in, the bad listed.
@@ -298,7 +304,7 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
     expect(await held()).toEqual(before);
     const partial = await post({ ...mixed, goodRowsOnly: true }, token);
     expect(partial.json).toMatchObject({ ok: true, state: 'imported', summary: { imported: 1, errors: 2 } });
-    expect(partial.json.rows.map((r: { outcome: string }) => r.outcome)).toEqual(['imported', 'error', 'error']);
+    expect(partial.json.rows.map((r) => r.outcome)).toEqual(['imported', 'error', 'error']);
 
     const tokens = await adminJson(HQ_PATHS.adminLabTokens);
     expect(tokens.json.tokens).toEqual([expect.objectContaining({ id: issued.json.id, lab: LAB, revokedAt: null, lastUsedAt: expect.any(String) })]);
