@@ -46,8 +46,8 @@ export async function addFeed(tx: Tx, item: NewFeedItem): Promise<void> {
 }
 
 /**
- * `addFeed` for many items, in order: on SQLite in a few statements (one per few thousand items),
- * on PostgreSQL queued for the one insert before COMMIT, as `addFeed` does.
+ * `addFeed` for many items, in order: inserted at once on SQLite, queued for the one insert before
+ * COMMIT on PostgreSQL, as `addFeed` does.
  */
 export async function addFeeds(tx: Tx, items: readonly NewFeedItem[]): Promise<void> {
   if (items.length === 0) return;
@@ -55,14 +55,17 @@ export async function addFeeds(tx: Tx, items: readonly NewFeedItem[]): Promise<v
     for (const item of items) await addFeed(tx, item);
     return;
   }
-  const CHUNK = 5_000;
-  for (let i = 0; i < items.length; i += CHUNK) {
-    await tx.run(
-      `INSERT INTO feed_item (site_id, station_id, kind, payload, at)
-       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(@items) ORDER BY key`,
-      { items: JSON.stringify(items.slice(i, i + CHUNK).map((x) => [x.siteId, x.stationId, x.kind, x.payload, x.at])) },
-    );
-  }
+  await tx.insertRows(
+    'feed_item',
+    [
+      ['site_id', 'text'],
+      ['station_id', 'text'],
+      ['kind', 'text'],
+      ['payload', 'text'],
+      ['at', 'text'],
+    ],
+    items.map((x) => [x.siteId, x.stationId, x.kind, x.payload, x.at]),
+  );
 }
 
 /**

@@ -3,7 +3,7 @@
  * each tube. Receipts are made by the receipt screen (scan the box, then its tubes); results files
  * ask here whether a tube ever reached the lab, so a result for a tube never received is flagged.
  */
-import { anyOf, type Tx } from '../store/sql';
+import { anyOf, eachOf, type Tx } from '../store/sql';
 
 /** What a receipt says of a tube, against the box as it was handed over. */
 export const LAB_TUBE_STATUSES = ['received', 'missing', 'extra', 'broken'] as const;
@@ -18,7 +18,7 @@ export async function receivedTubeCodes(tx: Tx, codes: readonly string[]): Promi
   const CHUNK = 5_000;
   for (let i = 0; i < codes.length; i += CHUNK) {
     const rows = await tx.all<{ tube_code: string }>(
-      `SELECT DISTINCT tube_code FROM lab_receipt_tube WHERE ${anyOf(tx, 'tube_code', 'codes')} AND ${anyOf(tx, 'status', 'statuses')}`,
+      `SELECT DISTINCT t.tube_code FROM ${eachOf(tx, 'codes', 'lab_receipt_tube', 't', 'tube_code')} WHERE ${anyOf(tx, 't.status', 'statuses')}`,
       { codes: codes.slice(i, i + CHUNK), statuses: AT_LAB },
     );
     for (const r of rows) found.add(r.tube_code);

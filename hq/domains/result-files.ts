@@ -99,6 +99,8 @@ const RESULT_WORDS: Record<string, TubeResult> = {
 
 /** A result word as labs write it, or null. A sign after it must agree: 阴性(-), 阳性(+); 阴性(+) is not a result. */
 export function parseResultWord(cell: string): TubeResult | null {
+  // Most cells are one of the words exactly.
+  if (Object.hasOwn(RESULT_WORDS, cell)) return RESULT_WORDS[cell]!;
   const s = cell.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
   const m = /^(.*?)(?:\(([+-])\))?$/.exec(s);
   if (!m) return null;
@@ -123,8 +125,11 @@ function instant(y: number, mo: number, d: number, h: number, mi: number, s: num
 }
 
 /** A lab's time as milliseconds since the epoch, or null when it is not one (see the module's note). */
+const NOT_PLAIN_ASCII = /[^ -~]/;
+
 export function parseLabTime(cell: string): number | null {
-  const s = cell.normalize('NFKC').trim();
+  // Full-width digits and colons, as a Chinese input method types them, are read as ASCII.
+  const s = (NOT_PLAIN_ASCII.test(cell) ? cell.normalize('NFKC') : cell).trim();
   const n = (v: string | undefined) => (v === undefined ? 0 : Number(v));
   const iso = ISO_WITH_OFFSET.exec(s);
   if (iso) {
@@ -151,7 +156,7 @@ function kept(value: string): string {
 
 // ---- checking rows ----------------------------------------------------------------------------
 
-type Entry = { rowNo: number; tubeCode: string | null; result: TubeResult | null; testedAt: string | null; lab: string | null; errors: RowError[] };
+type Entry = { rowNo: number; tubeCode: string | null; result: TubeResult | null; testedAt: string | null; lab: string | null; errors: readonly RowError[] };
 
 /**
  * Checks rows one at a time as they are read, then, at `finish`, rows of the same tube against
@@ -161,7 +166,10 @@ type Entry = { rowNo: number; tubeCode: string | null; result: TubeResult | null
  */
 export class ResultRowChecker {
   private readonly entries: Entry[] = [];
-  private readonly byCode = new Map<string, number[]>();
+  /** Each tube code's first row (an index into `entries`). */
+  private readonly firstOf = new Map<string, number>();
+  /** The rows of codes seen more than once. */
+  private readonly repeated = new Map<string, number[]>();
 
   constructor(private readonly now: number) {}
 
@@ -170,8 +178,11 @@ export class ResultRowChecker {
   }
 
   add(raw: RawResultRow): void {
-    const errors: RowError[] = [];
-    const err = (column: ResultColumn, code: ResultRowErrorCode, value: string) => errors.push({ rowNo: raw.rowNo, column, code, value: kept(value), detail: '' });
+    const rowNo = raw.rowNo;
+    let errors: RowError[] | null = null;
+    const err = (column: ResultColumn, code: ResultRowErrorCode, value: string) => {
+      (errors ??= []).push({ rowNo, column, code, value: kept(value), detail: '' });
+    };
 
     const code = raw.tubeCode.trim();
     let tubeCode: string | null = null;
@@ -201,18 +212,21 @@ export class ResultRowChecker {
     else if (labName.length > MAX_LAB_LENGTH) err('lab', 'row.labTooLong', labName);
     else lab = labName;
 
-    const index = this.entries.push({ rowNo: raw.rowNo, tubeCode, result, testedAt, lab, errors }) - 1;
-    if (tubeCode !== null) {
-      const same = this.byCode.get(tubeCode);
+    const index = this.entries.push({ rowNo, tubeCode, result, testedAt, lab, errors: errors ?? NO_ERRORS }) - 1;
+    if (tubeCode === null) return;
+    const first = this.firstOf.get(tubeCode);
+    if (first === undefined) this.firstOf.set(tubeCode, index);
+    else {
+      const same = this.repeated.get(tubeCode);
       if (same) same.push(index);
-      else this.byCode.set(tubeCode, [index]);
+      else this.repeated.set(tubeCode, [first, index]);
     }
   }
 
   finish(): CheckedRows {
     const duplicate = new Set<number>();
-    for (const indexes of this.byCode.values()) {
-      if (indexes.length < 2) continue;
+    const more = new Map<number, RowError[]>();
+    for (const indexes of this.repeated.values()) {
       const group = indexes.map((i) => this.entries[i]!);
       const first = group[0]!.result;
       if (first !== null && group.every((e) => e.result === first)) {
@@ -224,20 +238,23 @@ export class ResultRowChecker {
       for (const e of group) {
         const others = group.filter((o) => o !== e).map((o) => o.rowNo);
         const detail = others.length > 10 ? `${others.slice(0, 10).join(', ')}, …` : others.join(', ');
-        e.errors.push({ rowNo: e.rowNo, column: 'result', code: 'row.duplicateDiffers', value: '', detail });
+        more.set(e.rowNo, [{ rowNo: e.rowNo, column: 'result', code: 'row.duplicateDiffers', value: '', detail }]);
       }
     }
     const rows: ResultRow[] = [];
     const errors: RowError[] = [];
     const duplicateRowNos: number[] = [];
     for (const e of this.entries) {
-      if (e.errors.length > 0) errors.push(...e.errors);
+      const also = more.get(e.rowNo);
+      if (e.errors.length > 0 || also) errors.push(...e.errors, ...(also ?? []));
       else if (duplicate.has(e.rowNo)) duplicateRowNos.push(e.rowNo);
       else rows.push({ rowNo: e.rowNo, tubeCode: e.tubeCode!, result: e.result!, testedAt: e.testedAt!, lab: e.lab! });
     }
     return { totalRows: this.entries.length, rows, duplicateRowNos, errors };
   }
 }
+
+const NO_ERRORS: readonly RowError[] = [];
 
 /** Rows a lab system sent (`results[i]` is row i + 1), checked as a file's rows are. */
 export function checkRequestRows(lab: string, results: readonly { tubeCode: string; result: string; at: string }[], now: number): CheckedRows {

@@ -21,7 +21,7 @@
  *   and sent to the stations as any result, and flagged: on its result row (`not_received`), in
  *   the import's counts, and on the dashboard's list of flagged results.
  */
-import { anyOf, num, type Tx } from '../store/sql';
+import { eachOf, num, type InsertColumn, type SqlValue, type Tx } from '../store/sql';
 import type { TubeResult } from '../protocol';
 import type { ResultColumn, ResultRowErrorCode } from '../result-words';
 import { resultTargets } from './conflicts';
@@ -229,7 +229,7 @@ async function heldResults(tx: Tx, codes: readonly string[]): Promise<Map<string
   const out = new Map<string, { result: TubeResult; stationId: string | null; tubeId: string | null }[]>();
   for (let i = 0; i < codes.length; i += CHUNK) {
     const rows = await tx.all<{ tube_code: string; result: TubeResult; station_id: string | null; tube_id: string | null }>(
-      `SELECT tube_code, result, station_id, tube_id FROM result WHERE ${anyOf(tx, 'tube_code', 'codes')} ORDER BY id`,
+      `SELECT r.tube_code, r.result, r.station_id, r.tube_id FROM ${eachOf(tx, 'codes', 'result', 'r', 'tube_code')} ORDER BY r.id`,
       { codes: codes.slice(i, i + CHUNK) },
     );
     for (const r of rows) {
@@ -289,40 +289,26 @@ async function lockResults(tx: Tx): Promise<void> {
 }
 
 async function insertErrors(tx: Tx, importId: string, errors: readonly RowError[]): Promise<void> {
-  const numbered: [number, number, string | null, string, string, string][] = [];
+  const rows: SqlValue[][] = [];
   let last = -1;
   let n = 0;
   for (const e of [...errors].sort((a, b) => a.rowNo - b.rowNo)) {
     n = e.rowNo === last ? n + 1 : 0;
     last = e.rowNo;
-    numbered.push([e.rowNo, n, e.column, e.code, e.value, e.detail]);
+    rows.push([importId, e.rowNo, n, e.column, e.code, e.value, e.detail]);
   }
-  for (let i = 0; i < numbered.length; i += CHUNK) {
-    const part = numbered.slice(i, i + CHUNK);
-    if (tx.dialect === 'postgres') {
-      await tx.run(
-        `INSERT INTO result_import_error (import_id, row_no, n, col, code, value, detail)
-         SELECT @importId, u.row_no, u.n, u.col, u.code, u.value, u.detail
-         FROM unnest(@rowNos::int[], @ns::int[], @cols::text[], @codes::text[], @values::text[], @details::text[]) AS u(row_no, n, col, code, value, detail)`,
-        {
-          importId,
-          rowNos: part.map((e) => e[0]),
-          ns: part.map((e) => e[1]),
-          cols: part.map((e) => e[2]),
-          codes: part.map((e) => e[3]),
-          values: part.map((e) => e[4]),
-          details: part.map((e) => e[5]),
-        },
-      );
-    } else {
-      await tx.run(
-        `INSERT INTO result_import_error (import_id, row_no, n, col, code, value, detail)
-         SELECT @importId, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(@rows)`,
-        { importId, rows: JSON.stringify(part) },
-      );
-    }
-  }
+  await tx.insertRows('result_import_error', ERROR_COLUMNS, rows);
 }
+
+const ERROR_COLUMNS: readonly InsertColumn[] = [
+  ['import_id', 'text'],
+  ['row_no', 'int'],
+  ['n', 'int'],
+  ['col', 'text'],
+  ['code', 'text'],
+  ['value', 'text'],
+  ['detail', 'text'],
+];
 
 function errorRows(errors: readonly RowError[]): number {
   return new Set(errors.map((e) => e.rowNo)).size;

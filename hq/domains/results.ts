@@ -10,7 +10,7 @@
  */
 import type { TubeResult } from '../protocol';
 import type { ResultOutcome } from '../store/types';
-import type { Tx } from '../store/sql';
+import type { InsertColumn, Tx } from '../store/sql';
 import { resultTarget } from './conflicts';
 import { addFeeds } from './feed';
 
@@ -70,35 +70,24 @@ export async function writeResults(tx: Tx, rows: readonly NewResult[], at: strin
   );
 }
 
+const RESULT_COLUMNS: readonly InsertColumn[] = [
+  ['tube_code', 'text'],
+  ['result', 'text'],
+  ['at', 'text'],
+  ['station_id', 'text'],
+  ['tube_id', 'text'],
+  ['tested_at', 'text'],
+  ['lab', 'text'],
+  ['import_id', 'text'],
+  ['row_no', 'int'],
+  ['not_received', 'int'],
+];
+
 async function insertResults(tx: Tx, rows: readonly NewResult[], at: string): Promise<void> {
-  if (tx.dialect === 'postgres') {
-    await tx.run(
-      `INSERT INTO result (tube_code, result, at, station_id, tube_id, tested_at, lab, import_id, row_no, not_received)
-       SELECT u.code, u.result, @at, u.station_id, u.tube_id, u.tested_at, u.lab, u.import_id, u.row_no, u.not_received
-       FROM unnest(@codes::text[], @results::text[], @stations::text[], @tubes::text[], @testedAt::text[], @labs::text[], @imports::text[], @rowNos::int[], @notReceived::int[])
-         WITH ORDINALITY AS u(code, result, station_id, tube_id, tested_at, lab, import_id, row_no, not_received, n)
-       ORDER BY u.n`,
-      {
-        at,
-        codes: rows.map((r) => r.tubeCode),
-        results: rows.map((r) => r.result),
-        stations: rows.map((r) => r.stationId),
-        tubes: rows.map((r) => r.tubeId),
-        testedAt: rows.map((r) => r.testedAt),
-        labs: rows.map((r) => r.lab),
-        imports: rows.map((r) => r.importId),
-        rowNos: rows.map((r) => r.rowNo),
-        notReceived: rows.map((r) => (r.notReceived ? 1 : 0)),
-      },
-    );
-    return;
-  }
-  // One JSON array of rows (json_each has no index to join several arrays on), in order.
-  await tx.run(
-    `INSERT INTO result (tube_code, result, at, station_id, tube_id, tested_at, lab, import_id, row_no, not_received)
-     SELECT value ->> 0, value ->> 1, @at, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8
-     FROM json_each(@rows) ORDER BY key`,
-    { at, rows: JSON.stringify(rows.map((r) => [r.tubeCode, r.result, r.stationId, r.tubeId, r.testedAt, r.lab, r.importId, r.rowNo, r.notReceived ? 1 : 0])) },
+  await tx.insertRows(
+    'result',
+    RESULT_COLUMNS,
+    rows.map((r) => [r.tubeCode, r.result, at, r.stationId, r.tubeId, r.testedAt, r.lab, r.importId, r.rowNo, r.notReceived ? 1 : 0]),
   );
 }
 
