@@ -117,9 +117,10 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
       [tube(6), '阴性', t, LAB],
       [tube(6), '阳性', t, LAB],
     ]);
-    const refused = await postFile(file);
+    // A quoted cell may hold a line break, a tab or a backslash: kept as it was.
+    const refused = await postFile(`${file}${tube(7)},"阳\n性\t\\",${t},${LAB}\n`);
     expect(refused.status).toBe(422);
-    expect(refused.json).toMatchObject({ ok: false, error: 'results.rowErrors', state: 'refused', import: { totalRows: 8, errors: 7, goodRows: 1, imported: 0, state: 'refused' } });
+    expect(refused.json).toMatchObject({ ok: false, error: 'results.rowErrors', state: 'refused', import: { totalRows: 9, errors: 8, goodRows: 1, imported: 0, state: 'refused' } });
     expect(refused.json.errors.map((e) => [e.row, e.code])).toEqual([
       [3, 'row.tubeAmbiguous'],
       [4, 'row.tubeUnknown'],
@@ -128,13 +129,16 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
       [7, 'row.labMissing'],
       [8, 'row.duplicateDiffers'],
       [9, 'row.duplicateDiffers'],
+      [10, 'row.resultInvalid'],
     ]);
     expect(refused.json.errors[1]!.words).toEqual({ 'zh-CN': expect.stringContaining('总部没有这支管'), en: expect.stringContaining('HQ has no such tube') });
     expect(await held()).toMatchObject({ results: 0, feed: 0, tasks: 0, imports: 1 });
     // The refusal is kept with its errors, page by page, for the dashboard.
     const kept = (await adminJson(`${HQ_PATHS.adminResultImports}/${refused.json.import.id}?limit=3&offset=2`)).json.errors as { total: number; offset: number; rows: ErrorJson[] };
-    expect(kept).toMatchObject({ total: 7, offset: 2 });
+    expect(kept).toMatchObject({ total: 8, offset: 2 });
     expect(kept.rows.map((e) => e.row)).toEqual([5, 6, 7]);
+    const last = (await adminJson(`${HQ_PATHS.adminResultImports}/${refused.json.import.id}?offset=7`)).json.errors as { rows: ErrorJson[] };
+    expect(last.rows).toEqual([expect.objectContaining({ row: 10, value: '阳\n性\t\\' })]);
     // A file that cannot be read as a whole is refused with its reason.
     expect((await postFile('试管编码,检测结果\nSY1,阴性\n')).json).toMatchObject({ ok: false, error: 'file.columns', detail: 'time,lab', words: { en: 'Missing columns: time, lab' } });
   });
@@ -146,7 +150,7 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
         [tube(2), '阳性(+)', t, LAB],
         [tube(3), '阴性', t, LAB],
         [tube(3), '阴性', t, LAB],
-        [tube(7), '阴性', t, LAB],
+        [tube(7), '阴性', t, `"${LAB}\t2\\楼"`],
       ]),
     );
     expect(first.status).toBe(200);
@@ -168,10 +172,10 @@ describe.each(['sqlite', 'postgres'] as const)('lab results in bulk on %s', (bac
     expect(stored.map((r) => ({ ...r, row_no: Number(r.row_no), not_received: Number(r.not_received) }))).toEqual([
       { tube_code: tube(2), result: 'positive', tested_at: new Date(clock - 3600_000).toISOString().slice(0, 16) + ':00.000Z', lab: LAB, row_no: 2, not_received: 0 },
       { tube_code: tube(3), result: 'negative', tested_at: expect.any(String), lab: LAB, row_no: 3, not_received: 0 },
-      { tube_code: tube(7), result: 'negative', tested_at: expect.any(String), lab: LAB, row_no: 5, not_received: 1 },
+      { tube_code: tube(7), result: 'negative', tested_at: expect.any(String), lab: `${LAB}\t2\\楼`, row_no: 5, not_received: 1 },
     ]);
     const flagged = await adminJson(HQ_PATHS.adminFlaggedResults);
-    expect(flagged.json.flagged).toEqual([expect.objectContaining({ tubeCode: tube(7), result: 'negative', lab: LAB, rowNo: 5, siteName: '幸福社区', receivedSince: false, fileName: 'results.csv' })]);
+    expect(flagged.json.flagged).toEqual([expect.objectContaining({ tubeCode: tube(7), result: 'negative', lab: `${LAB}\t2\\楼`, rowNo: 5, siteName: '幸福社区', receivedSince: false, fileName: 'results.csv' })]);
     // The dashboard's positives show the pool as posted one at a time would.
     expect((await hq.store.dashboard('2000-01-01')).positives).toEqual([expect.objectContaining({ tubeCode: tube(2), members: 10, retested: 0 })]);
   });
