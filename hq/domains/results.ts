@@ -43,7 +43,7 @@ export type NewResult = {
   notReceived: boolean;
 };
 
-/** Rows per statement. */
+/** Positive tubes per statement. */
 const CHUNK = 5_000;
 
 /**
@@ -52,12 +52,9 @@ const CHUNK = 5_000;
  * stations (the payload stations read today). The caller has checked every row.
  */
 export async function writeResults(tx: Tx, rows: readonly NewResult[], at: string): Promise<void> {
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const part = rows.slice(i, i + CHUNK);
-    await insertResults(tx, part, at);
-    const positives = part.filter((r) => r.result === 'positive');
-    if (positives.length > 0) await createRetestTasksOf(tx, positives, at);
-  }
+  await insertResults(tx, rows, at);
+  const positives = rows.filter((r) => r.result === 'positive');
+  for (let i = 0; i < positives.length; i += CHUNK) await createRetestTasksOf(tx, positives.slice(i, i + CHUNK), at);
   await addFeeds(
     tx,
     rows.map((r) => ({
