@@ -85,6 +85,7 @@ const TEXT = {
     boxesPage: '转运箱',
     isolationPage: '居家隔离',
     lab: '实验室接收',
+    resultImport: '导入检测结果',
     startedAt: '开始时间',
     roundStart: '开始新一轮',
     roundName: '轮次名称',
@@ -200,6 +201,7 @@ const TEXT = {
     boxesPage: 'Boxes',
     isolationPage: 'Home isolation',
     lab: 'Lab receipt',
+    resultImport: 'Import lab results',
     startedAt: 'Started',
     roundStart: 'Start a round',
     roundName: 'Round name',
@@ -384,7 +386,7 @@ ${revokeForm}`
 
   const body = `<header><h1>${esc(t('title'))}</h1><span>${esc(t('today'))} ${esc(data.day)} · ${esc(t('refreshed'))} ${time(nowIso, lang, t)}</span>
 <a href="/dashboard/gate?lang=${lang}" data-link="gate">${esc(t('gate'))}</a> <a href="/dashboard/boxes?lang=${lang}" data-link="boxes">${esc(t('boxesPage'))}</a> <a href="/dashboard/isolation?lang=${lang}" data-link="isolation">${esc(t('isolationPage'))}</a>
-<a href="/dashboard/lab?lang=${lang}" data-link="lab">${esc(t('lab'))}</a> <a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
+<a href="/dashboard/lab?lang=${lang}" data-link="lab">${esc(t('lab'))}</a> <a href="/dashboard/results/import?lang=${lang}" data-link="result-import">${esc(t('resultImport'))}</a> <a href="/dashboard/operators?lang=${lang}" data-link="operators">${esc(t('operators'))}</a> <a href="/dashboard?lang=${other}">${esc(t('other'))}</a></header><main>${notice}${
     opts.fingerprint ? `<p data-section="fingerprint">${esc(t('hqFingerprint'))}: <code>${esc(groups(opts.fingerprint))}</code></p>` : ''
   }${
     opts.rotation

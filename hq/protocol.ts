@@ -53,6 +53,16 @@ export const HQ_PATHS = {
   adminBoxes: '/api/v1/admin/boxes',
   /** GET `?siteId=`: a site's isolations with their tasks; POST: HQ puts a household or person in isolation; POST `.../end`: ends one. */
   adminIsolation: '/api/v1/admin/isolation',
+  /** POST (the file as the body, `?fileName=&goodRowsOnly=1`): a lab's result file, CSV or XLSX. */
+  adminResultFiles: '/api/v1/admin/results/import',
+  /** GET `.../<id>`: an import and its row errors; POST `.../<id>/good {expected}`: its good rows, knowingly; POST `.../<id>/discard`. */
+  adminResultImports: '/api/v1/admin/results/imports',
+  /** GET: results posted for tubes no lab receipt held. */
+  adminFlaggedResults: '/api/v1/admin/results/flagged',
+  /** GET: labs' tokens; POST `{lab}`: a new one (shown once); POST `.../revoke {id}`. */
+  adminLabTokens: '/api/v1/admin/lab-tokens',
+  /** POST with a lab's bearer token `{lab, results: [{tubeCode, result, at}], goodRowsOnly?}`: a lab system's results. */
+  labResults: '/lab/v1/results',
 } as const;
 
 export const HEADER_STATION_ID = 'x-station-id';
@@ -118,6 +128,28 @@ export type HqErrorCode =
   | 'hq.busy'
   /** 429 with `Retry-After`: too many requests from this address, or from this station at this address. */
   | 'rate.limited'
+  /** 401: a lab endpoint's request without a live lab token (missing, unknown or revoked). */
+  | 'lab.unauthorized'
+  /** 403: the request names another lab than the one its token was issued to. */
+  | 'lab.mismatch'
+  | 'lab.nameInvalid'
+  | 'lab.tokenUnknown'
+  /** 422: rows with errors, nothing written (the answer lists each row). */
+  | 'results.rowErrors'
+  /** A result file that cannot be taken as a whole (400; `file.tooLarge` is 413). */
+  | 'file.unsupported'
+  | 'file.xls'
+  | 'file.encoding'
+  | 'file.csvMalformed'
+  | 'file.empty'
+  | 'file.noHeader'
+  | 'file.columns'
+  | 'file.tooLarge'
+  | 'file.tooManyRows'
+  | 'import.unknown'
+  | 'import.notPending'
+  | 'import.expired'
+  | 'import.changed'
   | 'internal';
 
 export const hqErrorSchema = z.object({ error: z.string(), hqTime: z.number().optional(), detail: z.string().optional() });

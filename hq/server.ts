@@ -63,6 +63,7 @@ import { registerGateRoutes } from './routes/gate';
 import { registerIsolationRoutes } from './routes/isolation';
 import { registerLabRoutes } from './routes/lab';
 import { registerOperatorRoutes } from './routes/operators';
+import { registerResultRoutes } from './routes/results';
 import { registerRosterRoutes } from './routes/roster';
 
 const log = createLogger('hq');
@@ -744,13 +745,18 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   registerGateRoutes(routeContext);
   registerLabRoutes(routeContext);
   registerIsolationRoutes(routeContext);
+  const resultRoutes = registerResultRoutes(routeContext);
   // An import an HQ process was reading when it stopped never becomes a roster: a serving HQ gives
   // up those with no heartbeat for a while (a live reader, in this process or another, keeps its
   // import), at start and then every minute, and deletes uploaded ledgers no import uses.
   let maintenance: NodeJS.Timeout | null = null;
   let maintaining: Promise<void> = Promise.resolve();
   const maintain = () => {
-    maintaining = maintaining.then(() => rosterRoutes.maintain()).catch((err: unknown) => log.error({ err }, 'roster maintenance failed'));
+    maintaining = maintaining
+      .then(() => rosterRoutes.maintain())
+      .catch((err: unknown) => log.error({ err }, 'roster maintenance failed'))
+      .then(() => resultRoutes.maintain())
+      .catch((err: unknown) => log.error({ err }, 'result import maintenance failed'));
     return maintaining;
   };
   if (!options.oneShot) {

@@ -6,7 +6,7 @@
  * involved, and no result is posted for it until staff say which tube the code means.
  */
 import type { Tx } from '../store/sql';
-import { anyOf } from '../store/sql';
+import { anyOf, eachOf } from '../store/sql';
 import { addFeed } from './feed';
 
 export type ConflictTube = { stationId: string; stationNumber: number; stationName: string; siteId: string; siteName: string; tubeId: string; openedAt: string; state: string };
@@ -29,9 +29,9 @@ async function tubesOfCodes(tx: Tx, codes: readonly string[]): Promise<Map<strin
   if (codes.length === 0) return out;
   const rows = await tx.all<TubeOfCodeRow>(
     `SELECT t.code, t.station_id, s.number, s.name AS station_name, t.site_id, site.name AS site_name, t.tube_id, t.opened_at, t.state
-     FROM tube t JOIN station s ON s.id = t.station_id JOIN site ON site.id = t.site_id
-     WHERE ${anyOf(tx, 't.code', 'codes')} ORDER BY t.opened_at, t.station_id`,
-    { codes },
+     FROM ${eachOf(tx, 'codes', 'tube', 't', 'code')} JOIN station s ON s.id = t.station_id JOIN site ON site.id = t.site_id
+     ORDER BY t.opened_at, t.station_id`,
+    { codes: [...new Set(codes)] },
   );
   for (const r of rows) {
     const list = out.get(r.code) ?? out.set(r.code, []).get(r.code)!;
@@ -148,14 +148,53 @@ export type ResultTarget =
 
 /** Which tube a result for `code` is for: the only one, the one staff chose, or none yet. */
 export async function resultTarget(tx: Tx, code: string): Promise<ResultTarget> {
-  const tubes = await tubesOf(tx, code);
+  return (await resultTargets(tx, [code])).get(code) ?? { kind: 'unknown' };
+}
+
+/**
+ * `resultTarget` for many codes at once, a few statements per few thousand codes: most codes have
+ * one tube and no conflict, and are found with what a result needs; the others are looked at whole.
+ */
+export async function resultTargets(tx: Tx, codes: readonly string[]): Promise<Map<string, ResultTarget>> {
+  const out = new Map<string, ResultTarget>();
+  const CHUNK = 5_000;
+  const unique = [...new Set(codes)];
+  for (let i = 0; i < unique.length; i += CHUNK) {
+    const chunk = unique.slice(i, i + CHUNK);
+    const rows = await tx.all<{ code: string; station_id: string; site_id: string; tube_id: string }>(
+      `SELECT t.code, t.station_id, t.site_id, t.tube_id FROM ${eachOf(tx, 'codes', 'tube', 't', 'code')}`,
+      { codes: chunk },
+    );
+    const only = new Map<string, { kind: 'tube'; stationId: string; tubeId: string; siteId: string }>();
+    const several = new Set<string>();
+    for (const r of rows) {
+      if (only.has(r.code)) several.add(r.code);
+      else only.set(r.code, { kind: 'tube', stationId: r.station_id, tubeId: r.tube_id, siteId: r.site_id });
+    }
+    const conflicts = new Map<string, ConflictRow>();
+    if (only.size > 0) {
+      const known = [...only.keys()];
+      for (const row of await tx.all<ConflictRow>(`SELECT x.code, x.detected_at, x.resolved_station_id, x.resolved_tube_id, x.resolved_at, x.resolved_note FROM ${eachOf(tx, 'codes', 'tube_conflict', 'x', 'code')}`, { codes: known })) {
+        conflicts.set(row.code, row);
+        several.add(row.code);
+      }
+    }
+    const whole = several.size > 0 ? await tubesOfCodes(tx, [...several]) : new Map<string, ConflictTube[]>();
+    for (const code of chunk) {
+      const one = only.get(code);
+      out.set(code, !one ? { kind: 'unknown' } : several.has(code) ? targetOf(whole.get(code) ?? [], conflicts.get(code)) : one);
+    }
+  }
+  return out;
+}
+
+function targetOf(tubes: readonly ConflictTube[], row: ConflictRow | undefined): ResultTarget {
   if (tubes.length === 0) return { kind: 'unknown' };
-  const row = await conflictRow(tx, code);
   if (row?.resolved_tube_id) {
     const chosen = tubes.find((t) => t.stationId === row.resolved_station_id && t.tubeId === row.resolved_tube_id);
     if (chosen) return { kind: 'tube', stationId: chosen.stationId, tubeId: chosen.tubeId, siteId: chosen.siteId };
   }
-  if (row || tubes.length > 1) return { kind: 'ambiguous', tubes };
+  if (row || tubes.length > 1) return { kind: 'ambiguous', tubes: [...tubes] };
   const only = tubes[0]!;
   return { kind: 'tube', stationId: only.stationId, tubeId: only.tubeId, siteId: only.siteId };
 }

@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BoxReceiptFeedPayload } from '../protocol';
-import { anyOf, num, type Tx } from '../store/sql';
+import { anyOf, eachOf, num, type Tx } from '../store/sql';
 import { addFeed } from './feed';
 
 /** What a receipt says of a tube, against the box as it was handed over. */
@@ -38,7 +38,7 @@ export async function receivedTubeCodes(tx: Tx, codes: readonly string[]): Promi
   const CHUNK = 5_000;
   for (let i = 0; i < codes.length; i += CHUNK) {
     const rows = await tx.all<{ tube_code: string }>(
-      `SELECT DISTINCT tube_code FROM lab_receipt_tube WHERE ${anyOf(tx, 'tube_code', 'codes')} AND ${anyOf(tx, 'status', 'statuses')}`,
+      `SELECT DISTINCT t.tube_code FROM ${eachOf(tx, 'codes', 'lab_receipt_tube', 't', 'tube_code')} WHERE ${anyOf(tx, 't.status', 'statuses')}`,
       { codes: codes.slice(i, i + CHUNK), statuses: AT_LAB },
     );
     for (const r of rows) found.add(r.tube_code);

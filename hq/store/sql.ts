@@ -15,7 +15,10 @@
  * Lists travel as arrays; `anyOf` writes the membership test each engine reads them with.
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 
 export type SqlValue = string | number | null;
 export type SqlParams = Record<string, SqlValue | readonly SqlValue[]>;
@@ -33,7 +36,17 @@ export type Tx = {
    * a transaction (`SqlDb.read`), where there is no commit to wait for.
    */
   beforeCommit(fn: () => Promise<void>): void;
+  /**
+   * Inserts `rows` into `table`, in their order: on SQLite one prepared statement per row without
+   * leaving the thread, on PostgreSQL with COPY (outside a transaction: a few thousand rows per
+   * statement over arrays, `unnest`).
+   * `columns`: each value's column and type.
+   */
+  insertRows(table: string, columns: readonly InsertColumn[], rows: readonly (readonly SqlValue[])[]): Promise<void>;
 };
+
+/** A column `insertRows` fills: its name and the type its values are sent as. */
+export type InsertColumn = readonly [name: string, type: 'text' | 'int'];
 
 export type SqlDb = {
   readonly dialect: Dialect;
@@ -45,6 +58,49 @@ export type SqlDb = {
 /** `column IN list`, for a list parameter `name` (text values). */
 export function anyOf(tx: Pick<Tx, 'dialect'>, column: string, name: string): string {
   return tx.dialect === 'postgres' ? `${column} = ANY(@${name}::text[])` : `${column} IN (SELECT value FROM json_each(@${name}))`;
+}
+
+/**
+ * The rows of `table` (as `alias`) whose `column` is one of the list parameter `name` (text
+ * values), each found through the column's index, to select from and join on:
+ * `SELECT t.code … FROM ${eachOf(tx, 'codes', 'tube', 't', 'code')} JOIN station s ON …`.
+ * For long lists where `anyOf` would do: on PostgreSQL a lookup per value (LATERAL), because its
+ * planner, with no statistics yet after a bulk load, plans `= ANY` of thousands of values, or a
+ * join on them, as a scan (and a sort) of the whole table (`OFFSET 0` keeps it from folding the
+ * lookup back into such a join); on SQLite a join on `json_each`.
+ */
+export function eachOf(tx: Pick<Tx, 'dialect'>, name: string, table: string, alias: string, column: string): string {
+  return tx.dialect === 'postgres'
+    ? `unnest(@${name}::text[]) AS ${alias}_list(value) CROSS JOIN LATERAL (SELECT * FROM ${table} WHERE ${table}.${column} = ${alias}_list.value OFFSET 0) AS ${alias}`
+    : `json_each(@${name}) AS ${alias}_list JOIN ${table} AS ${alias} ON ${alias}.${column} = ${alias}_list.value`;
+}
+
+const COPY_ESCAPE = /[\\\t\n\r]/;
+
+/** Rows in COPY's text format (tabs between fields, `\N` for NULL, backslash escapes), about 1 MB a chunk. */
+function* copyText(rows: readonly (readonly SqlValue[])[]): Generator<Buffer> {
+  let lines: string[] = [];
+  let size = 0;
+  for (const row of rows) {
+    const line = row
+      .map((v) => (v === null || v === undefined ? '\\N' : typeof v === 'number' ? String(v) : COPY_ESCAPE.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v))
+      .join('\t');
+    lines.push(line);
+    size += line.length;
+    if (size > 1 << 20) {
+      yield Buffer.from(`${lines.join('\n')}\n`);
+      lines = [];
+      size = 0;
+    }
+  }
+  if (lines.length > 0) yield Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/** Rows per statement of `insertRows` on PostgreSQL outside a transaction. */
+const INSERT_CHUNK = 5_000;
+
+function insertSql(table: string, columns: readonly InsertColumn[]): string {
+  return `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})`;
 }
 
 /** PostgreSQL returns BIGINT and counts as text. */
@@ -119,6 +175,11 @@ export function sqliteTx(db: Database.Database, queue: CommitQueue | null = null
       if (!queue || !db.inTransaction) noCommit();
       queue.add(fn);
     },
+    async insertRows(table, columns, rows) {
+      if (rows.length === 0) return;
+      const insert = statement(`${insertSql(table, columns)} VALUES (${columns.map(() => '?').join(', ')})`);
+      for (const row of rows) insert.run(row);
+    },
   };
 }
 
@@ -189,6 +250,25 @@ function postgresTx(client: pg.Pool | pg.PoolClient, queue: CommitQueue | null):
     beforeCommit(fn) {
       if (!queue) noCommit();
       queue.add(fn);
+    },
+    async insertRows(table, columns, rows) {
+      if (rows.length === 0) return;
+      if (queue) {
+        // A client inside BEGIN (never the pool): COPY, the fastest way in, in the rows' order.
+        const copy = (client as pg.PoolClient).query(copyFrom(`COPY ${table} (${columns.map(([c]) => c).join(', ')}) FROM STDIN`));
+        await pipeline(Readable.from(copyText(rows)), copy);
+        return;
+      }
+      const names = columns.map(([c]) => c).join(', ');
+      const arrays = columns.map(([, type], i) => `$${i + 1}::${type === 'int' ? 'bigint' : 'text'}[]`).join(', ');
+      const text = `${insertSql(table, columns)} SELECT ${names} FROM unnest(${arrays}) WITH ORDINALITY AS u(${names}, ordinal_) ORDER BY ordinal_`;
+      for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
+        const part = rows.slice(at, at + INSERT_CHUNK);
+        await client.query(
+          text,
+          columns.map((_, i) => part.map((row) => row[i] ?? null)),
+        );
+      }
     },
   };
 }

@@ -783,6 +783,71 @@ const isolation: Migration = {
   },
 };
 
+/**
+ * Lab results in bulk: a lab's result file imported at HQ, or a lab system posting over HTTP with
+ * a token of its own. Each result keeps the lab's time and name, the import (and row) that posted
+ * it, and whether no lab receipt held its tube as arrived when it was posted (flagged, yet stored
+ * and sent on as any result). An import keeps its counts, its row errors, and, when it was refused
+ * for errors, its good rows until staff import them knowingly or let it go. A lab's token is kept
+ * only as its SHA-256 digest.
+ */
+const resultImports: Migration = {
+  version: 18,
+  name: 'hq-result-imports',
+  up(db) {
+    db.exec(`
+      ALTER TABLE result ADD COLUMN tested_at TEXT;
+      ALTER TABLE result ADD COLUMN lab TEXT;
+      ALTER TABLE result ADD COLUMN import_id TEXT;
+      ALTER TABLE result ADD COLUMN row_no INTEGER;
+      ALTER TABLE result ADD COLUMN not_received INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX result_of_import ON result(import_id, row_no) WHERE import_id IS NOT NULL;
+      CREATE INDEX result_not_received ON result(id) WHERE not_received = 1;
+      CREATE TABLE result_import (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL CHECK (source IN ('file', 'lab')),
+        file_name TEXT,
+        file_hash TEXT,
+        lab TEXT,
+        lab_token_id TEXT,
+        state TEXT NOT NULL CHECK (state IN ('refused', 'imported', 'discarded')),
+        complete INTEGER NOT NULL DEFAULT 0,
+        total_rows INTEGER NOT NULL,
+        imported INTEGER NOT NULL,
+        already INTEGER NOT NULL,
+        duplicates INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        not_received INTEGER NOT NULL,
+        positives INTEGER NOT NULL,
+        good_rows INTEGER NOT NULL,
+        pending TEXT,
+        at TEXT NOT NULL,
+        imported_at TEXT
+      ) STRICT;
+      CREATE INDEX result_import_done ON result_import(file_hash) WHERE complete = 1;
+      CREATE INDEX result_import_at ON result_import(at);
+      CREATE TABLE result_import_error (
+        import_id TEXT NOT NULL REFERENCES result_import(id),
+        row_no INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        col TEXT,
+        code TEXT NOT NULL,
+        value TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (import_id, row_no, n)
+      ) STRICT;
+      CREATE TABLE lab_token (
+        id TEXT PRIMARY KEY,
+        lab TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_used_at TEXT
+      ) STRICT;
+    `);
+  },
+};
+
 export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   initial,
   retestClosedBinding,
@@ -801,4 +866,5 @@ export const HQ_SQLITE_MIGRATIONS: readonly Migration[] = [
   residentPasses,
   boxCustody,
   isolation,
+  resultImports,
 ];

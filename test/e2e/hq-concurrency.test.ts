@@ -66,6 +66,7 @@ function pausing(tx: Tx, pattern: RegExp, nth: number, reached: Gate, go: Promis
     one: async <T,>(sql: string, params?: SqlParams) => (await before(sql), tx.one<T>(sql, params)),
     run: async (sql: string, params?: SqlParams) => (await before(sql), tx.run(sql, params)),
     beforeCommit: (fn) => tx.beforeCommit(fn),
+    insertRows: async (table, columns, rows) => (await before(`INSERT INTO ${table}`), tx.insertRows(table, columns, rows)),
   };
 }
 

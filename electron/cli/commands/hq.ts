@@ -7,6 +7,10 @@ import { changeOperator, createOperator, hashNewPin, operatorsOfSite, type Opera
 import { roleSchema } from '../../api/operators';
 import { readPin } from '../pin-input';
 import { importLedgerAtHq } from '../../../hq/roster-import';
+import { issueLabToken, labTokens, revokeLabToken } from '../../../hq/domains/lab-tokens';
+import { importPendingRows } from '../../../hq/domains/result-imports';
+import { importResultFile } from '../../../hq/result-import';
+import { fileErrorWords, rowErrorWords, RESULT_COLUMN_WORDS } from '../../../hq/result-words';
 import type { ImportOutcome } from '../../../hq/import';
 import { createHqServer } from '../../../hq/server';
 import type { StationOnOldKey } from '../../../hq/domains/stations';
@@ -442,12 +446,121 @@ async function roster(argv: string[], usage: string): Promise<number> {
   });
 }
 
+/**
+ * `hq lab-token issue|list|revoke`: the tokens labs' systems post results with (`POST /lab/v1/results`).
+ * A new token is printed once; HQ keeps only its digest.
+ */
+async function labToken(argv: string[], usage: string): Promise<number> {
+  const [action, ...rest] = argv;
+  const { values } = parseOptions(rest, { data: { type: 'string' }, lab: { type: 'string' }, id: { type: 'string' } }, usage);
+  if (!values.data) throw new Error(`--data is required\nusage: ${usage}`);
+  const at = new Date().toISOString();
+  return withHq(values.data, async (server) => {
+    if (action === 'issue') {
+      if (!values.lab) throw new Error(`--lab is required\nusage: ${usage}`);
+      const issued = await server.store.sql.transaction((tx) => issueLabToken(tx, { lab: values.lab!, at }));
+      if (!issued.ok) {
+        process.stderr.write('hq lab-token issue: a lab’s name is 1 to 100 characters\n');
+        return 1;
+      }
+      process.stdout.write(
+        `${issued.token}\ntoken ${issued.labToken.id} for lab "${issued.labToken.lab}": give it to the lab's system (Authorization: Bearer TOKEN on POST /lab/v1/results). ` +
+          `It is shown only now; HQ keeps its digest. Revoke it with station hq lab-token revoke --id ${issued.labToken.id}\n`,
+      );
+      return 0;
+    }
+    if (action === 'revoke') {
+      if (!values.id) throw new Error(`--id is required\nusage: ${usage}`);
+      const revoked = await server.store.sql.transaction((tx) => revokeLabToken(tx, { id: values.id!, at }));
+      if (!revoked.ok) {
+        process.stderr.write(`hq lab-token revoke: no token ${values.id} (station hq lab-token list shows them)\n`);
+        return 1;
+      }
+      process.stdout.write(`revoked token ${revoked.labToken.id} of lab "${revoked.labToken.lab}" (since ${revoked.labToken.revokedAt}): HQ refuses it from now on\n`);
+      return 0;
+    }
+    if (action === 'list') {
+      for (const t of await server.store.sql.read((tx) => labTokens(tx))) {
+        process.stdout.write(`${t.id}\t${t.revokedAt ? `revoked ${t.revokedAt}` : 'live'}\tissued ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}\t${t.lab}\n`);
+      }
+      return 0;
+    }
+    throw new Error(`unknown lab-token action ${action ?? '(none)'}\nusage: ${usage}`);
+  });
+}
+
+/**
+ * `hq results import FILE`: a lab's result file, as on the dashboard. Every row is checked first;
+ * with any row error nothing is imported and each error is printed, unless `--good-rows N` says
+ * to import the N rows without errors (N as the check said: a different count imports nothing).
+ */
+async function results(argv: string[], usage: string): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action !== 'import') throw new Error(`unknown results action ${action ?? '(none)'}\nusage: ${usage}`);
+  const { values, positionals } = parseOptions(rest, { data: { type: 'string' }, 'good-rows': { type: 'string' } }, usage);
+  const file = positionals[0];
+  if (!values.data || !file) throw new Error(`a file and --data are required\nusage: ${usage}`);
+  const goodRows = values['good-rows'] === undefined ? null : Number(values['good-rows']);
+  if (goodRows !== null && !(Number.isInteger(goodRows) && goodRows > 0)) throw new Error('--good-rows is the number of rows without errors the check reported');
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  return withHq(values.data, async (server) => {
+    const bytes = fs.readFileSync(file);
+    const outcome = await importResultFile(server.store, { bytes, fileName: path.basename(file), mode: 'all', keepPending: goodRows !== null, now: Date.now() });
+    if (outcome.kind === 'fileError') {
+      process.stderr.write(`hq results import: ${fileErrorWords(outcome.error, outcome.detail).en} (${outcome.error})\n`);
+      return 1;
+    }
+    if (outcome.kind === 'sameFile') {
+      out(`this file was imported before, every row (import ${outcome.import.id} on ${outcome.import.at}): nothing changed`);
+      return 0;
+    }
+    const s = outcome.kind === 'imported' ? outcome.import : outcome.summary;
+    const counts = () =>
+      out(`${s.totalRows} rows: ${s.imported} imported, ${s.already} already at HQ, ${s.duplicates} repeated in the file, ${s.errors} with errors; ${s.notReceived} for tubes no lab receipt holds, ${s.positives} positive`);
+    if (outcome.kind === 'nothingNew') {
+      counts();
+      out('every result of the file is at HQ already: nothing changed');
+      return 0;
+    }
+    if (outcome.kind === 'imported') {
+      counts();
+      out(`imported (${outcome.import.id}); the stations receive the results at their next sync`);
+      return 0;
+    }
+    counts();
+    for (const e of outcome.rows.errors.slice(0, SHOWN_PROBLEMS)) {
+      out(`  row ${e.rowNo}${e.column ? ` (${RESULT_COLUMN_WORDS[e.column].en})` : ''}${e.value ? ` "${e.value}"` : ''}: ${rowErrorWords(e.code, e.detail).en}`);
+    }
+    if (outcome.rows.errors.length > SHOWN_PROBLEMS) out(`  … and ${outcome.rows.errors.length - SHOWN_PROBLEMS} more (every one is on the dashboard's import page)`);
+    const id = outcome.import?.id;
+    if (goodRows === null || !id) {
+      out(
+        s.goodRows > 0
+          ? `nothing imported; to import only the ${s.goodRows} rows without errors, run again with --good-rows ${s.goodRows}`
+          : 'nothing imported: no row can be imported',
+      );
+      return 1;
+    }
+    if (goodRows !== s.goodRows) {
+      out(`nothing imported: --good-rows ${goodRows}, but ${s.goodRows} rows are without errors now; check the errors again`);
+      return 1;
+    }
+    const done = await server.store.sql.transaction((tx) => importPendingRows(tx, { id, expected: goodRows, at: new Date().toISOString() }));
+    if (!done.ok) {
+      process.stderr.write(`hq results import: ${done.error}\n`);
+      return 1;
+    }
+    out(`imported the ${done.import.imported} rows without errors (${id}); the ${s.errors} rows with errors are not; the stations receive the results at their next sync`);
+    return 0;
+  });
+}
+
 export const hq: CliCommand = {
   name: 'hq',
   summary:
-    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger, `hq operator` manages a site’s operators, `hq station revoke` cuts off a lost desk, `hq station relink` links one again, `hq key` changes HQ’s key',
+    'run HQ (uploads, results, dashboard); `hq code` makes an enrollment code, `hq import FILE` reads an export, `hq round` starts and closes rounds, `hq roster import` reads a ledger, `hq operator` manages a site’s operators, `hq station revoke` cuts off a lost desk, `hq station relink` links one again, `hq key` changes HQ’s key, `hq results import` reads a lab’s result file, `hq lab-token` issues and revokes labs’ tokens',
   usage:
-    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply] | hq operator add|role|pin|disable|enable|unlock|list --data DIR --site SITE [--code CODE] | hq station revoke|relink --data DIR --station ID | hq key rotate|retire|status --data DIR [--force]',
+    'station hq --data DIR [--port N] | hq code --data DIR --site SITE [--site-name NAME] | hq import FILE --data DIR | hq round start|close|list --data DIR --site SITE | hq roster import FILE --data DIR --site SITE [--apply] | hq operator add|role|pin|disable|enable|unlock|list --data DIR --site SITE [--code CODE] | hq station revoke|relink --data DIR --station ID | hq key rotate|retire|status --data DIR [--force] | hq results import FILE --data DIR [--good-rows N] | hq lab-token issue|list|revoke --data DIR [--lab NAME] [--id ID]',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'code') return code(rest, 'station hq code --data DIR --site SITE [--site-name NAME] [--ttl-hours H]');
@@ -457,6 +570,8 @@ export const hq: CliCommand = {
     }
     if (sub === 'station') return station(rest, 'station hq station revoke --data DIR --station ID | station relink --data DIR --station ID [--ttl-hours H]');
     if (sub === 'key') return key(rest, 'station hq key rotate|retire|status --data DIR [--force]');
+    if (sub === 'results') return results(rest, 'station hq results import FILE --data DIR [--good-rows N]');
+    if (sub === 'lab-token') return labToken(rest, 'station hq lab-token issue --data DIR --lab NAME | lab-token list --data DIR | lab-token revoke --data DIR --id ID');
     if (sub === 'operator') {
       return operatorCommand(
         rest,

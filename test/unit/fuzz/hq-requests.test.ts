@@ -260,4 +260,44 @@ describe('HQ request bodies (fuzz)', () => {
     },
     fuzzTimeout(40_000),
   );
+  it(
+    'lab results: any request with a live token, and any result file, is taken or refused with a clear code; a refusal posts no result',
+    async () => {
+      // A desk of its own with one tube, SY0010000001, so that some rows can be posted.
+      const desk = new SimStation(base, '结果台');
+      expect((await desk.enroll((await hq.createEnrollmentCode('site-fuzz')).code)).status).toBe(200);
+      expect((await desk.upload(samplingJournal(23))).status).toBe(200);
+      const issued = await admin(HQ_PATHS.adminLabTokens, Buffer.from(JSON.stringify({ lab: '模糊检验所' })));
+      const token = String(issued.json.token);
+      const results = () => hqDb.prepare('SELECT COUNT(*) FROM result').pluck().get();
+      const row = fc.record({
+        tubeCode: fc.constantFrom('SY0010000001', 'nope', '', 'SY 1'),
+        result: fc.constantFrom('阴性', '阳性(+)', 'invalid', '', '?'),
+        at: fc.constantFrom(new Date().toISOString(), '2026-02-30 10:00', '', 'x'),
+      });
+      const request = bodyNear({ lab: fc.constantFrom('模糊检验所', '别的', ''), results: fc.array(row, { maxLength: 5 }), goodRowsOnly: fc.boolean() });
+      await fc.assert(
+        fc.asyncProperty(request, async (body) => {
+          const before = results();
+          const a = await answer(await fetch(`${base}${HQ_PATHS.labResults}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body }));
+          if (a.status === 200) return;
+          expectClearRefusal(a);
+          expect(results()).toBe(before);
+        }),
+        fuzzOptions(60),
+      );
+      const file = fc.oneof(bytes(400), piecesText([...COMMON_PIECES, '试管编码', '检测结果', '检测时间', '检测机构', '阴性', 'SY0010000001', '2026-12-01 10:00'], 40).map((t) => Buffer.from(t)));
+      await fc.assert(
+        fc.asyncProperty(file, fc.boolean(), async (body, good) => {
+          const before = results();
+          const a = await admin(HQ_PATHS.adminResultFiles, body, good ? '?goodRowsOnly=1' : '');
+          if (a.status === 200) return;
+          expectClearRefusal(a);
+          expect(results()).toBe(before);
+        }),
+        fuzzOptions(40),
+      );
+    },
+    fuzzTimeout(40_000),
+  );
 });

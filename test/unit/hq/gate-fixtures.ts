@@ -130,10 +130,15 @@ export const HQ_GATE_TABLES = ['gate_passage', 'gate_reading', 'gate_referral', 
 
 /**
  * What undoes HQ's migrations after schema 13 (the gate's, 14; resident passes, 15; boxes and the lab,
- * 16), in an order both stores take: a test that takes HQ back to an older schema runs these.
+ * 16; home isolation, 17; lab results in bulk, 18), in an order both stores take (the latest first; what depends on a table
+ * or column before it): a test that takes HQ back to an older schema runs these.
  */
 export const HQ_UNDO_AFTER_13 = [
   ...['isolation_reading', 'isolation_person', 'isolation'].map((t) => `DROP TABLE ${t}`),
+  ...['result_import_error', 'result_import', 'lab_token'].map((t) => `DROP TABLE ${t}`),
+  'DROP INDEX result_of_import',
+  'DROP INDEX result_not_received',
+  ...['tested_at', 'lab', 'import_id', 'row_no', 'not_received'].map((c) => `ALTER TABLE result DROP COLUMN ${c}`),
   ...[...HQ_GATE_TABLES, 'resident_pass', 'lab_receipt_step', 'lab_receipt_tube', 'lab_receipt', 'box_tube'].map((t) => `DROP TABLE ${t}`),
   'DROP INDEX box_code',
   'DROP INDEX box_site_state',

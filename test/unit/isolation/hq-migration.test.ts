@@ -15,7 +15,7 @@ const BEFORE = HQ_SQLITE_MIGRATIONS.findIndex((m) => m.name === 'hq-isolation');
 /** Migrated to isolation's own version only: migrations merged in before it may come later. */
 const MINE = BEFORE + 1;
 
-describe('HQ migration 19 (home isolation)', () => {
+describe('HQ migration 17 (home isolation)', () => {
   it('is the same version in both stores', () => {
     expect(BEFORE).toBeGreaterThan(0);
     expect(HQ_PG_MIGRATIONS.findIndex((m) => m.name === 'hq-isolation')).toBe(BEFORE);
