@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BoxReceiptView } from '../../electron/api/boxes';
 import { StationCore } from '../../electron/core/core';
 import { writeDeviceSettings } from '../../electron/core/devices/settings';
 import { PrinterSimulator } from '../../native/printer/simulator';
@@ -14,6 +13,7 @@ import { launchBrowser } from './helpers/browser';
 import { openDesk, scan } from './helpers/desk-page';
 import { startKiosk, type Kiosk } from './helpers/kiosk';
 import { scannerBurst } from './helpers/scanner';
+import { startHq, type RunningHq } from './upload-env';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 const BOX = 'BX00000101';
@@ -21,19 +21,9 @@ const BOX = 'BX00000101';
 const PEOPLE = [3, 2, 1, 2];
 const OTHER_SITE = 'HD0000000123';
 
-/** What the lab said of the box, as HQ's feed will bring it (built by hand here: the feed is not this test's). */
-const RECEIPT: BoxReceiptView = {
-  receivedAt: '2026-12-02T09:40:00.000Z',
-  receivedBy: '王检验',
-  received: 2,
-  missing: 1,
-  extra: 0,
-  broken: 1,
-  discrepancies: [
-    { tubeCode: tubeCode(4), status: 'missing', reason: '箱内未找到' },
-    { tubeCode: tubeCode(3), status: 'broken', reason: '管盖破裂，样本外漏' },
-  ],
-};
+const ADMIN = 'boxes-e2e-admin';
+/** The site as HQ knows it (the desk enrolled there before the morning's work). */
+const SITE = { id: 'site-boxes-e2e', name: '演示社区采样点' };
 
 /**
  * Boxing and hand-over in a real browser against the kiosk host: tubes sampled at the desk (through
@@ -41,7 +31,11 @@ const RECEIPT: BoxReceiptView = {
  * `lp` first on the host's PATH that keeps what it was given. One flow: the box opened by its
  * scanned code, tubes scanned in with every refusal in words, one taken out with a reason, the box
  * sealed (its label printed and read back), its manifest saved and printed, handed over by name and
- * phone with its code re-scanned, read-only after; the status bar's count goes down.
+ * phone with its code re-scanned, read-only after; the status bar's count goes down. Then the lab,
+ * at HQ's dashboard in the same browser: the box received with one tube broken and one missing,
+ * which the desk's Boxes screen shows once it syncs; and a lab's result file with bad rows, refused
+ * row by row with nothing written, then its good rows imported knowingly, the missing tube's result
+ * flagged as never received.
  */
 describe('boxing and hand-over at a sampling desk', () => {
   let kiosk: Kiosk;
@@ -49,8 +43,7 @@ describe('boxing and hand-over at a sampling desk', () => {
   let page: Page;
   let sim: PrinterSimulator;
   let lpDir: string;
-  /** Set to show the lab's receipt in the box's view as it comes from the core. */
-  let injectReceipt = false;
+  let hq: RunningHq;
   const pageErrors: string[] = [];
 
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, name) });
@@ -60,6 +53,7 @@ describe('boxing and hand-over at a sampling desk', () => {
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     sim = await PrinterSimulator.start();
+    hq = await startHq({ adminToken: ADMIN });
     const dataDir = tempDir('station-e2e-boxes-');
     const setup = new StationCore({ dataDir, dataKey: dataKeyOf(dataDir), devices: 'off' });
     await setup.writer.run(() =>
@@ -77,8 +71,12 @@ describe('boxing and hand-over at a sampling desk', () => {
         ],
       }),
     );
-    // The morning at the desk: tubes 1..4 sealed, tube 5 voided, tube 6 still open.
+    // The desk linked to HQ as its site's first desk, the site's round started; then the morning at
+    // the desk: tubes 1..4 sealed, tube 5 voided, tube 6 still open.
     await signInAdmin(setup);
+    const { code: enrollment } = await hq.server.createEnrollmentCode(SITE.id, SITE.name);
+    await ok(setup, 'upload.enroll', { hqUrl: hq.url, code: enrollment, stationName: '演示采样台 1' });
+    await ok(setup, 'round.start', { name: '第1轮全员核酸' });
     const submit = (text: string) => ok(setup, 'scan.submit', { text, source: 'manual' });
     let person = 1;
     for (const [i, people] of PEOPLE.entries()) {
@@ -106,21 +104,6 @@ describe('boxing and hand-over at a sampling desk', () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    // The page's link to the host, passed through; the box's view gains the lab's receipt once asked to.
-    await page.routeWebSocket(/\/api$/, (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((message) => server.send(message));
-      server.onMessage((message) => {
-        if (!injectReceipt || typeof message !== 'string') return ws.send(message);
-        const wire = JSON.parse(message) as { type: string; result?: { ok: boolean; value?: unknown } };
-        const value = wire.type === 'result' && wire.result?.ok ? wire.result.value : null;
-        const withReceipt = (box: Record<string, unknown>) =>
-          box.code === BOX ? Object.assign(box, { receivedAt: RECEIPT.receivedAt, discrepancyCount: 2, ...('tubes' in box ? { receipt: RECEIPT } : {}) }) : box;
-        if (Array.isArray(value)) value.forEach((b) => withReceipt(b as Record<string, unknown>));
-        else if (value && typeof value === 'object') withReceipt(value as Record<string, unknown>);
-        ws.send(JSON.stringify(wire));
-      });
-    });
     await openDesk(page, kiosk.url, 'zh-CN');
   });
 
@@ -128,6 +111,7 @@ describe('boxing and hand-over at a sampling desk', () => {
     await browser?.close();
     await kiosk?.stop();
     await sim?.close();
+    await hq?.server.close();
   });
 
   it('the desk sends a box code to the Boxes screen; there, tubes go into the scanned box, and every refusal says why and changes nothing', async () => {
@@ -273,17 +257,61 @@ describe('boxing and hand-over at a sampling desk', () => {
     await shot('boxes-handed-over-zh.png');
   });
 
-  it('shows the lab\'s receipt and its discrepancies once the box view carries one; in English too', async () => {
-    injectReceipt = true;
-    // Back on the screen later: the box shown last is shown again, with the lists, as the core says now.
-    await page.getByTestId('tab-desk').click();
-    await page.getByTestId('tube-panel').waitFor();
+  it('the lab receives the box at HQ with a tube broken and one missing; the desk sees it on the box once it syncs; in English too', async () => {
+    // HQ has the box in transit once the desk has uploaded it.
+    const lab = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    await lab.goto(`${hq.url}/login`);
+    await lab.fill('input[name=token]', ADMIN);
+    await Promise.all([lab.waitForURL('**/dashboard'), lab.click('button[type=submit]')]);
+    await expect
+      .poll(
+        async () => {
+          await lab.goto(`${hq.url}/dashboard/boxes?site=${SITE.id}&lang=zh-CN`);
+          return lab.locator(`[data-transit="${BOX}"]`).count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+
+    // At the lab: the box scanned, tube 1 received, tube 3 broken, tube 4 never found.
+    await lab.goto(`${hq.url}/dashboard/lab?lang=zh-CN`);
+    const receive = lab.locator('[data-form=lab-receive]');
+    await receive.locator('input[name=receivedBy]').fill('王检验');
+    await receive.locator('input[name=boxCode]').fill(BOX);
+    await Promise.all([lab.waitForLoadState(), receive.locator('button[type=submit]').click()]);
+    await lab.locator('[data-form=lab-scan]').waitFor();
+    await lab.locator('[data-form=lab-scan] input[name=tubeCode]').fill(tubeCode(1));
+    await Promise.all([lab.waitForLoadState(), lab.locator('[data-form=lab-scan] button[type=submit]').click()]);
+    await expect.poll(() => lab.locator(`[data-tube="${tubeCode(1)}"]`).getAttribute('data-status')).toBe('received');
+    await lab.locator('[data-form=lab-broken] input[name=tubeCode]').fill(tubeCode(3));
+    await lab.locator('[data-form=lab-broken] input[name=reason]').fill('管盖破裂，样本外漏');
+    await Promise.all([lab.waitForLoadState(), lab.locator('[data-form=lab-broken] button[type=submit]').click()]);
+    await expect.poll(() => lab.locator(`[data-tube="${tubeCode(3)}"]`).getAttribute('data-status')).toBe('broken');
+    await Promise.all([lab.waitForLoadState(), lab.locator('[data-form=lab-finish] button[type=submit]').click()]);
+    await lab.locator('[data-receipt-state=finished]').waitFor();
+    expect(await lab.locator(`[data-tube="${tubeCode(4)}"]`).getAttribute('data-status')).toBe('missing');
+    await lab.screenshot({ path: path.join(ARTIFACTS, 'boxes-lab-receipt-zh.png'), fullPage: true });
+
+    // At the desk: staff sync from the results screen, and the box shows the lab's receipt.
+    await page.getByRole('button', { name: '结果与上传' }).click();
+    await page.getByRole('button', { name: '立即同步' }).click();
     await page.getByTestId('tab-boxes').click();
     const receipt = page.getByTestId('box-receipt');
-    await receipt.waitFor();
+    await expect
+      .poll(
+        async () => {
+          if ((await receipt.count()) > 0) return true;
+          await page.getByRole('button', { name: '结果与上传' }).click();
+          await page.getByRole('button', { name: '立即同步' }).click();
+          await page.getByTestId('tab-boxes').click();
+          return false;
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toBe(true);
     expect(await receipt.getAttribute('data-tone')).toBe('bad');
     const words = await receipt.innerText();
-    for (const w of ['实验室已接收，有差异', '王检验', '已接收 2 管', '缺失 1 管', '破损 1 管', '箱内未找到', '管盖破裂，样本外漏']) expect(words).toContain(w);
+    for (const w of ['实验室已接收，有差异', '王检验', '已接收 1 管', '缺失 1 管', '破损 1 管', '管盖破裂，样本外漏']) expect(words).toContain(w);
     expect(await page.getByTestId(`box-receipt-row-${tubeCode(4)}`).innerText()).toContain('缺失');
     expect(await page.getByTestId(`boxes-list-${BOX}`).innerText()).toContain('实验室已接收，差异 2 管');
     await shot('boxes-receipt-zh.png');
@@ -293,6 +321,48 @@ describe('boxing and hand-over at a sampling desk', () => {
     expect(await receipt.innerText()).toContain('Received by the lab, with discrepancies');
     expect(await page.getByTestId('box-handover-transporter').innerText()).toBe('李师傅, phone 138****8000');
     await shot('boxes-receipt-en.png');
+    await page.getByTestId('language-toggle').click();
+    await page.waitForSelector('html[lang=zh-CN]');
+    await lab.close();
     expect(pageErrors).toEqual([]);
+  });
+
+  it('a lab result file with bad rows is refused row by row with nothing written; its good rows imported knowingly, the missing tube flagged', async () => {
+    const lab = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    await lab.goto(`${hq.url}/login`);
+    await lab.fill('input[name=token]', ADMIN);
+    await Promise.all([lab.waitForURL('**/dashboard'), lab.click('button[type=submit]')]);
+    const results = () => hq.server.store.sql.read((tx) => tx.all<{ tube_code: string; result: string; not_received: number }>('SELECT tube_code, result, not_received FROM result ORDER BY tube_code'));
+    // Tested yesterday (Beijing time): never ahead of HQ's clock.
+    const day = new Date(Date.now() + 8 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+    const csv = [
+      '试管编码,检测结果,检测时间,检测机构',
+      `${tubeCode(1)},阴性,${day} 15:30,市检测中心`,
+      `${tubeCode(4)},阴性,${day} 15:31,市检测中心`,
+      `${tubeCode(77)},阴性,${day} 15:32,市检测中心`,
+      `${tubeCode(3)},阴阳,${day} 15:33,市检测中心`,
+      `${tubeCode(1)},阳性,${day} 15:34,市检测中心`,
+    ].join('\n');
+    await lab.goto(`${hq.url}/dashboard/results/import?lang=zh-CN`);
+    await lab.locator('[data-form=result-file] input[name=file]').setInputFiles({ name: '检测结果.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+    await Promise.all([lab.waitForLoadState(), lab.locator('[data-form=result-file] button[type=submit]').click()]);
+    await lab.locator('[data-section=summary][data-state=refused]').waitFor();
+    // Each bad row named, with its row number; nothing written.
+    const rows = await lab.locator('[data-error-row]').evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-error-row'))));
+    expect([...new Set(rows)].sort()).toEqual([2, 4, 5, 6]);
+    expect(await lab.locator('[data-section=errors]').innerText()).toContain(tubeCode(77));
+    expect(await results()).toEqual([]);
+    await lab.screenshot({ path: path.join(ARTIFACTS, 'boxes-result-file-zh.png'), fullPage: true });
+
+    // Its one good row (tube 4) imported knowingly: written, and flagged as never received at the lab.
+    const good = lab.locator('[data-form=import-good]');
+    await good.locator('input[name=confirm]').check();
+    await Promise.all([lab.waitForLoadState(), good.locator('button[type=submit]').click()]);
+    await lab.locator('[data-decision=imported]').waitFor();
+    expect(await lab.locator('[data-count=imported]').innerText()).toBe('1');
+    expect(await lab.locator('[data-count=notReceived]').innerText()).toBe('1');
+    expect(await lab.locator(`[data-flagged="${tubeCode(4)}"]`).count()).toBe(1);
+    expect(await results()).toEqual([{ tube_code: tubeCode(4), result: 'negative', not_received: 1 }]);
+    await lab.close();
   });
 });

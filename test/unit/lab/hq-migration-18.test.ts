@@ -43,9 +43,9 @@ async function importsWork(store: HqStore): Promise<void> {
 }
 
 describe('HQ migration 18 (result imports)', () => {
-  it('is the same version in both stores, after 16', () => {
+  it('is the same version in both stores, after 17', () => {
     expect(BEFORE).toBeGreaterThan(0);
-    expect(HQ_SQLITE_MIGRATIONS[BEFORE]!.version).toBe(17);
+    expect(HQ_SQLITE_MIGRATIONS[BEFORE]!.version).toBe(18);
     expect(HQ_PG_MIGRATIONS.findIndex((m) => m.name === 'hq-result-imports')).toBe(BEFORE);
   });
 
