@@ -60,6 +60,7 @@ import { noteStationHqKey, revokeStation as revokeStationIn, stationsNotOnKey, u
 import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domains/site-codes';
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerGateRoutes } from './routes/gate';
+import { registerReportRoutes } from './routes/reports';
 import { registerLabRoutes } from './routes/lab';
 import { registerOperatorRoutes } from './routes/operators';
 import { registerRosterRoutes } from './routes/roster';
@@ -741,6 +742,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   registerCoverageRoutes(routeContext);
   registerOperatorRoutes(routeContext);
   registerGateRoutes(routeContext);
+  registerReportRoutes(routeContext);
   registerLabRoutes(routeContext);
   // An import an HQ process was reading when it stopped never becomes a roster: a serving HQ gives
   // up those with no heartbeat for a while (a live reader, in this process or another, keeps its

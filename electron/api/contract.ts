@@ -19,6 +19,7 @@ import { sentinelArgs, type SentinelErrorCode, type SentinelEvents, type Sentine
 import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from './passes';
 import { boxArgs, type BoxErrorCode, type BoxEvents, type BoxHandlers } from './boxes';
 import { doorArgs, type DoorErrorCode, type DoorEvents, type DoorHandlers } from './doors';
+import { reportArgs, type ReportHandlers } from './reports';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -215,7 +216,8 @@ export type Handlers = DeskHandlers &
   SentinelHandlers &
   PassHandlers &
   BoxHandlers &
-  DoorHandlers;
+  DoorHandlers &
+  ReportHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
@@ -234,6 +236,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...passArgs,
   ...boxArgs,
   ...doorArgs,
+  ...reportArgs,
 };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
