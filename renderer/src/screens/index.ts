@@ -12,6 +12,7 @@ import { OperatorsScreen } from './operators/OperatorsScreen';
 import { PassesScreen } from './passes/PassesScreen';
 import { BoxesScreen } from './boxes/BoxesScreen';
 import { DoorsScreen } from './doors/DoorsScreen';
+import { ReportsScreen } from './reports/ReportsScreen';
 
 /**
  * A screen of the app: its navigation tab (`titleKey` is an i18n key), its component, and the
@@ -35,6 +36,7 @@ export const SCREENS: Screen[] = [
   { id: 'operators', titleKey: 'operators:title', Component: OperatorsScreen, needs: 'operator.list' },
   { id: 'passes', titleKey: 'passes:title', Component: PassesScreen, needs: 'pass.issue' },
   { id: 'boxes', titleKey: 'boxes:title', Component: BoxesScreen, needs: 'box.list', workplaces: ['desk', 'doors'] },
+  { id: 'reports', titleKey: 'reports:title', Component: ReportsScreen, needs: 'report.day', workplaces: ['desk', 'gate', 'doors'] },
 ];
 
 /** The screens this station shows to the signed-in role: by what it works as, and what the role may call. */
