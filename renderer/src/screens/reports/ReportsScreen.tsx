@@ -92,8 +92,10 @@ export function ReportsScreen() {
         <>
           <section className="reports-wide" data-testid="report-here">
             <h2>{t('here', { station: report.station })}</h2>
-            <Totals scope={report.here} testId="report-here" />
-            <ReportChart hours={report.here.hours} testId="report-here" />
+            <div className="report-body">
+              <Totals scope={report.here} testId="report-here" />
+              <ReportChart hours={report.here.hours} testId="report-here" />
+            </div>
           </section>
           <section className="reports-wide" data-testid="report-site">
             <h2>
@@ -103,10 +105,10 @@ export function ReportsScreen() {
               </span>
             </h2>
             {report.siteScope ? (
-              <>
+              <div className="report-body">
                 <Totals scope={report.siteScope} testId="report-site" />
                 <ReportChart hours={report.siteScope.hours} testId="report-site" />
-              </>
+              </div>
             ) : (
               <p className="muted">{report.syncedAt ? t('noSiteDay', { time: siteClock(report.syncedAt) }) : t('noSiteNever')}</p>
             )}
