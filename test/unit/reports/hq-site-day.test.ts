@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StationCore } from '../../../electron/core/core';
 import { siteDayCounts } from '../../../hq/domains/reports';
+import { HQ_PATHS } from '../../../hq/protocol';
 import { createHqServer, type HqServer } from '../../../hq/server';
 import { dataKeyOf, ok, signInAdmin, tempDir, TEST_ADMIN } from '../../helpers/core';
 import { idNumber, tubeCode } from '../../helpers/ids';
@@ -43,6 +44,9 @@ describe.each(['sqlite', 'postgres'] as const)('the site day at HQ on %s', (back
     let now = at('09:10');
     hq = await createHqServer({ dataDir: tempDir('hq-report-'), databaseUrl, now: () => now });
     const url = await hq.listen(0);
+    // Only a station of the site, signed: nobody else reads a site's day.
+    const unsigned = await fetch(`${url}${HQ_PATHS.siteDay}?day=${DAY}`);
+    expect(unsigned.status).toBe(401);
     const stations: StationCore[] = [];
     for (const n of [1, 2]) {
       const { code } = await hq.createEnrollmentCode('site-r', '东区采样点');
