@@ -19,7 +19,7 @@ import { sentinelArgs, type SentinelErrorCode, type SentinelEvents, type Sentine
 import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from './passes';
 import { boxArgs, type BoxErrorCode, type BoxEvents, type BoxHandlers } from './boxes';
 import { doorArgs, type DoorErrorCode, type DoorEvents, type DoorHandlers } from './doors';
-import { reportArgs, type ReportHandlers } from './reports';
+import { reportArgs, type ReportEvents, type ReportHandlers } from './reports';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -253,7 +253,8 @@ export type Events = {
   SentinelEvents &
   PassEvents &
   BoxEvents &
-  DoorEvents;
+  DoorEvents &
+  ReportEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

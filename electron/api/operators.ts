@@ -392,6 +392,7 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   'roster.progress': 'roster.read',
   'roster.changed': 'roster.read',
   'coverage.changed': 'coverage.view',
+  'report.siteChanged': 'report.day',
   'operators.changed': 'operator.list',
   // Which screen the station shows (desk, gate, sentinel) and the gate's direction: no personal
   // data, and the lock screen shows the right screen behind it.

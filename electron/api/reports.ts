@@ -63,3 +63,8 @@ export type ReportHandlers = {
   'report.day': { args: Args<'report.day'>; value: DayReport };
   'report.export': { args: Args<'report.export'>; value: { fileName: string; mimeType: string; base64: string } };
 };
+
+export type ReportEvents = {
+  /** HQ answered with the site's figures of a day (after a feed pull): a report on screen asks again. */
+  'report.siteChanged': { day: string; asOf: string };
+};

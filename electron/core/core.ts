@@ -236,7 +236,10 @@ export class StationCore {
         receiveRoster: (fetchPage) => this.roster.receive(fetchPage),
         receiveSiteDay: async (fetchDay) => {
           const answer = await fetchDay(Reports.today(now()));
-          if (answer) await this.writer.run(() => this.reports.saveSite(answer, now()));
+          if (!answer) return;
+          const asOf = now();
+          await this.writer.run(() => this.reports.saveSite(answer, asOf));
+          this.emit('report.siteChanged', { day: answer.day, asOf: asOf.toISOString() });
         },
       },
       options.upload,

@@ -58,6 +58,8 @@ describe.each(['sqlite', 'postgres'] as const)('the site day at HQ on %s', (back
       void n;
     }
     const [a, b] = stations as [StationCore, StationCore];
+    const told: unknown[] = [];
+    a.subscribe((e) => e.event === 'report.siteChanged' && told.push(e.payload));
     // The site's round, from HQ through the feed.
     await hq.startRound({ siteId: 'site-r', name: '第1轮', startsOn: '2026-11-19', endsOn: '2026-11-21' });
     for (const c of stations) c.upload.start();
@@ -109,5 +111,7 @@ describe.each(['sqlite', 'postgres'] as const)('the site day at HQ on %s', (back
     expect(report.here.totals).toMatchObject({ people: 1, gateIn: 0 });
     expect(report.siteScope).toMatchObject({ asOf: new Date(now).toISOString(), totals: { people: 1, tubesOpened: 1, gateIn: 1, gateOut: 1, fevers: 1 } });
     expect(report.syncedAt).not.toBeNull();
+    // The screen was told each time HQ answered.
+    expect(told).toContainEqual({ day: DAY, asOf: new Date(now).toISOString() });
   }, 60_000);
 });

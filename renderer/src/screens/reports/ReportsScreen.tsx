@@ -8,8 +8,8 @@ import { useRefresh } from '../../upload/useRefresh';
 import { ReportChart } from './ReportChart';
 import './reports.css';
 
-/** Anything that changes a count here, or the site's figures (a feed pull). */
-const EVENTS = ['desk.changed', 'gate.passage', 'boxes.changed', 'doors.changed', 'upload.status'] as const;
+/** Anything that changes a count here, or the site's figures (HQ's answer after a feed pull). */
+const EVENTS = ['desk.changed', 'gate.passage', 'boxes.changed', 'doors.changed', 'report.siteChanged'] as const;
 
 /** A moment as the site's clock reads it (UTC+8): "14:05". */
 function siteClock(iso: string): string {
