@@ -43,6 +43,8 @@ export const HQ_PATHS = {
   adminOperators: '/api/v1/admin/operators',
   /** GET `?siteId=&day=`: a site's gates per hour of the day, and its key-person hits; POST `.../follow-up`: a hit followed up. */
   adminGate: '/api/v1/admin/gate',
+  /** GET `?day=`: a site day's counts per hour, for a station of the site (the report's "this site"). */
+  siteDay: '/api/v1/site-day',
   /**
    * The lab's receipt of boxes: POST `.../receipts` begins one (a box code), GET `.../receipts`
    * lists them, GET `.../receipts/<id>` reads one, POST `.../receipts/<id>/tubes` a tube scanned,
@@ -1499,3 +1501,27 @@ export function parseExportKey(base64: string | null | undefined): KeyObject | n
     return null;
   }
 }
+
+/**
+ * GET `HQ_PATHS.siteDay?day=YYYY-MM-DD` (a station of the site, signed like the feed): the site's
+ * counts per hour of a site day, from HQ's projections of every station's records. Counts only.
+ */
+export const siteDayQuerySchema = z.object({ day: isoDate }).strict();
+const hourCount = z.number().int().min(0);
+export const siteDayHourSchema = z
+  .object({
+    hour: z.number().int().min(0).max(23),
+    people: hourCount,
+    tubesOpened: hourCount,
+    tubesSealed: hourCount,
+    tubesVoided: hourCount,
+    boxesSealed: hourCount,
+    boxesHandedOver: hourCount,
+    gateIn: hourCount,
+    gateOut: hourCount,
+    fevers: hourCount,
+  })
+  .strict();
+export type SiteDayHour = z.infer<typeof siteDayHourSchema>;
+export const siteDayAnswerSchema = z.object({ type: z.literal('hq.siteDay'), day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), hours: z.array(siteDayHourSchema).length(24) }).strict();
+export type SiteDayAnswer = z.infer<typeof siteDayAnswerSchema>;

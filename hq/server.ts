@@ -61,6 +61,7 @@ import { giveNewSiteTubeCodes, setSiteConfig, type TubeGenerator } from './domai
 import { registerCoverageRoutes } from './routes/coverage';
 import { registerGateRoutes } from './routes/gate';
 import { registerIsolationRoutes } from './routes/isolation';
+import { registerReportRoutes } from './routes/reports';
 import { registerLabRoutes } from './routes/lab';
 import { registerOperatorRoutes } from './routes/operators';
 import { registerResultRoutes } from './routes/results';
@@ -743,6 +744,7 @@ export async function createHqServer(options: HqServerOptions): Promise<HqServer
   registerCoverageRoutes(routeContext);
   registerOperatorRoutes(routeContext);
   registerGateRoutes(routeContext);
+  registerReportRoutes(routeContext);
   registerLabRoutes(routeContext);
   registerIsolationRoutes(routeContext);
   const resultRoutes = registerResultRoutes(routeContext);

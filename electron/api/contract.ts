@@ -20,6 +20,7 @@ import { passArgs, type PassErrorCode, type PassEvents, type PassHandlers } from
 import { isolationArgs, type IsolationErrorCode, type IsolationEvents, type IsolationHandlers } from './isolation';
 import { boxArgs, type BoxErrorCode, type BoxEvents, type BoxHandlers } from './boxes';
 import { doorArgs, type DoorErrorCode, type DoorEvents, type DoorHandlers } from './doors';
+import { reportArgs, type ReportEvents, type ReportHandlers } from './reports';
 
 export const CAPACITIES = [1, 5, 10, 20] as const;
 export type Capacity = (typeof CAPACITIES)[number];
@@ -218,7 +219,8 @@ export type Handlers = DeskHandlers &
   PassHandlers &
   BoxHandlers &
   DoorHandlers &
-  IsolationHandlers;
+  IsolationHandlers &
+  ReportHandlers;
 export type Method = keyof Handlers;
 export type ArgsOf<M extends Method> = Handlers[M]['args'];
 export type ValueOf<M extends Method> = Handlers[M]['value'];
@@ -238,6 +240,7 @@ export const argSchemas: { [M in Method]: z.ZodType<ArgsOf<M>> } = {
   ...isolationArgs,
   ...boxArgs,
   ...doorArgs,
+  ...reportArgs,
 };
 export const METHODS = Object.keys(argSchemas) as Method[];
 
@@ -255,7 +258,8 @@ export type Events = {
   PassEvents &
   BoxEvents &
   DoorEvents &
-  IsolationEvents;
+  IsolationEvents &
+  ReportEvents;
 export type EventName = keyof Events;
 
 /** The client side of the API, implemented by each host's transport. */

@@ -196,6 +196,8 @@ const DESK: readonly Role[] = ['collector', 'sampler', 'admin'];
 const ADMIN: readonly Role[] = ['admin'];
 /** The gate: the gate keeper scans, measures and records; the site admin does too. */
 const GATE: readonly Role[] = ['gatekeeper', 'admin'];
+/** The day's counts (no personal data): site admins, and the desk's and the gate's staff. */
+const REPORTS: readonly Role[] = ['collector', 'sampler', 'gatekeeper', 'admin'];
 /** The desk's staff and the transporter who takes their boxes. */
 const BOXES: readonly Role[] = ['collector', 'sampler', 'transporter', 'admin'];
 /** Who forms a door-to-door group and gives it its households: its information collector, or the site admin. */
@@ -284,6 +286,9 @@ export const METHOD_ACCESS: { readonly [M in Method]: Access } = {
   'coverage.exempt': ADMIN,
   'coverage.unexempt': ADMIN,
   'coverage.export': ADMIN,
+
+  'report.day': REPORTS,
+  'report.export': REPORTS,
 
   // Which screen the station shows (desk, gate, sentinel), signed in or not; no personal data.
   'station.workplace': 'status',
@@ -396,6 +401,7 @@ export const EVENT_ACCESS: { readonly [E in EventName]: Method | ((payload: Even
   'roster.progress': 'roster.read',
   'roster.changed': 'roster.read',
   'coverage.changed': 'coverage.view',
+  'report.siteChanged': 'report.day',
   'operators.changed': 'operator.list',
   // Which screen the station shows (desk, gate, sentinel) and the gate's direction: no personal
   // data, and the lock screen shows the right screen behind it.

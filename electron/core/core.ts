@@ -15,6 +15,7 @@ import type { DeviceHandlers, DeviceMode } from '../api/devices';
 import { EVENT_ACCESS, METHOD_ACCESS, type OperatorHandlers } from '../api/operators';
 import type { LabelHandlers } from '../api/labels';
 import type { CoverageHandlers } from '../api/coverage';
+import type { ReportHandlers } from '../api/reports';
 import type { RosterHandlers } from '../api/roster';
 import type { RoundHandlers } from '../api/rounds';
 import type { UploadHandlers } from '../api/upload';
@@ -33,6 +34,8 @@ import { Journal } from './journal';
 import { createLogger } from './log';
 import { Coverage } from './coverage/coverage';
 import { coverageHandlers } from './coverage/handlers';
+import { reportHandlers } from './reports/handlers';
+import { Reports } from './reports/reports';
 import { FeedApplier, type FeedEffects } from './feed/feed';
 import { rosterHandlers } from './roster/handlers';
 import { Roster } from './roster/roster';
@@ -137,6 +140,7 @@ export class StationCore {
   readonly boxes: Boxes;
   /** Door to door: groups, their households, and visits sampled on the desk's tubes. */
   readonly doors: Doors;
+  readonly reports: Reports;
   private currentRouter: ScanRouter;
   /** The data folder's lock, or null when another Station holds it (this core then does no start-up work). */
   private readonly lock: DataFolderLock | null;
@@ -234,6 +238,7 @@ export class StationCore {
     });
     this.visitors = new Visitors(context, this.gate, this.roster, { listening: () => this.hasSubscribers(), visitChanged: (view) => this.emit('gate.visit', view) });
     this.vehicles = new Vehicles(context, this.gate, { listening: () => this.hasSubscribers(), vehicleChanged: (view) => this.emit('gate.vehiclePassage', view) });
+    this.reports = new Reports(this.db, () => ({ site: this.identity.site.name, station: this.identity.station.name }));
     this.upload = new UploadService(
       {
         ...context,
@@ -242,6 +247,13 @@ export class StationCore {
         onStatus: (status) => this.emit('upload.status', status),
         onFeed: (effects) => this.afterFeed(effects),
         receiveRoster: (fetchPage) => this.roster.receive(fetchPage),
+        receiveSiteDay: async (fetchDay) => {
+          const answer = await fetchDay(Reports.today(now()));
+          if (!answer) return;
+          const asOf = now();
+          await this.writer.run(() => this.reports.saveSite(answer, asOf));
+          this.emit('report.siteChanged', { day: answer.day, asOf: asOf.toISOString() });
+        },
       },
       options.upload,
     );
@@ -353,6 +365,7 @@ export class StationCore {
         labels: this.labels,
         changed: (code) => this.emit('boxes.changed', { code }),
       }),
+      ...reportHandlers(this.reports, { now, syncedAt: () => this.upload.store.state().feedPulledAt }),
       ...doorHandlers(this.doors, {
         writer: this.writer,
         router: () => this.router,
@@ -466,6 +479,7 @@ export class StationCore {
     | keyof IsolationHandlers
     | keyof BoxHandlers
     | keyof DoorHandlers
+    | keyof ReportHandlers
   > {
     const desk = this.desk;
     const change = async <T>(fn: () => T): Promise<T> => {

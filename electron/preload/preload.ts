@@ -68,6 +68,8 @@ const api = {
   'coverage.exempt': command('coverage.exempt'),
   'coverage.unexempt': command('coverage.unexempt'),
   'coverage.export': command('coverage.export'),
+  'report.day': command('report.day'),
+  'report.export': command('report.export'),
   'operator.session': command('operator.session'),
   'operator.identify': command('operator.identify'),
   'operator.signIn': command('operator.signIn'),

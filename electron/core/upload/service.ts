@@ -1,4 +1,4 @@
-import { HQ_PATHS, hqKeyFingerprint, parseExportKey, parseHqKey, rosterPageSchema } from '../../../hq/protocol';
+import { HQ_PATHS, hqKeyFingerprint, parseExportKey, parseHqKey, rosterPageSchema, siteDayAnswerSchema, type SiteDayAnswer } from '../../../hq/protocol';
 import type { JournalCheckView, UploadStatus } from '../../api/upload';
 import { checkJournalFile } from '../journal';
 import type { RosterPageRows } from '../roster/roster';
@@ -36,6 +36,8 @@ export type UploadServiceDeps = CoreContext & {
   onFeed(effects: FeedEffects): void;
   /** Fetches a roster version the feed announced, through the given page source. */
   receiveRoster(fetchPage: (importId: string, after: number, limit: number) => Promise<RosterPageRows | null>): Promise<void>;
+  /** After each feed pull: the site's counts of a day (the report's "this site"), through the given fetch. */
+  receiveSiteDay?(fetchDay: (day: string) => Promise<SiteDayAnswer | null>): Promise<void>;
 };
 
 /** How often, at most, staff's status indicator is told about upload progress. */
@@ -178,13 +180,20 @@ export class UploadService {
       now: this.deps.now,
       onChange: () => this.statusChanged(),
       onFeed: (effects) => this.deps.onFeed(effects),
-      followFeed: (hq, signal) =>
-        this.deps.receiveRoster(async (importId, after, limit) => {
+      followFeed: async (hq, signal) => {
+        await this.deps.receiveRoster(async (importId, after, limit) => {
           const exchange = await hq.send('GET', `${HQ_PATHS.roster}/${importId}?after=${after}&limit=${limit}`, Buffer.alloc(0), {}, signal);
           if (exchange.kind !== 'answer' || exchange.status !== 200) return null;
           const page = rosterPageSchema.safeParse(answerJson(exchange));
           return page.success && page.data.importId === importId ? { total: page.data.total, rows: page.data.rows } : null;
-        }),
+        });
+        await this.deps.receiveSiteDay?.(async (day) => {
+          const exchange = await hq.send('GET', `${HQ_PATHS.siteDay}?day=${day}`, Buffer.alloc(0), {}, signal);
+          if (exchange.kind !== 'answer' || exchange.status !== 200) return null;
+          const answer = siteDayAnswerSchema.safeParse(answerJson(exchange));
+          return answer.success && answer.data.day === day ? answer.data : null;
+        });
+      },
     });
     this.agent.start();
     log.info({ hqStationId: link.stationId }, 'upload agent started');

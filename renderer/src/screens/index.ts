@@ -13,6 +13,7 @@ import { PassesScreen } from './passes/PassesScreen';
 import { BoxesScreen } from './boxes/BoxesScreen';
 import { DoorsScreen } from './doors/DoorsScreen';
 import { IsolationScreen } from './isolation/IsolationScreen';
+import { ReportsScreen } from './reports/ReportsScreen';
 
 /**
  * A screen of the app: its navigation tab (`titleKey` is an i18n key), its component, and the
@@ -37,6 +38,7 @@ export const SCREENS: Screen[] = [
   { id: 'passes', titleKey: 'passes:title', Component: PassesScreen, needs: 'pass.issue' },
   { id: 'boxes', titleKey: 'boxes:title', Component: BoxesScreen, needs: 'box.list', workplaces: ['desk', 'doors'] },
   { id: 'isolation', titleKey: 'isolation:title', Component: IsolationScreen, needs: 'isolation.tasks', workplaces: ['desk'] },
+  { id: 'reports', titleKey: 'reports:title', Component: ReportsScreen, needs: 'report.day', workplaces: ['desk', 'gate', 'doors'] },
 ];
 
 /** The screens this station shows to the signed-in role: by what it works as, and what the role may call. */

@@ -170,15 +170,15 @@ describe('HQ request bodies (fuzz)', () => {
   );
 
   it(
-    'signed GETs: any feed or roster query is answered or refused with a clear code',
+    'signed GETs: any feed, roster or site-day query is answered or refused with a clear code',
     async () => {
-      const query = fc.array(fc.tuple(fc.constantFrom('after', 'limit', 'head', 'x', ''), fc.oneof(fc.constantFrom('-1', '0', '1e3', '1.5', 'NaN', '99999999999999999999', ''), anyText(6))), { maxLength: 4 });
-      const pathOf = fc.constantFrom(HQ_PATHS.feed, `${HQ_PATHS.roster}/${randomUUID()}`, `${HQ_PATHS.roster}/..%2F..`, `${HQ_PATHS.roster}/%00`);
+      const query = fc.array(fc.tuple(fc.constantFrom('after', 'limit', 'head', 'day', 'x', ''), fc.oneof(fc.constantFrom('-1', '0', '1e3', '1.5', 'NaN', '99999999999999999999', '', '2026-11-20', '2026-02-30'), anyText(6))), { maxLength: 4 });
+      const pathOf = fc.constantFrom(HQ_PATHS.feed, HQ_PATHS.siteDay, `${HQ_PATHS.roster}/${randomUUID()}`, `${HQ_PATHS.roster}/..%2F..`, `${HQ_PATHS.roster}/%00`);
       await fc.assert(
         fc.asyncProperty(pathOf, query, async (p, q) => {
           const search = new URLSearchParams(q).toString();
           const a = await station.send(station.sign('GET', search ? `${p}?${search}` : p, Buffer.alloc(0)));
-          if (a.status === 200) expect(['hq.feed', 'hq.roster']).toContain(a.json.type);
+          if (a.status === 200) expect(['hq.feed', 'hq.roster', 'hq.siteDay']).toContain(a.json.type);
           else expectClearRefusal(a);
         }),
         fuzzOptions(80),

@@ -61,6 +61,7 @@ function everyEvent(core: StationCore, bound: Extract<ScanOutcome, { kind: 'pers
     'roster.progress': [{ importId: 'imp-1', progress: { phase: 'reading', rows: 10, bytes: 100, totalBytes: 1000 } }],
     'roster.changed': [{ importId: 'imp-1', state: 'ready' }],
     'coverage.changed': [{ roundId: core.rounds.current()?.id ?? 'r-1' }],
+    'report.siteChanged': [{ day: '2026-11-20', asOf: '2026-11-20T06:00:00.000Z' }],
     'operator.session': [core.session.view()],
     'operators.changed': [{ count: 1 }],
     'station.workplace': [{ workplace: 'gate', direction: 'in' }],
@@ -208,7 +209,7 @@ describe('what the core pushes while nobody may read it', () => {
     seen.length = 0;
     fireAll(core, samples);
     expect(new Set(names(seen))).toEqual(
-      new Set(['desk.changed', 'upload.status', 'results.changed', 'device.status', 'thermometer.reading', 'scan.outcome', 'label.job', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.scanned', 'boxes.changed', 'doors.changed', 'doors.deviceScan', 'isolation.changed']),
+      new Set(['desk.changed', 'upload.status', 'results.changed', 'device.status', 'thermometer.reading', 'scan.outcome', 'label.job', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.scanned', 'boxes.changed', 'doors.changed', 'doors.deviceScan', 'isolation.changed', 'report.siteChanged']),
     );
     expect(JSON.stringify(seen)).not.toContain(GATE_NAME);
 
@@ -217,7 +218,7 @@ describe('what the core pushes while nobody may read it', () => {
     seen.length = 0;
     fireAll(core, samples);
     expect(new Set(names(seen))).toEqual(
-      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned', 'gate.visit', 'gate.vehiclePassage', 'passes.changed']),
+      new Set(['upload.status', 'device.status', 'thermometer.reading', 'scan.outcome', 'rounds.changed', 'operator.session', 'station.workplace', 'gate.passage', 'gate.reading', 'gate.scanned', 'gate.visit', 'gate.vehiclePassage', 'passes.changed', 'report.siteChanged']),
     );
     expect(JSON.stringify(seen)).not.toContain(NAME);
     expect(JSON.stringify(seen)).toContain(GATE_NAME);

@@ -46,6 +46,8 @@ async function stubHq(script: Script): Promise<{ url: string; seen: Seen[] }> {
       let answer: Answer;
       if (req.url === '/api/v1/enroll') answer = s.body.includes('"probe"') ? json(400, { error: 'body.invalid', hqTime: Date.now() }) : json(200, ENROLLED);
       else if (req.url?.startsWith('/api/v1/feed')) answer = json(200, { type: 'hq.feed', items: [], nextCursor: 0 });
+      // The site's counts a station asks for after each feed pull: this stand-in is an HQ without them.
+      else if (req.url?.startsWith('/api/v1/site-day')) answer = json(404, { error: 'not.found' });
       else {
         const batch = req.url === '/api/v1/batches' ? (JSON.parse(gunzipSync(s.body).toString('utf8')) as Parameters<Script>[1]) : null;
         answer = await script(s, batch);
