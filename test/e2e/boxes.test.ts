@@ -75,7 +75,7 @@ describe('boxing and hand-over at a sampling desk', () => {
     // the desk: tubes 1..4 sealed, tube 5 voided, tube 6 still open.
     await signInAdmin(setup);
     const { code: enrollment } = await hq.server.createEnrollmentCode(SITE.id, SITE.name);
-    await ok(setup, 'upload.enroll', { hqUrl: hq.url, code: enrollment, stationName: '演示采样台 1' });
+    await ok(setup, 'upload.enroll', { hqUrl: hq.url, code: enrollment });
     await ok(setup, 'round.start', { name: '第1轮全员核酸' });
     const submit = (text: string) => ok(setup, 'scan.submit', { text, source: 'manual' });
     let person = 1;
@@ -199,7 +199,7 @@ describe('boxing and hand-over at a sampling desk', () => {
     const pdf = path.join(lpDir, 'saved.pdf');
     await download.saveAs(pdf);
     const text = execFileSync('pdftotext', ['-enc', 'UTF-8', pdf, '-'], { encoding: 'utf8' });
-    for (const words of ['装箱单', '演示社区采样点', '演示采样台 1（1号）', BOX, '测试管理员', tubeCode(1), tubeCode(3), tubeCode(4), '合计：3 管，6 人', '转运人']) {
+    for (const words of ['装箱单', '演示社区采样点', '1号采样台（1号）', BOX, '测试管理员', tubeCode(1), tubeCode(3), tubeCode(4), '合计：3 管，6 人', '转运人']) {
       expect(text, words).toContain(words);
     }
     expect(text).not.toContain(tubeCode(2));
