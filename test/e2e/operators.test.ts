@@ -112,7 +112,7 @@ describe('operators at the screen', () => {
     expect(await page.getByTestId('operator-name').innerText()).toBe(COLLECTOR.name);
     expect(await page.getByTestId('operator-role').innerText()).toBe('信息采集员');
     const tabs = await page.locator('[data-testid^=tab-]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
-    expect(tabs).toEqual(['tab-desk', 'tab-results', 'tab-boxes']);
+    expect(tabs).toEqual(['tab-desk', 'tab-results', 'tab-boxes', 'tab-isolation', 'tab-reports']);
     // Alt+N reaches only the screens the role may use.
     await page.keyboard.press('Alt+7');
     expect(await page.getByTestId('operators-screen').count()).toBe(0);

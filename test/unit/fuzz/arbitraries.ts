@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { checkCharacter } from '../../../electron/core/person/gb11643';
 
@@ -162,4 +163,16 @@ function columnsOf(db: Database.Database, table: string): string[] {
 function rowsOf(db: Database.Database, table: string, column?: string): Database.Statement<unknown[], unknown[]> {
   const quoted = `"${table.replace(/"/g, '""')}"`;
   return statement(db, column === undefined ? `SELECT * FROM ${quoted}` : `SELECT * FROM ${quoted} WHERE "${column.replace(/"/g, '""')}" = ?`);
+}
+
+/**
+ * A stand-in HQ's reading of a batch it was sent: the numbers it needs, or null for a body cut
+ * short (a station that gave up waiting on a loaded machine closes its request mid-body).
+ */
+export function batchOf(body: Buffer): { batchId: string; stationId: string; fromSeq: number; toSeq: number } | null {
+  try {
+    return JSON.parse(gunzipSync(body).toString('utf8')) as { batchId: string; stationId: string; fromSeq: number; toSeq: number };
+  } catch {
+    return null;
+  }
 }
