@@ -1,12 +1,7 @@
-import { BarChart, LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { useMemo } from 'react';
 import type { GateCounts } from '../../../../electron/api/gate';
+import { FEVER_COLOUR, useHourChart } from '../../charts/hour-chart';
 import { useStationTranslation } from '../../i18n';
-
-echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, SVGRenderer]);
 
 /**
  * The site day hour by hour: people in and out as bars side by side, fevers as a red line. The
@@ -14,40 +9,17 @@ echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipCompone
  */
 export function GateHourChart({ counts }: { counts: GateCounts }) {
   const { t } = useStationTranslation('gate');
-  const ref = useRef<HTMLDivElement>(null);
-  const chart = useRef<echarts.ECharts | null>(null);
-
-  // One chart for the screen's life; new counts only change its data.
-  useEffect(() => {
-    if (!ref.current) return;
-    const c = echarts.init(ref.current, null, { renderer: 'svg' });
-    chart.current = c;
-    const resize = () => c.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      c.dispose();
-      chart.current = null;
-    };
-  }, []);
-
-  useEffect(() => {
-    const h = counts.hours;
-    chart.current?.setOption({
-      animation: false,
-      textStyle: { fontFamily: "'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif", fontSize: 13 },
-      legend: { top: 0, itemWidth: 14, itemHeight: 10 },
-      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-      grid: { left: 32, right: 8, top: 26, bottom: 22 },
-      xAxis: { type: 'category', data: h.map((x) => String(x.hour)), axisLabel: { interval: 2 } },
-      yAxis: { type: 'value', minInterval: 1 },
-      series: [
-        { type: 'bar', name: t('chart.in'), data: h.map((x) => x.in), itemStyle: { color: '#0b4fc4' }, barGap: '0%' },
-        { type: 'bar', name: t('chart.out'), data: h.map((x) => x.out), itemStyle: { color: '#8a95a5' } },
-        { type: 'line', name: t('chart.fevers'), data: h.map((x) => x.fevers), itemStyle: { color: '#b3141b' }, lineStyle: { width: 3 }, symbolSize: 6 },
-      ],
-    });
-  }, [counts, t]);
+  const h = counts.hours;
+  const hours = useMemo(() => h.map((x) => x.hour), [h]);
+  const series = useMemo(
+    () => [
+      { type: 'bar' as const, name: t('chart.in'), data: h.map((x) => x.in), color: '#0b4fc4' },
+      { type: 'bar' as const, name: t('chart.out'), data: h.map((x) => x.out), color: '#8a95a5' },
+      { type: 'line' as const, name: t('chart.fevers'), data: h.map((x) => x.fevers), color: FEVER_COLOUR },
+    ],
+    [h, t],
+  );
+  const ref = useHourChart(hours, series, { labelEvery: 2 });
 
   const busy = counts.hours.filter((x) => x.in + x.out + x.fevers > 0);
   return (

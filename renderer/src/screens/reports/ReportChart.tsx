@@ -1,12 +1,7 @@
-import { BarChart, LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { useMemo } from 'react';
 import { REPORT_MEASURES, type ReportHour, type ReportMeasure } from '../../../../electron/api/reports';
+import { FEVER_COLOUR, useHourChart } from '../../charts/hour-chart';
 import { useStationTranslation } from '../../i18n';
-
-echarts.use([BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, SVGRenderer]);
 
 /** Drawn as bars (the rest are in the table and the workbook); fevers as a red line. */
 const BARS: { m: ReportMeasure; color: string }[] = [
@@ -21,40 +16,15 @@ const BARS: { m: ReportMeasure; color: string }[] = [
 /** A scope's day hour by hour, and the same numbers as a table for screen readers (and tests). */
 export function ReportChart({ hours, testId }: { hours: ReportHour[]; testId: string }) {
   const { t } = useStationTranslation('reports');
-  const ref = useRef<HTMLDivElement>(null);
-  const chart = useRef<echarts.ECharts | null>(null);
-
-  useEffect(() => {
-    if (!ref.current) return;
-    const c = echarts.init(ref.current, null, { renderer: 'svg' });
-    chart.current = c;
-    const resize = () => c.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      c.dispose();
-      chart.current = null;
-    };
-  }, []);
-
-  useEffect(() => {
-    chart.current?.setOption(
-      {
-        animation: false,
-        textStyle: { fontFamily: "'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif", fontSize: 13 },
-        legend: { top: 0, itemWidth: 14, itemHeight: 10 },
-        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-        grid: { left: 36, right: 8, top: 30, bottom: 22 },
-        xAxis: { type: 'category', data: hours.map((x) => String(x.hour)), axisLabel: { interval: 1 } },
-        yAxis: { type: 'value', minInterval: 1 },
-        series: [
-          ...BARS.map(({ m, color }) => ({ type: 'bar', name: t(`measure.${m}`), data: hours.map((x) => x[m]), itemStyle: { color }, barGap: '0%' })),
-          { type: 'line', name: t('measure.fevers'), data: hours.map((x) => x.fevers), itemStyle: { color: '#b3141b' }, lineStyle: { width: 3 }, symbolSize: 6 },
-        ],
-      },
-      true,
-    );
-  }, [hours, t]);
+  const axis = useMemo(() => hours.map((x) => x.hour), [hours]);
+  const series = useMemo(
+    () => [
+      ...BARS.map(({ m, color }) => ({ type: 'bar' as const, name: t(`measure.${m}`), data: hours.map((x) => x[m]), color })),
+      { type: 'line' as const, name: t('measure.fevers'), data: hours.map((x) => x.fevers), color: FEVER_COLOUR },
+    ],
+    [hours, t],
+  );
+  const ref = useHourChart(axis, series);
 
   const busy = hours.filter((x) => REPORT_MEASURES.some((m) => x[m] > 0));
   return (
